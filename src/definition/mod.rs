@@ -1,0 +1,4 @@
+//! The provider definition format: its Rust types and the YAML reader with a source map.
+
+pub mod document;
+pub mod types;

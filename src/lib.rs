@@ -1,0 +1,17 @@
+//! provider-forge: describe an OAuth integration provider once, in YAML, and get correct
+//! configurations for every data center it runs in, plus an OAuth engine driven by the same
+//! description.
+//!
+//! The data flows one way:
+//! YAML text → [`definition::document`] (value + source map) → JSON Schema and semantic checks
+//! ([`validate`], [`resolve`]) → [`resolve::table::ResolvedProvider`] → outputs ([`render`]) and
+//! the OAuth engine. URLs are built in exactly one place, [`resolve`].
+
+pub mod catalog;
+pub mod cli;
+pub mod definition;
+pub mod diagnostics;
+pub mod render;
+pub mod resolve;
+pub mod schema;
+pub mod validate;

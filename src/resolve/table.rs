@@ -1,0 +1,148 @@
+//! The resolved endpoint table: every concrete URL of a provider, per data center and
+//! environment.
+//!
+//! This is the one place a provider's URLs exist in concrete form. `render` prints it (its JSON
+//! shape is `schemas/rendered.schema.json`) and the OAuth engine reads it; neither formats a
+//! URL of its own, so what `render` shows is exactly what the engine calls.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::definition::types::{ClientSecretMode, ParameterPlacement, Scope, TokenAuthMethod};
+
+/// Code of the single pseudo data center of a provider that defines none.
+pub const SINGLE_DATA_CENTER: &str = "default";
+
+/// A provider with every placeholder resolved, ready for output or for the OAuth engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "provider-forge rendered provider")]
+pub struct ResolvedProvider {
+    /// Provider identifier (e.g. `zoho-crm`).
+    pub id: String,
+    /// Human-readable provider name.
+    pub display_name: String,
+    /// Link to the provider's OAuth documentation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs_url: Option<String>,
+    /// Whether one client serves several data centers and learns the user's from the callback.
+    pub multi_dc: bool,
+    /// The data center used when nothing else says which one applies.
+    pub default_data_center: String,
+    /// Whether the client secret is shared by all data centers or one per data center.
+    pub client_secret: ClientSecretMode,
+    /// Parameters of the authorization request.
+    pub authorization: AuthorizationRequest,
+    /// How the client authenticates at the token endpoint.
+    pub token_auth_method: TokenAuthMethod,
+    /// Extra token-response fields kept with a connection (Zoho: `api_domain`).
+    pub token_response_metadata: Vec<String>,
+    /// How a token is revoked, when the provider supports revocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<RevokeRequest>,
+    /// The redirect back from the provider.
+    pub callback: CallbackSpec,
+    /// Scheme of the Authorization header on API calls, when the provider has an API section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_auth_scheme: Option<String>,
+    /// Scopes requested when the user names none.
+    pub default_scopes: Vec<String>,
+    /// Every scope the provider offers.
+    pub scopes: Vec<Scope>,
+    /// Concrete endpoints of every enabled data center, in definition order. A provider that
+    /// defines no data centers has exactly one, with code `default`.
+    pub data_centers: Vec<ResolvedDataCenter>,
+}
+
+/// Parameters of the authorization request that do not depend on the data center.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AuthorizationRequest {
+    /// Separator between scopes in the `scope` parameter.
+    pub scope_separator: String,
+    /// Whether a PKCE S256 challenge is sent.
+    pub pkce: bool,
+    /// Extra query parameters (e.g. `access_type=offline`, `prompt=consent`).
+    pub params: IndexMap<String, String>,
+}
+
+/// How the revocation request is made (RFC 7009).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RevokeRequest {
+    /// Whether client authentication is sent with the request.
+    pub client_auth: bool,
+    /// Where the token goes: form body or query string.
+    pub token_in: ParameterPlacement,
+}
+
+/// The callback (redirect) contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CallbackSpec {
+    /// Default redirect URI.
+    pub redirect_uri: String,
+    /// Callback parameter naming the user's data center (`location`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_param: Option<String>,
+    /// Callback parameter naming the issuer (`accounts-server`, `iss`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_param: Option<String>,
+}
+
+/// Every concrete endpoint of one data center.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResolvedDataCenter {
+    /// Data-center code (e.g. `eu`, or `default` for a provider without data centers).
+    pub code: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Value of the callback's location parameter for this DC, when the provider sends one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Origin of this DC's authorization server (Zoho: its accounts server). The callback's
+    /// issuer parameter must equal it exactly.
+    pub issuer: String,
+    /// Authorization endpoint used when the user's DC is known.
+    pub authorization_url: String,
+    /// The DC whose authorization endpoint starts the flow when the user's DC is not known yet.
+    pub entry_data_center: String,
+    /// Authorization endpoint that starts the flow when the user's DC is not known yet (Zoho:
+    /// the global accounts server, or China's own).
+    pub entry_authorization_url: String,
+    /// Token endpoint (authorization-code exchange).
+    pub token_url: String,
+    /// Endpoint used to refresh an access token.
+    pub refresh_url: String,
+    /// Revocation endpoint, when the provider supports revocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_url: Option<String>,
+    /// API base URL per environment (e.g. `production`, `sandbox`, `developer`).
+    pub api_base_urls: IndexMap<String, String>,
+    /// Which client secret this DC uses: `shared`, or the DC code when secrets are per DC.
+    pub client_secret_key: String,
+}
+
+impl ResolvedProvider {
+    /// The data center with this code, if it is enabled.
+    pub fn data_center(&self, code: &str) -> Option<&ResolvedDataCenter> {
+        self.data_centers.iter().find(|dc| dc.code == code)
+    }
+
+    /// The enabled data center whose callback location value is `location`.
+    pub fn data_center_by_location(&self, location: &str) -> Option<&ResolvedDataCenter> {
+        self.data_centers
+            .iter()
+            .find(|dc| dc.location.as_deref() == Some(location))
+    }
+
+    /// The codes of the enabled data centers, for error messages that list them.
+    pub fn data_center_codes(&self) -> Vec<&str> {
+        self.data_centers
+            .iter()
+            .map(|dc| dc.code.as_str())
+            .collect()
+    }
+
+    /// Whether `name` is in the scope catalog.
+    pub fn has_scope(&self, name: &str) -> bool {
+        self.scopes.iter().any(|scope| scope.name == name)
+    }
+}

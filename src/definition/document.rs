@@ -141,7 +141,8 @@ pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
         // The scanner's message for a tab in indentation is easy to misread; when a tab
         // indents a line at or before the error, point at the tab itself.
         match tab_indentation(text) {
-            Some((line, column)) if errors.iter().any(|e| e.position.line >= line) => {
+            // The scanner may stop on the line before the tab.
+            Some((line, column)) if errors.iter().any(|e| e.position.line + 1 >= line) => {
                 vec![SyntaxError {
                     position: Position { line, column },
                     path: ROOT.into(),
@@ -149,9 +150,47 @@ pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
                     hint: Some("YAML indents with spaces only: replace the tab with spaces".into()),
                 }]
             }
-            _ => errors,
+            _ => errors
+                .into_iter()
+                .map(|error| blame_unclosed_flow(text, error))
+                .collect(),
         }
     })
+}
+
+/// The scanner notices an unclosed `[` or `{` only lines later, where the next key starts.
+/// Point at the line that opened it instead, which is where the fix goes.
+fn blame_unclosed_flow(text: &str, error: SyntaxError) -> SyntaxError {
+    if !error.message.contains("flow") {
+        return error;
+    }
+    let lines: Vec<&str> = text.lines().take(error.position.line).collect();
+    for (index, line) in lines.iter().enumerate().rev() {
+        let content = line.split(" #").next().unwrap_or(line);
+        let opened = content.matches(['[', '{']).count();
+        let closed = content.matches([']', '}']).count();
+        if opened > closed {
+            let at = content.rfind(['[', '{']).unwrap_or(0);
+            let column = content[..at].chars().count() + 1;
+            let bracket = &content[at..at + 1];
+            return SyntaxError {
+                position: Position {
+                    line: index + 1,
+                    column,
+                },
+                message: format!("unclosed `{bracket}`"),
+                // What the scanner read past the bracket is not part of the path.
+                path: match error.path.find('[') {
+                    Some(cut) if cut > 0 => error.path[..cut].to_owned(),
+                    _ => error.path.clone(),
+                },
+                hint: Some(
+                    "close the list with `]` (or the mapping with `}`) on the same line".into(),
+                ),
+            };
+        }
+    }
+    error
 }
 
 /// Finds the first tab in a line's leading whitespace, which YAML forbids as indentation.
@@ -216,7 +255,9 @@ impl<'a> Builder<'a> {
                         position: Position::from_marker(error.marker()),
                         path: self.current_path(),
                         message: format!("YAML syntax error: {}", error.info()),
-                        hint: None,
+                        hint: error.info().contains("flow").then(|| {
+                            "check for an unclosed `[` or `{` on this line or above".to_owned()
+                        }),
                     }]);
                 }
             };
@@ -376,7 +417,11 @@ impl<'a> Builder<'a> {
         let pointer = self.child_pointer();
         let key = self.pending_key_position();
         // The parser places a block mapping's start after its first key; the root is the file.
-        let value = if self.stack.is_empty() { Position::START } else { position };
+        let value = if self.stack.is_empty() {
+            Position::START
+        } else {
+            position
+        };
         self.map.insert(pointer.clone(), NodeSpan { key, value });
         Ok(pointer)
     }
@@ -528,12 +573,11 @@ fn node_count(value: &Value) -> usize {
 /// Resolves a scalar with the YAML 1.2 core schema: plain `true`, `12`, `null` are typed,
 /// anything quoted (or tagged `!!str`) stays a string. `yes`/`no`/`on` stay strings.
 fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            if tag.suffix == "str" {
-                return Value::String(text.to_owned());
-            }
-        }
+    if let Some(tag) = tag
+        && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+        && tag.suffix == "str"
+    {
+        return Value::String(text.to_owned());
     }
     if style != TScalarStyle::Plain {
         return Value::String(text.to_owned());
@@ -620,7 +664,10 @@ mod tests {
             document.map.key_position("/a/b/c/d"),
             Position { line: 2, column: 3 }
         );
-        assert_eq!(document.map.key_position("/zzz"), Position { line: 1, column: 1 });
+        assert_eq!(
+            document.map.key_position("/zzz"),
+            Position { line: 1, column: 1 }
+        );
     }
 
     #[test]
@@ -691,7 +738,10 @@ mod tests {
             .map(|depth| format!("{}k{depth}:\n", "  ".repeat(depth)))
             .collect();
         let errors = parse(&text).unwrap_err();
-        assert!(errors[0].message.contains("nesting deeper than 64"), "{errors:?}");
+        assert!(
+            errors[0].message.contains("nesting deeper than 64"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn resolve(
         problems: Vec::new(),
         reported: BTreeMap::new(),
         missing: IndexMap::new(),
+        broken_urls: IndexMap::new(),
     };
     let mut resolved = Vec::new();
     let targets: Vec<Option<&EffectiveDataCenter>> = if definition.data_centers.is_none() {
@@ -313,6 +314,8 @@ struct Expander<'a> {
     reported: BTreeMap<(String, String), usize>,
     /// (pointer, placeholder) -> the DCs that lack a value: one problem per template.
     missing: IndexMap<(String, String), Vec<String>>,
+    /// (pointer, broken rule) -> the first problem and every DC whose URL breaks the rule.
+    broken_urls: IndexMap<(String, &'static str), (url_rules::UrlProblem, Vec<String>)>,
 }
 
 impl Expander<'_> {
@@ -320,6 +323,16 @@ impl Expander<'_> {
     /// lack a value.
     fn finish(self) -> Vec<Problem> {
         let mut problems = self.problems;
+        for ((pointer, _), (problem, dcs)) in self.broken_urls {
+            let message = match dcs.len() {
+                0 => problem.message,
+                1 => format!("{} (data center {})", problem.message, dcs[0]),
+                _ => format!("{} (data centers {})", problem.message, dcs.join(", ")),
+            };
+            let mut located = Problem::provider(pointer, Anchor::Value, message);
+            located.hint = problem.hint;
+            problems.push(located);
+        }
         for ((pointer, name), dcs) in self.missing {
             let noun = if dcs.len() == 1 {
                 "data center"
@@ -429,16 +442,11 @@ impl Expander<'_> {
         match check_url(&expanded, role) {
             Ok(_) => Some(expanded),
             Err(problem) => {
-                let message = match dc {
-                    Some(dc) => format!("{} (data center `{}`)", problem.message, dc.code),
-                    None => problem.message,
-                };
-                let key = (pointer.to_owned(), problem_key(&expanded, template));
-                if self.reported.insert(key, 1).is_none() {
-                    let mut p = Problem::provider(pointer, Anchor::Value, message);
-                    p.hint = problem.hint;
-                    self.problems.push(p);
-                }
+                let dcs = self
+                    .broken_urls
+                    .entry((pointer.to_owned(), problem.rule))
+                    .or_insert_with(|| (problem, Vec::new()));
+                dcs.1.extend(dc.map(|dc| format!("`{}`", dc.code)));
                 None
             }
         }
@@ -529,12 +537,246 @@ impl Expander<'_> {
     }
 }
 
-/// Identifies a URL problem independent of the DC when the template has no placeholders, so a
-/// wrong constant URL is reported once, not once per data center.
-fn problem_key(expanded: &str, template: &str) -> String {
-    if template.contains('<') {
-        expanded.to_owned()
-    } else {
-        template.to_owned()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+id: t
+display_name: T
+data_centers:
+  placeholders: { accounts_host: "accounts.zoho.<dc>" }
+  list:
+    - { code: us, name: United States, values: { dc: com } }
+    - { code: eu, name: Europe, values: { dc: eu } }
+    - { code: cn, name: China, values: { dc: com.cn } }
+    - { code: ca, name: Canada, values: { dc: ca, accounts_host: accounts.zohocloud.ca } }
+multi_dc:
+  enabled: true
+  default: us
+  client_secret: per_data_center
+  entry: { default: us, exceptions: { cn: cn } }
+issuer: "https://<accounts_host>"
+authorization: { url: "https://<accounts_host>/oauth/v2/auth", scope_separator: "," }
+token: { url: "https://<accounts_host>/oauth/v2/token" }
+callback: { redirect_uri: "https://api.nango.dev/oauth/callback", location_param: location }
+api: { environments: { production: "https://www.zohoapis.<dc>" } }
+scopes:
+  default: [a]
+  catalog: [{ name: a, description: A }, { name: b, description: B }]
+"#;
+
+    fn definition(edit: impl FnOnce(&mut ProviderDefinition)) -> ProviderDefinition {
+        let mut definition: ProviderDefinition = serde_yaml::from_str(BASE).unwrap();
+        edit(&mut definition);
+        definition
+    }
+
+    fn problems(edit: impl FnOnce(&mut ProviderDefinition)) -> Vec<(String, String)> {
+        resolve(&definition(edit), None)
+            .expect_err("the edit makes the definition invalid")
+            .into_iter()
+            .map(|p| (p.pointer, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn resolves_canada_and_the_china_entry_exception() {
+        let resolved = resolve(&definition(|_| {}), None).unwrap();
+        let ca = resolved.data_center("ca").unwrap();
+        assert_eq!(ca.issuer, "https://accounts.zohocloud.ca");
+        assert_eq!(ca.token_url, "https://accounts.zohocloud.ca/oauth/v2/token");
+        assert_eq!(ca.api_base_urls["production"], "https://www.zohoapis.ca");
+        assert_eq!(
+            ca.entry_authorization_url,
+            "https://accounts.zoho.com/oauth/v2/auth"
+        );
+        let cn = resolved.data_center("cn").unwrap();
+        assert_eq!(cn.entry_data_center, "cn");
+        assert_eq!(
+            cn.entry_authorization_url,
+            "https://accounts.zoho.com.cn/oauth/v2/auth"
+        );
+        assert_eq!(cn.client_secret_key, "cn");
+        assert_eq!(ca.location.as_deref(), Some("ca"));
+    }
+
+    #[test]
+    fn a_placeholder_missing_for_some_dcs_names_every_one_of_them() {
+        let found = problems(|d| {
+            let list = &mut d.data_centers.as_mut().unwrap().list;
+            list[1].values.shift_remove("dc");
+            list[3].values.shift_remove("dc");
+        });
+        // Europe's accounts host is built from <dc> too; Canada's is written out, so only its
+        // API URL lacks a value.
+        assert!(
+            found.contains(&(
+                "/api/environments/production".to_owned(),
+                "placeholder `<dc>` has no value for data centers `eu` (Europe), `ca` (Canada)"
+                    .to_owned()
+            ))
+        );
+        assert!(found.contains(&(
+            "/token/url".to_owned(),
+            "placeholder `<dc>` has no value for data center `eu` (Europe)".to_owned()
+        )));
+        assert_eq!(found.len(), 4, "{found:?}");
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_reported_once() {
+        let found = problems(|d| d.token.url = "https://<acounts_host>/token".into());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "/token/url");
+        assert!(found[0].1.contains("unknown placeholder `<acounts_host>`"));
+    }
+
+    #[test]
+    fn duplicate_dc_codes_and_scopes_are_errors() {
+        let found = problems(|d| {
+            d.data_centers.as_mut().unwrap().list[2].code = "eu".into();
+            d.scopes.catalog[1].name = "a".into();
+        });
+        assert!(found.contains(&(
+            "/data_centers/list/2/code".into(),
+            "duplicate data center code `eu`".into()
+        )));
+        assert!(found.contains(&(
+            "/scopes/catalog/1/name".into(),
+            "duplicate scope `a`".into()
+        )));
+    }
+
+    #[test]
+    fn default_scopes_must_be_in_the_catalog() {
+        let found = problems(|d| d.scopes.default.push("c".into()));
+        assert_eq!(
+            found,
+            vec![(
+                "/scopes/default/1".into(),
+                "default scope `c` is not in the scope catalog".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn default_and_entry_dcs_must_be_defined_and_enabled() {
+        let found = problems(|d| {
+            let multi = d.multi_dc.as_mut().unwrap();
+            multi.data_centers = Some(vec!["us".into(), "eu".into(), "ca".into()]);
+            multi.default = Some("cn".into());
+            multi.entry.as_mut().unwrap().default = "global".into();
+        });
+        assert!(found.contains(&(
+            "/multi_dc/default".into(),
+            "default data center `cn` is not enabled".into()
+        )));
+        assert!(found.contains(&(
+            "/multi_dc/entry/default".into(),
+            "data center `global` is not defined".into()
+        )));
+        assert!(found.contains(&(
+            "/multi_dc/entry/exceptions/cn".into(),
+            "entry data center `cn` is not enabled".into()
+        )));
+    }
+
+    #[test]
+    fn narrowing_the_enabled_dcs_narrows_the_table() {
+        let resolved = resolve(
+            &definition(|d| {
+                let multi = d.multi_dc.as_mut().unwrap();
+                multi.data_centers = Some(vec!["eu".into(), "us".into()]);
+                multi.entry.as_mut().unwrap().exceptions.clear();
+            }),
+            None,
+        )
+        .unwrap();
+        assert_eq!(resolved.data_center_codes(), vec!["us", "eu"]);
+    }
+
+    #[test]
+    fn urls_must_be_https_without_credentials_with_valid_hosts() {
+        let found = problems(|d| {
+            d.authorization.url = "http://<accounts_host>/auth".into();
+            d.token.url = "https://u:p@<accounts_host>/token".into();
+            d.data_centers.as_mut().unwrap().list[1]
+                .values
+                .insert("dc".into(), "e_u".into());
+        });
+        let pointers: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(pointers.contains(&"/authorization/url"));
+        assert!(pointers.contains(&"/token/url"));
+        assert!(
+            found
+                .iter()
+                .any(|(_, m)| m.contains("not a valid DNS name") && m.contains("`eu`"))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(_, m)| m.contains("uses http") && m.contains("`us`, `eu`, `cn`, `ca`"))
+        );
+    }
+
+    #[test]
+    fn overrides_must_name_a_defined_dc() {
+        let found = problems(|d| {
+            let mut values = IndexMap::new();
+            values.insert("dc".to_owned(), "ae".to_owned());
+            d.data_centers
+                .as_mut()
+                .unwrap()
+                .overrides
+                .insert("ae".into(), values);
+        });
+        assert_eq!(
+            found,
+            vec![(
+                "/data_centers/overrides/ae".into(),
+                "override for data center `ae`, which is not defined".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_provider_without_data_centers_resolves_to_one_default_site() {
+        let resolved = resolve(
+            &definition(|d| {
+                d.data_centers = None;
+                d.multi_dc = None;
+                d.callback.location_param = None;
+                d.issuer = "https://auth.example.com".into();
+                d.authorization.url = "https://auth.example.com/authorize".into();
+                d.token.url = "https://auth.example.com/token".into();
+                d.api = None;
+            }),
+            None,
+        )
+        .unwrap();
+        assert_eq!(resolved.data_center_codes(), vec![SINGLE_DATA_CENTER]);
+        let only = &resolved.data_centers[0];
+        assert_eq!(
+            only.entry_authorization_url,
+            "https://auth.example.com/authorize"
+        );
+        assert_eq!(only.refresh_url, "https://auth.example.com/token");
+        assert_eq!(only.location, None);
+        assert!(!resolved.multi_dc);
+    }
+
+    #[test]
+    fn multi_dc_needs_data_centers_and_a_location_parameter() {
+        let found = problems(|d| d.callback.location_param = None);
+        assert_eq!(
+            found,
+            vec![(
+                "/callback".into(),
+                "multi-DC is enabled but `location_param` is missing".into()
+            )]
+        );
+        let found = problems(|d| d.data_centers = None);
+        assert!(found.contains(&("/multi_dc".into(), "`multi_dc` needs `data_centers`".into())));
     }
 }

@@ -20,14 +20,17 @@ pub enum UrlRole {
 /// A URL that breaks a rule: what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlProblem {
+    /// Which rule is broken, so the same mistake in every data center is reported once.
+    pub rule: &'static str,
     /// What is wrong.
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
 }
 
-fn problem(message: String, hint: &str) -> UrlProblem {
+fn problem(rule: &'static str, message: String, hint: &str) -> UrlProblem {
     UrlProblem {
+        rule,
         message,
         hint: Some(hint.to_owned()),
     }
@@ -37,6 +40,7 @@ fn problem(message: String, hint: &str) -> UrlProblem {
 pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     let url = Url::parse(text).map_err(|error| {
         problem(
+            "parse",
             format!("`{text}` is not a valid URL: {error}"),
             "write an absolute URL such as https://accounts.example.com/oauth/token",
         )
@@ -47,12 +51,14 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
         "http" if loopback => {}
         "http" => {
             return Err(problem(
+                "http",
                 format!("`{text}` uses http; secrets would travel unencrypted"),
                 "use https (http is allowed only for loopback hosts: 127.0.0.1, ::1, localhost)",
             ));
         }
         other => {
             return Err(problem(
+                "scheme",
                 format!("`{text}` has scheme `{other}`, expected https"),
                 "use an https URL",
             ));
@@ -60,6 +66,7 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(problem(
+            "credentials",
             format!("`{}` carries credentials in the URL", redact_userinfo(&url)),
             "remove the user:password@ part; credentials belong in the client configuration",
         ));
@@ -67,6 +74,7 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     match url.host() {
         Some(Host::Domain(domain)) => check_dns_name(domain).map_err(|reason| {
             problem(
+                "dns",
                 format!("`{text}` has host `{domain}`, which is not a valid DNS name: {reason}"),
                 "check the host and the placeholder values that build it",
             )
@@ -74,14 +82,22 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
         Some(Host::Ipv4(_)) | Some(Host::Ipv6(_)) if loopback => {}
         Some(_) => {
             return Err(problem(
+                "ip",
                 format!("`{text}` uses an IP address as host"),
                 "use the provider's DNS name (IP literals are allowed only for loopback)",
             ));
         }
-        None => return Err(problem(format!("`{text}` has no host"), "add a host")),
+        None => {
+            return Err(problem(
+                "host",
+                format!("`{text}` has no host"),
+                "add a host",
+            ));
+        }
     }
     if url.fragment().is_some() && role != UrlRole::Endpoint {
         return Err(problem(
+            "fragment",
             format!("`{text}` has a fragment (#...)"),
             "remove the fragment; redirect URIs and issuers must not carry one",
         ));
@@ -90,6 +106,7 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
         && (url.path() != "/" || url.query().is_some() || text.ends_with('/'))
     {
         return Err(problem(
+            "origin",
             format!("`{text}` is not an origin"),
             "write scheme and host only, without a path or trailing slash: https://accounts.zoho.com",
         ));

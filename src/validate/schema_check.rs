@@ -66,10 +66,11 @@ impl SchemaChecker {
             }
             ValidationErrorKind::Type { .. } => {
                 let expected = match schema_node {
-                    Some(Value::String(kind)) => kind.clone(),
+                    Some(Value::String(kind)) => schema_type_name(kind).to_owned(),
                     Some(Value::Array(kinds)) => kinds
                         .iter()
                         .filter_map(Value::as_str)
+                        .map(schema_type_name)
                         .collect::<Vec<_>>()
                         .join(" or "),
                     _ => "another type".to_owned(),
@@ -194,6 +195,20 @@ fn shown_value(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// A JSON Schema type in the words of a YAML author.
+fn schema_type_name(kind: &str) -> &str {
+    match kind {
+        "object" => "a mapping",
+        "array" => "a list",
+        "string" => "a string",
+        "boolean" => "a boolean (true or false)",
+        "integer" => "an integer",
+        "number" => "a number",
+        "null" => "nothing",
+        other => other,
     }
 }
 

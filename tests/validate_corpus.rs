@@ -1,0 +1,97 @@
+//! The corpus of invalid definitions: realistic maintainer mistakes, each with the positions
+//! it must be reported at (`# expect: LINE:COL` comments at the end of the file, written by
+//! hand) and a reviewed snapshot of the whole diagnostic text.
+
+use std::path::{Path, PathBuf};
+
+use provider_forge::catalog;
+
+fn corpus(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new("tests/corpus").join(dir))
+        .expect("corpus directory")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn expected_positions(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("# expect: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_corpus_has_at_least_twenty_mistakes() {
+    assert!(corpus("invalid").len() >= 20);
+}
+
+#[test]
+fn every_mistake_is_reported_at_the_expected_positions() {
+    for file in corpus("invalid") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let expected = expected_positions(&text);
+        assert!(
+            !expected.is_empty(),
+            "{} has no `# expect:` line",
+            file.display()
+        );
+        let catalog = catalog::load(std::slice::from_ref(&file)).unwrap();
+        assert!(
+            catalog.providers.is_empty(),
+            "{} was accepted",
+            file.display()
+        );
+        let mut found: Vec<String> = catalog
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}", d.line, d.column))
+            .collect();
+        found.dedup();
+        assert_eq!(found, expected, "positions reported for {}", file.display());
+        for diagnostic in &catalog.diagnostics {
+            assert_eq!(diagnostic.file, file, "diagnostic names the wrong file");
+            assert!(!diagnostic.path.is_empty());
+        }
+    }
+}
+
+#[test]
+fn diagnostics_match_the_reviewed_snapshots() {
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        for file in corpus("invalid") {
+            let catalog = catalog::load(std::slice::from_ref(&file)).unwrap();
+            let text: Vec<String> = catalog.diagnostics.iter().map(ToString::to_string).collect();
+            let name = format!("validate__{}", file.file_stem().unwrap().to_string_lossy());
+            insta::assert_snapshot!(name, text.join("\n"));
+        }
+    });
+}
+
+#[test]
+fn the_valid_corpus_and_the_bundled_providers_are_clean() {
+    let mut files = corpus("valid");
+    files.push(PathBuf::from("providers"));
+    let catalog = catalog::load(&files).unwrap();
+    let shown: Vec<String> = catalog
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(catalog.is_valid(), "{}", shown.join("\n"));
+    assert!(
+        catalog
+            .providers
+            .iter()
+            .any(|p| p.resolved.id == "zoho-crm")
+    );
+    assert!(
+        catalog
+            .providers
+            .iter()
+            .any(|p| p.definition.data_centers.is_none()),
+        "a generic provider is bundled"
+    );
+}

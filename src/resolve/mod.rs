@@ -11,7 +11,7 @@ pub mod table;
 pub mod template;
 pub mod url_rules;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 
@@ -42,7 +42,7 @@ pub fn resolve(
     let mut expander = Expander {
         dcs: &dcs,
         problems: Vec::new(),
-        reported: BTreeMap::new(),
+        reported: BTreeSet::new(),
         missing: IndexMap::new(),
         broken_urls: IndexMap::new(),
     };
@@ -310,8 +310,8 @@ fn check_callback(definition: &ProviderDefinition, problems: &mut Vec<Problem>) 
 struct Expander<'a> {
     dcs: &'a EffectiveDataCenters,
     problems: Vec<Problem>,
-    /// Problems already reported, so each is reported once, not once per data center.
-    reported: BTreeMap<(String, String), usize>,
+    /// (pointer, kind) of problems already reported: each once, not once per data center.
+    reported: BTreeSet<(String, String)>,
     /// (pointer, placeholder) -> the DCs that lack a value: one problem per template.
     missing: IndexMap<(String, String), Vec<String>>,
     /// (pointer, broken rule) -> the first problem and every DC whose URL breaks the rule.
@@ -452,6 +452,34 @@ impl Expander<'_> {
         }
     }
 
+    fn unknown_placeholder(&self, pointer: &str, template: &str, name: &str) -> Problem {
+        let mut known: Vec<&str> = self.dcs.defaults.keys().map(String::as_str).collect();
+        for dc in &self.dcs.all {
+            known.extend(dc.values.keys().map(String::as_str));
+        }
+        known.sort_unstable();
+        known.dedup();
+        let hint = match crate::diagnostics::closest(name, known.iter().copied()) {
+            Some(close) => format!("did you mean `<{close}>`?"),
+            None if known.is_empty() => {
+                "this provider defines no data centers, so its URLs take no placeholders".to_owned()
+            }
+            None => {
+                let listed: Vec<String> = known.iter().map(|k| format!("<{k}>")).collect();
+                format!("known placeholders: {}", listed.join(", "))
+            }
+        };
+        let message = format!("unknown placeholder `<{name}>` in `{template}`");
+        Problem::provider(pointer, Anchor::Value, message).hint(hint)
+    }
+
+    /// Records `problem` unless the same kind of problem was already reported for `pointer`.
+    fn report_once(&mut self, pointer: &str, kind: &str, problem: Problem) {
+        if self.reported.insert((pointer.to_owned(), kind.to_owned())) {
+            self.problems.push(problem);
+        }
+    }
+
     fn template_problem(
         &mut self,
         pointer: &str,
@@ -461,70 +489,27 @@ impl Expander<'_> {
     ) {
         match error {
             TemplateError::Malformed { at } => {
-                if self
-                    .reported
-                    .insert((pointer.to_owned(), "<malformed>".into()), 1)
-                    .is_none()
-                {
-                    self.problems.push(
-                        Problem::provider(
-                            pointer,
-                            Anchor::Value,
-                            format!(
-                                "malformed placeholder at character {} of `{template}`",
-                                at + 1
-                            ),
-                        )
-                        .hint(
-                            "write placeholders as `<name>`, with a lowercase name such as `<dc>`",
-                        ),
-                    );
-                }
+                let message = format!(
+                    "malformed placeholder at character {} of `{template}`",
+                    at + 1
+                );
+                let problem = Problem::provider(pointer, Anchor::Value, message)
+                    .hint("write placeholders as `<name>`, with a lowercase name such as `<dc>`");
+                self.report_once(pointer, "<malformed>", problem);
             }
             TemplateError::Cycle { chain } => {
-                if self
-                    .reported
-                    .insert((pointer.to_owned(), "<cycle>".into()), 1)
-                    .is_none()
-                {
-                    self.problems.push(
-                        Problem::provider(
-                            pointer,
-                            Anchor::Value,
-                            format!(
-                                "placeholders expand into each other: {}",
-                                chain.join(" -> ")
-                            ),
-                        )
-                        .hint("one of these placeholders must have a plain value"),
-                    );
-                }
+                let message = format!(
+                    "placeholders expand into each other: {}",
+                    chain.join(" -> ")
+                );
+                let problem = Problem::provider(pointer, Anchor::Value, message)
+                    .hint("one of these placeholders must have a plain value");
+                self.report_once(pointer, "<cycle>", problem);
             }
             TemplateError::Missing { name } => {
-                let key = (pointer.to_owned(), name.clone());
                 if !self.dcs.defines(&name) {
-                    if self.reported.insert(key, 1).is_none() {
-                        let mut known: Vec<&str> =
-                            self.dcs.defaults.keys().map(String::as_str).collect();
-                        for dc in &self.dcs.all {
-                            known.extend(dc.values.keys().map(String::as_str));
-                        }
-                        known.sort_unstable();
-                        known.dedup();
-                        let hint = match crate::diagnostics::closest(&name, known.iter().copied()) {
-                            Some(close) => format!("did you mean `<{close}>`?"),
-                            None if known.is_empty() => "this provider defines no data centers, so its URLs take no placeholders".to_owned(),
-                            None => format!("known placeholders: {}", known.iter().map(|k| format!("<{k}>")).collect::<Vec<_>>().join(", ")),
-                        };
-                        self.problems.push(
-                            Problem::provider(
-                                pointer,
-                                Anchor::Value,
-                                format!("unknown placeholder `<{name}>` in `{template}`"),
-                            )
-                            .hint(hint),
-                        );
-                    }
+                    let problem = self.unknown_placeholder(pointer, template, &name);
+                    self.report_once(pointer, &name, problem);
                     return;
                 }
                 let dc = dc.expect("placeholders defined somewhere imply data centers");

@@ -166,10 +166,10 @@ mod tests {
 
     #[test]
     fn pkce_challenge_matches_rfc_7636_appendix_b() {
-        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mJ92IZ1V1QfXyFqrYIM2cwXnH6j3Dk");
+        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
         assert_eq!(
             pkce_challenge(&verifier),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGbaoUlhos"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

@@ -106,3 +106,79 @@ pub fn assert_no_secret(what: &str, text: &str, secrets: &[String]) {
         );
     }
 }
+
+/// A Zoho test bench: the simulator with the shared-secret client, the engine's HTTP client
+/// pointed at it, Zoho CRM's resolved table and the matching credentials.
+pub struct ZohoBench {
+    pub sim: Simulator,
+    pub http: reqwest::Client,
+    pub provider: ResolvedProvider,
+    pub credentials: provider_forge::oauth::Credentials,
+}
+
+impl ZohoBench {
+    pub async fn start(user_location: &str, timeout: std::time::Duration) -> ZohoBench {
+        let sim = Simulator::start(shared_registration()).await;
+        sim.set_user_location(user_location);
+        let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
+        ZohoBench {
+            sim,
+            http,
+            provider: load_provider("providers/zoho-crm.yaml"),
+            credentials: provider_forge::oauth::Credentials::shared(
+                CLIENT_ID,
+                provider_forge::oauth::ClientSecret::new(SHARED_SECRET),
+            ),
+        }
+    }
+
+    /// Starts a flow (default options) and plays the browser up to the callback URL.
+    pub async fn authorize(&self) -> (provider_forge::oauth::PendingAuthorization, String) {
+        let pending = provider_forge::oauth::authorization_request(
+            &self.provider,
+            CLIENT_ID,
+            &Default::default(),
+        )
+        .unwrap();
+        let callback = browse_to_callback(&self.http, pending.url.as_str(), REDIRECT_URI).await;
+        (pending, callback)
+    }
+
+    /// Parses, verifies and exchanges a callback.
+    pub async fn complete(
+        &self,
+        pending: &provider_forge::oauth::PendingAuthorization,
+        callback: &str,
+    ) -> Result<provider_forge::oauth::TokenSet, provider_forge::oauth::OAuthError> {
+        provider_forge::oauth::complete_authorization(
+            &self.http,
+            &self.provider,
+            &self.credentials,
+            pending,
+            callback,
+        )
+        .await
+    }
+
+    /// A connected token set for the user.
+    pub async fn connect(&self) -> provider_forge::oauth::TokenSet {
+        let (pending, callback) = self.authorize().await;
+        self.complete(&pending, &callback).await.unwrap()
+    }
+}
+
+/// `url` with query parameter `name` set to `value` (added if absent).
+pub fn with_param(url: &str, name: &str, value: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(name, value);
+    parsed.to_string()
+}

@@ -13,6 +13,7 @@ pub mod callback;
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod loopback;
 pub mod refresh;
 pub mod revoke;
 pub mod secret;

@@ -139,3 +139,53 @@ impl StoredConnection {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_written_file_is_private_and_reads_back_identically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        let stored = StoredConnection {
+            provider: "zoho-crm".into(),
+            client_id: "1000.ID".into(),
+            tokens: TokenSet {
+                access_token: AccessToken::new("at-1"),
+                refresh_token: Some(RefreshToken::new("rt-1")),
+                token_type: Some("Bearer".into()),
+                scope: Some("a,b".into()),
+                expires_at: Some(1_800_000_000),
+                data_center: "eu".into(),
+                issuer: "https://accounts.zoho.eu".into(),
+                metadata: IndexMap::from([(
+                    "api_domain".to_owned(),
+                    Value::String("https://www.zohoapis.eu".into()),
+                )]),
+            },
+        };
+        stored.write(&path).unwrap();
+        stored.write(&path).unwrap(); // replacing an existing file works too
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["access_token"], "at-1");
+        assert_eq!(json["api_domain"], "https://www.zohoapis.eu");
+        assert_eq!(StoredConnection::read(&path).unwrap(), stored);
+        // Only the token file is left: the temporary file was renamed, not copied.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_invalid_file_is_reported_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        std::fs::write(&path, r#"{"access_token": "leaky-secret"}"#).unwrap();
+        let error = StoredConnection::read(&path).unwrap_err().to_string();
+        assert!(error.contains("not a provider-forge token file"), "{error}");
+        assert!(!error.contains("leaky-secret"), "{error}");
+    }
+}

@@ -202,3 +202,46 @@ async fn a_callback_can_be_pasted_as_a_bare_query() {
     let tokens = bench.complete(&pending, &query).await.unwrap();
     assert_eq!(tokens.data_center, "eu");
 }
+
+#[tokio::test]
+async fn a_disabled_data_center_is_refused_like_an_unknown_one() {
+    let mut bench = ZohoBench::start("in", TIMEOUT).await;
+    let text = std::fs::read_to_string(repo_path("providers/zoho-crm.yaml")).unwrap();
+    let all = "data_centers: [us, eu, in, au, cn, jp, ca, sa, uk]";
+    assert!(text.contains(all));
+    let narrowed = text.replace(all, "data_centers: [us, eu, cn]");
+    bench.provider = load_provider_text(&repo_path("providers/zoho-crm.yaml"), &narrowed);
+    let (pending, callback) = bench.authorize().await;
+    let error = bench.complete(&pending, &callback).await.unwrap_err();
+    assert_eq!(
+        error,
+        OAuthError::UnknownLocation {
+            location: "in".into(),
+            enabled: "us (us), eu (eu), cn (cn)".into(),
+        }
+    );
+    assert_eq!(bench.sim.count(Endpoint::Token), 0);
+}
+
+#[tokio::test]
+async fn a_missing_per_dc_secret_stops_the_flow_before_any_request() {
+    let mut bench = ZohoBench::start("eu", TIMEOUT).await;
+    bench.provider = load_provider_text(&repo_path("providers/zoho-crm.yaml"), &zoho_per_dc_text());
+    // Secrets for every DC except the user's.
+    bench.credentials = provider_forge::oauth::Credentials::per_data_center(
+        CLIENT_ID,
+        ZOHO_DCS.iter().filter(|dc| dc.location != "eu").map(|dc| {
+            (
+                dc.location.to_owned(),
+                provider_forge::oauth::ClientSecret::new(per_dc_secret(dc.location)),
+            )
+        }),
+    );
+    let (pending, callback) = bench.authorize().await;
+    let error = bench.complete(&pending, &callback).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "no client secret for `eu` (data center `eu`); supply the secret for this data center"
+    );
+    assert_eq!(bench.sim.count(Endpoint::Token), 0);
+}

@@ -5,7 +5,7 @@
 //! The data flows one way:
 //! YAML text → [`definition::document`] (value + source map) → JSON Schema and semantic checks
 //! ([`validate`], [`resolve`]) → [`resolve::table::ResolvedProvider`] → outputs ([`render`]) and
-//! the OAuth engine. URLs are built in exactly one place, [`resolve`].
+//! the OAuth engine ([`oauth`]). URLs are built in exactly one place, [`resolve`].
 
 pub mod catalog;
 pub mod cli;

@@ -406,3 +406,69 @@ async fn connect_gives_up_after_its_timeout() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("no callback within 1 s"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_refuses_an_output_file_in_a_missing_directory_before_the_flow() {
+    let cli = Cli::start(shared_registration()).await;
+    let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
+    connect
+        .args(["--client-id", CLIENT_ID, "--no-browser"])
+        .arg("--out")
+        .arg(cli.path("missing/tokens.json"))
+        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
+    let output = run(connect, None).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("does not exist"));
+    assert!(output.stdout.is_empty(), "no URL before the check");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
+    let cli = Cli::start(shared_registration()).await;
+    let tokens_file = cli.path("tokens.json");
+    let file = |provider: &str, issuer: &str| {
+        serde_json::json!({
+            "provider": provider, "client_id": CLIENT_ID, "access_token": "file-at",
+            "refresh_token": "file-rt", "data_center": "eu", "issuer": issuer,
+        })
+        .to_string()
+    };
+    std::fs::write(&tokens_file, file("zoho-crm", "https://accounts.zoho.eu")).unwrap();
+    let mut refresh = cli.command("refresh", &repo_path(FIXTURE_GENERIC));
+    refresh
+        .arg("--tokens")
+        .arg(&tokens_file)
+        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
+    let output = run(refresh, None).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("holds tokens of provider `zoho-crm`, not `generic-idp`")
+    );
+
+    // A file claiming an issuer the table does not have for its DC: nothing is sent.
+    std::fs::write(
+        &tokens_file,
+        file("zoho-crm", "https://accounts.evil.example"),
+    )
+    .unwrap();
+    let mut refresh = cli.command("refresh", &repo_path("providers/zoho-crm.yaml"));
+    refresh
+        .arg("--tokens")
+        .arg(&tokens_file)
+        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
+    let output = run(refresh, None).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("connect again"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(cli.sim.count(Endpoint::Refresh), 0);
+    assert_no_secret(
+        "stderr",
+        &text(&output.stderr),
+        &["file-rt".into(), "file-at".into()],
+    );
+}
+
+const FIXTURE_GENERIC: &str = "tests/fixtures/generic-idp.yaml";

@@ -67,6 +67,18 @@ fn connect(args: Args) -> Result<(), Reported> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.tokens.json", provider.id)));
+    // Fail before the user consents, not after: the tokens would be lost.
+    let out_dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !out_dir.is_dir() {
+        return Err(usage(format!(
+            "--out {}: directory {} does not exist",
+            out.display(),
+            out_dir.display()
+        )));
+    }
     let redirect = Url::parse(&pending.redirect_uri).map_err(usage)?;
     let wait = Duration::from_secs(args.timeout);
 

@@ -78,7 +78,7 @@ pub async fn refresh_tokens(
         )
         .await
         {
-            Ok(body) => return token_set_from(provider, dc, body, Some(tokens)),
+            Ok(body) => return token_set_from("refresh", provider, dc, body, Some(tokens)),
             Err(error) if error.is_transient() && attempt < retry.attempts.max(1) => {
                 tokio::time::sleep(backoff).await;
                 backoff = backoff.saturating_mul(2);

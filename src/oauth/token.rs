@@ -84,7 +84,7 @@ pub async fn exchange_code(
         form,
     )
     .await?;
-    token_set_from(provider, dc, body, None)
+    token_set_from("token", provider, dc, body, None)
 }
 
 /// Sends a form POST with client authentication to a token-style endpoint and returns the
@@ -183,16 +183,12 @@ fn is_rate_limit(status: u16, error: &str) -> bool {
 /// omits (refresh token, scope, metadata) are kept from it: Zoho's refresh answer has no
 /// refresh token.
 pub(crate) fn token_set_from(
+    endpoint: &'static str,
     provider: &ResolvedProvider,
     dc: &ResolvedDataCenter,
     mut body: Map<String, Value>,
     previous: Option<&TokenSet>,
 ) -> Result<TokenSet, OAuthError> {
-    let endpoint = if previous.is_some() {
-        "refresh"
-    } else {
-        "token"
-    };
     let malformed = |reason: &str| OAuthError::MalformedResponse {
         endpoint,
         reason: reason.to_owned(),
@@ -211,7 +207,10 @@ pub(crate) fn token_set_from(
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => n.as_u64().map(|secs| unix_now().saturating_add(secs)),
         // Some servers send the number as a string.
-        Some(Value::String(s)) => s.parse::<u64>().ok().map(|secs| unix_now() + secs),
+        Some(Value::String(s)) => s
+            .parse::<u64>()
+            .ok()
+            .map(|secs| unix_now().saturating_add(secs)),
         Some(_) => return Err(malformed("`expires_in` is not a number")),
     };
     let text = |body: &Map<String, Value>, name: &str| {

@@ -5,12 +5,13 @@
 //! The data flows one way:
 //! YAML text → [`definition::document`] (value + source map) → JSON Schema and semantic checks
 //! ([`validate`], [`resolve`]) → [`resolve::table::ResolvedProvider`] → outputs ([`render`]) and
-//! the OAuth engine. URLs are built in exactly one place, [`resolve`].
+//! the OAuth engine ([`oauth`]). URLs are built in exactly one place, [`resolve`].
 
 pub mod catalog;
 pub mod cli;
 pub mod definition;
 pub mod diagnostics;
+pub mod oauth;
 pub mod render;
 pub mod resolve;
 pub mod schema;

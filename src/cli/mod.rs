@@ -1,7 +1,11 @@
 //! The command-line interface: argument parsing and the mapping of outcomes to exit codes.
 //! Each command lives in its own module and only calls the library and prints.
 
+mod connect;
+mod oauth_common;
+mod refresh;
 mod render;
+mod revoke;
 mod schema;
 mod validate;
 
@@ -35,6 +39,17 @@ enum Command {
     Render(render::Args),
     /// Print the JSON Schema of a file format (generated from the Rust types).
     Schema(schema::Args),
+    /// Run the OAuth authorization-code flow and write the tokens to a file (mode 0600).
+    ///
+    /// The client secret comes from the environment variable PROVIDER_FORGE_CLIENT_SECRET
+    /// (per-DC secrets: PROVIDER_FORGE_CLIENT_SECRET_<CODE>) or --client-secret-file, never
+    /// from a flag value. Exit codes: 0 connected, 1 invalid definition or failed flow, 2 usage
+    /// or I/O error.
+    Connect(connect::Args),
+    /// Refresh the access token of a token file written by `connect` (rewritten atomically).
+    Refresh(refresh::Args),
+    /// Revoke the tokens of a token file written by `connect`.
+    Revoke(revoke::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -44,6 +59,9 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Render(args) => render::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Connect(args) => connect::run(args),
+        Command::Refresh(args) => refresh::run(args),
+        Command::Revoke(args) => revoke::run(args),
     };
     ExitCode::from(code)
 }

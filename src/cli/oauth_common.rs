@@ -1,0 +1,254 @@
+//! What `connect`, `refresh` and `revoke` share: loading the one provider, the client secret
+//! (from the environment or a file, never from a flag value), the HTTP client options, and
+//! the summary printed after success (never a secret).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::catalog;
+use crate::definition::types::ClientSecretMode;
+use crate::oauth::http::{self, HttpOptions};
+use crate::oauth::{ClientSecret, Credentials, TokenSet};
+use crate::resolve::table::ResolvedProvider;
+
+use super::{EXIT_INVALID, EXIT_USAGE};
+
+/// Environment variable holding the client secret shared by every data center.
+pub const SECRET_ENV: &str = "PROVIDER_FORGE_CLIENT_SECRET";
+
+/// Options shared by the OAuth commands.
+#[derive(Debug, clap::Args)]
+pub struct ClientArgs {
+    /// File holding the client secret (instead of the PROVIDER_FORGE_CLIENT_SECRET
+    /// environment variable). For a provider with one secret per data center, one
+    /// `CODE=SECRET` line per data center (or the variables PROVIDER_FORGE_CLIENT_SECRET_<CODE>,
+    /// e.g. PROVIDER_FORGE_CLIENT_SECRET_EU).
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Send requests for HOST to ADDR instead of resolving it, like curl. PORT is the port the
+    /// URLs use (443 for https URLs without one); ADDR may carry its own port to reach a local
+    /// server, e.g. accounts.zoho.eu:443:127.0.0.1:8443. Repeatable.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR[:ADDRPORT]")]
+    pub resolve: Vec<String>,
+    /// Trust this PEM root certificate in addition to the system's (for staging and tests).
+    /// Nothing else about TLS can be relaxed.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// A failure already reported on stderr, carrying the exit code.
+pub struct Reported(pub u8);
+
+/// Prints a usage or I/O error and returns its exit code.
+pub fn usage(message: impl std::fmt::Display) -> Reported {
+    eprintln!("provider-forge: error: {message}");
+    Reported(EXIT_USAGE)
+}
+
+/// Prints a failed-flow error and returns its exit code.
+pub fn failed(message: impl std::fmt::Display) -> Reported {
+    eprintln!("provider-forge: error: {message}");
+    Reported(EXIT_INVALID)
+}
+
+/// Loads, validates and resolves exactly one provider file.
+pub fn load_provider(path: &Path) -> Result<ResolvedProvider, Reported> {
+    let catalog = catalog::load(&[path.to_path_buf()]).map_err(usage)?;
+    if !catalog.is_valid() {
+        super::print_diagnostics(&catalog.diagnostics);
+        return Err(Reported(EXIT_INVALID));
+    }
+    let mut providers = catalog.providers;
+    if providers.len() != 1 {
+        return Err(usage(format!(
+            "{}: expected one provider file, found {} providers",
+            path.display(),
+            providers.len()
+        )));
+    }
+    Ok(providers.remove(0).resolved)
+}
+
+/// Builds the HTTP client from `--resolve`, `--ca-cert` and a request timeout.
+pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Client, Reported> {
+    let mut options = HttpOptions {
+        timeout,
+        ..HttpOptions::default()
+    };
+    for entry in &args.resolve {
+        options
+            .resolve
+            .push(http::parse_resolve(entry).map_err(usage)?);
+    }
+    if let Some(path) = &args.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
+        options.extra_root_certificates.push(pem);
+    }
+    http::client(&options).map_err(usage)
+}
+
+/// The environment variable of a data center's own secret (`eu` → `..._EU`).
+pub fn per_dc_secret_env(code: &str) -> String {
+    let suffix: String = code
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{SECRET_ENV}_{suffix}")
+}
+
+/// The client's credentials: the shared secret, or every per-DC secret that is supplied.
+pub fn credentials(
+    provider: &ResolvedProvider,
+    client_id: &str,
+    args: &ClientArgs,
+) -> Result<Credentials, Reported> {
+    let file = match &args.client_secret_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    match provider.client_secret {
+        ClientSecretMode::Shared => {
+            let secret = match file {
+                Some(text) => text.trim().to_owned(),
+                None => std::env::var(SECRET_ENV).unwrap_or_default(),
+            };
+            if secret.is_empty() {
+                return Err(usage(format!(
+                    "no client secret: set {SECRET_ENV} or pass --client-secret-file FILE"
+                )));
+            }
+            Ok(Credentials::shared(client_id, ClientSecret::new(secret)))
+        }
+        ClientSecretMode::PerDataCenter => {
+            let mut secrets = Vec::new();
+            if let Some(text) = file {
+                for (number, line) in text.lines().enumerate() {
+                    let line = line.trim();
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    let Some((code, secret)) = line.split_once('=') else {
+                        return Err(usage(format!(
+                            "client secret file, line {}: expected CODE=SECRET",
+                            number + 1
+                        )));
+                    };
+                    secrets.push((code.trim().to_owned(), ClientSecret::new(secret.trim())));
+                }
+            } else {
+                for dc in &provider.data_centers {
+                    if let Ok(secret) = std::env::var(per_dc_secret_env(&dc.code)) {
+                        if !secret.is_empty() {
+                            secrets.push((dc.code.clone(), ClientSecret::new(secret)));
+                        }
+                    }
+                }
+            }
+            if secrets.is_empty() {
+                return Err(usage(format!(
+                    "no client secret: `{}` has one secret per data center; set {} (one per data center) or pass --client-secret-file FILE with CODE=SECRET lines",
+                    provider.id,
+                    provider
+                        .data_centers
+                        .iter()
+                        .map(|dc| per_dc_secret_env(&dc.code))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            Ok(Credentials::per_data_center(client_id, secrets))
+        }
+    }
+}
+
+/// A summary of a token set without any secret.
+pub fn summary(provider: &ResolvedProvider, tokens: &TokenSet) -> String {
+    let dc_name = provider
+        .data_center(&tokens.data_center)
+        .map(|dc| dc.name.as_str())
+        .unwrap_or("?");
+    let mut lines = vec![format!(
+        "{}: data center {} ({dc_name}), issuer {}",
+        provider.display_name, tokens.data_center, tokens.issuer
+    )];
+    if let Some(scope) = &tokens.scope {
+        lines.push(format!("  scope: {scope}"));
+    }
+    if let Some(at) = tokens.expires_at {
+        let left = at.saturating_sub(crate::oauth::token::unix_now());
+        lines.push(format!(
+            "  access token expires at {at} (unix time, in {left} s)"
+        ));
+    }
+    lines.push(format!(
+        "  refresh token: {}",
+        if tokens.refresh_token.is_some() {
+            "yes"
+        } else {
+            "none"
+        }
+    ));
+    for (name, value) in &tokens.metadata {
+        let value = value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or(value.to_string());
+        lines.push(format!("  {name}: {value}"));
+    }
+    lines.join("\n")
+}
+
+/// A tokio runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Reported> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// Loads the provider and a token file, and checks that they belong together.
+pub fn load_connection(
+    provider_path: &Path,
+    tokens_path: &Path,
+) -> Result<(ResolvedProvider, crate::oauth::StoredConnection), Reported> {
+    let provider = load_provider(provider_path)?;
+    let stored = crate::oauth::StoredConnection::read(tokens_path).map_err(usage)?;
+    if stored.provider != provider.id {
+        return Err(usage(format!(
+            "{} holds tokens of provider `{}`, not `{}`",
+            tokens_path.display(),
+            stored.provider,
+            provider.id
+        )));
+    }
+    let Some(dc) = provider.data_center(&stored.tokens.data_center) else {
+        return Err(usage(format!(
+            "{}: data center `{}` is not enabled in {}; enabled: {}",
+            tokens_path.display(),
+            stored.tokens.data_center,
+            provider_path.display(),
+            provider.data_center_codes().join(", ")
+        )));
+    };
+    // The file names the server its tokens came from; never send them anywhere else.
+    if dc.issuer != stored.tokens.issuer {
+        return Err(usage(format!(
+            "{}: the tokens were issued by {}, but data center `{}` is now served by {}; connect again",
+            tokens_path.display(),
+            stored.tokens.issuer,
+            dc.code,
+            dc.issuer
+        )));
+    }
+    Ok((provider, stored))
+}

@@ -1,0 +1,190 @@
+//! Everything that can go wrong in the OAuth flow, as one typed enum.
+//!
+//! Messages say what happened and, where the user can act, what to do. They never contain a
+//! secret: no client secret, code, verifier or token is ever a field here, and transport errors
+//! are recorded without their URL (a revocation URL can carry a token in its query string).
+
+/// An OAuth flow failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// A requested scope is not in the provider's catalog.
+    #[error("unknown scope `{scope}` for provider `{provider}`; known scopes: {known}")]
+    UnknownScope {
+        /// The scope asked for.
+        scope: String,
+        /// The provider id.
+        provider: String,
+        /// The catalog, comma-separated.
+        known: String,
+    },
+    /// A data center was named that the provider does not enable.
+    #[error("unknown data center `{code}`; enabled data centers: {enabled}")]
+    UnknownDataCenter {
+        /// The code given.
+        code: String,
+        /// The enabled codes, comma-separated.
+        enabled: String,
+    },
+    /// The redirect URI is not a valid absolute URL.
+    #[error("invalid redirect URI `{uri}`: {reason}")]
+    InvalidRedirectUri {
+        /// The URI.
+        uri: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A resolved endpoint URL could not be parsed (the resolved table is broken).
+    #[error("invalid endpoint URL `{url}` in the resolved table: {reason}")]
+    InvalidEndpoint {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The callback URL or query could not be parsed, or lacks a required parameter.
+    #[error("invalid callback: {0}")]
+    InvalidCallback(String),
+    /// The callback's `state` does not match the one sent: possible CSRF, or a stale tab.
+    #[error(
+        "the callback's state does not match the authorization request (possible cross-site request forgery); start the flow again"
+    )]
+    StateMismatch,
+    /// The user refused consent (`error=access_denied`).
+    #[error("the user denied access{}", describe(.description))]
+    UserDenied {
+        /// The provider's `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The provider redirected back with another `error`.
+    #[error("the authorization server returned error `{error}`{}", describe(.description))]
+    AuthorizationFailed {
+        /// The `error` code.
+        error: String,
+        /// The `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The callback names a location that is not an enabled data center.
+    #[error(
+        "the callback names location `{location}`, which is not an enabled data center; enabled: {enabled}"
+    )]
+    UnknownLocation {
+        /// The location received.
+        location: String,
+        /// The enabled data centers as `code (location)`, comma-separated.
+        enabled: String,
+    },
+    /// The callback's issuer parameter is not the data center's authorization server: a
+    /// mix-up attack or a misconfigured definition. Nothing was sent anywhere.
+    #[error(
+        "refusing the callback: its `{param}` is `{received}`, but data center `{data_center}` is served by `{expected}`; no request was made"
+    )]
+    IssuerMismatch {
+        /// The callback parameter name (`accounts-server`, `iss`).
+        param: String,
+        /// The value received (attacker-controlled, not a secret).
+        received: String,
+        /// The data center the callback resolved to.
+        data_center: String,
+        /// Its issuer from the resolved table.
+        expected: String,
+    },
+    /// No client secret was supplied for the key a data center uses.
+    #[error(
+        "no client secret for `{key}` (data center `{data_center}`); supply the secret for this data center"
+    )]
+    MissingClientSecret {
+        /// The secret key (`shared` or a DC code).
+        key: String,
+        /// The data center.
+        data_center: String,
+    },
+    /// The server answered with an OAuth `error` (whatever the HTTP status).
+    #[error("the {endpoint} endpoint rejected the request: `{error}`{}", describe(.description))]
+    Rejected {
+        /// Which endpoint (`token`, `refresh`, `revoke`).
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The `error` code.
+        error: String,
+        /// The `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The server throttled the client (HTTP 429, or Zoho's HTTP 200 "Access Denied").
+    #[error("the {endpoint} endpoint is rate limiting this client{}; wait before retrying", describe(.description))]
+    RateLimited {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// The server's explanation, if any.
+        description: Option<String>,
+    },
+    /// The server failed (HTTP 5xx).
+    #[error("the {endpoint} endpoint failed with HTTP {status}")]
+    ServerError {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+    },
+    /// A status that is neither success, an OAuth error body, nor a server error.
+    #[error("the {endpoint} endpoint answered HTTP {status} without an OAuth error")]
+    UnexpectedStatus {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+    },
+    /// The server did not answer in time.
+    #[error("the {endpoint} endpoint at {host} did not answer in time")]
+    Timeout {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// Host contacted.
+        host: String,
+    },
+    /// The request could not be sent (DNS, connection, TLS).
+    #[error("could not reach the {endpoint} endpoint at {host}: {reason}")]
+    Network {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// Host contacted.
+        host: String,
+        /// The transport error, without URL.
+        reason: String,
+    },
+    /// The response body is not the JSON the endpoint should return.
+    #[error("the {endpoint} endpoint returned an unparseable response: {reason}")]
+    MalformedResponse {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// What was wrong (never the body itself: it may hold a token).
+        reason: String,
+    },
+    /// The connection has no refresh token, so it cannot be refreshed.
+    #[error("the connection has no refresh token; connect again")]
+    NoRefreshToken,
+    /// The provider has no revocation endpoint.
+    #[error("provider `{0}` does not support token revocation")]
+    RevocationUnsupported(String),
+    /// The HTTP client could not be built (bad extra root certificate, ...).
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpSetup(String),
+}
+
+impl OAuthError {
+    /// Whether a retry may succeed: server errors, timeouts and network failures. Rejections
+    /// and rate limits are final (retrying a throttled refresh only extends the throttle).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::ServerError { .. } | Self::Timeout { .. } | Self::Network { .. }
+        )
+    }
+}
+
+fn describe(description: &Option<String>) -> String {
+    match description {
+        Some(text) if !text.is_empty() => format!(": {text}"),
+        _ => String::new(),
+    }
+}

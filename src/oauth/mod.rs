@@ -1,0 +1,48 @@
+//! The OAuth 2.0 authorization-code engine, driven only by the resolved endpoint table
+//! ([`crate::resolve::table::ResolvedProvider`]): it never formats a URL from a template, it
+//! only appends query parameters to the table's URLs.
+//!
+//! The flow: [`authorize::authorization_request`] → the user's browser → the callback,
+//! [`callback::parse_callback`] and [`callback::verify_callback`] (state, error, data center,
+//! issuer: all checked before any request) → [`token::exchange_code`] at that data center's
+//! token URL → [`refresh::Connection`] for single-flight refreshes → [`revoke::revoke`].
+//! [`complete_authorization`] runs the callback half in one call.
+
+pub mod authorize;
+pub mod callback;
+pub mod credentials;
+pub mod error;
+pub mod http;
+pub mod loopback;
+pub mod refresh;
+pub mod revoke;
+pub mod secret;
+pub mod store;
+pub mod token;
+
+pub use authorize::{AuthorizationOptions, PendingAuthorization, authorization_request};
+pub use callback::{CallbackParams, VerifiedCallback, parse_callback, verify_callback};
+pub use credentials::Credentials;
+pub use error::OAuthError;
+pub use http::HttpOptions;
+pub use refresh::{Connection, RetryPolicy, refresh_tokens};
+pub use revoke::{RevokedToken, revoke};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PkceVerifier, RefreshToken};
+pub use store::StoredConnection;
+pub use token::{TokenSet, exchange_code};
+
+use crate::resolve::table::ResolvedProvider;
+
+/// Parses and verifies a callback (a URL or query string), then exchanges its code: the
+/// second half of the flow, after the user came back.
+pub async fn complete_authorization(
+    http: &reqwest::Client,
+    provider: &ResolvedProvider,
+    credentials: &Credentials,
+    pending: &PendingAuthorization,
+    callback: &str,
+) -> Result<TokenSet, OAuthError> {
+    let params = parse_callback(provider, callback)?;
+    let verified = verify_callback(provider, pending, params)?;
+    exchange_code(http, provider, credentials, pending, verified).await
+}

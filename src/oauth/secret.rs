@@ -1,0 +1,96 @@
+//! Secrets as types: every credential the engine handles is a newtype whose `Debug` and
+//! `Display` print `[redacted]`, so formatting a struct, an error or a log line can never leak
+//! it. The value comes out only through [`expose`](ClientSecret::expose), which makes every
+//! place that sends or stores a secret easy to find.
+
+use std::fmt;
+
+/// What every secret prints as.
+pub const REDACTED: &str = "[redacted]";
+
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a secret value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The secret itself, for the one place that must send or store it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({REDACTED})", stringify!($name))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(REDACTED)
+            }
+        }
+    };
+}
+
+secret_type!(
+    /// The OAuth client secret (one shared secret, or one per data center).
+    ClientSecret
+);
+secret_type!(
+    /// The single-use authorization code (Zoho's "grant token") from the callback.
+    AuthorizationCode
+);
+secret_type!(
+    /// The PKCE code verifier (RFC 7636), kept between the authorization request and the
+    /// exchange.
+    PkceVerifier
+);
+secret_type!(
+    /// An access token, sent on API calls.
+    AccessToken
+);
+secret_type!(
+    /// A refresh token, exchanged for new access tokens.
+    RefreshToken
+);
+
+/// Compares two strings in time that depends only on their lengths, so an attacker probing
+/// `state` values learns nothing from response timing.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let secret = ClientSecret::new("s3cr3t-value");
+        assert_eq!(format!("{secret}"), "[redacted]");
+        assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
+        let token = RefreshToken::new("rt-value");
+        assert!(!format!("{:?}", Some(&token)).contains("rt-value"));
+        assert_eq!(token.expose(), "rt-value");
+    }
+
+    #[test]
+    fn constant_time_eq_compares_content_and_length() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+        assert!(constant_time_eq("", ""));
+    }
+}

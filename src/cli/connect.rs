@@ -21,8 +21,9 @@ pub struct Args {
     /// The OAuth client id.
     #[arg(long, value_name = "ID")]
     client_id: String,
-    /// The user's data center, when known (multi-DC providers start at its entry server and
-    /// learn the real one from the callback). Default: the provider's default.
+    /// The user's data center, when known: the request goes straight to its authorization URL.
+    /// Without it, the flow starts at the default DC's entry server (Zoho: accounts.zoho.com)
+    /// and a multi-DC provider learns the user's DC from the callback.
     #[arg(long = "dc", value_name = "CODE")]
     data_center: Option<String>,
     /// A scope to request (repeatable). Default: the provider's default scopes.

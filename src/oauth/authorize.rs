@@ -19,9 +19,10 @@ const VERIFIER_BYTES: usize = 32;
 /// What the caller chooses for one authorization request.
 #[derive(Debug, Clone, Default)]
 pub struct AuthorizationOptions {
-    /// The user's data center when known; a hint for multi-DC providers (the flow starts at
-    /// that DC's entry server and the callback says where the user really is). `None` uses the
-    /// provider's default data center.
+    /// The user's data center when known: the request goes straight to that DC's
+    /// authorization endpoint. `None`: the request starts at the default DC's entry endpoint
+    /// (for Zoho multi-DC, the global accounts server, which sends the user on to their DC;
+    /// the callback's location then says which DC that was).
     pub data_center: Option<String>,
     /// Scopes to request; empty means the provider's default scopes.
     pub scopes: Vec<String>,
@@ -63,7 +64,11 @@ pub fn authorization_request(
         uri: redirect_uri.clone(),
         reason: e.to_string(),
     })?;
-    let mut url = parse_endpoint(&dc.entry_authorization_url)?;
+    let start = match options.data_center {
+        Some(_) => &dc.authorization_url,
+        None => &dc.entry_authorization_url,
+    };
+    let mut url = parse_endpoint(start)?;
     let state = random_token(STATE_BYTES);
     let pkce_verifier = provider
         .authorization

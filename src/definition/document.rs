@@ -533,10 +533,8 @@ fn node_count(value: &Value) -> usize {
 /// anything quoted (or tagged `!!str`) stays a string. `yes`/`no`/`on` stay strings.
 fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            if tag.suffix == "str" {
-                return Value::String(text.to_owned());
-            }
+        if (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!") && tag.suffix == "str" {
+            return Value::String(text.to_owned());
         }
     }
     if style != TScalarStyle::Plain {

@@ -323,3 +323,20 @@ fn the_comparison_finds_the_known_differences_in_nangos_file() {
         );
     }
 }
+
+/// The rendered JSON of each family member, as `render --format json` prints it for that file,
+/// snapshotted whole under snapshots/: a change to the set or to a product shows up as a diff.
+#[test]
+fn each_family_member_renders_to_its_reviewed_json() {
+    let catalog = load(&manifest().join("providers"));
+    for id in FAMILY {
+        let json = render::table(&[resolved(&catalog, id)], TableFormat::Json);
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(format!("family_json__{id}"), json);
+        });
+    }
+}

@@ -230,6 +230,14 @@ async fn connect_refresh_revoke_through_the_loopback_listener() {
 fn per_dc_provider(dir: &Path) -> PathBuf {
     let path = dir.join("zoho-crm.yaml");
     std::fs::write(&path, zoho_per_dc_text()).unwrap();
+    // The provider uses the shared Zoho data-center set, found beside it.
+    let sets = dir.join("data-centers");
+    std::fs::create_dir_all(&sets).unwrap();
+    std::fs::copy(
+        repo_path("providers/data-centers/zoho.yaml"),
+        sets.join("zoho.yaml"),
+    )
+    .unwrap();
     path
 }
 

@@ -38,13 +38,21 @@ pub struct ProviderDefinition {
     /// Origin of the authorization server (Zoho: the accounts server). The issuer parameter of
     /// the callback (`accounts-server`, RFC 9207 `iss`) must equal it exactly, and secrets are
     /// only ever sent to this origin's endpoints.
-    pub issuer: Template,
+    /// Required unless the data-center set gives it under `provider_defaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<Template>,
     /// The authorization endpoint and the parameters of the authorization request.
-    pub authorization: Authorization,
+    /// Required unless the data-center set gives it under `provider_defaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
     /// Token, refresh and revocation endpoints and how the client authenticates to them.
-    pub token: Token,
+    /// Required unless the data-center set gives it under `provider_defaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Token>,
     /// Where the provider redirects the user back to, and what it appends to that redirect.
-    pub callback: Callback,
+    /// Required unless the data-center set gives it under `provider_defaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<Callback>,
     /// The provider's API: base URL per environment and the Authorization header scheme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Api>,
@@ -111,6 +119,7 @@ pub struct MultiDc {
     #[serde(default)]
     pub client_secret: ClientSecretMode,
     /// Which DC's authorization endpoint starts the flow when the user's DC is not known yet.
+    /// Defaults to the data-center set's `provider_defaults.entry`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<EntryPoint>,
 }
@@ -302,4 +311,31 @@ pub struct DataCenterSet {
     /// The data centers.
     #[schemars(length(min = 1))]
     pub data_centers: Vec<DataCenter>,
+    /// Sections every provider using the set shares unless it writes its own: one
+    /// authorization server (Zoho Accounts) serves every product of a family, so its endpoints
+    /// are written once here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_defaults: Option<ProviderDefaults>,
+}
+
+/// Provider sections shared through a data-center set. A provider that writes a section
+/// itself replaces the set's section as a whole (no merging inside a section).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderDefaults {
+    /// Default `issuer` (the authorization server's origin), e.g. `https://<accounts_host>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<Template>,
+    /// Default `authorization` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+    /// Default `token` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Token>,
+    /// Default `callback` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<Callback>,
+    /// Default `multi_dc.entry`: where authorization starts when the user's DC is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<EntryPoint>,
 }

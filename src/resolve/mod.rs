@@ -7,6 +7,7 @@
 
 pub mod data_centers;
 pub mod problem;
+pub mod sections;
 pub mod table;
 pub mod template;
 pub mod url_rules;
@@ -19,7 +20,8 @@ use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientSecretMode, DataCenterSet, ProviderDefinition};
 use crate::diagnostics::Anchor;
 use data_centers::{EffectiveDataCenter, EffectiveDataCenters};
-use problem::Problem;
+use problem::{Place, Problem};
+use sections::Sections;
 use table::{
     AuthorizationRequest, CallbackSpec, ResolvedDataCenter, ResolvedProvider, RevokeRequest,
     SINGLE_DATA_CENTER,
@@ -33,11 +35,12 @@ pub fn resolve(
     definition: &ProviderDefinition,
     set: Option<&DataCenterSet>,
 ) -> Result<ResolvedProvider, Vec<Problem>> {
+    let sections = sections::sections(definition, set)?;
     let (dcs, mut problems) = data_centers::effective(definition, set);
     let enabled = enabled_data_centers(definition, &dcs, &mut problems);
-    let selection = Selection::new(definition, &dcs, &enabled, &mut problems);
-    check_scopes(definition, &mut problems);
-    check_callback(definition, &mut problems);
+    let selection = Selection::new(definition, &sections, &dcs, &enabled, &mut problems);
+    check_scopes(definition, &sections, &mut problems);
+    check_callback(definition, &sections, &mut problems);
 
     let mut expander = Expander {
         dcs: &dcs,
@@ -53,7 +56,7 @@ pub fn resolve(
         enabled.iter().map(|dc| Some(*dc)).collect()
     };
     for dc in &targets {
-        resolved.push(expander.data_center(definition, *dc, &selection));
+        resolved.push(expander.data_center(definition, &sections, *dc, &selection));
     }
     problems.append(&mut expander.finish());
     if !problems.is_empty() {
@@ -78,14 +81,15 @@ pub fn resolve(
         default_data_center: selection.default.clone(),
         client_secret: selection.client_secret,
         authorization: AuthorizationRequest {
-            scope_separator: definition.authorization.scope_separator.clone(),
-            pkce: definition.authorization.pkce,
-            params: definition.authorization.params.clone(),
+            scope_separator: sections.authorization.value.scope_separator.clone(),
+            pkce: sections.authorization.value.pkce,
+            params: sections.authorization.value.params.clone(),
         },
-        token_auth_method: definition.token.auth_method,
-        token_response_metadata: definition.token.response_metadata.clone(),
-        revoke: definition
+        token_auth_method: sections.token.value.auth_method,
+        token_response_metadata: sections.token.value.response_metadata.clone(),
+        revoke: sections
             .token
+            .value
             .revoke
             .as_ref()
             .map(|revoke| RevokeRequest {
@@ -93,9 +97,9 @@ pub fn resolve(
                 token_in: revoke.token_in,
             }),
         callback: CallbackSpec {
-            redirect_uri: definition.callback.redirect_uri.clone(),
-            location_param: definition.callback.location_param.clone(),
-            issuer_param: definition.callback.issuer_param.clone(),
+            redirect_uri: sections.callback.value.redirect_uri.clone(),
+            location_param: sections.callback.value.location_param.clone(),
+            issuer_param: sections.callback.value.issuer_param.clone(),
         },
         api_auth_scheme: definition.api.as_ref().map(|api| api.auth_scheme.clone()),
         default_scopes: definition.scopes.default.clone(),
@@ -127,7 +131,7 @@ fn enabled_data_centers<'a>(
                 format!("data center `{code}` is enabled twice"),
             ));
         } else if dcs.get(code).is_none() {
-            problems.push(unknown_dc(pointer, code, dcs));
+            problems.push(unknown_dc(provider_place(pointer), code, dcs));
         }
         seen.push(code);
     }
@@ -137,14 +141,14 @@ fn enabled_data_centers<'a>(
         .collect()
 }
 
-fn unknown_dc(pointer: String, code: &str, dcs: &EffectiveDataCenters) -> Problem {
+fn unknown_dc(place: Place, code: &str, dcs: &EffectiveDataCenters) -> Problem {
     let known = if dcs.all.is_empty() {
         "this provider defines no data centers".to_owned()
     } else {
         format!("defined data centers: {}", dcs.codes())
     };
-    Problem::provider(
-        pointer,
+    Problem::at(
+        &place,
         Anchor::Value,
         format!("data center `{code}` is not defined"),
     )
@@ -161,18 +165,19 @@ struct Selection {
 impl Selection {
     fn new(
         definition: &ProviderDefinition,
+        sections: &Sections<'_>,
         dcs: &EffectiveDataCenters,
         enabled: &[&EffectiveDataCenter],
         problems: &mut Vec<Problem>,
     ) -> Self {
         let is_enabled = |code: &str| enabled.iter().any(|dc| dc.code == code);
-        let check = |problems: &mut Vec<Problem>, pointer: String, code: &str, role: &str| {
+        let check = |problems: &mut Vec<Problem>, place: Place, code: &str, role: &str| {
             if dcs.get(code).is_none() {
-                problems.push(unknown_dc(pointer, code, dcs));
+                problems.push(unknown_dc(place, code, dcs));
             } else if !is_enabled(code) {
                 problems.push(
-                    Problem::provider(
-                        pointer,
+                    Problem::at(
+                        &place,
                         Anchor::Value,
                         format!("{role} data center `{code}` is not enabled"),
                     )
@@ -195,26 +200,38 @@ impl Selection {
             .unwrap_or_else(|| SINGLE_DATA_CENTER.to_owned());
         let default = match multi.and_then(|m| m.default.as_ref()) {
             Some(code) => {
-                check(problems, "/multi_dc/default".into(), code, "default");
+                check(
+                    problems,
+                    provider_place("/multi_dc/default"),
+                    code,
+                    "default",
+                );
                 code.clone()
             }
             None => first,
         };
         let mut entry = BTreeMap::new();
-        let entry_point = multi.and_then(|m| m.entry.as_ref());
-        if let Some(point) = entry_point {
+        // The entry point matters only when the DC is learnt from the callback.
+        let entry_section = sections.entry.filter(|_| multi.is_some_and(|m| m.enabled));
+        let entry_point = entry_section.map(|section| section.value);
+        if let Some(entry) = entry_section {
+            let point = entry.value;
             check(
                 problems,
-                "/multi_dc/entry/default".into(),
+                entry.place("/entry/default"),
                 &point.default,
                 "entry",
             );
             for (dc, target) in &point.exceptions {
-                let pointer = format!("/multi_dc/entry/exceptions/{}", escape_pointer_token(dc));
+                let place = entry.place(&format!("/entry/exceptions/{}", escape_pointer_token(dc)));
+                // A shared set may name DCs a provider does not enable; only its own list must
+                // name defined, enabled DCs.
+                let shared = place.origin != problem::Origin::Provider;
                 if dcs.get(dc).is_none() {
-                    problems.push(unknown_dc(pointer.clone(), dc, dcs));
+                    problems.push(unknown_dc(place.clone(), dc, dcs));
+                } else if !shared || is_enabled(dc) {
+                    check(problems, place, target, "entry");
                 }
-                check(problems, pointer, target, "entry");
             }
         }
         for dc in enabled {
@@ -246,7 +263,18 @@ impl Selection {
     }
 }
 
-fn check_scopes(definition: &ProviderDefinition, problems: &mut Vec<Problem>) {
+fn provider_place(pointer: impl Into<String>) -> Place {
+    Place {
+        origin: problem::Origin::Provider,
+        pointer: pointer.into(),
+    }
+}
+
+fn check_scopes(
+    definition: &ProviderDefinition,
+    sections: &Sections<'_>,
+    problems: &mut Vec<Problem>,
+) {
     let catalog = &definition.scopes.catalog;
     for (index, scope) in catalog.iter().enumerate() {
         if catalog[..index]
@@ -279,10 +307,12 @@ fn check_scopes(definition: &ProviderDefinition, problems: &mut Vec<Problem>) {
             problems.push(problem);
         }
     }
-    if definition.authorization.scope_separator.is_empty() {
+    if sections.authorization.value.scope_separator.is_empty() {
         problems.push(
-            Problem::provider(
-                "/authorization/scope_separator",
+            Problem::at(
+                &sections
+                    .authorization
+                    .place("/authorization/scope_separator"),
                 Anchor::Value,
                 "scope separator is empty",
             )
@@ -291,16 +321,25 @@ fn check_scopes(definition: &ProviderDefinition, problems: &mut Vec<Problem>) {
     }
 }
 
-fn check_callback(definition: &ProviderDefinition, problems: &mut Vec<Problem>) {
-    if let Err(problem) = check_url(&definition.callback.redirect_uri, UrlRole::Redirect) {
-        let mut p = Problem::provider("/callback/redirect_uri", Anchor::Value, problem.message);
+fn check_callback(
+    definition: &ProviderDefinition,
+    sections: &Sections<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    let callback = sections.callback;
+    if let Err(problem) = check_url(&callback.value.redirect_uri, UrlRole::Redirect) {
+        let mut p = Problem::at(
+            &callback.place("/callback/redirect_uri"),
+            Anchor::Value,
+            problem.message,
+        );
         p.hint = problem.hint;
         problems.push(p);
     }
     let multi = definition.multi_dc.as_ref().is_some_and(|m| m.enabled);
-    if multi && definition.callback.location_param.is_none() {
+    if multi && callback.value.location_param.is_none() {
         problems.push(
-            Problem::provider("/callback", Anchor::Key, "multi-DC is enabled but `location_param` is missing")
+            Problem::at(&callback.place("/callback"), Anchor::Key, "multi-DC is enabled but `location_param` is missing")
                 .hint("name the callback parameter that carries the user's data center, e.g. `location_param: location`"),
         );
     }
@@ -310,12 +349,12 @@ fn check_callback(definition: &ProviderDefinition, problems: &mut Vec<Problem>) 
 struct Expander<'a> {
     dcs: &'a EffectiveDataCenters,
     problems: Vec<Problem>,
-    /// (pointer, kind) of problems already reported: each once, not once per data center.
-    reported: BTreeSet<(String, String)>,
-    /// (pointer, placeholder) -> the DCs that lack a value: one problem per template.
-    missing: IndexMap<(String, String), Vec<String>>,
-    /// (pointer, broken rule) -> the first problem and every DC whose URL breaks the rule.
-    broken_urls: IndexMap<(String, &'static str), (url_rules::UrlProblem, Vec<String>)>,
+    /// (place, kind) of problems already reported: each once, not once per data center.
+    reported: BTreeSet<(Place, String)>,
+    /// (place, placeholder) -> the DCs that lack a value: one problem per template.
+    missing: IndexMap<(Place, String), Vec<String>>,
+    /// (place, broken rule) -> the first problem and every DC whose URL breaks the rule.
+    broken_urls: IndexMap<(Place, &'static str), (url_rules::UrlProblem, Vec<String>)>,
 }
 
 impl Expander<'_> {
@@ -323,25 +362,25 @@ impl Expander<'_> {
     /// lack a value.
     fn finish(self) -> Vec<Problem> {
         let mut problems = self.problems;
-        for ((pointer, _), (problem, dcs)) in self.broken_urls {
+        for ((place, _), (problem, dcs)) in self.broken_urls {
             let message = match dcs.len() {
                 0 => problem.message,
                 1 => format!("{} (data center {})", problem.message, dcs[0]),
                 _ => format!("{} (data centers {})", problem.message, dcs.join(", ")),
             };
-            let mut located = Problem::provider(pointer, Anchor::Value, message);
+            let mut located = Problem::at(&place, Anchor::Value, message);
             located.hint = problem.hint;
             problems.push(located);
         }
-        for ((pointer, name), dcs) in self.missing {
+        for ((place, name), dcs) in self.missing {
             let noun = if dcs.len() == 1 {
                 "data center"
             } else {
                 "data centers"
             };
             problems.push(
-                Problem::provider(
-                    pointer,
+                Problem::at(
+                    &place,
                     Anchor::Value,
                     format!("placeholder `<{name}>` has no value for {noun} {}", dcs.join(", ")),
                 )
@@ -356,6 +395,7 @@ impl Expander<'_> {
     fn data_center(
         &mut self,
         definition: &ProviderDefinition,
+        sections: &Sections<'_>,
         dc: Option<&EffectiveDataCenter>,
         selection: &Selection,
     ) -> Option<ResolvedDataCenter> {
@@ -367,25 +407,37 @@ impl Expander<'_> {
         let code = dc
             .map_or(SINGLE_DATA_CENTER, |dc| dc.code.as_str())
             .to_owned();
-        let url = |this: &mut Self, pointer: &str, template: &str, role: UrlRole| {
-            this.url(pointer, template, role, scope, dc)
+        let url = |this: &mut Self, place: Place, template: &str, role: UrlRole| {
+            this.url(place, template, role, scope, dc)
         };
-        let issuer = url(self, "/issuer", &definition.issuer, UrlRole::Origin);
+        let (issuer, authorization, token) =
+            (sections.issuer, sections.authorization, sections.token);
+        let issuer = url(self, issuer.place("/issuer"), issuer.value, UrlRole::Origin);
         let authorization_url = url(
             self,
-            "/authorization/url",
-            &definition.authorization.url,
+            authorization.place("/authorization/url"),
+            &authorization.value.url,
             UrlRole::Endpoint,
         );
-        let token_url = url(self, "/token/url", &definition.token.url, UrlRole::Endpoint);
-        let refresh_url = match &definition.token.refresh_url {
-            Some(template) => url(self, "/token/refresh_url", template, UrlRole::Endpoint),
+        let token_url = url(
+            self,
+            token.place("/token/url"),
+            &token.value.url,
+            UrlRole::Endpoint,
+        );
+        let refresh_url = match &token.value.refresh_url {
+            Some(template) => url(
+                self,
+                token.place("/token/refresh_url"),
+                template,
+                UrlRole::Endpoint,
+            ),
             None => token_url.clone(),
         };
-        let revoke_url = match &definition.token.revoke {
+        let revoke_url = match &token.value.revoke {
             Some(revoke) => Some(url(
                 self,
-                "/token/revoke/url",
+                token.place("/token/revoke/url"),
                 &revoke.url,
                 UrlRole::Endpoint,
             )?),
@@ -394,7 +446,7 @@ impl Expander<'_> {
         let mut api_base_urls = IndexMap::new();
         for (environment, template) in definition.api.iter().flat_map(|api| &api.environments) {
             let pointer = format!("/api/environments/{}", escape_pointer_token(environment));
-            if let Some(base) = url(self, &pointer, template, UrlRole::Endpoint) {
+            if let Some(base) = url(self, provider_place(pointer), template, UrlRole::Endpoint) {
                 api_base_urls.insert(environment.clone(), base);
             }
         }
@@ -405,7 +457,7 @@ impl Expander<'_> {
         Some(ResolvedDataCenter {
             name: dc.map_or_else(|| definition.display_name.clone(), |dc| dc.name.clone()),
             location: dc
-                .filter(|_| definition.callback.location_param.is_some())
+                .filter(|_| sections.callback.value.location_param.is_some())
                 .map(|dc| dc.location.clone()),
             issuer: issuer?,
             authorization_url: authorization_url?,
@@ -426,7 +478,7 @@ impl Expander<'_> {
 
     fn url(
         &mut self,
-        pointer: &str,
+        place: Place,
         template: &str,
         role: UrlRole,
         scope: Scope<'_>,
@@ -435,7 +487,7 @@ impl Expander<'_> {
         let expanded = match template::expand(template, scope) {
             Ok(expanded) => expanded,
             Err(error) => {
-                self.template_problem(pointer, template, error, dc);
+                self.template_problem(place, template, error, dc);
                 return None;
             }
         };
@@ -444,7 +496,7 @@ impl Expander<'_> {
             Err(problem) => {
                 let dcs = self
                     .broken_urls
-                    .entry((pointer.to_owned(), problem.rule))
+                    .entry((place, problem.rule))
                     .or_insert_with(|| (problem, Vec::new()));
                 dcs.1.extend(dc.map(|dc| format!("`{}`", dc.code)));
                 None
@@ -452,7 +504,7 @@ impl Expander<'_> {
         }
     }
 
-    fn unknown_placeholder(&self, pointer: &str, template: &str, name: &str) -> Problem {
+    fn unknown_placeholder(&self, place: &Place, template: &str, name: &str) -> Problem {
         let mut known: Vec<&str> = self.dcs.defaults.keys().map(String::as_str).collect();
         for dc in &self.dcs.all {
             known.extend(dc.values.keys().map(String::as_str));
@@ -470,19 +522,19 @@ impl Expander<'_> {
             }
         };
         let message = format!("unknown placeholder `<{name}>` in `{template}`");
-        Problem::provider(pointer, Anchor::Value, message).hint(hint)
+        Problem::at(place, Anchor::Value, message).hint(hint)
     }
 
     /// Records `problem` unless the same kind of problem was already reported for `pointer`.
-    fn report_once(&mut self, pointer: &str, kind: &str, problem: Problem) {
-        if self.reported.insert((pointer.to_owned(), kind.to_owned())) {
+    fn report_once(&mut self, place: &Place, kind: &str, problem: Problem) {
+        if self.reported.insert((place.clone(), kind.to_owned())) {
             self.problems.push(problem);
         }
     }
 
     fn template_problem(
         &mut self,
-        pointer: &str,
+        place: Place,
         template: &str,
         error: TemplateError,
         dc: Option<&EffectiveDataCenter>,
@@ -493,28 +545,28 @@ impl Expander<'_> {
                     "malformed placeholder at character {} of `{template}`",
                     at + 1
                 );
-                let problem = Problem::provider(pointer, Anchor::Value, message)
+                let problem = Problem::at(&place, Anchor::Value, message)
                     .hint("write placeholders as `<name>`, with a lowercase name such as `<dc>`");
-                self.report_once(pointer, "<malformed>", problem);
+                self.report_once(&place, "<malformed>", problem);
             }
             TemplateError::Cycle { chain } => {
                 let message = format!(
                     "placeholders expand into each other: {}",
                     chain.join(" -> ")
                 );
-                let problem = Problem::provider(pointer, Anchor::Value, message)
+                let problem = Problem::at(&place, Anchor::Value, message)
                     .hint("one of these placeholders must have a plain value");
-                self.report_once(pointer, "<cycle>", problem);
+                self.report_once(&place, "<cycle>", problem);
             }
             TemplateError::Missing { name } => {
                 if !self.dcs.defines(&name) {
-                    let problem = self.unknown_placeholder(pointer, template, &name);
-                    self.report_once(pointer, &name, problem);
+                    let problem = self.unknown_placeholder(&place, template, &name);
+                    self.report_once(&place, &name, problem);
                     return;
                 }
                 let dc = dc.expect("placeholders defined somewhere imply data centers");
                 self.missing
-                    .entry((pointer.to_owned(), name))
+                    .entry((place, name))
                     .or_default()
                     .push(format!("`{}` ({})", dc.code, dc.name));
             }
@@ -611,7 +663,8 @@ scopes:
 
     #[test]
     fn an_unknown_placeholder_is_reported_once() {
-        let found = problems(|d| d.token.url = "https://<acounts_host>/token".into());
+        let found =
+            problems(|d| d.token.as_mut().unwrap().url = "https://<acounts_host>/token".into());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "/token/url");
         assert!(found[0].1.contains("unknown placeholder `<acounts_host>`"));
@@ -684,8 +737,8 @@ scopes:
     #[test]
     fn urls_must_be_https_without_credentials_with_valid_hosts() {
         let found = problems(|d| {
-            d.authorization.url = "http://<accounts_host>/auth".into();
-            d.token.url = "https://u:p@<accounts_host>/token".into();
+            d.authorization.as_mut().unwrap().url = "http://<accounts_host>/auth".into();
+            d.token.as_mut().unwrap().url = "https://u:p@<accounts_host>/token".into();
             d.data_centers.as_mut().unwrap().list[1]
                 .values
                 .insert("dc".into(), "e_u".into());
@@ -731,10 +784,10 @@ scopes:
             &definition(|d| {
                 d.data_centers = None;
                 d.multi_dc = None;
-                d.callback.location_param = None;
-                d.issuer = "https://auth.example.com".into();
-                d.authorization.url = "https://auth.example.com/authorize".into();
-                d.token.url = "https://auth.example.com/token".into();
+                d.callback.as_mut().unwrap().location_param = None;
+                d.issuer = Some("https://auth.example.com".into());
+                d.authorization.as_mut().unwrap().url = "https://auth.example.com/authorize".into();
+                d.token.as_mut().unwrap().url = "https://auth.example.com/token".into();
                 d.api = None;
             }),
             None,
@@ -753,7 +806,7 @@ scopes:
 
     #[test]
     fn multi_dc_needs_data_centers_and_a_location_parameter() {
-        let found = problems(|d| d.callback.location_param = None);
+        let found = problems(|d| d.callback.as_mut().unwrap().location_param = None);
         assert_eq!(
             found,
             vec![(
@@ -763,5 +816,91 @@ scopes:
         );
         let found = problems(|d| d.data_centers = None);
         assert!(found.contains(&("/multi_dc".into(), "`multi_dc` needs `data_centers`".into())));
+    }
+
+    fn shared_set(
+        edit: impl FnOnce(&mut ProviderDefinition),
+    ) -> (ProviderDefinition, DataCenterSet) {
+        let base = definition(|_| {});
+        let mut set: DataCenterSet = serde_yaml::from_str(
+            "name: zoho\nplaceholders: { accounts_host: \"accounts.zoho.<dc>\" }\ndata_centers: []\n",
+        )
+        .unwrap();
+        let section = base.data_centers.clone().unwrap();
+        set.data_centers = section.list;
+        set.provider_defaults = Some(crate::definition::types::ProviderDefaults {
+            issuer: base.issuer.clone(),
+            authorization: base.authorization.clone(),
+            token: base.token.clone(),
+            callback: base.callback.clone(),
+            entry: base.multi_dc.as_ref().and_then(|m| m.entry.clone()),
+        });
+        let mut product = definition(|d| {
+            d.data_centers = Some(crate::definition::types::DataCenters {
+                set: Some("zoho".into()),
+                placeholders: IndexMap::new(),
+                list: Vec::new(),
+                overrides: IndexMap::new(),
+            });
+            d.issuer = None;
+            d.authorization = None;
+            d.token = None;
+            d.callback = None;
+            d.multi_dc.as_mut().unwrap().entry = None;
+        });
+        edit(&mut product);
+        (product, set)
+    }
+
+    #[test]
+    fn sections_left_out_come_from_the_sets_provider_defaults() {
+        let own = resolve(&definition(|_| {}), None).unwrap();
+        let (product, set) = shared_set(|_| {});
+        let shared = resolve(&product, Some(&set)).unwrap();
+        assert_eq!(shared, own, "the same sections, written once in the set");
+    }
+
+    #[test]
+    fn a_section_written_in_the_provider_replaces_the_sets_whole() {
+        let (product, set) = shared_set(|d| {
+            let mut token = definition(|_| {}).token.unwrap();
+            token.url = "https://<accounts_host>/oauth/v3/token".into();
+            token.revoke = None;
+            d.token = Some(token);
+        });
+        let resolved = resolve(&product, Some(&set)).unwrap();
+        let eu = resolved.data_center("eu").unwrap();
+        assert_eq!(eu.token_url, "https://accounts.zoho.eu/oauth/v3/token");
+        assert_eq!(eu.revoke_url, None);
+    }
+
+    #[test]
+    fn a_fault_in_a_shared_section_is_placed_in_the_set_file() {
+        let (product, mut set) = shared_set(|_| {});
+        let defaults = set.provider_defaults.as_mut().unwrap();
+        defaults.token.as_mut().unwrap().url = "http://<accounts_host>/token".into();
+        let problems = resolve(&product, Some(&set)).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].origin, problem::Origin::DataCenterSet);
+        assert_eq!(problems[0].pointer, "/provider_defaults/token/url");
+    }
+
+    #[test]
+    fn a_section_given_nowhere_is_missing() {
+        let (product, mut set) = shared_set(|_| {});
+        set.provider_defaults.as_mut().unwrap().issuer = None;
+        let problems = resolve(&product, Some(&set)).unwrap_err();
+        assert_eq!(problems[0].message, "missing required field `issuer`");
+        assert_eq!(problems[0].origin, problem::Origin::Provider);
+    }
+
+    #[test]
+    fn a_shared_entry_exception_for_a_dc_the_product_does_not_enable_is_ignored() {
+        let (product, set) = shared_set(|d| {
+            d.multi_dc.as_mut().unwrap().data_centers = Some(vec!["us".into(), "eu".into()]);
+        });
+        let resolved = resolve(&product, Some(&set)).unwrap();
+        assert_eq!(resolved.data_center_codes(), vec!["us", "eu"]);
+        assert_eq!(resolved.data_center("eu").unwrap().entry_data_center, "us");
     }
 }

@@ -3,7 +3,7 @@
 use crate::diagnostics::{Anchor, Diagnostic, Locator};
 
 /// Which loaded file a problem is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Origin {
     /// The provider file.
     Provider,
@@ -48,6 +48,11 @@ impl Problem {
         self
     }
 
+    /// A problem at a place that may be in either file.
+    pub fn at(place: &Place, anchor: Anchor, message: impl Into<String>) -> Self {
+        Problem::provider(place.pointer.clone(), anchor, message).in_origin(place.origin)
+    }
+
     /// The same problem, placed in another file.
     pub fn in_origin(mut self, origin: Origin) -> Self {
         self.origin = origin;
@@ -67,4 +72,13 @@ impl Problem {
             self.hint.clone(),
         )
     }
+}
+
+/// A node in one of the loaded files: the file and a JSON pointer into it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Place {
+    /// Which file.
+    pub origin: Origin,
+    /// JSON pointer of the node.
+    pub pointer: String,
 }

@@ -145,6 +145,8 @@ fn the_table_has_one_row_per_product_and_marks_unlisted_data_centers() {
         &"| Zoho Desk (`zoho-desk`) | us, eu | `zoho-desk` (alias of `base`) | us, eu, au | — | au | \
 eu API: `desk.zoho.eu` / `desk.zoho.com`; Nango's API host is `desk.zoho.com` for every DC |"
     ));
-    assert!(rows.contains(&"| Zoho Books (`zoho-books`) | us | none | — | — | — | — |"));
+    assert!(rows.contains(
+        &"| Zoho Books (`zoho-books`) | us, eu, in, au, cn, jp, ca, sa | none | — | — | — | — |"
+    ));
     assert!(table.contains("ca* accounts: `accounts.zohocloud.ca` / `accounts.zoho.ca`"));
 }

@@ -376,7 +376,11 @@ impl<'a> Builder<'a> {
         let pointer = self.child_pointer();
         let key = self.pending_key_position();
         // The parser places a block mapping's start after its first key; the root is the file.
-        let value = if self.stack.is_empty() { Position::START } else { position };
+        let value = if self.stack.is_empty() {
+            Position::START
+        } else {
+            position
+        };
         self.map.insert(pointer.clone(), NodeSpan { key, value });
         Ok(pointer)
     }
@@ -620,7 +624,10 @@ mod tests {
             document.map.key_position("/a/b/c/d"),
             Position { line: 2, column: 3 }
         );
-        assert_eq!(document.map.key_position("/zzz"), Position { line: 1, column: 1 });
+        assert_eq!(
+            document.map.key_position("/zzz"),
+            Position { line: 1, column: 1 }
+        );
     }
 
     #[test]
@@ -691,7 +698,10 @@ mod tests {
             .map(|depth| format!("{}k{depth}:\n", "  ".repeat(depth)))
             .collect();
         let errors = parse(&text).unwrap_err();
-        assert!(errors[0].message.contains("nesting deeper than 64"), "{errors:?}");
+        assert!(
+            errors[0].message.contains("nesting deeper than 64"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -532,12 +532,11 @@ fn node_count(value: &Value) -> usize {
 /// Resolves a scalar with the YAML 1.2 core schema: plain `true`, `12`, `null` are typed,
 /// anything quoted (or tagged `!!str`) stays a string. `yes`/`no`/`on` stay strings.
 fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            if tag.suffix == "str" {
-                return Value::String(text.to_owned());
-            }
-        }
+    if let Some(tag) = tag
+        && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+        && tag.suffix == "str"
+    {
+        return Value::String(text.to_owned());
     }
     if style != TScalarStyle::Plain {
         return Value::String(text.to_owned());

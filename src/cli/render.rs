@@ -8,7 +8,7 @@ use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog;
 use crate::render::filter::{self, Selection};
 use crate::render::output::{self, PlanError};
-use crate::render::{Format as RenderFormat, Output, Renderer};
+use crate::render::{Format as RenderFormat, Output, RenderError, Renderer};
 
 /// Arguments of `render`.
 #[derive(Debug, clap::Args)]
@@ -132,15 +132,13 @@ pub fn run(args: Args) -> u8 {
                 print!("{text}");
                 EXIT_OK
             }
-            Err(error) => {
-                eprintln!("provider-forge: error: {error}");
-                EXIT_INVALID
-            }
+            Err(error) => report_render_error(&error),
         };
     };
     let files = match output::plan(&renderer, &providers, &outputs) {
         Ok(files) => files,
-        Err(error @ (PlanError::Render(_) | PlanError::Collision(_))) => {
+        Err(PlanError::Render(error)) => return report_render_error(&error),
+        Err(error @ PlanError::Collision(_)) => {
             eprintln!("provider-forge: error: {error}");
             return EXIT_INVALID;
         }
@@ -185,4 +183,13 @@ pub fn run(args: Args) -> u8 {
             Err(error) => super::io_error(&error),
         }
     }
+}
+
+/// Template errors already read `FILE:LINE: error: ...`; other render errors get the prefix.
+fn report_render_error(error: &RenderError) -> u8 {
+    match error {
+        RenderError::Template(error) => eprintln!("{error}"),
+        RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
+    }
+    EXIT_INVALID
 }

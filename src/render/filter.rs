@@ -49,13 +49,6 @@ fn known_or_none(known: &[String]) -> String {
     }
 }
 
-impl Selection {
-    /// Whether this selection keeps everything.
-    pub fn is_everything(&self) -> bool {
-        self.data_centers.is_empty() && self.environments.is_empty()
-    }
-}
-
 /// Narrows `providers` to the selected data centers and environments.
 ///
 /// A name is unknown (an error listing the known ones) when no provider in `providers` has it.
@@ -121,4 +114,69 @@ fn narrow_provider(provider: &ResolvedProvider, selection: &Selection) -> Option
         }
     }
     (!narrowed.data_centers.is_empty()).then_some(narrowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn bundled() -> Vec<ResolvedProvider> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
+        let catalog = crate::catalog::load(&[dir]).expect("readable");
+        assert!(catalog.is_valid(), "{:#?}", catalog.diagnostics);
+        catalog.providers.into_iter().map(|p| p.resolved).collect()
+    }
+
+    fn select(dcs: &[&str], envs: &[&str]) -> Selection {
+        Selection {
+            data_centers: dcs.iter().map(|s| (*s).to_owned()).collect(),
+            environments: envs.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_empty_selection_keeps_everything() {
+        let providers = bundled();
+        assert_eq!(
+            narrow(&providers, &Selection::default()).unwrap(),
+            providers
+        );
+    }
+
+    #[test]
+    fn narrowing_keeps_rows_unchanged() {
+        let providers = bundled();
+        let narrowed = narrow(&providers, &select(&["ca"], &["sandbox"])).unwrap();
+        assert_eq!(narrowed.len(), 1, "gitlab has neither `ca` nor `sandbox`");
+        let ca = &narrowed[0].data_centers[0];
+        let original = providers.iter().find_map(|p| p.data_center("ca")).unwrap();
+        assert_eq!(ca.token_url, original.token_url);
+        assert_eq!(
+            ca.api_base_urls.iter().collect::<Vec<_>>(),
+            [(&"sandbox".to_owned(), &original.api_base_urls["sandbox"])]
+        );
+    }
+
+    #[test]
+    fn the_default_pseudo_data_center_selects_single_site_providers() {
+        let narrowed = narrow(&bundled(), &select(&["default"], &[])).unwrap();
+        let ids: Vec<&str> = narrowed.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["gitlab"]);
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let error = narrow(&bundled(), &select(&["ae"], &[])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown data center `ae`; known data centers: au, ca, cn, default, eu, in, jp, sa, uk, us"
+        );
+        let error = narrow(&bundled(), &select(&[], &["prod"])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown environment `prod`; known environments: developer, production, sandbox"
+        );
+    }
 }

@@ -236,3 +236,76 @@ fn under_issuer(
         shared.unwrap_or_default()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn zoho_crm() -> ResolvedProvider {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/zoho-crm.yaml");
+        let catalog = crate::catalog::load(&[path]).expect("readable");
+        assert!(catalog.is_valid(), "{:#?}", catalog.diagnostics);
+        catalog.providers[0].resolved.clone()
+    }
+
+    #[test]
+    fn substituting_each_allowed_origin_gives_that_data_centers_resolved_urls() {
+        let provider = zoho_crm();
+        let entry = entry(&provider).unwrap();
+        let issuer = &entry.connection_config[0];
+        assert_eq!(issuer.key, ISSUER_FIELD);
+        for (dc, origin) in provider.data_centers.iter().zip(&issuer.values) {
+            let substitute = |url: &str| url.replace("${connectionConfig.issuer}", origin);
+            assert_eq!(substitute(&entry.authorization_url), dc.authorization_url);
+            assert_eq!(substitute(&entry.token_url), dc.token_url);
+        }
+    }
+
+    #[test]
+    fn a_data_center_with_a_different_path_cannot_be_a_nango_entry() {
+        let mut provider = zoho_crm();
+        let ca = provider
+            .data_centers
+            .iter_mut()
+            .find(|dc| dc.code == "ca")
+            .unwrap();
+        ca.token_url = format!("{}/oauth/v3/token", ca.issuer);
+        let error = entry(&provider).unwrap_err();
+        assert_eq!(error.endpoint, "token URL");
+        assert!(error.reason.contains("`ca`"), "{}", error.reason);
+    }
+
+    #[test]
+    fn a_url_outside_its_issuer_cannot_be_a_nango_entry() {
+        let mut provider = zoho_crm();
+        provider.data_centers[1].authorization_url =
+            provider.data_centers[0].authorization_url.clone();
+        let error = entry(&provider).unwrap_err();
+        assert!(
+            error.reason.contains("not under its issuer"),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[test]
+    fn a_single_data_center_keeps_literal_urls_and_needs_no_connection_config() {
+        let mut provider = zoho_crm();
+        provider.data_centers.retain(|dc| dc.code == "ca");
+        for dc in &mut provider.data_centers {
+            dc.api_base_urls.retain(|name, _| name == "production");
+        }
+        let entry = entry(&provider).unwrap();
+        assert_eq!(
+            entry.token_url,
+            "https://accounts.zohocloud.ca/oauth/v2/token"
+        );
+        assert_eq!(
+            entry.proxy_base_url.as_deref(),
+            Some("https://www.zohoapis.ca")
+        );
+        assert!(entry.connection_config.is_empty());
+    }
+}

@@ -3,15 +3,13 @@
 //! `snapshots/` folder. Review a changed snapshot by reading it: it is the whole output users
 //! load into their platform.
 
-use std::path::Path;
-
 use provider_forge::catalog;
 use provider_forge::render::{Format, Output, Renderer};
 
 #[test]
 fn every_format_of_every_bundled_provider() {
     let renderer = Renderer::new();
-    insta::glob!("../providers", "*.yaml", |path: &Path| {
+    insta::glob!("../providers", "*.yaml", |path: &std::path::Path| {
         let catalog = catalog::load(&[path.to_path_buf()]).expect("bundled files are readable");
         assert!(
             catalog.is_valid(),

@@ -1,7 +1,7 @@
 //! Validate + render of a whole catalog, against the floor of merely parsing the same YAML.
 //!
 //! The catalog is 250, 500 and 1,000 providers shaped exactly like providers/zoho-crm.yaml
-//! (nine data centers, three environments, 66 scopes), each in its own file in a temp dir,
+//! (nine data centers, three environments, 63 scopes), each in its own file in a temp dir,
 //! so work should grow linearly with the number of files. Results: BENCHMARKS.md.
 //!
 //! Run: `cargo bench --bench render_catalog`

@@ -335,3 +335,51 @@ fn rendering_twice_gives_identical_bytes() {
         assert_eq!(first.stdout, second.stdout, "{format}");
     }
 }
+
+#[test]
+fn a_template_failing_for_any_provider_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("revoke.txt.j2");
+    // GitLab renders fine; Zoho CRM has no `docs_urls`, so the run fails after GitLab.
+    fs::write(
+        &template,
+        "{{ provider.id }}{% if provider.id == 'zoho-crm' %}{{ provider.docs_urls }}{% endif %}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = render(&[
+        "providers/",
+        "--template",
+        path_arg(&template),
+        "--out",
+        path_arg(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!("{}:1", template.display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists(), "nothing written, not even gitlab's file");
+}
+
+#[test]
+fn a_user_template_is_written_under_its_own_suffix() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("hosts.txt.j2");
+    fs::write(&template, "{{ provider.data_centers | length }}\n").unwrap();
+    let out = dir.path().join("out");
+    let output = render(&[
+        ZOHO,
+        "--template",
+        path_arg(&template),
+        "--out",
+        path_arg(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(out_files(&out), ["zoho-crm.hosts.txt"]);
+    assert_eq!(
+        fs::read_to_string(out.join("zoho-crm.hosts.txt")).unwrap(),
+        "9\n"
+    );
+}

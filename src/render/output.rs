@@ -161,3 +161,59 @@ fn read_existing(path: &Path) -> Result<Option<String>, OutputError> {
         Err(error) => Err(at(path)(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::render::Format;
+
+    fn zoho_crm() -> ResolvedProvider {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/zoho-crm.yaml");
+        crate::catalog::load(&[path]).unwrap().providers[0]
+            .resolved
+            .clone()
+    }
+
+    #[test]
+    fn two_providers_with_one_id_would_overwrite_each_other_and_are_refused() {
+        let provider = zoho_crm();
+        let error = plan(
+            &Renderer::new(),
+            &[provider.clone(), provider],
+            &[Output::Builtin(Format::Env)],
+        )
+        .unwrap_err();
+        assert_eq!(error, PlanError::Collision("zoho-crm.env".into()));
+    }
+
+    #[test]
+    fn write_then_check_is_clean_and_rewriting_leaves_files_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = plan(
+            &Renderer::new(),
+            &[zoho_crm()],
+            &[
+                Output::Builtin(Format::Markdown),
+                Output::Builtin(Format::Nango),
+            ],
+        )
+        .unwrap();
+        let first = write(dir.path(), &files).unwrap();
+        assert_eq!(first.written.len(), 2);
+        assert!(check(dir.path(), &files).unwrap().is_empty());
+        let second = write(dir.path(), &files).unwrap();
+        assert!(second.written.is_empty());
+        assert_eq!(second.unchanged.len(), 2);
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|name| name.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary files left: {leftovers:?}"
+        );
+    }
+}

@@ -1,13 +1,13 @@
 //! `provider-forge render`: parses options, calls the library, prints, picks the exit code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog;
 use crate::render::filter::{self, Selection};
-use crate::render::output::{self, PlanError};
+use crate::render::output::{self, PlanError, PlannedFile};
 use crate::render::{Format as RenderFormat, Output, RenderError, Renderer};
 
 /// Arguments of `render`.
@@ -144,44 +144,54 @@ pub fn run(args: Args) -> u8 {
         }
     };
     if args.check {
-        match output::check(&dir, &files) {
-            Ok(drifts) if drifts.is_empty() => {
-                eprintln!(
-                    "{} file(s) in {} are up to date",
-                    files.len(),
-                    dir.display()
-                );
-                EXIT_OK
-            }
-            Ok(drifts) => {
-                for drift in &drifts {
-                    print!("{}", drift.diff);
-                }
-                let missing = drifts.iter().filter(|d| d.missing).count();
-                eprintln!(
-                    "{} of {} file(s) in {} are out of date ({missing} missing); run the same \
-                     command without --check to update them",
-                    drifts.len(),
-                    files.len(),
-                    dir.display()
-                );
-                EXIT_INVALID
-            }
-            Err(error) => super::io_error(&error),
-        }
+        check(&dir, &files)
     } else {
-        match output::write(&dir, &files) {
-            Ok(summary) => {
-                eprintln!(
-                    "wrote {} file(s) to {} ({} unchanged)",
-                    summary.written.len(),
-                    dir.display(),
-                    summary.unchanged.len()
-                );
-                EXIT_OK
-            }
-            Err(error) => super::io_error(&error),
+        write(&dir, &files)
+    }
+}
+
+/// `--check`: prints a diff per stale file; exit 1 when any differs or is missing.
+fn check(dir: &Path, files: &[PlannedFile]) -> u8 {
+    match output::check(dir, files) {
+        Ok(drifts) if drifts.is_empty() => {
+            eprintln!(
+                "{} file(s) in {} are up to date",
+                files.len(),
+                dir.display()
+            );
+            EXIT_OK
         }
+        Ok(drifts) => {
+            for drift in &drifts {
+                print!("{}", drift.diff);
+            }
+            let missing = drifts.iter().filter(|d| d.missing).count();
+            eprintln!(
+                "{} of {} file(s) in {} are out of date ({missing} missing); run the same \
+                 command without --check to update them",
+                drifts.len(),
+                files.len(),
+                dir.display()
+            );
+            EXIT_INVALID
+        }
+        Err(error) => super::io_error(&error),
+    }
+}
+
+/// `--out` without `--check`: writes the files and says how many changed.
+fn write(dir: &Path, files: &[PlannedFile]) -> u8 {
+    match output::write(dir, files) {
+        Ok(summary) => {
+            eprintln!(
+                "wrote {} file(s) to {} ({} unchanged)",
+                summary.written.len(),
+                dir.display(),
+                summary.unchanged.len()
+            );
+            EXIT_OK
+        }
+        Err(error) => super::io_error(&error),
     }
 }
 

@@ -1,25 +1,184 @@
-//! Output of resolved providers: JSON and YAML of the endpoint table.
+//! Outputs of resolved providers: the endpoint table itself (JSON, YAML) and the built-in and
+//! user minijinja templates, for stdout or for one file per provider and format.
+//!
+//! Every output reads the resolved table ([`crate::resolve::table`]); none builds a URL.
+
+pub mod filter;
+pub mod nango;
+pub mod output;
+pub mod templates;
+
+use std::path::Path;
 
 use crate::resolve::table::ResolvedProvider;
+use templates::{TemplateError, Templates};
 
-/// Output formats that print the resolved table itself.
+/// The built-in output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableFormat {
-    /// Pretty JSON, an array of providers.
+pub enum Format {
+    /// The resolved table as pretty JSON: an array of providers (schemas/rendered.schema.json).
     Json,
-    /// YAML, a sequence of providers.
+    /// The resolved table as YAML, same shape as JSON.
     Yaml,
+    /// One entry of Nango's providers.yaml per provider.
+    Nango,
+    /// A Markdown documentation page per provider.
+    Markdown,
+    /// dotenv lines per data center.
+    Env,
 }
 
-/// Prints resolved providers as JSON or YAML, with stable key order and a trailing newline.
-pub fn table(providers: &[ResolvedProvider], format: TableFormat) -> String {
-    match format {
-        TableFormat::Json => {
-            let mut text =
-                serde_json::to_string_pretty(providers).expect("the table always serializes");
-            text.push('\n');
-            text
+impl Format {
+    /// Every built-in format.
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Yaml,
+        Format::Nango,
+        Format::Markdown,
+        Format::Env,
+    ];
+
+    /// The format's name, as `--format` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Nango => "nango",
+            Format::Markdown => "markdown",
+            Format::Env => "env",
         }
-        TableFormat::Yaml => serde_yaml::to_string(providers).expect("the table always serializes"),
     }
+
+    /// What follows `PROVIDER.` in the name of the file `--out` writes.
+    pub fn file_suffix(self) -> &'static str {
+        match self {
+            Format::Json => "resolved.json",
+            Format::Yaml => "resolved.yaml",
+            Format::Nango => "nango.yaml",
+            Format::Markdown => "md",
+            Format::Env => "env",
+        }
+    }
+}
+
+/// What to render: a built-in format or a user's template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A built-in format.
+    Builtin(Format),
+    /// A user template, by the name it was added under (its path) and its output file suffix.
+    Template {
+        /// The template's name in the environment (its path as given).
+        name: String,
+        /// What follows `PROVIDER.` in `--out` file names.
+        file_suffix: String,
+    },
+}
+
+impl Output {
+    /// What follows `PROVIDER.` in the name of the file `--out` writes.
+    pub fn file_suffix(&self) -> &str {
+        match self {
+            Output::Builtin(format) => format.file_suffix(),
+            Output::Template { file_suffix, .. } => file_suffix,
+        }
+    }
+}
+
+/// A provider that could not be rendered in some format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed (compile or render), at a file and line.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The provider's endpoints do not fit Nango's interpolation model.
+    #[error(transparent)]
+    Nango(#[from] nango::NangoError),
+}
+
+/// Renders resolved providers with the built-in templates and, optionally, one user template.
+#[derive(Debug, Default)]
+pub struct Renderer {
+    templates: Templates,
+}
+
+impl Renderer {
+    /// A renderer with the built-in formats only.
+    pub fn new() -> Self {
+        Renderer::default()
+    }
+
+    /// Adds a user template read from `path` (already read into `source`), returning the output
+    /// that renders it. The `--out` file suffix is the file name without a `.j2`/`.jinja`
+    /// extension (`terraform.tf.j2` → `PROVIDER.terraform.tf`).
+    pub fn add_template(&mut self, path: &Path, source: String) -> Result<Output, TemplateError> {
+        let name = self.templates.add_user_template(path, source)?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".to_owned());
+        let file_suffix = [".j2", ".jinja2", ".jinja"]
+            .iter()
+            .find_map(|ext| file_name.strip_suffix(ext))
+            .unwrap_or(&file_name)
+            .to_owned();
+        Ok(Output::Template { name, file_suffix })
+    }
+
+    /// The text of `output` for all `providers` together, as printed on stdout: JSON and YAML
+    /// are one array of every provider; template outputs are each provider's text in turn,
+    /// separated by a blank line.
+    pub fn catalog(
+        &self,
+        providers: &[ResolvedProvider],
+        output: &Output,
+    ) -> Result<String, RenderError> {
+        match output {
+            Output::Builtin(Format::Json) => Ok(table_json(providers)),
+            Output::Builtin(Format::Yaml) => Ok(table_yaml(providers)),
+            _ => {
+                let texts = providers
+                    .iter()
+                    .map(|provider| self.provider(provider, output))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(texts.join("\n"))
+            }
+        }
+    }
+
+    /// The text of `output` for one provider, as written to its own file by `--out`. JSON and
+    /// YAML are an array of one provider, so each file still has the documented shape.
+    pub fn provider(
+        &self,
+        provider: &ResolvedProvider,
+        output: &Output,
+    ) -> Result<String, RenderError> {
+        match output {
+            Output::Builtin(Format::Json) => Ok(table_json(std::slice::from_ref(provider))),
+            Output::Builtin(Format::Yaml) => Ok(table_yaml(std::slice::from_ref(provider))),
+            Output::Builtin(Format::Nango) => {
+                let entry = nango::entry(provider)?;
+                Ok(self
+                    .templates
+                    .render(templates::NANGO, provider, Some(&entry))?)
+            }
+            Output::Builtin(Format::Markdown) => {
+                Ok(self.templates.render(templates::MARKDOWN, provider, None)?)
+            }
+            Output::Builtin(Format::Env) => {
+                Ok(self.templates.render(templates::ENV, provider, None)?)
+            }
+            Output::Template { name, .. } => Ok(self.templates.render(name, provider, None)?),
+        }
+    }
+}
+
+fn table_json(providers: &[ResolvedProvider]) -> String {
+    let mut text = serde_json::to_string_pretty(providers).expect("the table always serializes");
+    text.push('\n');
+    text
+}
+
+fn table_yaml(providers: &[ResolvedProvider]) -> String {
+    serde_yaml::to_string(providers).expect("the table always serializes")
 }

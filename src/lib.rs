@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod definition;
 pub mod diagnostics;
+pub mod env_var;
 pub mod nango;
 pub mod oauth;
 pub mod render;

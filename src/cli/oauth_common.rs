@@ -90,17 +90,7 @@ pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Clie
 
 /// The environment variable of a data center's own secret (`eu` → `..._EU`).
 pub fn per_dc_secret_env(code: &str) -> String {
-    let suffix: String = code
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{SECRET_ENV}_{suffix}")
+    format!("{SECRET_ENV}_{}", crate::env_var::env_var_name(code))
 }
 
 /// The client's credentials: the shared secret, or every per-DC secret that is supplied.

@@ -8,7 +8,7 @@
 
 use url::Url;
 
-use super::authorize::PendingAuthorization;
+use super::authorize::{PendingAuthorization, select_data_center};
 use super::error::OAuthError;
 use super::secret::{AuthorizationCode, constant_time_eq};
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
@@ -113,12 +113,7 @@ pub fn verify_callback(
                     .join(", "),
             }
         })?,
-        None => provider.data_center(&pending.data_center).ok_or_else(|| {
-            OAuthError::UnknownDataCenter {
-                code: pending.data_center.clone(),
-                enabled: provider.data_center_codes().join(", "),
-            }
-        })?,
+        None => select_data_center(provider, Some(&pending.data_center))?,
     };
     if let (Some(received), Some(param)) = (&params.issuer, &provider.callback.issuer_param) {
         if received != &data_center.issuer {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
+use super::authorize::select_data_center;
 use super::credentials::Credentials;
 use super::error::OAuthError;
 use super::secret::AccessToken;
@@ -49,13 +50,7 @@ pub async fn refresh_tokens(
     tokens: &TokenSet,
     retry: &RetryPolicy,
 ) -> Result<TokenSet, OAuthError> {
-    let dc =
-        provider
-            .data_center(&tokens.data_center)
-            .ok_or_else(|| OAuthError::UnknownDataCenter {
-                code: tokens.data_center.clone(),
-                enabled: provider.data_center_codes().join(", "),
-            })?;
+    let dc = select_data_center(provider, Some(&tokens.data_center))?;
     let refresh_token = tokens
         .refresh_token
         .as_ref()

@@ -3,6 +3,7 @@
 //! when the definition says the server needs it.
 
 use super::authorize::parse_endpoint;
+use super::authorize::select_data_center;
 use super::credentials::{Credentials, authenticate};
 use super::error::OAuthError;
 use super::http::transport_error;
@@ -30,13 +31,7 @@ pub async fn revoke(
         .revoke
         .as_ref()
         .ok_or_else(|| OAuthError::RevocationUnsupported(provider.id.clone()))?;
-    let dc =
-        provider
-            .data_center(&tokens.data_center)
-            .ok_or_else(|| OAuthError::UnknownDataCenter {
-                code: tokens.data_center.clone(),
-                enabled: provider.data_center_codes().join(", "),
-            })?;
+    let dc = select_data_center(provider, Some(&tokens.data_center))?;
     let revoke_url = dc
         .revoke_url
         .as_deref()

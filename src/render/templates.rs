@@ -180,19 +180,9 @@ fn dotenv(value: String) -> Result<String, minijinja::Error> {
     Ok(format!("'{value}'"))
 }
 
-/// `env_key`: an environment-variable name: upper case, anything but letters and digits
-/// becomes `_` (`zoho-crm` → `ZOHO_CRM`).
+/// `env_key`: an environment-variable name (`zoho-crm` → `ZOHO_CRM`).
 fn env_key(value: String) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    crate::env_var::env_var_name(&value)
 }
 
 /// `md`: text safe inside a Markdown table cell (pipes escaped, line breaks as spaces).

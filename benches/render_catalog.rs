@@ -16,13 +16,18 @@ use provider_forge::render::{Format, Output, Renderer};
 
 const SIZES: [usize; 3] = [250, 500, 1000];
 
-/// Writes `count` copies of zoho-crm.yaml, each with its own id, into `dir`.
+/// Writes `count` copies of zoho-crm.yaml, each with its own id, into `dir`, with the shared
+/// Zoho data-center set they all use beside them; returns every file written.
 fn generate(dir: &Path, count: usize) -> Vec<PathBuf> {
-    let template =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/zoho-crm.yaml"))
-            .expect("providers/zoho-crm.yaml is readable");
+    let providers = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
+    let template = fs::read_to_string(providers.join("zoho-crm.yaml"))
+        .expect("providers/zoho-crm.yaml is readable");
     assert!(template.contains("\nid: zoho-crm\n"));
-    (0..count)
+    let sets = dir.join("data-centers");
+    fs::create_dir_all(&sets).expect("temp dir is writable");
+    let set = sets.join("zoho.yaml");
+    fs::copy(providers.join("data-centers/zoho.yaml"), &set).expect("the Zoho set is readable");
+    let copies: Vec<PathBuf> = (0..count)
         .map(|index| {
             let path = dir.join(format!("zoho-crm-{index:04}.yaml"));
             let text =
@@ -30,7 +35,8 @@ fn generate(dir: &Path, count: usize) -> Vec<PathBuf> {
             fs::write(&path, text).expect("temp dir is writable");
             path
         })
-        .collect()
+        .collect();
+    std::iter::once(set).chain(copies).collect()
 }
 
 /// The whole main job: read, parse, schema-check, resolve every file, then render every

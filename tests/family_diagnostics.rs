@@ -11,15 +11,15 @@ const FIXTURES: &str = "tests/fixtures/family/bad";
 
 /// Every diagnostic, as `validate` prints it, in order.
 const EXPECTED: &str = "\
-tests/fixtures/family/bad/data-centers/clash.yaml:10:11: error: duplicate data center code `us` (at data_centers[1].code)
+tests/fixtures/family/bad/data-centers/clash.yaml:11:11: error: duplicate data center code `us` (at data_centers[1].code)
   help: each data center needs its own code; remove or rename one
-tests/fixtures/family/bad/data-centers/typo.yaml:6:5: error: unknown field `valeus` (at data_centers[0].valeus)
+tests/fixtures/family/bad/data-centers/typo.yaml:7:5: error: unknown field `valeus` (at data_centers[0].valeus)
   help: did you mean `values`?
-tests/fixtures/family/bad/enable-unknown-dc.yaml:8:22: error: data center `uk` is not defined (at multi_dc.data_centers[1])
+tests/fixtures/family/bad/enable-unknown-dc.yaml:9:22: error: data center `uk` is not defined (at multi_dc.data_centers[1])
   help: defined data centers: us, eu
-tests/fixtures/family/bad/override-unknown-dc.yaml:7:5: error: override for data center `ca`, which is not defined (at data_centers.overrides.ca)
+tests/fixtures/family/bad/override-unknown-dc.yaml:8:5: error: override for data center `ca`, which is not defined (at data_centers.overrides.ca)
   help: defined data centers: us, eu
-tests/fixtures/family/bad/unknown-set.yaml:5:8: error: data-center set `zohoo` not found (looked for tests/fixtures/family/bad/data-centers/zohoo.yaml) (at data_centers.set)
+tests/fixtures/family/bad/unknown-set.yaml:6:8: error: data-center set `zohoo` not found (looked for tests/fixtures/family/bad/data-centers/zohoo.yaml) (at data_centers.set)
   help: available sets: clash, typo, zoho
 5 error(s)
 ";
@@ -44,11 +44,11 @@ fn validate_reports_each_fault_where_it_is() {
 fn each_bad_provider_alone_gets_its_own_diagnostic() {
     // Loading one file (not the directory) still finds its set beside it and places the fault.
     let cases = [
-        ("unknown-set.yaml", "unknown-set.yaml:5:8:"),
-        ("override-unknown-dc.yaml", "override-unknown-dc.yaml:7:5:"),
-        ("enable-unknown-dc.yaml", "enable-unknown-dc.yaml:8:22:"),
-        ("uses-typo-set.yaml", "data-centers/typo.yaml:6:5:"),
-        ("uses-clash-set.yaml", "data-centers/clash.yaml:10:11:"),
+        ("unknown-set.yaml", "unknown-set.yaml:6:8:"),
+        ("override-unknown-dc.yaml", "override-unknown-dc.yaml:8:5:"),
+        ("enable-unknown-dc.yaml", "enable-unknown-dc.yaml:9:22:"),
+        ("uses-typo-set.yaml", "data-centers/typo.yaml:7:5:"),
+        ("uses-clash-set.yaml", "data-centers/clash.yaml:11:11:"),
     ];
     for (file, expected) in cases {
         let path = Path::new(FIXTURES).join(file);

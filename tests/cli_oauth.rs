@@ -8,7 +8,7 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -96,6 +96,57 @@ fn secrets_of(sim: &Simulator, extra: &[String]) -> Vec<String> {
     secrets
 }
 
+/// A `connect` running in the background, read the way a user reads it: the first line (the
+/// authorization URL), then, once the browser part is done, whatever follows.
+struct Running {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Running {
+    fn spawn(command: &mut Command) -> Running {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Running { child, stdout }
+    }
+
+    /// Waits for the first line of stdout (the authorization URL with --no-browser).
+    async fn first_line(mut self) -> (String, Running) {
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            self.stdout.read_line(&mut line).unwrap();
+            (line.trim_end().to_owned(), self)
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Pastes `input` on stdin (if any), closes it, and waits for the end: returns the rest of
+    /// stdout, all of stderr and the exit status.
+    async fn finish(mut self, input: Option<String>) -> (String, String, ExitStatus) {
+        tokio::task::spawn_blocking(move || {
+            let mut stdin = self.child.stdin.take().unwrap();
+            if let Some(input) = input {
+                writeln!(stdin, "{input}").unwrap();
+            }
+            drop(stdin);
+            let mut rest = String::new();
+            self.stdout.read_to_string(&mut rest).unwrap();
+            let mut stderr = String::new();
+            let mut err = self.child.stderr.take().unwrap();
+            err.read_to_string(&mut stderr).unwrap();
+            (rest, stderr, self.child.wait().unwrap())
+        })
+        .await
+        .unwrap()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refresh_revoke_through_the_loopback_listener() {
     let port = free_port();
@@ -121,20 +172,10 @@ async fn connect_refresh_revoke_through_the_loopback_listener() {
         ])
         .arg("--out")
         .arg(&tokens_file)
-        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = connect.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let (first_line, mut stdout) = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        (line, stdout)
-    })
-    .await
-    .unwrap();
+        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
+    let (first_line, running) = Running::spawn(&mut connect).first_line().await;
     // --no-browser: the URL alone on the first line.
-    let url = first_line.trim_end();
+    let url = first_line.as_str();
     assert!(
         url.starts_with("https://accounts.zoho.com/oauth/v2/auth?"),
         "{url}"
@@ -154,20 +195,7 @@ async fn connect_refresh_revoke_through_the_loopback_listener() {
             .contains("Connected to Zoho CRM.")
     );
 
-    let (rest, stderr, status) = tokio::task::spawn_blocking(move || {
-        let mut rest = String::new();
-        stdout.read_to_string(&mut rest).unwrap();
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (rest, stderr, child.wait().unwrap())
-    })
-    .await
-    .unwrap();
+    let (rest, stderr, status) = running.finish(None).await;
     assert!(status.success(), "{stderr}");
     assert!(rest.contains("data center eu (Europe)"), "{rest}");
     assert!(
@@ -262,44 +290,15 @@ async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment
             );
             connect.env(name, per_dc_secret(dc.location));
         }
-        connect
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = connect.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let (line, stdout) = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            (line, stdout)
-        })
-        .await
-        .unwrap();
-        (child, stdout, line.trim_end().to_owned())
+        Running::spawn(&mut connect).first_line().await
     };
-    let (mut child, mut stdout, url) = pending_url;
+    let (url, running) = pending_url;
     let browser =
         provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
             .unwrap();
     // ... the user consents, lands on the (non-loopback) redirect URI, and pastes it.
     let callback = browse_to_callback(&browser, &url, REDIRECT_URI).await;
-    let (rest, stderr, status) = tokio::task::spawn_blocking(move || {
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{callback}").unwrap();
-        drop(stdin);
-        let mut rest = String::new();
-        stdout.read_to_string(&mut rest).unwrap();
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (rest, stderr, child.wait().unwrap())
-    })
-    .await
-    .unwrap();
+    let (rest, stderr, status) = running.finish(Some(callback)).await;
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("paste the URL"), "{stderr}");
     assert!(rest.contains("data center ca (Canada), issuer https://accounts.zohocloud.ca"));
@@ -334,45 +333,18 @@ async fn a_spoofed_pasted_callback_fails_with_exit_1_and_no_token_request() {
         .args(["--client-id", CLIENT_ID, "--no-browser"])
         .arg("--out")
         .arg(&tokens_file)
-        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = connect.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let (line, mut stdout) = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        (line, stdout)
-    })
-    .await
-    .unwrap();
+        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
+    let (line, running) = Running::spawn(&mut connect).first_line().await;
     let browser =
         provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
             .unwrap();
-    let callback = browse_to_callback(&browser, line.trim_end(), REDIRECT_URI).await;
+    let callback = browse_to_callback(&browser, &line, REDIRECT_URI).await;
     let spoofed = with_param(
         &callback,
         "accounts-server",
         "https://accounts.evil.example",
     );
-    let (stderr, status) = tokio::task::spawn_blocking(move || {
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{spoofed}").unwrap();
-        drop(stdin);
-        let mut rest = String::new();
-        stdout.read_to_string(&mut rest).unwrap();
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (stderr, child.wait().unwrap())
-    })
-    .await
-    .unwrap();
+    let (_, stderr, status) = running.finish(Some(spoofed)).await;
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("refusing the callback"), "{stderr}");
     assert_eq!(cli.sim.count(Endpoint::Token), 0);

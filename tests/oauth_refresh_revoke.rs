@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use provider_forge::oauth::{Connection, OAuthError, RetryPolicy, refresh_tokens, revoke};
+use provider_forge::oauth::{Connection, OAuthError, RetryPolicy, revoke};
 use serde_json::json;
 use support::*;
 
@@ -23,15 +23,7 @@ fn quick_retry(attempts: u32) -> RetryPolicy {
 async fn refresh_keeps_the_refresh_token_and_metadata_zoho_omits() {
     let bench = ZohoBench::start("eu", TIMEOUT).await;
     let tokens = bench.connect().await;
-    let refreshed = refresh_tokens(
-        &bench.http,
-        &bench.provider,
-        &bench.credentials,
-        &tokens,
-        &quick_retry(1),
-    )
-    .await
-    .unwrap();
+    let refreshed = bench.refresh(&tokens, &quick_retry(1)).await.unwrap();
     assert_ne!(refreshed.access_token, tokens.access_token);
     assert_eq!(refreshed.refresh_token, tokens.refresh_token);
     assert_eq!(
@@ -88,15 +80,7 @@ async fn the_rate_limit_surfaces_as_a_typed_error_and_is_not_retried() {
     let bench = ZohoBench::start("au", TIMEOUT).await;
     let tokens = bench.connect().await;
     let retry = quick_retry(3);
-    let refresh = || {
-        refresh_tokens(
-            &bench.http,
-            &bench.provider,
-            &bench.credentials,
-            &tokens,
-            &retry,
-        )
-    };
+    let refresh = || bench.refresh(&tokens, &retry);
     for _ in 0..simulator::REFRESH_LIMIT {
         refresh().await.unwrap();
     }
@@ -126,27 +110,11 @@ async fn transient_refresh_failures_are_retried_a_bounded_number_of_times() {
     let bench = ZohoBench::start("jp", TIMEOUT).await;
     let tokens = bench.connect().await;
     bench.sim.fail_next_token_requests(2);
-    refresh_tokens(
-        &bench.http,
-        &bench.provider,
-        &bench.credentials,
-        &tokens,
-        &quick_retry(3),
-    )
-    .await
-    .unwrap();
+    bench.refresh(&tokens, &quick_retry(3)).await.unwrap();
     assert_eq!(bench.sim.count(Endpoint::Refresh), 3);
 
     bench.sim.fail_next_token_requests(3);
-    let error = refresh_tokens(
-        &bench.http,
-        &bench.provider,
-        &bench.credentials,
-        &tokens,
-        &quick_retry(3),
-    )
-    .await
-    .unwrap_err();
+    let error = bench.refresh(&tokens, &quick_retry(3)).await.unwrap_err();
     assert!(matches!(error, OAuthError::ServerError { status: 500, .. }));
     assert_eq!(bench.sim.count(Endpoint::Refresh), 6);
 }
@@ -156,15 +124,7 @@ async fn a_rejected_refresh_is_not_retried() {
     let bench = ZohoBench::start("us", TIMEOUT).await;
     let mut tokens = bench.connect().await;
     tokens.refresh_token = Some(provider_forge::oauth::RefreshToken::new("unknown"));
-    let error = refresh_tokens(
-        &bench.http,
-        &bench.provider,
-        &bench.credentials,
-        &tokens,
-        &quick_retry(3),
-    )
-    .await
-    .unwrap_err();
+    let error = bench.refresh(&tokens, &quick_retry(3)).await.unwrap_err();
     assert!(matches!(error, OAuthError::Rejected { .. }), "{error:?}");
     assert_eq!(bench.sim.count(Endpoint::Refresh), 1);
 }
@@ -192,14 +152,6 @@ async fn revoke_sends_only_the_token_in_the_query_as_zoho_documents() {
     assert_eq!(simulator::param(&request.params, "client_secret"), None);
     assert_eq!(request.basic_auth, None);
     // A revoked refresh token no longer refreshes.
-    let error = refresh_tokens(
-        &bench.http,
-        &bench.provider,
-        &bench.credentials,
-        &tokens,
-        &quick_retry(1),
-    )
-    .await
-    .unwrap_err();
+    let error = bench.refresh(&tokens, &quick_retry(1)).await.unwrap_err();
     assert!(matches!(error, OAuthError::Rejected { .. }), "{error:?}");
 }

@@ -60,14 +60,7 @@ async fn no_secret_appears_in_any_error_or_debug_output() {
             attempts: 1,
             initial_backoff: Duration::ZERO,
         };
-        let refreshed = oauth::refresh_tokens(
-            &bench.http,
-            &bench.provider,
-            &bench.credentials,
-            &tokens,
-            &retry,
-        )
-        .await;
+        let refreshed = bench.refresh(&tokens, &retry).await;
         capture_error(&refreshed.unwrap_err());
     }
     bench.sim.set_token_mode(TokenMode::Normal);

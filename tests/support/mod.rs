@@ -160,6 +160,22 @@ impl ZohoBench {
         .await
     }
 
+    /// Refreshes `tokens` with this bench's client and `retry`.
+    pub async fn refresh(
+        &self,
+        tokens: &provider_forge::oauth::TokenSet,
+        retry: &provider_forge::oauth::RetryPolicy,
+    ) -> Result<provider_forge::oauth::TokenSet, provider_forge::oauth::OAuthError> {
+        provider_forge::oauth::refresh_tokens(
+            &self.http,
+            &self.provider,
+            &self.credentials,
+            tokens,
+            retry,
+        )
+        .await
+    }
+
     /// A connected token set for the user.
     pub async fn connect(&self) -> provider_forge::oauth::TokenSet {
         let (pending, callback) = self.authorize().await;

@@ -83,7 +83,12 @@ impl LateName {
                 "use `<access_token>` only in `api.headers` values",
             ),
         };
-        let message = format!("{what}, so it is not known yet where `{template}` is used");
+        let place_of_use = match stage {
+            Stage::Authorization => "the issuer or the authorization request",
+            Stage::TokenExchange => "the token request",
+            Stage::AfterToken | Stage::ApiHeaders => "refresh, revoke and API calls",
+        };
+        let message = format!("{what} and is not known yet in {place_of_use} (`{template}`)");
         Some(Problem::at(place, Anchor::Value, message).hint(hint))
     }
 }
@@ -223,7 +228,8 @@ fn check_pattern(pattern: &str, pointer: &str, problems: &mut Vec<Problem>) -> O
         Ok(regex) => Some(regex),
         Err(error) => {
             let reason = error.to_string();
-            let reason = reason.lines().last().unwrap_or_default().trim().to_owned();
+            let reason = reason.lines().last().unwrap_or_default().trim();
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason).to_owned();
             problems.push(
                 Problem::provider(
                     pointer,
@@ -284,6 +290,7 @@ fn check_value(
 /// a problem.
 pub(super) fn inputs(
     definition: &ProviderDefinition,
+    late: &LateNames,
     used_in: &IndexMap<String, Vec<String>>,
     problems: &mut Vec<Problem>,
 ) -> ConnectionInputs {
@@ -303,7 +310,8 @@ pub(super) fn inputs(
     };
     for (name, declared) in &connection.params {
         let used = used_in.get(name).cloned().unwrap_or_default();
-        if used.is_empty() {
+        // A refused declaration is not a late name, so its uses were reported as unknown.
+        if used.is_empty() && late.names.contains_key(name) {
             problems.push(unused("params", name));
         }
         inputs.params.insert(
@@ -316,7 +324,7 @@ pub(super) fn inputs(
     }
     for (name, declared) in &connection.runtime {
         let used = used_in.get(name).cloned().unwrap_or_default();
-        if used.is_empty() {
+        if used.is_empty() && late.names.contains_key(name) {
             problems.push(unused("runtime", name));
         }
         inputs.runtime.insert(
@@ -336,7 +344,7 @@ pub(super) fn inputs(
 pub enum ConnectionError {
     /// A required parameter has no value.
     #[error(
-        "provider `{provider}` needs connection parameter `{name}` ({description}); give a value matching `{pattern}`, e.g. `{example}`"
+        "provider `{provider}` needs connection parameter `{name}`, a value matching `{pattern}` (e.g. `{example}`): {description}"
     )]
     Missing {
         /// Provider id.

@@ -86,7 +86,7 @@ pub fn resolve(
         ),
         None => Default::default(),
     };
-    let inputs = connection::inputs(definition, &expander.used_in, &mut problems);
+    let inputs = connection::inputs(definition, &late, &expander.used_in, &mut problems);
     problems.append(&mut expander.finish());
     if !problems.is_empty() {
         return Err(problems);

@@ -11,6 +11,7 @@
 
 use indexmap::IndexMap;
 use regex::Regex;
+use url::Url;
 
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{
@@ -544,16 +545,20 @@ fn recheck(
         reason,
     };
     let url = check_url(filled, role).map_err(|UrlProblem { message, .. }| refuse(message))?;
+    check_fixed_host(template, filled, &url).map_err(refuse)
+}
+
+/// Checks that `url` (built from `template`) keeps the host the template fixes: the whole host
+/// when the template's host has no placeholder, else its literal text after the last one.
+pub(super) fn check_fixed_host(template: &str, filled: &str, url: &Url) -> Result<(), String> {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     match fixed_host(template) {
-        FixedHost::Whole(expected) if host != expected.to_ascii_lowercase() => Err(refuse(
-            format!("`{filled}` goes to host `{host}`, not `{expected}` as the definition says"),
+        FixedHost::Whole(expected) if host != expected.to_ascii_lowercase() => Err(format!(
+            "`{filled}` goes to host `{host}`, not `{expected}` as the definition says"
         )),
-        FixedHost::Suffix(suffix) if !host.ends_with(&suffix.to_ascii_lowercase()) => {
-            Err(refuse(format!(
-                "`{filled}` goes to host `{host}`, outside `*{suffix}` which the definition fixes"
-            )))
-        }
+        FixedHost::Suffix(suffix) if !host.ends_with(&suffix.to_ascii_lowercase()) => Err(
+            format!("`{filled}` goes to host `{host}`, outside `*{suffix}` which the definition fixes"),
+        ),
         _ => Ok(()),
     }
 }

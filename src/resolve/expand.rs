@@ -15,7 +15,7 @@ use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
 use crate::diagnostics::Anchor;
 use crate::resolve::checks::{Selection, provider_place};
-use crate::resolve::connection::{LateName, LateNames, Stage};
+use crate::resolve::connection::{self, LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
@@ -267,7 +267,18 @@ impl<'a> Expander<'a> {
         };
         let sample = template::expand(template, sample_scope)
             .expect("the template expanded with late names kept");
-        match check_url(&sample, role) {
+        let checked = check_url(&sample, role).and_then(|url| {
+            connection::check_fixed_host(&kept, &sample, &url).map_err(|message| {
+                url_rules::UrlProblem {
+                    rule: "fixed-host",
+                    message,
+                    hint: Some(
+                        "a whole-URL value (`kind: url`) must start the template; inside a host, use `kind: segment` or `kind: host`".to_owned(),
+                    ),
+                }
+            })
+        });
+        match checked {
             Ok(_) => Some(kept),
             Err(problem) => {
                 let dcs = self

@@ -68,7 +68,13 @@ fn a_missing_or_pattern_failing_value_names_the_parameter_and_its_pattern() {
         missing.to_string().contains("^[a-z0-9][a-z0-9-]{0,62}$"),
         "{missing}"
     );
-    for evil in ["evil.com/", "acme.evil.com", "acme?x=", "a@evil.com", "ACME"] {
+    for evil in [
+        "evil.com/",
+        "acme.evil.com",
+        "acme?x=",
+        "a@evil.com",
+        "ACME",
+    ] {
         let error = fill(&shopify, &values(&[("subdomain", evil)])).unwrap_err();
         let text = error.to_string();
         assert!(
@@ -103,7 +109,13 @@ scopes: { default: [], catalog: [{ name: read, description: Read. }] }
 fn a_segment_value_may_not_change_the_url_structure_whatever_its_pattern() {
     let lax = from_text(Path::new("lax.yaml"), LAX);
     for evil in [
-        "evil.com/", "evil.com?", "evil.com#", "me@evil.com", "evil.com:8443", "a%2e", "a b",
+        "evil.com/",
+        "evil.com?",
+        "evil.com#",
+        "me@evil.com",
+        "evil.com:8443",
+        "a%2e",
+        "a b",
         "a\\b",
     ] {
         let error = fill(&lax, &values(&[("shop", evil)])).unwrap_err();
@@ -121,11 +133,12 @@ fn a_segment_value_may_not_change_the_url_structure_whatever_its_pattern() {
 
 #[test]
 fn a_whole_url_value_inside_a_host_is_refused_when_validating() {
-    let text = LAX.replace(
-        "      pattern: '^.*$'\n",
-        "      pattern: '^.*$'\n      kind: url\n      example: https://acme.example.com\n",
-    )
-    .replace("      example: acme\n", "");
+    let text = LAX
+        .replace(
+            "      pattern: '^.*$'\n",
+            "      pattern: '^.*$'\n      kind: url\n      example: https://acme.example.com\n",
+        )
+        .replace("      example: acme\n", "");
     let problems = catalog::load_one(Path::new("lax.yaml"), &text)
         .expect("readable")
         .expect_err("a URL inside a host label cannot be valid");
@@ -163,7 +176,11 @@ fn salesforce_falls_back_to_the_login_host_and_fills_instance_url_once_learnt() 
     assert!(filled.connection.runtime.contains_key("instance_url"));
     assert!(filled.connection.params.is_empty());
 
-    let my_domain = fill(&salesforce, &values(&[("hostname", "acme.my.salesforce.com")])).unwrap();
+    let my_domain = fill(
+        &salesforce,
+        &values(&[("hostname", "acme.my.salesforce.com")]),
+    )
+    .unwrap();
     assert_eq!(
         my_domain.data_centers[0].token_url,
         "https://acme.my.salesforce.com/services/oauth2/token"

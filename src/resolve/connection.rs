@@ -556,9 +556,9 @@ pub(super) fn check_fixed_host(template: &str, filled: &str, url: &Url) -> Resul
         FixedHost::Whole(expected) if host != expected.to_ascii_lowercase() => Err(format!(
             "`{filled}` goes to host `{host}`, not `{expected}` as the definition says"
         )),
-        FixedHost::Suffix(suffix) if !host.ends_with(&suffix.to_ascii_lowercase()) => Err(
-            format!("`{filled}` goes to host `{host}`, outside `*{suffix}` which the definition fixes"),
-        ),
+        FixedHost::Suffix(suffix) if !host.ends_with(&suffix.to_ascii_lowercase()) => Err(format!(
+            "`{filled}` goes to host `{host}`, outside `*{suffix}` which the definition fixes"
+        )),
         _ => Ok(()),
     }
 }

@@ -23,12 +23,21 @@ struct Cli {
 }
 
 impl Cli {
-    async fn start(registration: Registration) -> Cli {
-        let sim = Simulator::start(registration).await;
+    async fn start(setup: Setup) -> Cli {
+        let sim = start(setup).await;
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, &sim.ca_pem).unwrap();
+        std::fs::write(&ca, sim.ca_pem()).unwrap();
         Cli { sim, dir, ca }
+    }
+
+    /// Zoho CRM's server with the shared-secret client.
+    async fn zoho(user_location: &str) -> Cli {
+        Cli::start(Setup {
+            user_data_center: Some(user_location.to_owned()),
+            ..setup(vec![load_provider("providers/zoho-crm.yaml")])
+        })
+        .await
     }
 
     /// The command with the simulator's --resolve and --ca-cert options and a clean env.
@@ -151,12 +160,12 @@ impl Running {
 async fn connect_refresh_revoke_through_the_loopback_listener() {
     let port = free_port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-    let cli = Cli::start(Registration {
-        redirect_uri: redirect_uri.clone(),
-        ..shared_registration()
+    let cli = Cli::start(Setup {
+        redirect_uris: vec![redirect_uri.clone()],
+        user_data_center: Some("eu".into()),
+        ..setup(vec![load_provider("providers/zoho-crm.yaml")])
     })
     .await;
-    cli.sim.set_user_location("eu");
     let provider = repo_path("providers/zoho-crm.yaml");
     let tokens_file = cli.path("zoho.tokens.json");
 
@@ -271,8 +280,12 @@ fn per_dc_provider(dir: &Path) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment() {
-    let cli = Cli::start(per_dc_registration()).await;
-    cli.sim.set_user_location("ca");
+    let cli = Cli::start(Setup {
+        credentials: per_dc_credentials(),
+        user_data_center: Some("ca".into()),
+        ..setup(vec![zoho_per_dc()])
+    })
+    .await;
     let provider = per_dc_provider(cli.dir.path());
     let tokens_file = cli.path("out.json");
     // The flow has to start before the callback exists: ask for the URL first, then
@@ -311,7 +324,7 @@ async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment
         .unwrap();
     assert_eq!(exchange.host, "accounts.zohocloud.ca");
     assert_eq!(
-        simulator::param(&exchange.params, "client_secret"),
+        exchange.param("client_secret"),
         Some(per_dc_secret("ca").as_str())
     );
     let stored = read_json(&tokens_file);
@@ -324,8 +337,7 @@ async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spoofed_pasted_callback_fails_with_exit_1_and_no_token_request() {
-    let cli = Cli::start(shared_registration()).await;
-    cli.sim.set_user_location("eu");
+    let cli = Cli::zoho("eu").await;
     let provider = repo_path("providers/zoho-crm.yaml");
     let tokens_file = cli.path("never.json");
     let mut connect = cli.command("connect", &provider);
@@ -358,7 +370,7 @@ async fn a_spoofed_pasted_callback_fails_with_exit_1_and_no_token_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_without_a_secret_is_a_usage_error() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::zoho("us").await;
     let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
     connect.args(["--client-id", CLIENT_ID, "--no-browser"]);
     let output = run(connect, None).await;
@@ -373,7 +385,7 @@ async fn connect_without_a_secret_is_a_usage_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_gives_up_after_its_timeout() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::zoho("us").await;
     let port = free_port();
     let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
     connect
@@ -389,7 +401,7 @@ async fn connect_gives_up_after_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refuses_an_output_file_in_a_missing_directory_before_the_flow() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::zoho("us").await;
     let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
     connect
         .args(["--client-id", CLIENT_ID, "--no-browser"])
@@ -404,7 +416,11 @@ async fn connect_refuses_an_output_file_in_a_missing_directory_before_the_flow()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::start(setup(vec![
+        load_provider("providers/zoho-crm.yaml"),
+        load_provider(FIXTURE_GENERIC),
+    ]))
+    .await;
     let tokens_file = cli.path("tokens.json");
     let file = |provider: &str, issuer: &str| {
         serde_json::json!({
@@ -451,4 +467,4 @@ async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
     );
 }
 
-const FIXTURE_GENERIC: &str = "tests/fixtures/generic-idp.yaml";
+const FIXTURE_GENERIC: &str = GENERIC_FIXTURE;

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use provider_forge::oauth::{
-    self, AuthorizationOptions, ClientSecret, Credentials, OAuthError, PkceVerifier, RetryPolicy,
+    self, AuthorizationOptions, Credentials, OAuthError, PkceVerifier, RetryPolicy,
     authorization_request,
 };
 use support::*;
@@ -21,14 +21,20 @@ struct Bench {
     credentials: Credentials,
 }
 
+/// The fixture's server, which rotates refresh tokens.
 async fn bench() -> Bench {
-    let sim = Simulator::start(shared_registration()).await;
+    let provider = load_provider(FIXTURE);
+    let sim = start(Setup {
+        faults: vec![Fault::RotateRefreshToken],
+        ..setup(vec![provider.clone()])
+    })
+    .await;
     let http = oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
     Bench {
         sim,
         http,
-        provider: load_provider(FIXTURE),
-        credentials: Credentials::shared(CLIENT_ID, ClientSecret::new(SHARED_SECRET)),
+        provider,
+        credentials: shared_credentials(),
     }
 }
 
@@ -72,7 +78,7 @@ async fn the_generic_provider_runs_the_whole_flow() {
         exchange.basic_auth,
         Some((CLIENT_ID.to_owned(), SHARED_SECRET.to_owned()))
     );
-    assert_eq!(simulator::param(&exchange.params, "client_secret"), None);
+    assert_eq!(exchange.param("client_secret"), None);
 
     // Rotation: the server issues a new refresh token, and the engine takes it.
     let retry = RetryPolicy::default();
@@ -94,7 +100,7 @@ async fn the_generic_provider_runs_the_whole_flow() {
         .find(|r| r.endpoint == Endpoint::Revoke)
         .unwrap();
     assert_eq!(
-        simulator::param(&revocation.params, "token_type_hint"),
+        revocation.param("token_type_hint"),
         Some("refresh_token")
     );
     assert!(revocation.basic_auth.is_some());
@@ -140,7 +146,7 @@ async fn a_mixed_up_iss_is_refused_before_any_request() {
 #[tokio::test]
 async fn a_user_who_denies_consent_is_reported_as_such() {
     let b = bench().await;
-    b.sim.set_user_denies(true);
+    b.sim.set_consent(Consent::Deny);
     let pending = authorization_request(&b.provider, CLIENT_ID, &options()).unwrap();
     let callback = browse_to_callback(&b.http, pending.url.as_str(), REDIRECT_URI).await;
     let error =

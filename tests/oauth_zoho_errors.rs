@@ -13,7 +13,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn a_user_who_denies_consent_gets_a_typed_error_and_no_token_request() {
     let bench = ZohoBench::start("eu", TIMEOUT).await;
-    bench.sim.set_user_denies(true);
+    bench.sim.set_consent(Consent::Deny);
     let (pending, callback) = bench.authorize().await;
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert!(matches!(error, OAuthError::UserDenied { .. }), "{error:?}");
@@ -117,7 +117,9 @@ async fn a_replayed_code_is_rejected_even_though_zoho_answers_200() {
 async fn an_expired_code_is_rejected() {
     let bench = ZohoBench::start("jp", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.advance_clock(simulator::CODE_LIFETIME_SECS + 1);
+    bench
+        .sim
+        .advance_clock(Duration::from_secs(CODE_LIFETIME_SECS + 1));
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert!(
         matches!(error, OAuthError::Rejected { status: 200, ref error, .. } if error == "invalid_code"),
@@ -144,7 +146,7 @@ async fn a_wrong_client_secret_fails_on_the_200_error_body() {
 async fn a_server_error_is_typed_and_the_code_exchange_is_not_retried() {
     let bench = ZohoBench::start("uk", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.set_token_mode(TokenMode::ServerError);
+    bench.sim.inject(Fault::ServerErrorOnce);
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert_eq!(
         error,
@@ -158,10 +160,10 @@ async fn a_server_error_is_typed_and_the_code_exchange_is_not_retried() {
 
 #[tokio::test]
 async fn a_hung_token_endpoint_ends_in_a_timeout_error() {
-    // A short client timeout, not a sleep: the simulator never answers.
+    // A short client timeout, not a sleep: the simulator answers only after a minute.
     let bench = ZohoBench::start("sa", Duration::from_millis(300)).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.set_token_mode(TokenMode::Hang);
+    bench.sim.inject(Fault::Slow(Duration::from_secs(60)));
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert_eq!(
         error,
@@ -177,7 +179,7 @@ async fn a_hung_token_endpoint_ends_in_a_timeout_error() {
 async fn a_malformed_body_is_its_own_error() {
     let bench = ZohoBench::start("us", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.set_token_mode(TokenMode::Malformed);
+    bench.sim.inject(Fault::MalformedJson);
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert!(
         matches!(

@@ -7,35 +7,23 @@ mod support;
 use std::time::Duration;
 
 use provider_forge::oauth::{
-    self, AuthorizationOptions, Credentials, OAuthError, PkceVerifier, RetryPolicy,
-    authorization_request,
+    self, AuthorizationOptions, OAuthError, PkceVerifier, RetryPolicy, authorization_request,
 };
 use support::*;
 
 const FIXTURE: &str = "tests/fixtures/generic-idp.yaml";
 
-struct Bench {
-    sim: Simulator,
-    http: reqwest::Client,
-    provider: provider_forge::resolve::table::ResolvedProvider,
-    credentials: Credentials,
-}
-
 /// The fixture's server, which rotates refresh tokens.
 async fn bench() -> Bench {
-    let provider = load_provider(FIXTURE);
-    let sim = start(Setup {
-        faults: vec![Fault::RotateRefreshToken],
-        ..setup(vec![provider.clone()])
-    })
-    .await;
-    let http = oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
-    Bench {
-        sim,
-        http,
-        provider,
-        credentials: shared_credentials(),
-    }
+    Bench::start(
+        FIXTURE,
+        |setup| Setup {
+            faults: vec![Fault::RotateRefreshToken],
+            ..setup
+        },
+        Duration::from_secs(10),
+    )
+    .await
 }
 
 fn options() -> AuthorizationOptions {

@@ -21,7 +21,7 @@ fn quick_retry(attempts: u32) -> RetryPolicy {
 
 #[tokio::test]
 async fn refresh_keeps_the_refresh_token_and_metadata_zoho_omits() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
+    let bench = Bench::zoho("eu", TIMEOUT).await;
     let tokens = bench.connect().await;
     let refreshed = bench.refresh(&tokens, &quick_retry(1)).await.unwrap();
     assert_ne!(refreshed.access_token, tokens.access_token);
@@ -47,7 +47,7 @@ async fn refresh_keeps_the_refresh_token_and_metadata_zoho_omits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_callers_on_an_expired_connection_share_one_refresh() {
-    let bench = ZohoBench::start("in", TIMEOUT).await;
+    let bench = Bench::zoho("in", TIMEOUT).await;
     let mut tokens = bench.connect().await;
     let stale = tokens.access_token.clone();
     tokens.expires_at = Some(0);
@@ -77,7 +77,7 @@ async fn fifty_concurrent_callers_on_an_expired_connection_share_one_refresh() {
 
 #[tokio::test]
 async fn the_rate_limit_surfaces_as_a_typed_error_and_is_not_retried() {
-    let bench = ZohoBench::start("au", TIMEOUT).await;
+    let bench = Bench::zoho("au", TIMEOUT).await;
     bench.sim.inject(Fault::RateLimitAfter(REFRESH_LIMIT));
     let tokens = bench.connect().await;
     let retry = quick_retry(3);
@@ -110,7 +110,7 @@ async fn the_rate_limit_surfaces_as_a_typed_error_and_is_not_retried() {
 
 #[tokio::test]
 async fn transient_refresh_failures_are_retried_a_bounded_number_of_times() {
-    let bench = ZohoBench::start("jp", TIMEOUT).await;
+    let bench = Bench::zoho("jp", TIMEOUT).await;
     let tokens = bench.connect().await;
     bench.sim.inject(Fault::ServerErrorOnce);
     bench.sim.inject(Fault::ServerErrorOnce);
@@ -127,7 +127,7 @@ async fn transient_refresh_failures_are_retried_a_bounded_number_of_times() {
 
 #[tokio::test]
 async fn a_rejected_refresh_is_not_retried() {
-    let bench = ZohoBench::start("us", TIMEOUT).await;
+    let bench = Bench::zoho("us", TIMEOUT).await;
     let mut tokens = bench.connect().await;
     tokens.refresh_token = Some(provider_forge::oauth::RefreshToken::new("unknown"));
     let error = bench.refresh(&tokens, &quick_retry(3)).await.unwrap_err();
@@ -137,7 +137,7 @@ async fn a_rejected_refresh_is_not_retried() {
 
 #[tokio::test]
 async fn revoke_sends_only_the_token_in_the_query_as_zoho_documents() {
-    let bench = ZohoBench::start("ca", TIMEOUT).await;
+    let bench = Bench::zoho("ca", TIMEOUT).await;
     let tokens = bench.connect().await;
     let refresh_token = tokens.refresh_token.clone().unwrap();
     revoke(&bench.http, &bench.provider, &bench.credentials, &tokens)

@@ -15,7 +15,7 @@ use support::*;
 
 #[tokio::test]
 async fn no_secret_appears_in_any_error_or_debug_output() {
-    let bench = ZohoBench::start("eu", Duration::from_millis(500)).await;
+    let bench = Bench::zoho("eu", Duration::from_millis(500)).await;
     let mut captured: Vec<String> = Vec::new();
     let mut capture_error = |error: &OAuthError| {
         captured.push(error.to_string());
@@ -120,7 +120,7 @@ async fn the_generic_providers_pkce_verifier_stays_out_of_debug_output() {
 
 #[tokio::test]
 async fn the_simulator_is_refused_without_its_ca() {
-    let bench = ZohoBench::start("eu", Duration::from_secs(10)).await;
+    let bench = Bench::zoho("eu", Duration::from_secs(10)).await;
     let (pending, callback) = bench.authorize().await;
     let mut options = bench.sim.http_options(Duration::from_secs(10));
     options.extra_root_certificates.clear();

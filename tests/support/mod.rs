@@ -11,7 +11,8 @@ use provider_forge::resolve::table::ResolvedProvider;
 
 #[allow(unused_imports)]
 pub use provider_forge::simulate::{
-    CODE_LIFETIME_SECS, Consent, Endpoint, Fault, REFRESH_WINDOW_SECS, Setup, Simulator,
+    ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, Consent, Endpoint, Fault, REFRESH_WINDOW_SECS,
+    Setup, Simulator,
 };
 
 /// A Zoho data center as the facts sheet lists it.
@@ -174,27 +175,41 @@ pub fn assert_no_secret(what: &str, text: &str, secrets: &[String]) {
     }
 }
 
-/// A Zoho test bench: the simulator serving Zoho CRM's table in Zoho's dialect (errors with
-/// HTTP 200), with the shared-secret client; the engine's HTTP client pointed at it, Zoho CRM's
-/// resolved table and the matching credentials.
-pub struct ZohoBench {
+/// A test bench: a simulator serving one provider's table, the engine's HTTP client pointed at
+/// it, that resolved table and the shared-secret client's credentials.
+pub struct Bench {
     pub sim: Simulator,
     pub http: reqwest::Client,
     pub provider: ResolvedProvider,
     pub credentials: provider_forge::oauth::Credentials,
 }
 
-impl ZohoBench {
-    pub async fn start(user_location: &str, timeout: Duration) -> ZohoBench {
-        let provider = load_provider("providers/zoho-crm.yaml");
-        let sim = start(Setup {
-            user_data_center: Some(user_location.to_owned()),
-            faults: vec![Fault::ErrorWith200],
-            ..setup(vec![provider.clone()])
-        })
-        .await;
+impl Bench {
+    /// Zoho CRM's servers in Zoho's dialect (errors with HTTP 200), the user in
+    /// `user_location`.
+    pub async fn zoho(user_location: &str, timeout: Duration) -> Bench {
+        Bench::start(
+            "providers/zoho-crm.yaml",
+            |setup| Setup {
+                user_data_center: Some(user_location.to_owned()),
+                faults: vec![Fault::ErrorWith200],
+                ..setup
+            },
+            timeout,
+        )
+        .await
+    }
+
+    /// The provider at `relative`, its simulator set up by `adjust` from [`setup`]'s defaults.
+    pub async fn start(
+        relative: &str,
+        adjust: impl FnOnce(Setup) -> Setup,
+        timeout: Duration,
+    ) -> Bench {
+        let provider = load_provider(relative);
+        let sim = start(adjust(setup(vec![provider.clone()]))).await;
         let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
-        ZohoBench {
+        Bench {
             sim,
             http,
             provider,

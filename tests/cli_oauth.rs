@@ -5,16 +5,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use support::cli::*;
 use support::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_provider-forge");
 
 struct Cli {
     sim: Simulator,
@@ -60,100 +56,10 @@ impl Cli {
     }
 }
 
-/// Runs a command to completion off the async runtime (the simulator keeps serving).
-async fn run(mut command: Command, stdin: Option<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().unwrap();
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn secrets_of(sim: &Simulator, extra: &[String]) -> Vec<String> {
     let mut secrets = sim.issued_secrets();
     secrets.extend_from_slice(extra);
     secrets
-}
-
-/// A `connect` running in the background, read the way a user reads it: the first line (the
-/// authorization URL), then, once the browser part is done, whatever follows.
-struct Running {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Running {
-    fn spawn(command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Running { child, stdout }
-    }
-
-    /// Waits for the first line of stdout (the authorization URL with --no-browser).
-    async fn first_line(mut self) -> (String, Running) {
-        tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            self.stdout.read_line(&mut line).unwrap();
-            (line.trim_end().to_owned(), self)
-        })
-        .await
-        .unwrap()
-    }
-
-    /// Pastes `input` on stdin (if any), closes it, and waits for the end: returns the rest of
-    /// stdout, all of stderr and the exit status.
-    async fn finish(mut self, input: Option<String>) -> (String, String, ExitStatus) {
-        tokio::task::spawn_blocking(move || {
-            let mut stdin = self.child.stdin.take().unwrap();
-            if let Some(input) = input {
-                writeln!(stdin, "{input}").unwrap();
-            }
-            drop(stdin);
-            let mut rest = String::new();
-            self.stdout.read_to_string(&mut rest).unwrap();
-            let mut stderr = String::new();
-            let mut err = self.child.stderr.take().unwrap();
-            err.read_to_string(&mut stderr).unwrap();
-            (rest, stderr, self.child.wait().unwrap())
-        })
-        .await
-        .unwrap()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,8 @@
 //! facts the tests check the resolved tables against, a scripted browser, and provider loading.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -87,10 +87,7 @@ async fn the_generic_provider_runs_the_whole_flow() {
         .into_iter()
         .find(|r| r.endpoint == Endpoint::Revoke)
         .unwrap();
-    assert_eq!(
-        revocation.param("token_type_hint"),
-        Some("refresh_token")
-    );
+    assert_eq!(revocation.param("token_type_hint"), Some("refresh_token"));
     assert!(revocation.basic_auth.is_some());
 }
 
@@ -106,15 +103,7 @@ async fn the_server_refuses_a_wrong_pkce_verifier_with_a_standard_400_error() {
         oauth::complete_authorization(&b.http, &b.provider, &b.credentials, &pending, &callback)
             .await
             .unwrap_err();
-    assert_eq!(
-        error,
-        OAuthError::Rejected {
-            endpoint: "token",
-            status: 400,
-            error: "invalid_grant".into(),
-            description: None
-        }
-    );
+    assert_eq!(error, rejected("token", 400, "invalid_grant"));
 }
 
 #[tokio::test]

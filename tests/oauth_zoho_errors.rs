@@ -102,15 +102,7 @@ async fn a_replayed_code_is_rejected_even_though_zoho_answers_200() {
     let (pending, callback) = bench.authorize().await;
     bench.complete(&pending, &callback).await.unwrap();
     let error = bench.complete(&pending, &callback).await.unwrap_err();
-    assert_eq!(
-        error,
-        OAuthError::Rejected {
-            endpoint: "token",
-            status: 200,
-            error: "invalid_code".into(),
-            description: None,
-        }
-    );
+    assert_eq!(error, rejected("token", 200, "invalid_code"));
 }
 
 #[tokio::test]

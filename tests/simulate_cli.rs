@@ -160,7 +160,11 @@ async fn try_provider(path: &Path) {
     let stored = read_json(&session.path("tokens.json"));
     assert_eq!(stored["data_center"], default_dc.code.as_str(), "{name}");
     assert_eq!(stored["issuer"], default_dc.issuer.as_str(), "{name}");
-    if provider.token_response_metadata.iter().any(|m| m == "api_domain") {
+    if provider
+        .token_response_metadata
+        .iter()
+        .any(|m| m == "api_domain")
+    {
         assert_eq!(
             stored["api_domain"], default_dc.api_base_urls["production"],
             "{name}"
@@ -171,7 +175,11 @@ async fn try_provider(path: &Path) {
     let mut refresh = session.with_tokens("refresh", path, &sim);
     with_secrets(&mut refresh, &provider);
     let refreshed = run(refresh, None).await;
-    assert!(refreshed.status.success(), "{name}: {}", text(&refreshed.stderr));
+    assert!(
+        refreshed.status.success(),
+        "{name}: {}",
+        text(&refreshed.stderr)
+    );
     let stored = read_json(&session.path("tokens.json"));
     assert_ne!(stored["access_token"].as_str().unwrap(), first_access);
 
@@ -191,7 +199,11 @@ async fn try_provider(path: &Path) {
     ];
     match &provider.revoke {
         Some(_) => {
-            assert!(revoked.status.success(), "{name}: {}", text(&revoked.stderr));
+            assert!(
+                revoked.status.success(),
+                "{name}: {}",
+                text(&revoked.stderr)
+            );
             // The revoked refresh token no longer refreshes.
             assert_eq!(after.status.code(), Some(1), "{name}");
             assert!(
@@ -235,7 +247,10 @@ async fn try_provider(path: &Path) {
         assert_no_secret(&format!("{name} output"), &output, &secrets);
     }
     let (status, _) = sim.terminate();
-    assert!(status.success(), "{name}: simulate stops cleanly on SIGTERM");
+    assert!(
+        status.success(),
+        "{name}: simulate stops cleanly on SIGTERM"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,9 +346,24 @@ async fn usage_errors_exit_2_and_invalid_definitions_exit_1() {
     let session = Session::new();
     let gitlab = repo_path("providers/gitlab.yaml");
     let cases: [(Vec<String>, bool, i32, &str); 4] = [
-        (vec!["--fault".into(), "explode".into()], true, 2, "unknown fault `explode`"),
-        (vec!["--user-dc".into(), "mars".into()], true, 2, "data center `mars` is not enabled"),
-        (vec![], false, 2, "no client secret: set PROVIDER_FORGE_CLIENT_SECRET"),
+        (
+            vec!["--fault".into(), "explode".into()],
+            true,
+            2,
+            "unknown fault `explode`",
+        ),
+        (
+            vec!["--user-dc".into(), "mars".into()],
+            true,
+            2,
+            "data center `mars` is not enabled",
+        ),
+        (
+            vec![],
+            false,
+            2,
+            "no client secret: set PROVIDER_FORGE_CLIENT_SECRET",
+        ),
         (
             vec![
                 repo_path("tests/corpus/invalid/unknown-token-auth-method.yaml")

@@ -13,12 +13,12 @@ use hyper::StatusCode;
 use super::Shared;
 use super::routes::{Endpoint, Target};
 use super::server::{Answer, Received, redirect, text, with_query};
-use super::state::{CodeGrant, Consent, State, find};
+use super::state::{CodeGrant, Consent, ServerState, find};
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
 
 pub(crate) fn authorize(
     shared: &Shared,
-    state: &mut State,
+    state: &mut ServerState,
     request: &Received,
     targets: &[Target],
 ) -> Answer {
@@ -79,7 +79,14 @@ pub(crate) fn authorize(
         .unwrap_or(&provider.data_centers[target.dc]);
 
     let fail = |error: &str, description: &str| {
-        error_redirect(provider, here, redirect_uri, client_state, error, description)
+        error_redirect(
+            provider,
+            here,
+            redirect_uri,
+            client_state,
+            error,
+            description,
+        )
     };
     if find(query, "response_type") != Some("code") {
         return fail("unsupported_response_type", "response_type must be code");
@@ -141,7 +148,10 @@ pub(crate) fn authorize(
     pairs.extend(callback_params(provider, here));
     Answer::new(
         redirect(&with_query(redirect_uri, &pairs)),
-        format!("code issued for {} at data center {}", provider.id, here.code),
+        format!(
+            "code issued for {} at data center {}",
+            provider.id, here.code
+        ),
     )
 }
 

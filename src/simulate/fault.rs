@@ -60,7 +60,11 @@ impl FromStr for Fault {
                     .map_err(|_| format!("fault `{text}`: the number is too large"));
             }
             "slow" => return Ok(Fault::Slow(Duration::from_millis(number("milliseconds")?))),
-            _ => return Err(format!("unknown fault `{text}`; known faults: {FAULT_NAMES}")),
+            _ => {
+                return Err(format!(
+                    "unknown fault `{text}`; known faults: {FAULT_NAMES}"
+                ));
+            }
         };
         match arg {
             Some(_) => Err(format!("fault `{name}` takes no argument")),

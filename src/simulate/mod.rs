@@ -43,7 +43,7 @@ use crate::resolve::table::ResolvedProvider;
 use fault::Faults;
 use routes::Routes;
 use server::Received;
-use state::{Clock, State};
+use state::{Clock, ServerState};
 
 /// What to simulate and how the simulated server starts out.
 #[derive(Debug, Clone)]
@@ -56,7 +56,9 @@ pub struct Setup {
     /// Registered redirect URIs; empty means each provider's default redirect URI.
     pub redirect_uris: Vec<String>,
     /// The data center the simulated user's account lives in; `None` means each provider's
-    /// default DC (also used for a provider that does not enable this one).
+    /// default DC (also used for a provider that does not enable this one). Only multi-DC
+    /// providers send the user on to it; any other issues the code at the DC the request
+    /// reached.
     pub user_data_center: Option<String>,
     /// Whether the simulated user consents.
     pub consent: Consent,
@@ -140,7 +142,7 @@ pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) routes: Routes,
-    pub(crate) state: Mutex<State>,
+    pub(crate) state: Mutex<ServerState>,
     log: Option<Mutex<std::fs::File>>,
 }
 
@@ -186,7 +188,11 @@ impl Simulator {
             return Err(SimulateError::NoProviders);
         }
         if let Some(code) = &setup.user_data_center {
-            if !setup.providers.iter().any(|p| p.data_center(code).is_some()) {
+            if !setup
+                .providers
+                .iter()
+                .any(|p| p.data_center(code).is_some())
+            {
                 let mut enabled: Vec<&str> = setup
                     .providers
                     .iter()
@@ -240,12 +246,13 @@ impl Simulator {
             )),
             None => None,
         };
-        let listener = TcpListener::bind(setup.listen)
-            .await
-            .map_err(|source| SimulateError::Listen {
-                addr: setup.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(setup.listen)
+                .await
+                .map_err(|source| SimulateError::Listen {
+                    addr: setup.listen,
+                    source,
+                })?;
         let addr = listener
             .local_addr()
             .map_err(|source| SimulateError::Listen {
@@ -261,7 +268,7 @@ impl Simulator {
             credentials: setup.credentials,
             redirect_uris,
             routes,
-            state: Mutex::new(State {
+            state: Mutex::new(ServerState {
                 user_data_center: setup.user_data_center,
                 consent: setup.consent,
                 faults,
@@ -323,7 +330,7 @@ impl Simulator {
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut ServerState) -> T) -> T {
         let mut state = self
             .shared
             .state

@@ -110,11 +110,8 @@ mod tests {
 
     fn zoho_family() -> Vec<ResolvedProvider> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
-        let catalog = catalog::load(&[
-            root.join("zoho-crm.yaml"),
-            root.join("zoho-desk.yaml"),
-        ])
-        .unwrap();
+        let catalog =
+            catalog::load(&[root.join("zoho-crm.yaml"), root.join("zoho-desk.yaml")]).unwrap();
         assert!(catalog.is_valid(), "{:?}", catalog.diagnostics);
         catalog.providers.into_iter().map(|p| p.resolved).collect()
     }
@@ -128,7 +125,11 @@ mod tests {
             .filter(|t| t.endpoint == Endpoint::Token)
             .map(|t| t.provider)
             .collect();
-        assert_eq!(providers, vec![0, 1], "CRM and Desk both serve Europe's token URL");
+        assert_eq!(
+            providers,
+            vec![0, 1],
+            "CRM and Desk both serve Europe's token URL"
+        );
         assert!(routes.lookup("accounts.zoho.eu", "/nowhere").is_empty());
         let hosts = routes.hosts();
         assert!(hosts.contains(&"accounts.zohocloud.ca".to_owned()));

@@ -68,7 +68,10 @@ impl fmt::Debug for RecordedRequest {
             .field("grant_type", &self.grant_type)
             .field("query", &names(&self.query))
             .field("form", &names(&self.form))
-            .field("basic_auth", &self.basic_auth.as_ref().map(|_| "[redacted]"))
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|_| "[redacted]"),
+            )
             .field("outcome", &self.outcome)
             .finish()
     }
@@ -131,7 +134,7 @@ impl Clock {
 }
 
 /// Everything that changes while the simulator runs.
-pub(crate) struct State {
+pub(crate) struct ServerState {
     /// The user's data center (a code), when set; else each provider's default.
     pub(crate) user_data_center: Option<String>,
     pub(crate) consent: Consent,
@@ -145,7 +148,7 @@ pub(crate) struct State {
     pub(crate) requests: Vec<RecordedRequest>,
 }
 
-impl State {
+impl ServerState {
     /// A new random value (128 bits) with a recognisable prefix, remembered as issued.
     pub(crate) fn issue(&mut self, prefix: &str) -> String {
         let mut bytes = [0u8; 16];

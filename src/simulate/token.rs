@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::Shared;
 use super::routes::{Endpoint, Target};
 use super::server::{Answer, Received, json as json_reply, raw_json, text};
-use super::state::{State, TokenGrant, find};
+use super::state::{ServerState, TokenGrant, find};
 use crate::definition::types::{ParameterPlacement, TokenAuthMethod};
 use crate::oauth::secret::constant_time_eq;
 use crate::resolve::table::ResolvedProvider;
@@ -82,7 +82,7 @@ impl Failure {
         }
     }
 
-    fn answer(self, state: &State) -> Answer {
+    fn answer(self, state: &ServerState) -> Answer {
         let (status, name) = self.dialect(state.faults.error_with_200);
         Answer::new(
             json_reply(status, &json!({ "error": name })),
@@ -123,13 +123,17 @@ fn authenticate(
     let (id, secret) = match provider.token_auth_method {
         TokenAuthMethod::ClientSecretPost => {
             if request.basic_auth.is_some() {
-                return Err(Failure::Client("Basic authentication, but the method is client_secret_post"));
+                return Err(Failure::Client(
+                    "Basic authentication, but the method is client_secret_post",
+                ));
             }
             (request.param("client_id"), form_secret)
         }
         TokenAuthMethod::ClientSecretBasic => {
             if form_secret.is_some() {
-                return Err(Failure::Client("client_secret in the form, but the method is client_secret_basic"));
+                return Err(Failure::Client(
+                    "client_secret in the form, but the method is client_secret_basic",
+                ));
             }
             match &request.basic_auth {
                 Some((id, secret)) => (Some(id.as_str()), Some(secret.as_str())),
@@ -140,7 +144,10 @@ fn authenticate(
     if id != Some(shared.credentials.client_id.as_str()) {
         return Err(Failure::Client("unknown client_id"));
     }
-    let expected = shared.credentials.secret_for(dc).map_err(|_| Failure::Secret)?;
+    let expected = shared
+        .credentials
+        .secret_for(dc)
+        .map_err(|_| Failure::Secret)?;
     match secret {
         Some(secret) if constant_time_eq(secret, expected.expose()) => Ok(()),
         _ => Err(Failure::Secret),
@@ -150,7 +157,7 @@ fn authenticate(
 /// `grant_type=authorization_code` (or any other but refresh).
 pub(crate) fn exchange(
     shared: &Shared,
-    state: &mut State,
+    state: &mut ServerState,
     request: &Received,
     targets: &[Target],
 ) -> Answer {
@@ -179,8 +186,9 @@ pub(crate) fn exchange(
     } else if let Some(challenge) = &grant.challenge {
         let verifier = request.param("code_verifier").unwrap_or_default();
         let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        (!constant_time_eq(&computed, challenge))
-            .then_some(Failure::Grant("PKCE code_verifier does not match the challenge"))
+        (!constant_time_eq(&computed, challenge)).then_some(Failure::Grant(
+            "PKCE code_verifier does not match the challenge",
+        ))
     } else {
         None
     };
@@ -212,7 +220,7 @@ pub(crate) fn exchange(
 /// `grant_type=refresh_token`.
 pub(crate) fn refresh(
     shared: &Shared,
-    state: &mut State,
+    state: &mut ServerState,
     request: &Received,
     targets: &[Target],
 ) -> Answer {
@@ -279,7 +287,7 @@ pub(crate) fn refresh(
 /// token was known (RFC 7009 2.2).
 pub(crate) fn revoke(
     shared: &Shared,
-    state: &mut State,
+    state: &mut ServerState,
     request: &Received,
     targets: &[Target],
 ) -> Answer {
@@ -329,7 +337,7 @@ fn placement(placement: ParameterPlacement) -> &'static str {
 }
 
 /// The `malformed-json` fault's answer, when it is on.
-fn body_fault(state: &State) -> Option<Answer> {
+fn body_fault(state: &ServerState) -> Option<Answer> {
     state.faults.malformed_json.then(|| {
         Answer::new(
             raw_json(StatusCode::OK, "{\"access_token\": \"tru".to_owned()),
@@ -353,7 +361,7 @@ impl TokenGrant {
 /// A successful token answer in the provider's dialect.
 fn token_answer(
     shared: &Shared,
-    state: &mut State,
+    state: &mut ServerState,
     provider: usize,
     dc: usize,
     scope: &str,

@@ -100,7 +100,6 @@ impl Running {
     }
 }
 
-
 /// A `simulate` process, started and read up to its `ready` line.
 pub struct SimulateProcess {
     child: Child,
@@ -179,10 +178,7 @@ impl SimulateProcess {
     /// Stops it with SIGTERM (by its own pid) and returns its exit status and stderr.
     pub fn terminate(mut self) -> (ExitStatus, String) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
         let status = self.child.wait().unwrap();
         let mut stderr = String::new();

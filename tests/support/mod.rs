@@ -115,9 +115,12 @@ pub fn shared_credentials() -> Credentials {
 pub fn per_dc_credentials() -> Credentials {
     Credentials::per_data_center(
         CLIENT_ID,
-        ZOHO_DCS
-            .iter()
-            .map(|dc| (dc.location.to_owned(), ClientSecret::new(per_dc_secret(dc.location)))),
+        ZOHO_DCS.iter().map(|dc| {
+            (
+                dc.location.to_owned(),
+                ClientSecret::new(per_dc_secret(dc.location)),
+            )
+        }),
     )
 }
 
@@ -131,6 +134,21 @@ pub fn setup(providers: Vec<ResolvedProvider>) -> Setup {
 
 pub async fn start(setup: Setup) -> Simulator {
     Simulator::start(setup).await.expect("simulator starts")
+}
+
+/// The engine's error for a token-side answer carrying OAuth `error` with this HTTP status and
+/// no description (what the simulator sends).
+pub fn rejected(
+    endpoint: &'static str,
+    status: u16,
+    error: &str,
+) -> provider_forge::oauth::OAuthError {
+    provider_forge::oauth::OAuthError::Rejected {
+        endpoint,
+        status,
+        error: error.to_owned(),
+        description: None,
+    }
 }
 
 /// The first value of `name` in query-style pairs.

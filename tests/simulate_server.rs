@@ -454,3 +454,76 @@ async fn a_setup_the_server_cannot_honour_is_refused_at_start() {
         "no client secret for `us` (provider `zoho-crm`, data center `us`)"
     );
 }
+
+/// Posts `form` (with optional Basic credentials) to `url` and returns status and body.
+async fn post(
+    bench: &Bench,
+    url: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = bench.http.post(url).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_token_side_takes_credentials_and_tokens_only_where_the_definition_puts_them() {
+    // client_secret_basic: the secret in the form instead of the header is refused.
+    let bench = Bench::start(GENERIC_FIXTURE, |setup| setup, TIMEOUT).await;
+    let tokens = bench.connect().await;
+    let refresh_token = tokens.refresh_token.as_ref().unwrap().expose();
+    let token_url = &bench.provider.data_centers[0].token_url;
+    let (status, body) = post(
+        &bench,
+        token_url,
+        None,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+            ("client_secret", SHARED_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!((status, body), (401, json!({ "error": "invalid_client" })));
+    // Both at once is refused too (RFC 6749 2.3: one method per request).
+    let (status, _) = post(
+        &bench,
+        token_url,
+        Some((CLIENT_ID, SHARED_SECRET)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_secret", SHARED_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(bench.sim.count(Endpoint::Refresh), 2);
+
+    // GitLab's revocation takes the token in the form: in the query it is not seen.
+    let bench = gitlab(vec![]).await;
+    let tokens = bench.connect().await;
+    let refresh_token = tokens.refresh_token.as_ref().unwrap().expose();
+    let revoke_url = bench.provider.data_centers[0].revoke_url.clone().unwrap();
+    let in_query = with_param(&revoke_url, "token", refresh_token);
+    let credentials = [("client_id", CLIENT_ID), ("client_secret", SHARED_SECRET)];
+    let (status, body) = post(&bench, &in_query, None, &credentials).await;
+    assert_eq!((status, body), (400, json!({ "error": "invalid_request" })));
+    assert!(!bench.sim.is_revoked(refresh_token));
+    // And the client must authenticate, since the definition says `client_auth: true`.
+    let (status, _) = post(&bench, &revoke_url, None, &[("token", refresh_token)]).await;
+    assert_eq!(status, 401);
+    assert!(!bench.sim.is_revoked(refresh_token));
+    let mut form = credentials.to_vec();
+    form.push(("token", refresh_token));
+    let (status, _) = post(&bench, &revoke_url, None, &form).await;
+    assert_eq!(status, 200);
+    assert!(bench.sim.is_revoked(refresh_token));
+}

@@ -132,12 +132,46 @@ fn host_of(url: &str) -> String {
     url::Url::parse(url).unwrap().host_str().unwrap().to_owned()
 }
 
+/// The OAuth URLs of `provider` that keep a placeholder each connection fills at run time.
+fn per_connection_urls(provider: &ResolvedProvider) -> Vec<String> {
+    provider
+        .data_centers
+        .iter()
+        .flat_map(|dc| {
+            [
+                Some(&dc.authorization_url),
+                Some(&dc.token_url),
+                Some(&dc.refresh_url),
+                dc.revoke_url.as_ref(),
+            ]
+        })
+        .flatten()
+        .filter(|url| url.contains('<'))
+        .cloned()
+        .collect()
+}
+
 /// connect → refresh → revoke → refresh (refused) for one provider, through the binaries.
-async fn try_provider(path: &Path) {
+/// Returns `false` for a provider whose OAuth URLs are filled per connection, which `simulate`
+/// refuses by name (checked here) rather than serving.
+async fn try_provider(path: &Path) -> bool {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let provider = load_provider(&format!("providers/{name}"));
     let default_dc = provider.data_center(&provider.default_data_center).unwrap();
     let session = Session::new();
+    if !per_connection_urls(&provider).is_empty() {
+        let mut simulate = session.simulate(&[path], &[]);
+        with_secrets(&mut simulate, &provider);
+        let output = run(simulate, None).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("provider `{}`", provider.id))
+                && stderr.contains("is filled per connection"),
+            "{name}: {stderr}"
+        );
+        return false;
+    }
     let mut simulate = session.simulate(&[path], &[]);
     with_secrets(&mut simulate, &provider);
     let sim = SimulateProcess::start(simulate).await;
@@ -251,14 +285,25 @@ async fn try_provider(path: &Path) {
         status.success(),
         "{name}: simulate stops cleanly on SIGTERM"
     );
+    true
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bundled_provider_connects_refreshes_and_revokes_against_simulate() {
     let providers = bundled_providers();
     assert!(providers.len() >= 13, "{providers:?}");
+    let mut not_simulated = Vec::new();
     for path in &providers {
-        try_provider(path).await;
+        if !try_provider(path).await {
+            not_simulated.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    // Said out loud, not skipped: these need per-connection values simulate does not fill.
+    if !not_simulated.is_empty() {
+        eprintln!("not simulated (URLs filled per connection): {not_simulated:?}");
+    }
+    for always in ["gitlab.yaml", "zoho-crm.yaml"] {
+        assert!(!not_simulated.iter().any(|name| name == always), "{always}");
     }
 }
 

@@ -19,6 +19,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: usage or I/O error (missing file, unreadable directory, bad option value).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code when stdout's reader went away (`provider-forge render DIR | head -1`): 128 +
+/// SIGPIPE, what a shell reports for `yes | head -1`, so pipelines behave as with any tool.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// Describe an OAuth provider once in YAML; validate it, render per-data-center configs, and
 /// run the OAuth flow from the same description.
@@ -48,7 +51,10 @@ enum Command {
     Connect(connect::Args),
     /// Refresh the access token of a token file written by `connect` (rewritten atomically).
     Refresh(refresh::Args),
-    /// Revoke the tokens of a token file written by `connect`.
+    /// Revoke the tokens of a token file written by `connect`, then delete the file.
+    ///
+    /// Token files (--tokens, for refresh and revoke alike) must be plain files of mode 0600 or
+    /// narrower: a file others can read, or a symbolic link, is refused (exit 2).
     Revoke(revoke::Args),
 }
 
@@ -73,6 +79,19 @@ fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) {
     }
     if !diagnostics.is_empty() {
         eprintln!("{} error(s)", diagnostics.len());
+    }
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the command quietly with
+/// [`EXIT_BROKEN_PIPE`]; any other write failure is reported as an I/O error (exit 2). Every
+/// command writes stdout through here: `print!` would panic on a closed pipe.
+fn print_stdout(text: &str) -> Result<(), u8> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_BROKEN_PIPE),
+        Err(error) => Err(io_error(&format!("cannot write to stdout: {error}"))),
     }
 }
 

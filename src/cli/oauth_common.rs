@@ -45,6 +45,13 @@ pub fn usage(message: impl std::fmt::Display) -> Reported {
     Reported(EXIT_USAGE)
 }
 
+/// Writes lines to stdout ([`super::print_stdout`]: a closed pipe ends the command quietly).
+pub fn print_lines(lines: &[String]) -> Result<(), Reported> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    super::print_stdout(&text).map_err(Reported)
+}
+
 /// Prints a failed-flow error and returns its exit code.
 pub fn failed(message: impl std::fmt::Display) -> Reported {
     eprintln!("provider-forge: error: {message}");

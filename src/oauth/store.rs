@@ -182,7 +182,7 @@ impl PendingTokenFile {
             .prefix(".provider-forge-tokens")
             .tempfile_in(dir)
             .map_err(|source| {
-                let reason = if source.kind() == io::ErrorKind::NotFound {
+                let reason = if !dir.exists() {
                     "directory does not exist".to_owned()
                 } else {
                     format!("cannot create the token file in this directory: {source}")

@@ -142,7 +142,7 @@ pub fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
         rule: "unicode-host",
         message: format!(
             "`{}` has a host with non-ASCII characters",
-            text.escape_debug()
+            escape_controls(text)
         ),
         hint: Some(format!(
             "write the host in punycode, as it is looked up: `{host}` (and check that it is the host you mean)"
@@ -168,7 +168,7 @@ pub fn check_normalised(text: &str, url: &Url, role: UrlRole) -> Result<(), UrlP
         rule: "normalised",
         message: format!(
             "`{}` is not written the way it will be called (`{suggestion}`)",
-            text.escape_debug()
+            escape_controls(text)
         ),
         hint: Some(format!(
             "write `{suggestion}`: URLs are compared and printed as written, so they must be in \
@@ -176,6 +176,20 @@ pub fn check_normalised(text: &str, url: &Url, role: UrlRole) -> Result<(), UrlP
              spaces, special characters percent-encoded)"
         )),
     })
+}
+
+/// The text with its control characters (tabs, newlines) shown as escapes, so a message
+/// stays on one line and shows what the URL parser would have dropped.
+fn escape_controls(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// Checks `docs_url`: documentation links follow the endpoint rules (https, no credentials,

@@ -48,7 +48,12 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     let out = dir.path().join("t.json");
     let commands: Vec<Vec<&str>> = vec![
         vec!["render", providers.to_str().unwrap()],
-        vec!["render", providers.to_str().unwrap(), "--format", "markdown"],
+        vec![
+            "render",
+            providers.to_str().unwrap(),
+            "--format",
+            "markdown",
+        ],
         vec!["validate", providers.to_str().unwrap(), "--format", "json"],
         vec!["schema", "--kind", "provider"],
         vec![
@@ -103,7 +108,10 @@ fn connect_proves_it_can_write_the_token_file_before_the_flow() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     connect_refuses(&link, "symbolic link");
     // A directory no file can be created in, even by root: /proc.
-    connect_refuses(Path::new("/proc/provider-forge.tokens.json"), "cannot create");
+    connect_refuses(
+        Path::new("/proc/provider-forge.tokens.json"),
+        "cannot create",
+    );
     // A "directory" that is a file.
     connect_refuses(&target.join("tokens.json"), "cannot create");
     // A directory that does not exist.
@@ -216,9 +224,15 @@ fn run(args: &[&str], provider: &Path, tokens: &Path) -> Output {
 fn refresh_and_revoke_refuse_a_token_file_others_can_read_or_a_link() {
     let server = TokenServer::start(r#"{"access_token":"new","expires_in":"3600"}"#);
     let dir = tempfile::tempdir().unwrap();
-    let provider = local_provider(dir.path(), server.addr, "https://api.nango.dev/oauth/callback");
+    let provider = local_provider(
+        dir.path(),
+        server.addr,
+        "https://api.nango.dev/oauth/callback",
+    );
     let tokens = dir.path().join("t.json");
-    stored(&format!("http://{}", server.addr)).write(&tokens).unwrap();
+    stored(&format!("http://{}", server.addr))
+        .write(&tokens)
+        .unwrap();
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
     for command in ["refresh", "revoke"] {
         let output = run(&[command], &provider, &tokens);
@@ -255,9 +269,15 @@ fn refresh_and_revoke_refuse_a_token_file_others_can_read_or_a_link() {
 fn revoke_deletes_the_token_file_it_revoked() {
     let server = TokenServer::start("{}");
     let dir = tempfile::tempdir().unwrap();
-    let provider = local_provider(dir.path(), server.addr, "https://api.nango.dev/oauth/callback");
+    let provider = local_provider(
+        dir.path(),
+        server.addr,
+        "https://api.nango.dev/oauth/callback",
+    );
     let tokens = dir.path().join("t.json");
-    stored(&format!("http://{}", server.addr)).write(&tokens).unwrap();
+    stored(&format!("http://{}", server.addr))
+        .write(&tokens)
+        .unwrap();
     let output = run(&["revoke"], &provider, &tokens);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -275,9 +295,8 @@ fn revoke_deletes_the_token_file_it_revoked() {
 
 #[test]
 fn a_wrong_state_request_on_the_loopback_port_does_not_cancel_the_login() {
-    let server = TokenServer::start(
-        r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600}"#,
-    );
+    let server =
+        TokenServer::start(r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600}"#);
     let dir = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -339,7 +358,9 @@ fn a_wrong_state_request_on_the_loopback_port_does_not_cancel_the_login() {
     assert!(output.status.success(), "{stderr}");
     assert!(rest.contains("connected: Local"), "{rest}");
     assert_eq!(
-        stderr.matches("ignored a request to the callback address").count(),
+        stderr
+            .matches("ignored a request to the callback address")
+            .count(),
         2,
         "{stderr}"
     );

@@ -38,7 +38,11 @@ fn every_mutation_ends_with_its_recorded_exit_code_and_no_panic() {
         assert!(code == 0 || code == 1, "{line}");
         let file = dir.path().join(name);
         std::fs::copy(corpus.join(name), &file).unwrap();
-        let output = Command::new(BIN).arg("validate").arg(&file).output().unwrap();
+        let output = Command::new(BIN)
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
         assert_eq!(output.status.code(), Some(code), "{name}: {stderr}");
@@ -62,7 +66,13 @@ fn every_mutation_ends_with_its_recorded_exit_code_and_no_panic() {
     }
     let files = std::fs::read_dir(&corpus)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
         .count();
     assert_eq!(checked, files, "every corpus file is listed in EXPECTED");
     assert!(files <= 50);

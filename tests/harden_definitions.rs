@@ -71,7 +71,10 @@ fn urls_not_written_as_they_will_be_called_are_refused_with_the_normalised_form(
     let text = shown(&found);
     assert_eq!(found.len(), 3, "{text}");
     let token = found.iter().find(|d| d.path == "token.url").unwrap();
-    assert_eq!(token.line, line_of("gitlab.yaml", "url: https://gitlab.com/oauth/token"));
+    assert_eq!(
+        token.line,
+        line_of("gitlab.yaml", "url: https://gitlab.com/oauth/token")
+    );
     assert!(
         token
             .hint
@@ -83,13 +86,27 @@ fn urls_not_written_as_they_will_be_called_are_refused_with_the_normalised_form(
     let revoke = found.iter().find(|d| d.path == "token.revoke.url").unwrap();
     assert!(revoke.message.contains("re\\tvoke"), "{text}");
     assert!(
-        revoke.hint.as_deref().unwrap().starts_with("write `https://gitlab.com/oauth/revoke`"),
+        revoke
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("write `https://gitlab.com/oauth/revoke`"),
         "{text}"
     );
     // Full-width dots are not ASCII: the hint shows the host that would be contacted.
-    let authorization = found.iter().find(|d| d.path == "authorization.url").unwrap();
+    let authorization = found
+        .iter()
+        .find(|d| d.path == "authorization.url")
+        .unwrap();
     assert!(authorization.message.contains("non-ASCII"), "{text}");
-    assert!(authorization.hint.as_deref().unwrap().contains("`gitlab.com`"), "{text}");
+    assert!(
+        authorization
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("`gitlab.com`"),
+        "{text}"
+    );
 
     let found = diagnostics_of(
         "gitlab.yaml",
@@ -100,9 +117,19 @@ fn urls_not_written_as_they_will_be_called_are_refused_with_the_normalised_form(
     );
     assert_eq!(found.len(), 1, "{}", shown(&found));
     assert_eq!(found[0].path, "api.environments.production");
-    assert!(found[0].message.starts_with("`https://gitlab.com\\api\\v4`"), "{}", found[0]);
     assert!(
-        found[0].hint.as_deref().unwrap().starts_with("write `https://gitlab.com/api/v4`"),
+        found[0]
+            .message
+            .starts_with("`https://gitlab.com\\api\\v4`"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("write `https://gitlab.com/api/v4`"),
         "{}",
         found[0]
     );
@@ -193,8 +220,17 @@ fn a_data_center_name_with_a_newline_in_the_shared_set_is_placed_in_the_set() {
 
 #[test]
 fn a_data_center_set_is_a_name_never_a_path() {
-    for set in ["../gitlab", "/etc/passwd", "zoho/../../gitlab", "Zoho", "zoho.yaml"] {
-        let found = diagnostics_of("zoho-crm.yaml", &[("set: zoho", &format!("set: \"{set}\""))]);
+    for set in [
+        "../gitlab",
+        "/etc/passwd",
+        "zoho/../../gitlab",
+        "Zoho",
+        "zoho.yaml",
+    ] {
+        let found = diagnostics_of(
+            "zoho-crm.yaml",
+            &[("set: zoho", &format!("set: \"{set}\""))],
+        );
         let text = shown(&found);
         assert_eq!(found.len(), 1, "{set}: {text}");
         assert_eq!(found[0].path, "data_centers.set");
@@ -204,7 +240,10 @@ fn a_data_center_set_is_a_name_never_a_path() {
         );
         // Nothing of the file the path names is read, so nothing of it is echoed.
         assert!(found[0].file.ends_with("zoho-crm.yaml"), "{text}");
-        assert!(!text.contains("gitlab.yaml") && !text.contains("root:"), "{text}");
+        assert!(
+            !text.contains("gitlab.yaml") && !text.contains("root:"),
+            "{text}"
+        );
     }
 }
 
@@ -245,9 +284,7 @@ fn markdown_escapes_html_links_code_and_cell_breaks_in_what_it_embeds() {
     assert!(!markdown.contains("<script>"), "{markdown}");
     assert!(!markdown.contains("[click]"), "{markdown}");
     assert!(
-        markdown.starts_with(
-            "# Git\\<b\\>Lab\\</b\\> \\| \\[click\\](https://evil.example)\n"
-        ),
+        markdown.starts_with("# Git\\<b\\>Lab\\</b\\> \\| \\[click\\](https://evil.example)\n"),
         "{markdown}"
     );
     // The scope row still has exactly its five cell borders.
@@ -285,7 +322,10 @@ fn user_template(source: &str) -> String {
     let output = renderer
         .add_template(Path::new("hostile.j2"), source.to_owned())
         .unwrap();
-    renderer.provider(&provider, &output).unwrap_err().to_string()
+    renderer
+        .provider(&provider, &output)
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -301,7 +341,10 @@ fn a_looping_template_is_stopped_by_its_fuel() {
 fn a_template_writing_without_end_is_stopped_at_the_output_limit() {
     let error = user_template("{% for i in range(100000) %}{{ \"x\" * 1000 }}{% endfor %}");
     assert!(error.starts_with("hostile.j2"), "{error}");
-    assert!(error.contains("the output passed 16777216 bytes"), "{error}");
+    assert!(
+        error.contains("the output passed 16777216 bytes"),
+        "{error}"
+    );
 }
 
 #[test]

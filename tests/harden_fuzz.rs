@@ -208,7 +208,10 @@ fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
         Ok(Err(diagnostics)) => {
             prop_assert!(!diagnostics.is_empty(), "an invalid definition says why");
             for diagnostic in &diagnostics {
-                prop_assert!(diagnostic.line >= 1 && diagnostic.column >= 1, "{diagnostic}");
+                prop_assert!(
+                    diagnostic.line >= 1 && diagnostic.column >= 1,
+                    "{diagnostic}"
+                );
             }
             return Ok(());
         }

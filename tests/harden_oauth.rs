@@ -152,7 +152,13 @@ async fn an_answer_that_trickles_forever_is_bounded_by_the_whole_request_deadlin
     .await;
     let result = refresh_at(addr, Duration::from_secs(1)).await;
     assert!(
-        matches!(result, Err(OAuthError::Timeout { endpoint: "refresh", .. })),
+        matches!(
+            result,
+            Err(OAuthError::Timeout {
+                endpoint: "refresh",
+                ..
+            })
+        ),
         "{result:?}"
     );
 }

@@ -88,7 +88,10 @@ fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) {
 fn print_stdout(text: &str) -> Result<(), u8> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_BROKEN_PIPE),
         Err(error) => Err(io_error(&format!("cannot write to stdout: {error}"))),

@@ -60,8 +60,5 @@ fn revoke(args: Args) -> Result<(), Reported> {
             "{revoked}, but could not delete the token file: {error}; delete it yourself"
         )));
     }
-    oauth_common::print_lines(&[format!(
-        "{revoked}; deleted {}",
-        args.tokens.display()
-    )])
+    oauth_common::print_lines(&[format!("{revoked}; deleted {}", args.tokens.display())])
 }

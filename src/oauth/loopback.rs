@@ -33,6 +33,8 @@ pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest life of one connection, the answer to the callback included (which waits for the
 /// code exchange, itself bounded by the HTTP client's timeout).
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+/// How long [`Callback::respond`] waits for its page to be sent.
+const ANSWER_GRACE: Duration = Duration::from_secs(5);
 
 /// Whether `uri` is an `http` loopback redirect this process can listen on: host `127.0.0.1`,
 /// `[::1]` or `localhost`, with an explicit port.
@@ -132,7 +134,8 @@ impl Callback {
             message: message.to_owned(),
         };
         if self.answer.send(page).is_ok() {
-            let _ = self.finished.await;
+            // A browser that does not read its page must not hold up the token file.
+            let _ = tokio::time::timeout(ANSWER_GRACE, self.finished).await;
         }
     }
 }
@@ -162,9 +165,7 @@ async fn serve_connection(
     let finished = Arc::new(Mutex::new(Some(finished)));
     let service = {
         let arrivals = arrivals.clone();
-        service_fn(move |request| {
-            handle(request, path.clone(), arrivals.clone(), finished.clone())
-        })
+        service_fn(move |request| handle(request, path.clone(), arrivals.clone(), finished.clone()))
     };
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -192,7 +193,10 @@ async fn handle(
     finished: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if request.method() != Method::GET {
-        return Ok(page(StatusCode::METHOD_NOT_ALLOWED, "Only GET is served here."));
+        return Ok(page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Only GET is served here.",
+        ));
     }
     if request.uri().path() != &*path {
         return Ok(page(StatusCode::NOT_FOUND, "Not found."));

@@ -383,7 +383,9 @@ mod tests {
     #[test]
     fn a_pending_file_fails_early_for_a_directory_and_leaves_nothing_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let error = PendingTokenFile::create(dir.path()).unwrap_err().to_string();
+        let error = PendingTokenFile::create(dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("is a directory"), "{error}");
         let missing = dir.path().join("no-such-dir/tokens.json");
         assert!(PendingTokenFile::create(&missing).is_err());

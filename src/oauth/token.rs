@@ -304,14 +304,14 @@ mod tests {
         let mut body = Map::new();
         body.insert("access_token".into(), Value::String("at".into()));
         body.insert("expires_in".into(), expires_in);
-        let provider: ResolvedProvider = crate::catalog::load(&[std::path::Path::new(
-            env!("CARGO_MANIFEST_DIR"),
-        )
-        .join("providers/gitlab.yaml")])
-        .unwrap()
-        .providers
-        .remove(0)
-        .resolved;
+        let provider: ResolvedProvider =
+            crate::catalog::load(&[
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/gitlab.yaml")
+            ])
+            .unwrap()
+            .providers
+            .remove(0)
+            .resolved;
         let dc = provider.data_centers[0].clone();
         token_set_from("token", &provider, &dc, body, None).map(|set| set.expires_at)
     }

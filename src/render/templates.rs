@@ -281,8 +281,8 @@ fn comment(value: String) -> String {
 }
 
 /// `md`: text safe inside a Markdown table cell or heading: no raw HTML, links, code spans,
-/// cell breaks or line breaks (`\ ` `` ` `` `| < > [ ]` are backslash-escaped, control characters
-/// become spaces).
+/// cell breaks or line breaks (backslashes, backticks, `|`, `<`, `>`, `[` and `]` are
+/// backslash-escaped; control characters become spaces).
 fn markdown_cell(value: String) -> String {
     let mut text = String::with_capacity(value.len());
     for c in value.chars() {
@@ -382,7 +382,8 @@ mod tests {
             quoted("a\u{2028}b\u{85}c\u{7f}".into()),
             r#""a\u2028b\u0085c\u007f""#
         );
-        let yaml: serde_yaml::Value = serde_yaml::from_str(&quoted("a\u{2028}b\u{85}".into())).unwrap();
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&quoted("a\u{2028}b\u{85}".into())).unwrap();
         assert_eq!(yaml.as_str(), Some("a\u{2028}b\u{85}"));
     }
 

@@ -20,7 +20,12 @@ pub fn check_embedded_text(
 ) -> Vec<Problem> {
     let mut texts = Texts::default();
     let provider = Origin::Provider;
-    texts.add(provider, "/display_name", Anchor::Value, &definition.display_name);
+    texts.add(
+        provider,
+        "/display_name",
+        Anchor::Value,
+        &definition.display_name,
+    );
     if let Some(section) = &definition.data_centers {
         data_centers(&mut texts, provider, "/data_centers/list", &section.list);
     }
@@ -34,7 +39,12 @@ pub fn check_embedded_text(
         self::callback(&mut texts, provider, "", callback);
     }
     if let Some(api) = &definition.api {
-        texts.add(provider, "/api/auth_scheme", Anchor::Value, &api.auth_scheme);
+        texts.add(
+            provider,
+            "/api/auth_scheme",
+            Anchor::Value,
+            &api.auth_scheme,
+        );
     }
     for (index, name) in definition.scopes.default.iter().enumerate() {
         texts.add(
@@ -46,7 +56,12 @@ pub fn check_embedded_text(
     }
     for (index, scope) in definition.scopes.catalog.iter().enumerate() {
         let base = format!("/scopes/catalog/{index}");
-        texts.add(provider, &format!("{base}/name"), Anchor::Value, &scope.name);
+        texts.add(
+            provider,
+            &format!("{base}/name"),
+            Anchor::Value,
+            &scope.name,
+        );
         for (field, value) in [("module", &scope.module), ("operation", &scope.operation)] {
             if let Some(value) = value {
                 texts.add(provider, &format!("{base}/{field}"), Anchor::Value, value);
@@ -83,7 +98,12 @@ pub fn check_embedded_text(
 
 fn data_centers(texts: &mut Texts, origin: Origin, base: &str, list: &[DataCenter]) {
     for (index, dc) in list.iter().enumerate() {
-        texts.add(origin, &format!("{base}/{index}/name"), Anchor::Value, &dc.name);
+        texts.add(
+            origin,
+            &format!("{base}/{index}/name"),
+            Anchor::Value,
+            &dc.name,
+        );
         if let Some(location) = &dc.location {
             texts.add(
                 origin,

@@ -327,24 +327,57 @@ mod tests {
     #[test]
     fn rejects_urls_not_written_in_normalised_form_with_the_normalised_form() {
         for (text, normalised) in [
-            ("HTTPS://accounts.zoho.eu/oauth", "https://accounts.zoho.eu/oauth"),
-            ("https://Accounts.Zoho.EU/oauth", "https://accounts.zoho.eu/oauth"),
-            ("https://accounts.zoho.eu/oa\tuth", "https://accounts.zoho.eu/oauth"),
-            ("https://accounts.zoho.eu/oauth\n", "https://accounts.zoho.eu/oauth"),
-            ("https://accounts.zoho.eu\\oauth\\token", "https://accounts.zoho.eu/oauth/token"),
-            ("https://accounts.zoho.eu/a b", "https://accounts.zoho.eu/a%20b"),
-            ("https://accounts.zoho.eu:443/x", "https://accounts.zoho.eu/x"),
-            ("https://accounts.zoho.eu/a/../x", "https://accounts.zoho.eu/x"),
+            (
+                "HTTPS://accounts.zoho.eu/oauth",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://Accounts.Zoho.EU/oauth",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://accounts.zoho.eu/oa\tuth",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://accounts.zoho.eu/oauth\n",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://accounts.zoho.eu\\oauth\\token",
+                "https://accounts.zoho.eu/oauth/token",
+            ),
+            (
+                "https://accounts.zoho.eu/a b",
+                "https://accounts.zoho.eu/a%20b",
+            ),
+            (
+                "https://accounts.zoho.eu:443/x",
+                "https://accounts.zoho.eu/x",
+            ),
+            (
+                "https://accounts.zoho.eu/a/../x",
+                "https://accounts.zoho.eu/x",
+            ),
         ] {
             let problem = check_url(text, UrlRole::Endpoint).unwrap_err();
             assert_eq!(problem.rule, "normalised", "{text:?}");
             assert!(
-                problem.hint.as_deref().unwrap().contains(&format!("`{normalised}`")),
+                problem
+                    .hint
+                    .as_deref()
+                    .unwrap()
+                    .contains(&format!("`{normalised}`")),
                 "{text:?}: {problem:?}"
             );
         }
         let origin = check_url("HTTPS://accounts.zoho.eu", UrlRole::Origin).unwrap_err();
-        assert!(origin.hint.unwrap().starts_with("write `https://accounts.zoho.eu`:"));
+        assert!(
+            origin
+                .hint
+                .unwrap()
+                .starts_with("write `https://accounts.zoho.eu`:")
+        );
     }
 
     #[test]
@@ -375,17 +408,31 @@ mod tests {
         let written = format!("https://{punycode}/x");
         assert!(check_url(&written, UrlRole::Endpoint).is_ok(), "{written}");
         // Full-width and ideographic dots are not ASCII either; the hint shows the real host.
-        let problem =
-            check_url("https://accounts\u{ff0e}zoho\u{3002}eu/x", UrlRole::Endpoint).unwrap_err();
+        let problem = check_url(
+            "https://accounts\u{ff0e}zoho\u{3002}eu/x",
+            UrlRole::Endpoint,
+        )
+        .unwrap_err();
         assert_eq!(problem.rule, "unicode-host");
         assert!(problem.hint.unwrap().contains("`accounts.zoho.eu`"));
     }
 
     #[test]
     fn docs_urls_follow_the_endpoint_rules() {
-        assert!(check_docs_url("https://www.zoho.com/crm/developer/docs/api/v8/oauth-overview.html#x").is_ok());
-        assert_eq!(check_docs_url("http://evil.example/docs").unwrap_err().rule, "http");
-        assert_eq!(check_docs_url("HTTPS://docs.example.com/").unwrap_err().rule, "normalised");
+        assert!(
+            check_docs_url("https://www.zoho.com/crm/developer/docs/api/v8/oauth-overview.html#x")
+                .is_ok()
+        );
+        assert_eq!(
+            check_docs_url("http://evil.example/docs").unwrap_err().rule,
+            "http"
+        );
+        assert_eq!(
+            check_docs_url("HTTPS://docs.example.com/")
+                .unwrap_err()
+                .rule,
+            "normalised"
+        );
     }
 
     #[test]

@@ -207,6 +207,21 @@ fn local_provider(dir: &Path, server: SocketAddr, redirect_uri: &str) -> PathBuf
     path
 }
 
+/// A provider file served by `server` and a private token file of its, in a new directory.
+fn connection(server: &TokenServer) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = local_provider(
+        dir.path(),
+        server.addr,
+        "https://api.nango.dev/oauth/callback",
+    );
+    let tokens = dir.path().join("t.json");
+    stored(&format!("http://{}", server.addr))
+        .write(&tokens)
+        .unwrap();
+    (dir, provider, tokens)
+}
+
 fn run(args: &[&str], provider: &Path, tokens: &Path) -> Output {
     Command::new(BIN)
         .arg(args[0])
@@ -223,16 +238,7 @@ fn run(args: &[&str], provider: &Path, tokens: &Path) -> Output {
 #[test]
 fn refresh_and_revoke_refuse_a_token_file_others_can_read_or_a_link() {
     let server = TokenServer::start(r#"{"access_token":"new","expires_in":"3600"}"#);
-    let dir = tempfile::tempdir().unwrap();
-    let provider = local_provider(
-        dir.path(),
-        server.addr,
-        "https://api.nango.dev/oauth/callback",
-    );
-    let tokens = dir.path().join("t.json");
-    stored(&format!("http://{}", server.addr))
-        .write(&tokens)
-        .unwrap();
+    let (dir, provider, tokens) = connection(&server);
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
     for command in ["refresh", "revoke"] {
         let output = run(&[command], &provider, &tokens);
@@ -268,16 +274,7 @@ fn refresh_and_revoke_refuse_a_token_file_others_can_read_or_a_link() {
 #[test]
 fn revoke_deletes_the_token_file_it_revoked() {
     let server = TokenServer::start("{}");
-    let dir = tempfile::tempdir().unwrap();
-    let provider = local_provider(
-        dir.path(),
-        server.addr,
-        "https://api.nango.dev/oauth/callback",
-    );
-    let tokens = dir.path().join("t.json");
-    stored(&format!("http://{}", server.addr))
-        .write(&tokens)
-        .unwrap();
+    let (_dir, provider, tokens) = connection(&server);
     let output = run(&["revoke"], &provider, &tokens);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{}", text(&output.stderr));

@@ -82,6 +82,20 @@ where
     addr
 }
 
+/// A server whose answer never ends: 64 KiB chunks, as fast as the client reads them.
+async fn endless_server() -> SocketAddr {
+    server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        |_| {
+            let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+            chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
+            chunk.extend_from_slice(b"\r\n");
+            Some((chunk, Duration::ZERO))
+        },
+    )
+    .await
+}
+
 async fn refresh_at(addr: SocketAddr, timeout: Duration) -> Result<TokenSet, OAuthError> {
     let provider = provider_at(addr);
     let client = http::client(&HttpOptions {
@@ -100,16 +114,17 @@ async fn refresh_at(addr: SocketAddr, timeout: Duration) -> Result<TokenSet, OAu
 fn too_large(result: Result<impl std::fmt::Debug, OAuthError>) {
     match result {
         Err(error @ OAuthError::AnswerTooLarge { .. }) => {
-            assert_eq!(
-                error.to_string(),
-                format!(
-                    "the refresh endpoint at {} sent an answer larger than {MAX_ANSWER_BYTES} bytes; refused (a token answer is a few kilobytes)",
-                    match &error {
-                        OAuthError::AnswerTooLarge { host, .. } => host.clone(),
-                        _ => unreachable!(),
-                    }
-                )
-            )
+            let message = error.to_string();
+            assert!(
+                message.starts_with("the refresh endpoint at 127.0.0.1:"),
+                "{message}"
+            );
+            assert!(
+                message.ends_with(&format!(
+                    "sent an answer larger than {MAX_ANSWER_BYTES} bytes; refused (a token answer is a few kilobytes)"
+                )),
+                "{message}"
+            );
         }
         other => panic!("expected AnswerTooLarge, got {other:?}"),
     }
@@ -117,17 +132,7 @@ fn too_large(result: Result<impl std::fmt::Debug, OAuthError>) {
 
 #[tokio::test]
 async fn an_endless_chunked_answer_is_cut_at_one_mebibyte() {
-    // 64 KiB chunks forever, as fast as the client reads them.
-    let addr = server(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-        |_| {
-            let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
-            chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
-            chunk.extend_from_slice(b"\r\n");
-            Some((chunk, Duration::ZERO))
-        },
-    )
-    .await;
+    let addr = endless_server().await;
     too_large(refresh_at(addr, Duration::from_secs(20)).await);
 }
 
@@ -165,16 +170,7 @@ async fn an_answer_that_trickles_forever_is_bounded_by_the_whole_request_deadlin
 
 #[tokio::test]
 async fn a_revocation_answer_is_capped_too() {
-    let addr = server(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-        |_| {
-            let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
-            chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
-            chunk.extend_from_slice(b"\r\n");
-            Some((chunk, Duration::ZERO))
-        },
-    )
-    .await;
+    let addr = endless_server().await;
     let provider = provider_at(addr);
     let client = http::client(&HttpOptions::default()).unwrap();
     let credentials = Credentials::shared("id", ClientSecret::new("secret"));

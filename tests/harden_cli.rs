@@ -73,6 +73,17 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         assert!(stderr.is_empty(), "{args:?} is quiet: {stderr}");
     }
     assert!(!out.exists(), "connect stopped before the flow");
+
+    // Diagnostics on stderr, read by `2>&1 | head -1`: the same quiet end.
+    let mut child = Command::new(BIN)
+        .arg("validate")
+        .arg(repo("tests/corpus/invalid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(141));
 }
 
 /// `connect` with `--out PATH`, expected to stop with exit 2 before it shows any URL.

@@ -72,29 +72,35 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Prints diagnostics to stderr, followed by a count.
-fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) {
+/// Prints diagnostics to stderr, followed by a count. Like stdout, a closed stderr
+/// (`validate DIR 2>&1 | head -1`) ends the command quietly with [`EXIT_BROKEN_PIPE`].
+fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), u8> {
+    use std::fmt::Write;
+    let mut text = String::new();
     for diagnostic in diagnostics {
-        eprintln!("{diagnostic}");
+        let _ = writeln!(text, "{diagnostic}");
     }
     if !diagnostics.is_empty() {
-        eprintln!("{} error(s)", diagnostics.len());
+        let _ = writeln!(text, "{} error(s)", diagnostics.len());
     }
+    write_stream(&mut std::io::stderr().lock(), "stderr", &text)
 }
 
 /// Writes `text` to stdout. A reader that went away (`| head`) ends the command quietly with
 /// [`EXIT_BROKEN_PIPE`]; any other write failure is reported as an I/O error (exit 2). Every
 /// command writes stdout through here: `print!` would panic on a closed pipe.
 fn print_stdout(text: &str) -> Result<(), u8> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
+    write_stream(&mut std::io::stdout().lock(), "stdout", text)
+}
+
+fn write_stream(stream: &mut dyn std::io::Write, name: &str, text: &str) -> Result<(), u8> {
+    match stream
         .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
+        .and_then(|()| stream.flush())
     {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_BROKEN_PIPE),
-        Err(error) => Err(io_error(&format!("cannot write to stdout: {error}"))),
+        Err(error) => Err(io_error(&format!("cannot write to {name}: {error}"))),
     }
 }
 

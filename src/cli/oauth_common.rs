@@ -62,7 +62,7 @@ pub fn failed(message: impl std::fmt::Display) -> Reported {
 pub fn load_provider(path: &Path) -> Result<ResolvedProvider, Reported> {
     let catalog = catalog::load(&[path.to_path_buf()]).map_err(usage)?;
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics);
+        super::print_diagnostics(&catalog.diagnostics).map_err(Reported)?;
         return Err(Reported(EXIT_INVALID));
     }
     let mut providers = catalog.providers;

@@ -113,8 +113,10 @@ pub fn run(args: Args) -> u8 {
         Err(error) => return super::io_error(&error),
     };
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics);
-        return EXIT_INVALID;
+        return match super::print_diagnostics(&catalog.diagnostics) {
+            Ok(()) => EXIT_INVALID,
+            Err(code) => code,
+        };
     }
     let providers: Vec<_> = catalog.providers.into_iter().map(|p| p.resolved).collect();
     let selection = Selection {

@@ -53,10 +53,7 @@ pub fn run(args: Args) -> u8 {
 
 fn report(diagnostics: &[Diagnostic], format: Format) -> Result<(), u8> {
     match format {
-        Format::Text => {
-            super::print_diagnostics(diagnostics);
-            Ok(())
-        }
+        Format::Text => super::print_diagnostics(diagnostics),
         Format::Json => super::print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(diagnostics).expect("diagnostics always serialize")

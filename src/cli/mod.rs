@@ -26,7 +26,8 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
 /// Describe an OAuth provider once in YAML; validate it, render per-data-center configs, and
 /// run the OAuth flow from the same description.
 ///
-/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error.
+/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error, 141 when
+/// the reader of stdout or stderr went away (`| head`), as for any command a pipe closed.
 #[derive(Debug, Parser)]
 #[command(name = "provider-forge", version, about, long_about)]
 struct Cli {

@@ -107,7 +107,24 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
 /// Loads, checks and resolves one provider from text already in memory (the path is used for
 /// diagnostics and to find shared sets).
 pub fn load_one(file: &Path, text: &str) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
-    let mut loader = Loader::default();
+    load_one_with(file, text, &OpenFiles::new())
+}
+
+/// Text of files an editor holds open, by path, possibly unsaved: the language server's view of
+/// the workspace, which must win over what is on disk.
+pub type OpenFiles = HashMap<PathBuf, String>;
+
+/// Like [`load_one`], but a shared set that is in `open` is read from there instead of the disk,
+/// so a provider is checked against the set as the editor shows it.
+pub fn load_one_with(
+    file: &Path,
+    text: &str,
+    open: &OpenFiles,
+) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+    let mut loader = Loader {
+        open: Some(open),
+        ..Loader::default()
+    };
     let result = loader.provider(file, text)?;
     Ok(match result {
         Ok(provider) if loader.set_diagnostics.is_empty() => Ok(provider),
@@ -151,16 +168,40 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
+/// Where the shared set `name` used by the provider in `provider_file` is looked for:
+/// `data-centers/NAME.yaml` beside the provider file.
+pub fn set_path(provider_file: &Path, name: &str) -> PathBuf {
+    provider_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(DATA_CENTER_SET_DIR)
+        .join(format!("{name}.yaml"))
+}
+
 type LoadedSet = Rc<Option<Checked<DataCenterSet>>>;
 
 /// Loads files, keeping each shared set loaded once however many providers use it.
 #[derive(Default)]
-struct Loader {
+struct Loader<'a> {
     sets: HashMap<PathBuf, (PathBuf, LoadedSet)>,
     set_diagnostics: Vec<Diagnostic>,
+    /// Files open in an editor, read instead of the disk (the language server's hook).
+    open: Option<&'a OpenFiles>,
 }
 
-impl Loader {
+impl Loader<'_> {
+    /// A set file's text: the editor's copy when it is open, else the disk's.
+    fn read_set(&self, path: &Path) -> Result<String, LoadError> {
+        match self.open.and_then(|open| open.get(path)) {
+            Some(text) => Ok(text.clone()),
+            None => read(path),
+        }
+    }
+
+    fn set_exists(&self, path: &Path) -> bool {
+        self.open.is_some_and(|open| open.contains_key(path)) || path.is_file()
+    }
+
     fn provider(
         &mut self,
         file: &Path,
@@ -179,12 +220,8 @@ impl Loader {
         let (set_path, set) = match set_name {
             None => (None, Rc::new(None)),
             Some(name) => {
-                let path = file
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(DATA_CENTER_SET_DIR)
-                    .join(format!("{name}.yaml"));
-                if !path.is_file() {
+                let path = set_path(file, &name);
+                if !self.set_exists(&path) {
                     return Ok(Err(vec![locator.diagnostic(
                         "/data_centers/set",
                         Anchor::Value,
@@ -231,7 +268,7 @@ impl Loader {
         if let Some((_, loaded)) = self.sets.get(&key) {
             return Ok(loaded.clone());
         }
-        let text = read(path)?;
+        let text = self.read_set(path)?;
         let loaded = match validate::check_data_center_set(path, &text) {
             Ok(checked) => Some(checked),
             Err(mut diagnostics) => {

@@ -2,6 +2,7 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod lsp;
 mod oauth_common;
 mod refresh;
 mod render;
@@ -50,6 +51,8 @@ enum Command {
     Refresh(refresh::Args),
     /// Revoke the tokens of a token file written by `connect`.
     Revoke(revoke::Args),
+    /// Run the language server for editors (stdio): diagnostics, hover and completion.
+    Lsp(lsp::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -62,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Connect(args) => connect::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Lsp(args) => lsp::run(args),
     };
     ExitCode::from(code)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::definition::document::{Position, SourceMap};
+use crate::definition::document::{Position, SourceMap, unescape_pointer_token};
 
 /// One problem a user can fix in a YAML file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,7 +135,7 @@ pub fn display_path(value: &Value, pointer: &str) -> String {
     let mut out = String::new();
     let mut node = Some(value);
     for raw in pointer.split('/').skip(1) {
-        let token = raw.replace("~1", "/").replace("~0", "~");
+        let token = unescape_pointer_token(raw);
         match node {
             Some(Value::Array(items)) => {
                 out.push_str(&format!("[{token}]"));

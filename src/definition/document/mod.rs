@@ -1,0 +1,213 @@
+//! YAML text to a JSON value plus a source map, parsed once.
+//!
+//! The JSON Schema check and serde both work on `serde_json::Value`, while diagnostics must
+//! point into the user's YAML. So the YAML is parsed once, event by event
+//! ([`builder`]), into a JSON value and a [`SourceMap`] of where every key and value is written.
+//! Scalars are typed by the YAML 1.2 core schema ([`scalar`]); scanner errors are reworded to
+//! point where the fix goes ([`yaml_error`]). Hostile input is bounded: file size here, nesting
+//! depth and the node count after alias expansion (alias bombs) in the builder, all with hard
+//! limits that end in an error, never in a hang or unbounded memory.
+
+mod builder;
+mod scalar;
+mod source_map;
+mod yaml_error;
+
+use serde_json::Value;
+
+pub use source_map::{NodeSpan, Position, SourceMap, escape_pointer_token, unescape_pointer_token};
+
+/// Largest definition file accepted, in bytes. Real definitions are tens of kilobytes.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest nesting of mappings and sequences accepted. The format itself needs five levels.
+pub const MAX_DEPTH: usize = 64;
+/// Most nodes a document may hold after aliases are expanded.
+pub const MAX_NODES: usize = 200_000;
+
+/// How the top of a document is named in paths.
+pub const ROOT: &str = "<root>";
+
+/// A parsed YAML document: the value and where each part of it was written.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The document as JSON, ready for the schema check and serde.
+    pub value: Value,
+    /// Positions of every key and value.
+    pub map: SourceMap,
+}
+
+/// A problem found while reading YAML text, before any schema or semantic check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Where the problem is.
+    pub position: Position,
+    /// Dotted path of the node being read when the problem was found (`<root>` at the top).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when that is known.
+    pub hint: Option<String>,
+}
+
+/// Parses YAML text into a [`Document`].
+pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(vec![SyntaxError {
+            position: Position::START,
+            path: ROOT.into(),
+            message: format!(
+                "file is {} bytes, more than the {} bytes a definition may have",
+                text.len(),
+                MAX_FILE_BYTES
+            ),
+            hint: Some("split the file, or check that this is a provider definition".into()),
+        }]);
+    }
+    builder::Builder::new(text)
+        .run()
+        .map_err(|errors| yaml_error::reword(text, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn positions(text: &str, pointer: &str) -> (Option<Position>, Position) {
+        let document = parse(text).expect("valid yaml");
+        let span = document.map.span(pointer);
+        (span.key, span.value)
+    }
+
+    #[test]
+    fn maps_keys_and_values_to_one_based_positions() {
+        let text = "id: zoho\nauthorization:\n  url: https://x\n  params:\n    prompt: consent\n";
+        let (key, value) = positions(text, "/authorization/url");
+        assert_eq!(key, Some(Position { line: 3, column: 3 }));
+        assert_eq!(value, Position { line: 3, column: 8 });
+        let (key, _) = positions(text, "/authorization/params/prompt");
+        assert_eq!(key, Some(Position { line: 5, column: 5 }));
+    }
+
+    #[test]
+    fn maps_sequence_items() {
+        let text = "list:\n  - code: us\n  - code: eu\n";
+        let (key, value) = positions(text, "/list/1/code");
+        assert_eq!(key, Some(Position { line: 3, column: 5 }));
+        assert_eq!(
+            value,
+            Position {
+                line: 3,
+                column: 11
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_pointer_falls_back_to_nearest_ancestor() {
+        let text = "a:\n  b: 1\n";
+        let document = parse(text).unwrap();
+        assert_eq!(
+            document.map.key_position("/a/b/c/d"),
+            Position { line: 2, column: 3 }
+        );
+        assert_eq!(
+            document.map.key_position("/zzz"),
+            Position { line: 1, column: 1 }
+        );
+    }
+
+    #[test]
+    fn resolves_scalars_with_the_yaml_1_2_core_schema() {
+        let document =
+            parse("a: 1\nb: '1'\nc: true\nd: no\ne: ~\nf: 1.5\ng: com.au\nh: 0x1F\n").unwrap();
+        let v = &document.value;
+        assert_eq!(v["a"], Value::from(1));
+        assert_eq!(v["b"], Value::from("1"));
+        assert_eq!(v["c"], Value::from(true));
+        assert_eq!(v["d"], Value::from("no"));
+        assert_eq!(v["e"], Value::Null);
+        assert_eq!(v["f"], Value::from(1.5));
+        assert_eq!(v["g"], Value::from("com.au"));
+        assert_eq!(v["h"], Value::from(31));
+    }
+
+    #[test]
+    fn expands_aliases_and_places_them_at_the_alias() {
+        let document = parse("base: &b\n  x: 1\ncopy: *b\n").unwrap();
+        assert_eq!(document.value["copy"]["x"], Value::from(1));
+        assert_eq!(
+            document.map.value_position("/copy/x"),
+            Position { line: 3, column: 7 }
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_at_the_second_key() {
+        let errors = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(errors[0].position, Position { line: 3, column: 1 });
+        assert!(errors[0].message.contains("duplicate key `a`"));
+    }
+
+    #[test]
+    fn rejects_tab_indentation_where_the_tab_is() {
+        let errors = parse("a:\n\tb: 1\n").unwrap_err();
+        assert_eq!(errors[0].position, Position { line: 2, column: 1 });
+        assert!(errors[0].message.contains("tab"));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_a_position() {
+        let errors = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(errors[0].message.starts_with("YAML syntax error"));
+        assert!(errors[0].position.line >= 1);
+    }
+
+    #[test]
+    fn stops_an_alias_bomb() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let errors = parse(&text).unwrap_err();
+        assert!(
+            errors[0].message.contains("expands to more than"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn stops_deep_block_nesting() {
+        let text: String = (0..200)
+            .map(|depth| format!("{}k{depth}:\n", "  ".repeat(depth)))
+            .collect();
+        let errors = parse(&text).unwrap_err();
+        assert!(
+            errors[0].message.contains("nesting deeper than 64"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn stops_deep_flow_nesting() {
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let errors = parse(&text).unwrap_err();
+        assert!(errors[0].message.contains("recursion limit"), "{errors:?}");
+    }
+
+    #[test]
+    fn refuses_huge_files() {
+        let text = "#".repeat(MAX_FILE_BYTES + 1);
+        let errors = parse(&text).unwrap_err();
+        assert!(errors[0].message.contains("bytes"));
+    }
+
+    #[test]
+    fn rejects_a_second_document() {
+        let errors = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(errors[0].message.contains("more than one YAML document"));
+        assert_eq!(errors[0].position.line, 2);
+    }
+}

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
 use crate::diagnostics::{Anchor, Diagnostic};
+use crate::resolve::problem::Origin;
 use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
 use crate::validate::{self, Checked};
@@ -100,7 +101,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
     }
     catalog.diagnostics.append(&mut loader.set_diagnostics);
     Diagnostic::sort(&mut catalog.diagnostics);
-    catalog.diagnostics.dedup();
+    Diagnostic::merge_duplicates(&mut catalog.diagnostics);
     Ok(catalog)
 }
 
@@ -216,10 +217,23 @@ impl Loader {
             Err(problems) => {
                 let mut diagnostics: Vec<Diagnostic> = problems
                     .iter()
-                    .map(|problem| problem.locate(&locator, set_locator.as_ref()))
+                    .map(|problem| {
+                        let diagnostic = problem.locate(&locator, set_locator.as_ref());
+                        match (problem.origin, &set_locator) {
+                            // A fault in a shared set shows which provider brought it in.
+                            (Origin::DataCenterSet, Some(_)) => {
+                                diagnostic.with_label(locator.label(
+                                    "/data_centers/set",
+                                    Anchor::Value,
+                                    "the data-center set used here",
+                                ))
+                            }
+                            _ => diagnostic,
+                        }
+                    })
                     .collect();
                 Diagnostic::sort(&mut diagnostics);
-                diagnostics.dedup();
+                Diagnostic::merge_duplicates(&mut diagnostics);
                 Ok(Err(diagnostics))
             }
         }

@@ -1,32 +1,45 @@
 //! The event builder: YAML parser events to a JSON value and its source map, in one pass.
 //!
-//! Hostile input is bounded here: nesting depth and the node count after alias expansion
-//! (alias bombs) have hard limits that end in an error, never in a hang or unbounded memory.
+//! Each node costs the source map one small record (see [`SourceMap`]); no pointer or path
+//! string is built unless reading fails. Hostile input is bounded here: nesting depth and the
+//! node count after alias expansion (alias bombs) have hard limits that end in an error, never
+//! in a hang or unbounded memory.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
 
 use super::scalar::scalar_value;
-use super::source_map::{NodeSpan, Position, SourceMap, escape_pointer_token};
+use super::source_map::{Key, Mark, Shape, SourceMap};
 use super::yaml_error::scan_error;
 use super::{Document, MAX_DEPTH, MAX_NODES, ROOT, SyntaxError};
 
 /// A container being filled while events arrive.
 enum Frame {
     Sequence {
-        pointer: String,
+        /// Its record in the source map.
+        node: usize,
         anchor: usize,
+        /// Nodes counted before it opened, to know its size when an alias repeats it.
+        nodes_before: usize,
         items: Vec<Value>,
     },
     Mapping {
-        pointer: String,
+        node: usize,
         anchor: usize,
+        nodes_before: usize,
         entries: Map<String, Value>,
         /// The key read, waiting for its value.
-        pending_key: Option<(String, Position)>,
+        pending_key: Option<PendingKey>,
     },
+}
+
+struct PendingKey {
+    text: String,
+    mark: Mark,
+    style: TScalarStyle,
 }
 
 /// Builds one document from parser events.
@@ -42,10 +55,11 @@ pub(super) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub(super) fn new(text: &'a str) -> Self {
+    /// A builder for `text`, the part of the file after `map`'s skipped bytes.
+    pub(super) fn new(text: &'a str, map: SourceMap) -> Self {
         Builder {
             parser: Parser::new_from_str(text),
-            map: SourceMap::default(),
+            map,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -60,58 +74,89 @@ impl<'a> Builder<'a> {
                 Ok(next) => next,
                 Err(error) => return Err(vec![scan_error(&error, self.current_path())]),
             };
-            let position = Position::from_marker(&marker);
+            let mark = Mark::from_marker(&marker);
             match event {
                 Event::StreamEnd => break,
                 Event::DocumentStart => {
                     self.documents += 1;
                     if self.documents > 1 {
                         return Err(self.fail(
-                            position,
+                            mark,
                             "more than one YAML document in the file".into(),
                             Some("keep one provider per file; remove the extra `---`".into()),
                         ));
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
-                    let value = scalar_value(&text, style, tag.as_ref());
-                    self.scalar(value, anchor, position)?;
+                    self.count(1, mark)?;
+                    if self.awaiting_key() {
+                        let key = scalar_value(text, style, tag.as_ref());
+                        self.key(key, mark, style)?;
+                    } else {
+                        let empty = text.is_empty()
+                            && !matches!(
+                                style,
+                                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+                            );
+                        let value = scalar_value(text, style, tag.as_ref());
+                        self.record(mark, Shape::Scalar { style, empty });
+                        self.complete(value, anchor, 1);
+                    }
                 }
                 Event::Alias(id) => {
-                    let Some((value, size)) = self.anchors.get(&id).cloned() else {
-                        return Err(self.fail(position, "alias to an unknown anchor".into(), None));
+                    if self.awaiting_key() {
+                        return Err(self.fail(
+                            mark,
+                            "an alias cannot be used as a mapping key".into(),
+                            None,
+                        ));
+                    }
+                    let Some(&(_, size)) = self.anchors.get(&id) else {
+                        return Err(self.fail(mark, "alias to an unknown anchor".into(), None));
                     };
-                    self.count(size, position)?;
-                    self.alias(value, position)?;
+                    self.count(size, mark)?;
+                    let value = self.anchors[&id].0.clone();
+                    self.record(mark, Shape::Alias);
+                    self.attach(value);
                 }
                 Event::SequenceStart(anchor, _) => {
-                    let pointer = self.open(position)?;
+                    let node = self.open(mark, Shape::Sequence)?;
                     self.stack.push(Frame::Sequence {
-                        pointer,
+                        node,
                         anchor,
+                        nodes_before: self.nodes - 1,
                         items: Vec::new(),
                     });
                 }
                 Event::MappingStart(anchor, _) => {
-                    let pointer = self.open(position)?;
+                    let node = self.open(mark, Shape::Mapping)?;
                     self.stack.push(Frame::Mapping {
-                        pointer,
+                        node,
                         anchor,
+                        nodes_before: self.nodes - 1,
                         entries: Map::new(),
                         pending_key: None,
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
-                    let (value, anchor) = match self.stack.pop() {
-                        Some(Frame::Sequence { items, anchor, .. }) => {
-                            (Value::Array(items), anchor)
-                        }
+                    let (value, node, anchor, nodes_before) = match self.stack.pop() {
+                        Some(Frame::Sequence {
+                            items,
+                            node,
+                            anchor,
+                            nodes_before,
+                        }) => (Value::Array(items), node, anchor, nodes_before),
                         Some(Frame::Mapping {
-                            entries, anchor, ..
-                        }) => (Value::Object(entries), anchor),
+                            entries,
+                            node,
+                            anchor,
+                            nodes_before,
+                            ..
+                        }) => (Value::Object(entries), node, anchor, nodes_before),
                         None => continue,
                     };
-                    self.complete(value, anchor);
+                    self.map.close(node, mark);
+                    self.complete(value, anchor, self.nodes - nodes_before);
                 }
                 Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
             }
@@ -122,20 +167,20 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn fail(&self, position: Position, message: String, hint: Option<String>) -> Vec<SyntaxError> {
-        vec![SyntaxError {
-            position,
-            path: self.current_path(),
+    fn fail(&self, mark: Mark, message: String, hint: Option<String>) -> Vec<SyntaxError> {
+        vec![SyntaxError::at(
+            mark.position(),
+            self.current_path(),
             message,
             hint,
-        }]
+        )]
     }
 
-    fn count(&mut self, nodes: usize, position: Position) -> Result<(), Vec<SyntaxError>> {
+    fn count(&mut self, nodes: usize, mark: Mark) -> Result<(), Vec<SyntaxError>> {
         self.nodes = self.nodes.saturating_add(nodes);
         if self.nodes > MAX_NODES {
             return Err(self.fail(
-                position,
+                mark,
                 format!("document expands to more than {MAX_NODES} nodes"),
                 Some("this looks like an alias bomb: use fewer nested aliases".into()),
             ));
@@ -143,41 +188,24 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// Pointer of the node about to be placed at the top of the stack.
-    fn child_pointer(&self) -> String {
-        match self.stack.last() {
-            None => String::new(),
-            Some(Frame::Sequence { pointer, items, .. }) => format!("{pointer}/{}", items.len()),
-            Some(Frame::Mapping {
-                pointer,
-                pending_key,
-                ..
-            }) => match pending_key {
-                Some((key, _)) => format!("{pointer}/{}", escape_pointer_token(key)),
-                None => pointer.clone(),
-            },
-        }
-    }
-
-    /// Dotted path of the innermost open container and the entry being read in it.
+    /// Dotted path of the innermost open container and the entry being read in it. Built only
+    /// when reading fails.
     fn current_path(&self) -> String {
         let mut path = String::new();
         for frame in &self.stack {
-            let part = match frame {
-                Frame::Sequence { items, .. } => format!("[{}]", items.len()),
+            match frame {
+                Frame::Sequence { items, .. } => path.push_str(&format!("[{}]", items.len())),
                 Frame::Mapping {
-                    pending_key: Some((key, _)),
+                    pending_key: Some(key),
                     ..
                 } => {
-                    if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!(".{key}")
+                    if !path.is_empty() {
+                        path.push('.');
                     }
+                    path.push_str(&key.text);
                 }
-                Frame::Mapping { .. } => String::new(),
-            };
-            path.push_str(&part);
+                Frame::Mapping { .. } => {}
+            }
         }
         if path.is_empty() {
             ROOT.to_owned()
@@ -196,71 +224,58 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// Records a container's start and returns its pointer.
-    fn open(&mut self, position: Position) -> Result<String, Vec<SyntaxError>> {
+    /// Records a container's start and returns its index in the source map.
+    fn open(&mut self, mark: Mark, shape: Shape) -> Result<usize, Vec<SyntaxError>> {
         if self.awaiting_key() {
             return Err(self.fail(
-                position,
+                mark,
                 "a mapping key must be a plain value, not a list or mapping".into(),
                 None,
             ));
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.fail(
-                position,
+                mark,
                 format!("nesting deeper than {MAX_DEPTH} levels"),
                 Some("a provider definition needs only a few levels; check the indentation".into()),
             ));
         }
-        self.count(1, position)?;
-        let pointer = self.child_pointer();
-        let key = self.pending_key_position();
-        // The parser places a block mapping's start after its first key; the root is the file.
-        let value = if self.stack.is_empty() {
-            Position::START
+        self.count(1, mark)?;
+        // The parser places a block mapping's start at its first key; the root is the file.
+        let mark = if self.stack.is_empty() {
+            Mark::FILE_START
         } else {
-            position
+            mark
         };
-        self.map.insert(pointer.clone(), NodeSpan { key, value });
-        Ok(pointer)
+        Ok(self.record(mark, shape))
     }
 
-    fn pending_key_position(&self) -> Option<Position> {
-        match self.stack.last() {
+    /// Records where the node about to be attached is written, with its key if it has one.
+    fn record(&mut self, value: Mark, shape: Shape) -> usize {
+        let key = match self.stack.last() {
             Some(Frame::Mapping {
-                pending_key: Some((_, position)),
+                pending_key: Some(key),
                 ..
-            }) => Some(*position),
+            }) => Some(Key {
+                text: &key.text,
+                mark: key.mark,
+                style: key.style,
+            }),
             _ => None,
-        }
-    }
-
-    /// A scalar arrived: either a mapping key or a value.
-    fn scalar(
-        &mut self,
-        value: Value,
-        anchor: usize,
-        position: Position,
-    ) -> Result<(), Vec<SyntaxError>> {
-        self.count(1, position)?;
-        if self.awaiting_key() {
-            return self.key(value, position);
-        }
-        self.record(position);
-        self.complete(value, anchor);
-        Ok(())
+        };
+        self.map.push(key, value, shape)
     }
 
     /// A scalar read where a mapping expects a key.
-    fn key(&mut self, value: Value, position: Position) -> Result<(), Vec<SyntaxError>> {
-        let key = match value {
+    fn key(&mut self, key: Value, mark: Mark, style: TScalarStyle) -> Result<(), Vec<SyntaxError>> {
+        let text = match key {
             Value::String(text) => text,
             Value::Null => "null".to_owned(),
             other => other.to_string(),
         };
         let duplicate = matches!(
             self.stack.last(),
-            Some(Frame::Mapping { entries, .. }) if entries.contains_key(&key)
+            Some(Frame::Mapping { entries, .. }) if entries.contains_key(&text)
         );
         if duplicate {
             let mut path = self.current_path();
@@ -269,47 +284,25 @@ impl<'a> Builder<'a> {
             } else {
                 path.push('.');
             }
-            path.push_str(&key);
-            return Err(vec![SyntaxError {
-                position,
+            path.push_str(&text);
+            return Err(vec![SyntaxError::at(
+                mark.position(),
                 path,
-                message: format!("duplicate key `{key}`"),
-                hint: Some("each key may appear once in a mapping: merge the two entries".into()),
-            }]);
+                format!("duplicate key `{text}`"),
+                Some("each key may appear once in a mapping: merge the two entries".into()),
+            )]);
         }
         if let Some(Frame::Mapping { pending_key, .. }) = self.stack.last_mut() {
-            *pending_key = Some((key, position));
+            *pending_key = Some(PendingKey { text, mark, style });
         }
         Ok(())
     }
 
-    /// A value from an alias: placed like any other node, at the alias's position.
-    fn alias(&mut self, value: Value, position: Position) -> Result<(), Vec<SyntaxError>> {
-        if self.awaiting_key() {
-            return Err(self.fail(
-                position,
-                "an alias cannot be used as a mapping key".into(),
-                None,
-            ));
-        }
-        self.record(position);
-        self.attach(value);
-        Ok(())
-    }
-
-    /// Records where the leaf about to be attached is written.
-    fn record(&mut self, value: Position) {
-        let pointer = self.child_pointer();
-        let key = self.pending_key_position();
-        self.map.insert(pointer, NodeSpan { key, value });
-    }
-
-    /// A whole node (scalar or container) is complete: remember it under its anchor, if any,
-    /// and attach it to its parent.
-    fn complete(&mut self, value: Value, anchor: usize) {
+    /// A whole node (scalar or container, `size` nodes) is complete: remember it under its
+    /// anchor, if any, and attach it to its parent.
+    fn complete(&mut self, value: Value, anchor: usize, size: usize) {
         if anchor != 0 {
-            self.anchors
-                .insert(anchor, (value.clone(), node_count(&value)));
+            self.anchors.insert(anchor, (value.clone(), size));
         }
         self.attach(value);
     }
@@ -323,18 +316,10 @@ impl<'a> Builder<'a> {
                 pending_key,
                 ..
             }) => {
-                if let Some((key, _)) = pending_key.take() {
-                    entries.insert(key, value);
+                if let Some(key) = pending_key.take() {
+                    entries.insert(key.text, value);
                 }
             }
         }
-    }
-}
-
-fn node_count(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(node_count).sum::<usize>(),
-        Value::Object(entries) => 1 + entries.values().map(|v| 1 + node_count(v)).sum::<usize>(),
-        _ => 1,
     }
 }

@@ -15,7 +15,9 @@ mod yaml_error;
 
 use serde_json::Value;
 
-pub use source_map::{NodeSpan, Position, SourceMap, escape_pointer_token, unescape_pointer_token};
+pub use source_map::{
+    NodeSpan, Position, Region, SourceMap, Span, escape_pointer_token, unescape_pointer_token,
+};
 
 /// Largest definition file accepted, in bytes. Real definitions are tens of kilobytes.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -39,8 +41,9 @@ pub struct Document {
 /// A problem found while reading YAML text, before any schema or semantic check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
-    /// Where the problem is.
-    pub position: Position,
+    /// Where the problem is: the character the reader stopped at (an empty span at a line
+    /// break or the end of the file).
+    pub region: Region,
     /// Dotted path of the node being read when the problem was found (`<root>` at the top).
     pub path: String,
     /// What is wrong.
@@ -49,23 +52,63 @@ pub struct SyntaxError {
     pub hint: Option<String>,
 }
 
-/// Parses YAML text into a [`Document`].
+impl SyntaxError {
+    /// An error at a line and column; [`parse`] fills in the byte range before returning it.
+    fn at(position: Position, path: String, message: String, hint: Option<String>) -> Self {
+        SyntaxError {
+            region: Region {
+                start: position,
+                end: position,
+                span: Span::default(),
+            },
+            path,
+            message,
+            hint,
+        }
+    }
+
+    /// Where the problem starts.
+    pub fn position(&self) -> Position {
+        self.region.start
+    }
+}
+
+/// Parses YAML text into a [`Document`]. A leading UTF-8 byte-order mark is skipped (it is not
+/// counted in columns, but byte offsets count it, as they are offsets into `text`).
 pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(vec![SyntaxError {
-            position: Position::START,
-            path: ROOT.into(),
-            message: format!(
+    let skipped = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let result = if text.len() > MAX_FILE_BYTES {
+        Err(vec![SyntaxError::at(
+            Position::START,
+            ROOT.into(),
+            format!(
                 "file is {} bytes, more than the {} bytes a definition may have",
                 text.len(),
                 MAX_FILE_BYTES
             ),
-            hint: Some("split the file, or check that this is a provider definition".into()),
-        }]);
-    }
-    builder::Builder::new(text)
-        .run()
-        .map_err(|errors| yaml_error::reword(text, errors))
+            Some("split the file, or check that this is a provider definition".into()),
+        )])
+    } else {
+        let body = &text[skipped..];
+        builder::Builder::new(body, SourceMap::new(text, skipped))
+            .run()
+            .map_err(|errors| yaml_error::reword(body, errors))
+    };
+    result.map_err(|errors| {
+        let lines = source_map::line_starts(text, skipped);
+        errors
+            .into_iter()
+            .map(|mut error| {
+                let offset = source_map::offset_in(text, &lines, error.region.start);
+                error.region = source_map::region_in(text, &lines, Span::char_at(text, offset));
+                error
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -74,8 +117,8 @@ mod tests {
 
     fn positions(text: &str, pointer: &str) -> (Option<Position>, Position) {
         let document = parse(text).expect("valid yaml");
-        let span = document.map.span(pointer);
-        (span.key, span.value)
+        let span = document.map.node(pointer);
+        (span.key.map(|key| key.start), span.value.start)
     }
 
     #[test]
@@ -144,14 +187,14 @@ mod tests {
     #[test]
     fn rejects_duplicate_keys_at_the_second_key() {
         let errors = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
-        assert_eq!(errors[0].position, Position { line: 3, column: 1 });
+        assert_eq!(errors[0].position(), Position { line: 3, column: 1 });
         assert!(errors[0].message.contains("duplicate key `a`"));
     }
 
     #[test]
     fn rejects_tab_indentation_where_the_tab_is() {
         let errors = parse("a:\n\tb: 1\n").unwrap_err();
-        assert_eq!(errors[0].position, Position { line: 2, column: 1 });
+        assert_eq!(errors[0].position(), Position { line: 2, column: 1 });
         assert!(errors[0].message.contains("tab"));
     }
 
@@ -159,7 +202,7 @@ mod tests {
     fn reports_syntax_errors_with_a_position() {
         let errors = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(errors[0].message.starts_with("YAML syntax error"));
-        assert!(errors[0].position.line >= 1);
+        assert!(errors[0].position().line >= 1);
     }
 
     #[test]
@@ -208,6 +251,108 @@ mod tests {
     fn rejects_a_second_document() {
         let errors = parse("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(errors[0].message.contains("more than one YAML document"));
-        assert_eq!(errors[0].position.line, 2);
+        assert_eq!(errors[0].position().line, 2);
+    }
+
+    /// The source text of the key and value at `pointer`.
+    fn texts<'t>(document: &'t Document, pointer: &str) -> (Option<&'t str>, &'t str) {
+        let node = document.map.node(pointer);
+        let text = document.map.text();
+        (
+            node.key.map(|key| &text[key.span.start..key.span.end]),
+            &text[node.value.span.start..node.value.span.end],
+        )
+    }
+
+    #[test]
+    fn spans_cover_whole_keys_and_values() {
+        let text = "id: zoho # the id\nauthorization:\n  url: \"https://x/a b\"  # c\n  params:\n    prompt: 'it''s'\n  scopes: [a, 'b c', {d: e}]\n";
+        let document = parse(text).unwrap();
+        assert_eq!(texts(&document, "/id"), (Some("id"), "zoho"));
+        assert_eq!(
+            texts(&document, "/authorization/url"),
+            (Some("url"), "\"https://x/a b\"")
+        );
+        assert_eq!(
+            texts(&document, "/authorization/params/prompt"),
+            (Some("prompt"), "'it''s'")
+        );
+        assert_eq!(
+            texts(&document, "/authorization/scopes"),
+            (Some("scopes"), "[a, 'b c', {d: e}]")
+        );
+        assert_eq!(texts(&document, "/authorization/scopes/1"), (None, "'b c'"));
+        assert_eq!(
+            texts(&document, "/authorization/scopes/2/d"),
+            (Some("d"), "e")
+        );
+        let (_, section) = texts(&document, "/authorization");
+        assert!(section.starts_with("url:"), "{section}");
+        assert!(section.ends_with("{d: e}]"), "{section}");
+    }
+
+    #[test]
+    fn spans_of_block_scalars_aliases_and_missing_values() {
+        let text = "a: |\n  one\n  two\n\nb: &x [1]\nc: *x\nd:\ne: plain words here\n";
+        let document = parse(text).unwrap();
+        assert_eq!(
+            texts(&document, "/a").1,
+            "one\n  two",
+            "the content, where the parser marks it"
+        );
+        assert_eq!(
+            texts(&document, "/b").1,
+            "[1]",
+            "the parser marks the node after its anchor"
+        );
+        assert_eq!(texts(&document, "/c").1, "*x");
+        assert_eq!(
+            texts(&document, "/c/0").1,
+            "*x",
+            "inside an alias: the alias"
+        );
+        assert_eq!(texts(&document, "/d"), (Some("d"), ""));
+        assert_eq!(texts(&document, "/e").1, "plain words here");
+    }
+
+    #[test]
+    fn regions_carry_both_ends_as_lines_and_columns() {
+        let document = parse("list:\n  - code: us\n    name: \"United States\"\n").unwrap();
+        let value = document.map.value_region("/list/0/name");
+        assert_eq!(
+            value.start,
+            Position {
+                line: 3,
+                column: 11
+            }
+        );
+        assert_eq!(
+            value.end,
+            Position {
+                line: 3,
+                column: 26
+            }
+        );
+        let item = document.map.value_region("/list/0");
+        assert_eq!(item.start, Position { line: 2, column: 5 });
+        assert_eq!(
+            item.end,
+            Position {
+                line: 3,
+                column: 26
+            }
+        );
+        let root = document.map.key_region("");
+        assert_eq!(
+            (root.start, root.span.start, root.span.end),
+            (Position::START, 0, 0)
+        );
+    }
+
+    #[test]
+    fn pointer_tokens_are_unescaped_when_looked_up() {
+        let document = parse("paths:\n  a/b: 1\n  c~d: 2\n").unwrap();
+        assert_eq!(texts(&document, "/paths/a~1b"), (Some("a/b"), "1"));
+        assert_eq!(texts(&document, "/paths/c~0d"), (Some("c~d"), "2"));
     }
 }

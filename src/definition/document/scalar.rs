@@ -9,31 +9,32 @@ use yaml_rust2::parser::Tag;
 use yaml_rust2::scanner::TScalarStyle;
 
 /// Resolves a scalar: plain `true`, `12`, `null` are typed, the rest are strings.
-pub(super) fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+/// Takes the text by value: a string scalar keeps the parser's allocation.
+pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag
         && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
         && tag.suffix == "str"
     {
-        return Value::String(text.to_owned());
+        return Value::String(text);
     }
     if style != TScalarStyle::Plain {
-        return Value::String(text.to_owned());
+        return Value::String(text);
     }
-    match text {
+    match text.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
     }
-    if let Some(number) = parse_integer(text) {
+    if let Some(number) = parse_integer(&text) {
         return Value::Number(number);
     }
-    if looks_like_float(text) {
+    if looks_like_float(&text) {
         if let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64) {
             return Value::Number(number);
         }
     }
-    Value::String(text.to_owned())
+    Value::String(text)
 }
 
 fn parse_integer(text: &str) -> Option<Number> {

@@ -6,20 +6,20 @@
 
 use yaml_rust2::scanner::ScanError;
 
-use super::source_map::Position;
+use super::source_map::{Position, lines};
 use super::{ROOT, SyntaxError};
 
 /// A scanner error as read by a user: where the scanner stopped, and a hint when one is known.
 pub(super) fn scan_error(error: &ScanError, path: String) -> SyntaxError {
-    SyntaxError {
-        position: Position::from_marker(error.marker()),
+    SyntaxError::at(
+        Position::from_marker(error.marker()),
         path,
-        message: format!("YAML syntax error: {}", error.info()),
-        hint: error
+        format!("YAML syntax error: {}", error.info()),
+        error
             .info()
             .contains("flow")
             .then(|| "check for an unclosed `[` or `{` on this line or above".to_owned()),
-    }
+    )
 }
 
 /// Moves errors whose cause is elsewhere in `text` to that cause.
@@ -28,13 +28,13 @@ pub(super) fn reword(text: &str, errors: Vec<SyntaxError>) -> Vec<SyntaxError> {
     // indents a line at or before the error, point at the tab itself.
     match tab_indentation(text) {
         // The scanner may stop on the line before the tab.
-        Some((line, column)) if errors.iter().any(|e| e.position.line + 1 >= line) => {
-            vec![SyntaxError {
-                position: Position { line, column },
-                path: ROOT.into(),
-                message: "tab character used for indentation".into(),
-                hint: Some("YAML indents with spaces only: replace the tab with spaces".into()),
-            }]
+        Some((line, column)) if errors.iter().any(|e| e.position().line + 1 >= line) => {
+            vec![SyntaxError::at(
+                Position { line, column },
+                ROOT.into(),
+                "tab character used for indentation".into(),
+                Some("YAML indents with spaces only: replace the tab with spaces".into()),
+            )]
         }
         _ => errors
             .into_iter()
@@ -49,7 +49,7 @@ fn blame_unclosed_flow(text: &str, error: SyntaxError) -> SyntaxError {
     if !error.message.contains("flow") {
         return error;
     }
-    let lines: Vec<&str> = text.lines().take(error.position.line).collect();
+    let lines: Vec<&str> = lines(text).take(error.position().line).collect();
     for (index, line) in lines.iter().enumerate().rev() {
         let content = line.split(" #").next().unwrap_or(line);
         let opened = content.matches(['[', '{']).count();
@@ -58,21 +58,20 @@ fn blame_unclosed_flow(text: &str, error: SyntaxError) -> SyntaxError {
             let at = content.rfind(['[', '{']).unwrap_or(0);
             let column = content[..at].chars().count() + 1;
             let bracket = &content[at..at + 1];
-            return SyntaxError {
-                position: Position {
+            // What the scanner read past the bracket is not part of the path.
+            let path = match error.path.find('[') {
+                Some(cut) if cut > 0 => error.path[..cut].to_owned(),
+                _ => error.path.clone(),
+            };
+            return SyntaxError::at(
+                Position {
                     line: index + 1,
                     column,
                 },
-                message: format!("unclosed `{bracket}`"),
-                // What the scanner read past the bracket is not part of the path.
-                path: match error.path.find('[') {
-                    Some(cut) if cut > 0 => error.path[..cut].to_owned(),
-                    _ => error.path.clone(),
-                },
-                hint: Some(
-                    "close the list with `]` (or the mapping with `}`) on the same line".into(),
-                ),
-            };
+                path,
+                format!("unclosed `{bracket}`"),
+                Some("close the list with `]` (or the mapping with `}`) on the same line".into()),
+            );
         }
     }
     error
@@ -80,7 +79,7 @@ fn blame_unclosed_flow(text: &str, error: SyntaxError) -> SyntaxError {
 
 /// Finds the first tab in a line's leading whitespace, which YAML forbids as indentation.
 fn tab_indentation(text: &str) -> Option<(usize, usize)> {
-    for (index, line) in text.lines().enumerate() {
+    for (index, line) in lines(text).enumerate() {
         for (column, ch) in line.chars().enumerate() {
             match ch {
                 ' ' => continue,

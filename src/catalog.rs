@@ -7,6 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::definition::document;
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
 use crate::diagnostics::{Anchor, Diagnostic};
 use crate::resolve::problem::Origin;
@@ -89,7 +90,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
     let mut loader = Loader::default();
     let mut catalog = Catalog::default();
     for file in &files {
-        let text = read(file)?;
+        let text = match read(file)? {
+            Ok(text) => text,
+            Err(diagnostic) => {
+                catalog.diagnostics.push(diagnostic);
+                continue;
+            }
+        };
         match loader.provider(file, &text)? {
             Ok(provider) => catalog.providers.push(provider),
             Err(mut diagnostics) => catalog.diagnostics.append(&mut diagnostics),
@@ -121,14 +128,17 @@ pub fn load_one(file: &Path, text: &str) -> Result<Result<Provider, Vec<Diagnost
     })
 }
 
-fn read(path: &Path) -> Result<String, LoadError> {
-    fs::read_to_string(path).map_err(|source| match source.kind() {
+/// Reads a definition file. A file that is not UTF-8 is a problem in the definition (a
+/// diagnostic at the bad byte; the other files are still checked), not an I/O error.
+fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
+    let bytes = fs::read(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
         _ => LoadError::Unreadable {
             path: path.to_path_buf(),
             source,
         },
-    })
+    })?;
+    Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, error)))
 }
 
 /// The `*.yaml` and `*.yml` files directly in `dir`, sorted by name.
@@ -245,8 +255,10 @@ impl Loader {
         if let Some((_, loaded)) = self.sets.get(&key) {
             return Ok(loaded.clone());
         }
-        let text = read(path)?;
-        let loaded = match validate::check_data_center_set(path, &text) {
+        let checked = read(path)?
+            .map_err(|diagnostic| vec![diagnostic])
+            .and_then(|text| validate::check_data_center_set(path, &text));
+        let loaded = match checked {
             Ok(checked) => Some(checked),
             Err(mut diagnostics) => {
                 self.set_diagnostics.append(&mut diagnostics);

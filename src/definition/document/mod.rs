@@ -73,6 +73,48 @@ impl SyntaxError {
     }
 }
 
+/// Decodes a file's bytes as UTF-8, the only encoding YAML files are read in. A byte that is
+/// not UTF-8 is reported at its line and column (counted over the valid text before it), so
+/// the user can find it in an editor that shows it as a replacement character.
+pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        let valid = error.utf8_error().valid_up_to();
+        let bad = error.utf8_error().error_len().unwrap_or(bytes.len() - valid);
+        // Everything before the bad byte is valid UTF-8.
+        let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        let skipped = if before.starts_with('\u{feff}') { 3 } else { 0 };
+        let lines = source_map::line_starts(before, skipped);
+        let start = source_map::position_in(before, &lines, valid);
+        let shown: Vec<String> = bytes[valid..valid + bad]
+            .iter()
+            .map(|byte| format!("0x{byte:02X}"))
+            .collect();
+        SyntaxError {
+            region: Region {
+                start,
+                end: Position {
+                    line: start.line,
+                    column: start.column + 1,
+                },
+                span: Span {
+                    start: valid,
+                    end: valid + bad,
+                },
+            },
+            path: ROOT.into(),
+            message: format!(
+                "the file is not valid UTF-8: byte {} here is not part of a character",
+                shown.join(" ")
+            ),
+            hint: Some(
+                "save the file as UTF-8 (a Latin-1 or Windows-1252 editor setting writes such bytes)"
+                    .into(),
+            ),
+        }
+    })
+}
+
 /// Parses YAML text into a [`Document`]. A leading UTF-8 byte-order mark is skipped (it is not
 /// counted in columns, but byte offsets count it, as they are offsets into `text`).
 pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {

@@ -128,16 +128,48 @@ pub fn load_one(file: &Path, text: &str) -> Result<Result<Provider, Vec<Diagnost
     })
 }
 
-/// Reads a definition file. A file that is not UTF-8 is a problem in the definition (a
-/// diagnostic at the bad byte; the other files are still checked), not an I/O error.
+/// Reads a definition file. Only regular files are read (a FIFO would block forever and
+/// `/dev/zero` never ends), and the size limit is checked before reading, so a huge file costs
+/// nothing: both are refused before any byte is read. A file that is too large or not UTF-8 is
+/// a problem in the definition (a diagnostic; the other files are still checked), not an I/O
+/// error.
 fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
+    let failed = |source: io::Error| match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
         _ => LoadError::Unreadable {
             path: path.to_path_buf(),
             source,
         },
-    })?;
+    };
+    let metadata = fs::metadata(path).map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(failed(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device, FIFO or socket); give a definition file or a directory",
+        )));
+    }
+    let too_large = |size: u64| {
+        Diagnostic::file_level(
+            path,
+            format!(
+                "file is {size} bytes, more than the {} bytes a definition may have",
+                document::MAX_FILE_BYTES
+            ),
+            Some("split the file, or check that this is a provider definition".into()),
+        )
+    };
+    if metadata.len() > document::MAX_FILE_BYTES as u64 {
+        return Ok(Err(too_large(metadata.len())));
+    }
+    // The file may grow after the check: never read more than one byte past the limit.
+    let limit = document::MAX_FILE_BYTES as u64 + 1;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    fs::File::open(path)
+        .and_then(|file| io::Read::read_to_end(&mut io::Read::take(file, limit), &mut bytes))
+        .map_err(failed)?;
+    if bytes.len() as u64 > document::MAX_FILE_BYTES as u64 {
+        return Ok(Err(too_large(bytes.len() as u64)));
+    }
     Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, error)))
 }
 

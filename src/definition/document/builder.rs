@@ -14,7 +14,7 @@ use yaml_rust2::scanner::TScalarStyle;
 use super::scalar::scalar_value;
 use super::source_map::{Key, Mark, Shape, SourceMap};
 use super::yaml_error::scan_error;
-use super::{Document, MAX_DEPTH, MAX_NODES, ROOT, SyntaxError};
+use super::{Document, MAX_DEPTH, MAX_EXPANDED_BYTES, MAX_NODES, ROOT, SyntaxError};
 
 /// A container being filled while events arrive.
 enum Frame {
@@ -22,18 +22,35 @@ enum Frame {
         /// Its record in the source map.
         node: usize,
         anchor: usize,
-        /// Nodes counted before it opened, to know its size when an alias repeats it.
-        nodes_before: usize,
+        /// What was counted before it opened, to know its size when an alias repeats it.
+        before: Size,
         items: Vec<Value>,
     },
     Mapping {
         node: usize,
         anchor: usize,
-        nodes_before: usize,
+        before: Size,
         entries: Map<String, Value>,
         /// The key read, waiting for its value.
         pending_key: Option<PendingKey>,
     },
+}
+
+/// How much of the document a node (or everything read so far) holds: nodes, and bytes of
+/// keys and scalars.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Size {
+    fn since(self, before: Size) -> Size {
+        Size {
+            nodes: self.nodes - before.nodes,
+            bytes: self.bytes - before.bytes,
+        }
+    }
 }
 
 struct PendingKey {
@@ -47,9 +64,10 @@ pub(super) struct Builder<'a> {
     parser: Parser<std::str::Chars<'a>>,
     map: SourceMap,
     stack: Vec<Frame>,
-    /// Anchored values with their node counts, for alias expansion.
-    anchors: HashMap<usize, (Value, usize)>,
-    nodes: usize,
+    /// Anchored values with their sizes, for alias expansion.
+    anchors: HashMap<usize, (Value, Size)>,
+    /// What the document holds so far, aliases expanded.
+    size: Size,
     root: Option<Value>,
     documents: usize,
 }
@@ -62,7 +80,7 @@ impl<'a> Builder<'a> {
             map,
             stack: Vec::new(),
             anchors: HashMap::new(),
-            nodes: 0,
+            size: Size::default(),
             root: None,
             documents: 0,
         }
@@ -88,7 +106,11 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
-                    self.count(1, mark)?;
+                    let size = Size {
+                        nodes: 1,
+                        bytes: text.len(),
+                    };
+                    self.count(size, mark)?;
                     if self.awaiting_key() {
                         let key = scalar_value(text, style, tag.as_ref());
                         self.key(key, mark, style)?;
@@ -100,7 +122,7 @@ impl<'a> Builder<'a> {
                             );
                         let value = scalar_value(text, style, tag.as_ref());
                         self.record(mark, Shape::Scalar { style, empty });
-                        self.complete(value, anchor, 1);
+                        self.complete(value, anchor, size);
                     }
                 }
                 Event::Alias(id) => {
@@ -114,49 +136,52 @@ impl<'a> Builder<'a> {
                     let Some(&(_, size)) = self.anchors.get(&id) else {
                         return Err(self.fail(mark, "alias to an unknown anchor".into(), None));
                     };
+                    // Counted before the copy is made, so a refused alias costs nothing.
                     self.count(size, mark)?;
                     let value = self.anchors[&id].0.clone();
                     self.record(mark, Shape::Alias);
                     self.attach(value);
                 }
                 Event::SequenceStart(anchor, _) => {
+                    let before = self.size;
                     let node = self.open(mark, Shape::Sequence)?;
                     self.stack.push(Frame::Sequence {
                         node,
                         anchor,
-                        nodes_before: self.nodes - 1,
+                        before,
                         items: Vec::new(),
                     });
                 }
                 Event::MappingStart(anchor, _) => {
+                    let before = self.size;
                     let node = self.open(mark, Shape::Mapping)?;
                     self.stack.push(Frame::Mapping {
                         node,
                         anchor,
-                        nodes_before: self.nodes - 1,
+                        before,
                         entries: Map::new(),
                         pending_key: None,
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
-                    let (value, node, anchor, nodes_before) = match self.stack.pop() {
+                    let (value, node, anchor, before) = match self.stack.pop() {
                         Some(Frame::Sequence {
                             items,
                             node,
                             anchor,
-                            nodes_before,
-                        }) => (Value::Array(items), node, anchor, nodes_before),
+                            before,
+                        }) => (Value::Array(items), node, anchor, before),
                         Some(Frame::Mapping {
                             entries,
                             node,
                             anchor,
-                            nodes_before,
+                            before,
                             ..
-                        }) => (Value::Object(entries), node, anchor, nodes_before),
+                        }) => (Value::Object(entries), node, anchor, before),
                         None => continue,
                     };
                     self.map.close(node, mark);
-                    self.complete(value, anchor, self.nodes - nodes_before);
+                    self.complete(value, anchor, self.size.since(before));
                 }
                 Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
             }
@@ -176,13 +201,24 @@ impl<'a> Builder<'a> {
         )]
     }
 
-    fn count(&mut self, nodes: usize, mark: Mark) -> Result<(), Vec<SyntaxError>> {
-        self.nodes = self.nodes.saturating_add(nodes);
-        if self.nodes > MAX_NODES {
+    fn count(&mut self, size: Size, mark: Mark) -> Result<(), Vec<SyntaxError>> {
+        self.size.nodes = self.size.nodes.saturating_add(size.nodes);
+        self.size.bytes = self.size.bytes.saturating_add(size.bytes);
+        if self.size.nodes > MAX_NODES {
             return Err(self.fail(
                 mark,
                 format!("document expands to more than {MAX_NODES} nodes"),
                 Some("this looks like an alias bomb: use fewer nested aliases".into()),
+            ));
+        }
+        if self.size.bytes > MAX_EXPANDED_BYTES {
+            return Err(self.fail(
+                mark,
+                format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
+                Some(
+                    "this looks like an alias bomb: an alias repeats a large value; write it once"
+                        .into(),
+                ),
             ));
         }
         Ok(())
@@ -240,7 +276,7 @@ impl<'a> Builder<'a> {
                 Some("a provider definition needs only a few levels; check the indentation".into()),
             ));
         }
-        self.count(1, mark)?;
+        self.count(Size { nodes: 1, bytes: 0 }, mark)?;
         // The parser places a block mapping's start at its first key; the root is the file.
         let mark = if self.stack.is_empty() {
             Mark::FILE_START
@@ -298,9 +334,9 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// A whole node (scalar or container, `size` nodes) is complete: remember it under its
+    /// A whole node (scalar or container, of `size`) is complete: remember it under its
     /// anchor, if any, and attach it to its parent.
-    fn complete(&mut self, value: Value, anchor: usize, size: usize) {
+    fn complete(&mut self, value: Value, anchor: usize, size: Size) {
         if anchor != 0 {
             self.anchors.insert(anchor, (value.clone(), size));
         }

@@ -25,6 +25,10 @@ pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may hold after aliases are expanded.
 pub const MAX_NODES: usize = 200_000;
+/// Most bytes of keys and scalars a document may hold after aliases are expanded: twice what
+/// a file may hold, so that aliases can repeat a section but not blow one large scalar up
+/// (a 1 MB string aliased 3,000 times is 3 GB in memory with only 3,000 nodes).
+pub const MAX_EXPANDED_BYTES: usize = 2 * MAX_FILE_BYTES;
 
 /// How the top of a document is named in paths.
 pub const ROOT: &str = "<root>";
@@ -396,5 +400,23 @@ mod tests {
         let document = parse("paths:\n  a/b: 1\n  c~d: 2\n").unwrap();
         assert_eq!(texts(&document, "/paths/a~1b"), (Some("a/b"), "1"));
         assert_eq!(texts(&document, "/paths/c~0d"), (Some("c~d"), "2"));
+    }
+
+    #[test]
+    fn stops_an_alias_bomb_built_on_one_large_scalar() {
+        let mut text = format!("big: &big {}\ncopies:\n", "x".repeat(1_000_000));
+        for _ in 0..3_000 {
+            text.push_str("  - *big\n");
+        }
+        let errors = parse(&text).unwrap_err();
+        assert!(
+            errors[0]
+                .message
+                .contains("expands to more than 8388608 bytes"),
+            "{errors:?}"
+        );
+        // Refused at the alias that crossed the limit, before copying it: the eighth copy.
+        assert_eq!(errors[0].position().line, 10);
+        assert_eq!(errors[0].path, "copies[7]");
     }
 }

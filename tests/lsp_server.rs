@@ -77,37 +77,81 @@ fn validate(paths: &[&Path]) -> Vec<Value> {
     serde_json::from_slice(&output.stdout).expect("a JSON array of diagnostics")
 }
 
-/// The server's diagnostics as `validate` would print them: (line, column, message, hint).
-fn as_validate_prints(diagnostics: &[Value]) -> Vec<(u64, u64, String, Option<String>)> {
+/// A diagnostic as `validate --format json` gives it: range (1-based lines and columns, end
+/// exclusive), message, hint, and the labels as (file, line, column, message).
+type Printed = (
+    [u64; 4],
+    String,
+    Option<String>,
+    Vec<(PathBuf, u64, u64, String)>,
+);
+
+/// The server's diagnostics in `validate`'s terms.
+fn as_validate_prints(diagnostics: &[Value]) -> Vec<Printed> {
     diagnostics
         .iter()
         .map(|d| {
             assert_eq!(d["severity"], 1, "an error: {d}");
             assert_eq!(d["source"], "provider-forge");
-            let start = &d["range"]["start"];
             let text = d["message"].as_str().expect("a message");
             let (message, hint) = match text.split_once("\nhelp: ") {
                 Some((message, hint)) => (message.to_owned(), Some(hint.to_owned())),
                 None => (text.to_owned(), None),
             };
             // The fixtures are ASCII, so UTF-16 characters are columns.
-            let line = start["line"].as_u64().unwrap() + 1;
-            let column = start["character"].as_u64().unwrap() + 1;
-            (line, column, message, hint)
+            let at = |end: &str, field: &str| d["range"][end][field].as_u64().unwrap() + 1;
+            let range = [
+                at("start", "line"),
+                at("start", "character"),
+                at("end", "line"),
+                at("end", "character"),
+            ];
+            let labels = d["relatedInformation"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|related| {
+                    let location = &related["location"];
+                    let url = url::Url::parse(location["uri"].as_str().unwrap()).unwrap();
+                    let start = &location["range"]["start"];
+                    (
+                        url.to_file_path().unwrap(),
+                        start["line"].as_u64().unwrap() + 1,
+                        start["character"].as_u64().unwrap() + 1,
+                        related["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            (range, message, hint, labels)
         })
         .collect()
 }
 
-fn expected(reference: &[Value], file: &Path) -> Vec<(u64, u64, String, Option<String>)> {
+fn expected(reference: &[Value], file: &Path) -> Vec<Printed> {
+    let number = |value: &Value, field: &str| value[field].as_u64().unwrap();
     reference
         .iter()
         .filter(|d| Path::new(d["file"].as_str().unwrap()) == file)
         .map(|d| {
+            let range = ["line", "column", "end_line", "end_column"].map(|f| number(d, f));
+            let labels = d["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|label| {
+                    (
+                        PathBuf::from(label["file"].as_str().unwrap()),
+                        number(label, "line"),
+                        number(label, "column"),
+                        label["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
             (
-                d["line"].as_u64().unwrap(),
-                d["column"].as_u64().unwrap(),
+                range,
                 d["message"].as_str().unwrap().to_owned(),
                 d["hint"].as_str().map(str::to_owned),
+                labels,
             )
         })
         .collect()

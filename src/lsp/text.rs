@@ -7,12 +7,18 @@
 
 use lsp_types::Position;
 
-/// The lines of a document, split the way the YAML reader splits them (`\n`, with a `\r`
-/// before it dropped).
+/// The lines of a document, split where both YAML and the protocol end lines: `\n`, `\r\n`
+/// or a lone `\r`.
 pub fn lines(text: &str) -> Vec<&str> {
-    text.split('\n')
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .collect()
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(end) = rest.find(['\r', '\n']) {
+        lines.push(&rest[..end]);
+        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[end + skip..];
+    }
+    lines.push(rest);
+    lines
 }
 
 /// The byte offset in `line` of a protocol character offset (UTF-16 units), clamped to the line.
@@ -40,12 +46,14 @@ fn floor_char_boundary(line: &str, mut byte: usize) -> usize {
     byte
 }
 
-/// The protocol position of a diagnostic's 1-based line and 1-based character column.
+/// The protocol position of a diagnostic's 1-based line and 1-based character column. A
+/// byte-order mark is not counted in diagnostics' columns, but is in the editor's text.
 pub fn position_of(lines: &[&str], line: usize, column: usize) -> Position {
     let index = line.saturating_sub(1);
     let character = match lines.get(index) {
         Some(text) => {
-            let byte = byte_of_char_column(text, column);
+            let bom = if index == 0 && text.starts_with('\u{feff}') { 3 } else { 0 };
+            let byte = bom + byte_of_char_column(&text[bom..], column);
             utf16_of_byte(text, byte)
         }
         None => column.saturating_sub(1) as u32,
@@ -94,9 +102,11 @@ mod tests {
 
     #[test]
     fn character_columns_become_utf16_positions() {
-        let lines = lines("id: x\r\nname: \u{e9}t\u{e9}: y\n");
-        assert_eq!(lines[0], "id: x");
+        let lines = lines("id: x\r\nname: \u{e9}t\u{e9}: y\rz\n");
+        assert_eq!(lines, ["id: x", "name: \u{e9}t\u{e9}: y", "z", ""]);
         assert_eq!(position_of(&lines, 2, 9), Position::new(1, 8));
+        let with_bom = ["\u{feff}id: x"];
+        assert_eq!(position_of(&with_bom, 1, 5), Position::new(0, 5));
     }
 
     #[test]

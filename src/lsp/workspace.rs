@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use lsp_types::{DiagnosticSeverity, Range, Uri};
+use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, Range, Uri};
 
 use super::text;
 use crate::catalog::{self, DATA_CENTER_SET_DIR, OpenFiles};
@@ -176,29 +176,71 @@ impl Workspace {
         files
             .iter()
             .filter_map(|file| {
-                let mut diagnostics: Vec<&Diagnostic> = self
+                let mut diagnostics: Vec<Diagnostic> = self
                     .found
                     .values()
                     .flatten()
                     .filter(|d| &d.file == file)
+                    .cloned()
                     .collect();
-                diagnostics.sort_by(|a, b| {
-                    (a.line, a.column, &a.path, &a.message).cmp(&(
-                        b.line,
-                        b.column,
-                        &b.path,
-                        &b.message,
-                    ))
-                });
-                diagnostics.dedup();
-                let text = self.text(file).unwrap_or_default();
-                let lines = text::lines(&text);
+                Diagnostic::sort(&mut diagnostics);
+                Diagnostic::merge_duplicates(&mut diagnostics);
                 Some(Publication {
                     uri: self.uri_of(file)?,
-                    diagnostics: diagnostics.iter().map(|d| to_protocol(d, &lines)).collect(),
+                    diagnostics: diagnostics.iter().map(|d| self.to_protocol(d)).collect(),
                 })
             })
             .collect()
+    }
+
+    /// A diagnostic as the protocol carries it: the same message, the fix on a `help:` line as
+    /// `validate` prints it, the same range, and the labels as related places.
+    fn to_protocol(&self, diagnostic: &Diagnostic) -> lsp_types::Diagnostic {
+        let message = match &diagnostic.hint {
+            Some(hint) => format!("{}\nhelp: {hint}", diagnostic.message),
+            None => diagnostic.message.clone(),
+        };
+        let related: Vec<DiagnosticRelatedInformation> = diagnostic
+            .labels
+            .iter()
+            .filter_map(|label| {
+                Some(DiagnosticRelatedInformation {
+                    location: Location::new(
+                        self.uri_of(&label.file)?,
+                        self.range(
+                            &label.file,
+                            (label.line, label.column),
+                            (label.end_line, label.end_column),
+                        ),
+                    ),
+                    message: label.message.clone(),
+                })
+            })
+            .collect();
+        lsp_types::Diagnostic {
+            range: self.range(
+                &diagnostic.file,
+                (diagnostic.line, diagnostic.column),
+                (diagnostic.end_line, diagnostic.end_column),
+            ),
+            severity: Some(match diagnostic.severity {
+                "warning" => DiagnosticSeverity::WARNING,
+                _ => DiagnosticSeverity::ERROR,
+            }),
+            source: Some("provider-forge".to_owned()),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            ..lsp_types::Diagnostic::default()
+        }
+    }
+
+    /// A 1-based (line, character column) range of `file` in the protocol's units.
+    fn range(&self, file: &Path, start: (usize, usize), end: (usize, usize)) -> Range {
+        let text = self.text(file).unwrap_or_default();
+        let lines = text::lines(&text);
+        let start = text::position_of(&lines, start.0, start.1);
+        let end = text::position_of(&lines, end.0, end.1);
+        Range::new(start, end.max(start))
     }
 
     fn uri_of(&self, file: &Path) -> Option<Uri> {
@@ -226,30 +268,3 @@ pub fn set_used_by(provider: &Path, text: &str) -> Option<PathBuf> {
     Some(catalog::set_path(provider, name))
 }
 
-/// A diagnostic as the protocol carries it: the same message, the fix on a `help:` line as
-/// `validate` prints it, and a range over the token the problem is reported at.
-fn to_protocol(diagnostic: &Diagnostic, lines: &[&str]) -> lsp_types::Diagnostic {
-    let start = text::position_of(lines, diagnostic.line, diagnostic.column);
-    let end = match lines.get(diagnostic.line.saturating_sub(1)) {
-        Some(line) => {
-            let byte = text::byte_of_char_column(line, diagnostic.column);
-            let end = text::token_end(line, byte);
-            lsp_types::Position::new(start.line, text::utf16_of_byte(line, end))
-        }
-        None => start,
-    };
-    let message = match &diagnostic.hint {
-        Some(hint) => format!("{}\nhelp: {hint}", diagnostic.message),
-        None => diagnostic.message.clone(),
-    };
-    lsp_types::Diagnostic {
-        range: Range::new(start, end),
-        severity: Some(match diagnostic.severity {
-            "warning" => DiagnosticSeverity::WARNING,
-            _ => DiagnosticSeverity::ERROR,
-        }),
-        source: Some("provider-forge".to_owned()),
-        message,
-        ..lsp_types::Diagnostic::default()
-    }
-}

@@ -311,3 +311,27 @@ fn completes_keys_enum_values_placeholders_and_scopes() {
     assert_eq!(scopes, ["write"]);
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn a_set_fault_found_through_a_provider_is_published_in_the_set_with_its_labels() {
+    let (_dir, provider, set) = workspace();
+    // Two data centers with the code `eu`, in the set on disk (not open in the editor).
+    let broken_set = SET.replace("  - code: us\n", "  - code: eu\n");
+    fs::write(&set, &broken_set).unwrap();
+    let reference = validate(&[&provider]);
+    let in_set = expected(&reference, &set);
+    assert!(
+        in_set.iter().any(|(_, _, _, labels)| labels.len() == 2),
+        "validate labels the first entry and the provider's `set:` line: {reference:?}"
+    );
+
+    let mut client = Client::start();
+    client.open(&provider, PROVIDER);
+    let published = client.diagnostics(&set);
+    assert_eq!(as_validate_prints(&published), in_set);
+    assert_eq!(
+        as_validate_prints(&client.diagnostics(&provider)),
+        expected(&reference, &provider)
+    );
+    assert!(client.shutdown().success());
+}

@@ -190,7 +190,10 @@ fn publishes_validates_diagnostics_on_open_and_clears_them_when_fixed() {
     let mut client = Client::start();
     client.open(&provider, &broken);
     let published = client.diagnostics(&provider);
-    assert_eq!(as_validate_prints(&published), expected(&reference, &provider));
+    assert_eq!(
+        as_validate_prints(&published),
+        expected(&reference, &provider)
+    );
     // A visible range, over the token the problem is reported at.
     let range = &published[0]["range"];
     assert!(range["end"]["character"].as_u64() > range["start"]["character"].as_u64());
@@ -215,12 +218,18 @@ fn an_edit_of_the_shared_set_rechecks_the_open_provider_that_uses_it() {
     assert_eq!(client.diagnostics(&provider), Vec::<Value>::new());
     client.change(&set, 2, &broken_set);
     let published = client.diagnostics(&provider);
-    assert!(!published.is_empty(), "the provider is re-checked against the edited set");
+    assert!(
+        !published.is_empty(),
+        "the provider is re-checked against the edited set"
+    );
 
     // The same files on disk give `validate` the same diagnostics.
     fs::write(&set, &broken_set).unwrap();
     let reference = validate(&[&provider]);
-    assert_eq!(as_validate_prints(&published), expected(&reference, &provider));
+    assert_eq!(
+        as_validate_prints(&published),
+        expected(&reference, &provider)
+    );
     fs::write(&set, SET).unwrap();
 
     client.change(&set, 3, SET);
@@ -259,7 +268,9 @@ fn hover_shows_the_schema_description_of_the_key() {
     let (line, _) = after(PROVIDER, "\ntoken:");
     let hover = client.at("textDocument/hover", &provider, line, 2);
     let shown = hover["contents"]["value"].as_str().expect("markdown");
-    let token = schema["properties"]["token"]["description"].as_str().unwrap();
+    let token = schema["properties"]["token"]["description"]
+        .as_str()
+        .unwrap();
     assert!(shown.contains(token), "{shown}");
 
     let (line, character) = after(PROVIDER, "  pk");
@@ -287,7 +298,10 @@ fn completes_keys_enum_values_placeholders_and_scopes() {
     let keys = labels(&client.at("textDocument/completion", &provider, line, 2));
     assert!(keys.contains(&"auth_method".to_owned()), "{keys:?}");
     assert!(keys.contains(&"revoke".to_owned()), "{keys:?}");
-    assert!(!keys.contains(&"url".to_owned()), "`url` is already written: {keys:?}");
+    assert!(
+        !keys.contains(&"url".to_owned()),
+        "`url` is already written: {keys:?}"
+    );
 
     // An enumerated value.
     let text = PROVIDER.replace("auth_method: client_secret_post", "auth_method: client_");

@@ -82,12 +82,15 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
     // The last node that starts at or before the cursor is the one the cursor is in.
     let index = nodes.iter().rposition(|node| node.col() <= at);
     let (path, target) = match index.map(|i| (i, &nodes[i])) {
-        Some((i, Node::Key {
-            col,
-            end,
-            name,
-            value,
-        })) => {
+        Some((
+            i,
+            Node::Key {
+                col,
+                end,
+                name,
+                value,
+            },
+        )) => {
             let mut path = ancestors(&lines, line, &nodes[..i], *col, false);
             path.push(Step::Key(name.clone()));
             if at <= *end {
@@ -102,10 +105,13 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
                 if in_flow {
                     path.push(Step::Item);
                 }
-                (path, Target::Value {
-                    start,
-                    in_placeholder,
-                })
+                (
+                    path,
+                    Target::Value {
+                        start,
+                        in_placeholder,
+                    },
+                )
             }
         }
         Some((i, Node::Scalar { col })) => match i.checked_sub(1).map(|d| &nodes[d]) {
@@ -113,10 +119,13 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
                 let mut path = ancestors(&lines, line, &nodes[..i - 1], *dash, true);
                 path.push(Step::Item);
                 let (start, _, in_placeholder) = value_word(current, *col, at);
-                (path, Target::Value {
-                    start,
-                    in_placeholder,
-                })
+                (
+                    path,
+                    Target::Value {
+                        start,
+                        in_placeholder,
+                    },
+                )
             }
             _ => {
                 let end = super::text::token_end(current, *col);
@@ -133,10 +142,13 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
         Some((i, Node::Dash { col })) => {
             let mut path = ancestors(&lines, line, &nodes[..i], *col, true);
             path.push(Step::Item);
-            (path, Target::Value {
-                start: at,
-                in_placeholder: false,
-            })
+            (
+                path,
+                Target::Value {
+                    start: at,
+                    in_placeholder: false,
+                },
+            )
         }
         // In the indentation or on a blank line: where a key would be typed.
         None => {
@@ -295,8 +307,9 @@ fn parse_line(line: &str) -> Vec<Node> {
                 let raw = rest[..colon].trim_end();
                 let name = raw.trim_matches(|c| c == '"' || c == '\'').to_owned();
                 let after = i + colon + 1;
-                let value_start = after + (line[after..content_end].len()
-                    - line[after..content_end].trim_start().len());
+                let value_start = after
+                    + (line[after..content_end].len()
+                        - line[after..content_end].trim_start().len());
                 nodes.push(Node::Key {
                     col: i,
                     end: i + raw.len(),
@@ -375,7 +388,14 @@ mod tests {
         let text = PROVIDER.replace("    url: https://r", "    u|rl: https://r");
         let cursor = at(&text);
         assert_eq!(cursor.path, vec![key("token"), key("revoke"), key("url")]);
-        assert!(matches!(cursor.target, Target::Key { start: 4, end: 7, has_colon: true }));
+        assert!(matches!(
+            cursor.target,
+            Target::Key {
+                start: 4,
+                end: 7,
+                has_colon: true
+            }
+        ));
     }
 
     #[test]
@@ -384,7 +404,12 @@ mod tests {
         let cursor = at(&text);
         assert_eq!(
             cursor.path,
-            vec![key("scopes"), key("catalog"), Step::Item, key("description")]
+            vec![
+                key("scopes"),
+                key("catalog"),
+                Step::Item,
+                key("description")
+            ]
         );
         assert_eq!(cursor.siblings, vec!["name".to_owned()]);
     }
@@ -394,7 +419,13 @@ mod tests {
         let text = PROVIDER.replace("  revoke:", "  pk|\n  revoke:");
         let cursor = at(&text);
         assert_eq!(cursor.path, vec![key("token"), key("pk")]);
-        assert!(matches!(cursor.target, Target::Key { has_colon: false, .. }));
+        assert!(matches!(
+            cursor.target,
+            Target::Key {
+                has_colon: false,
+                ..
+            }
+        ));
         assert_eq!(cursor.siblings, vec!["url".to_owned(), "revoke".to_owned()]);
     }
 
@@ -411,12 +442,24 @@ mod tests {
         let text = PROVIDER.replace("  - a\n", "  - Zo|\n");
         let cursor = at(&text);
         assert_eq!(cursor.path, vec![key("scopes"), key("default"), Step::Item]);
-        assert!(matches!(cursor.target, Target::Value { start: 4, in_placeholder: false }));
+        assert!(matches!(
+            cursor.target,
+            Target::Value {
+                start: 4,
+                in_placeholder: false
+            }
+        ));
 
         let text = PROVIDER.replace("https://a/<dc>/t", "https://<ac|");
         let cursor = at(&text);
         assert_eq!(cursor.path, vec![key("token"), key("url")]);
-        assert!(matches!(cursor.target, Target::Value { start: 16, in_placeholder: true }));
+        assert!(matches!(
+            cursor.target,
+            Target::Value {
+                start: 16,
+                in_placeholder: true
+            }
+        ));
 
         let cursor = at("scopes:\n  default: [api, re|]\n");
         assert_eq!(cursor.path, vec![key("scopes"), key("default"), Step::Item]);

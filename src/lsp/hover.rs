@@ -37,7 +37,10 @@ pub fn hover(text: &str, schema: &serde_json::Value, position: Position) -> Opti
     }
     let choice = value.and_then(|value| {
         let value = value.trim_matches(|c| c == '"' || c == '\'');
-        field.choices().into_iter().find(|choice| choice.value == value)
+        field
+            .choices()
+            .into_iter()
+            .find(|choice| choice.value == value)
     });
     if let Some(description) = choice.as_ref().and_then(|c| c.description.as_ref()) {
         let value = &choice.as_ref()?.value;
@@ -73,9 +76,14 @@ mod tests {
         let schema = provider_schema();
         let text = "token:\n  url: https://a\n  auth_method: client_secret_basic\n";
         let on_key = hover(text, &schema, Position::new(0, 2)).unwrap();
-        let expected = schema["properties"]["token"]["description"].as_str().unwrap();
+        let expected = schema["properties"]["token"]["description"]
+            .as_str()
+            .unwrap();
         assert_eq!(contents(on_key.clone()), format!("**token**\n\n{expected}"));
-        assert_eq!(on_key.range, Some(Range::new(Position::new(0, 0), Position::new(0, 5))));
+        assert_eq!(
+            on_key.range,
+            Some(Range::new(Position::new(0, 0), Position::new(0, 5)))
+        );
 
         let on_value = contents(hover(text, &schema, Position::new(1, 10)).unwrap());
         let url = schema["$defs"]["Token"]["properties"]["url"]["description"]
@@ -84,7 +92,12 @@ mod tests {
         assert_eq!(on_value, format!("**url**\n\n{url}"));
 
         let on_enum = contents(hover(text, &schema, Position::new(2, 20)).unwrap());
-        assert!(on_enum.ends_with("`client_secret_basic`: HTTP Basic authentication with the client id and secret."), "{on_enum}");
+        assert!(
+            on_enum.ends_with(
+                "`client_secret_basic`: HTTP Basic authentication with the client id and secret."
+            ),
+            "{on_enum}"
+        );
     }
 
     #[test]

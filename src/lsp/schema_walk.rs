@@ -40,13 +40,16 @@ impl<'a> Field<'a> {
 
     /// The subschema of a key of this mapping or of an item of this sequence.
     pub fn child(&self, step: &Step) -> Option<Self> {
-        let schema = self.alternatives().into_iter().find_map(|node| match step {
-            Step::Key(key) => node
-                .get("properties")
-                .and_then(|properties| properties.get(key))
-                .or_else(|| node.get("additionalProperties").filter(|v| v.is_object())),
-            Step::Item => node.get("items"),
-        })?;
+        let schema = self
+            .alternatives()
+            .into_iter()
+            .find_map(|node| match step {
+                Step::Key(key) => node
+                    .get("properties")
+                    .and_then(|properties| properties.get(key))
+                    .or_else(|| node.get("additionalProperties").filter(|v| v.is_object())),
+                Step::Item => node.get("items"),
+            })?;
         Some(Field {
             root: self.root,
             schema,

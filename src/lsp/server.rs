@@ -9,22 +9,22 @@ use std::sync::OnceLock;
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Exit,
-    Notification as _, PublishDiagnostics,
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Exit, Notification as _,
+    PublishDiagnostics,
 };
 use lsp_types::request::{Completion, HoverRequest, Request as _};
 use lsp_types::{
     CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, HoverParams,
-    HoverProviderCapability, InitializeResult, PublishDiagnosticsParams, ServerCapabilities,
-    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, HoverParams, HoverProviderCapability,
+    InitializeResult, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind,
 };
 use serde_json::Value;
 
+use super::ServerError;
 use super::completion::{self, Request as CompletionRequest};
 use super::hover;
 use super::workspace::{Kind, Publication, Workspace};
-use super::ServerError;
 use crate::schema;
 
 /// How the loop ended.
@@ -129,16 +129,17 @@ fn notice(workspace: &mut Workspace, notification: Notification) -> Vec<Publicat
 fn answer(workspace: &Workspace, request: Request) -> Response {
     let id = request.id.clone();
     let result = match request.method.as_str() {
-        HoverRequest::METHOD => serde_json::from_value::<HoverParams>(request.params)
-            .map(|params| {
+        HoverRequest::METHOD => {
+            serde_json::from_value::<HoverParams>(request.params).map(|params| {
                 let at = params.text_document_position_params;
-                let hover = workspace.document(&at.text_document.uri).and_then(
-                    |(_, kind, text)| hover::hover(text, schema_of(kind), at.position),
-                );
+                let hover = workspace
+                    .document(&at.text_document.uri)
+                    .and_then(|(_, kind, text)| hover::hover(text, schema_of(kind), at.position));
                 serde_json::to_value(hover)
-            }),
-        Completion::METHOD => serde_json::from_value::<CompletionParams>(request.params)
-            .map(|params| {
+            })
+        }
+        Completion::METHOD => {
+            serde_json::from_value::<CompletionParams>(request.params).map(|params| {
                 let at = params.text_document_position;
                 let items = match workspace.document(&at.text_document.uri) {
                     Some((path, kind, text)) => completion::complete(
@@ -154,7 +155,8 @@ fn answer(workspace: &Workspace, request: Request) -> Response {
                     None => Vec::new(),
                 };
                 serde_json::to_value(CompletionResponse::Array(items))
-            }),
+            })
+        }
         _ => {
             return Response::new_err(
                 id,

@@ -14,7 +14,11 @@ pub fn lines(text: &str) -> Vec<&str> {
     let mut rest = text;
     while let Some(end) = rest.find(['\r', '\n']) {
         lines.push(&rest[..end]);
-        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
         rest = &rest[end + skip..];
     }
     lines.push(rest);
@@ -52,7 +56,11 @@ pub fn position_of(lines: &[&str], line: usize, column: usize) -> Position {
     let index = line.saturating_sub(1);
     let character = match lines.get(index) {
         Some(text) => {
-            let bom = if index == 0 && text.starts_with('\u{feff}') { 3 } else { 0 };
+            let bom = if index == 0 && text.starts_with('\u{feff}') {
+                3
+            } else {
+                0
+            };
             let byte = bom + byte_of_char_column(&text[bom..], column);
             utf16_of_byte(text, byte)
         }
@@ -74,9 +82,7 @@ pub fn byte_of_char_column(line: &str, column: usize) -> usize {
 pub fn token_end(line: &str, start: usize) -> usize {
     let rest = &line[start.min(line.len())..];
     let end = match rest.chars().next() {
-        Some(quote @ ('"' | '\'')) => rest[1..]
-            .find(quote)
-            .map_or(rest.len(), |close| close + 2),
+        Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map_or(rest.len(), |close| close + 2),
         _ => {
             let stop = rest
                 .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))

@@ -74,7 +74,7 @@ impl Workspace {
     /// A document was closed: from now on it is read from disk by the providers that use it.
     pub fn close(&mut self, uri: &Uri) -> Vec<Publication> {
         let path = path_of(uri);
-        let touched = self.files_reported_by(&[path.clone()]);
+        let touched = self.files_reported_by(std::slice::from_ref(&path));
         self.found.remove(&path);
         self.open.remove(&path);
         self.uris.remove(&path);
@@ -267,4 +267,3 @@ pub fn set_used_by(provider: &Path, text: &str) -> Option<PathBuf> {
     let name = document.value.pointer("/data_centers/set")?.as_str()?;
     Some(catalog::set_path(provider, name))
 }
-

@@ -6,7 +6,7 @@
 //! waiting for another are kept, in order, for a later wait.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -180,7 +180,10 @@ impl Client {
                 Ok(message) if wanted(&message) => return message,
                 Ok(message) => self.kept.push(message),
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("no {what} within {TIMEOUT:?}; received meanwhile: {:?}", self.kept)
+                    panic!(
+                        "no {what} within {TIMEOUT:?}; received meanwhile: {:?}",
+                        self.kept
+                    )
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     panic!("the server closed its output while waiting for {what}")

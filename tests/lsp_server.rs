@@ -349,3 +349,9 @@ fn a_set_fault_found_through_a_provider_is_published_in_the_set_with_its_labels(
     );
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn exit_without_shutdown_ends_with_code_1() {
+    let client = Client::start();
+    assert_eq!(client.exit().code(), Some(1));
+}

@@ -29,6 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    // `--stdio` names the only transport there is: nothing to choose.
     let _ = args.stdio;
     match lsp::run_stdio() {
         Ok(Ending::Clean) => EXIT_OK,

@@ -18,6 +18,7 @@ mod workspace;
 use lsp_server::{Connection, ProtocolError};
 
 pub use server::Ending;
+use server::serve;
 
 /// Why the server stopped before the client asked it to.
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +40,10 @@ pub enum ServerError {
 /// Serves one client over standard input and output until it exits.
 pub fn run_stdio() -> Result<Ending, ServerError> {
     let (connection, io_threads) = Connection::stdio();
-    let ending = serve(&connection);
-    // The writer thread ends when the connection's sender is gone.
+    let ending = serve(&connection)?;
+    // The writer thread ends when the connection's sender is gone. (On an error the threads
+    // are left to end with the process: the reader may be blocked on input that never comes.)
     drop(connection);
     io_threads.join()?;
-    ending
+    Ok(ending)
 }
-
-use server::serve;

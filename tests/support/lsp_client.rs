@@ -148,6 +148,11 @@ impl Client {
     pub fn shutdown(mut self) -> ExitStatus {
         let result = self.request("shutdown", Value::Null);
         assert_eq!(result, Value::Null);
+        self.exit()
+    }
+
+    /// `exit` (without `shutdown` unless sent before); returns how the process ended.
+    pub fn exit(mut self) -> ExitStatus {
         self.notify("exit", Value::Null);
         // The server closes its output when it exits; wait for that, bounded, then reap it.
         let deadline = Instant::now() + TIMEOUT;

@@ -39,6 +39,7 @@ pub(super) fn reword(text: &str, errors: Vec<SyntaxError>) -> Vec<SyntaxError> {
         _ => errors
             .into_iter()
             .map(|error| blame_unclosed_flow(text, error))
+            .map(|error| explain_key_line(text, error))
             .collect(),
     }
 }
@@ -75,6 +76,112 @@ fn blame_unclosed_flow(text: &str, error: SyntaxError) -> SyntaxError {
         }
     }
     error
+}
+
+/// Two scanner messages are about the line a key is on, and say nothing of the usual cause:
+/// "did not find expected key" and "mapping values are not allowed in this context" come from
+/// a key indented deeper than its neighbours, or (the second) from a value with an unquoted
+/// `: ` in it. Say which, and how to fix it.
+fn explain_key_line(text: &str, error: SyntaxError) -> SyntaxError {
+    let over_indented = error.message.contains("did not find expected key");
+    if !over_indented && !error.message.contains("mapping values are not allowed") {
+        return error;
+    }
+    let lines: Vec<&str> = lines(text).take(error.position().line).collect();
+    let Some(line) = lines.get(error.position().line.wrapping_sub(1)) else {
+        return error;
+    };
+    let Some(entry) = Entry::of(line) else {
+        return error;
+    };
+    // The scanner stopped at a colon after the key's own: the value has an unquoted `: `.
+    let error_at = error.position().column.saturating_sub(1);
+    if !over_indented && error_at > entry.column + entry.key.chars().count() {
+        let value = entry.value.trim();
+        let quoted = if value.contains('"') {
+            format!("'{}'", value.replace('\'', "''"))
+        } else {
+            format!("\"{value}\"")
+        };
+        return SyntaxError::at(
+            error.position(),
+            error.path,
+            error.message,
+            Some(format!(
+                "a value that contains `: ` must be quoted: `{}: {quoted}`",
+                entry.key
+            )),
+        );
+    }
+    // The key is indented unlike any mapping open above it: find the columns that are.
+    let mut levels: Vec<Entry<'_>> = Vec::new();
+    for above in lines[..lines.len() - 1].iter().rev() {
+        let Some(above) = Entry::of(above) else {
+            continue;
+        };
+        if levels.last().is_none_or(|last| above.column < last.column) {
+            levels.push(above);
+        }
+    }
+    let deeper = levels
+        .iter()
+        .filter(|level| level.column > entry.column)
+        .min_by_key(|level| level.column);
+    let shallower = levels
+        .iter()
+        .filter(|level| level.column < entry.column)
+        .max_by_key(|level| level.column);
+    let choices: Vec<String> = [shallower, deeper]
+        .into_iter()
+        .flatten()
+        .map(|level| format!("{} spaces like `{}`", level.column, level.key))
+        .collect();
+    if choices.is_empty() {
+        return error;
+    }
+    SyntaxError::at(
+        Position {
+            line: error.position().line,
+            column: entry.column + 1,
+        },
+        error.path,
+        error.message,
+        Some(format!(
+            "`{}` is indented {} spaces, which lines it up with no mapping above: keys of one \
+             mapping start in the same column; indent it by {}",
+            entry.key,
+            entry.column,
+            choices.join(", or by ")
+        )),
+    )
+}
+
+/// A `key: value` line, as far as a line can be read on its own.
+struct Entry<'a> {
+    /// Column (0-based, in characters) where the key starts, after any `- `.
+    column: usize,
+    key: &'a str,
+    value: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    fn of(line: &'a str) -> Option<Entry<'a>> {
+        let mut rest = line.trim_start_matches(' ');
+        while let Some(item) = rest.strip_prefix("- ") {
+            rest = item.trim_start_matches(' ');
+        }
+        if rest.is_empty() || rest.starts_with('#') {
+            return None;
+        }
+        let colon = rest
+            .find(": ")
+            .or_else(|| rest.strip_suffix(':').map(str::len))?;
+        Some(Entry {
+            column: line[..line.len() - rest.len()].chars().count(),
+            key: &rest[..colon],
+            value: rest.get(colon + 1..).unwrap_or_default(),
+        })
+    }
 }
 
 /// Finds the first tab in a line's leading whitespace, which YAML forbids as indentation.

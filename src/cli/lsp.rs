@@ -6,7 +6,7 @@ use crate::lsp::{self, Ending};
 /// Arguments of `lsp`.
 #[derive(Debug, clap::Args)]
 #[command(
-    long_about = "Run a language server over standard input and output, for editors that speak \
+    after_help = "Runs a language server over standard input and output, for editors that speak \
 the Language Server Protocol (VS Code, Neovim, Helix, ...). The editor starts it; it is not \
 meant to be run by hand.\n\n\
 It publishes exactly the diagnostics `validate` prints, with the fix as a `help:` line, for \
@@ -16,8 +16,8 @@ it, and editing a set re-checks the open providers that use it.\n\n\
 Hover on a key shows the schema's description of that key (in a value, the description of \
 its key). Completion offers the keys of the mapping under the cursor, enumerated values \
 (`auth_method`, `pkce`, ...), placeholder names inside `<...>` (from the data centers and the \
-shared set), and scope names of the catalog in `scopes.default`.",
-    after_help = "Editor setup: see \"Editor integration\" in README.md.\n\n\
+shared set), and scope names of the catalog in `scopes.default`.\n\n\
+Editor setup: see \"Editor integration\" in README.md.\n\n\
 Exit codes: 0 after the editor's shutdown and exit, 1 when the editor exits without shutdown \
 or closes the connection, 2 on a protocol or I/O error."
 )]

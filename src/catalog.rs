@@ -7,8 +7,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::definition::document;
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
 use crate::diagnostics::{Anchor, Diagnostic};
+use crate::resolve::problem::Origin;
 use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
 use crate::validate::{self, Checked};
@@ -88,7 +90,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
     let mut loader = Loader::default();
     let mut catalog = Catalog::default();
     for file in &files {
-        let text = read(file)?;
+        let text = match read(file)? {
+            Ok(text) => text,
+            Err(diagnostic) => {
+                catalog.diagnostics.push(diagnostic);
+                continue;
+            }
+        };
         match loader.provider(file, &text)? {
             Ok(provider) => catalog.providers.push(provider),
             Err(mut diagnostics) => catalog.diagnostics.append(&mut diagnostics),
@@ -100,14 +108,31 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
     }
     catalog.diagnostics.append(&mut loader.set_diagnostics);
     Diagnostic::sort(&mut catalog.diagnostics);
-    catalog.diagnostics.dedup();
+    Diagnostic::merge_duplicates(&mut catalog.diagnostics);
     Ok(catalog)
 }
 
 /// Loads, checks and resolves one provider from text already in memory (the path is used for
 /// diagnostics and to find shared sets).
 pub fn load_one(file: &Path, text: &str) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
-    let mut loader = Loader::default();
+    load_one_with(file, text, &OpenFiles::new())
+}
+
+/// Text of files an editor holds open, by path, possibly unsaved: the language server's view of
+/// the workspace, which must win over what is on disk.
+pub type OpenFiles = HashMap<PathBuf, String>;
+
+/// Like [`load_one`], but a shared set that is in `open` is read from there instead of the disk,
+/// so a provider is checked against the set as the editor shows it.
+pub fn load_one_with(
+    file: &Path,
+    text: &str,
+    open: &OpenFiles,
+) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+    let mut loader = Loader {
+        open: Some(open),
+        ..Loader::default()
+    };
     let result = loader.provider(file, text)?;
     Ok(match result {
         Ok(provider) if loader.set_diagnostics.is_empty() => Ok(provider),
@@ -120,14 +145,49 @@ pub fn load_one(file: &Path, text: &str) -> Result<Result<Provider, Vec<Diagnost
     })
 }
 
-fn read(path: &Path) -> Result<String, LoadError> {
-    fs::read_to_string(path).map_err(|source| match source.kind() {
+/// Reads a definition file. Only regular files are read (a FIFO would block forever and
+/// `/dev/zero` never ends), and the size limit is checked before reading, so a huge file costs
+/// nothing: both are refused before any byte is read. A file that is too large or not UTF-8 is
+/// a problem in the definition (a diagnostic; the other files are still checked), not an I/O
+/// error.
+fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
+    let failed = |source: io::Error| match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
         _ => LoadError::Unreadable {
             path: path.to_path_buf(),
             source,
         },
-    })
+    };
+    let metadata = fs::metadata(path).map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(failed(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device, FIFO or socket); give a definition file or a directory",
+        )));
+    }
+    let too_large = |size: u64| {
+        Diagnostic::file_level(
+            path,
+            format!(
+                "file is {size} bytes, more than the {} bytes a definition may have",
+                document::MAX_FILE_BYTES
+            ),
+            Some("split the file, or check that this is a provider definition".into()),
+        )
+    };
+    if metadata.len() > document::MAX_FILE_BYTES as u64 {
+        return Ok(Err(too_large(metadata.len())));
+    }
+    // The file may grow after the check: never read more than one byte past the limit.
+    let limit = document::MAX_FILE_BYTES as u64 + 1;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    fs::File::open(path)
+        .and_then(|file| io::Read::read_to_end(&mut io::Read::take(file, limit), &mut bytes))
+        .map_err(failed)?;
+    if bytes.len() as u64 > document::MAX_FILE_BYTES as u64 {
+        return Ok(Err(too_large(bytes.len() as u64)));
+    }
+    Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, error)))
 }
 
 /// The `*.yaml` and `*.yml` files directly in `dir`, sorted by name.
@@ -151,16 +211,40 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
+/// Where the shared set `name` used by the provider in `provider_file` is looked for:
+/// `data-centers/NAME.yaml` beside the provider file.
+pub fn set_path(provider_file: &Path, name: &str) -> PathBuf {
+    provider_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(DATA_CENTER_SET_DIR)
+        .join(format!("{name}.yaml"))
+}
+
 type LoadedSet = Rc<Option<Checked<DataCenterSet>>>;
 
 /// Loads files, keeping each shared set loaded once however many providers use it.
 #[derive(Default)]
-struct Loader {
+struct Loader<'a> {
     sets: HashMap<PathBuf, (PathBuf, LoadedSet)>,
     set_diagnostics: Vec<Diagnostic>,
+    /// Files open in an editor, read instead of the disk (the language server's hook).
+    open: Option<&'a OpenFiles>,
 }
 
-impl Loader {
+impl Loader<'_> {
+    /// A set file's text: the editor's copy when it is open, else the disk's.
+    fn read_set(&self, path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
+        match self.open.and_then(|open| open.get(path)) {
+            Some(text) => Ok(Ok(text.clone())),
+            None => read(path),
+        }
+    }
+
+    fn set_exists(&self, path: &Path) -> bool {
+        self.open.is_some_and(|open| open.contains_key(path)) || path.is_file()
+    }
+
     fn provider(
         &mut self,
         file: &Path,
@@ -194,12 +278,8 @@ impl Loader {
                 )]));
             }
             Some(name) => {
-                let path = file
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(DATA_CENTER_SET_DIR)
-                    .join(format!("{name}.yaml"));
-                if !path.is_file() {
+                let path = set_path(file, &name);
+                if !self.set_exists(&path) {
                     return Ok(Err(vec![locator.diagnostic(
                         "/data_centers/set",
                         Anchor::Value,
@@ -231,10 +311,23 @@ impl Loader {
             Err(problems) => {
                 let mut diagnostics: Vec<Diagnostic> = problems
                     .iter()
-                    .map(|problem| problem.locate(&locator, set_locator.as_ref()))
+                    .map(|problem| {
+                        let diagnostic = problem.locate(&locator, set_locator.as_ref());
+                        match (problem.origin, &set_locator) {
+                            // A fault in a shared set shows which provider brought it in.
+                            (Origin::DataCenterSet, Some(_)) => {
+                                diagnostic.with_label(locator.label(
+                                    "/data_centers/set",
+                                    Anchor::Value,
+                                    "the data-center set used here",
+                                ))
+                            }
+                            _ => diagnostic,
+                        }
+                    })
                     .collect();
                 Diagnostic::sort(&mut diagnostics);
-                diagnostics.dedup();
+                Diagnostic::merge_duplicates(&mut diagnostics);
                 Ok(Err(diagnostics))
             }
         }
@@ -246,8 +339,11 @@ impl Loader {
         if let Some((_, loaded)) = self.sets.get(&key) {
             return Ok(loaded.clone());
         }
-        let text = read(path)?;
-        let loaded = match validate::check_data_center_set(path, &text) {
+        let checked = self
+            .read_set(path)?
+            .map_err(|diagnostic| vec![diagnostic])
+            .and_then(|text| validate::check_data_center_set(path, &text));
+        let loaded = match checked {
             Ok(checked) => Some(checked),
             Err(mut diagnostics) => {
                 self.set_diagnostics.append(&mut diagnostics);

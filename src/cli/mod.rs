@@ -2,6 +2,7 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod lsp;
 mod oauth_common;
 mod refresh;
 mod render;
@@ -65,6 +66,8 @@ enum Command {
     /// or --client-secret-file. Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage
     /// or I/O error.
     Simulate(simulate::Args),
+    /// Run the language server for editors (stdio): diagnostics, hover and completion.
+    Lsp(lsp::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -78,6 +81,7 @@ pub fn run() -> ExitCode {
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Lsp(args) => lsp::run(args),
     };
     ExitCode::from(code)
 }

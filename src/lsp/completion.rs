@@ -216,11 +216,39 @@ fn scope_names(request: &Request<'_>) -> Vec<String> {
         .collect()
 }
 
-/// Placeholder names the document's data centers define, in definition order.
+/// Placeholder names the document defines: its data centers' values, then the values each
+/// connection supplies or the flow learns (`connection.params`, `connection.runtime`), in
+/// definition order.
 fn placeholder_names(request: &Request<'_>, workspace: &Workspace) -> Vec<String> {
     let Some(value) = readable_value(request.text, request.position) else {
         return Vec::new();
     };
+    let mut names = data_center_placeholder_names(request, workspace, &value);
+    for part in ["params", "runtime"] {
+        if let Some(declared) = value
+            .get("connection")
+            .and_then(|connection| connection.get(part))
+            .and_then(|declared| declared.as_object())
+        {
+            names.extend(
+                declared
+                    .keys()
+                    .filter(|name| !names.contains(name))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    names
+}
+
+/// Placeholder names the document's data centers define, in definition order.
+fn data_center_placeholder_names(
+    request: &Request<'_>,
+    workspace: &Workspace,
+    value: &serde_json::Value,
+) -> Vec<String> {
+    let value = value.clone();
     let (section, set) = match request.kind {
         Kind::Provider => {
             let Some(section) = value
@@ -268,6 +296,7 @@ fn with_data_centers(section: DataCenters) -> ProviderDefinition {
         docs_url: None,
         data_centers: Some(section),
         multi_dc: None,
+        connection: None,
         issuer: None,
         authorization: None,
         token: None,

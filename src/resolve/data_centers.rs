@@ -182,7 +182,7 @@ fn check_placeholder_names(
         if !is_placeholder_name(name) {
             problems.push(
                 Problem::provider(format!("{pointer}/{name}"), Anchor::Key, format!("`{name}` is not a valid placeholder name"))
-                    .hint("use lowercase letters, digits and `_`, starting with a letter: `accounts_host`")
+                    .hint("use letters, digits and `_`, starting with a letter, e.g. `api_host`")
                     .in_origin(origin),
             );
         }

@@ -434,6 +434,42 @@ async fn usage_errors_exit_2_and_invalid_definitions_exit_1() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn param_values_pick_the_hosts_served_and_a_missing_one_exits_2() {
+    let path = repo_path("providers/shopify.yaml");
+    let provider = load_provider("providers/shopify.yaml");
+    let session = Session::new();
+    let mut simulate = session.simulate(&[&path], &["--param", "subdomain=acme"]);
+    with_secrets(&mut simulate, &provider);
+    let sim = SimulateProcess::start(simulate).await;
+    assert_eq!(sim.resolve.len(), 1, "{:?}", sim.resolve);
+    assert!(
+        sim.resolve[0].starts_with("acme.myshopify.com:443:127.0.0.1:"),
+        "{:?}",
+        sim.resolve
+    );
+    let (status, _) = sim.terminate();
+    assert!(status.success());
+
+    for (extra, message) in [
+        (&[][..], "needs connection parameter `subdomain`, a value matching `^[a-z0-9][a-z0-9-]{0,62}$`"),
+        (&["--param", "subdomain=evil.com/x"][..], "connection value `subdomain` is refused"),
+        (&["--param", "subdomain=a", "--param", "subdomain=b"][..], "--param subdomain is given twice"),
+        (&["--param", "subdomain=acme", "--param", "tenant=x"][..], "no simulated provider declares connection value `tenant`"),
+    ] {
+        let mut command = session.simulate(&[&path], extra);
+        with_secrets(&mut command, &provider);
+        let output = run_command(command).await;
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        assert!(
+            text(&output.stderr).contains(message),
+            "{extra:?}: {}",
+            text(&output.stderr)
+        );
+        assert!(output.stdout.is_empty(), "no `ready` after an error");
+    }
+}
+
 #[test]
 fn help_explains_the_command_its_faults_environment_and_exit_codes() {
     let output = Command::new(BIN)
@@ -448,6 +484,7 @@ fn help_explains_the_command_its_faults_environment_and_exit_codes() {
         "--consent <CHOICE>",
         "--fault <NAME[:ARG]>",
         "--log <FILE>",
+        "--param <NAME=VALUE>",
         "rate-limit-after:N",
         "PROVIDER_FORGE_CLIENT_SECRET_<CODE>",
         "--resolve HOST:443:ADDR",

@@ -139,7 +139,12 @@ fn example_params(provider: &ResolvedProvider) -> Vec<String> {
         .connection
         .params
         .iter()
-        .flat_map(|(name, input)| ["--param".to_owned(), format!("{name}={}", input.declared.example)])
+        .flat_map(|(name, input)| {
+            [
+                "--param".to_owned(),
+                format!("{name}={}", input.declared.example),
+            ]
+        })
         .collect()
 }
 
@@ -295,8 +300,17 @@ async fn every_bundled_provider_connects_refreshes_and_revokes_against_simulate(
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     // The ones with values per connection are among them, not skipped.
-    for needed in ["gitlab.yaml", "zoho-crm.yaml", "salesforce.yaml", "microsoft.yaml", "shopify.yaml"] {
-        assert!(names.iter().any(|name| name == needed), "{needed}: {names:?}");
+    for needed in [
+        "gitlab.yaml",
+        "zoho-crm.yaml",
+        "salesforce.yaml",
+        "microsoft.yaml",
+        "shopify.yaml",
+    ] {
+        assert!(
+            names.iter().any(|name| name == needed),
+            "{needed}: {names:?}"
+        );
     }
     for path in &providers {
         try_provider(path).await;
@@ -452,10 +466,22 @@ async fn param_values_pick_the_hosts_served_and_a_missing_one_exits_2() {
     assert!(status.success());
 
     for (extra, message) in [
-        (&[][..], "needs connection parameter `subdomain`, a value matching `^[a-z0-9][a-z0-9-]{0,62}$`"),
-        (&["--param", "subdomain=evil.com/x"][..], "connection value `subdomain` is refused"),
-        (&["--param", "subdomain=a", "--param", "subdomain=b"][..], "--param subdomain is given twice"),
-        (&["--param", "subdomain=acme", "--param", "tenant=x"][..], "no simulated provider declares connection value `tenant`"),
+        (
+            &[][..],
+            "needs connection parameter `subdomain`, a value matching `^[a-z0-9][a-z0-9-]{0,62}$`",
+        ),
+        (
+            &["--param", "subdomain=evil.com/x"][..],
+            "connection value `subdomain` is refused",
+        ),
+        (
+            &["--param", "subdomain=a", "--param", "subdomain=b"][..],
+            "--param subdomain is given twice",
+        ),
+        (
+            &["--param", "subdomain=acme", "--param", "tenant=x"][..],
+            "no simulated provider declares connection value `tenant`",
+        ),
     ] {
         let mut command = session.simulate(&[&path], extra);
         with_secrets(&mut command, &provider);

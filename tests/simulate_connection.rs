@@ -148,7 +148,10 @@ async fn salesforce_hands_out_an_instance_url_the_connection_keeps_and_refreshes
         "https://acme.my.salesforce.com"
     );
     let refreshed = bench.refresh(&tokens, &no_retry()).await.unwrap();
-    assert_eq!(refreshed.metadata["instance_url"], tokens.metadata["instance_url"]);
+    assert_eq!(
+        refreshed.metadata["instance_url"],
+        tokens.metadata["instance_url"]
+    );
 
     // Without `hostname`, its default: login.salesforce.com.
     let bench = Bench::connection(SALESFORCE, &[], |s| s, TIMEOUT).await;
@@ -219,13 +222,7 @@ async fn json_token_bodies_are_read_and_the_definitions_encoding_is_required() {
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
     ];
-    let (status, body) = post(
-        &bench,
-        token_url,
-        Some((CLIENT_ID, SHARED_SECRET)),
-        &form,
-    )
-    .await;
+    let (status, body) = post(&bench, token_url, Some((CLIENT_ID, SHARED_SECRET)), &form).await;
     assert_eq!((status, body), (400, json!({ "error": "invalid_request" })));
 
     // And a JSON body to a form provider (GitLab).
@@ -245,14 +242,18 @@ async fn json_token_bodies_are_read_and_the_definitions_encoding_is_required() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
     let outcome = gitlab.sim.requests().pop().unwrap().outcome.unwrap();
-    assert!(outcome.contains("the definition says the body is form-encoded"), "{outcome}");
+    assert!(
+        outcome.contains("the definition says the body is form-encoded"),
+        "{outcome}"
+    );
 }
 
 /// Microsoft's three clouds, each its own app registration.
 fn microsoft_credentials(usgov_id: &str) -> Credentials {
     Credentials::per_data_center(
         "unused-shared-id",
-        ["global", "usgov", "china"].map(|dc| (dc.to_owned(), ClientSecret::new(per_dc_secret(dc)))),
+        ["global", "usgov", "china"]
+            .map(|dc| (dc.to_owned(), ClientSecret::new(per_dc_secret(dc)))),
     )
     .with_client_id_for("global", "id-global")
     .with_client_id_for("usgov", usgov_id)
@@ -320,7 +321,10 @@ async fn each_national_cloud_has_its_own_client_id_and_scope_names() {
     );
     let authorize = &bench.sim.requests()[0];
     let scope = authorize.param("scope").unwrap();
-    assert!(scope.contains("https://graph.microsoft.us/User.Read"), "{scope}");
+    assert!(
+        scope.contains("https://graph.microsoft.us/User.Read"),
+        "{scope}"
+    );
     let exchange = bench.sim.requests().pop().unwrap();
     assert_eq!(exchange.host, "login.microsoftonline.us");
     assert_eq!(exchange.param("client_id"), Some("id-usgov"));
@@ -335,7 +339,10 @@ async fn each_national_cloud_has_its_own_client_id_and_scope_names() {
     ] {
         let (status, location) = open(&bench.sim, &with_param(&url, "scope", scope)).await;
         assert_eq!(status, 302, "{scope}");
-        assert!(location.contains("error=invalid_scope"), "{scope}: {location}");
+        assert!(
+            location.contains("error=invalid_scope"),
+            "{scope}: {location}"
+        );
     }
     // And at the token side: refreshing at usgov with global's client id.
     let wrong = Credentials::clone(&microsoft_credentials("id-global"));
@@ -374,9 +381,12 @@ async fn an_issuer_with_a_path_comes_back_as_iss_and_a_spoofed_one_is_refused() 
         text.replace(anchor, &format!("{anchor}  issuer_param: iss\n"))
     })
     .await;
-    let pending =
-        authorization_request(&bench.provider, "id-global", &AuthorizationOptions::default())
-            .unwrap();
+    let pending = authorization_request(
+        &bench.provider,
+        "id-global",
+        &AuthorizationOptions::default(),
+    )
+    .unwrap();
     let callback = browse_to_callback(&bench.http, pending.url.as_str(), REDIRECT_URI).await;
     let iss = url::Url::parse(&callback)
         .unwrap()
@@ -391,7 +401,11 @@ async fn an_issuer_with_a_path_comes_back_as_iss_and_a_spoofed_one_is_refused() 
     );
 
     // Another tenant's issuer on the same host is a mix-up: refused before any token request.
-    let spoofed = with_param(&callback, "iss", "https://login.microsoftonline.com/common/v2.0");
+    let spoofed = with_param(
+        &callback,
+        "iss",
+        "https://login.microsoftonline.com/common/v2.0",
+    );
     let error = oauth::complete_authorization(
         &bench.http,
         &bench.provider,
@@ -401,7 +415,10 @@ async fn an_issuer_with_a_path_comes_back_as_iss_and_a_spoofed_one_is_refused() 
     )
     .await
     .unwrap_err();
-    assert!(matches!(error, OAuthError::IssuerMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, OAuthError::IssuerMismatch { .. }),
+        "{error}"
+    );
     assert_eq!(bench.sim.count(Endpoint::Token), 0);
 
     let tokens = oauth::complete_authorization(
@@ -454,5 +471,11 @@ async fn a_value_the_callback_carries_leads_the_token_request_to_its_url() {
     assert_eq!(tokens.metadata["region"], json!("default"));
     let exchange = bench.sim.requests().pop().unwrap();
     assert_eq!(exchange.path, "/default/oauth/token");
-    assert_eq!(exchange.outcome.as_deref().map(|o| o.starts_with("tokens issued")), Some(true));
+    assert_eq!(
+        exchange
+            .outcome
+            .as_deref()
+            .map(|o| o.starts_with("tokens issued")),
+        Some(true)
+    );
 }

@@ -119,11 +119,13 @@ fn choose_runtime(
 ) -> Result<ConnectionValues, SimulateError> {
     let mut chosen = ConnectionValues::new();
     for (name, input) in &base.connection.runtime {
-        let found = candidates(dc, input.declared.kind).into_iter().find(|value| {
-            let mut trial = chosen.clone();
-            trial.insert(name.clone(), value.clone());
-            fill(base, &trial).is_ok()
-        });
+        let found = candidates(dc, input.declared.kind)
+            .into_iter()
+            .find(|value| {
+                let mut trial = chosen.clone();
+                trial.insert(name.clone(), value.clone());
+                fill(base, &trial).is_ok()
+            });
         let Some(value) = found else {
             return Err(SimulateError::Setup(format!(
                 "provider `{}`, data center `{}`: no value for runtime value `{name}` passes \
@@ -145,7 +147,9 @@ fn candidates(dc: &ResolvedDataCenter, kind: ValueKind) -> Vec<String> {
         .or_else(|| dc.api_base_urls.values().next())
         .filter(concrete)
         .cloned();
-    let issuer = url::Url::parse(&dc.issuer).ok().filter(|_| !dc.issuer.contains('<'));
+    let issuer = url::Url::parse(&dc.issuer)
+        .ok()
+        .filter(|_| !dc.issuer.contains('<'));
     let origin = issuer
         .as_ref()
         .map(|url| url.origin().ascii_serialization());

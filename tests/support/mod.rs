@@ -342,8 +342,8 @@ pub fn with_param(url: &str, name: &str, value: &str) -> String {
 
 /// Opens `url` once through `sim`, without following redirects: the status and Location.
 pub async fn open(sim: &Simulator, url: &str) -> (u16, String) {
-    let http = provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10)))
-        .unwrap();
+    let http =
+        provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
     let response = http.get(url).send().await.unwrap();
     let location = response
         .headers()

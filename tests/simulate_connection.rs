@@ -193,13 +193,13 @@ fn generic_json() -> ResolvedProvider {
 #[tokio::test]
 async fn json_token_bodies_are_read_and_the_definitions_encoding_is_required() {
     let provider = generic_json();
-    let sim = start(setup(vec![provider.clone()])).await;
-    let bench = Bench {
-        http: oauth::http::client(&sim.http_options(TIMEOUT)).unwrap(),
-        sim,
+    let bench = Bench::serve(
+        setup(vec![provider.clone()]),
         provider,
-        credentials: shared_credentials(),
-    };
+        shared_credentials(),
+        TIMEOUT,
+    )
+    .await;
     let tokens = bench.connect().await;
     let refreshed = bench.refresh(&tokens, &no_retry()).await.unwrap();
     assert_ne!(refreshed.access_token, tokens.access_token);
@@ -267,18 +267,12 @@ async fn microsoft(adjust: impl FnOnce(String) -> String) -> Bench {
     let unfilled = load_provider_text(&path, &text);
     let tenant = values(&[("tenant", "contoso.onmicrosoft.com")]);
     let provider = fill(&unfilled, &tenant).unwrap();
-    let sim = start(Setup {
+    let setup = Setup {
         redirect_uris: vec![REDIRECT_URI.to_owned()],
         connection_values: tenant,
         ..Setup::new(vec![unfilled], microsoft_credentials("id-usgov"))
-    })
-    .await;
-    Bench {
-        http: oauth::http::client(&sim.http_options(TIMEOUT)).unwrap(),
-        sim,
-        provider,
-        credentials: microsoft_credentials("id-usgov"),
-    }
+    };
+    Bench::serve(setup, provider, microsoft_credentials("id-usgov"), TIMEOUT).await
 }
 
 #[tokio::test]
@@ -453,13 +447,13 @@ fn generic_with_callback_value() -> ResolvedProvider {
 #[tokio::test]
 async fn a_value_the_callback_carries_leads_the_token_request_to_its_url() {
     let provider = generic_with_callback_value();
-    let sim = start(setup(vec![provider.clone()])).await;
-    let bench = Bench {
-        http: oauth::http::client(&sim.http_options(TIMEOUT)).unwrap(),
-        sim,
+    let bench = Bench::serve(
+        setup(vec![provider.clone()]),
         provider,
-        credentials: shared_credentials(),
-    };
+        shared_credentials(),
+        TIMEOUT,
+    )
+    .await;
     let (pending, callback) = bench.authorize().await;
     let region = url::Url::parse(&callback)
         .unwrap()

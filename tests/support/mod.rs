@@ -227,13 +227,25 @@ impl Bench {
         timeout: Duration,
     ) -> Bench {
         let provider = load_provider(relative);
-        let sim = start(adjust(setup(vec![provider.clone()]))).await;
+        let setup = adjust(setup(vec![provider.clone()]));
+        Bench::serve(setup, provider, shared_credentials(), timeout).await
+    }
+
+    /// A simulator running `setup`, and the engine's client for it with the table `provider`
+    /// and `credentials`.
+    pub async fn serve(
+        setup: Setup,
+        provider: ResolvedProvider,
+        credentials: Credentials,
+        timeout: Duration,
+    ) -> Bench {
+        let sim = start(setup).await;
         let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
         Bench {
             sim,
             http,
             provider,
-            credentials: shared_credentials(),
+            credentials,
         }
     }
 
@@ -253,18 +265,11 @@ impl Bench {
             .collect();
         let provider = provider_forge::resolve::connection::fill(&unfilled, &values)
             .expect("the engine accepts the values");
-        let sim = start(adjust(Setup {
+        let setup = adjust(Setup {
             connection_values: values,
             ..setup(vec![unfilled])
-        }))
-        .await;
-        let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
-        Bench {
-            sim,
-            http,
-            provider,
-            credentials: shared_credentials(),
-        }
+        });
+        Bench::serve(setup, provider, shared_credentials(), timeout).await
     }
 
     /// Ends every fault but Zoho's dialect.

@@ -180,6 +180,12 @@ async fn salesforce_hands_out_an_instance_url_the_connection_keeps_and_refreshes
     );
 }
 
+/// A simulator for `provider` with the shared-secret test client, and the engine for it.
+async fn shared_client_bench(provider: ResolvedProvider) -> Bench {
+    let setup = setup(vec![provider.clone()]);
+    Bench::serve(setup, provider, shared_credentials(), TIMEOUT).await
+}
+
 /// tests/fixtures/generic-idp.yaml with `token.body: json`.
 fn generic_json() -> ResolvedProvider {
     let path = repo_path(GENERIC_FIXTURE);
@@ -192,14 +198,7 @@ fn generic_json() -> ResolvedProvider {
 
 #[tokio::test]
 async fn json_token_bodies_are_read_and_the_definitions_encoding_is_required() {
-    let provider = generic_json();
-    let bench = Bench::serve(
-        setup(vec![provider.clone()]),
-        provider,
-        shared_credentials(),
-        TIMEOUT,
-    )
-    .await;
+    let bench = shared_client_bench(generic_json()).await;
     let tokens = bench.connect().await;
     let refreshed = bench.refresh(&tokens, &no_retry()).await.unwrap();
     assert_ne!(refreshed.access_token, tokens.access_token);
@@ -446,14 +445,7 @@ fn generic_with_callback_value() -> ResolvedProvider {
 
 #[tokio::test]
 async fn a_value_the_callback_carries_leads_the_token_request_to_its_url() {
-    let provider = generic_with_callback_value();
-    let bench = Bench::serve(
-        setup(vec![provider.clone()]),
-        provider,
-        shared_credentials(),
-        TIMEOUT,
-    )
-    .await;
+    let bench = shared_client_bench(generic_with_callback_value()).await;
     let (pending, callback) = bench.authorize().await;
     let region = url::Url::parse(&callback)
         .unwrap()

@@ -170,6 +170,7 @@ fn simulate(args: Args) -> Result<(), Reported> {
     };
     oauth_common::runtime()?.block_on(async {
         let simulator = Simulator::start(setup).await.map_err(usage)?;
+        let stop = Stop::listen();
         std::fs::write(&args.ca_out, simulator.ca_pem())
             .map_err(|e| usage(format!("{}: cannot write: {e}", args.ca_out.display())))?;
         let mut stdout = std::io::stdout().lock();
@@ -184,23 +185,44 @@ fn simulate(args: Args) -> Result<(), Reported> {
             simulator.addr(),
             args.client_id
         );
-        stopped().await;
+        stop.stopped().await;
         Ok(())
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stopped() {
+/// Ctrl-C and SIGTERM, listened for from creation on: made before `ready` is printed, so a
+/// signal sent as soon as `ready` is read stops the server cleanly (exit 0) instead of killing
+/// it.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Stop {
+    fn listen() -> Stop {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Stop {
+                signals: signal(SignalKind::interrupt())
+                    .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                    .ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Stop {}
+    }
+
+    /// Resolves on Ctrl-C or SIGTERM.
+    async fn stopped(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -15,6 +15,7 @@
 mod checks;
 pub mod connection;
 pub mod data_centers;
+pub mod embedded_text;
 mod expand;
 pub mod problem;
 pub mod sections;
@@ -46,6 +47,8 @@ pub fn resolve(
     let selection = Selection::new(definition, &sections, &dcs, &enabled, &mut problems);
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
+    problems.extend(embedded_text::check_embedded_text(definition, set));
+    problems.extend(url_rules::docs_url_problem(definition));
     let late = connection::declarations(definition, &dcs, &mut problems);
 
     let mut expander = Expander::new(&dcs, &late);

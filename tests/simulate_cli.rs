@@ -132,47 +132,41 @@ fn host_of(url: &str) -> String {
     url::Url::parse(url).unwrap().host_str().unwrap().to_owned()
 }
 
-/// The OAuth URLs of `provider` that keep a placeholder each connection fills at run time.
-fn per_connection_urls(provider: &ResolvedProvider) -> Vec<String> {
+/// `--param NAME=VALUE` for each connection parameter of `provider`, with the example its
+/// definition gives (read from the resolved table, so a new provider needs nothing here).
+fn example_params(provider: &ResolvedProvider) -> Vec<String> {
     provider
-        .data_centers
+        .connection
+        .params
         .iter()
-        .flat_map(|dc| {
+        .flat_map(|(name, input)| {
             [
-                Some(&dc.authorization_url),
-                Some(&dc.token_url),
-                Some(&dc.refresh_url),
-                dc.revoke_url.as_ref(),
+                "--param".to_owned(),
+                format!("{name}={}", input.declared.example),
             ]
         })
-        .flatten()
-        .filter(|url| url.contains('<'))
-        .cloned()
         .collect()
 }
 
-/// connect → refresh → revoke → refresh (refused) for one provider, through the binaries.
-/// Returns `false` for a provider whose OAuth URLs are filled per connection, which `simulate`
-/// refuses by name (checked here) rather than serving.
-async fn try_provider(path: &Path) -> bool {
+/// connect → refresh → revoke → refresh (refused) for one provider, through the binaries, with
+/// its connection parameters' examples as the connection's values.
+async fn try_provider(path: &Path) {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let provider = load_provider(&format!("providers/{name}"));
+    let unfilled = load_provider(&format!("providers/{name}"));
+    let params = example_params(&unfilled);
+    let params: Vec<&str> = params.iter().map(String::as_str).collect();
+    let values = unfilled
+        .connection
+        .params
+        .iter()
+        .map(|(name, input)| (name.clone(), input.declared.example.clone()))
+        .collect();
+    // The table a connection with these values uses: where connect must be sent, and by whom
+    // its tokens must say they were issued.
+    let provider = provider_forge::resolve::connection::fill(&unfilled, &values).unwrap();
     let default_dc = provider.data_center(&provider.default_data_center).unwrap();
     let session = Session::new();
-    if !per_connection_urls(&provider).is_empty() {
-        let mut simulate = session.simulate(&[path], &[]);
-        with_secrets(&mut simulate, &provider);
-        let output = run(simulate, None).await;
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
-        assert!(
-            stderr.contains(&format!("provider `{}`", provider.id))
-                && stderr.contains("is filled per connection"),
-            "{name}: {stderr}"
-        );
-        return false;
-    }
-    let mut simulate = session.simulate(&[path], &[]);
+    let mut simulate = session.simulate(&[path], &params);
     with_secrets(&mut simulate, &provider);
     let sim = SimulateProcess::start(simulate).await;
     assert!(
@@ -185,6 +179,7 @@ async fn try_provider(path: &Path) -> bool {
     );
 
     let mut connect = session.connect(path, &sim);
+    connect.args(&params);
     with_secrets(&mut connect, &provider);
     let (url, running) = Running::spawn(&mut connect).first_line().await;
     let page = session.browse(&sim, &url).await;
@@ -204,9 +199,17 @@ async fn try_provider(path: &Path) -> bool {
             "{name}"
         );
     }
+    // Values learnt from the token answer are kept with the connection (and must pass their
+    // declaration again when refresh fills them in).
+    for (runtime, input) in &provider.connection.runtime {
+        if input.declared.from == provider_forge::definition::types::RuntimeSource::TokenResponse {
+            assert!(stored[runtime].is_string(), "{name}: {runtime} in {stored}");
+        }
+    }
     let first_access = stored["access_token"].as_str().unwrap().to_owned();
 
     let mut refresh = session.with_tokens("refresh", path, &sim);
+    refresh.args(&params);
     with_secrets(&mut refresh, &provider);
     let refreshed = run(refresh, None).await;
     assert!(
@@ -221,6 +224,7 @@ async fn try_provider(path: &Path) -> bool {
     let kept = session.path("tokens.kept.json");
     std::fs::copy(session.path("tokens.json"), &kept).unwrap();
     let mut revoke = session.with_tokens("revoke", path, &sim);
+    revoke.args(&params);
     with_secrets(&mut revoke, &provider);
     let revoked = run(revoke, None).await;
     if provider.revoke.is_some() && revoked.status.success() {
@@ -231,6 +235,7 @@ async fn try_provider(path: &Path) -> bool {
         std::fs::copy(&kept, session.path("tokens.json")).unwrap();
     }
     let mut refresh = session.with_tokens("refresh", path, &sim);
+    refresh.args(&params);
     with_secrets(&mut refresh, &provider);
     let after = run(refresh, None).await;
     let mut outputs = vec![
@@ -295,25 +300,30 @@ async fn try_provider(path: &Path) -> bool {
         status.success(),
         "{name}: simulate stops cleanly on SIGTERM"
     );
-    true
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bundled_provider_connects_refreshes_and_revokes_against_simulate() {
     let providers = bundled_providers();
-    assert!(providers.len() >= 13, "{providers:?}");
-    let mut not_simulated = Vec::new();
+    let names: Vec<String> = providers
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    // The ones with values per connection are among them, not skipped.
+    for needed in [
+        "gitlab.yaml",
+        "zoho-crm.yaml",
+        "salesforce.yaml",
+        "microsoft.yaml",
+        "shopify.yaml",
+    ] {
+        assert!(
+            names.iter().any(|name| name == needed),
+            "{needed}: {names:?}"
+        );
+    }
     for path in &providers {
-        if !try_provider(path).await {
-            not_simulated.push(path.file_name().unwrap().to_string_lossy().into_owned());
-        }
-    }
-    // Said out loud, not skipped: these need per-connection values simulate does not fill.
-    if !not_simulated.is_empty() {
-        eprintln!("not simulated (URLs filled per connection): {not_simulated:?}");
-    }
-    for always in ["gitlab.yaml", "zoho-crm.yaml"] {
-        assert!(!not_simulated.iter().any(|name| name == always), "{always}");
+        try_provider(path).await;
     }
 }
 
@@ -448,6 +458,54 @@ async fn usage_errors_exit_2_and_invalid_definitions_exit_1() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn param_values_pick_the_hosts_served_and_a_missing_one_exits_2() {
+    let path = repo_path("providers/shopify.yaml");
+    let provider = load_provider("providers/shopify.yaml");
+    let session = Session::new();
+    let mut simulate = session.simulate(&[&path], &["--param", "subdomain=acme"]);
+    with_secrets(&mut simulate, &provider);
+    let sim = SimulateProcess::start(simulate).await;
+    assert_eq!(sim.resolve.len(), 1, "{:?}", sim.resolve);
+    assert!(
+        sim.resolve[0].starts_with("acme.myshopify.com:443:127.0.0.1:"),
+        "{:?}",
+        sim.resolve
+    );
+    let (status, _) = sim.terminate();
+    assert!(status.success());
+
+    for (extra, message) in [
+        (
+            &[][..],
+            "needs connection parameter `subdomain`, a value matching `^[a-z0-9][a-z0-9-]{0,62}$`",
+        ),
+        (
+            &["--param", "subdomain=evil.com/x"][..],
+            "connection value `subdomain` is refused",
+        ),
+        (
+            &["--param", "subdomain=a", "--param", "subdomain=b"][..],
+            "--param subdomain is given twice",
+        ),
+        (
+            &["--param", "subdomain=acme", "--param", "tenant=x"][..],
+            "no simulated provider declares connection value `tenant`",
+        ),
+    ] {
+        let mut command = session.simulate(&[&path], extra);
+        with_secrets(&mut command, &provider);
+        let output = run_command(command).await;
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        assert!(
+            text(&output.stderr).contains(message),
+            "{extra:?}: {}",
+            text(&output.stderr)
+        );
+        assert!(output.stdout.is_empty(), "no `ready` after an error");
+    }
+}
+
 #[test]
 fn help_explains_the_command_its_faults_environment_and_exit_codes() {
     let output = Command::new(BIN)
@@ -462,6 +520,7 @@ fn help_explains_the_command_its_faults_environment_and_exit_codes() {
         "--consent <CHOICE>",
         "--fault <NAME[:ARG]>",
         "--log <FILE>",
+        "--param <NAME=VALUE>",
         "rate-limit-after:N",
         "PROVIDER_FORGE_CLIENT_SECRET_<CODE>",
         "--resolve HOST:443:ADDR",

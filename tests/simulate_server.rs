@@ -268,18 +268,6 @@ async fn providers_on_one_oauth_server_share_it_and_the_scopes_pick_the_product(
     assert_eq!(sim.count(Endpoint::Token), 2);
 }
 
-/// Opens `url` once, without following redirects: the status and Location.
-async fn open(sim: &Simulator, url: &str) -> (u16, String) {
-    let http = oauth::http::client(&sim.http_options(TIMEOUT)).unwrap();
-    let response = http.get(url).send().await.unwrap();
-    let location = response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .map(|l| l.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (response.status().as_u16(), location)
-}
-
 #[tokio::test]
 async fn the_authorization_endpoint_checks_what_the_definition_asks_for() {
     let provider = load_provider(GITLAB);
@@ -453,23 +441,6 @@ async fn a_setup_the_server_cannot_honour_is_refused_at_start() {
         error.to_string(),
         "no client secret for `us` (provider `zoho-crm`, data center `us`)"
     );
-}
-
-/// Posts `form` (with optional Basic credentials) to `url` and returns status and body.
-async fn post(
-    bench: &Bench,
-    url: &str,
-    basic: Option<(&str, &str)>,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut request = bench.http.post(url).form(form);
-    if let Some((id, secret)) = basic {
-        request = request.basic_auth(id, Some(secret));
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap();
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 #[tokio::test]

@@ -48,6 +48,19 @@ pub struct ConnectionArgs {
     pub params: Vec<(String, String)>,
 }
 
+impl ConnectionArgs {
+    /// The values by name; a name given twice is a usage error.
+    pub fn values(&self) -> Result<crate::resolve::connection::ConnectionValues, Reported> {
+        let mut values = crate::resolve::connection::ConnectionValues::new();
+        for (name, value) in &self.params {
+            if values.insert(name.clone(), value.clone()).is_some() {
+                return Err(usage(format!("--param {name} is given twice")));
+            }
+        }
+        Ok(values)
+    }
+}
+
 fn parse_param(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
@@ -63,12 +76,7 @@ pub fn fill_connection(
     args: &ConnectionArgs,
     tokens: Option<&TokenSet>,
 ) -> Result<ResolvedProvider, Reported> {
-    let mut values = crate::resolve::connection::ConnectionValues::new();
-    for (name, value) in &args.params {
-        if values.insert(name.clone(), value.clone()).is_some() {
-            return Err(usage(format!("--param {name} is given twice")));
-        }
-    }
+    let mut values = args.values()?;
     if let Some(tokens) = tokens {
         for name in provider.connection.runtime.keys() {
             if let Some(serde_json::Value::String(value)) = tokens.metadata.get(name) {

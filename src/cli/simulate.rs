@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::oauth_common::{self, ClientArgs, Reported, usage};
+use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, usage};
 use super::{EXIT_INVALID, EXIT_OK};
 use crate::catalog;
 use crate::oauth::{ClientSecret, Credentials};
@@ -59,6 +59,10 @@ pub struct Args {
     /// per data center, CODE=SECRET lines (or the variables PROVIDER_FORGE_CLIENT_SECRET_<CODE>).
     #[arg(long, value_name = "FILE")]
     client_secret_file: Option<PathBuf>,
+    /// The connection's values, as for `connect`: the server answers at the hosts such a
+    /// connection calls (e.g. `--param subdomain=acme` serves acme.myshopify.com).
+    #[command(flatten)]
+    connection: ConnectionArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +84,15 @@ the definition's method, the PKCE verifier, the redirect URI, and that the code 
 (120 s), unused and redeemed at the DC that issued it; answers carry the declared response \
 metadata (api_domain: the DC's production API base). Refresh and revocation (RFC 7009) \
 follow the definition; a revoked refresh token fails with invalid_grant.
+
+Connection values: URLs filled per connection (`<subdomain>`, `<tenant>`, `<hostname>`) are \
+served for the values given with --param NAME=VALUE (optional parameters left out take their \
+defaults), checked exactly as `connect` checks them; pass `connect`, `refresh` and `revoke` \
+the same values. Values the provider hands out during the flow (e.g. Salesforce's \
+instance_url in the token answer) are chosen to pass the definition's pattern: a URL of the \
+served hosts or the API base, unless given with --param too. Example:
+  provider-forge simulate providers/shopify.yaml --param subdomain=acme --ca-out ca.pem ...
+prints `--resolve acme.myshopify.com:443:127.0.0.1:PORT`.
 
 Faults:
   error-with-200        errors with HTTP 200 and Zoho's names (invalid_code, ...)
@@ -126,14 +139,22 @@ fn simulate(args: Args) -> Result<(), Reported> {
         ca_cert: None,
     };
     let mut secrets: Vec<(String, ClientSecret)> = Vec::new();
+    let mut client_id_keys: Vec<String> = Vec::new();
     for provider in &providers {
         let credentials = oauth_common::credentials(provider, &args.client_id, &secret_args)?;
         for dc in &provider.data_centers {
             if let Ok(secret) = credentials.secret_for(dc) {
                 secrets.push((dc.client_secret_key.clone(), secret.clone()));
             }
+            client_id_keys.extend(dc.client_id_key.clone());
         }
     }
+    // One --client-id for every app registration, as `connect` takes it.
+    let credentials = client_id_keys.into_iter().fold(
+        Credentials::per_data_center(args.client_id.clone(), secrets),
+        |credentials, key| credentials.with_client_id_for(key, args.client_id.clone()),
+    );
+    let connection_values = args.connection.values()?;
     let setup = Setup {
         redirect_uris: args.redirect_uris.clone(),
         user_data_center: args.user_dc.clone(),
@@ -144,13 +165,12 @@ fn simulate(args: Args) -> Result<(), Reported> {
         faults: args.faults.clone(),
         log: args.log.clone(),
         listen: args.listen,
-        ..Setup::new(
-            providers,
-            Credentials::per_data_center(args.client_id.clone(), secrets),
-        )
+        connection_values,
+        ..Setup::new(providers, credentials)
     };
     oauth_common::runtime()?.block_on(async {
         let simulator = Simulator::start(setup).await.map_err(usage)?;
+        let stop = Stop::listen();
         std::fs::write(&args.ca_out, simulator.ca_pem())
             .map_err(|e| usage(format!("{}: cannot write: {e}", args.ca_out.display())))?;
         let mut stdout = std::io::stdout().lock();
@@ -165,23 +185,44 @@ fn simulate(args: Args) -> Result<(), Reported> {
             simulator.addr(),
             args.client_id
         );
-        stopped().await;
+        stop.stopped().await;
         Ok(())
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stopped() {
+/// Ctrl-C and SIGTERM, listened for from creation on: made before `ready` is printed, so a
+/// signal sent as soon as `ready` is read stops the server cleanly (exit 0) instead of killing
+/// it.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Stop {
+    fn listen() -> Stop {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Stop {
+                signals: signal(SignalKind::interrupt())
+                    .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                    .ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Stop {}
+    }
+
+    /// Resolves on Ctrl-C or SIGTERM.
+    async fn stopped(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

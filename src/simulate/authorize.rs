@@ -29,7 +29,17 @@ pub(crate) fn authorize(
             format!("refused: {problem}"),
         )
     };
-    if find(query, "client_id") != Some(shared.credentials.client_id.as_str()) {
+    let candidates: Vec<&Target> = targets
+        .iter()
+        .filter(|t| t.endpoint == Endpoint::Authorize)
+        .collect();
+    // The client must be known here before anything is redirected to it; which of the
+    // data centers at this host it was registered for is checked once the DC is known.
+    let client_id = find(query, "client_id");
+    if !candidates
+        .iter()
+        .any(|t| client_id == registered_client_id(shared, t.provider, t.dc))
+    {
         return refuse("unknown client_id");
     }
     let Some(redirect_uri) = find(query, "redirect_uri") else {
@@ -42,21 +52,19 @@ pub(crate) fn authorize(
         return refuse("no state (the client must protect its callback against CSRF)");
     };
     let scope = find(query, "scope").unwrap_or_default();
-    let candidates: Vec<&Target> = targets
-        .iter()
-        .filter(|t| t.endpoint == Endpoint::Authorize)
-        .collect();
-    // Providers sharing this server: the one whose catalog has every requested scope.
+    // Providers sharing this server: the one whose catalog has every requested scope, under
+    // the names this data center gives them.
     let chosen = candidates.iter().find(|t| {
         let provider = &shared.providers[t.provider];
-        scopes(provider, scope).all(|s| provider.has_scope(s))
+        let dc = &provider.data_centers[t.dc];
+        scopes(provider, scope).all(|s| known_scope(provider, dc, s))
     });
     let first = candidates[0];
     let Some(target) = chosen else {
         let provider = &shared.providers[first.provider];
         let dc = &provider.data_centers[first.dc];
         let unknown: Vec<&str> = scopes(provider, scope)
-            .filter(|s| !provider.has_scope(s))
+            .filter(|s| !known_scope(provider, dc, s))
             .collect();
         let description = format!("unknown scope {}", unknown.join(", "));
         return error_redirect(
@@ -88,6 +96,9 @@ pub(crate) fn authorize(
             description,
         )
     };
+    if client_id != registered_client_id(shared, target.provider, here_index(provider, here)) {
+        return refuse("client_id not registered for this data center");
+    }
     if find(query, "response_type") != Some("code") {
         return fail("unsupported_response_type", "response_type must be code");
     }
@@ -128,11 +139,7 @@ pub(crate) fn authorize(
         code.clone(),
         CodeGrant {
             provider: target.provider,
-            dc: provider
-                .data_centers
-                .iter()
-                .position(|dc| dc.code == here.code)
-                .unwrap_or(target.dc),
+            dc: here_index(provider, here),
             redirect_uri: redirect_uri.to_owned(),
             scope: scope.to_owned(),
             challenge: if provider.authorization.pkce {
@@ -146,6 +153,13 @@ pub(crate) fn authorize(
     );
     let mut pairs = vec![("code", code.as_str()), ("state", client_state)];
     pairs.extend(callback_params(provider, here));
+    let served = &shared.served[target.provider][here_index(provider, here)];
+    pairs.extend(
+        served
+            .callback
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
     Answer::new(
         redirect(&with_query(redirect_uri, &pairs)),
         format!(
@@ -160,6 +174,33 @@ fn scopes<'a>(provider: &'a ResolvedProvider, scope: &'a str) -> impl Iterator<I
     scope
         .split(provider.authorization.scope_separator.as_str())
         .filter(|s| !s.is_empty())
+}
+
+/// Whether `scope` is a catalog scope as data center `dc` names it (a name with placeholders
+/// is sent expanded, e.g. `https://graph.microsoft.us/User.Read`).
+fn known_scope(provider: &ResolvedProvider, dc: &ResolvedDataCenter, scope: &str) -> bool {
+    match dc.scope_names.iter().find(|(_, sent)| *sent == scope) {
+        Some((catalog_name, _)) => provider.has_scope(catalog_name),
+        None => !dc.scope_names.contains_key(scope) && provider.has_scope(scope),
+    }
+}
+
+/// The client id registered for one data center of one provider (its own when the data
+/// centers are separate app registrations).
+fn registered_client_id(shared: &Shared, provider: usize, dc: usize) -> Option<&str> {
+    shared
+        .credentials
+        .client_id_for(&shared.providers[provider].data_centers[dc])
+        .ok()
+}
+
+/// The index of `dc` among `provider`'s data centers.
+fn here_index(provider: &ResolvedProvider, dc: &ResolvedDataCenter) -> usize {
+    provider
+        .data_centers
+        .iter()
+        .position(|d| d.code == dc.code)
+        .unwrap_or_default()
 }
 
 /// The user's DC for `provider`: the one set, when the provider enables it, else its default.

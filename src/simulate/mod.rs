@@ -15,6 +15,7 @@
 //! ([`Simulator::count`], [`Simulator::requests`]).
 
 mod authorize;
+mod connection;
 mod fault;
 mod routes;
 mod server;
@@ -39,7 +40,9 @@ pub use state::{Consent, RecordedRequest};
 pub use token::{ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, REFRESH_WINDOW_SECS};
 
 use crate::oauth::{Credentials, HttpOptions};
+use crate::resolve::connection::{ConnectionError, ConnectionValues};
 use crate::resolve::table::ResolvedProvider;
+use connection::ServedDataCenter;
 use fault::Faults;
 use routes::Routes;
 use server::Received;
@@ -69,6 +72,12 @@ pub struct Setup {
     pub log: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// The connection's values (`subdomain`, `tenant`, ...), as `connect --param` gives them:
+    /// each is filled into every served provider that declares it, so the server answers at
+    /// the hosts such a connection calls; optional parameters left out take their defaults.
+    /// A runtime value given here (e.g. `instance_url`) is the one the server hands out;
+    /// otherwise the server chooses one that passes the definition's declaration.
+    pub connection_values: ConnectionValues,
 }
 
 impl Setup {
@@ -84,6 +93,7 @@ impl Setup {
             faults: Vec::new(),
             log: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            connection_values: ConnectionValues::new(),
         }
     }
 }
@@ -115,6 +125,28 @@ pub enum SimulateError {
         /// The data center.
         data_center: String,
     },
+    /// A data center's client id is missing from the credentials (providers whose data
+    /// centers are separate app registrations).
+    #[error("no client id for `{key}` (provider `{provider}`, data center `{data_center}`)")]
+    MissingClientId {
+        /// The client id key (the DC code).
+        key: String,
+        /// The provider id.
+        provider: String,
+        /// The data center.
+        data_center: String,
+    },
+    /// A connection value is missing, or refused by its declaration.
+    #[error(transparent)]
+    Connection(ConnectionError),
+    /// A connection value that no simulated provider declares.
+    #[error("no simulated provider declares connection value `{name}`; declared: {declared}")]
+    UnknownConnectionValue {
+        /// The name given.
+        name: String,
+        /// The names the providers declare, comma-separated (or `none`).
+        declared: String,
+    },
     /// A resolved URL could not be served, or the TLS setup failed.
     #[error("cannot set up the simulator: {0}")]
     Setup(String),
@@ -138,7 +170,11 @@ pub enum SimulateError {
 
 /// What every connection task shares: the fixed setup, and the state behind one lock.
 pub(crate) struct Shared {
+    /// The served tables, with this simulation's connection values filled in.
     pub(crate) providers: Vec<ResolvedProvider>,
+    /// Per provider and data center: the runtime values handed out and the extra token
+    /// parameters expected.
+    pub(crate) served: Vec<Vec<ServedDataCenter>>,
     pub(crate) credentials: Credentials,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) routes: Routes,
@@ -208,6 +244,13 @@ impl Simulator {
         }
         for provider in &setup.providers {
             for dc in &provider.data_centers {
+                if setup.credentials.client_id_for(dc).is_err() {
+                    return Err(SimulateError::MissingClientId {
+                        key: dc.client_id_key.clone().unwrap_or_default(),
+                        provider: provider.id.clone(),
+                        data_center: dc.code.clone(),
+                    });
+                }
                 if setup.credentials.secret_for(dc).is_err() {
                     return Err(SimulateError::MissingClientSecret {
                         key: dc.client_secret_key.clone(),
@@ -230,7 +273,8 @@ impl Simulator {
                 return Err(SimulateError::InvalidRedirectUri(uri.clone()));
             }
         }
-        let routes = Routes::new(&setup.providers).map_err(SimulateError::Setup)?;
+        let served = connection::serve(&setup.providers, &setup.connection_values)?;
+        let routes = Routes::new(&served.providers).map_err(SimulateError::Setup)?;
         let hosts = routes.hosts();
         let authority = tls::authority(&hosts).map_err(SimulateError::Setup)?;
         let log = match &setup.log {
@@ -264,7 +308,8 @@ impl Simulator {
             faults.apply(*fault);
         }
         let shared = Arc::new(Shared {
-            providers: setup.providers,
+            providers: served.providers,
+            served: served.data_centers,
             credentials: setup.credentials,
             redirect_uris,
             routes,

@@ -49,8 +49,9 @@ pub(crate) struct Routes {
 }
 
 impl Routes {
-    /// The routes of every URL in the tables. A URL that does not parse (the resolver never
-    /// produces one) is an error naming it.
+    /// The routes of every URL in the tables (filled with the connection's values first, see
+    /// [`super::connection`]). A URL that does not parse (the resolver never produces one) is
+    /// an error naming it.
     pub(crate) fn new(providers: &[ResolvedProvider]) -> Result<Routes, String> {
         let mut routes = Routes::default();
         for (p, provider) in providers.iter().enumerate() {
@@ -63,14 +64,6 @@ impl Routes {
                 ];
                 for (endpoint, url) in urls {
                     let Some(url) = url else { continue };
-                    if let Some(names) = per_connection_placeholders(url) {
-                        return Err(format!(
-                            "provider `{}`: its {} URL `{url}` is filled per connection ({names}); \
-                             simulate cannot serve per-connection URLs yet",
-                            provider.id,
-                            endpoint.name()
-                        ));
-                    }
                     let parsed = url::Url::parse(url)
                         .map_err(|e| format!("{}: invalid URL `{url}`: {e}", provider.id))?;
                     let host = parsed
@@ -111,23 +104,6 @@ impl Routes {
     }
 }
 
-/// The `<name>` placeholders left in a resolved URL (values each connection supplies at run
-/// time), comma-separated; `None` when the URL is concrete.
-fn per_connection_placeholders(url: &str) -> Option<String> {
-    let names: Vec<&str> = url
-        .split('<')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('>').map(|(name, _)| name))
-        .collect();
-    (!names.is_empty()).then(|| {
-        names
-            .iter()
-            .map(|name| format!("`<{name}>`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,19 +115,6 @@ mod tests {
             catalog::load(&[root.join("zoho-crm.yaml"), root.join("zoho-desk.yaml")]).unwrap();
         assert!(catalog.is_valid(), "{:?}", catalog.diagnostics);
         catalog.providers.into_iter().map(|p| p.resolved).collect()
-    }
-
-    #[test]
-    fn a_url_filled_per_connection_is_refused_by_name() {
-        let mut providers = zoho_family();
-        providers[1].data_centers[0].token_url =
-            "https://<subdomain>.desk.example/<tenant>/token".into();
-        assert_eq!(
-            Routes::new(&providers).unwrap_err(),
-            "provider `zoho-desk`: its token URL `https://<subdomain>.desk.example/<tenant>/token` \
-             is filled per connection (`<subdomain>`, `<tenant>`); simulate cannot serve \
-             per-connection URLs yet"
-        );
     }
 
     #[test]

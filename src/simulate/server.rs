@@ -20,6 +20,7 @@ use super::Shared;
 use super::routes::{Endpoint, Target};
 use super::state::{RecordedRequest, find};
 use super::{authorize, token};
+use crate::definition::types::TokenBody;
 
 /// Largest request body read (a token request is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -48,7 +49,12 @@ pub(crate) struct Received {
     pub(crate) path: String,
     pub(crate) method: Method,
     pub(crate) query: Vec<(String, String)>,
+    /// Body parameters, form-encoded or JSON (scalars as text).
     pub(crate) form: Vec<(String, String)>,
+    /// How the body was encoded, by its content type (`None` when empty).
+    pub(crate) body: Option<TokenBody>,
+    /// A JSON body that is not an object of scalars.
+    pub(crate) unreadable_json: bool,
     pub(crate) basic_auth: Option<(String, String)>,
 }
 
@@ -106,6 +112,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
             grant_type: request.param("grant_type").map(str::to_owned),
             query: request.query.clone(),
             form: request.form.clone(),
+            body: request.body,
             basic_auth: request.basic_auth.clone(),
             outcome: None,
         });
@@ -178,6 +185,11 @@ async fn read(request: Request<Incoming>) -> Option<Received> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let query = pairs(request.uri().query().unwrap_or_default().as_bytes());
+    let json = request
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.trim_start().starts_with("application/json"));
     let basic_auth = request
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -188,12 +200,24 @@ async fn read(request: Request<Incoming>) -> Option<Received> {
         .await
         .ok()?
         .to_bytes();
+    let (form, encoding, unreadable_json) = if body.is_empty() {
+        (Vec::new(), None, false)
+    } else if json {
+        match json_pairs(&body) {
+            Some(pairs) => (pairs, Some(TokenBody::Json), false),
+            None => (Vec::new(), Some(TokenBody::Json), true),
+        }
+    } else {
+        (pairs(&body), Some(TokenBody::Form), false)
+    };
     Some(Received {
         host,
         path,
         method,
         query,
-        form: pairs(&body),
+        form,
+        body: encoding,
+        unreadable_json,
         basic_auth,
     })
 }
@@ -210,6 +234,21 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
             .unwrap_or_default()
     };
     Some((unescape(id), unescape(secret)))
+}
+
+/// The fields of a JSON object body, scalars as text; `None` when it is not such an object.
+fn json_pairs(bytes: &[u8]) -> Option<Vec<(String, String)>> {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(bytes) else {
+        return None;
+    };
+    fields
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(text) => Some((name, text)),
+            Value::Number(_) | Value::Bool(_) => Some((name, value.to_string())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn pairs(bytes: &[u8]) -> Vec<(String, String)> {

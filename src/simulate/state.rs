@@ -11,6 +11,7 @@ use rand::RngCore;
 
 use super::fault::Faults;
 use super::routes::Endpoint;
+use crate::definition::types::TokenBody;
 
 /// Whether the simulated user consents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,8 +38,11 @@ pub struct RecordedRequest {
     pub grant_type: Option<String>,
     /// Query parameters, in order.
     pub query: Vec<(String, String)>,
-    /// Form-body parameters, in order.
+    /// Body parameters, in order: form-encoded, or the fields of a JSON body (scalars as
+    /// text).
     pub form: Vec<(String, String)>,
+    /// How the body was encoded, by its content type (`None` when there was no body).
+    pub body: Option<TokenBody>,
     /// Client id and secret from an HTTP Basic Authorization header, when sent.
     pub basic_auth: Option<(String, String)>,
     /// What the simulator did (as written to the log); `None` while the answer is pending
@@ -68,6 +72,7 @@ impl fmt::Debug for RecordedRequest {
             .field("grant_type", &self.grant_type)
             .field("query", &names(&self.query))
             .field("form", &names(&self.form))
+            .field("body", &self.body)
             .field(
                 "basic_auth",
                 &self.basic_auth.as_ref().map(|_| "[redacted]"),

@@ -1,7 +1,9 @@
 //! The token side: code exchange, refresh and revocation (RFC 7009), each as the definition
-//! describes it (client authentication method, PKCE, where the revoked token travels), and
-//! answered in the provider's dialect: the declared response metadata (`api_domain` is the
-//! DC's production API base), `scope`, `expires_in`.
+//! describes it (client authentication method and the DC's client id, PKCE, body encoding,
+//! extra token and refresh parameters, where the revoked token travels), and answered in the
+//! provider's dialect: the declared response metadata (`api_domain` is the DC's production API
+//! base), the runtime values a token answer carries (Salesforce's `instance_url`, see
+//! [`super::connection`]), `scope`, `expires_in`.
 //!
 //! A code or token is only good at the data center that issued it: presented to another DC's
 //! endpoint it is unknown there (`invalid_grant`), exactly as real multi-DC servers behave.
@@ -18,7 +20,7 @@ use super::Shared;
 use super::routes::{Endpoint, Target};
 use super::server::{Answer, Received, json as json_reply, raw_json, text};
 use super::state::{ServerState, TokenGrant, find};
-use crate::definition::types::{ParameterPlacement, TokenAuthMethod};
+use crate::definition::types::{ParameterPlacement, TokenAuthMethod, TokenBody};
 use crate::oauth::secret::constant_time_eq;
 use crate::resolve::table::ResolvedProvider;
 
@@ -30,7 +32,7 @@ pub const REFRESH_WINDOW_SECS: u64 = 600;
 pub const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;
 
 /// A failed token-side request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Failure {
     /// Wrong or missing client id, or the wrong authentication method.
     Client(&'static str),
@@ -42,11 +44,13 @@ enum Failure {
     RedirectUri,
     /// A grant type this endpoint does not serve.
     GrantType,
+    /// The request is not as the definition describes it (body encoding, extra parameters).
+    Request(String),
 }
 
 impl Failure {
     /// HTTP status and `error` name: RFC 6749's, or Zoho's with `error-with-200`.
-    fn dialect(self, zoho: bool) -> (StatusCode, &'static str) {
+    fn dialect(&self, zoho: bool) -> (StatusCode, &'static str) {
         let (status, rfc, zoho_name) = match self {
             Failure::Client(_) => (StatusCode::UNAUTHORIZED, "invalid_client", "invalid_client"),
             Failure::Secret => (
@@ -65,6 +69,11 @@ impl Failure {
                 "unsupported_grant_type",
                 "unsupported_grant_type",
             ),
+            Failure::Request(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "invalid_request",
+            ),
         };
         if zoho {
             (StatusCode::OK, zoho_name)
@@ -73,9 +82,10 @@ impl Failure {
         }
     }
 
-    fn reason(self) -> &'static str {
+    fn reason(&self) -> &str {
         match self {
             Failure::Client(reason) | Failure::Grant(reason) => reason,
+            Failure::Request(reason) => reason,
             Failure::Secret => "wrong client secret",
             Failure::RedirectUri => "redirect_uri differs from the authorization request's",
             Failure::GrantType => "unsupported grant_type",
@@ -141,7 +151,7 @@ fn authenticate(
             }
         }
     };
-    if id != Some(shared.credentials.client_id.as_str()) {
+    if id.is_none() || id != shared.credentials.client_id_for(dc).ok() {
         return Err(Failure::Client("unknown client_id"));
     }
     let expected = shared
@@ -152,6 +162,43 @@ fn authenticate(
         Some(secret) if constant_time_eq(secret, expected.expose()) => Ok(()),
         _ => Err(Failure::Secret),
     }
+}
+
+/// Checks what the definition says of a token or refresh request beyond OAuth itself: the
+/// body encoding (`token.body`) and the extra parameters (`token.params`,
+/// `token.refresh_params`, with the connection's values filled in), when it declares them.
+fn as_described(
+    shared: &Shared,
+    request: &Received,
+    here: Target,
+    endpoint: Endpoint,
+) -> Result<(), Failure> {
+    let provider = &shared.providers[here.provider];
+    if request.unreadable_json {
+        return Err(Failure::Request(
+            "the JSON body is not an object of parameters".to_owned(),
+        ));
+    }
+    if request.body.is_some_and(|body| body != provider.token_body) {
+        let expected = match provider.token_body {
+            TokenBody::Form => "form-encoded (application/x-www-form-urlencoded)",
+            TokenBody::Json => "JSON (application/json)",
+        };
+        return Err(Failure::Request(format!(
+            "the definition says the body is {expected}"
+        )));
+    }
+    let served = &shared.served[here.provider][here.dc];
+    let extra = match endpoint {
+        Endpoint::Refresh => &served.refresh_params,
+        _ => &served.token_params,
+    };
+    for (name, value) in extra {
+        if request.param(name) != Some(value.as_str()) {
+            return Err(Failure::Request(format!("expected {name}={value}")));
+        }
+    }
+    Ok(())
 }
 
 /// `grant_type=authorization_code` (or any other but refresh).
@@ -169,6 +216,9 @@ pub(crate) fn exchange(
     }
     if request.param("grant_type") != Some("authorization_code") {
         return Failure::GrantType.answer(state);
+    }
+    if let Err(failure) = as_described(shared, request, here, Endpoint::Token) {
+        return failure.answer(state);
     }
     let now = state.clock.now();
     let Some(grant) = state.codes.get_mut(code) else {
@@ -228,6 +278,9 @@ pub(crate) fn refresh(
     let issued_to = state.refresh_tokens.get(token).map(|g| g.provider);
     let here = local(targets, Endpoint::Refresh, issued_to);
     if let Err(failure) = authenticate(shared, request, here.provider, here.dc) {
+        return failure.answer(state);
+    }
+    if let Err(failure) = as_described(shared, request, here, Endpoint::Refresh) {
         return failure.answer(state);
     }
     let now = state.clock.now();
@@ -389,8 +442,14 @@ fn token_answer(
     if !scope.is_empty() {
         body.insert("scope".into(), json!(scope));
     }
+    let runtime = &shared.served[provider][dc].token_response;
+    for (name, value) in runtime {
+        body.insert(name.clone(), json!(value));
+    }
     for name in &resolved.token_response_metadata {
-        body.insert(name.clone(), metadata_value(resolved, dc, name));
+        if !body.contains_key(name) {
+            body.insert(name.clone(), metadata_value(resolved, dc, name));
+        }
     }
     Value::Object(body)
 }

@@ -227,14 +227,49 @@ impl Bench {
         timeout: Duration,
     ) -> Bench {
         let provider = load_provider(relative);
-        let sim = start(adjust(setup(vec![provider.clone()]))).await;
+        let setup = adjust(setup(vec![provider.clone()]));
+        Bench::serve(setup, provider, shared_credentials(), timeout).await
+    }
+
+    /// A simulator running `setup`, and the engine's client for it with the table `provider`
+    /// and `credentials`.
+    pub async fn serve(
+        setup: Setup,
+        provider: ResolvedProvider,
+        credentials: Credentials,
+        timeout: Duration,
+    ) -> Bench {
+        let sim = start(setup).await;
         let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
         Bench {
             sim,
             http,
             provider,
-            credentials: shared_credentials(),
+            credentials,
         }
+    }
+
+    /// The provider at `relative` for one connection with `values` (its connection
+    /// parameters): the simulator serves the hosts such a connection calls, and the engine
+    /// gets the table filled with the same values, as `connect --param` fills it.
+    pub async fn connection(
+        relative: &str,
+        values: &[(&str, &str)],
+        adjust: impl FnOnce(Setup) -> Setup,
+        timeout: Duration,
+    ) -> Bench {
+        let unfilled = load_provider(relative);
+        let values: provider_forge::resolve::connection::ConnectionValues = values
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let provider = provider_forge::resolve::connection::fill(&unfilled, &values)
+            .expect("the engine accepts the values");
+        let setup = adjust(Setup {
+            connection_values: values,
+            ..setup(vec![unfilled])
+        });
+        Bench::serve(setup, provider, shared_credentials(), timeout).await
     }
 
     /// Ends every fault but Zoho's dialect.
@@ -308,4 +343,37 @@ pub fn with_param(url: &str, name: &str, value: &str) -> String {
         .extend_pairs(pairs)
         .append_pair(name, value);
     parsed.to_string()
+}
+
+/// Opens `url` once through `sim`, without following redirects: the status and Location.
+pub async fn open(sim: &Simulator, url: &str) -> (u16, String) {
+    let http =
+        provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
+    let response = http.get(url).send().await.unwrap();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (response.status().as_u16(), location)
+}
+
+/// Posts `form` (with optional Basic credentials) to `url` and returns status and body.
+pub async fn post(
+    bench: &Bench,
+    url: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let mut request = bench.http.post(url).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::{EXIT_INVALID, EXIT_OK};
-use crate::catalog;
+use crate::catalog::{self, Loaded};
 use crate::diagnostics::Diagnostic;
 
 /// Arguments of `validate`.
@@ -14,6 +14,9 @@ use crate::diagnostics::Diagnostic;
     after_help = "Diagnostics go to stderr as `FILE:LINE:COL: error: MESSAGE (at PATH)`, \
 sorted by position, each followed by a `help:` line when a fix is known. With --format json, \
 stdout gets a JSON array of {file, line, column, path, severity, message, hint}.\n\n\
+Files are checked in parallel on all cores and one at a time in constant memory; the output is \
+the same whatever the number of threads (environment: RAYON_NUM_THREADS, default one per \
+core).\n\n\
 Exit codes: 0 all valid, 1 some definition is invalid, 2 usage or I/O error."
 )]
 pub struct Args {
@@ -34,14 +37,21 @@ enum Format {
 }
 
 pub fn run(args: Args) -> u8 {
-    let catalog = match catalog::load(&args.paths) {
-        Ok(catalog) => catalog,
+    let mut valid = 0usize;
+    // Each provider is dropped on its worker thread once checked: nothing but the count and
+    // the diagnostics outlives its file.
+    let diagnostics = match catalog::stream(&args.paths, drop, |loaded: Loaded<()>| {
+        if let Loaded::Valid(()) = loaded {
+            valid += 1;
+        }
+    }) {
+        Ok(diagnostics) => diagnostics,
         Err(error) => return super::io_error(&error),
     };
-    report(&catalog.diagnostics, args.format);
-    if catalog.is_valid() {
+    report(&diagnostics, args.format);
+    if diagnostics.is_empty() {
         if args.format == Format::Text {
-            eprintln!("{} provider(s) valid", catalog.providers.len());
+            eprintln!("{valid} provider(s) valid");
         }
         EXIT_OK
     } else {

@@ -17,8 +17,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
+use crate::definition::document;
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
 use crate::diagnostics::{Anchor, Diagnostic};
+use crate::resolve::problem::Origin;
 use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
 use crate::validate::{self, Checked};
@@ -127,7 +129,10 @@ where
     let mut diagnostics = Vec::new();
     let chunk_size = FILES_PER_THREAD * rayon::current_num_threads().max(1);
     let one = |(index, file): (usize, &PathBuf)| {
-        let text = read(file)?;
+        let text = match read(file)? {
+            Ok(text) => text,
+            Err(diagnostic) => return Ok(Err(vec![diagnostic])),
+        };
         Ok(provider(file, &text, index, &sets)?.map(&work))
     };
     let mut start = 0;
@@ -158,7 +163,7 @@ where
     }
     diagnostics.append(&mut sets.into_diagnostics());
     Diagnostic::sort(&mut diagnostics);
-    diagnostics.dedup();
+    Diagnostic::merge_duplicates(&mut diagnostics);
     Ok(diagnostics)
 }
 
@@ -212,14 +217,49 @@ impl Inputs {
     }
 }
 
-fn read(path: &Path) -> Result<String, LoadError> {
-    fs::read_to_string(path).map_err(|source| match source.kind() {
+/// Reads a definition file. Only regular files are read (a FIFO would block forever and
+/// `/dev/zero` never ends), and the size limit is checked before reading, so a huge file costs
+/// nothing: both are refused before any byte is read. A file that is too large or not UTF-8 is
+/// a problem in the definition (a diagnostic; the other files are still checked), not an I/O
+/// error.
+fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
+    let failed = |source: io::Error| match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
         _ => LoadError::Unreadable {
             path: path.to_path_buf(),
             source,
         },
-    })
+    };
+    let metadata = fs::metadata(path).map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(failed(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device, FIFO or socket); give a definition file or a directory",
+        )));
+    }
+    let too_large = |size: u64| {
+        Diagnostic::file_level(
+            path,
+            format!(
+                "file is {size} bytes, more than the {} bytes a definition may have",
+                document::MAX_FILE_BYTES
+            ),
+            Some("split the file, or check that this is a provider definition".into()),
+        )
+    };
+    if metadata.len() > document::MAX_FILE_BYTES as u64 {
+        return Ok(Err(too_large(metadata.len())));
+    }
+    // The file may grow after the check: never read more than one byte past the limit.
+    let limit = document::MAX_FILE_BYTES as u64 + 1;
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    fs::File::open(path)
+        .and_then(|file| io::Read::read_to_end(&mut io::Read::take(file, limit), &mut bytes))
+        .map_err(failed)?;
+    if bytes.len() as u64 > document::MAX_FILE_BYTES as u64 {
+        return Ok(Err(too_large(bytes.len() as u64)));
+    }
+    Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, error)))
 }
 
 /// The `*.yaml` and `*.yml` files directly in `dir`, sorted by name.
@@ -302,10 +342,21 @@ fn provider(
             let set_locator = set.map(|(path, set)| set.locator(path));
             let mut diagnostics: Vec<Diagnostic> = problems
                 .iter()
-                .map(|problem| problem.locate(&locator, set_locator.as_ref()))
+                .map(|problem| {
+                    let diagnostic = problem.locate(&locator, set_locator.as_ref());
+                    match (problem.origin, &set_locator) {
+                        // A fault in a shared set shows which provider brought it in.
+                        (Origin::DataCenterSet, Some(_)) => diagnostic.with_label(locator.label(
+                            "/data_centers/set",
+                            Anchor::Value,
+                            "the data-center set used here",
+                        )),
+                        _ => diagnostic,
+                    }
+                })
                 .collect();
             Diagnostic::sort(&mut diagnostics);
-            diagnostics.dedup();
+            Diagnostic::merge_duplicates(&mut diagnostics);
             Ok(Err(diagnostics))
         }
     }
@@ -376,6 +427,11 @@ impl Sets {
             };
             if let Err(found) = loaded.as_ref() {
                 diagnostics.extend(found.iter().cloned().map(|mut diagnostic| {
+                    for label in &mut diagnostic.labels {
+                        if label.file == diagnostic.file {
+                            label.file.clone_from(&path);
+                        }
+                    }
                     diagnostic.file.clone_from(&path);
                     diagnostic
                 }));
@@ -398,8 +454,10 @@ impl SetSlot {
         if let Some(set) = loaded.as_ref() {
             return Ok(set.clone());
         }
-        let text = read(path)?;
-        let set = Arc::new(validate::check_data_center_set(path, &text));
+        let checked = read(path)?
+            .map_err(|diagnostic| vec![diagnostic])
+            .and_then(|text| validate::check_data_center_set(path, &text));
+        let set = Arc::new(checked);
         *loaded = Some(set.clone());
         Ok(set)
     }

@@ -8,16 +8,24 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::definition::document::{Position, SourceMap};
+use crate::definition::document::{
+    Position, Region, SourceMap, Span, SyntaxError, unescape_pointer_token,
+};
 
 /// One problem a user can fix in a YAML file.
+///
+/// It is placed by a primary region (`line`/`column` to `end_line`/`end_column`, and the same
+/// range as `byte_start..byte_end`) and may carry secondary [`Label`]s: other places that
+/// explain it, possibly in other files (the first of two duplicate entries, the `set:` line of
+/// a provider whose shared data-center set is at fault). The text output shows the start of the
+/// primary region only; `--format json` shows everything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// The file the problem is in, as the user named it.
     pub file: PathBuf,
-    /// 1-based line.
+    /// 1-based line where the problem starts.
     pub line: usize,
-    /// 1-based column.
+    /// 1-based column where the problem starts, in characters.
     pub column: usize,
     /// Where inside the document, as a dotted path (`data_centers.list[6].values.dc`).
     pub path: String,
@@ -28,10 +36,119 @@ pub struct Diagnostic {
     /// How to fix it, when that is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// 1-based line where the problem ends.
+    pub end_line: usize,
+    /// 1-based column just past the problem's last character (exclusive, as in LSP and SARIF);
+    /// equal to `column` on the same line for an empty region (a value that is missing).
+    pub end_column: usize,
+    /// Byte offset in the file where the problem starts.
+    pub byte_start: usize,
+    /// Byte offset in the file just past the problem's end.
+    pub byte_end: usize,
+    /// Other places that explain the problem, in the order they were added.
+    pub labels: Vec<Label>,
+}
+
+/// A secondary place of a [`Diagnostic`], with what it has to do with the problem.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Label {
+    /// The file the place is in (it need not be the diagnostic's).
+    pub file: PathBuf,
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column, in characters.
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based column just past the end (exclusive).
+    pub end_column: usize,
+    /// Byte offset of the start.
+    pub byte_start: usize,
+    /// Byte offset just past the end.
+    pub byte_end: usize,
+    /// The place as a dotted path in its document.
+    pub path: String,
+    /// What this place has to do with the problem (`first defined here`).
+    pub message: String,
+}
+
+impl Label {
+    /// A label over `region` of `file`.
+    pub fn new(
+        file: &Path,
+        region: Region,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Label {
+            file: file.to_path_buf(),
+            line: region.start.line,
+            column: region.start.column,
+            end_line: region.end.line,
+            end_column: region.end.column,
+            byte_start: region.span.start,
+            byte_end: region.span.end,
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The labelled region.
+    pub fn region(&self) -> Region {
+        region_of(
+            (self.line, self.column),
+            (self.end_line, self.end_column),
+            (self.byte_start, self.byte_end),
+        )
+    }
+}
+
+fn region_of(start: (usize, usize), end: (usize, usize), bytes: (usize, usize)) -> Region {
+    Region {
+        start: Position {
+            line: start.0,
+            column: start.1,
+        },
+        end: Position {
+            line: end.0,
+            column: end.1,
+        },
+        span: Span {
+            start: bytes.0,
+            end: bytes.1,
+        },
+    }
 }
 
 impl Diagnostic {
-    /// A diagnostic at an explicit position.
+    /// A diagnostic over a region of `file`: the constructor every placed problem goes
+    /// through.
+    pub fn at(
+        file: &Path,
+        region: Region,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Self {
+        Diagnostic {
+            file: file.to_path_buf(),
+            line: region.start.line,
+            column: region.start.column,
+            path: path.into(),
+            severity: "error",
+            message: message.into(),
+            hint,
+            end_line: region.end.line,
+            end_column: region.end.column,
+            byte_start: region.span.start,
+            byte_end: region.span.end,
+            labels: Vec::new(),
+        }
+    }
+
+    /// A diagnostic at a position whose byte offset is not known: an empty region at
+    /// `position`, with byte offsets 0. Prefer [`Diagnostic::at`] or [`Locator::diagnostic`],
+    /// which know the bytes.
     pub fn new(
         file: &Path,
         position: Position,
@@ -39,20 +156,37 @@ impl Diagnostic {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Self {
-        Diagnostic {
-            file: file.to_path_buf(),
-            line: position.line,
-            column: position.column,
-            path: path.into(),
-            severity: "error",
-            message: message.into(),
-            hint,
-        }
+        let region = Region {
+            start: position,
+            end: position,
+            span: Span::default(),
+        };
+        Diagnostic::at(file, region, path, message, hint)
     }
 
-    /// A diagnostic about a file as a whole (unreadable, not YAML, ...).
+    /// A diagnostic about a file as a whole (unreadable, not YAML, ...), placed at its start.
     pub fn file_level(file: &Path, message: impl Into<String>, hint: Option<String>) -> Self {
         Diagnostic::new(file, Position::START, "<root>", message, hint)
+    }
+
+    /// A YAML syntax error in `file`.
+    pub fn syntax(file: &Path, error: SyntaxError) -> Self {
+        Diagnostic::at(file, error.region, error.path, error.message, error.hint)
+    }
+
+    /// The same diagnostic with one more label.
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.labels.push(label);
+        self
+    }
+
+    /// The primary region.
+    pub fn region(&self) -> Region {
+        region_of(
+            (self.line, self.column),
+            (self.end_line, self.end_column),
+            (self.byte_start, self.byte_end),
+        )
     }
 
     /// Orders diagnostics by file, then position, then message, as the CLI prints them.
@@ -60,6 +194,35 @@ impl Diagnostic {
         diagnostics.sort_by(|a, b| {
             (&a.file, a.line, a.column, &a.path, &a.message)
                 .cmp(&(&b.file, b.line, b.column, &b.path, &b.message))
+        });
+    }
+
+    /// Merges neighbours that report the same problem at the same place (a fault in a shared
+    /// set found through several providers): one diagnostic is kept, with every distinct
+    /// label of the merged ones. Call after [`Diagnostic::sort`].
+    pub fn merge_duplicates(diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.dedup_by(|later, kept| {
+            let same = (
+                &later.file,
+                later.region(),
+                &later.path,
+                &later.message,
+                &later.hint,
+            ) == (
+                &kept.file,
+                kept.region(),
+                &kept.path,
+                &kept.message,
+                &kept.hint,
+            );
+            if same {
+                for label in later.labels.drain(..) {
+                    if !kept.labels.contains(&label) {
+                        kept.labels.push(label);
+                    }
+                }
+            }
+            same
         });
     }
 }
@@ -84,7 +247,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Where in a loaded document a problem lies, before it is turned into a [`Diagnostic`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Anchor {
     /// Point at the key of the node (a field that is wrong as a whole, or is missing a part).
     Key,
@@ -112,17 +275,32 @@ impl Locator<'_> {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Diagnostic {
-        let position = match anchor {
-            Anchor::Key => self.map.key_position(pointer),
-            Anchor::Value => self.map.value_position(pointer),
-        };
-        Diagnostic::new(
+        Diagnostic::at(
             self.file,
-            position,
+            self.region(pointer, anchor),
             display_path(self.value, pointer),
             message,
             hint,
         )
+    }
+
+    /// A secondary label for the node at `pointer`, to add to a diagnostic with
+    /// [`Diagnostic::with_label`].
+    pub fn label(&self, pointer: &str, anchor: Anchor, message: impl Into<String>) -> Label {
+        Label::new(
+            self.file,
+            self.region(pointer, anchor),
+            display_path(self.value, pointer),
+            message,
+        )
+    }
+
+    /// Where the node at `pointer` is written: its key or its value.
+    pub fn region(&self, pointer: &str, anchor: Anchor) -> Region {
+        match anchor {
+            Anchor::Key => self.map.key_region(pointer),
+            Anchor::Value => self.map.value_region(pointer),
+        }
     }
 }
 
@@ -135,7 +313,7 @@ pub fn display_path(value: &Value, pointer: &str) -> String {
     let mut out = String::new();
     let mut node = Some(value);
     for raw in pointer.split('/').skip(1) {
-        let token = raw.replace("~1", "/").replace("~0", "~");
+        let token = unescape_pointer_token(raw);
         match node {
             Some(Value::Array(items)) => {
                 out.push_str(&format!("[{token}]"));

@@ -115,13 +115,19 @@ fn no_path_at_all_is_a_usage_error_with_help() {
 }
 
 #[test]
-fn a_file_that_is_not_utf8_is_an_io_error_not_a_panic() {
+fn a_file_that_is_not_utf8_is_an_invalid_definition_not_a_panic() {
+    // Issue 11: reported at the bad byte like any mistake in a definition (exit 1), so the
+    // other files of the run are still checked (tests/reader_input.rs).
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("binary.yaml");
     std::fs::write(&file, [0xff, 0xfe, 0x00, 0x01]).unwrap();
     let output = validate(&[file.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("cannot read"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("binary.yaml:1:1: error: the file is not valid UTF-8: byte 0xFF"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 fn hostile(name: &str, text: &str) -> (Output, tempfile::TempDir) {

@@ -7,6 +7,7 @@ mod refresh;
 mod render;
 mod revoke;
 mod schema;
+mod simulate;
 mod validate;
 
 use std::process::ExitCode;
@@ -50,6 +51,13 @@ enum Command {
     Refresh(refresh::Args),
     /// Revoke the tokens of a token file written by `connect`.
     Revoke(revoke::Args),
+    /// Run the providers' authorization servers locally, from their definitions, to try
+    /// `connect`, `refresh` and `revoke` (or a platform) without the provider.
+    ///
+    /// Client secret from PROVIDER_FORGE_CLIENT_SECRET (per-DC: PROVIDER_FORGE_CLIENT_SECRET_<CODE>)
+    /// or --client-secret-file. Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage
+    /// or I/O error.
+    Simulate(simulate::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -62,6 +70,7 @@ pub fn run() -> ExitCode {
         Command::Connect(args) => connect::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     ExitCode::from(code)
 }

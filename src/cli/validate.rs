@@ -13,7 +13,10 @@ use crate::diagnostics::Diagnostic;
 #[command(
     after_help = "Diagnostics go to stderr as `FILE:LINE:COL: error: MESSAGE (at PATH)`, \
 sorted by position, each followed by a `help:` line when a fix is known. With --format json, \
-stdout gets a JSON array of {file, line, column, path, severity, message, hint}.\n\n\
+stdout gets a JSON array of {file, line, column, path, severity, message, hint, end_line, \
+end_column, byte_start, byte_end, labels}: the problem's whole range (end exclusive; bytes \
+counted from the start of the file) and the other places that explain it, each {file, line, \
+column, end_line, end_column, byte_start, byte_end, path, message}.\n\n\
 Files are checked in parallel on all cores and one at a time in constant memory; the output is \
 the same whatever the number of threads (environment: RAYON_NUM_THREADS, default one per \
 core).\n\n\

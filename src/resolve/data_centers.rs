@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 
 use crate::definition::types::{DataCenter, DataCenterSet, ProviderDefinition};
 use crate::diagnostics::Anchor;
-use crate::resolve::problem::{Origin, Problem};
+use crate::resolve::problem::{Origin, Place, Problem};
 use crate::resolve::template::is_placeholder_name;
 
 /// One data center with its placeholder values merged from every layer.
@@ -118,7 +118,11 @@ pub fn effective(
             &mut problems,
         );
         let location = dc.location.clone().unwrap_or_else(|| dc.code.clone());
-        if result.get(&dc.code).is_some() {
+        if let Some(first) = result.get(&dc.code) {
+            let first = Place {
+                origin: first.origin,
+                pointer: format!("{}/code", first.pointer),
+            };
             problems.push(
                 Problem::provider(
                     format!("{pointer}/code"),
@@ -126,7 +130,8 @@ pub fn effective(
                     format!("duplicate data center code `{}`", dc.code),
                 )
                 .hint("each data center needs its own code; remove or rename one")
-                .in_origin(origin),
+                .in_origin(origin)
+                .related(first, Anchor::Value, "first defined here"),
             );
             continue;
         }

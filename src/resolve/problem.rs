@@ -24,6 +24,19 @@ pub struct Problem {
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// Other places that explain the problem (the first of two duplicates).
+    pub related: Vec<Related>,
+}
+
+/// A secondary place of a [`Problem`], shown as a label of its diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    /// The node.
+    pub place: Place,
+    /// Whether to point at its key or its value.
+    pub anchor: Anchor,
+    /// What it has to do with the problem (`first defined here`).
+    pub message: String,
 }
 
 impl Problem {
@@ -39,12 +52,23 @@ impl Problem {
             anchor,
             message: message.into(),
             hint: None,
+            related: Vec::new(),
         }
     }
 
     /// The same problem with a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// The same problem with a secondary place that explains it.
+    pub fn related(mut self, place: Place, anchor: Anchor, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            place,
+            anchor,
+            message: message.into(),
+        });
         self
     }
 
@@ -59,18 +83,26 @@ impl Problem {
         self
     }
 
-    /// Places the problem in its file.
+    /// Places the problem, and its related places, in their files.
     pub fn locate(&self, provider: &Locator<'_>, set: Option<&Locator<'_>>) -> Diagnostic {
-        let locator = match (self.origin, set) {
+        let locator = |origin| match (origin, set) {
             (Origin::DataCenterSet, Some(set)) => set,
             _ => provider,
         };
-        locator.diagnostic(
+        let mut diagnostic = locator(self.origin).diagnostic(
             &self.pointer,
             self.anchor,
             self.message.clone(),
             self.hint.clone(),
-        )
+        );
+        for related in &self.related {
+            diagnostic = diagnostic.with_label(locator(related.place.origin).label(
+                &related.place.pointer,
+                related.anchor,
+                related.message.clone(),
+            ));
+        }
+        diagnostic
     }
 }
 

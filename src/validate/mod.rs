@@ -87,9 +87,7 @@ fn check<T: DeserializeOwned>(
     let document = document::parse(text).map_err(|errors| {
         errors
             .into_iter()
-            .map(|error| {
-                Diagnostic::new(file, error.position, error.path, error.message, error.hint)
-            })
+            .map(|error| Diagnostic::syntax(file, error))
             .collect::<Vec<_>>()
     })?;
     let locator = Locator {

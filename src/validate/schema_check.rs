@@ -5,8 +5,8 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-use crate::definition::document::escape_pointer_token;
-use crate::diagnostics::{Anchor, Diagnostic, Locator, closest};
+use crate::definition::document::{escape_pointer_token, unescape_pointer_token};
+use crate::diagnostics::{Anchor, Diagnostic, Locator, closest, display_path};
 
 /// A compiled schema together with its source, which is needed to explain violations (the
 /// allowed keys of an object, the allowed values of an enum).
@@ -23,10 +23,39 @@ impl SchemaChecker {
     }
 
     /// Every violation of the schema, as diagnostics.
+    ///
+    /// A misspelt required key is one mistake, so it gives one diagnostic: the unknown key with
+    /// its did-you-mean, not also a "missing" one for the key it was meant to be.
     pub fn check(&self, locator: &Locator<'_>) -> Vec<Diagnostic> {
-        self.validator
-            .iter_errors(locator.value)
-            .flat_map(|error| self.explain(&error, locator))
+        let errors: Vec<ValidationError<'_>> = self.validator.iter_errors(locator.value).collect();
+        let misspelt: Vec<(String, String)> = errors
+            .iter()
+            .filter_map(|error| match error.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let allowed = self.allowed_properties(error.schema_path().as_str());
+                    let pointer = error.instance_path().as_str();
+                    Some(unexpected.iter().filter_map(move |key| {
+                        closest(key, allowed.iter().map(String::as_str))
+                            .map(|close| (pointer.to_owned(), close.to_owned()))
+                    }))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        errors
+            .iter()
+            .filter(|error| match error.kind() {
+                ValidationErrorKind::Required { property } => {
+                    let pointer = error.instance_path().as_str();
+                    let name = property.as_str().unwrap_or_default();
+                    !misspelt
+                        .iter()
+                        .any(|(at, close)| at == pointer && close == name)
+                }
+                _ => true,
+            })
+            .flat_map(|error| self.explain(error, locator))
             .collect()
     }
 
@@ -39,16 +68,37 @@ impl SchemaChecker {
                 unexpected
                     .iter()
                     .map(|key| {
-                        let hint = match closest(key, allowed.iter().map(String::as_str)) {
-                            Some(close) => format!("did you mean `{close}`?"),
-                            None => format!("allowed here: {}", allowed.join(", ")),
-                        };
-                        locator.diagnostic(
-                            &format!("{pointer}/{}", escape_pointer_token(key)),
-                            Anchor::Key,
-                            format!("unknown field `{key}`"),
-                            Some(hint),
-                        )
+                        let at = format!("{pointer}/{}", escape_pointer_token(key));
+                        if let Some(close) = closest(key, allowed.iter().map(String::as_str)) {
+                            return locator.diagnostic(
+                                &at,
+                                Anchor::Key,
+                                format!("unknown field `{key}`"),
+                                Some(format!("did you mean `{close}`?")),
+                            );
+                        }
+                        match self.home_of(locator.value, &pointer, key) {
+                            Some(Home::Section(home)) => locator.diagnostic(
+                                &at,
+                                Anchor::Key,
+                                format!("`{key}` belongs under `{home}`"),
+                                Some(format!(
+                                    "move it into the `{home}` section (check its indentation)"
+                                )),
+                            ),
+                            Some(Home::TopLevel) => locator.diagnostic(
+                                &at,
+                                Anchor::Key,
+                                format!("`{key}` belongs at the top level"),
+                                Some("move it out of this section (check its indentation)".into()),
+                            ),
+                            None => locator.diagnostic(
+                                &at,
+                                Anchor::Key,
+                                format!("unknown field `{key}`"),
+                                Some(format!("allowed here: {}", allowed.join(", "))),
+                            ),
+                        }
                     })
                     .collect()
             }
@@ -118,6 +168,99 @@ impl SchemaChecker {
         }
     }
 
+    /// Where a key that is unknown in the mapping at `pointer` is known: a section inside that
+    /// mapping (a key dedented out of it), the parent mapping itself (a key indented one
+    /// level too deep), or a sibling section.
+    fn home_of(&self, document: &Value, pointer: &str, key: &str) -> Option<Home> {
+        let here = self.schema_for(pointer)?;
+        let mut tokens: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(unescape_pointer_token)
+            .collect();
+        let dotted = |tokens: &[String]| {
+            let pointer: String = tokens
+                .iter()
+                .map(|token| format!("/{}", escape_pointer_token(token)))
+                .collect();
+            display_path(document, &pointer)
+        };
+        let owns = |schema: &Value| self.properties(schema).is_some_and(|p| p.contains_key(key));
+        // A section of this mapping.
+        for (name, child) in self.properties(here).into_iter().flatten() {
+            if owns(self.resolve(child)) {
+                tokens.push(name.clone());
+                return Some(Home::Section(dotted(&tokens)));
+            }
+        }
+        let parent_tokens = &tokens[..tokens.len().checked_sub(1)?];
+        let parent_pointer: String = parent_tokens
+            .iter()
+            .map(|token| format!("/{}", escape_pointer_token(token)))
+            .collect();
+        let parent = self.schema_for(&parent_pointer)?;
+        if owns(parent) {
+            return Some(if parent_tokens.is_empty() {
+                Home::TopLevel
+            } else {
+                Home::Section(dotted(parent_tokens))
+            });
+        }
+        for (name, sibling) in self.properties(parent).into_iter().flatten() {
+            if owns(self.resolve(sibling)) {
+                let mut path = parent_tokens.to_vec();
+                path.push(name.clone());
+                return Some(Home::Section(dotted(&path)));
+            }
+        }
+        None
+    }
+
+    /// The object schema that describes the mapping at an instance `pointer`.
+    fn schema_for(&self, pointer: &str) -> Option<&Value> {
+        let mut node = self.resolve(&self.schema);
+        for token in pointer.split('/').skip(1) {
+            let token = unescape_pointer_token(token);
+            node = if let Some(property) = self.properties(node).and_then(|p| p.get(&token)) {
+                self.resolve(property)
+            } else if let Some(items) = node.get("items") {
+                self.resolve(items)
+            } else {
+                self.resolve(node.get("additionalProperties")?)
+            };
+        }
+        Some(node)
+    }
+
+    /// The properties of an object schema, if it is one.
+    fn properties<'s>(&'s self, node: &'s Value) -> Option<&'s serde_json::Map<String, Value>> {
+        self.resolve(node).get("properties")?.as_object()
+    }
+
+    /// Follows `$ref`s, and takes the object branch of an `anyOf`/`oneOf` (optional sections).
+    fn resolve<'s>(&'s self, mut node: &'s Value) -> &'s Value {
+        for _ in 0..16 {
+            if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+                match reference
+                    .strip_prefix('#')
+                    .and_then(|pointer| self.schema_node(pointer))
+                {
+                    Some(target) => node = target,
+                    None => return node,
+                }
+            } else if let Some(branch) = ["anyOf", "oneOf"].iter().find_map(|keyword| {
+                node.get(*keyword)?.as_array()?.iter().find(|branch| {
+                    branch.get("$ref").is_some() || branch.get("properties").is_some()
+                })
+            }) {
+                node = branch;
+            } else {
+                return node;
+            }
+        }
+        node
+    }
+
     /// The schema node at a JSON pointer into the schema.
     fn schema_node(&self, pointer: &str) -> Option<&Value> {
         self.schema.pointer(pointer)
@@ -156,6 +299,14 @@ impl SchemaChecker {
             .get("description")?;
         Some(first_sentence(description.as_str()?))
     }
+}
+
+/// Where a key that is unknown where it is written belongs.
+enum Home {
+    /// In the section at this dotted path.
+    Section(String),
+    /// At the top level of the document.
+    TopLevel,
 }
 
 fn parent_pointer(pointer: &str) -> &str {
@@ -220,5 +371,58 @@ fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::validate::check_provider;
+
+    /// The diagnostics of a provider that is `gitlab.yaml` with one edit.
+    fn messages(edit: impl Fn(&str) -> String) -> Vec<String> {
+        let text = std::fs::read_to_string("providers/gitlab.yaml").unwrap();
+        let edited = edit(&text);
+        assert_ne!(edited, text, "the edit applies");
+        match check_provider(Path::new("p.yaml"), &edited) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_key_of_a_sibling_section_is_sent_there() {
+        let found = messages(|text| text.replace("token:\n", "token:\n  pkce: true\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("error: `pkce` belongs under `authorization` (at token.pkce)"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_top_level_key_indented_into_a_section_is_sent_back() {
+        let found = messages(|text| text.replace("token:\n", "token:\n  docs_url: https://x\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("error: `docs_url` belongs at the top level (at token.docs_url)"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_required_key_is_one_error_and_a_missing_one_is_still_reported() {
+        let found = messages(|text| text.replace("\nid: gitlab", "\nidd: gitlab"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("unknown field `idd`"), "{found:?}");
+        assert!(found[0].contains("did you mean `id`?"), "{found:?}");
+        let found = messages(|text| text.replace("\nid: gitlab", "\nnothing_like_it: gitlab"));
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("missing required field `id`")),
+            "{found:?}"
+        );
     }
 }

@@ -251,7 +251,7 @@ fn out_writes_every_file_of_a_large_catalog_and_check_then_finds_them_fresh() {
     );
     let written = run(2, &args(false));
     assert_eq!(written.status.code(), Some(0));
-    let loaded = catalog::load(&[catalog.clone()]).unwrap();
+    let loaded = catalog::load(std::slice::from_ref(&catalog)).unwrap();
     let renderer = Renderer::new();
     for provider in &loaded.providers {
         let json = fs::read_to_string(out.join(format!("{}.resolved.json", provider.resolved.id)))

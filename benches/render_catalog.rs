@@ -1,108 +1,397 @@
-//! Validate + render of a whole catalog, against the floor of merely parsing the same YAML.
+//! The catalog benchmark (issue 13): validate and render catalogs of N = 1, 1,000 and 5,000
+//! definitions, half copies of providers/zoho-crm.yaml and half of providers/gitlab.yaml, with
+//! the shared Zoho data-center set beside them, against two floors and the Node toolchain.
 //!
-//! The catalog is 250, 500 and 1,000 providers shaped exactly like providers/zoho-crm.yaml
-//! (nine data centers, three environments, 63 scopes), each in its own file in a temp dir,
-//! so work should grow linearly with the number of files. Results: BENCHMARKS.md.
+//! One `cargo bench --bench render_catalog` run gives:
 //!
-//! Run: `cargo bench --bench render_catalog`
+//! 1. criterion, in process: the floors `file_read` (read every file) and `yaml_events` (read
+//!    and run the yaml-rust2 event parser over every file, one thread: no values, no positions),
+//!    then `validate` (the library's streaming load: parse, schema, resolve, every file, all
+//!    cores) and `render_json` (the same plus the resolved table as JSON, written to a sink).
+//! 2. a table of whole processes, each timed by `/usr/bin/time` (wall, user + system CPU, peak
+//!    RSS), median of paired runs: `provider-forge validate DIR`, `provider-forge render DIR
+//!    --format json` (release binary, stdout to /dev/null), the event-parse floor as a process
+//!    of its own (this binary again, one thread), and the Node peer (benches/node/peer.mjs:
+//!    js-yaml + Ajv 2020 against schemas/provider.schema.json) when `node` and the peer's
+//!    packages are installed; it says so when they are not.
+//!
+//! Results and how to read them: BENCHMARKS.md.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use provider_forge::catalog;
-use provider_forge::render::{Format, Output, Renderer};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use provider_forge::catalog::{self, Loaded};
+use provider_forge::render::{CatalogWriter, Format, Output, Renderer};
+use yaml_rust2::parser::{Event, EventReceiver, Parser};
 
-const SIZES: [usize; 3] = [250, 500, 1000];
+const SIZES: [usize; 3] = [1, 1000, 5000];
 
-/// Writes `count` copies of zoho-crm.yaml, each with its own id, into `dir`, with the shared
-/// Zoho data-center set they all use beside them; returns every file written.
+/// Set to a catalog directory, this binary runs the event-parse floor over it and exits: the
+/// floor measured as a process, like the others in the table.
+const FLOOR_ENV: &str = "PROVIDER_FORGE_BENCH_FLOOR";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes a catalog of `count` providers into `dir` (the first half copies of zoho-crm, the
+/// rest of gitlab, each with its own id) and the Zoho set in `dir/data-centers`; returns the
+/// provider files.
 fn generate(dir: &Path, count: usize) -> Vec<PathBuf> {
-    let providers = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
-    let template = fs::read_to_string(providers.join("zoho-crm.yaml"))
-        .expect("providers/zoho-crm.yaml is readable");
-    assert!(template.contains("\nid: zoho-crm\n"));
+    let providers = repo().join("providers");
     let sets = dir.join("data-centers");
     fs::create_dir_all(&sets).expect("temp dir is writable");
-    let set = sets.join("zoho.yaml");
-    fs::copy(providers.join("data-centers/zoho.yaml"), &set).expect("the Zoho set is readable");
-    let copies: Vec<PathBuf> = (0..count)
+    fs::copy(
+        providers.join("data-centers/zoho.yaml"),
+        sets.join("zoho.yaml"),
+    )
+    .expect("the Zoho set is readable");
+    let zoho = fs::read_to_string(providers.join("zoho-crm.yaml")).expect("zoho-crm.yaml");
+    let gitlab = fs::read_to_string(providers.join("gitlab.yaml")).expect("gitlab.yaml");
+    let zoho_count = count.div_ceil(2);
+    (0..count)
         .map(|index| {
-            let path = dir.join(format!("zoho-crm-{index:04}.yaml"));
-            let text =
-                template.replace("\nid: zoho-crm\n", &format!("\nid: zoho-crm-{index:04}\n"));
+            let (base, template) = if index < zoho_count {
+                ("zoho-crm", &zoho)
+            } else {
+                ("gitlab", &gitlab)
+            };
+            let id = format!("{base}-{index:05}");
+            let text = template.replace(&format!("\nid: {base}\n"), &format!("\nid: {id}\n"));
+            assert_ne!(
+                &text, template,
+                "{base}.yaml has its id on a line of its own"
+            );
+            let path = dir.join(format!("{id}.yaml"));
             fs::write(&path, text).expect("temp dir is writable");
             path
         })
-        .collect();
-    std::iter::once(set).chain(copies).collect()
+        .collect()
 }
 
-/// The whole main job: read, parse, schema-check, resolve every file, then render every
-/// provider as the resolved table (JSON) and as a Nango entry.
-fn validate_and_render(dir: &Path, renderer: &Renderer) -> usize {
-    let catalog = catalog::load(&[dir.to_path_buf()]).expect("readable");
-    assert!(catalog.is_valid(), "{:#?}", catalog.diagnostics);
-    let providers: Vec<_> = catalog.providers.into_iter().map(|p| p.resolved).collect();
-    let json = renderer
-        .catalog(&providers, &Output::Builtin(Format::Json))
-        .expect("renders");
-    let nango = renderer
-        .catalog(&providers, &Output::Builtin(Format::Nango))
-        .expect("renders");
-    json.len() + nango.len()
-}
-
-/// Validation and resolution alone (no output), to split the cost of the main job.
-fn validate_only(dir: &Path) -> usize {
-    let catalog = catalog::load(&[dir.to_path_buf()]).expect("readable");
-    assert!(catalog.is_valid(), "{:#?}", catalog.diagnostics);
-    catalog.providers.len()
-}
-
-/// The floor: read and parse the same files as plain YAML, nothing else.
-fn parse_only(files: &[PathBuf]) -> usize {
+fn read_all(files: &[PathBuf]) -> usize {
     files
         .iter()
-        .map(|file| {
-            let text = fs::read_to_string(file).expect("readable");
-            yaml_rust2::YamlLoader::load_from_str(&text)
-                .expect("valid YAML")
-                .len()
-        })
+        .map(|file| fs::read_to_string(file).expect("readable").len())
         .sum()
 }
 
-fn bench(c: &mut Criterion) {
+struct CountEvents(usize);
+
+impl EventReceiver for CountEvents {
+    fn on_event(&mut self, _event: Event) {
+        self.0 += 1;
+    }
+}
+
+/// The floor: read every file and run the YAML event parser over it, on one thread.
+fn yaml_events(files: &[PathBuf]) -> usize {
+    let mut events = CountEvents(0);
+    for file in files {
+        let text = fs::read_to_string(file).expect("readable");
+        Parser::new_from_str(&text)
+            .load(&mut events, false)
+            .expect("valid YAML");
+    }
+    events.0
+}
+
+fn validate(dir: &Path) -> usize {
+    let mut valid = 0;
+    let diagnostics = catalog::stream(&[dir.to_path_buf()], drop, |loaded: Loaded<()>| {
+        valid += usize::from(matches!(loaded, Loaded::Valid(())));
+    })
+    .expect("readable");
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    valid
+}
+
+fn render_json(dir: &Path, renderer: &Renderer) -> usize {
+    let output = Output::Builtin(Format::Json);
+    let mut writer = CatalogWriter::new(&output, io::sink());
+    let diagnostics = catalog::stream(
+        &[dir.to_path_buf()],
+        |provider| renderer.provider(&provider.resolved, &output),
+        |loaded| {
+            let Loaded::Valid(text) = loaded else {
+                panic!("a generated provider is invalid")
+            };
+            writer.push(&text.expect("renders")).expect("a sink");
+        },
+    )
+    .expect("readable");
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    writer.finish().expect("a sink");
+    1
+}
+
+fn criterion_groups(criterion: &mut Criterion, catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
     let renderer = Renderer::new();
-    let mut group = c.benchmark_group("catalog");
+    let mut group = criterion.benchmark_group("catalog");
     group
         .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
-    for size in SIZES {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let files = generate(dir.path(), size);
-        group.throughput(Throughput::Elements(size as u64));
-        group.bench_with_input(
-            BenchmarkId::new("yaml_parse_floor", size),
-            &files,
-            |b, files| b.iter(|| parse_only(files)),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("validate_only", size),
-            dir.path(),
-            |b, dir| b.iter(|| validate_only(dir)),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("validate_and_render", size),
-            dir.path(),
-            |b, dir| b.iter(|| validate_and_render(dir, &renderer)),
-        );
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    for (size, dir, files) in catalogs {
+        group.throughput(Throughput::Elements(*size as u64));
+        group.bench_with_input(BenchmarkId::new("file_read", size), files, |b, files| {
+            b.iter(|| read_all(files))
+        });
+        group.bench_with_input(BenchmarkId::new("yaml_events", size), files, |b, files| {
+            b.iter(|| yaml_events(files))
+        });
+        group.bench_with_input(BenchmarkId::new("validate", size), dir, |b, dir| {
+            b.iter(|| validate(dir))
+        });
+        group.bench_with_input(BenchmarkId::new("render_json", size), dir, |b, dir| {
+            b.iter(|| render_json(dir, &renderer))
+        });
     }
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// One process as `/usr/bin/time` saw it.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    wall: f64,
+    cpu: f64,
+    rss_kb: u64,
+}
+
+/// Runs `command` under `/usr/bin/time`, stdout to /dev/null; `None` (and a message) when it
+/// fails.
+fn timed(
+    label: &str,
+    program: &Path,
+    args: &[String],
+    dir: &Path,
+    envs: &[(&str, &str)],
+) -> Option<Run> {
+    let report = tempfile::NamedTempFile::new().expect("temp file");
+    let status = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%e %U %S %M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("/usr/bin/time runs");
+    if !status.status.success() {
+        println!(
+            "  {label}: failed ({}): {}",
+            status.status,
+            String::from_utf8_lossy(&status.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    let text = fs::read_to_string(report.path()).expect("time's report");
+    let fields: Vec<f64> = text
+        .lines()
+        .last()?
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let [wall, user, system, rss] = fields[..] else {
+        println!("  {label}: cannot read /usr/bin/time's report: {text}");
+        return None;
+    };
+    Some(Run {
+        wall,
+        cpu: user + system,
+        rss_kb: rss as u64,
+    })
+}
+
+fn median(runs: &[Run]) -> Run {
+    let pick = |key: fn(&Run) -> f64| {
+        let mut values: Vec<f64> = runs.iter().map(key).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    Run {
+        wall: pick(|r| r.wall),
+        cpu: pick(|r| r.cpu),
+        rss_kb: pick(|r| r.rss_kb as f64) as u64,
+    }
+}
+
+/// The Node peer's command, or why it cannot run here.
+fn node_peer() -> Result<(PathBuf, Vec<String>), String> {
+    let peer = repo().join("benches/node");
+    let version = Command::new("node").arg("--version").output();
+    match version {
+        Ok(output) if output.status.success() => {}
+        _ => return Err("`node` is not installed; the Node columns are left out".into()),
+    }
+    if !peer.join("node_modules/ajv").is_dir() || !peer.join("node_modules/js-yaml").is_dir() {
+        return Err(format!(
+            "the Node peer's packages are not installed; run `npm install --prefix {}`",
+            peer.display()
+        ));
+    }
+    Ok((
+        PathBuf::from("node"),
+        vec![
+            peer.join("peer.mjs").display().to_string(),
+            "--schema".into(),
+            repo()
+                .join("schemas/provider.schema.json")
+                .display()
+                .to_string(),
+            "--repeat".into(),
+            "1".into(),
+        ],
+    ))
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|path| path.is_file())
+}
+
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The process table: paired runs of every command per catalog size.
+fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
+    println!();
+    println!(
+        "== whole processes (median of paired runs; /usr/bin/time: wall, user+sys CPU, peak RSS)"
+    );
+    if !Path::new("/usr/bin/time").is_file() {
+        println!("skipped: /usr/bin/time is not installed");
+        return;
+    }
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_provider-forge"));
+    let this = std::env::current_exe().expect("the bench binary's path");
+    let node = node_peer();
+    let node_program = match &node {
+        Ok((program, _)) => which(&program.display().to_string()),
+        Err(why) => {
+            println!("Node peer: {why}");
+            None
+        }
+    };
+    println!("load average before: {}", load_average());
+    println!(
+        "| N | validate wall / CPU / RSS | render json wall / CPU / RSS | floor (events, 1 thread) CPU | Node wall / CPU / RSS | validate / Node wall | render / Node wall | validate CPU / floor | render CPU / floor |"
+    );
+    println!("|---:|---|---|---:|---|---:|---:|---:|---:|");
+    for (size, dir, files) in catalogs {
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let rounds = if *size >= 5000 { 3 } else { 5 };
+        let (mut ours_v, mut ours_r, mut floor, mut theirs) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..rounds {
+            let here = ".".to_owned();
+            ours_v.extend(timed(
+                "validate",
+                &binary,
+                &["validate".into(), here.clone()],
+                dir,
+                &[],
+            ));
+            ours_r.extend(timed(
+                "render",
+                &binary,
+                &["render".into(), here, "--format".into(), "json".into()],
+                dir,
+                &[],
+            ));
+            let dir_text = dir.display().to_string();
+            floor.extend(timed("floor", &this, &[], dir, &[(FLOOR_ENV, &dir_text)]));
+            if let (Ok((_, args)), Some(program)) = (&node, &node_program) {
+                let mut args = args.clone();
+                args.extend(names.iter().cloned());
+                theirs.extend(timed("node", program, &args, dir, &[]));
+            }
+        }
+        let (v, r, f) = (median(&ours_v), median(&ours_r), median(&floor));
+        let cell = |run: &Run| {
+            format!(
+                "{:.3} s / {:.3} s / {:.1} MB",
+                run.wall,
+                run.cpu,
+                run.rss_kb as f64 / 1024.0
+            )
+        };
+        let (node_cell, v_ratio, r_ratio) = if theirs.is_empty() {
+            ("n/a".to_owned(), "n/a".to_owned(), "n/a".to_owned())
+        } else {
+            let n = median(&theirs);
+            (
+                cell(&n),
+                format!("{:.3}", v.wall / n.wall),
+                format!("{:.3}", r.wall / n.wall),
+            )
+        };
+        println!(
+            "| {size} | {} | {} | {:.3} s | {node_cell} | {v_ratio} | {r_ratio} | {:.2} | {:.2} |",
+            cell(&v),
+            cell(&r),
+            f.cpu,
+            v.cpu / f.cpu,
+            r.cpu / f.cpu,
+        );
+    }
+    println!("load average after: {}", load_average());
+}
+
+fn floor_process(dir: &Path) {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("the catalog directory")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    println!("{} events", yaml_events(&files));
+}
+
+fn main() {
+    if let Some(dir) = std::env::var_os(FLOOR_ENV) {
+        floor_process(Path::new(&dir));
+        return;
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    let catalogs: Vec<(usize, PathBuf, Vec<PathBuf>)> = SIZES
+        .iter()
+        .map(|&size| {
+            let dir = root.path().join(format!("catalog-{size}"));
+            let files = generate(&dir, size);
+            (size, dir, files)
+        })
+        .collect();
+    let mut criterion = Criterion::default().configure_from_args();
+    criterion_groups(&mut criterion, &catalogs);
+    criterion.final_summary();
+    // `cargo bench` passes --bench; a test run of the benches (`cargo test --benches`) skips the
+    // minutes of whole-process runs.
+    if std::env::args().any(|arg| arg == "--bench") {
+        processes(&catalogs);
+    }
+}

@@ -1,11 +1,21 @@
 //! Loading a catalog: the provider files named on the command line (or found in directories),
 //! each checked and resolved, with the shared data-center sets they use loaded once each.
+//!
+//! [`stream`] is the engine: it works through the files in parallel (rayon, a chunk of files at
+//! a time), hands each valid provider to the caller's `work` on the worker thread and the
+//! result to the caller's `sink` on the calling thread, in the order the files were given, and
+//! then drops the file. Only what a later file may need is kept: the shared data-center sets
+//! and the diagnostics of invalid files. So memory stays flat however many files a catalog
+//! has, and the output is byte for byte what a sequential run gives (`RAYON_NUM_THREADS=1`).
+//! [`load`] collects the whole catalog for callers that want it all in memory.
 
 use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::prelude::*;
 
 use crate::definition::document;
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
@@ -17,6 +27,11 @@ use crate::validate::{self, Checked};
 
 /// Name of the folder, beside provider files, that holds shared data-center sets.
 pub const DATA_CENTER_SET_DIR: &str = "data-centers";
+
+/// Files each worker thread takes per chunk. A chunk's results are held until the chunk is
+/// done, so this bounds memory (a few rendered providers per thread) while keeping every
+/// thread busy between the chunk's ordered hand-overs to the sink.
+const FILES_PER_THREAD: usize = 32;
 
 /// A file that could not be read at all: a usage or I/O problem, not a definition problem.
 #[derive(Debug, thiserror::Error)]
@@ -64,52 +79,92 @@ impl Catalog {
     }
 }
 
+/// What became of one provider file, handed to [`stream`]'s sink in file order.
+#[derive(Debug)]
+pub enum Loaded<T> {
+    /// The file is valid: what `work` made of it.
+    Valid(T),
+    /// The file is invalid; its diagnostics are in the list [`stream`] returns.
+    Invalid,
+}
+
 /// Loads, checks and resolves every provider file in `paths` (files, or directories whose
 /// `*.yaml` files are providers and whose `data-centers/` folder holds shared sets).
 pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
-    let mut files = Vec::new();
-    let mut set_files = Vec::new();
-    for path in paths {
-        if !path.exists() {
-            return Err(LoadError::NotFound(path.clone()));
-        }
-        if path.is_dir() {
-            let found = yaml_files(path)?;
-            if found.is_empty() {
-                return Err(LoadError::EmptyDirectory(path.clone()));
+    let mut providers = Vec::new();
+    let diagnostics = stream(
+        paths,
+        |provider| provider,
+        |loaded| {
+            if let Loaded::Valid(provider) = loaded {
+                providers.push(provider);
             }
-            files.extend(found);
-            let sets = path.join(DATA_CENTER_SET_DIR);
-            if sets.is_dir() {
-                set_files.extend(yaml_files(&sets)?);
-            }
-        } else {
-            files.push(path.clone());
-        }
-    }
-    let mut loader = Loader::default();
-    let mut catalog = Catalog::default();
-    for file in &files {
+        },
+    )?;
+    Ok(Catalog {
+        providers,
+        diagnostics,
+    })
+}
+
+/// Loads the files in `paths` like [`load`], without keeping them: each valid provider goes to
+/// `work` (on a worker thread, files in parallel) and then `work`'s result to `sink` (on the
+/// calling thread, in the order the files were given); an invalid file gives `sink` a
+/// [`Loaded::Invalid`]. Returns every diagnostic, sorted by file and position, as [`load`] does.
+///
+/// Stops at the first file (in order) that cannot be read at all; `sink` has then seen the
+/// files before it.
+pub fn stream<T, W, S>(
+    paths: &[PathBuf],
+    work: W,
+    mut sink: S,
+) -> Result<Vec<Diagnostic>, LoadError>
+where
+    T: Send,
+    W: Fn(Provider) -> T + Sync,
+    S: FnMut(Loaded<T>),
+{
+    let inputs = Inputs::find(paths)?;
+    let sets = Sets::default();
+    let mut diagnostics = Vec::new();
+    let chunk_size = FILES_PER_THREAD * rayon::current_num_threads().max(1);
+    let one = |(index, file): (usize, &PathBuf)| {
         let text = match read(file)? {
             Ok(text) => text,
-            Err(diagnostic) => {
-                catalog.diagnostics.push(diagnostic);
-                continue;
-            }
+            Err(diagnostic) => return Ok(Err(vec![diagnostic])),
         };
-        match loader.provider(file, &text)? {
-            Ok(provider) => catalog.providers.push(provider),
-            Err(mut diagnostics) => catalog.diagnostics.append(&mut diagnostics),
+        Ok(provider(file, &text, index, &sets)?.map(&work))
+    };
+    let mut start = 0;
+    for chunk in inputs.providers.chunks(chunk_size) {
+        let results: Vec<Result<Result<T, Vec<Diagnostic>>, LoadError>> = if chunk.len() == 1 {
+            vec![one((start, &chunk[0]))]
+        } else {
+            chunk
+                .par_iter()
+                .enumerate()
+                .map(|(offset, file)| one((start + offset, file)))
+                .collect()
+        };
+        start += chunk.len();
+        for result in results {
+            match result? {
+                Ok(made) => sink(Loaded::Valid(made)),
+                Err(mut found) => {
+                    diagnostics.append(&mut found);
+                    sink(Loaded::Invalid);
+                }
+            }
         }
     }
     // Sets in a given directory are checked even when no provider uses them yet.
-    for file in &set_files {
-        loader.set(file)?;
+    for (offset, file) in inputs.sets.iter().enumerate() {
+        sets.load(file, start + offset)?;
     }
-    catalog.diagnostics.append(&mut loader.set_diagnostics);
-    Diagnostic::sort(&mut catalog.diagnostics);
-    Diagnostic::merge_duplicates(&mut catalog.diagnostics);
-    Ok(catalog)
+    diagnostics.append(&mut sets.into_diagnostics());
+    Diagnostic::sort(&mut diagnostics);
+    Diagnostic::merge_duplicates(&mut diagnostics);
+    Ok(diagnostics)
 }
 
 /// Loads, checks and resolves one provider from text already in memory (the path is used for
@@ -129,20 +184,54 @@ pub fn load_one_with(
     text: &str,
     open: &OpenFiles,
 ) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
-    let mut loader = Loader {
+    let sets = Sets {
         open: Some(open),
-        ..Loader::default()
+        ..Sets::default()
     };
-    let result = loader.provider(file, text)?;
+    let result = provider(file, text, 0, &sets)?;
+    let mut set_diagnostics = sets.into_diagnostics();
     Ok(match result {
-        Ok(provider) if loader.set_diagnostics.is_empty() => Ok(provider),
-        Ok(_) => Err(loader.set_diagnostics),
+        Ok(provider) if set_diagnostics.is_empty() => Ok(provider),
+        Ok(_) => Err(set_diagnostics),
         Err(mut diagnostics) => {
-            diagnostics.append(&mut loader.set_diagnostics);
+            diagnostics.append(&mut set_diagnostics);
             Diagnostic::sort(&mut diagnostics);
             Err(diagnostics)
         }
     })
+}
+
+/// The files a load reads: providers in the order given (directories sorted by name), then the
+/// sets found in given directories.
+struct Inputs {
+    providers: Vec<PathBuf>,
+    sets: Vec<PathBuf>,
+}
+
+impl Inputs {
+    fn find(paths: &[PathBuf]) -> Result<Inputs, LoadError> {
+        let mut providers = Vec::new();
+        let mut sets = Vec::new();
+        for path in paths {
+            if !path.exists() {
+                return Err(LoadError::NotFound(path.clone()));
+            }
+            if path.is_dir() {
+                let found = yaml_files(path)?;
+                if found.is_empty() {
+                    return Err(LoadError::EmptyDirectory(path.clone()));
+                }
+                providers.extend(found);
+                let set_dir = path.join(DATA_CENTER_SET_DIR);
+                if set_dir.is_dir() {
+                    sets.extend(yaml_files(&set_dir)?);
+                }
+            } else {
+                providers.push(path.clone());
+            }
+        }
+        Ok(Inputs { providers, sets })
+    }
 }
 
 /// Reads a definition file. Only regular files are read (a FIFO would block forever and
@@ -211,6 +300,207 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
+/// Checks and resolves the provider in `file` (already read into `text`); `index` is the file's
+/// place in the load, which decides how a shared set's own diagnostics name its file.
+fn provider(
+    file: &Path,
+    text: &str,
+    index: usize,
+    sets: &Sets,
+) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+    let checked = match validate::check_provider(file, text) {
+        Ok(checked) => checked,
+        Err(diagnostics) => return Ok(Err(diagnostics)),
+    };
+    let set = match checked
+        .content
+        .data_centers
+        .as_ref()
+        .and_then(|dcs| dcs.set.as_deref())
+    {
+        None => None,
+        Some(name) if !is_set_name(name) => {
+            return Ok(Err(vec![checked.locator(file).diagnostic(
+                "/data_centers/set",
+                Anchor::Value,
+                format!("`{}` is not a data-center set name", name.escape_debug()),
+                Some(format!(
+                    "write the name of a file in the `{DATA_CENTER_SET_DIR}/` folder beside \
+                     this file, without `.yaml`: lowercase letters, digits and `-` (e.g. `zoho`); \
+                     paths are not accepted"
+                )),
+            )]));
+        }
+        Some(name) => {
+            let path = set_path(file, name);
+            let Some(slot) = sets.named(&path) else {
+                return Ok(Err(vec![checked.locator(file).diagnostic(
+                    "/data_centers/set",
+                    Anchor::Value,
+                    format!(
+                        "data-center set `{name}` not found (looked for {})",
+                        path.display()
+                    ),
+                    Some(available_sets(&path)),
+                )]));
+            };
+            let loaded = slot.load(&path, index, sets.open)?;
+            if loaded.is_err() {
+                // The set's own diagnostics are reported once, in the set's file.
+                return Ok(Err(Vec::new()));
+            }
+            Some((path, loaded))
+        }
+    };
+    let set = set.as_ref().and_then(|(path, loaded)| match &**loaded {
+        Ok(checked) => Some((path.as_path(), checked)),
+        Err(_) => None,
+    });
+    match resolve(&checked.content, set.map(|(_, set)| &set.content)) {
+        Ok(resolved) => Ok(Ok(Provider {
+            path: file.to_path_buf(),
+            definition: checked.content,
+            resolved,
+        })),
+        Err(problems) => {
+            let locator = checked.locator(file);
+            let set_locator = set.map(|(path, set)| set.locator(path));
+            let mut diagnostics: Vec<Diagnostic> = problems
+                .iter()
+                .map(|problem| {
+                    let diagnostic = problem.locate(&locator, set_locator.as_ref());
+                    match (problem.origin, &set_locator) {
+                        // A fault in a shared set shows which provider brought it in.
+                        (Origin::DataCenterSet, Some(_)) => diagnostic.with_label(locator.label(
+                            "/data_centers/set",
+                            Anchor::Value,
+                            "the data-center set used here",
+                        )),
+                        _ => diagnostic,
+                    }
+                })
+                .collect();
+            Diagnostic::sort(&mut diagnostics);
+            Diagnostic::merge_duplicates(&mut diagnostics);
+            Ok(Err(diagnostics))
+        }
+    }
+}
+
+/// A shared set as loaded: checked, or the diagnostics of its own file.
+type SetLoad = Result<Checked<DataCenterSet>, Vec<Diagnostic>>;
+
+/// The shared data-center sets of one load, each loaded once however many providers (on however
+/// many threads) use it.
+#[derive(Default)]
+struct Sets<'a> {
+    /// Each set path as providers spell it: the set, or `None` when there is no such file.
+    named: Mutex<HashMap<PathBuf, Option<Arc<SetSlot>>>>,
+    /// The sets by canonical path, so two spellings of one file share one load.
+    files: Mutex<HashMap<PathBuf, Arc<SetSlot>>>,
+    /// Files open in an editor, read instead of the disk (the language server's hook).
+    open: Option<&'a OpenFiles>,
+}
+
+/// One set file.
+#[derive(Default)]
+struct SetSlot {
+    /// The set once loaded (a file that cannot be read is not kept: the load stops there).
+    loaded: Mutex<Option<Arc<SetLoad>>>,
+    /// The earliest file in the load that used the set, and its spelling of the set's path:
+    /// the set's own diagnostics name that spelling, as a sequential load would.
+    first_use: Mutex<Option<(usize, PathBuf)>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere cannot leave these maps half-updated: each update is one insert.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Sets<'_> {
+    /// The set at `path` as a provider spells it, or `None` when no such file exists.
+    fn named(&self, path: &Path) -> Option<Arc<SetSlot>> {
+        if let Some(slot) = lock(&self.named).get(path) {
+            return slot.clone();
+        }
+        let exists = self.open.is_some_and(|open| open.contains_key(path)) || path.is_file();
+        let slot = exists.then(|| self.slot(path));
+        lock(&self.named).insert(path.to_path_buf(), slot.clone());
+        slot
+    }
+
+    fn slot(&self, path: &Path) -> Arc<SetSlot> {
+        let key = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        lock(&self.files).entry(key).or_default().clone()
+    }
+
+    /// Loads the set file at `path` (used by the file at `index`) unless already loaded.
+    fn load(&self, path: &Path, index: usize) -> Result<Arc<SetLoad>, LoadError> {
+        self.slot(path).load(path, index, self.open)
+    }
+
+    /// The diagnostics of every set that is invalid, each naming the set's file as the first
+    /// file (in order) that used it spelled it.
+    fn into_diagnostics(self) -> Vec<Diagnostic> {
+        let files = self
+            .files
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut diagnostics = Vec::new();
+        for slot in files.into_values() {
+            let first = lock(&slot.first_use).take();
+            let loaded = lock(&slot.loaded).take();
+            let (Some((_, path)), Some(loaded)) = (first, loaded) else {
+                continue;
+            };
+            if let Err(found) = loaded.as_ref() {
+                diagnostics.extend(found.iter().cloned().map(|mut diagnostic| {
+                    for label in &mut diagnostic.labels {
+                        if label.file == diagnostic.file {
+                            label.file.clone_from(&path);
+                        }
+                    }
+                    diagnostic.file.clone_from(&path);
+                    diagnostic
+                }));
+            }
+        }
+        diagnostics
+    }
+}
+
+impl SetSlot {
+    /// Loads the set (once); an editor's open copy in `open` wins over the disk.
+    fn load(
+        &self,
+        path: &Path,
+        index: usize,
+        open: Option<&OpenFiles>,
+    ) -> Result<Arc<SetLoad>, LoadError> {
+        {
+            let mut first = lock(&self.first_use);
+            if first.as_ref().is_none_or(|(earliest, _)| index < *earliest) {
+                *first = Some((index, path.to_path_buf()));
+            }
+        }
+        // Held while loading, so other threads wanting this set wait instead of loading it too.
+        let mut loaded = lock(&self.loaded);
+        if let Some(set) = loaded.as_ref() {
+            return Ok(set.clone());
+        }
+        let text = match open.and_then(|open| open.get(path)) {
+            Some(text) => Ok(text.clone()),
+            None => read(path)?,
+        };
+        let checked = text
+            .map_err(|diagnostic| vec![diagnostic])
+            .and_then(|text| validate::check_data_center_set(path, &text));
+        let set = Arc::new(checked);
+        *loaded = Some(set.clone());
+        Ok(set)
+    }
+}
+
 /// Where the shared set `name` used by the provider in `provider_file` is looked for:
 /// `data-centers/NAME.yaml` beside the provider file.
 pub fn set_path(provider_file: &Path, name: &str) -> PathBuf {
@@ -221,144 +511,7 @@ pub fn set_path(provider_file: &Path, name: &str) -> PathBuf {
         .join(format!("{name}.yaml"))
 }
 
-type LoadedSet = Rc<Option<Checked<DataCenterSet>>>;
-
-/// Loads files, keeping each shared set loaded once however many providers use it.
-#[derive(Default)]
-struct Loader<'a> {
-    sets: HashMap<PathBuf, (PathBuf, LoadedSet)>,
-    set_diagnostics: Vec<Diagnostic>,
-    /// Files open in an editor, read instead of the disk (the language server's hook).
-    open: Option<&'a OpenFiles>,
-}
-
-impl Loader<'_> {
-    /// A set file's text: the editor's copy when it is open, else the disk's.
-    fn read_set(&self, path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
-        match self.open.and_then(|open| open.get(path)) {
-            Some(text) => Ok(Ok(text.clone())),
-            None => read(path),
-        }
-    }
-
-    fn set_exists(&self, path: &Path) -> bool {
-        self.open.is_some_and(|open| open.contains_key(path)) || path.is_file()
-    }
-
-    fn provider(
-        &mut self,
-        file: &Path,
-        text: &str,
-    ) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
-        let checked = match validate::check_provider(file, text) {
-            Ok(checked) => checked,
-            Err(diagnostics) => return Ok(Err(diagnostics)),
-        };
-        let locator = checked.locator(file);
-        let set_name = checked
-            .content
-            .data_centers
-            .as_ref()
-            .and_then(|dcs| dcs.set.clone());
-        let (set_path, set) = match set_name {
-            None => (None, Rc::new(None)),
-            Some(name) if !is_set_name(&name) => {
-                return Ok(Err(vec![locator.diagnostic(
-                    "/data_centers/set",
-                    Anchor::Value,
-                    format!(
-                        "`{}` is not a data-center set name",
-                        name.escape_debug()
-                    ),
-                    Some(format!(
-                        "write the name of a file in the `{DATA_CENTER_SET_DIR}/` folder beside \
-                         this file, without `.yaml`: lowercase letters, digits and `-` (e.g. `zoho`); \
-                         paths are not accepted"
-                    )),
-                )]));
-            }
-            Some(name) => {
-                let path = set_path(file, &name);
-                if !self.set_exists(&path) {
-                    return Ok(Err(vec![locator.diagnostic(
-                        "/data_centers/set",
-                        Anchor::Value,
-                        format!(
-                            "data-center set `{name}` not found (looked for {})",
-                            path.display()
-                        ),
-                        Some(available_sets(&path)),
-                    )]));
-                }
-                let set = self.set(&path)?;
-                if set.is_none() {
-                    // The set's own diagnostics are reported once, in the set's file.
-                    return Ok(Err(Vec::new()));
-                }
-                (Some(path), set)
-            }
-        };
-        let set_locator = match (&set_path, set.as_ref()) {
-            (Some(path), Some(set)) => Some(set.locator(path)),
-            _ => None,
-        };
-        match resolve(&checked.content, set.as_ref().as_ref().map(|s| &s.content)) {
-            Ok(resolved) => Ok(Ok(Provider {
-                path: file.to_path_buf(),
-                definition: checked.content.clone(),
-                resolved,
-            })),
-            Err(problems) => {
-                let mut diagnostics: Vec<Diagnostic> = problems
-                    .iter()
-                    .map(|problem| {
-                        let diagnostic = problem.locate(&locator, set_locator.as_ref());
-                        match (problem.origin, &set_locator) {
-                            // A fault in a shared set shows which provider brought it in.
-                            (Origin::DataCenterSet, Some(_)) => {
-                                diagnostic.with_label(locator.label(
-                                    "/data_centers/set",
-                                    Anchor::Value,
-                                    "the data-center set used here",
-                                ))
-                            }
-                            _ => diagnostic,
-                        }
-                    })
-                    .collect();
-                Diagnostic::sort(&mut diagnostics);
-                Diagnostic::merge_duplicates(&mut diagnostics);
-                Ok(Err(diagnostics))
-            }
-        }
-    }
-
-    /// Loads a set once; its diagnostics are kept aside so they are reported once.
-    fn set(&mut self, path: &Path) -> Result<LoadedSet, LoadError> {
-        let key = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if let Some((_, loaded)) = self.sets.get(&key) {
-            return Ok(loaded.clone());
-        }
-        let checked = self
-            .read_set(path)?
-            .map_err(|diagnostic| vec![diagnostic])
-            .and_then(|text| validate::check_data_center_set(path, &text));
-        let loaded = match checked {
-            Ok(checked) => Some(checked),
-            Err(mut diagnostics) => {
-                self.set_diagnostics.append(&mut diagnostics);
-                None
-            }
-        };
-        let loaded = Rc::new(loaded);
-        self.sets.insert(key, (path.to_path_buf(), loaded.clone()));
-        Ok(loaded)
-    }
-}
-
-/// A set is named, never pathed: `[a-z0-9-]+`, so `set:` can reach only the files of the
-/// `data-centers/` folder beside the provider (no absolute path, no `../`, whose file's keys
-/// would then be echoed in diagnostics).
+/// Whether `name` can name a set: a file name in the `data-centers/` folder, never a path.
 fn is_set_name(name: &str) -> bool {
     !name.is_empty()
         && name

@@ -113,8 +113,17 @@ fn write_stream(stream: &mut dyn std::io::Write, name: &str, text: &str) -> Resu
         .and_then(|()| stream.flush())
     {
         Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_BROKEN_PIPE),
-        Err(error) => Err(io_error(&format!("cannot write to {name}: {error}"))),
+        Err(error) => Err(write_failed(name, &error)),
+    }
+}
+
+/// The exit code for a failed write to `name` (stdout or stderr): quiet [`EXIT_BROKEN_PIPE`]
+/// when the reader went away, else the error reported as an I/O error.
+fn write_failed(name: &str, error: &std::io::Error) -> u8 {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        EXIT_BROKEN_PIPE
+    } else {
+        io_error(&format!("cannot write to {name}: {error}"))
     }
 }
 

@@ -1,14 +1,19 @@
 //! `provider-forge render`: parses options, calls the library, prints, picks the exit code.
 
+use std::collections::HashSet;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::catalog;
-use crate::render::filter::{self, Selection};
-use crate::render::output::{self, PlanError, PlannedFile};
-use crate::render::{Format as RenderFormat, Output, RenderError, Renderer};
+use crate::catalog::{self, Loaded, Provider};
+use crate::render::filter::{self, KnownNames, Selection};
+use crate::render::output::{self, Drift, OutputError, PlanError, PlannedFile, WriteSummary};
+use crate::render::staging::Staging;
+use crate::render::{CatalogWriter, Format as RenderFormat, Output, RenderError, Renderer};
+use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `render`.
 #[derive(Debug, clap::Args)]
@@ -23,8 +28,15 @@ User templates (--template) are minijinja, rendered once per provider with the v
 and md. Undefined variables are errors; trim_blocks and lstrip_blocks are on.
 
 --out DIR writes DIR/PROVIDER.SUFFIX per provider and format: .resolved.json, .resolved.yaml, \
-.nango.yaml, .md, .env, or the template's file name without .j2/.jinja. Everything is rendered \
-before anything is written, and each file is replaced atomically.
+.nango.yaml, .md, .env, or the template's file name without .j2/.jinja. Nothing is printed or \
+written unless every definition is valid and every provider renders; then each file is replaced \
+atomically.
+
+Providers are read, checked and rendered one at a time on all cores, in constant memory; the \
+output is the same whatever the number of threads. Rendered text waits in memory (up to 4 MB) \
+or an unnamed temporary file until the whole catalog has rendered.
+
+Environment: RAYON_NUM_THREADS sets the number of worker threads (default: one per core).
 
 Exit codes: 0 success; 1 invalid definition, template error, provider that does not fit the \
 format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missing file).")]
@@ -108,85 +120,309 @@ pub fn run(args: Args) -> u8 {
             .collect(),
     };
 
-    let catalog = match catalog::load(&args.paths) {
-        Ok(catalog) => catalog,
-        Err(error) => return super::io_error(&error),
-    };
-    if !catalog.is_valid() {
-        return match super::print_diagnostics(&catalog.diagnostics) {
-            Ok(()) => EXIT_INVALID,
-            Err(code) => code,
-        };
-    }
-    let providers: Vec<_> = catalog.providers.into_iter().map(|p| p.resolved).collect();
     let selection = Selection {
         data_centers: args.data_centers,
         environments: args.environments,
     };
-    let providers = match filter::narrow(&providers, &selection) {
-        Ok(providers) => providers,
+    let job = Job {
+        renderer,
+        outputs,
+        selection,
+        check: args.check,
+        out: args.out,
+        stop: AtomicBool::new(false),
+    };
+    let mut gathered = Gathered::new(&job);
+    let diagnostics = match catalog::stream(
+        &args.paths,
+        |provider| job.render(provider),
+        |loaded| gathered.take(&job, loaded),
+    ) {
+        Ok(diagnostics) => diagnostics,
         Err(error) => return super::io_error(&error),
     };
-
-    let Some(dir) = args.out else {
-        return match renderer.catalog(&providers, &outputs[0]) {
-            Ok(text) => match super::print_stdout(&text) {
-                Ok(()) => EXIT_OK,
-                Err(code) => code,
-            },
-            Err(error) => report_render_error(&error),
+    if !diagnostics.is_empty() {
+        return match super::print_diagnostics(&diagnostics) {
+            Ok(()) => EXIT_INVALID,
+            Err(code) => code,
         };
-    };
-    let files = match output::plan(&renderer, &providers, &outputs) {
-        Ok(files) => files,
-        Err(PlanError::Render(error)) => return report_render_error(&error),
-        Err(error @ PlanError::Collision(_)) => {
+    }
+    if let Err(error) = gathered.known.check(&job.selection) {
+        return super::io_error(&error);
+    }
+    match gathered.failure {
+        Some(PlanError::Render(error)) => return report_render_error(&error),
+        Some(error @ PlanError::Collision(_)) => {
             eprintln!("provider-forge: error: {error}");
             return EXIT_INVALID;
         }
-    };
-    if args.check {
-        check(&dir, &files)
-    } else {
-        write(&dir, &files)
+        None => {}
+    }
+    if let Some(error) = gathered.staging_error {
+        return super::io_error(&format!("cannot stage rendered text: {error}"));
+    }
+    match gathered.sink {
+        Sink::Print(writer) => print(writer),
+        Sink::Check { dir, drifts } => match gathered.check_error {
+            Some(error) => super::io_error(&error),
+            None => report_check(&dir, drifts, gathered.files),
+        },
+        Sink::Write { dir, staging } => write(&dir, staging),
+    }
+}
+
+/// What a run renders and how: shared by the worker threads.
+struct Job {
+    renderer: Renderer,
+    outputs: Vec<Output>,
+    selection: Selection,
+    out: Option<PathBuf>,
+    check: bool,
+    /// Set once the run is known to fail, so workers stop rendering what will not be output.
+    stop: AtomicBool,
+}
+
+/// One provider, rendered on a worker thread.
+struct Rendered {
+    /// The names it has, when --dc or --env must be checked against the whole catalog.
+    known: Option<KnownNames>,
+    /// Each output's file, or nothing when the selection leaves the provider out (or the run
+    /// already failed).
+    files: Vec<RenderedFile>,
+}
+
+struct RenderedFile {
+    /// `PROVIDER.SUFFIX` with --out; empty otherwise.
+    name: String,
+    content: Result<Content, Failure>,
+}
+
+enum Content {
+    /// The output's text for this provider.
+    Text(String),
+    /// With --check: how the file on disk differs, if it does.
+    Drift(Option<Drift>),
+}
+
+enum Failure {
+    Render(RenderError),
+    /// With --check: the file on disk could not be read.
+    Check(OutputError),
+}
+
+impl Job {
+    fn render(&self, provider: Provider) -> Rendered {
+        let known = (!self.selection.is_empty()).then(|| {
+            let mut known = KnownNames::default();
+            known.add(&provider.resolved);
+            known
+        });
+        let narrowed = filter::narrow_one(provider.resolved, &self.selection);
+        let files = match narrowed {
+            Some(resolved) if !self.stop.load(Ordering::Relaxed) => self
+                .outputs
+                .iter()
+                .map(|output| self.render_file(&resolved, output))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Rendered { known, files }
+    }
+
+    fn render_file(&self, provider: &ResolvedProvider, output: &Output) -> RenderedFile {
+        let name = match self.out {
+            Some(_) => format!("{}.{}", provider.id, output.file_suffix()),
+            None => String::new(),
+        };
+        let content = match (self.renderer.provider(provider, output), &self.out) {
+            (Err(error), _) => Err(Failure::Render(error)),
+            (Ok(text), Some(dir)) if self.check => {
+                let planned = PlannedFile {
+                    name: name.clone(),
+                    contents: text,
+                };
+                match output::check(dir, std::slice::from_ref(&planned)) {
+                    Ok(mut drifts) => Ok(Content::Drift(drifts.pop())),
+                    Err(error) => Err(Failure::Check(error)),
+                }
+            }
+            (Ok(text), _) => Ok(Content::Text(text)),
+        };
+        RenderedFile { name, content }
+    }
+}
+
+/// Where rendered providers go, in catalog order, until the run is known to succeed.
+enum Sink {
+    /// Stdout's text.
+    Print(CatalogWriter<Staging>),
+    /// --out DIR: the files to write.
+    Write { dir: PathBuf, staging: Staging },
+    /// --out DIR --check: the diffs to print.
+    Check { dir: PathBuf, drifts: Drifts },
+}
+
+#[derive(Default)]
+struct Drifts {
+    diffs: Staging,
+    count: usize,
+    missing: usize,
+}
+
+/// What the providers came to, gathered on the calling thread in catalog order.
+struct Gathered {
+    sink: Sink,
+    known: KnownNames,
+    /// File names already planned (--out), so two providers never write one file.
+    names: HashSet<String>,
+    /// Files planned (--out).
+    files: usize,
+    invalid: bool,
+    /// The first provider (in order) that could not be rendered or would overwrite another.
+    failure: Option<PlanError>,
+    /// --check: the first file on disk (in order) that could not be read.
+    check_error: Option<OutputError>,
+    staging_error: Option<io::Error>,
+}
+
+impl Gathered {
+    fn new(job: &Job) -> Self {
+        let sink = match (&job.out, job.check) {
+            (None, _) => Sink::Print(CatalogWriter::new(&job.outputs[0], Staging::new())),
+            (Some(dir), false) => Sink::Write {
+                dir: dir.clone(),
+                staging: Staging::new(),
+            },
+            (Some(dir), true) => Sink::Check {
+                dir: dir.clone(),
+                drifts: Drifts::default(),
+            },
+        };
+        Gathered {
+            sink,
+            known: KnownNames::default(),
+            names: HashSet::new(),
+            files: 0,
+            invalid: false,
+            failure: None,
+            check_error: None,
+            staging_error: None,
+        }
+    }
+
+    fn take(&mut self, job: &Job, loaded: Loaded<Rendered>) {
+        let rendered = match loaded {
+            Loaded::Valid(rendered) => rendered,
+            Loaded::Invalid => {
+                self.invalid = true;
+                job.stop.store(true, Ordering::Relaxed);
+                return;
+            }
+        };
+        if let Some(known) = rendered.known {
+            self.known.merge(known);
+        }
+        if self.invalid || self.failure.is_some() {
+            return;
+        }
+        for file in rendered.files {
+            if job.out.is_some() && !self.names.insert(file.name.clone()) {
+                self.fail(job, PlanError::Collision(file.name));
+                return;
+            }
+            self.files += 1;
+            let staged = match (file.content, &mut self.sink) {
+                (Err(Failure::Render(error)), _) => {
+                    self.fail(job, PlanError::Render(error));
+                    return;
+                }
+                (Err(Failure::Check(error)), _) => {
+                    self.check_error.get_or_insert(error);
+                    Ok(())
+                }
+                (Ok(Content::Text(text)), Sink::Print(writer)) => writer.push(&text),
+                (Ok(Content::Text(text)), Sink::Write { staging, .. }) => {
+                    staging.add_file(file.name, &text)
+                }
+                (Ok(Content::Drift(Some(drift))), Sink::Check { drifts, .. }) => {
+                    drifts.count += 1;
+                    drifts.missing += usize::from(drift.missing);
+                    drifts.diffs.write_all(drift.diff.as_bytes())
+                }
+                (Ok(Content::Drift(_)), _) | (Ok(Content::Text(_)), Sink::Check { .. }) => Ok(()),
+            };
+            if let Err(error) = staged {
+                self.staging_error.get_or_insert(error);
+            }
+        }
+    }
+
+    fn fail(&mut self, job: &Job, failure: PlanError) {
+        self.failure = Some(failure);
+        job.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Without --out: the catalog's text to stdout.
+fn print(writer: CatalogWriter<Staging>) -> u8 {
+    let copied = writer.finish().and_then(|staging| {
+        let mut stdout = io::stdout().lock();
+        staging.copy_to(&mut stdout)?;
+        stdout.flush()
+    });
+    match copied {
+        Ok(()) => EXIT_OK,
+        Err(error) => super::write_failed("stdout", &error),
     }
 }
 
 /// `--check`: prints a diff per stale file; exit 1 when any differs or is missing.
-fn check(dir: &Path, files: &[PlannedFile]) -> u8 {
-    match output::check(dir, files) {
-        Ok(drifts) if drifts.is_empty() => {
-            eprintln!(
-                "{} file(s) in {} are up to date",
-                files.len(),
-                dir.display()
-            );
-            EXIT_OK
-        }
-        Ok(drifts) => {
-            for drift in &drifts {
-                if let Err(code) = super::print_stdout(&drift.diff) {
-                    return code;
-                }
-            }
-            let missing = drifts.iter().filter(|d| d.missing).count();
-            eprintln!(
-                "{} of {} file(s) in {} are out of date ({missing} missing); run the same \
-                 command without --check to update them",
-                drifts.len(),
-                files.len(),
-                dir.display()
-            );
-            EXIT_INVALID
-        }
-        Err(error) => super::io_error(&error),
+fn report_check(dir: &Path, drifts: Drifts, files: usize) -> u8 {
+    if drifts.count == 0 {
+        eprintln!("{files} file(s) in {} are up to date", dir.display());
+        return EXIT_OK;
     }
+    let printed = {
+        let mut stdout = io::stdout().lock();
+        drifts
+            .diffs
+            .copy_to(&mut stdout)
+            .and_then(|()| stdout.flush())
+    };
+    if let Err(error) = printed {
+        return super::write_failed("stdout", &error);
+    }
+    eprintln!(
+        "{} of {files} file(s) in {} are out of date ({} missing); run the same \
+         command without --check to update them",
+        drifts.count,
+        dir.display(),
+        drifts.missing,
+    );
+    EXIT_INVALID
 }
 
-/// `--out` without `--check`: writes the files and says how many changed.
-fn write(dir: &Path, files: &[PlannedFile]) -> u8 {
-    match output::write(dir, files) {
-        Ok(summary) => {
+/// `--out` without `--check`: writes the staged files, each atomically, and says how many
+/// changed. Nothing is written before the whole catalog has rendered.
+fn write(dir: &Path, staging: Staging) -> u8 {
+    let mut summary = WriteSummary::default();
+    let written = (|| -> Result<(), String> {
+        // Creates DIR even when the selection leaves no file to write, as before.
+        output::write(dir, &[]).map_err(|error| error.to_string())?;
+        let files = staging
+            .into_files()
+            .map_err(|error| format!("cannot read staged files back: {error}"))?;
+        for file in files {
+            let file = file.map_err(|error| format!("cannot read staged files back: {error}"))?;
+            let done = output::write(dir, std::slice::from_ref(&file))
+                .map_err(|error| error.to_string())?;
+            summary.written.extend(done.written);
+            summary.unchanged.extend(done.unchanged);
+        }
+        Ok(())
+    })();
+    match written {
+        Ok(()) => {
             eprintln!(
                 "wrote {} file(s) to {} ({} unchanged)",
                 summary.written.len(),

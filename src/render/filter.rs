@@ -49,6 +49,13 @@ fn known_or_none(known: &[String]) -> String {
     }
 }
 
+impl Selection {
+    /// Whether the selection keeps everything (no `--dc`, no `--env`).
+    pub fn is_empty(&self) -> bool {
+        self.data_centers.is_empty() && self.environments.is_empty()
+    }
+}
+
 /// Narrows `providers` to the selected data centers and environments.
 ///
 /// A name is unknown (an error listing the known ones) when no provider in `providers` has it.
@@ -58,54 +65,91 @@ pub fn narrow(
     providers: &[ResolvedProvider],
     selection: &Selection,
 ) -> Result<Vec<ResolvedProvider>, FilterError> {
-    let known_dcs: BTreeSet<&str> = providers
-        .iter()
-        .flat_map(|p| p.data_centers.iter().map(|dc| dc.code.as_str()))
-        .collect();
-    if let Some(code) = selection
-        .data_centers
-        .iter()
-        .find(|code| !known_dcs.contains(code.as_str()))
-    {
-        return Err(FilterError::UnknownDataCenter {
-            code: code.clone(),
-            known: known_dcs.iter().map(|s| (*s).to_owned()).collect(),
-        });
+    let mut known = KnownNames::default();
+    for provider in providers {
+        known.add(provider);
     }
-    let known_envs: BTreeSet<&str> = providers
-        .iter()
-        .flat_map(|p| &p.data_centers)
-        .flat_map(|dc| dc.api_base_urls.keys().map(String::as_str))
-        .collect();
-    if let Some(name) = selection
-        .environments
-        .iter()
-        .find(|name| !known_envs.contains(name.as_str()))
-    {
-        return Err(FilterError::UnknownEnvironment {
-            name: name.clone(),
-            known: known_envs.iter().map(|s| (*s).to_owned()).collect(),
-        });
-    }
+    known.check(selection)?;
     Ok(providers
         .iter()
-        .filter_map(|provider| narrow_provider(provider, selection))
+        .filter_map(|provider| narrow_one(provider.clone(), selection))
         .collect())
 }
 
-fn narrow_provider(provider: &ResolvedProvider, selection: &Selection) -> Option<ResolvedProvider> {
-    let mut narrowed = provider.clone();
+/// The data-center codes and environment names a catalog has, gathered one provider at a time
+/// so that a streamed catalog can check a [`Selection`] once every provider has been seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownNames {
+    data_centers: BTreeSet<String>,
+    environments: BTreeSet<String>,
+}
+
+impl KnownNames {
+    /// Adds the names `provider` has (before any narrowing).
+    pub fn add(&mut self, provider: &ResolvedProvider) {
+        for dc in &provider.data_centers {
+            insert(&mut self.data_centers, &dc.code);
+            for name in dc.api_base_urls.keys() {
+                insert(&mut self.environments, name);
+            }
+        }
+    }
+
+    /// Adds names gathered elsewhere (another thread's share of the catalog).
+    pub fn merge(&mut self, other: KnownNames) {
+        self.data_centers.extend(other.data_centers);
+        self.environments.extend(other.environments);
+    }
+
+    /// The first selected name no provider has, as an error listing the known ones.
+    pub fn check(&self, selection: &Selection) -> Result<(), FilterError> {
+        if let Some(code) = selection
+            .data_centers
+            .iter()
+            .find(|code| !self.data_centers.contains(code.as_str()))
+        {
+            return Err(FilterError::UnknownDataCenter {
+                code: code.clone(),
+                known: self.data_centers.iter().cloned().collect(),
+            });
+        }
+        if let Some(name) = selection
+            .environments
+            .iter()
+            .find(|name| !self.environments.contains(name.as_str()))
+        {
+            return Err(FilterError::UnknownEnvironment {
+                name: name.clone(),
+                known: self.environments.iter().cloned().collect(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn insert(names: &mut BTreeSet<String>, name: &str) {
+    if !names.contains(name) {
+        names.insert(name.to_owned());
+    }
+}
+
+/// Narrows one provider in place (nothing is copied); `None` when it has none of the selected
+/// data centers or environments. An empty selection gives the provider back unchanged.
+pub fn narrow_one(
+    mut provider: ResolvedProvider,
+    selection: &Selection,
+) -> Option<ResolvedProvider> {
     if !selection.data_centers.is_empty() {
-        narrowed
+        provider
             .data_centers
             .retain(|dc| selection.data_centers.contains(&dc.code));
     }
     if !selection.environments.is_empty() {
-        for dc in &mut narrowed.data_centers {
+        for dc in &mut provider.data_centers {
             dc.api_base_urls
                 .retain(|name, _| selection.environments.contains(name));
         }
-        if narrowed
+        if provider
             .data_centers
             .iter()
             .all(|dc| dc.api_base_urls.is_empty())
@@ -113,7 +157,7 @@ fn narrow_provider(provider: &ResolvedProvider, selection: &Selection) -> Option
             return None;
         }
     }
-    (!narrowed.data_centers.is_empty()).then_some(narrowed)
+    (!provider.data_centers.is_empty()).then_some(provider)
 }
 
 #[cfg(test)]

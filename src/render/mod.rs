@@ -6,8 +6,10 @@
 pub mod filter;
 pub mod nango;
 pub mod output;
+pub(crate) mod staging;
 pub mod templates;
 
+use std::io::{self, Write};
 use std::path::Path;
 
 use crate::resolve::table::ResolvedProvider;
@@ -133,17 +135,13 @@ impl Renderer {
         providers: &[ResolvedProvider],
         output: &Output,
     ) -> Result<String, RenderError> {
-        match output {
-            Output::Builtin(Format::Json) => Ok(table_json(providers)),
-            Output::Builtin(Format::Yaml) => Ok(table_yaml(providers)),
-            _ => {
-                let texts = providers
-                    .iter()
-                    .map(|provider| self.provider(provider, output))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(texts.join("\n"))
-            }
+        let mut writer = CatalogWriter::new(output, Vec::new());
+        for provider in providers {
+            let text = self.provider(provider, output)?;
+            writer.push(&text).expect("writing to memory cannot fail");
         }
+        let bytes = writer.finish().expect("writing to memory cannot fail");
+        Ok(String::from_utf8(bytes).expect("every output is UTF-8"))
     }
 
     /// The text of `output` for one provider, as written to its own file by `--out`. JSON and
@@ -174,6 +172,76 @@ impl Renderer {
             }
             Output::Template { name, .. } => Ok(self.templates.render(name, provider, None)?),
         }
+    }
+}
+
+/// Joins providers' texts ([`Renderer::provider`], one file's worth each) into the catalog text
+/// of an output ([`Renderer::catalog`]), writing each as it comes, so that a catalog can be
+/// rendered one provider at a time (on any thread) and never held in memory as a whole.
+#[derive(Debug)]
+pub struct CatalogWriter<W> {
+    out: W,
+    joint: Joint,
+    written: usize,
+}
+
+/// How an output's catalog text joins its providers' pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Joint {
+    /// A JSON array: each text is a one-item array whose item goes between `[`, `,` and `]`.
+    JsonArray,
+    /// A YAML sequence: each text is a one-item sequence, and they follow one another.
+    YamlSequence,
+    /// Template texts, separated by a newline.
+    Texts,
+}
+
+impl<W: Write> CatalogWriter<W> {
+    /// A writer of `output`'s catalog text to `out`.
+    pub fn new(output: &Output, out: W) -> Self {
+        let joint = match output {
+            Output::Builtin(Format::Json) => Joint::JsonArray,
+            Output::Builtin(Format::Yaml) => Joint::YamlSequence,
+            _ => Joint::Texts,
+        };
+        CatalogWriter {
+            out,
+            joint,
+            written: 0,
+        }
+    }
+
+    /// Writes the next provider's text, as [`Renderer::provider`] gave it for the same output.
+    pub fn push(&mut self, text: &str) -> io::Result<()> {
+        let (separator, text) = match (self.joint, self.written) {
+            // `[\n  {...}\n]\n`: the item is already indented as an item of the array.
+            (Joint::JsonArray, written) => {
+                let item = text
+                    .strip_prefix("[\n")
+                    .and_then(|rest| rest.strip_suffix("\n]\n"))
+                    .ok_or_else(|| {
+                        io::Error::new(io::ErrorKind::InvalidInput, "not a one-item JSON array")
+                    })?;
+                (if written == 0 { "[\n" } else { ",\n" }, item)
+            }
+            (Joint::Texts, 1..) => ("\n", text),
+            _ => ("", text),
+        };
+        self.out.write_all(separator.as_bytes())?;
+        self.out.write_all(text.as_bytes())?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the catalog text and gives the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        let end = match (self.joint, self.written) {
+            (Joint::JsonArray | Joint::YamlSequence, 0) => "[]\n",
+            (Joint::JsonArray, _) => "\n]\n",
+            _ => "",
+        };
+        self.out.write_all(end.as_bytes())?;
+        Ok(self.out)
     }
 }
 

@@ -100,8 +100,9 @@ fn check<T: DeserializeOwned>(
         Diagnostic::sort(&mut diagnostics);
         return Err(diagnostics);
     }
-    // The schema is generated from the same types, so this only fails if they disagree.
-    let content = serde_json::from_value(document.value.clone()).map_err(|error| {
+    // The schema is generated from the same types, so this only fails if they disagree. Read
+    // from the value in place: the document is kept beside the content, so no copy of it.
+    let content = T::deserialize(&document.value).map_err(|error| {
         vec![Diagnostic::file_level(
             file,
             format!("the document passed the schema but could not be read: {error}"),

@@ -6,6 +6,7 @@
 //! OAuth engine calls.
 
 pub mod data_centers;
+pub mod embedded_text;
 pub mod problem;
 pub mod sections;
 pub mod table;
@@ -41,6 +42,8 @@ pub fn resolve(
     let selection = Selection::new(definition, &sections, &dcs, &enabled, &mut problems);
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
+    problems.extend(embedded_text::check_embedded_text(definition, set));
+    problems.extend(url_rules::docs_url_problem(definition));
 
     let mut expander = Expander {
         dcs: &dcs,

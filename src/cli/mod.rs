@@ -82,14 +82,14 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Prints diagnostics to stderr, followed by a count. Like stdout, a closed stderr
+/// Prints diagnostics to stderr with their source snippets (coloured on a terminal unless
+/// `NO_COLOR` is set), followed by a count. Like stdout, a closed stderr
 /// (`validate DIR 2>&1 | head -1`) ends the command quietly with [`EXIT_BROKEN_PIPE`].
 fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), u8> {
     use std::fmt::Write;
-    let mut text = String::new();
-    for diagnostic in diagnostics {
-        let _ = writeln!(text, "{diagnostic}");
-    }
+    use std::io::IsTerminal;
+    let color = crate::diagnostics::snippet::use_color(std::io::stderr().is_terminal());
+    let mut text = crate::diagnostics::snippet::render(diagnostics, color);
     if !diagnostics.is_empty() {
         let _ = writeln!(text, "{} error(s)", diagnostics.len());
     }

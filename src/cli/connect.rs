@@ -14,6 +14,7 @@ use crate::oauth::store::PendingTokenFile;
 use crate::oauth::{
     self, AuthorizationOptions, OAuthError, StoredConnection, authorization_request,
 };
+use crate::diagnostics::visible;
 use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `connect`.
@@ -158,7 +159,8 @@ async fn receive_callback(
         let result = match verified {
             Err(error @ (OAuthError::StateMismatch | OAuthError::InvalidCallback(_))) => {
                 eprintln!(
-                    "provider-forge: ignored a request to the callback address: {error}; still waiting for the real callback"
+                    "provider-forge: ignored a request to the callback address: {}; still waiting for the real callback",
+                    visible(&error.to_string())
                 );
                 callback
                     .respond(false, &format!("Not the expected callback: {error}"))

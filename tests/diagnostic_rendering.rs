@@ -84,3 +84,67 @@ fn control_characters_from_the_input_are_shown_escaped() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sarif_output_is_a_sarif_2_1_0_log_with_ranges_and_related_locations() {
+    let file = "tests/corpus/invalid/duplicate-dc-code.yaml";
+    let output = validate(&["--format", "sarif"], Path::new(file));
+    assert_eq!(output.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "provider-forge");
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let result = &results[0];
+    assert_eq!(result["ruleId"], "invalid-definition");
+    assert_eq!(result["level"], "error");
+    let text = result["message"]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("duplicate data center code `eu` (at data_centers.list[2].code)"),
+        "{text}"
+    );
+    assert!(text.contains("help: each data center needs its own code"), "{text}");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], file);
+    let region = &location["region"];
+    assert_eq!(
+        (
+            &region["startLine"],
+            &region["startColumn"],
+            &region["endLine"],
+            &region["endColumn"]
+        ),
+        (&14.into(), &13.into(), &14.into(), &15.into())
+    );
+    let related = &result["relatedLocations"][0];
+    assert_eq!(related["message"]["text"], "first defined here");
+    assert_eq!(related["physicalLocation"]["artifactLocation"]["uri"], file);
+    assert_eq!(related["physicalLocation"]["region"]["startLine"], 11);
+    assert_eq!(related["physicalLocation"]["region"]["startColumn"], 13);
+}
+
+#[test]
+fn github_output_is_one_workflow_command_per_problem_and_label() {
+    let file = "tests/corpus/invalid/duplicate-dc-code.yaml";
+    let output = validate(&["--format", "github"], Path::new(file));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "::error file={file},line=14,col=13,endLine=14,endColumn=15,\
+                 title=data_centers.list[2].code::duplicate data center code `eu`%0A\
+                 help: each data center needs its own code; remove or rename one"
+            ),
+            format!(
+                "::notice file={file},line=11,col=13,endLine=11,endColumn=15,\
+                 title=data_centers.list[1].code::first defined here \
+                 (duplicate data center code `eu`)"
+            ),
+        ]
+    );
+}

@@ -383,3 +383,22 @@ fn a_user_template_is_written_under_its_own_suffix() {
         "9\n"
     );
 }
+
+#[test]
+fn check_tells_an_invalid_definition_from_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let invalid = render(&[
+        "tests/corpus/invalid/duplicate-dc-code.yaml",
+        "--format",
+        "env",
+        "--out",
+        path_arg(&out),
+        "--check",
+    ]);
+    assert_eq!(invalid.status.code(), Some(3), "{}", stderr(&invalid));
+    assert!(stderr(&invalid).contains("duplicate data center code `eu`"));
+    // Without --check an invalid definition stays a plain exit 1.
+    let plain = render(&["tests/corpus/invalid/duplicate-dc-code.yaml"]);
+    assert_eq!(plain.status.code(), Some(1));
+}

@@ -20,6 +20,10 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: usage or I/O error (missing file, unreadable directory, bad option value).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `render --check` when nothing could be compared because the definitions (or
+/// the template) are invalid: distinct from drift (1), so CI can tell "regenerate the files"
+/// from "fix the definition".
+pub const EXIT_CHECK_INVALID: u8 = 3;
 /// Exit code when stdout's reader went away (`provider-forge render DIR | head -1`): 128 +
 /// SIGPIPE, what a shell reports for `yes | head -1`, so pipelines behave as with any tool.
 pub const EXIT_BROKEN_PIPE: u8 = 141;
@@ -27,7 +31,8 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
 /// Describe an OAuth provider once in YAML; validate it, render per-data-center configs, and
 /// run the OAuth flow from the same description.
 ///
-/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error, 141 when
+/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error, 3 from
+/// `render --check` when a definition is invalid (nothing compared; drift is 1), 141 when
 /// the reader of stdout or stderr went away (`| head`), as for any command a pipe closed.
 #[derive(Debug, Parser)]
 #[command(name = "provider-forge", version, about, long_about)]

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_CHECK_INVALID, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog;
 use crate::render::filter::{self, Selection};
 use crate::render::output::{self, PlanError, PlannedFile};
@@ -27,7 +27,10 @@ and md. Undefined variables are errors; trim_blocks and lstrip_blocks are on.
 before anything is written, and each file is replaced atomically.
 
 Exit codes: 0 success; 1 invalid definition, template error, provider that does not fit the \
-format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missing file).")]
+format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missing file); \
+3 with --check only: nothing was compared because a definition is invalid (or the template \
+fails, or a provider does not fit the format), so drift (1) and a broken definition (3) \
+can be told apart.")]
 pub struct Args {
     /// Provider files, or directories of *.yaml providers (their data-centers/ sets included).
     #[arg(required = true, value_name = "PATH")]
@@ -79,6 +82,12 @@ impl From<Format> for RenderFormat {
 }
 
 pub fn run(args: Args) -> u8 {
+    // Invalid input under --check gets its own code: nothing was compared, unlike drift.
+    let invalid = if args.check {
+        EXIT_CHECK_INVALID
+    } else {
+        EXIT_INVALID
+    };
     if args.format.len() > 1 && args.out.is_none() {
         eprintln!("provider-forge: error: several --format values need --out DIR");
         return EXIT_USAGE;
@@ -96,7 +105,7 @@ pub fn run(args: Args) -> u8 {
                 Ok(output) => vec![output],
                 Err(error) => {
                     eprintln!("{error}");
-                    return EXIT_INVALID;
+                    return invalid;
                 }
             }
         }
@@ -114,7 +123,7 @@ pub fn run(args: Args) -> u8 {
     };
     if !catalog.is_valid() {
         return match super::print_diagnostics(&catalog.diagnostics) {
-            Ok(()) => EXIT_INVALID,
+            Ok(()) => invalid,
             Err(code) => code,
         };
     }
@@ -134,15 +143,15 @@ pub fn run(args: Args) -> u8 {
                 Ok(()) => EXIT_OK,
                 Err(code) => code,
             },
-            Err(error) => report_render_error(&error),
+            Err(error) => report_render_error(&error, invalid),
         };
     };
     let files = match output::plan(&renderer, &providers, &outputs) {
         Ok(files) => files,
-        Err(PlanError::Render(error)) => return report_render_error(&error),
+        Err(PlanError::Render(error)) => return report_render_error(&error, invalid),
         Err(error @ PlanError::Collision(_)) => {
             eprintln!("provider-forge: error: {error}");
-            return EXIT_INVALID;
+            return invalid;
         }
     };
     if args.check {
@@ -200,10 +209,10 @@ fn write(dir: &Path, files: &[PlannedFile]) -> u8 {
 }
 
 /// Template errors already read `FILE:LINE: error: ...`; other render errors get the prefix.
-fn report_render_error(error: &RenderError) -> u8 {
+fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
         RenderError::Template(error) => eprintln!("{error}"),
         RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
     }
-    EXIT_INVALID
+    code
 }

@@ -402,3 +402,21 @@ fn check_tells_an_invalid_definition_from_drift() {
     let plain = render(&["tests/corpus/invalid/duplicate-dc-code.yaml"]);
     assert_eq!(plain.status.code(), Some(1));
 }
+
+#[test]
+fn a_template_error_shows_the_template_line_with_the_part_minijinja_blames() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("bad.j2");
+    fs::write(&template, "first\n{{ provider.id }}\nthird {{ provider.nope.deeper }} x\n").unwrap();
+    let output = render(&[ZOHO, "--template", path_arg(&template)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.starts_with(&format!("{}:3: error: undefined value", template.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 | third {{ provider.nope.deeper }} x\n  |                  ^^^^^^^^^^^^\n"),
+        "{stderr}"
+    );
+}

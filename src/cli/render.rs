@@ -104,7 +104,7 @@ pub fn run(args: Args) -> u8 {
             match renderer.add_template(path, source) {
                 Ok(output) => vec![output],
                 Err(error) => {
-                    eprintln!("{error}");
+                    report_template_error(&error);
                     return invalid;
                 }
             }
@@ -208,10 +208,30 @@ fn write(dir: &Path, files: &[PlannedFile]) -> u8 {
     }
 }
 
+/// A template error: its `FILE:LINE: error: ...` line, then the template's line with the part
+/// minijinja blames underlined (when it says which and the file is on disk).
+fn report_template_error(error: &crate::render::templates::TemplateError) {
+    use std::io::IsTerminal;
+    let color = crate::diagnostics::snippet::use_color(std::io::stderr().is_terminal());
+    let excerpt = match (error.line, &error.range) {
+        (Some(line), Some(range)) => crate::diagnostics::snippet::template_excerpt(
+            Path::new(&error.file),
+            line,
+            range.clone(),
+            color,
+        ),
+        _ => None,
+    };
+    eprintln!("{}", crate::diagnostics::visible(&error.to_string()));
+    if let Some(excerpt) = excerpt {
+        eprintln!("{excerpt}");
+    }
+}
+
 /// Template errors already read `FILE:LINE: error: ...`; other render errors get the prefix.
 fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
-        RenderError::Template(error) => eprintln!("{error}"),
+        RenderError::Template(error) => report_template_error(error),
         RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
     }
     code

@@ -36,6 +36,30 @@ pub fn render(diagnostics: &[Diagnostic], color: bool) -> String {
     out
 }
 
+/// The lines of a template file around `range` (bytes of the file), underlined, for a
+/// template error; `None` when the file cannot be read (a built-in template, a file gone).
+pub fn template_excerpt(
+    file: &Path,
+    line: usize,
+    range: std::ops::Range<usize>,
+    color: bool,
+) -> Option<String> {
+    let source = PrintableSource::new(&std::fs::read(file).ok()?);
+    let place = Place {
+        bytes: (range.start, range.end),
+        start: (line, 1),
+    };
+    let snippet = Snippet::source(source.text.as_str())
+        .line_start(1)
+        .annotation(AnnotationKind::Primary.span(place.range(&source)));
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    Some(renderer.render(&[Group::with_level(Level::ERROR).element(snippet)]))
+}
+
 #[derive(Default)]
 struct Sources {
     files: HashMap<PathBuf, Option<PrintableSource>>,

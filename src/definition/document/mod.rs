@@ -218,6 +218,14 @@ mod tests {
         assert_eq!(v["f"], Value::from(1.5));
         assert_eq!(v["g"], Value::from("com.au"));
         assert_eq!(v["h"], Value::from(31));
+        let signed = parse("a: -0x1F\nb: +0o17\nc: -12\n").unwrap().value;
+        assert_eq!(
+            signed["a"],
+            Value::from("-0x1F"),
+            "a sign does not go with hex"
+        );
+        assert_eq!(signed["b"], Value::from("+0o17"));
+        assert_eq!(signed["c"], Value::from(-12));
     }
 
     #[test]

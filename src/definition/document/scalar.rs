@@ -38,13 +38,15 @@ pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>)
 }
 
 fn parse_integer(text: &str) -> Option<Number> {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if let Some(hex) = digits.strip_prefix("0x") {
+    // The core schema writes hexadecimal and octal without a sign: `-0x1F` is a string, not
+    // 31 with its sign dropped.
+    if let Some(hex) = text.strip_prefix("0x") {
         return i64::from_str_radix(hex, 16).ok().map(Number::from);
     }
-    if let Some(octal) = digits.strip_prefix("0o") {
+    if let Some(octal) = text.strip_prefix("0o") {
         return i64::from_str_radix(octal, 8).ok().map(Number::from);
     }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -405,5 +405,8 @@ async fn a_servers_error_description_reaches_the_terminal_escaped() {
         stderr.contains("no\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
         "{stderr:?}"
     );
-    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{7}'), "{stderr:?}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
 }

@@ -17,7 +17,10 @@ fn validate(args: &[&str], path: &Path) -> Output {
 
 #[test]
 fn text_shows_the_source_line_underlined_after_the_greppable_line() {
-    let output = validate(&[], Path::new("tests/corpus/invalid/duplicate-dc-code.yaml"));
+    let output = validate(
+        &[],
+        Path::new("tests/corpus/invalid/duplicate-dc-code.yaml"),
+    );
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     let lines: Vec<&str> = stderr.lines().collect();
@@ -25,12 +28,18 @@ fn text_shows_the_source_line_underlined_after_the_greppable_line() {
         lines[0],
         "tests/corpus/invalid/duplicate-dc-code.yaml:14:13: error: duplicate data center code `eu` (at data_centers.list[2].code)"
     );
-    let first = stderr.find("11 |     - code: eu").expect("the first entry is shown");
-    let second = stderr.find("14 |     - code: eu").expect("the duplicate is shown");
+    let first = stderr
+        .find("11 |     - code: eu")
+        .expect("the first entry is shown");
+    let second = stderr
+        .find("14 |     - code: eu")
+        .expect("the duplicate is shown");
     assert!(first < second);
     assert!(stderr.contains("-- first defined here"), "{stderr}");
     assert!(stderr.contains("   |             ^^\n"), "{stderr}");
-    let help = stderr.find("  help: each data center needs its own code").unwrap();
+    let help = stderr
+        .find("  help: each data center needs its own code")
+        .unwrap();
     assert!(second < help);
     assert!(!stderr.contains('\u{1b}'), "no colour on a pipe: {stderr}");
 }
@@ -105,7 +114,10 @@ fn sarif_output_is_a_sarif_2_1_0_log_with_ranges_and_related_locations() {
         text.starts_with("duplicate data center code `eu` (at data_centers.list[2].code)"),
         "{text}"
     );
-    assert!(text.contains("help: each data center needs its own code"), "{text}");
+    assert!(
+        text.contains("help: each data center needs its own code"),
+        "{text}"
+    );
     let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(location["artifactLocation"]["uri"], file);
     let region = &location["region"];

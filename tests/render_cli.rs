@@ -407,7 +407,11 @@ fn check_tells_an_invalid_definition_from_drift() {
 fn a_template_error_shows_the_template_line_with_the_part_minijinja_blames() {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("bad.j2");
-    fs::write(&template, "first\n{{ provider.id }}\nthird {{ provider.nope.deeper }} x\n").unwrap();
+    fs::write(
+        &template,
+        "first\n{{ provider.id }}\nthird {{ provider.nope.deeper }} x\n",
+    )
+    .unwrap();
     let output = render(&[ZOHO, "--template", path_arg(&template)]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr(&output);
@@ -416,7 +420,9 @@ fn a_template_error_shows_the_template_line_with_the_part_minijinja_blames() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("3 | third {{ provider.nope.deeper }} x\n  |                  ^^^^^^^^^^^^\n"),
+        stderr.contains(
+            "3 | third {{ provider.nope.deeper }} x\n  |                  ^^^^^^^^^^^^\n"
+        ),
         "{stderr}"
     );
 }

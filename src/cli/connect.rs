@@ -9,12 +9,12 @@ use url::Url;
 
 use super::EXIT_OK;
 use super::oauth_common::{self, ClientArgs, Reported, failed, usage};
+use crate::diagnostics::visible;
 use crate::oauth::loopback::{Arrival, LoopbackListener, is_loopback_redirect};
 use crate::oauth::store::PendingTokenFile;
 use crate::oauth::{
     self, AuthorizationOptions, OAuthError, StoredConnection, authorization_request,
 };
-use crate::diagnostics::visible;
 use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `connect`.

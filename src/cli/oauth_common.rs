@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::catalog;
-use crate::diagnostics::visible;
 use crate::definition::types::ClientSecretMode;
+use crate::diagnostics::visible;
 use crate::oauth::http::{self, HttpOptions};
 use crate::oauth::{ClientSecret, Credentials, TokenSet};
 use crate::resolve::table::ResolvedProvider;

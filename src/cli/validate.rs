@@ -77,6 +77,8 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> Result<(), u8> {
             "{:#}\n",
             crate::diagnostics::sarif::log(diagnostics)
         )),
-        Format::Github => super::print_stdout(&crate::diagnostics::github::annotations(diagnostics)),
+        Format::Github => {
+            super::print_stdout(&crate::diagnostics::github::annotations(diagnostics))
+        }
     }
 }

@@ -82,10 +82,10 @@ mod tests {
 
     #[test]
     fn messages_and_properties_are_escaped_the_runners_way() {
-        assert_eq!(escape_data("100% done\r\nnext: a,b"), "100%25 done%0D%0Anext: a,b");
         assert_eq!(
-            escape_property("C:\\x,y%\nz"),
-            "C%3A\\x%2Cy%25%0Az"
+            escape_data("100% done\r\nnext: a,b"),
+            "100%25 done%0D%0Anext: a,b"
         );
+        assert_eq!(escape_property("C:\\x,y%\nz"), "C%3A\\x%2Cy%25%0Az");
     }
 }

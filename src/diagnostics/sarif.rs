@@ -126,9 +126,6 @@ mod tests {
             uri(Path::new("providers/zoho crm#1.yaml")),
             "providers/zoho%20crm%231.yaml"
         );
-        assert_eq!(
-            uri(Path::new("/tmp/a b.yaml")),
-            "file:///tmp/a%20b.yaml"
-        );
+        assert_eq!(uri(Path::new("/tmp/a b.yaml")), "file:///tmp/a%20b.yaml");
     }
 }

@@ -67,9 +67,11 @@ struct Sources {
 
 impl Sources {
     fn load(&mut self, file: &Path) {
-        self.files
-            .entry(file.to_path_buf())
-            .or_insert_with(|| std::fs::read(file).ok().map(|bytes| PrintableSource::new(&bytes)));
+        self.files.entry(file.to_path_buf()).or_insert_with(|| {
+            std::fs::read(file)
+                .ok()
+                .map(|bytes| PrintableSource::new(&bytes))
+        });
     }
 
     fn get(&self, file: &Path) -> Option<&PrintableSource> {
@@ -121,7 +123,12 @@ fn offset_of(text: &str, (line, column): (usize, usize)) -> usize {
         .take_while(|&(_, c)| c != '\n')
         .nth(column.saturating_sub(1))
         .map_or_else(
-            || line_start + text[line_start..].find('\n').unwrap_or(text.len() - line_start),
+            || {
+                line_start
+                    + text[line_start..]
+                        .find('\n')
+                        .unwrap_or(text.len() - line_start)
+            },
             |(i, _)| line_start + i,
         )
 }

@@ -92,8 +92,7 @@ pub fn run() -> ExitCode {
 /// (`validate DIR 2>&1 | head -1`) ends the command quietly with [`EXIT_BROKEN_PIPE`].
 fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), u8> {
     use std::fmt::Write;
-    use std::io::IsTerminal;
-    let color = crate::diagnostics::snippet::use_color(std::io::stderr().is_terminal());
+    let color = crate::diagnostics::snippet::stderr_color();
     let mut text = crate::diagnostics::snippet::render(diagnostics, color);
     if !diagnostics.is_empty() {
         let _ = writeln!(text, "{} error(s)", diagnostics.len());

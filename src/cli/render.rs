@@ -211,8 +211,7 @@ fn write(dir: &Path, files: &[PlannedFile]) -> u8 {
 /// A template error: its `FILE:LINE: error: ...` line, then the template's line with the part
 /// minijinja blames underlined (when it says which and the file is on disk).
 fn report_template_error(error: &crate::render::templates::TemplateError) {
-    use std::io::IsTerminal;
-    let color = crate::diagnostics::snippet::use_color(std::io::stderr().is_terminal());
+    let color = crate::diagnostics::snippet::stderr_color();
     let excerpt = match (error.line, &error.range) {
         (Some(line), Some(range)) => crate::diagnostics::snippet::template_excerpt(
             Path::new(&error.file),

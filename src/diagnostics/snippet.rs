@@ -21,6 +21,20 @@ pub fn use_color(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
+/// [`use_color`] for stderr, where the CLI writes diagnostics.
+pub fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    use_color(std::io::stderr().is_terminal())
+}
+
+fn renderer(color: bool) -> Renderer {
+    if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+}
+
 /// Renders `diagnostics` as text, each with its source snippet, reading the files they name.
 /// A file that cannot be read any more is shown without a snippet. A blank line separates
 /// diagnostics.
@@ -52,12 +66,7 @@ pub fn template_excerpt(
     let snippet = Snippet::source(source.text.as_str())
         .line_start(1)
         .annotation(AnnotationKind::Primary.span(place.range(&source)));
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    Some(renderer.render(&[Group::with_level(Level::ERROR).element(snippet)]))
+    Some(renderer(color).render(&[Group::with_level(Level::ERROR).element(snippet)]))
 }
 
 #[derive(Default)]
@@ -210,12 +219,7 @@ fn snippet(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> Option<St
         }
         group = group.element(snippet);
     }
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    Some(renderer.render(&[group]))
+    Some(renderer(color).render(&[group]))
 }
 
 #[cfg(test)]

@@ -2,6 +2,13 @@
 //! how to fix it. Every check in the crate reports through this one type so that the CLI prints
 //! YAML errors, schema violations and semantic errors the same way.
 
+mod escape;
+pub mod github;
+pub mod sarif;
+pub mod snippet;
+
+pub use escape::visible;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

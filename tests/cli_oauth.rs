@@ -377,3 +377,36 @@ async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
 }
 
 const FIXTURE_GENERIC: &str = GENERIC_FIXTURE;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_error_description_reaches_the_terminal_escaped() {
+    let cli = Cli::zoho("eu").await;
+    let provider = repo_path("providers/zoho-crm.yaml");
+    let mut connect = cli.command("connect", &provider);
+    connect
+        .args(["--client-id", CLIENT_ID, "--no-browser"])
+        .arg("--out")
+        .arg(cli.path("never.json"))
+        .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
+    let (line, running) = Running::spawn(&mut connect).first_line().await;
+    let browser =
+        provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
+            .unwrap();
+    let callback = browse_to_callback(&browser, &line, REDIRECT_URI).await;
+    let denied = with_param(
+        &with_param(&callback, "error", "access_denied"),
+        "error_description",
+        "no\u{1b}[2J\u{1b}]0;owned\u{7}",
+    );
+    let (_, stderr, status) = running.finish(Some(denied)).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("denied access"), "{stderr}");
+    assert!(
+        stderr.contains("no\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+        "{stderr:?}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+}

@@ -9,17 +9,45 @@ use provider_forge::catalog;
 
 const FIXTURES: &str = "tests/fixtures/family/bad";
 
-/// Every diagnostic, as `validate` prints it, in order.
+/// Every diagnostic, as `validate` prints it, in order: the clash in the set also shows the
+/// `set:` line of the provider that uses it, in that provider's file.
 const EXPECTED: &str = "\
 tests/fixtures/family/bad/data-centers/clash.yaml:11:11: error: duplicate data center code `us` (at data_centers[1].code)
+   |
+ 7 |   - code: us
+   |           -- first defined here
+...
+11 |   - code: us
+   |           ^^
+   |
+  ::: tests/fixtures/family/bad/uses-clash-set.yaml:6:8
+   |
+ 6 |   set: clash
+   |        ----- the data-center set used here
   help: each data center needs its own code; remove or rename one
+
 tests/fixtures/family/bad/data-centers/typo.yaml:7:5: error: unknown field `valeus` (at data_centers[0].valeus)
+  |
+7 |     valeus:
+  |     ^^^^^^
   help: did you mean `values`?
+
 tests/fixtures/family/bad/enable-unknown-dc.yaml:9:22: error: data center `uk` is not defined (at multi_dc.data_centers[1])
+  |
+9 |   data_centers: [us, uk]
+  |                      ^^
   help: defined data centers: us, eu
+
 tests/fixtures/family/bad/override-unknown-dc.yaml:8:5: error: override for data center `ca`, which is not defined (at data_centers.overrides.ca)
+  |
+8 |     ca:
+  |     ^^
   help: defined data centers: us, eu
+
 tests/fixtures/family/bad/unknown-set.yaml:6:8: error: data-center set `zohoo` not found (looked for tests/fixtures/family/bad/data-centers/zohoo.yaml) (at data_centers.set)
+  |
+6 |   set: zohoo
+  |        ^^^^^
   help: available sets: clash, typo, zoho
 5 error(s)
 ";

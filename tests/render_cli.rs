@@ -383,3 +383,46 @@ fn a_user_template_is_written_under_its_own_suffix() {
         "9\n"
     );
 }
+
+#[test]
+fn check_tells_an_invalid_definition_from_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let invalid = render(&[
+        "tests/corpus/invalid/duplicate-dc-code.yaml",
+        "--format",
+        "env",
+        "--out",
+        path_arg(&out),
+        "--check",
+    ]);
+    assert_eq!(invalid.status.code(), Some(3), "{}", stderr(&invalid));
+    assert!(stderr(&invalid).contains("duplicate data center code `eu`"));
+    // Without --check an invalid definition stays a plain exit 1.
+    let plain = render(&["tests/corpus/invalid/duplicate-dc-code.yaml"]);
+    assert_eq!(plain.status.code(), Some(1));
+}
+
+#[test]
+fn a_template_error_shows_the_template_line_with_the_part_minijinja_blames() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("bad.j2");
+    fs::write(
+        &template,
+        "first\n{{ provider.id }}\nthird {{ provider.nope.deeper }} x\n",
+    )
+    .unwrap();
+    let output = render(&[ZOHO, "--template", path_arg(&template)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.starts_with(&format!("{}:3: error: undefined value", template.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "3 | third {{ provider.nope.deeper }} x\n  |                  ^^^^^^^^^^^^\n"
+        ),
+        "{stderr}"
+    );
+}

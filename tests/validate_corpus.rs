@@ -63,9 +63,9 @@ fn diagnostics_match_the_reviewed_snapshots() {
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
         for file in corpus("invalid") {
             let catalog = catalog::load(std::slice::from_ref(&file)).unwrap();
-            let text: Vec<String> = catalog.diagnostics.iter().map(ToString::to_string).collect();
+            let text = provider_forge::diagnostics::snippet::render(&catalog.diagnostics, false);
             let name = format!("validate__{}", file.file_stem().unwrap().to_string_lossy());
-            insta::assert_snapshot!(name, text.join("\n"));
+            insta::assert_snapshot!(name, text);
         }
     });
 }

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::EXIT_OK;
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
+use crate::diagnostics::visible;
 use crate::oauth::loopback::{Arrival, LoopbackListener, is_loopback_redirect};
 use crate::oauth::store::PendingTokenFile;
 use crate::oauth::{
@@ -163,7 +164,8 @@ async fn receive_callback(
         let result = match verified {
             Err(error @ (OAuthError::StateMismatch | OAuthError::InvalidCallback(_))) => {
                 eprintln!(
-                    "provider-forge: ignored a request to the callback address: {error}; still waiting for the real callback"
+                    "provider-forge: ignored a request to the callback address: {}; still waiting for the real callback",
+                    visible(&error.to_string())
                 );
                 callback
                     .respond(false, &format!("Not the expected callback: {error}"))

@@ -21,6 +21,10 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: usage or I/O error (missing file, unreadable directory, bad option value).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `render --check` when nothing could be compared because the definitions (or
+/// the template) are invalid: distinct from drift (1), so CI can tell "regenerate the files"
+/// from "fix the definition".
+pub const EXIT_CHECK_INVALID: u8 = 3;
 /// Exit code when stdout's reader went away (`provider-forge render DIR | head -1`): 128 +
 /// SIGPIPE, what a shell reports for `yes | head -1`, so pipelines behave as with any tool.
 pub const EXIT_BROKEN_PIPE: u8 = 141;
@@ -28,7 +32,8 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
 /// Describe an OAuth provider once in YAML; validate it, render per-data-center configs, and
 /// run the OAuth flow from the same description.
 ///
-/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error, 141 when
+/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error, 3 from
+/// `render --check` when a definition is invalid (nothing compared; drift is 1), 141 when
 /// the reader of stdout or stderr went away (`| head`), as for any command a pipe closed.
 #[derive(Debug, Parser)]
 #[command(name = "provider-forge", version, about, long_about)]
@@ -86,14 +91,13 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Prints diagnostics to stderr, followed by a count. Like stdout, a closed stderr
+/// Prints diagnostics to stderr with their source snippets (coloured on a terminal unless
+/// `NO_COLOR` is set), followed by a count. Like stdout, a closed stderr
 /// (`validate DIR 2>&1 | head -1`) ends the command quietly with [`EXIT_BROKEN_PIPE`].
 fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), u8> {
     use std::fmt::Write;
-    let mut text = String::new();
-    for diagnostic in diagnostics {
-        let _ = writeln!(text, "{diagnostic}");
-    }
+    let color = crate::diagnostics::snippet::stderr_color();
+    let mut text = crate::diagnostics::snippet::render(diagnostics, color);
     if !diagnostics.is_empty() {
         let _ = writeln!(text, "{} error(s)", diagnostics.len());
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::catalog;
 use crate::definition::types::ClientSecretMode;
+use crate::diagnostics::visible;
 use crate::oauth::http::{self, HttpOptions};
 use crate::oauth::{ClientSecret, Credentials, TokenSet};
 use crate::resolve::table::ResolvedProvider;
@@ -90,9 +91,9 @@ pub fn fill_connection(
 /// A failure already reported on stderr, carrying the exit code.
 pub struct Reported(pub u8);
 
-/// Prints a usage or I/O error and returns its exit code.
+/// Prints a usage or I/O error (control characters escaped) and returns its exit code.
 pub fn usage(message: impl std::fmt::Display) -> Reported {
-    eprintln!("provider-forge: error: {message}");
+    eprintln!("provider-forge: error: {}", visible(&message.to_string()));
     Reported(EXIT_USAGE)
 }
 
@@ -103,9 +104,10 @@ pub fn print_lines(lines: &[String]) -> Result<(), Reported> {
     super::print_stdout(&text).map_err(Reported)
 }
 
-/// Prints a failed-flow error and returns its exit code.
+/// Prints a failed-flow error and returns its exit code. The message may quote a server's
+/// `error_description`: control characters in it are shown escaped, never sent to the terminal.
 pub fn failed(message: impl std::fmt::Display) -> Reported {
-    eprintln!("provider-forge: error: {message}");
+    eprintln!("provider-forge: error: {}", visible(&message.to_string()));
     Reported(EXIT_INVALID)
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 
-use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_CHECK_INVALID, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog::{self, Loaded, Provider};
 use crate::render::filter::{self, KnownNames, Selection};
 use crate::render::output::{self, Drift, OutputError, PlanError, PlannedFile, WriteSummary};
@@ -39,7 +39,10 @@ or an unnamed temporary file until the whole catalog has rendered.
 Environment: RAYON_NUM_THREADS sets the number of worker threads (default: one per core).
 
 Exit codes: 0 success; 1 invalid definition, template error, provider that does not fit the \
-format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missing file).")]
+format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missing file); \
+3 with --check only: nothing was compared because a definition is invalid (or the template \
+fails, or a provider does not fit the format), so drift (1) and a broken definition (3) \
+can be told apart.")]
 pub struct Args {
     /// Provider files, or directories of *.yaml providers (their data-centers/ sets included).
     #[arg(required = true, value_name = "PATH")]
@@ -91,6 +94,12 @@ impl From<Format> for RenderFormat {
 }
 
 pub fn run(args: Args) -> u8 {
+    // Invalid input under --check gets its own code: nothing was compared, unlike drift.
+    let invalid = if args.check {
+        EXIT_CHECK_INVALID
+    } else {
+        EXIT_INVALID
+    };
     if args.format.len() > 1 && args.out.is_none() {
         eprintln!("provider-forge: error: several --format values need --out DIR");
         return EXIT_USAGE;
@@ -107,8 +116,8 @@ pub fn run(args: Args) -> u8 {
             match renderer.add_template(path, source) {
                 Ok(output) => vec![output],
                 Err(error) => {
-                    eprintln!("{error}");
-                    return EXIT_INVALID;
+                    report_template_error(&error);
+                    return invalid;
                 }
             }
         }
@@ -143,7 +152,7 @@ pub fn run(args: Args) -> u8 {
     };
     if !diagnostics.is_empty() {
         return match super::print_diagnostics(&diagnostics) {
-            Ok(()) => EXIT_INVALID,
+            Ok(()) => invalid,
             Err(code) => code,
         };
     }
@@ -151,10 +160,10 @@ pub fn run(args: Args) -> u8 {
         return super::io_error(&error);
     }
     match gathered.failure {
-        Some(PlanError::Render(error)) => return report_render_error(&error),
+        Some(PlanError::Render(error)) => return report_render_error(&error, invalid),
         Some(error @ PlanError::Collision(_)) => {
             eprintln!("provider-forge: error: {error}");
-            return EXIT_INVALID;
+            return invalid;
         }
         None => {}
     }
@@ -435,11 +444,30 @@ fn write(dir: &Path, staging: Staging) -> u8 {
     }
 }
 
+/// A template error: its `FILE:LINE: error: ...` line, then the template's line with the part
+/// minijinja blames underlined (when it says which and the file is on disk).
+fn report_template_error(error: &crate::render::templates::TemplateError) {
+    let color = crate::diagnostics::snippet::stderr_color();
+    let excerpt = match (error.line, &error.range) {
+        (Some(line), Some(range)) => crate::diagnostics::snippet::template_excerpt(
+            Path::new(&error.file),
+            line,
+            range.clone(),
+            color,
+        ),
+        _ => None,
+    };
+    eprintln!("{}", crate::diagnostics::visible(&error.to_string()));
+    if let Some(excerpt) = excerpt {
+        eprintln!("{excerpt}");
+    }
+}
+
 /// Template errors already read `FILE:LINE: error: ...`; other render errors get the prefix.
-fn report_render_error(error: &RenderError) -> u8 {
+fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
-        RenderError::Template(error) => eprintln!("{error}"),
+        RenderError::Template(error) => report_template_error(error),
         RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
     }
-    EXIT_INVALID
+    code
 }

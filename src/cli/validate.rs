@@ -12,7 +12,10 @@ use crate::diagnostics::Diagnostic;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Diagnostics go to stderr as `FILE:LINE:COL: error: MESSAGE (at PATH)`, \
-sorted by position, each followed by a `help:` line when a fix is known. With --format json, \
+sorted by position, each followed by the source lines with the problem underlined (and the \
+other places that explain it, in any file) and a `help:` line when a fix is known. Colour \
+on a terminal only, never with NO_COLOR set; control characters from the input are shown \
+escaped (`\\u{1b}`). With --format json, \
 stdout gets a JSON array of {file, line, column, path, severity, message, hint, end_line, \
 end_column, byte_start, byte_end, labels}: the problem's whole range (end exclusive; bytes \
 counted from the start of the file) and the other places that explain it, each {file, line, \
@@ -20,6 +23,11 @@ column, end_line, end_column, byte_start, byte_end, path, message}.\n\n\
 Files are checked in parallel on all cores and one at a time in constant memory; the output is \
 the same whatever the number of threads (environment: RAYON_NUM_THREADS, default one per \
 core).\n\n\
+With --format sarif, stdout gets a SARIF 2.1.0 log (one result per problem, rule \
+`invalid-definition`, columns in Unicode characters, end exclusive, labels as related \
+locations), for code scanning. With --format github, stdout gets GitHub Actions workflow \
+commands: `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=PATH::MESSAGE` per \
+problem and a `::notice` per label.\n\n\
 Exit codes: 0 all valid, 1 some definition is invalid, 2 usage or I/O error."
 )]
 pub struct Args {
@@ -35,8 +43,12 @@ pub struct Args {
 enum Format {
     /// One line per problem on stderr, like a compiler.
     Text,
-    /// A JSON array on stdout, for CI annotations.
+    /// A JSON array on stdout, for scripts and editors.
     Json,
+    /// A SARIF 2.1.0 log on stdout, for code-scanning annotations.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...`) on stdout.
+    Github,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -71,5 +83,12 @@ fn report(diagnostics: &[Diagnostic], format: Format) -> Result<(), u8> {
             "{}\n",
             serde_json::to_string_pretty(diagnostics).expect("diagnostics always serialize")
         )),
+        Format::Sarif => super::print_stdout(&format!(
+            "{:#}\n",
+            crate::diagnostics::sarif::log(diagnostics)
+        )),
+        Format::Github => {
+            super::print_stdout(&crate::diagnostics::github::annotations(diagnostics))
+        }
     }
 }

@@ -45,6 +45,9 @@ pub struct TemplateError {
     pub file: String,
     /// The line in that file, when minijinja knows it.
     pub line: Option<usize>,
+    /// The bytes of the template source the error is about, when minijinja knows them: the
+    /// CLI shows that part of the template underlined.
+    pub range: Option<std::ops::Range<usize>>,
     /// What went wrong.
     pub message: String,
 }
@@ -72,6 +75,7 @@ impl TemplateError {
         TemplateError {
             file: error.name().unwrap_or(fallback_name).to_owned(),
             line: error.line(),
+            range: error.range(),
             message,
         }
     }
@@ -167,6 +171,7 @@ impl Templates {
             return Err(TemplateError {
                 file: fallback,
                 line: None,
+                range: None,
                 message: format!(
                     "the output passed {MAX_OUTPUT_BYTES} bytes; the template stopped (does it loop?)"
                 ),
@@ -185,6 +190,7 @@ impl Templates {
         let mut text = String::from_utf8(output.bytes).map_err(|_| TemplateError {
             file: fallback.clone(),
             line: None,
+            range: None,
             message: "the output is not UTF-8".to_owned(),
         })?;
         if !text.is_empty() && !text.ends_with('\n') {

@@ -1,0 +1,162 @@
+//! The text view of diagnostics: the greppable first line, the source with the problem
+//! underlined and its labels (in other files too), and nothing from the input that could drive
+//! the terminal.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn validate(args: &[&str], path: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+        .arg("validate")
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn text_shows_the_source_line_underlined_after_the_greppable_line() {
+    let output = validate(
+        &[],
+        Path::new("tests/corpus/invalid/duplicate-dc-code.yaml"),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        "tests/corpus/invalid/duplicate-dc-code.yaml:14:13: error: duplicate data center code `eu` (at data_centers.list[2].code)"
+    );
+    let first = stderr
+        .find("11 |     - code: eu")
+        .expect("the first entry is shown");
+    let second = stderr
+        .find("14 |     - code: eu")
+        .expect("the duplicate is shown");
+    assert!(first < second);
+    assert!(stderr.contains("-- first defined here"), "{stderr}");
+    assert!(stderr.contains("   |             ^^\n"), "{stderr}");
+    let help = stderr
+        .find("  help: each data center needs its own code")
+        .unwrap();
+    assert!(second < help);
+    assert!(!stderr.contains('\u{1b}'), "no colour on a pipe: {stderr}");
+}
+
+#[test]
+fn labels_in_a_shared_set_show_the_providers_set_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("data-centers")).unwrap();
+    fs::write(
+        dir.path().join("data-centers/family.yaml"),
+        "name: family\ndescription: Two data centers, one code.\ndata_centers:\n  - code: us\n    name: United States\n    values: { dc: com }\n  - code: us\n    name: Europe\n    values: { dc: eu }\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("one.yaml"),
+        "id: one\ndisplay_name: one\ndata_centers:\n  set: family\nissuer: https://accounts.example.<dc>\nauthorization:\n  url: https://accounts.example.<dc>/auth\ntoken:\n  url: https://accounts.example.<dc>/token\ncallback:\n  redirect_uri: https://example.com/callback\nscopes:\n  catalog:\n    - name: read\n      description: Read.\n",
+    )
+    .unwrap();
+    let output = validate(&[], dir.path());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let set_file = dir.path().join("data-centers/family.yaml");
+    assert!(
+        stderr.starts_with(&format!("{}:7:", set_file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("7 |   - code: us"), "{stderr}");
+    let provider = dir.path().join("one.yaml");
+    assert!(
+        stderr.contains(&format!("::: {}:4:", provider.display())),
+        "the provider's file is named with the label's line: {stderr}"
+    );
+    assert!(stderr.contains("4 |   set: family"), "{stderr}");
+}
+
+#[test]
+fn control_characters_from_the_input_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evil.yaml");
+    fs::write(
+        &file,
+        "id: evil\ndisplay_name: x\nicon\u{1b}]0;owned\u{7}\u{1b}[2J: 1\n",
+    )
+    .unwrap();
+    let output = validate(&[], &file);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stderr.contains('\u{7}'), "{stderr:?}");
+    assert!(
+        stderr.contains("3 | icon\\u{1b}]0;owned\\u{7}\\u{1b}[2J: 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sarif_output_is_a_sarif_2_1_0_log_with_ranges_and_related_locations() {
+    let file = "tests/corpus/invalid/duplicate-dc-code.yaml";
+    let output = validate(&["--format", "sarif"], Path::new(file));
+    assert_eq!(output.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "provider-forge");
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let result = &results[0];
+    assert_eq!(result["ruleId"], "invalid-definition");
+    assert_eq!(result["level"], "error");
+    let text = result["message"]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("duplicate data center code `eu` (at data_centers.list[2].code)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: each data center needs its own code"),
+        "{text}"
+    );
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], file);
+    let region = &location["region"];
+    assert_eq!(
+        (
+            &region["startLine"],
+            &region["startColumn"],
+            &region["endLine"],
+            &region["endColumn"]
+        ),
+        (&14.into(), &13.into(), &14.into(), &15.into())
+    );
+    let related = &result["relatedLocations"][0];
+    assert_eq!(related["message"]["text"], "first defined here");
+    assert_eq!(related["physicalLocation"]["artifactLocation"]["uri"], file);
+    assert_eq!(related["physicalLocation"]["region"]["startLine"], 11);
+    assert_eq!(related["physicalLocation"]["region"]["startColumn"], 13);
+}
+
+#[test]
+fn github_output_is_one_workflow_command_per_problem_and_label() {
+    let file = "tests/corpus/invalid/duplicate-dc-code.yaml";
+    let output = validate(&["--format", "github"], Path::new(file));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "::error file={file},line=14,col=13,endLine=14,endColumn=15,\
+                 title=data_centers.list[2].code::duplicate data center code `eu`%0A\
+                 help: each data center needs its own code; remove or rename one"
+            ),
+            format!(
+                "::notice file={file},line=11,col=13,endLine=11,endColumn=15,\
+                 title=data_centers.list[1].code::first defined here \
+                 (duplicate data center code `eu`)"
+            ),
+        ]
+    );
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::EXIT_OK;
-use super::oauth_common::{self, ClientArgs, Reported, failed, usage};
+use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
 use crate::oauth::loopback::{LoopbackListener, is_loopback_redirect};
 use crate::oauth::{self, AuthorizationOptions, StoredConnection, authorization_request};
 
@@ -18,7 +18,8 @@ pub struct Args {
     /// The provider definition file.
     #[arg(value_name = "PROVIDER.yaml")]
     provider: PathBuf,
-    /// The OAuth client id.
+    /// The OAuth client id (for a provider with one app registration per data center, the one
+    /// of the data center given with --dc).
     #[arg(long, value_name = "ID")]
     client_id: String,
     /// The user's data center, when known: the request goes straight to its authorization URL.
@@ -44,6 +45,8 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
     #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(flatten)]
     client: ClientArgs,
 }
 
@@ -56,6 +59,8 @@ pub fn run(args: Args) -> u8 {
 
 fn connect(args: Args) -> Result<(), Reported> {
     let provider = oauth_common::load_provider(&args.provider)?;
+    // Before anything is printed or sent: a refused value must not reach a URL.
+    let provider = oauth_common::fill_connection(&provider, &args.connection, None)?;
     let credentials = oauth_common::credentials(&provider, &args.client_id, &args.client)?;
     let http = oauth_common::http_client(&args.client, oauth::http::DEFAULT_TIMEOUT)?;
     let options = AuthorizationOptions {

@@ -36,6 +36,49 @@ pub struct ClientArgs {
     pub ca_cert: Option<PathBuf>,
 }
 
+/// Values of the provider's connection parameters (`connection.params`).
+#[derive(Debug, clap::Args)]
+pub struct ConnectionArgs {
+    /// A connection parameter the provider declares, e.g. `--param subdomain=acme` for a
+    /// Shopify shop or `--param tenant=contoso.onmicrosoft.com` (repeatable). A missing required
+    /// value, or one that fails the parameter's pattern, is a usage error (exit 2) before any
+    /// URL is printed or request made. `validate`/`render --format markdown` list a provider's
+    /// parameters.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// The provider's table filled with this connection's values: the `--param` values, and the
+/// runtime values kept in `tokens` (e.g. `instance_url` from the token response). Any refused
+/// value is a usage error naming the parameter and its pattern.
+pub fn fill_connection(
+    provider: &ResolvedProvider,
+    args: &ConnectionArgs,
+    tokens: Option<&TokenSet>,
+) -> Result<ResolvedProvider, Reported> {
+    let mut values = crate::resolve::connection::ConnectionValues::new();
+    for (name, value) in &args.params {
+        if values.insert(name.clone(), value.clone()).is_some() {
+            return Err(usage(format!("--param {name} is given twice")));
+        }
+    }
+    if let Some(tokens) = tokens {
+        for name in provider.connection.runtime.keys() {
+            if let Some(serde_json::Value::String(value)) = tokens.metadata.get(name) {
+                values.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    crate::resolve::connection::fill(provider, &values).map_err(usage)
+}
+
 /// A failure already reported on stderr, carrying the exit code.
 pub struct Reported(pub u8);
 
@@ -106,7 +149,7 @@ pub fn credentials(
         ),
         None => None,
     };
-    match provider.client_secret {
+    let credentials = match provider.client_secret {
         ClientSecretMode::Shared => {
             let secret = match file {
                 Some(text) => text.trim().to_owned(),
@@ -117,7 +160,7 @@ pub fn credentials(
                     "no client secret: set {SECRET_ENV} or pass --client-secret-file FILE"
                 )));
             }
-            Ok(Credentials::shared(client_id, ClientSecret::new(secret)))
+            Credentials::shared(client_id, ClientSecret::new(secret))
         }
         ClientSecretMode::PerDataCenter => {
             let mut secrets = Vec::new();
@@ -156,9 +199,18 @@ pub fn credentials(
                         .join(", ")
                 )));
             }
-            Ok(Credentials::per_data_center(client_id, secrets))
+            Credentials::per_data_center(client_id, secrets)
         }
-    }
+    };
+    // One app registration per data center: the client id given is the one of the data
+    // center this command talks to.
+    Ok(provider
+        .data_centers
+        .iter()
+        .filter_map(|dc| dc.client_id_key.clone())
+        .fold(credentials, |credentials, key| {
+            credentials.with_client_id_for(key, client_id)
+        }))
 }
 
 /// A summary of a token set without any secret.
@@ -210,9 +262,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Reported> {
 pub fn load_connection(
     provider_path: &Path,
     tokens_path: &Path,
+    connection: &ConnectionArgs,
 ) -> Result<(ResolvedProvider, crate::oauth::StoredConnection), Reported> {
     let provider = load_provider(provider_path)?;
     let stored = crate::oauth::StoredConnection::read(tokens_path).map_err(usage)?;
+    // The connection's own values first: the issuer check below then also proves the
+    // `--param` values are the ones the tokens were obtained with.
+    let provider = fill_connection(&provider, connection, Some(&stored.tokens))?;
     if stored.provider != provider.id {
         return Err(usage(format!(
             "{} holds tokens of provider `{}`, not `{}`",

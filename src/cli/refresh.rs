@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::EXIT_OK;
-use super::oauth_common::{self, ClientArgs, Reported, failed, usage};
+use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
 use crate::oauth::{self, RetryPolicy, StoredConnection};
 
 /// Arguments of `refresh`.
@@ -17,6 +17,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     tokens: PathBuf,
     #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(flatten)]
     client: ClientArgs,
 }
 
@@ -28,7 +30,8 @@ pub fn run(args: Args) -> u8 {
 }
 
 fn refresh(args: Args) -> Result<(), Reported> {
-    let (provider, stored) = oauth_common::load_connection(&args.provider, &args.tokens)?;
+    let (provider, stored) =
+        oauth_common::load_connection(&args.provider, &args.tokens, &args.connection)?;
     let credentials = oauth_common::credentials(&provider, &stored.client_id, &args.client)?;
     let http = oauth_common::http_client(&args.client, oauth::http::DEFAULT_TIMEOUT)?;
     let tokens = oauth_common::runtime()?

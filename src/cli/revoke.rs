@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::EXIT_OK;
-use super::oauth_common::{self, ClientArgs, Reported, failed};
+use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed};
 use crate::oauth::{self, RevokedToken};
 
 /// Arguments of `revoke`.
@@ -17,6 +17,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     tokens: PathBuf,
     #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(flatten)]
     client: ClientArgs,
 }
 
@@ -28,7 +30,8 @@ pub fn run(args: Args) -> u8 {
 }
 
 fn revoke(args: Args) -> Result<(), Reported> {
-    let (provider, stored) = oauth_common::load_connection(&args.provider, &args.tokens)?;
+    let (provider, stored) =
+        oauth_common::load_connection(&args.provider, &args.tokens, &args.connection)?;
     let needs_secret = provider.revoke.as_ref().is_some_and(|r| r.client_auth);
     let credentials = if needs_secret {
         oauth_common::credentials(&provider, &stored.client_id, &args.client)?

@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A URL or host template. `<name>` placeholders are replaced per data center, e.g.
-/// `https://<accounts_host>/oauth/v2/auth` or `https://www.zohoapis.<dc>`.
+/// `https://<accounts_host>/oauth/v2/auth` or `https://www.zohoapis.<dc>`, or per connection
+/// (`https://<subdomain>.myshopify.com`, see `connection`).
 pub type Template = String;
 
 /// One OAuth 2.0 integration provider, described once for every data center it runs in.
@@ -35,9 +36,15 @@ pub struct ProviderDefinition {
     /// How one OAuth client serves several data centers. Needs `data_centers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_dc: Option<MultiDc>,
-    /// Origin of the authorization server (Zoho: the accounts server). The issuer parameter of
-    /// the callback (`accounts-server`, RFC 9207 `iss`) must equal it exactly, and secrets are
-    /// only ever sent to this origin's endpoints.
+    /// Values that differ per connection rather than per data center: supplied by whoever
+    /// connects (a shop's subdomain, a tenant) or learnt during the flow (Salesforce's
+    /// `instance_url`). Used as `<name>` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<Connection>,
+    /// Issuer identifier of the authorization server: its origin (Zoho: the accounts server),
+    /// or an https URL with a path for OIDC issuers
+    /// (`https://login.microsoftonline.com/<tenant>/v2.0`). The issuer parameter of the callback
+    /// (`accounts-server`, RFC 9207 `iss`) must equal it exactly.
     /// Required unless the data-center set gives it under `provider_defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<Template>,
@@ -118,6 +125,10 @@ pub struct MultiDc {
     /// Whether one client secret serves every DC or each DC has its own.
     #[serde(default)]
     pub client_secret: ClientSecretMode,
+    /// Whether one client id serves every DC or each DC has its own (national clouds are
+    /// separate app registrations).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub client_id: ClientIdMode,
     /// Which DC's authorization endpoint starts the flow when the user's DC is not known yet.
     /// Defaults to the data-center set's `provider_defaults.entry`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +144,109 @@ pub enum ClientSecretMode {
     Shared,
     /// A different secret per data center (Zoho's console shows one per enabled DC).
     PerDataCenter,
+}
+
+/// Whether the client id is shared by all data centers or different per data center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientIdMode {
+    /// One client id (one app registration) for every data center.
+    #[default]
+    Shared,
+    /// A different client id per data center, e.g. one app registration per national cloud.
+    PerDataCenter,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Values that differ per connection. Each is used as a `<name>` placeholder; a name may not
+/// also be a data-center placeholder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// Values each connection supplies, keyed by name. Name them as Nango's `connectionConfig`
+    /// keys for the same provider (`subdomain`, `hostname`, `tenantId`), so imported and native
+    /// definitions agree. Usable in URLs, authorization and token parameters, API base URLs,
+    /// API headers and scope names.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, ConnectionParam>,
+    /// Values learnt during the flow, keyed by name: from the token response (`instance_url`)
+    /// or the callback. Usable only where they exist: never in the issuer or the authorization
+    /// request.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub runtime: IndexMap<String, RuntimeValue>,
+}
+
+/// A value each connection supplies, e.g. a shop's subdomain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionParam {
+    /// What the value is and where the user finds it.
+    #[schemars(length(min = 1))]
+    pub description: String,
+    /// A valid value, shown in documentation and forms (must match `pattern`).
+    #[schemars(length(min = 1))]
+    pub example: String,
+    /// Regular expression (Rust `regex` syntax) every value must match, anchored with `^` and
+    /// `$`. It is what keeps a value from moving a request to another host.
+    pub pattern: String,
+    /// What the value is inside a URL: part of a host label or path segment (default), a whole
+    /// host name, or a whole URL.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub kind: ValueKind,
+    /// Value used when the connection gives none (the fallback, e.g. Salesforce's
+    /// `login.salesforce.com`). Must match `pattern`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Whether a connection may leave the value out. Without a `default`, an absent value
+    /// expands to the empty string.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub optional: bool,
+}
+
+/// What a connection value stands for inside a URL, which decides the characters it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueKind {
+    /// Part of a host label or path segment: `/ ? # @ :`, `%`, `\` and whitespace are refused,
+    /// so the value cannot change the URL's structure.
+    #[default]
+    Segment,
+    /// A whole host name (`acme.my.salesforce.com`), checked as a DNS name and bounded by the
+    /// pattern.
+    Host,
+    /// A whole URL (`https://acme.my.salesforce.com`), checked as an https URL and bounded by
+    /// the pattern.
+    Url,
+}
+
+/// A value learnt during the flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeValue {
+    /// Where the value comes from.
+    pub from: RuntimeSource,
+    /// What the value is.
+    #[schemars(length(min = 1))]
+    pub description: String,
+    /// What the value is inside a URL.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub kind: ValueKind,
+    /// Optional regular expression the value must match, anchored with `^` and `$`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+}
+
+/// Where a runtime value is learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeSource {
+    /// A field of the token response (code exchange): usable in refresh, revoke and API calls.
+    TokenResponse,
+    /// A parameter of the callback: usable in the token exchange and everything after it.
+    Callback,
 }
 
 /// Where an authorization request starts when the user's data center is not known yet.
@@ -189,6 +303,26 @@ pub struct Token {
     /// Token revocation (RFC 7009), when the provider supports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke: Option<Revoke>,
+    /// Extra parameters of the code-exchange request, e.g. `expiring: "1"`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, String>,
+    /// Extra parameters of the refresh request.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub refresh_params: IndexMap<String, String>,
+    /// How token and refresh requests encode their body: a form (RFC 6749) or JSON.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub body: TokenBody,
+}
+
+/// The body encoding of token and refresh requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenBody {
+    /// `application/x-www-form-urlencoded` (RFC 6749).
+    #[default]
+    Form,
+    /// `application/json`, for providers that accept only JSON.
+    Json,
 }
 
 /// Client authentication at the token endpoint (RFC 6749 section 2.3.1).
@@ -256,6 +390,11 @@ pub struct Api {
     /// API base URL template per environment, e.g. `production: https://www.zohoapis.<dc>`.
     #[schemars(length(min = 1))]
     pub environments: IndexMap<String, Template>,
+    /// Headers sent on API calls besides `Authorization`, e.g. Shopify's
+    /// `x-shopify-access-token: "<access_token>"` (`<access_token>` is the connection's access
+    /// token).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, Template>,
 }
 
 fn default_auth_scheme() -> String {

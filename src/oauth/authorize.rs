@@ -54,8 +54,28 @@ pub fn authorization_request(
     client_id: &str,
     options: &AuthorizationOptions,
 ) -> Result<PendingAuthorization, OAuthError> {
+    if !provider.connection.params.is_empty() {
+        return Err(OAuthError::UnfilledConnection {
+            provider: provider.id.clone(),
+            names: provider
+                .connection
+                .params
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     let dc = select_data_center(provider, options.data_center.as_deref())?;
     let scopes = checked_scopes(provider, &options.scopes)?;
+    let sent: Vec<&str> = scopes
+        .iter()
+        .map(|name| {
+            dc.scope_names
+                .get(name)
+                .map_or(name.as_str(), String::as_str)
+        })
+        .collect();
     let redirect_uri = options
         .redirect_uri
         .clone()
@@ -81,10 +101,7 @@ pub fn authorization_request(
             .append_pair("client_id", client_id)
             .append_pair("redirect_uri", &redirect_uri);
         if !scopes.is_empty() {
-            query.append_pair(
-                "scope",
-                &scopes.join(&provider.authorization.scope_separator),
-            );
+            query.append_pair("scope", &sent.join(&provider.authorization.scope_separator));
         }
         query.append_pair("state", &state);
         if let Some(verifier) = &pkce_verifier {

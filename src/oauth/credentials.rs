@@ -15,12 +15,14 @@ use crate::resolve::table::ResolvedDataCenter;
 pub const SHARED_SECRET_KEY: &str = "shared";
 
 /// A client id with its secret(s): one shared secret, or one per data center, looked up by the
-/// data center's `client_secret_key` from the resolved table.
+/// data center's `client_secret_key` from the resolved table. A provider whose data centers are
+/// separate app registrations (`client_id_key` in the table) also has a client id per DC.
 #[derive(Debug, Clone)]
 pub struct Credentials {
-    /// The client id (the same in every data center).
+    /// The client id shared by every data center.
     pub client_id: String,
     secrets: BTreeMap<String, ClientSecret>,
+    client_ids: BTreeMap<String, String>,
 }
 
 impl Credentials {
@@ -29,6 +31,7 @@ impl Credentials {
         Self {
             client_id: client_id.into(),
             secrets: BTreeMap::from([(SHARED_SECRET_KEY.to_owned(), secret)]),
+            client_ids: BTreeMap::new(),
         }
     }
 
@@ -40,6 +43,33 @@ impl Credentials {
         Self {
             client_id: client_id.into(),
             secrets: secrets.into_iter().collect(),
+            client_ids: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the client id of one data center, for providers whose data centers are separate
+    /// app registrations.
+    pub fn with_client_id_for(
+        mut self,
+        client_id_key: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> Self {
+        self.client_ids
+            .insert(client_id_key.into(), client_id.into());
+        self
+    }
+
+    /// The client id to present to `dc`'s endpoints: its own when the table gives the DC a
+    /// `client_id_key`, else the shared one.
+    pub fn client_id_for(&self, dc: &ResolvedDataCenter) -> Result<&str, OAuthError> {
+        match &dc.client_id_key {
+            None => Ok(&self.client_id),
+            Some(key) => self.client_ids.get(key).map(String::as_str).ok_or_else(|| {
+                OAuthError::MissingClientId {
+                    key: key.clone(),
+                    data_center: dc.code.clone(),
+                }
+            }),
         }
     }
 

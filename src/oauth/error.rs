@@ -17,6 +17,25 @@ pub enum OAuthError {
         /// The catalog, comma-separated.
         known: String,
     },
+    /// The provider needs per-connection values that were not filled in
+    /// ([`crate::resolve::connection::fill`]).
+    #[error(
+        "provider `{provider}` needs connection values that were not given: {names}; fill them in first (`connect --param NAME=VALUE`)"
+    )]
+    UnfilledConnection {
+        /// The provider id.
+        provider: String,
+        /// The parameter names, comma-separated.
+        names: String,
+    },
+    /// The provider has a client id per data center and none was given for this one.
+    #[error("no client id for data center `{data_center}` (key `{key}`); give one per data center")]
+    MissingClientId {
+        /// The `client_id_key`.
+        key: String,
+        /// The data center.
+        data_center: String,
+    },
     /// A data center was named that the provider does not enable.
     #[error("unknown data center `{code}`; enabled data centers: {enabled}")]
     UnknownDataCenter {

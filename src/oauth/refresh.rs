@@ -16,7 +16,7 @@ use super::authorize::select_data_center;
 use super::credentials::Credentials;
 use super::error::OAuthError;
 use super::secret::AccessToken;
-use super::token::{TokenSet, post_token_request, token_set_from, unix_now};
+use super::token::{TokenEndpoint, TokenSet, post_token_request, token_set_from, unix_now};
 use crate::resolve::table::ResolvedProvider;
 
 /// Seconds before expiry at which a token is already refreshed, so it does not expire in
@@ -67,8 +67,11 @@ pub async fn refresh_tokens(
             provider,
             credentials,
             dc,
-            &dc.refresh_url,
-            "refresh",
+            TokenEndpoint {
+                url: &dc.refresh_url,
+                name: "refresh",
+                extra: &provider.refresh_params,
+            },
             form,
         )
         .await

@@ -64,7 +64,7 @@ pub async fn revoke(
             request,
             &mut form,
             provider.token_auth_method,
-            &credentials.client_id,
+            credentials.client_id_for(dc)?,
             secret,
         );
     }

@@ -17,6 +17,7 @@ use super::credentials::{Credentials, authenticate};
 use super::error::OAuthError;
 use super::http::transport_error;
 use super::secret::{AccessToken, RefreshToken};
+use crate::definition::types::TokenBody;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
 
 /// The tokens of one connection, with where they came from.
@@ -79,8 +80,11 @@ pub async fn exchange_code(
         provider,
         credentials,
         dc,
-        &dc.token_url,
-        "token",
+        TokenEndpoint {
+            url: &dc.token_url,
+            name: "token",
+            extra: &provider.token_params,
+        },
         form,
     )
     .await?;
@@ -89,28 +93,49 @@ pub async fn exchange_code(
 
 /// Sends a form POST with client authentication to a token-style endpoint and returns the
 /// parsed JSON object of a successful answer.
+/// A token-type endpoint (token or refresh) and the provider's extra parameters for it.
+pub(crate) struct TokenEndpoint<'a> {
+    /// The endpoint URL from the resolved table.
+    pub(crate) url: &'a str,
+    /// `token` or `refresh`, for errors.
+    pub(crate) name: &'static str,
+    /// The provider's extra parameters (`token_params` or `refresh_params`). They never
+    /// replace a parameter the engine sends itself.
+    pub(crate) extra: &'a IndexMap<String, String>,
+}
+
 pub(crate) async fn post_token_request(
     http: &reqwest::Client,
     provider: &ResolvedProvider,
     credentials: &Credentials,
     dc: &ResolvedDataCenter,
-    url: &str,
-    endpoint: &'static str,
+    target: TokenEndpoint<'_>,
     mut form: Vec<(&'static str, String)>,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let url = parse_endpoint(url)?;
+    let endpoint = target.name;
+    let url = parse_endpoint(target.url)?;
     let secret = credentials.secret_for(dc)?;
     let request = http.post(url.clone());
     let request = authenticate(
         request,
         &mut form,
         provider.token_auth_method,
-        &credentials.client_id,
+        credentials.client_id_for(dc)?,
         secret,
     );
+    let mut fields: IndexMap<String, String> = form
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    for (name, value) in target.extra {
+        fields.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    let request = match provider.token_body {
+        TokenBody::Form => request.form(&fields),
+        TokenBody::Json => request.json(&fields),
+    };
     let response = request
         .header(reqwest::header::ACCEPT, "application/json")
-        .form(&form)
         .send()
         .await
         .map_err(|e| transport_error(endpoint, &url, e))?;

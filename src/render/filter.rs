@@ -168,7 +168,7 @@ mod tests {
     fn the_default_pseudo_data_center_selects_single_site_providers() {
         let narrowed = narrow(&bundled(), &select(&["default"], &[])).unwrap();
         let ids: Vec<&str> = narrowed.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["gitlab"]);
+        assert_eq!(ids, ["gitlab", "salesforce", "shopify"]);
     }
 
     #[test]
@@ -176,12 +176,12 @@ mod tests {
         let error = narrow(&bundled(), &select(&["ae"], &[])).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown data center `ae`; known data centers: au, ca, cn, default, eu, in, jp, sa, uk, us"
+            "unknown data center `ae`; known data centers: au, ca, china, cn, default, eu, global, in, jp, sa, uk, us, usgov"
         );
         let error = narrow(&bundled(), &select(&[], &["prod"])).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown environment `prod`; known environments: developer, production, sandbox"
+            "unknown environment `prod`; known environments: beta, developer, production, sandbox"
         );
     }
 }

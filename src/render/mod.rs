@@ -157,10 +157,14 @@ impl Renderer {
             Output::Builtin(Format::Json) => Ok(table_json(std::slice::from_ref(provider))),
             Output::Builtin(Format::Yaml) => Ok(table_yaml(std::slice::from_ref(provider))),
             Output::Builtin(Format::Nango) => {
-                let entry = nango::entry(provider)?;
-                Ok(self
-                    .templates
-                    .render(templates::NANGO, provider, Some(&entry))?)
+                let texts = nango::entries(provider)?
+                    .iter()
+                    .map(|entry| {
+                        self.templates
+                            .render(templates::NANGO, provider, Some(entry))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(texts.join("\n"))
             }
             Output::Builtin(Format::Markdown) => {
                 Ok(self.templates.render(templates::MARKDOWN, provider, None)?)

@@ -1,23 +1,35 @@
-//! The view of a resolved provider that the `nango` template prints: one entry of Nango's
+//! The view of a resolved provider that the `nango` template prints: entries of Nango's
 //! `providers.yaml`.
 //!
 //! Nango builds URLs by interpolating `${connectionConfig.NAME}` into a string. A data center
-//! whose accounts server is on another domain (Zoho Canada: `accounts.zohocloud.ca`, not
+//! whose authorization server is on another domain (Zoho Canada: `accounts.zohocloud.ca`, not
 //! `accounts.zoho.ca`) cannot be reached by interpolating a domain extension into a fixed host,
 //! so this view interpolates the whole origin instead: a connection-config field `issuer` whose
 //! `enum` is exactly the issuer origins of the enabled data centers, and endpoint URLs of the
 //! form `${connectionConfig.issuer}/path`. The path is split off the resolved URL (never
 //! rebuilt), and the split is refused unless every data center's URL is exactly its issuer
-//! followed by the same path, so substituting any allowed origin gives back that data center's
-//! resolved URL.
+//! origin followed by the same path, so substituting any allowed origin gives back that data
+//! center's resolved URL.
+//!
+//! Connection values become `connection_config` fields and `${connectionConfig.NAME}` (the
+//! access token in API headers: `${accessToken}`), through the same template expansion the
+//! engine fills them with. Nango has no default for a connection value inside a URL; its
+//! fallback is `A || B` (B when interpolating A changed nothing), so a value using an optional
+//! parameter with a default is written `T || T'`, T' being T with the default in place.
+//!
+//! A Nango integration has one client id, so a provider whose data centers are separate app
+//! registrations (`client_id: per_data_center`) becomes one entry per data center: the default
+//! one keyed by the provider id, the others by `ID-CODE`.
 
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::definition::types::TokenAuthMethod;
+use crate::definition::types::{TokenAuthMethod, TokenBody, ValueKind};
+use crate::resolve::connection::ACCESS_TOKEN;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
+use crate::resolve::template::{self, Scope};
 
-/// Connection-config field holding the chosen data center's issuer (accounts server) origin.
+/// Connection-config field holding the chosen data center's issuer origin.
 pub const ISSUER_FIELD: &str = "issuer";
 /// Connection-config field holding the chosen API base URL (data center × environment).
 pub const API_BASE_URL_FIELD: &str = "api_base_url";
@@ -25,7 +37,7 @@ pub const API_BASE_URL_FIELD: &str = "api_base_url";
 /// One Nango provider entry, with URLs either literal (one data center) or interpolated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NangoEntry {
-    /// The providers.yaml key: the provider id.
+    /// The providers.yaml key: the provider id (`ID-CODE` for a data center's own entry).
     pub key: String,
     /// `display_name`.
     pub display_name: String,
@@ -43,19 +55,30 @@ pub struct NangoEntry {
     pub default_scopes: Vec<String>,
     /// `authorization_params`.
     pub authorization_params: IndexMap<String, String>,
+    /// `disable_pkce: true` when the provider sends no PKCE challenge (Nango's default is on).
+    pub disable_pkce: bool,
+    /// `token_params`.
+    pub token_params: IndexMap<String, String>,
+    /// `refresh_params`.
+    pub refresh_params: IndexMap<String, String>,
+    /// `body_format`, only for JSON token requests.
+    pub body_format: Option<String>,
     /// `token_request_auth_method` (`basic` for client_secret_basic; absent means form body).
     pub token_request_auth_method: Option<String>,
     /// `token_response_metadata`.
     pub token_response_metadata: Vec<String>,
-    /// `redirect_uri_metadata`: the callback's location and issuer parameters.
+    /// `redirect_uri_metadata`: the callback's location and issuer parameters, and runtime
+    /// values learnt from the callback.
     pub redirect_uri_metadata: Vec<String>,
     /// `proxy.base_url`, when the provider has an API section.
     pub proxy_base_url: Option<String>,
-    /// `connection_config` fields the user fills in.
+    /// `proxy.headers`.
+    pub proxy_headers: IndexMap<String, String>,
+    /// `connection_config` fields.
     pub connection_config: Vec<NangoField>,
 }
 
-/// A `connection_config` field with an enum of allowed values.
+/// A `connection_config` field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NangoField {
     /// Field name, used as `${connectionConfig.KEY}`.
@@ -64,31 +87,89 @@ pub struct NangoField {
     pub title: String,
     /// `description`.
     pub description: String,
-    /// `enum`: the only values allowed.
+    /// `enum`: the only values allowed (empty: any value).
     pub values: Vec<String>,
+    /// `example`.
+    pub example: Option<String>,
+    /// `pattern`.
+    pub pattern: Option<String>,
+    /// `format`: `hostname` or `uri` for whole-host and whole-URL values.
+    pub format: Option<String>,
+    /// `optional`.
+    pub optional: bool,
+    /// `default_value`.
+    pub default_value: Option<String>,
+    /// `automated`: the value is learnt during the flow, not typed by the user.
+    pub automated: bool,
+}
+
+impl NangoField {
+    fn choice(key: &str, title: &str, description: String, values: Vec<String>) -> Self {
+        NangoField {
+            key: key.to_owned(),
+            title: title.to_owned(),
+            description,
+            values,
+            example: None,
+            pattern: None,
+            format: None,
+            optional: false,
+            default_value: None,
+            automated: false,
+        }
+    }
 }
 
 /// Why a provider cannot be written as a Nango entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "provider `{provider}` cannot be written as a Nango entry: {reason}; Nango can only \
-     interpolate one origin per URL, so every data center's {endpoint} must be its issuer \
-     followed by the same path"
-)]
+#[error("provider `{provider}` cannot be written as a Nango entry: {reason}; {why}")]
 pub struct NangoError {
     /// The provider id.
     pub provider: String,
-    /// Which endpoint.
+    /// Which part of the entry.
     pub endpoint: &'static str,
     /// What is wrong.
     pub reason: String,
+    /// What Nango cannot express.
+    why: &'static str,
 }
 
-/// Builds the Nango view of a resolved provider.
+const ONE_ORIGIN: &str = "Nango can only interpolate one origin per URL, so every data center's URL must be its issuer origin followed by the same path";
+
+/// The Nango entries of a resolved provider: one, or one per data center when each data
+/// center has its own client id.
+pub fn entries(provider: &ResolvedProvider) -> Result<Vec<NangoEntry>, NangoError> {
+    let per_data_center = provider.data_centers.len() > 1
+        && provider
+            .data_centers
+            .iter()
+            .any(|dc| dc.client_id_key.is_some());
+    if !per_data_center {
+        return Ok(vec![entry(provider)?]);
+    }
+    provider
+        .data_centers
+        .iter()
+        .map(|dc| {
+            let mut single = provider.clone();
+            single.data_centers = vec![dc.clone()];
+            single.default_data_center = dc.code.clone();
+            let mut entry = entry(&single)?;
+            if dc.code != provider.default_data_center {
+                entry.key = format!("{}-{}", provider.id, dc.code);
+                entry.display_name = format!("{} ({})", provider.display_name, dc.name);
+            }
+            Ok(entry)
+        })
+        .collect()
+}
+
+/// Builds the Nango view of a resolved provider as one entry.
 pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
     let dcs = &provider.data_centers;
+    let nango = Interpolation::new(provider);
     let endpoint = |name: &'static str, url: fn(&ResolvedDataCenter) -> &str| {
-        under_issuer(provider, name, url)
+        under_issuer(provider, name, url).map(|url| nango.value(&url))
     };
     let authorization_url = endpoint("authorization URL", |dc| &dc.authorization_url)?;
     let token_url = endpoint("token URL", |dc| &dc.token_url)?;
@@ -102,18 +183,19 @@ pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
     if dcs.len() > 1 {
         let listing: Vec<String> = dcs
             .iter()
-            .map(|dc| format!("{} ({}): {}", dc.name, dc.code, dc.issuer))
+            .map(|dc| format!("{}: {}", dc.name, origin(&dc.issuer)))
             .collect();
-        connection_config.push(NangoField {
-            key: ISSUER_FIELD.to_owned(),
-            title: "Data center".to_owned(),
-            description: format!(
-                "The accounts server of the data center your {} account is in. {}.",
+        connection_config.push(NangoField::choice(
+            ISSUER_FIELD,
+            "Data center",
+            format!(
+                "The {} of the data center your {} account is in. {}.",
+                server_noun(provider),
                 provider.display_name,
                 listing.join("; ")
             ),
-            values: dcs.iter().map(|dc| dc.issuer.clone()).collect(),
-        });
+            dcs.iter().map(|dc| origin(&dc.issuer).to_owned()).collect(),
+        ));
     }
     let mut api_urls: Vec<String> = Vec::new();
     for dc in dcs {
@@ -125,7 +207,7 @@ pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
     }
     let proxy_base_url = match api_urls.len() {
         0 => None,
-        1 => Some(api_urls[0].clone()),
+        1 => Some(nango.value(&api_urls[0])),
         _ => {
             let environments: Vec<&str> = dcs.iter().flat_map(|dc| dc.api_base_urls.keys()).fold(
                 Vec::new(),
@@ -136,20 +218,36 @@ pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
                     names
                 },
             );
-            connection_config.push(NangoField {
-                key: API_BASE_URL_FIELD.to_owned(),
-                title: "API base URL".to_owned(),
-                description: format!(
+            connection_config.push(NangoField::choice(
+                API_BASE_URL_FIELD,
+                "API base URL",
+                format!(
                     "The {} API base URL of your data center and environment ({}); it must be in \
-                     the same data center as the accounts server.",
+                     the same data center as the {}.",
                     provider.display_name,
-                    environments.join(", ")
+                    environments.join(", "),
+                    server_noun(provider),
                 ),
-                values: api_urls,
-            });
+                api_urls,
+            ));
             Some(interpolation(API_BASE_URL_FIELD))
         }
     };
+    connection_config.extend(connection_fields(provider));
+
+    let mut redirect_uri_metadata: Vec<String> = [
+        &provider.callback.location_param,
+        &provider.callback.issuer_param,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
+    for (name, runtime) in &provider.connection.runtime {
+        if runtime.declared.from == crate::definition::types::RuntimeSource::Callback {
+            redirect_uri_metadata.push(name.clone());
+        }
+    }
 
     Ok(NangoEntry {
         key: provider.id.clone(),
@@ -160,29 +258,207 @@ pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
         refresh_url,
         scope_separator: (provider.authorization.scope_separator != " ")
             .then(|| provider.authorization.scope_separator.clone()),
-        default_scopes: provider.default_scopes.clone(),
-        authorization_params: provider.authorization.params.clone(),
+        default_scopes: default_scopes(provider, &nango)?,
+        authorization_params: nango.values(&provider.authorization.params),
+        disable_pkce: !provider.authorization.pkce,
+        token_params: nango.values(&provider.token_params),
+        refresh_params: nango.values(&provider.refresh_params),
+        body_format: (provider.token_body == TokenBody::Json).then(|| "json".to_owned()),
         token_request_auth_method: match provider.token_auth_method {
             TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
             TokenAuthMethod::ClientSecretPost => None,
         },
         token_response_metadata: provider.token_response_metadata.clone(),
-        redirect_uri_metadata: [
-            &provider.callback.location_param,
-            &provider.callback.issuer_param,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect(),
+        redirect_uri_metadata,
         proxy_base_url,
+        proxy_headers: provider
+            .api_headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), nango.value(value)))
+            .collect(),
         connection_config,
     })
+}
+
+/// What the provider calls its authorization server: "accounts server" where its callback
+/// says so (Zoho's `accounts-server` parameter), the neutral "sign-in server" otherwise.
+fn server_noun(provider: &ResolvedProvider) -> &'static str {
+    if provider.callback.issuer_param.as_deref() == Some("accounts-server") {
+        "accounts server"
+    } else {
+        "sign-in server"
+    }
+}
+
+/// The `connection_config` fields of the provider's own connection values.
+fn connection_fields(provider: &ResolvedProvider) -> Vec<NangoField> {
+    let format = |kind: ValueKind| match kind {
+        ValueKind::Segment => None,
+        ValueKind::Host => Some("hostname".to_owned()),
+        ValueKind::Url => Some("uri".to_owned()),
+    };
+    let mut fields = Vec::new();
+    for (name, input) in &provider.connection.params {
+        let declared = &input.declared;
+        fields.push(NangoField {
+            key: name.clone(),
+            title: title(name),
+            description: declared.description.clone(),
+            values: Vec::new(),
+            example: Some(declared.example.clone()),
+            pattern: Some(declared.pattern.clone()),
+            format: format(declared.kind),
+            optional: declared.optional,
+            default_value: declared.default.clone(),
+            automated: false,
+        });
+    }
+    for (name, input) in &provider.connection.runtime {
+        let declared = &input.declared;
+        fields.push(NangoField {
+            key: name.clone(),
+            title: title(name),
+            description: declared.description.clone(),
+            values: Vec::new(),
+            example: None,
+            pattern: declared.pattern.clone(),
+            format: format(declared.kind),
+            optional: false,
+            default_value: None,
+            automated: true,
+        });
+    }
+    fields
+}
+
+/// A field title from its key: `instance_url` → `Instance url`, `tenantId` → `Tenant id`.
+fn title(key: &str) -> String {
+    let mut words = String::new();
+    for (index, c) in key.chars().enumerate() {
+        match c {
+            '_' | '-' | '.' => words.push(' '),
+            c if c.is_ascii_uppercase() && index > 0 => {
+                words.push(' ');
+                words.push(c.to_ascii_lowercase());
+            }
+            c if index == 0 => words.push(c.to_ascii_uppercase()),
+            c => words.push(c),
+        }
+    }
+    words
+}
+
+/// Default scopes as Nango sends them: expanded for the data center, with connection values
+/// interpolated. A scope name that differs between the data centers of one entry cannot be
+/// written (Nango's scopes are literal), and is refused rather than written wrong.
+fn default_scopes(
+    provider: &ResolvedProvider,
+    nango: &Interpolation,
+) -> Result<Vec<String>, NangoError> {
+    let mut scopes = Vec::new();
+    for name in &provider.default_scopes {
+        let mut sent: Option<&str> = None;
+        for dc in &provider.data_centers {
+            let here = dc
+                .scope_names
+                .get(name)
+                .map_or(name.as_str(), String::as_str);
+            match sent {
+                None => sent = Some(here),
+                Some(first) if first == here => {}
+                Some(first) => {
+                    return Err(NangoError {
+                        provider: provider.id.clone(),
+                        endpoint: "default scopes",
+                        reason: format!(
+                            "scope `{name}` is `{first}` in one data center and `{here}` in another"
+                        ),
+                        why: "Nango's scopes are literal and cannot differ per data center",
+                    });
+                }
+            }
+        }
+        scopes.push(nango.value(sent.unwrap_or(name)));
+    }
+    Ok(scopes)
+}
+
+/// Writes connection values the way Nango interpolates them.
+struct Interpolation {
+    /// Every connection value as `${connectionConfig.NAME}`, the access token as
+    /// `${accessToken}`.
+    interpolated: IndexMap<String, Option<String>>,
+    /// The same with each default in place of its parameter: the right side of `||`.
+    fallback: IndexMap<String, Option<String>>,
+    /// Whether any parameter has a default.
+    has_defaults: bool,
+}
+
+impl Interpolation {
+    fn new(provider: &ResolvedProvider) -> Self {
+        let mut interpolated = IndexMap::new();
+        let mut fallback = IndexMap::new();
+        let mut has_defaults = false;
+        let inputs = &provider.connection;
+        let names = inputs.params.keys().chain(inputs.runtime.keys());
+        for name in names {
+            interpolated.insert(name.clone(), Some(interpolation(name)));
+            let default = inputs
+                .params
+                .get(name)
+                .and_then(|input| input.declared.default.clone());
+            has_defaults |= default.is_some();
+            fallback.insert(
+                name.clone(),
+                Some(default.unwrap_or_else(|| interpolation(name))),
+            );
+        }
+        interpolated.insert(ACCESS_TOKEN.to_owned(), Some("${accessToken}".to_owned()));
+        fallback.insert(ACCESS_TOKEN.to_owned(), Some("${accessToken}".to_owned()));
+        Interpolation {
+            interpolated,
+            fallback,
+            has_defaults,
+        }
+    }
+
+    /// One value (URL, parameter, header, scope) as Nango writes it.
+    fn value(&self, text: &str) -> String {
+        let expand = |late| {
+            template::expand(text, Scope::late_only(late))
+                .expect("a resolved table holds only connection placeholders")
+        };
+        let primary = expand(&self.interpolated);
+        if !self.has_defaults {
+            return primary;
+        }
+        let fallback = expand(&self.fallback);
+        if fallback == primary {
+            primary
+        } else {
+            format!("{primary} || {fallback}")
+        }
+    }
+
+    fn values(&self, map: &IndexMap<String, String>) -> IndexMap<String, String> {
+        map.iter()
+            .map(|(name, value)| (name.clone(), self.value(value)))
+            .collect()
+    }
 }
 
 /// `${connectionConfig.FIELD}`, Nango's interpolation syntax.
 fn interpolation(field: &str) -> String {
     format!("${{connectionConfig.{field}}}")
+}
+
+/// The origin (scheme and host) of an issuer, which may have a path (OIDC).
+fn origin(issuer: &str) -> &str {
+    let start = issuer.find("://").map_or(0, |at| at + 3);
+    match issuer[start..].find('/') {
+        Some(slash) => &issuer[..start + slash],
+        None => issuer,
+    }
 }
 
 /// The endpoint as Nango writes it: the literal URL for a single data center, otherwise
@@ -196,6 +472,7 @@ fn under_issuer(
         provider: provider.id.clone(),
         endpoint,
         reason,
+        why: ONE_ORIGIN,
     };
     let dcs = &provider.data_centers;
     if dcs.len() == 1 {
@@ -203,21 +480,17 @@ fn under_issuer(
     }
     let mut shared: Option<&str> = None;
     for dc in dcs {
-        let path = url(dc).strip_prefix(dc.issuer.as_str()).ok_or_else(|| {
+        let issuer = origin(&dc.issuer);
+        let not_under = || {
             error(format!(
-                "the {endpoint} of data center `{}` ({}) is not under its issuer {}",
+                "the {endpoint} of data center `{}` ({}) is not under its issuer {issuer}",
                 dc.code,
                 url(dc),
-                dc.issuer
             ))
-        })?;
+        };
+        let path = url(dc).strip_prefix(issuer).ok_or_else(not_under)?;
         if !path.is_empty() && !path.starts_with('/') {
-            return Err(error(format!(
-                "the {endpoint} of data center `{}` ({}) is not under its issuer {}",
-                dc.code,
-                url(dc),
-                dc.issuer
-            )));
+            return Err(not_under());
         }
         match shared {
             None => shared = Some(path),
@@ -255,6 +528,7 @@ mod tests {
         let provider = zoho_crm();
         let entry = entry(&provider).unwrap();
         let issuer = &entry.connection_config[0];
+        assert_eq!(issuer.title, "Data center");
         assert_eq!(issuer.key, ISSUER_FIELD);
         for (dc, origin) in provider.data_centers.iter().zip(&issuer.values) {
             let substitute = |url: &str| url.replace("${connectionConfig.issuer}", origin);

@@ -4,30 +4,35 @@
 //! for every data center, each URL has to be built for every data center, and the URLs built are
 //! the ones the table keeps. So validation cannot drift from what `render` prints and what the
 //! OAuth engine calls.
+//!
+//! The pass has three parts, one module each: [`checks`] (what needs no expansion: enabled data
+//! centers, the multi-DC choices, scopes, callback) and [`connection`] (declarations of
+//! per-connection values) run first; [`expand`] then builds every template for every data center,
+//! the one place URLs are built; this module only orders them and assembles the table. At run
+//! time, [`connection::fill`] puts one connection's values into the table through the same
+//! template expansion.
 
+pub mod checks;
+pub mod connection;
 pub mod data_centers;
+mod expand;
 pub mod problem;
 pub mod sections;
 pub mod table;
 pub mod template;
 pub mod url_rules;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use indexmap::IndexMap;
-
-use crate::definition::document::escape_pointer_token;
-use crate::definition::types::{ClientSecretMode, DataCenterSet, ProviderDefinition};
-use crate::diagnostics::Anchor;
-use data_centers::{EffectiveDataCenter, EffectiveDataCenters};
-use problem::{Place, Problem};
-use sections::Sections;
+use crate::definition::types::{DataCenterSet, ProviderDefinition, RuntimeSource};
+use checks::{Selection, check_callback, check_scopes, enabled_data_centers};
+use connection::Stage;
+use data_centers::EffectiveDataCenter;
+use expand::Expander;
+use problem::Problem;
 use table::{
     AuthorizationRequest, CallbackSpec, ResolvedDataCenter, ResolvedProvider, RevokeRequest,
-    SINGLE_DATA_CENTER,
 };
-use template::{Scope, TemplateError};
-use url_rules::{UrlRole, check_url};
 
 /// Resolves a definition (and its shared data-center set, if any) into its endpoint table, or
 /// returns every problem found.
@@ -41,14 +46,9 @@ pub fn resolve(
     let selection = Selection::new(definition, &sections, &dcs, &enabled, &mut problems);
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
+    let late = connection::declarations(definition, &dcs, &mut problems);
 
-    let mut expander = Expander {
-        dcs: &dcs,
-        problems: Vec::new(),
-        reported: BTreeSet::new(),
-        missing: IndexMap::new(),
-        broken_urls: IndexMap::new(),
-    };
+    let mut expander = Expander::new(&dcs, &late);
     let mut resolved = Vec::new();
     let targets: Vec<Option<&EffectiveDataCenter>> = if definition.data_centers.is_none() {
         vec![None]
@@ -58,6 +58,35 @@ pub fn resolve(
     for dc in &targets {
         resolved.push(expander.data_center(definition, &sections, *dc, &selection));
     }
+    let (authorization, token) = (sections.authorization, sections.token);
+    let authorization_params = expander.parameters(
+        &authorization.place("/authorization/params"),
+        &authorization.value.params,
+        "authorization.params",
+        Stage::Authorization,
+    );
+    let token_params = expander.parameters(
+        &token.place("/token/params"),
+        &token.value.params,
+        "token_params",
+        Stage::TokenExchange,
+    );
+    let refresh_params = expander.parameters(
+        &token.place("/token/refresh_params"),
+        &token.value.refresh_params,
+        "refresh_params",
+        Stage::AfterToken,
+    );
+    let api_headers = match &definition.api {
+        Some(api) => expander.parameters(
+            &checks::provider_place("/api/headers"),
+            &api.headers,
+            "api_headers",
+            Stage::ApiHeaders,
+        ),
+        None => Default::default(),
+    };
+    let inputs = connection::inputs(definition, &late, &expander.used_in, &mut problems);
     problems.append(&mut expander.finish());
     if !problems.is_empty() {
         return Err(problems);
@@ -73,6 +102,16 @@ pub fn resolve(
         dc.entry_authorization_url = authorization_urls[&dc.entry_data_center].clone();
     }
 
+    // Token-response values are kept with the connection like any listed metadata.
+    let mut token_response_metadata = token.value.response_metadata.clone();
+    for (name, runtime) in &inputs.runtime {
+        if runtime.declared.from == RuntimeSource::TokenResponse
+            && !token_response_metadata.contains(name)
+        {
+            token_response_metadata.push(name.clone());
+        }
+    }
+
     Ok(ResolvedProvider {
         id: definition.id.clone(),
         display_name: definition.display_name.clone(),
@@ -81,502 +120,38 @@ pub fn resolve(
         default_data_center: selection.default.clone(),
         client_secret: selection.client_secret,
         authorization: AuthorizationRequest {
-            scope_separator: sections.authorization.value.scope_separator.clone(),
-            pkce: sections.authorization.value.pkce,
-            params: sections.authorization.value.params.clone(),
+            scope_separator: authorization.value.scope_separator.clone(),
+            pkce: authorization.value.pkce,
+            params: authorization_params,
         },
-        token_auth_method: sections.token.value.auth_method,
-        token_response_metadata: sections.token.value.response_metadata.clone(),
-        revoke: sections
-            .token
-            .value
-            .revoke
-            .as_ref()
-            .map(|revoke| RevokeRequest {
-                client_auth: revoke.client_auth,
-                token_in: revoke.token_in,
-            }),
+        token_auth_method: token.value.auth_method,
+        token_response_metadata,
+        token_params,
+        refresh_params,
+        token_body: token.value.body,
+        revoke: token.value.revoke.as_ref().map(|revoke| RevokeRequest {
+            client_auth: revoke.client_auth,
+            token_in: revoke.token_in,
+        }),
         callback: CallbackSpec {
             redirect_uri: sections.callback.value.redirect_uri.clone(),
             location_param: sections.callback.value.location_param.clone(),
             issuer_param: sections.callback.value.issuer_param.clone(),
         },
         api_auth_scheme: definition.api.as_ref().map(|api| api.auth_scheme.clone()),
+        api_headers,
+        connection: inputs,
         default_scopes: definition.scopes.default.clone(),
         scopes: definition.scopes.catalog.clone(),
         data_centers,
     })
 }
 
-/// The enabled data centers, in definition order.
-fn enabled_data_centers<'a>(
-    definition: &ProviderDefinition,
-    dcs: &'a EffectiveDataCenters,
-    problems: &mut Vec<Problem>,
-) -> Vec<&'a EffectiveDataCenter> {
-    let Some(listed) = definition
-        .multi_dc
-        .as_ref()
-        .and_then(|m| m.data_centers.as_ref())
-    else {
-        return dcs.all.iter().collect();
-    };
-    let mut seen = Vec::new();
-    for (index, code) in listed.iter().enumerate() {
-        let pointer = format!("/multi_dc/data_centers/{index}");
-        if seen.contains(&code) {
-            problems.push(Problem::provider(
-                pointer,
-                Anchor::Value,
-                format!("data center `{code}` is enabled twice"),
-            ));
-        } else if dcs.get(code).is_none() {
-            problems.push(unknown_dc(provider_place(pointer), code, dcs));
-        }
-        seen.push(code);
-    }
-    dcs.all
-        .iter()
-        .filter(|dc| listed.contains(&dc.code))
-        .collect()
-}
-
-fn unknown_dc(place: Place, code: &str, dcs: &EffectiveDataCenters) -> Problem {
-    let known = if dcs.all.is_empty() {
-        "this provider defines no data centers".to_owned()
-    } else {
-        format!("defined data centers: {}", dcs.codes())
-    };
-    Problem::at(
-        &place,
-        Anchor::Value,
-        format!("data center `{code}` is not defined"),
-    )
-    .hint(known)
-}
-
-/// The multi-DC choices: default DC, entry DC per DC, secret mode.
-struct Selection {
-    default: String,
-    entry: BTreeMap<String, String>,
-    client_secret: ClientSecretMode,
-}
-
-impl Selection {
-    fn new(
-        definition: &ProviderDefinition,
-        sections: &Sections<'_>,
-        dcs: &EffectiveDataCenters,
-        enabled: &[&EffectiveDataCenter],
-        problems: &mut Vec<Problem>,
-    ) -> Self {
-        let is_enabled = |code: &str| enabled.iter().any(|dc| dc.code == code);
-        let check = |problems: &mut Vec<Problem>, place: Place, code: &str, role: &str| {
-            if dcs.get(code).is_none() {
-                problems.push(unknown_dc(place, code, dcs));
-            } else if !is_enabled(code) {
-                problems.push(
-                    Problem::at(
-                        &place,
-                        Anchor::Value,
-                        format!("{role} data center `{code}` is not enabled"),
-                    )
-                    .hint("add it to `multi_dc.data_centers` or pick an enabled one"),
-                );
-            }
-        };
-        let multi = definition.multi_dc.as_ref();
-        if multi.is_some() && definition.data_centers.is_none() {
-            problems.push(
-                Problem::provider("/multi_dc", Anchor::Key, "`multi_dc` needs `data_centers`")
-                    .hint(
-                        "define the data centers, or remove `multi_dc` for a single-site provider",
-                    ),
-            );
-        }
-        let first = enabled
-            .first()
-            .map(|dc| dc.code.clone())
-            .unwrap_or_else(|| SINGLE_DATA_CENTER.to_owned());
-        let default = match multi.and_then(|m| m.default.as_ref()) {
-            Some(code) => {
-                check(
-                    problems,
-                    provider_place("/multi_dc/default"),
-                    code,
-                    "default",
-                );
-                code.clone()
-            }
-            None => first,
-        };
-        let mut entry = BTreeMap::new();
-        // The entry point matters only when the DC is learnt from the callback.
-        let entry_section = sections.entry.filter(|_| multi.is_some_and(|m| m.enabled));
-        let entry_point = entry_section.map(|section| section.value);
-        if let Some(entry) = entry_section {
-            let point = entry.value;
-            check(
-                problems,
-                entry.place("/entry/default"),
-                &point.default,
-                "entry",
-            );
-            for (dc, target) in &point.exceptions {
-                let place = entry.place(&format!("/entry/exceptions/{}", escape_pointer_token(dc)));
-                // A shared set may name DCs a provider does not enable; only its own list must
-                // name defined, enabled DCs.
-                let shared = place.origin != problem::Origin::Provider;
-                if dcs.get(dc).is_none() {
-                    problems.push(unknown_dc(place.clone(), dc, dcs));
-                } else if !shared || is_enabled(dc) {
-                    check(problems, place, target, "entry");
-                }
-            }
-        }
-        for dc in enabled {
-            let target = match entry_point {
-                Some(point) => point
-                    .exceptions
-                    .get(&dc.code)
-                    .unwrap_or(&point.default)
-                    .clone(),
-                None => dc.code.clone(),
-            };
-            entry.insert(dc.code.clone(), target);
-        }
-        if multi.is_some_and(|m| m.enabled) && entry_point.is_none() {
-            problems.push(
-                Problem::provider(
-                    "/multi_dc",
-                    Anchor::Key,
-                    "multi-DC is enabled but `entry` is missing",
-                )
-                .hint("say where authorization starts, e.g. `entry: { default: us }`"),
-            );
-        }
-        Selection {
-            default,
-            entry,
-            client_secret: multi.map(|m| m.client_secret).unwrap_or_default(),
-        }
-    }
-}
-
-fn provider_place(pointer: impl Into<String>) -> Place {
-    Place {
-        origin: problem::Origin::Provider,
-        pointer: pointer.into(),
-    }
-}
-
-fn check_scopes(
-    definition: &ProviderDefinition,
-    sections: &Sections<'_>,
-    problems: &mut Vec<Problem>,
-) {
-    let catalog = &definition.scopes.catalog;
-    for (index, scope) in catalog.iter().enumerate() {
-        if catalog[..index]
-            .iter()
-            .any(|earlier| earlier.name == scope.name)
-        {
-            problems.push(
-                Problem::provider(
-                    format!("/scopes/catalog/{index}/name"),
-                    Anchor::Value,
-                    format!("duplicate scope `{}`", scope.name),
-                )
-                .hint("list each scope once"),
-            );
-        }
-    }
-    for (index, name) in definition.scopes.default.iter().enumerate() {
-        if !catalog.iter().any(|scope| &scope.name == name) {
-            let mut problem = Problem::provider(
-                format!("/scopes/default/{index}"),
-                Anchor::Value,
-                format!("default scope `{name}` is not in the scope catalog"),
-            );
-            problem =
-                match crate::diagnostics::closest(name, catalog.iter().map(|s| s.name.as_str())) {
-                    Some(close) => problem.hint(format!("did you mean `{close}`?")),
-                    None => problem
-                        .hint("add it to `scopes.catalog` or remove it from `scopes.default`"),
-                };
-            problems.push(problem);
-        }
-    }
-    if sections.authorization.value.scope_separator.is_empty() {
-        problems.push(
-            Problem::at(
-                &sections
-                    .authorization
-                    .place("/authorization/scope_separator"),
-                Anchor::Value,
-                "scope separator is empty",
-            )
-            .hint("use \" \" (RFC 6749) or \",\" (Zoho)"),
-        );
-    }
-}
-
-fn check_callback(
-    definition: &ProviderDefinition,
-    sections: &Sections<'_>,
-    problems: &mut Vec<Problem>,
-) {
-    let callback = sections.callback;
-    if let Err(problem) = check_url(&callback.value.redirect_uri, UrlRole::Redirect) {
-        let mut p = Problem::at(
-            &callback.place("/callback/redirect_uri"),
-            Anchor::Value,
-            problem.message,
-        );
-        p.hint = problem.hint;
-        problems.push(p);
-    }
-    let multi = definition.multi_dc.as_ref().is_some_and(|m| m.enabled);
-    if multi && callback.value.location_param.is_none() {
-        problems.push(
-            Problem::at(&callback.place("/callback"), Anchor::Key, "multi-DC is enabled but `location_param` is missing")
-                .hint("name the callback parameter that carries the user's data center, e.g. `location_param: location`"),
-        );
-    }
-}
-
-/// Expands templates for data centers, reporting each distinct problem once.
-struct Expander<'a> {
-    dcs: &'a EffectiveDataCenters,
-    problems: Vec<Problem>,
-    /// (place, kind) of problems already reported: each once, not once per data center.
-    reported: BTreeSet<(Place, String)>,
-    /// (place, placeholder) -> the DCs that lack a value: one problem per template.
-    missing: IndexMap<(Place, String), Vec<String>>,
-    /// (place, broken rule) -> the first problem and every DC whose URL breaks the rule.
-    broken_urls: IndexMap<(Place, &'static str), (url_rules::UrlProblem, Vec<String>)>,
-}
-
-impl Expander<'_> {
-    /// Every problem found, with one problem per template and placeholder naming all DCs that
-    /// lack a value.
-    fn finish(self) -> Vec<Problem> {
-        let mut problems = self.problems;
-        for ((place, _), (problem, dcs)) in self.broken_urls {
-            let message = match dcs.len() {
-                0 => problem.message,
-                1 => format!("{} (data center {})", problem.message, dcs[0]),
-                _ => format!("{} (data centers {})", problem.message, dcs.join(", ")),
-            };
-            let mut located = Problem::at(&place, Anchor::Value, message);
-            located.hint = problem.hint;
-            problems.push(located);
-        }
-        for ((place, name), dcs) in self.missing {
-            let noun = if dcs.len() == 1 {
-                "data center"
-            } else {
-                "data centers"
-            };
-            problems.push(
-                Problem::at(
-                    &place,
-                    Anchor::Value,
-                    format!("placeholder `<{name}>` has no value for {noun} {}", dcs.join(", ")),
-                )
-                .hint(format!(
-                    "add `{name}: ...` under the `values` of that data center, or a default under `data_centers.placeholders`"
-                )),
-            );
-        }
-        problems
-    }
-
-    fn data_center(
-        &mut self,
-        definition: &ProviderDefinition,
-        sections: &Sections<'_>,
-        dc: Option<&EffectiveDataCenter>,
-        selection: &Selection,
-    ) -> Option<ResolvedDataCenter> {
-        let empty = IndexMap::new();
-        let scope = Scope {
-            values: dc.map_or(&empty, |dc| &dc.values),
-            defaults: &self.dcs.defaults,
-        };
-        let code = dc
-            .map_or(SINGLE_DATA_CENTER, |dc| dc.code.as_str())
-            .to_owned();
-        let url = |this: &mut Self, place: Place, template: &str, role: UrlRole| {
-            this.url(place, template, role, scope, dc)
-        };
-        let (issuer, authorization, token) =
-            (sections.issuer, sections.authorization, sections.token);
-        let issuer = url(self, issuer.place("/issuer"), issuer.value, UrlRole::Origin);
-        let authorization_url = url(
-            self,
-            authorization.place("/authorization/url"),
-            &authorization.value.url,
-            UrlRole::Endpoint,
-        );
-        let token_url = url(
-            self,
-            token.place("/token/url"),
-            &token.value.url,
-            UrlRole::Endpoint,
-        );
-        let refresh_url = match &token.value.refresh_url {
-            Some(template) => url(
-                self,
-                token.place("/token/refresh_url"),
-                template,
-                UrlRole::Endpoint,
-            ),
-            None => token_url.clone(),
-        };
-        let revoke_url = match &token.value.revoke {
-            Some(revoke) => Some(url(
-                self,
-                token.place("/token/revoke/url"),
-                &revoke.url,
-                UrlRole::Endpoint,
-            )?),
-            None => None,
-        };
-        let mut api_base_urls = IndexMap::new();
-        for (environment, template) in definition.api.iter().flat_map(|api| &api.environments) {
-            let pointer = format!("/api/environments/{}", escape_pointer_token(environment));
-            if let Some(base) = url(self, provider_place(pointer), template, UrlRole::Endpoint) {
-                api_base_urls.insert(environment.clone(), base);
-            }
-        }
-        let client_secret_key = match selection.client_secret {
-            ClientSecretMode::Shared => "shared".to_owned(),
-            ClientSecretMode::PerDataCenter => code.clone(),
-        };
-        Some(ResolvedDataCenter {
-            name: dc.map_or_else(|| definition.display_name.clone(), |dc| dc.name.clone()),
-            location: dc
-                .filter(|_| sections.callback.value.location_param.is_some())
-                .map(|dc| dc.location.clone()),
-            issuer: issuer?,
-            authorization_url: authorization_url?,
-            entry_data_center: selection
-                .entry
-                .get(&code)
-                .cloned()
-                .unwrap_or_else(|| code.clone()),
-            entry_authorization_url: String::new(),
-            token_url: token_url?,
-            refresh_url: refresh_url?,
-            revoke_url,
-            api_base_urls,
-            client_secret_key,
-            code,
-        })
-    }
-
-    fn url(
-        &mut self,
-        place: Place,
-        template: &str,
-        role: UrlRole,
-        scope: Scope<'_>,
-        dc: Option<&EffectiveDataCenter>,
-    ) -> Option<String> {
-        let expanded = match template::expand(template, scope) {
-            Ok(expanded) => expanded,
-            Err(error) => {
-                self.template_problem(place, template, error, dc);
-                return None;
-            }
-        };
-        match check_url(&expanded, role) {
-            Ok(_) => Some(expanded),
-            Err(problem) => {
-                let dcs = self
-                    .broken_urls
-                    .entry((place, problem.rule))
-                    .or_insert_with(|| (problem, Vec::new()));
-                dcs.1.extend(dc.map(|dc| format!("`{}`", dc.code)));
-                None
-            }
-        }
-    }
-
-    fn unknown_placeholder(&self, place: &Place, template: &str, name: &str) -> Problem {
-        let mut known: Vec<&str> = self.dcs.defaults.keys().map(String::as_str).collect();
-        for dc in &self.dcs.all {
-            known.extend(dc.values.keys().map(String::as_str));
-        }
-        known.sort_unstable();
-        known.dedup();
-        let hint = match crate::diagnostics::closest(name, known.iter().copied()) {
-            Some(close) => format!("did you mean `<{close}>`?"),
-            None if known.is_empty() => {
-                "this provider defines no data centers, so its URLs take no placeholders".to_owned()
-            }
-            None => {
-                let listed: Vec<String> = known.iter().map(|k| format!("<{k}>")).collect();
-                format!("known placeholders: {}", listed.join(", "))
-            }
-        };
-        let message = format!("unknown placeholder `<{name}>` in `{template}`");
-        Problem::at(place, Anchor::Value, message).hint(hint)
-    }
-
-    /// Records `problem` unless the same kind of problem was already reported for `pointer`.
-    fn report_once(&mut self, place: &Place, kind: &str, problem: Problem) {
-        if self.reported.insert((place.clone(), kind.to_owned())) {
-            self.problems.push(problem);
-        }
-    }
-
-    fn template_problem(
-        &mut self,
-        place: Place,
-        template: &str,
-        error: TemplateError,
-        dc: Option<&EffectiveDataCenter>,
-    ) {
-        match error {
-            TemplateError::Malformed { at } => {
-                let message = format!(
-                    "malformed placeholder at character {} of `{template}`",
-                    at + 1
-                );
-                let problem = Problem::at(&place, Anchor::Value, message)
-                    .hint("write placeholders as `<name>`, with a lowercase name such as `<dc>`");
-                self.report_once(&place, "<malformed>", problem);
-            }
-            TemplateError::Cycle { chain } => {
-                let message = format!(
-                    "placeholders expand into each other: {}",
-                    chain.join(" -> ")
-                );
-                let problem = Problem::at(&place, Anchor::Value, message)
-                    .hint("one of these placeholders must have a plain value");
-                self.report_once(&place, "<cycle>", problem);
-            }
-            TemplateError::Missing { name } => {
-                if !self.dcs.defines(&name) {
-                    let problem = self.unknown_placeholder(&place, template, &name);
-                    self.report_once(&place, &name, problem);
-                    return;
-                }
-                let dc = dc.expect("placeholders defined somewhere imply data centers");
-                self.missing
-                    .entry((place, name))
-                    .or_default()
-                    .push(format!("`{}` ({})", dc.code, dc.name));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use indexmap::IndexMap;
+    use table::SINGLE_DATA_CENTER;
 
     const BASE: &str = r#"
 id: t

@@ -9,7 +9,10 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::definition::types::{ClientSecretMode, ParameterPlacement, Scope, TokenAuthMethod};
+use crate::definition::types::{
+    ClientSecretMode, ConnectionParam, ParameterPlacement, RuntimeValue, Scope, TokenAuthMethod,
+    TokenBody,
+};
 
 /// Code of the single pseudo data center of a provider that defines none.
 pub const SINGLE_DATA_CENTER: &str = "default";
@@ -37,6 +40,15 @@ pub struct ResolvedProvider {
     pub token_auth_method: TokenAuthMethod,
     /// Extra token-response fields kept with a connection (Zoho: `api_domain`).
     pub token_response_metadata: Vec<String>,
+    /// Extra parameters of the code-exchange request (may hold `<name>` connection values).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub token_params: IndexMap<String, String>,
+    /// Extra parameters of the refresh request (may hold `<name>` connection values).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub refresh_params: IndexMap<String, String>,
+    /// Body encoding of token and refresh requests.
+    #[serde(default, skip_serializing_if = "is_form")]
+    pub token_body: TokenBody,
     /// How a token is revoked, when the provider supports revocation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoke: Option<RevokeRequest>,
@@ -45,6 +57,15 @@ pub struct ResolvedProvider {
     /// Scheme of the Authorization header on API calls, when the provider has an API section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_auth_scheme: Option<String>,
+    /// Headers sent on API calls besides `Authorization`; `<access_token>` stands for the
+    /// connection's access token.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub api_headers: IndexMap<String, String>,
+    /// Values each connection supplies or learns, and where they are used. URLs and parameters
+    /// that use them keep their `<name>` placeholders in this table until
+    /// [`crate::resolve::connection::fill`] fills them for one connection.
+    #[serde(default, skip_serializing_if = "ConnectionInputs::is_empty")]
+    pub connection: ConnectionInputs,
     /// Scopes requested when the user names none.
     pub default_scopes: Vec<String>,
     /// Every scope the provider offers.
@@ -52,6 +73,49 @@ pub struct ResolvedProvider {
     /// Concrete endpoints of every enabled data center, in definition order. A provider that
     /// defines no data centers has exactly one, with code `default`.
     pub data_centers: Vec<ResolvedDataCenter>,
+}
+
+fn is_form(body: &TokenBody) -> bool {
+    *body == TokenBody::Form
+}
+
+/// The per-connection inputs of a provider, as declared, with the places that use each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConnectionInputs {
+    /// Values each connection supplies.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, ConnectionInput>,
+    /// Values learnt during the flow (token response or callback).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub runtime: IndexMap<String, RuntimeInput>,
+}
+
+impl ConnectionInputs {
+    /// True when the provider needs nothing per connection.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty() && self.runtime.is_empty()
+    }
+}
+
+/// A declared connection parameter and where it is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConnectionInput {
+    /// The declaration, as written.
+    #[serde(flatten)]
+    pub declared: ConnectionParam,
+    /// The table entries that need the value, e.g. `authorization_url`, `token_url`,
+    /// `api_base_urls.production`, `authorization.params.tenant`, `scopes`.
+    pub used_in: Vec<String>,
+}
+
+/// A declared runtime value and where it is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuntimeInput {
+    /// The declaration, as written.
+    #[serde(flatten)]
+    pub declared: RuntimeValue,
+    /// The table entries that need the value.
+    pub used_in: Vec<String>,
 }
 
 /// Parameters of the authorization request that do not depend on the data center.
@@ -118,6 +182,14 @@ pub struct ResolvedDataCenter {
     pub api_base_urls: IndexMap<String, String>,
     /// Which client secret this DC uses: `shared`, or the DC code when secrets are per DC.
     pub client_secret_key: String,
+    /// Which client id this DC uses, when client ids are per DC: the DC code. Absent when one
+    /// client id serves every DC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_key: Option<String>,
+    /// Scope names that differ in this DC: catalog name (with its `<name>` placeholders) →
+    /// the name sent to the provider. Scopes without placeholders are sent as written.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub scope_names: IndexMap<String, String>,
 }
 
 impl ResolvedProvider {

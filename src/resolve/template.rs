@@ -3,6 +3,11 @@
 //! A template such as `https://<accounts_host>/oauth/v2/auth` is expanded per data center. A
 //! placeholder's value may itself contain placeholders (`accounts_host: accounts.zoho.<dc>`),
 //! which is what lets one default serve eight data centers and one explicit value serve Canada.
+//!
+//! Connection values (`<subdomain>`, `<instance_url>`) are "late" names: resolution keeps them
+//! as `<name>` in the table, and [`crate::resolve::connection::fill`] replaces them for one
+//! connection through this same [`expand`]. A late value is data, never a template: it is
+//! inserted as is, without expanding placeholders inside it.
 
 use indexmap::IndexMap;
 
@@ -27,14 +32,44 @@ pub struct Scope<'a> {
     pub values: &'a IndexMap<String, String>,
     /// Defaults shared by every data center.
     pub defaults: &'a IndexMap<String, String>,
+    /// Late (per-connection) names: `Some(value)` inserts the value as is, `None` keeps
+    /// `<name>` for a later fill.
+    pub late: &'a IndexMap<String, Option<String>>,
 }
 
-impl Scope<'_> {
-    fn lookup(&self, name: &str) -> Option<&str> {
+/// What a placeholder name stands for in one scope.
+enum Lookup<'a> {
+    /// A template to expand further.
+    Template(&'a str),
+    /// A connection value, inserted verbatim.
+    Verbatim(&'a str),
+    /// A connection value not known yet: `<name>` stays.
+    Keep,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope with only late names, for filling a resolved table.
+    pub fn late_only(late: &'a IndexMap<String, Option<String>>) -> Self {
+        static EMPTY: std::sync::OnceLock<IndexMap<String, String>> = std::sync::OnceLock::new();
+        let empty = EMPTY.get_or_init(IndexMap::new);
+        Scope {
+            values: empty,
+            defaults: empty,
+            late,
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Lookup<'a>> {
+        if let Some(late) = self.late.get(name) {
+            return Some(match late {
+                Some(value) => Lookup::Verbatim(value),
+                None => Lookup::Keep,
+            });
+        }
         self.values
             .get(name)
             .or_else(|| self.defaults.get(name))
-            .map(String::as_str)
+            .map(|value| Lookup::Template(value))
     }
 }
 
@@ -60,11 +95,12 @@ pub fn placeholders(template: &str) -> Result<Vec<&str>, TemplateError> {
     Ok(names)
 }
 
-/// Placeholder names are identifiers: `dc`, `accounts_host`, `mail_host`.
+/// Placeholder names are identifiers: `dc`, `accounts_host`, `subdomain`, or camelCase
+/// connection-config keys such as `tenantId`.
 pub fn is_placeholder_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Expands every placeholder of `template` for one data center.
@@ -89,12 +125,20 @@ fn expand_with_chain(
             cycle.push(name.to_owned());
             return Err(TemplateError::Cycle { chain: cycle });
         }
-        let value = scope.lookup(name).ok_or_else(|| TemplateError::Missing {
-            name: name.to_owned(),
-        })?;
-        chain.push(name.to_owned());
-        out.push_str(&expand_with_chain(value, scope, chain)?);
-        chain.pop();
+        match scope.lookup(name) {
+            None => {
+                return Err(TemplateError::Missing {
+                    name: name.to_owned(),
+                });
+            }
+            Some(Lookup::Verbatim(value)) => out.push_str(value),
+            Some(Lookup::Keep) => out.push_str(&marker),
+            Some(Lookup::Template(value)) => {
+                chain.push(name.to_owned());
+                out.push_str(&expand_with_chain(value, scope, chain)?);
+                chain.pop();
+            }
+        }
     }
     out.push_str(rest);
     Ok(out)
@@ -117,9 +161,11 @@ mod tests {
         let eu = map(&[("dc", "eu")]);
         let ca = map(&[("dc", "ca"), ("accounts_host", "accounts.zohocloud.ca")]);
         let template = "https://<accounts_host>/oauth/v2/token";
+        let late = IndexMap::new();
         let scope = |values| Scope {
             values,
             defaults: &defaults,
+            late: &late,
         };
         assert_eq!(
             expand(template, scope(&eu)).unwrap(),
@@ -139,6 +185,7 @@ mod tests {
             Scope {
                 values: &empty,
                 defaults: &empty,
+                late: &IndexMap::new(),
             },
         )
         .unwrap_err();
@@ -154,6 +201,7 @@ mod tests {
             Scope {
                 values: &empty,
                 defaults: &defaults,
+                late: &IndexMap::new(),
             },
         )
         .unwrap_err();
@@ -175,6 +223,33 @@ mod tests {
             placeholders("https://x.<Bad Name>/"),
             Err(TemplateError::Malformed { at: 10 })
         );
+        assert_eq!(
+            placeholders("https://x.<9lives>/"),
+            Err(TemplateError::Malformed { at: 10 })
+        );
         assert_eq!(placeholders("https://<a>.<b>/"), Ok(vec!["a", "b"]));
+        assert_eq!(placeholders("https://<tenantId>/"), Ok(vec!["tenantId"]));
+    }
+
+    #[test]
+    fn late_values_are_kept_or_inserted_verbatim() {
+        let defaults = map(&[("host", "<subdomain>.example.com")]);
+        let empty = IndexMap::new();
+        let kept = IndexMap::from([("subdomain".to_owned(), None)]);
+        let filled = IndexMap::from([("subdomain".to_owned(), Some("<host>".to_owned()))]);
+        let scope = |late| Scope {
+            values: &empty,
+            defaults: &defaults,
+            late,
+        };
+        assert_eq!(
+            expand("https://<host>/a", scope(&kept)).unwrap(),
+            "https://<subdomain>.example.com/a"
+        );
+        assert_eq!(
+            expand("https://<host>/a", scope(&filled)).unwrap(),
+            "https://<host>.example.com/a",
+            "a connection value is never expanded as a template"
+        );
     }
 }

@@ -11,7 +11,7 @@ use url::{Host, Url};
 pub enum UrlRole {
     /// An endpoint the engine sends requests to (authorization, token, revoke, API base).
     Endpoint,
-    /// The issuer / accounts-server origin: scheme and host (and port) only.
+    /// The issuer: an origin, or (OIDC) an https URL with a path; no query, no trailing slash.
     Origin,
     /// The redirect URI: no fragment (RFC 6749 section 3.1.2).
     Redirect,
@@ -102,13 +102,11 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
             "remove the fragment; redirect URIs and issuers must not carry one",
         ));
     }
-    if role == UrlRole::Origin
-        && (url.path() != "/" || url.query().is_some() || text.ends_with('/'))
-    {
+    if role == UrlRole::Origin && (url.query().is_some() || text.ends_with('/')) {
         return Err(problem(
             "origin",
-            format!("`{text}` is not an origin"),
-            "write scheme and host only, without a path or trailing slash: https://accounts.zoho.com",
+            format!("`{text}` is not an issuer identifier"),
+            "write the issuer exactly as the provider publishes it: scheme and host, or an OIDC issuer URL with a path, without a query or trailing slash",
         ));
     }
     Ok(url)
@@ -132,7 +130,7 @@ fn redact_userinfo(url: &Url) -> String {
 }
 
 /// Checks a host name against RFC 1035/1123 label rules.
-fn check_dns_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_dns_name(name: &str) -> Result<(), String> {
     if name.len() > 253 {
         return Err("longer than 253 characters".into());
     }
@@ -210,11 +208,22 @@ mod tests {
     }
 
     #[test]
-    fn origins_have_no_path() {
+    fn issuers_have_no_query_or_trailing_slash() {
         assert!(check_url("https://accounts.zoho.eu", UrlRole::Origin).is_ok());
-        assert!(message("https://accounts.zoho.eu/", UrlRole::Origin).contains("not an origin"));
         assert!(
-            message("https://accounts.zoho.eu/oauth", UrlRole::Origin).contains("not an origin")
+            check_url(
+                "https://login.microsoftonline.com/common/v2.0",
+                UrlRole::Origin
+            )
+            .is_ok()
+        );
+        assert!(message("https://accounts.zoho.eu/", UrlRole::Origin).contains("not an issuer"));
+        assert!(
+            message("https://accounts.zoho.eu/oauth/", UrlRole::Origin).contains("not an issuer")
+        );
+        assert!(
+            message("https://accounts.zoho.eu/oauth?x=1", UrlRole::Origin)
+                .contains("not an issuer")
         );
     }
 

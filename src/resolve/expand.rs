@@ -1,0 +1,427 @@
+//! Expansion: every template of a provider, built for every enabled data center. This is the
+//! one place resolution builds URLs.
+//!
+//! Data-center placeholders are replaced here. Connection values (`<subdomain>`,
+//! `<instance_url>`) stay as `<name>` in the table (filled per connection by
+//! [`crate::resolve::connection::fill`]); to check the URL's shape anyway, each template is
+//! also expanded with sample values (a parameter's `example`) and that URL goes through the same
+//! URL rules. Each distinct problem is reported once, naming every data center it affects.
+
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
+
+use crate::definition::document::escape_pointer_token;
+use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
+use crate::diagnostics::Anchor;
+use crate::resolve::checks::{Selection, provider_place};
+use crate::resolve::connection::{self, LateName, LateNames, Stage};
+use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::problem::{Place, Problem};
+use crate::resolve::sections::Sections;
+use crate::resolve::table::{ResolvedDataCenter, SINGLE_DATA_CENTER};
+use crate::resolve::template::{self, Scope, TemplateError};
+use crate::resolve::url_rules::{self, UrlRole, check_url};
+
+/// Where an expanded template goes in the table, and how early in the flow it is used.
+#[derive(Debug, Clone)]
+pub(super) struct Usage {
+    /// The table entry, e.g. `token_url`, `api_base_urls.production`.
+    pub(super) entry: String,
+    /// When the value is needed.
+    pub(super) stage: Stage,
+}
+
+impl Usage {
+    pub(super) fn new(entry: impl Into<String>, stage: Stage) -> Self {
+        Usage {
+            entry: entry.into(),
+            stage,
+        }
+    }
+}
+
+/// Expands templates for data centers, reporting each distinct problem once.
+pub(super) struct Expander<'a> {
+    dcs: &'a EffectiveDataCenters,
+    late: &'a LateNames,
+    /// Late names kept as `<name>`: what the table holds.
+    keep: IndexMap<String, Option<String>>,
+    /// Late names replaced by samples: what the URL rules check.
+    samples: IndexMap<String, Option<String>>,
+    problems: Vec<Problem>,
+    /// (place, kind) of problems already reported: each once, not once per data center.
+    reported: BTreeSet<(Place, String)>,
+    /// (place, placeholder) -> the DCs that lack a value: one problem per template.
+    missing: IndexMap<(Place, String), Vec<String>>,
+    /// (place, broken rule) -> the first problem and every DC whose URL breaks the rule.
+    broken_urls: IndexMap<(Place, &'static str), (url_rules::UrlProblem, Vec<String>)>,
+    /// Late name -> the table entries that use it.
+    pub(super) used_in: IndexMap<String, Vec<String>>,
+}
+
+impl<'a> Expander<'a> {
+    pub(super) fn new(dcs: &'a EffectiveDataCenters, late: &'a LateNames) -> Self {
+        Expander {
+            dcs,
+            late,
+            keep: late.names.keys().map(|name| (name.clone(), None)).collect(),
+            samples: late
+                .names
+                .iter()
+                .map(|(name, late)| (name.clone(), Some(late.sample.clone())))
+                .collect(),
+            problems: Vec::new(),
+            reported: BTreeSet::new(),
+            missing: IndexMap::new(),
+            broken_urls: IndexMap::new(),
+            used_in: IndexMap::new(),
+        }
+    }
+
+    /// Every problem found, with one problem per template and placeholder naming all DCs that
+    /// lack a value.
+    pub(super) fn finish(self) -> Vec<Problem> {
+        let mut problems = self.problems;
+        for ((place, _), (problem, dcs)) in self.broken_urls {
+            let message = match dcs.len() {
+                0 => problem.message,
+                1 => format!("{} (data center {})", problem.message, dcs[0]),
+                _ => format!("{} (data centers {})", problem.message, dcs.join(", ")),
+            };
+            let mut located = Problem::at(&place, Anchor::Value, message);
+            located.hint = problem.hint;
+            problems.push(located);
+        }
+        for ((place, name), dcs) in self.missing {
+            let noun = if dcs.len() == 1 {
+                "data center"
+            } else {
+                "data centers"
+            };
+            problems.push(
+                Problem::at(
+                    &place,
+                    Anchor::Value,
+                    format!("placeholder `<{name}>` has no value for {noun} {}", dcs.join(", ")),
+                )
+                .hint(format!(
+                    "add `{name}: ...` under the `values` of that data center, or a default under `data_centers.placeholders`"
+                )),
+            );
+        }
+        problems
+    }
+
+    /// Every endpoint of one data center (or of the single site of a provider without data
+    /// centers).
+    pub(super) fn data_center(
+        &mut self,
+        definition: &ProviderDefinition,
+        sections: &Sections<'_>,
+        dc: Option<&EffectiveDataCenter>,
+        selection: &Selection,
+    ) -> Option<ResolvedDataCenter> {
+        let code = dc
+            .map_or(SINGLE_DATA_CENTER, |dc| dc.code.as_str())
+            .to_owned();
+        let (issuer, authorization, token) =
+            (sections.issuer, sections.authorization, sections.token);
+        let issuer = self.url(
+            issuer.place("/issuer"),
+            issuer.value,
+            UrlRole::Origin,
+            dc,
+            Usage::new("issuer", Stage::Authorization),
+        );
+        let authorization_url = self.url(
+            authorization.place("/authorization/url"),
+            &authorization.value.url,
+            UrlRole::Endpoint,
+            dc,
+            Usage::new("authorization_url", Stage::Authorization),
+        );
+        let token_url = self.url(
+            token.place("/token/url"),
+            &token.value.url,
+            UrlRole::Endpoint,
+            dc,
+            Usage::new("token_url", Stage::TokenExchange),
+        );
+        let refresh_url = match &token.value.refresh_url {
+            Some(template) => self.url(
+                token.place("/token/refresh_url"),
+                template,
+                UrlRole::Endpoint,
+                dc,
+                Usage::new("refresh_url", Stage::AfterToken),
+            ),
+            None => token_url.clone(),
+        };
+        let revoke_url = match &token.value.revoke {
+            Some(revoke) => Some(self.url(
+                token.place("/token/revoke/url"),
+                &revoke.url,
+                UrlRole::Endpoint,
+                dc,
+                Usage::new("revoke_url", Stage::AfterToken),
+            )?),
+            None => None,
+        };
+        let mut api_base_urls = IndexMap::new();
+        for (environment, template) in definition.api.iter().flat_map(|api| &api.environments) {
+            let pointer = format!("/api/environments/{}", escape_pointer_token(environment));
+            let usage = Usage::new(format!("api_base_urls.{environment}"), Stage::AfterToken);
+            if let Some(base) = self.url(
+                provider_place(pointer),
+                template,
+                UrlRole::Endpoint,
+                dc,
+                usage,
+            ) {
+                api_base_urls.insert(environment.clone(), base);
+            }
+        }
+        let mut scope_names = IndexMap::new();
+        for (index, scope) in definition.scopes.catalog.iter().enumerate() {
+            if !scope.name.contains('<') {
+                continue;
+            }
+            let place = provider_place(format!("/scopes/catalog/{index}/name"));
+            let usage = Usage::new("scopes", Stage::Authorization);
+            if let Some(name) = self.text(place, &scope.name, dc, usage) {
+                scope_names.insert(scope.name.clone(), name);
+            }
+        }
+        let client_secret_key = match selection.client_secret {
+            ClientSecretMode::Shared => "shared".to_owned(),
+            ClientSecretMode::PerDataCenter => code.clone(),
+        };
+        let client_id_key = match selection.client_id {
+            ClientIdMode::Shared => None,
+            ClientIdMode::PerDataCenter => Some(code.clone()),
+        };
+        Some(ResolvedDataCenter {
+            name: dc.map_or_else(|| definition.display_name.clone(), |dc| dc.name.clone()),
+            location: dc
+                .filter(|_| sections.callback.value.location_param.is_some())
+                .map(|dc| dc.location.clone()),
+            issuer: issuer?,
+            authorization_url: authorization_url?,
+            entry_data_center: selection
+                .entry
+                .get(&code)
+                .cloned()
+                .unwrap_or_else(|| code.clone()),
+            entry_authorization_url: String::new(),
+            token_url: token_url?,
+            refresh_url: refresh_url?,
+            revoke_url,
+            api_base_urls,
+            client_secret_key,
+            client_id_key,
+            scope_names,
+            code,
+        })
+    }
+
+    /// Expands a parameter or header map that is the same for every data center: connection
+    /// values only, no data-center placeholders.
+    pub(super) fn parameters(
+        &mut self,
+        base: &Place,
+        params: &IndexMap<String, String>,
+        entry: &str,
+        stage: Stage,
+    ) -> IndexMap<String, String> {
+        let mut out = IndexMap::new();
+        for (name, template) in params {
+            let place = Place {
+                origin: base.origin,
+                pointer: format!("{}/{}", base.pointer, escape_pointer_token(name)),
+            };
+            let usage = Usage::new(format!("{entry}.{name}"), stage);
+            if let Some(value) = self.text(place, template, None, usage) {
+                out.insert(name.clone(), value);
+            }
+        }
+        out
+    }
+
+    /// Expands a URL template for one data center, keeping connection values as `<name>`, and
+    /// checks the URL built with sample values against the URL rules.
+    fn url(
+        &mut self,
+        place: Place,
+        template: &str,
+        role: UrlRole,
+        dc: Option<&EffectiveDataCenter>,
+        usage: Usage,
+    ) -> Option<String> {
+        let kept = self.text(place.clone(), template, dc, usage)?;
+        let empty = IndexMap::new();
+        let sample_scope = Scope {
+            values: dc.map_or(&empty, |dc| &dc.values),
+            defaults: &self.dcs.defaults,
+            late: &self.samples,
+        };
+        let sample = template::expand(template, sample_scope)
+            .expect("the template expanded with late names kept");
+        let checked = check_url(&sample, role).and_then(|url| {
+            connection::check_fixed_host(&kept, &sample, &url).map_err(|message| {
+                url_rules::UrlProblem {
+                    rule: "fixed-host",
+                    message,
+                    hint: Some(
+                        "a whole-URL value (`kind: url`) must start the template; inside a host, use `kind: segment` or `kind: host`".to_owned(),
+                    ),
+                }
+            })
+        });
+        match checked {
+            Ok(_) => Some(kept),
+            Err(problem) => {
+                let dcs = self
+                    .broken_urls
+                    .entry((place, problem.rule))
+                    .or_insert_with(|| (problem, Vec::new()));
+                dcs.1.extend(dc.map(|dc| format!("`{}`", dc.code)));
+                None
+            }
+        }
+    }
+
+    /// Expands a template for one data center (`None`: data-center placeholders not allowed),
+    /// keeping connection values as `<name>` and recording where each is used.
+    fn text(
+        &mut self,
+        place: Place,
+        template: &str,
+        dc: Option<&EffectiveDataCenter>,
+        usage: Usage,
+    ) -> Option<String> {
+        let empty = IndexMap::new();
+        let allows_dc_values = dc.is_some() || self.dcs.all.is_empty();
+        let scope = Scope {
+            values: dc.map_or(&empty, |dc| &dc.values),
+            defaults: if allows_dc_values {
+                &self.dcs.defaults
+            } else {
+                &empty
+            },
+            late: &self.keep,
+        };
+        let kept = match template::expand(template, scope) {
+            Ok(kept) => kept,
+            Err(error) => {
+                self.template_problem(place, template, error, dc);
+                return None;
+            }
+        };
+        let names = template::placeholders(&kept).expect("a kept expansion is well formed");
+        let mut too_early = false;
+        for name in names {
+            let Some(late) = self.late.names.get(name) else {
+                continue;
+            };
+            if let Some(problem) = late.refuse_at(name, usage.stage, &place, template) {
+                self.report_once(&place, name, problem);
+                too_early = true;
+                continue;
+            }
+            let entries = self.used_in.entry(name.to_owned()).or_default();
+            if !entries.contains(&usage.entry) {
+                entries.push(usage.entry.clone());
+            }
+        }
+        (!too_early).then_some(kept)
+    }
+
+    fn unknown_placeholder(&self, place: &Place, template: &str, name: &str) -> Problem {
+        let mut known: Vec<&str> = self.dcs.defaults.keys().map(String::as_str).collect();
+        for dc in &self.dcs.all {
+            known.extend(dc.values.keys().map(String::as_str));
+        }
+        known.extend(
+            self.late
+                .names
+                .iter()
+                .filter(|(_, late)| !matches!(late, LateName { builtin: true, .. }))
+                .map(|(name, _)| name.as_str()),
+        );
+        known.sort_unstable();
+        known.dedup();
+        let hint = match crate::diagnostics::closest(name, known.iter().copied()) {
+            Some(close) => format!("did you mean `<{close}>`?"),
+            None if known.is_empty() => {
+                "declare it under `connection.params` if each connection supplies it, or give it a value per data center".to_owned()
+            }
+            None => {
+                let listed: Vec<String> = known.iter().map(|k| format!("<{k}>")).collect();
+                format!(
+                    "known placeholders: {}; a value each connection supplies is declared under `connection.params`",
+                    listed.join(", ")
+                )
+            }
+        };
+        let message = format!("unknown placeholder `<{name}>` in `{template}`");
+        Problem::at(place, Anchor::Value, message).hint(hint)
+    }
+
+    /// Records `problem` unless the same kind of problem was already reported for `place`.
+    fn report_once(&mut self, place: &Place, kind: &str, problem: Problem) {
+        if self.reported.insert((place.clone(), kind.to_owned())) {
+            self.problems.push(problem);
+        }
+    }
+
+    fn template_problem(
+        &mut self,
+        place: Place,
+        template: &str,
+        error: TemplateError,
+        dc: Option<&EffectiveDataCenter>,
+    ) {
+        match error {
+            TemplateError::Malformed { at } => {
+                let message = format!(
+                    "malformed placeholder at character {} of `{template}`",
+                    at + 1
+                );
+                let problem = Problem::at(&place, Anchor::Value, message)
+                    .hint("write placeholders as `<name>`, with a name of letters, digits and `_`");
+                self.report_once(&place, "<malformed>", problem);
+            }
+            TemplateError::Cycle { chain } => {
+                let message = format!(
+                    "placeholders expand into each other: {}",
+                    chain.join(" -> ")
+                );
+                let problem = Problem::at(&place, Anchor::Value, message)
+                    .hint("one of these placeholders must have a plain value");
+                self.report_once(&place, "<cycle>", problem);
+            }
+            TemplateError::Missing { name } => {
+                if !self.dcs.defines(&name) {
+                    let problem = self.unknown_placeholder(&place, template, &name);
+                    self.report_once(&place, &name, problem);
+                    return;
+                }
+                let Some(dc) = dc else {
+                    let problem = Problem::at(
+                        &place,
+                        Anchor::Value,
+                        format!("data-center placeholder `<{name}>` cannot be used here"),
+                    )
+                    .hint("parameters and headers are the same for every data center; only connection values (`connection.params`) can be used in them");
+                    self.report_once(&place, &name, problem);
+                    return;
+                };
+                self.missing
+                    .entry((place, name))
+                    .or_default()
+                    .push(format!("`{}` ({})", dc.code, dc.name));
+            }
+        }
+    }
+}

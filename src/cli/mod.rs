@@ -2,6 +2,7 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod import;
 mod oauth_common;
 mod refresh;
 mod render;
@@ -50,6 +51,8 @@ enum Command {
     Refresh(refresh::Args),
     /// Revoke the tokens of a token file written by `connect`.
     Revoke(revoke::Args),
+    /// Convert another platform's provider catalog into definition files (`import nango`).
+    Import(import::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -62,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Connect(args) => connect::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Import(args) => import::run(args),
     };
     ExitCode::from(code)
 }

@@ -424,7 +424,13 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
     let mut names: Vec<String> = Vec::new();
     let mut catalog = Vec::new();
     for name in scopes.unwrap_or_default() {
-        let name = uses_free_scope(name)?;
+        if name.contains('<') || name.contains('>') || name.contains("${") {
+            // A scope template of Nango's scope list (`session:role-encoded:<role_name>`):
+            // our format would read it as a placeholder, and the list only documents scopes.
+            not_carried_over.push(format!("providers.scopes.yaml: {name}"));
+            continue;
+        }
+        let name = name.clone();
         if !names.contains(&name) {
             names.push(name.clone());
             catalog.push(Scope {
@@ -500,17 +506,6 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         not_carried_over,
         notes,
     })
-}
-
-/// A scope name from Nango's scopes file, which our format would read the same way.
-fn uses_free_scope(name: &str) -> Result<String, Skip> {
-    if name.contains('<') || name.contains('>') || name.contains("${") {
-        return Err(skip(
-            "providers.scopes.yaml",
-            format!("scope `{name}` holds `<`, `>` or `${{`"),
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// Converts a parameter mapping (authorization, token or refresh parameters).

@@ -188,9 +188,13 @@ impl ImportReport {
     }
 }
 
-/// The top-level field of a dotted path (`proxy.retry` → `proxy`... kept whole for `proxy`,
-/// whose parts are separate features).
+/// What a not-carried-over path is counted under: its top-level field, except that `proxy.*`
+/// paths stay whole (each is a feature of its own) and scope names dropped from Nango's scope
+/// list count under `providers.scopes.yaml`.
 fn top_level(path: &str) -> &str {
+    if let Some((file, _)) = path.split_once(": ") {
+        return file;
+    }
     match path.split_once('.') {
         Some(("proxy", _)) => path,
         Some((top, _)) => top,

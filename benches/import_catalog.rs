@@ -35,7 +35,9 @@ const RUNS: usize = 10;
 fn env_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os(name).map(PathBuf::from);
     if path.is_none() {
-        println!("SKIPPED: {name} is not set (.ci/run sets it to a file in ../shared/anchors/nango/); nothing measured");
+        println!(
+            "SKIPPED: {name} is not set (.ci/run sets it to a file in ../shared/anchors/nango/); nothing measured"
+        );
     }
     path
 }
@@ -141,7 +143,8 @@ fn main() {
     ) else {
         return;
     };
-    let providers_text = fs::read_to_string(&providers).expect("Nango's providers.yaml is readable");
+    let providers_text =
+        fs::read_to_string(&providers).expect("Nango's providers.yaml is readable");
     let nango = NangoCatalog::parse(&providers_text).expect("Nango's providers.yaml parses");
     let scopes = NangoScopes::parse(&fs::read_to_string(&scopes).expect("scopes readable"))
         .expect("Nango's providers.scopes.yaml parses");

@@ -280,8 +280,10 @@ fn an_imported_definition_says_what_the_nango_entry_says() {
     let dir = tempfile::tempdir().unwrap();
     report(dir.path());
     let read = |id: &str| -> serde_yaml::Value {
-        serde_yaml::from_str(&fs::read_to_string(dir.path().join(format!("out/{id}.yaml"))).unwrap())
-            .unwrap()
+        serde_yaml::from_str(
+            &fs::read_to_string(dir.path().join(format!("out/{id}.yaml"))).unwrap(),
+        )
+        .unwrap()
     };
     let shop = read("shop");
     assert_eq!(shop["id"], "shop");
@@ -292,8 +294,14 @@ fn an_imported_definition_says_what_the_nango_entry_says() {
     assert_eq!(shop["authorization"]["scope_separator"], ",");
     assert_eq!(shop["authorization"]["pkce"], false);
     assert_eq!(shop["token"]["params"]["expiring"], "1");
-    assert_eq!(shop["api"]["headers"]["x-shop-access-token"], "<access_token>");
-    assert_eq!(shop["connection"]["params"]["subdomain"]["pattern"], "^[a-z0-9_-]+$");
+    assert_eq!(
+        shop["api"]["headers"]["x-shop-access-token"],
+        "<access_token>"
+    );
+    assert_eq!(
+        shop["connection"]["params"]["subdomain"]["pattern"],
+        "^[a-z0-9_-]+$"
+    );
     assert_eq!(shop["connection"]["params"]["subdomain"]["example"], "acme");
     assert_eq!(shop["scopes"]["default"][0], "read_products");
     let names: Vec<&str> = shop["scopes"]["catalog"]
@@ -311,7 +319,10 @@ fn an_imported_definition_says_what_the_nango_entry_says() {
     assert_eq!(hostname["default"], "login.crm.example");
     assert_eq!(hostname["kind"], "host");
     assert_eq!(hostname["pattern"], "^[a-z0-9.-]+$", "look-ahead dropped");
-    assert_eq!(crm["connection"]["runtime"]["instance_url"]["from"], "token_response");
+    assert_eq!(
+        crm["connection"]["runtime"]["instance_url"]["from"],
+        "token_response"
+    );
     assert_eq!(crm["api"]["environments"]["production"], "<instance_url>");
 }
 
@@ -327,7 +338,12 @@ fn the_files_are_byte_identical_across_runs_and_left_alone_when_up_to_date() {
     assert_eq!(fs::read(&path).unwrap(), first);
     assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), modified);
     let imported = binary(&["validate", dir.path().join("out").to_str().unwrap()]);
-    assert_eq!(imported.status.code(), Some(0), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert_eq!(
+        imported.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
 }
 
 #[test]
@@ -337,9 +353,15 @@ fn the_text_report_ends_with_counts_per_reason() {
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("8 OAUTH2 entries in "), "{text}");
-    assert!(text.contains(": 4 imported, 4 skipped, 0 invalid\n"), "{text}");
+    assert!(
+        text.contains(": 4 imported, 4 skipped, 0 invalid\n"),
+        "{text}"
+    );
     assert!(text.contains("     1  post_connection_script\n"), "{text}");
-    assert!(text.contains("skipped   mail: post_connection_script: "), "{text}");
+    assert!(
+        text.contains("skipped   mail: post_connection_script: "),
+        "{text}"
+    );
 }
 
 #[test]

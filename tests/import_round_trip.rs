@@ -180,15 +180,15 @@ fn behaviour(entry: &Mapping, config: &BTreeMap<String, String>) -> Behaviour {
             .collect()
     };
     // simple-oauth2 puts response_type=code in every authorization URL unless a param replaces it.
-    let mut authorization_params = BTreeMap::from([("response_type".to_owned(), "code".to_owned())]);
+    let mut authorization_params =
+        BTreeMap::from([("response_type".to_owned(), "code".to_owned())]);
     authorization_params.extend(interpolated(params(mapping(entry, "authorization_params"))));
     // simple-oauth2 sets grant_type itself for the exchange and the refresh.
     let mut token_params = interpolated(params(mapping(entry, "token_params")));
     token_params.remove("grant_type");
     // getFreshOAuth2Credentials: refresh_params, else token_params, sent as written.
-    let mut refresh_params = params(
-        mapping(entry, "refresh_params").or_else(|| mapping(entry, "token_params")),
-    );
+    let mut refresh_params =
+        params(mapping(entry, "refresh_params").or_else(|| mapping(entry, "token_params")));
     refresh_params.remove("grant_type");
     let proxy = mapping(entry, "proxy");
     Behaviour {
@@ -251,7 +251,9 @@ fn differences(original: &Mapping, rendered: &Mapping) -> Vec<String> {
     let (original_declared, rendered_declared) = (declared(original), declared(rendered));
     for key in original_declared.intersection(&original_keys) {
         if !rendered_declared.contains(key) {
-            found.push(format!("connection_config.{key} is declared by Nango, not by the render"));
+            found.push(format!(
+                "connection_config.{key} is declared by Nango, not by the render"
+            ));
         }
     }
     for field in ["token_response_metadata", "redirect_uri_metadata"] {
@@ -334,7 +336,10 @@ fn every_oauth2_entry_is_imported_and_round_trips_equal_or_is_skipped_with_its_r
         .collect();
     let entries = report["entries"].as_array().unwrap();
     let reported: Vec<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
-    assert_eq!(reported, oauth2, "the report lists every OAUTH2 entry once, in file order");
+    assert_eq!(
+        reported, oauth2,
+        "the report lists every OAUTH2 entry once, in file order"
+    );
 
     let mut equal = 0;
     let mut skipped_by_feature: BTreeMap<String, usize> = BTreeMap::new();

@@ -74,7 +74,8 @@ pub fn run(args: Args) -> u8 {
 }
 
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|error| format!("{}: cannot read: {error}", path.display()))
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("{}: cannot read: {error}", path.display()))
 }
 
 fn nango(args: NangoArgs) -> u8 {

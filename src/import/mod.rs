@@ -16,6 +16,7 @@
 mod mapping;
 mod report;
 mod template;
+mod values;
 
 use std::path::Path;
 
@@ -45,9 +46,12 @@ pub struct ImportOptions {
 /// Whether `id` fits the provider id pattern of the format (`^[a-z0-9]+(-[a-z0-9]+)*$`).
 pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
-        && id
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Imports every OAUTH2 entry of `catalog` into `out` (created if missing) and loads each

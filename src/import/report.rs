@@ -97,7 +97,10 @@ impl ImportReport {
                 Outcome::Imported { .. } => summary.imported += 1,
                 Outcome::Skipped { feature, .. } => {
                     summary.skipped += 1;
-                    *summary.skipped_by_feature.entry(feature.clone()).or_default() += 1;
+                    *summary
+                        .skipped_by_feature
+                        .entry(feature.clone())
+                        .or_default() += 1;
                 }
                 Outcome::Invalid { .. } => summary.invalid += 1,
             }
@@ -211,8 +214,15 @@ fn by_count(counts: &BTreeMap<String, usize>) -> Vec<(&String, &usize)> {
 
 /// The text of a definition file: the schema line, where it came from, what it leaves out,
 /// then the definition as YAML.
-pub(super) fn definition_file(entry: &NangoEntry, mapped: &Mapped, options: &ImportOptions) -> String {
-    let mut out = format!("# yaml-language-server: $schema={}\n#\n", options.schema_ref);
+pub(super) fn definition_file(
+    entry: &NangoEntry,
+    mapped: &Mapped,
+    options: &ImportOptions,
+) -> String {
+    let mut out = format!(
+        "# yaml-language-server: $schema={}\n#\n",
+        options.schema_ref
+    );
     let alias = entry
         .alias
         .as_ref()
@@ -237,8 +247,7 @@ pub(super) fn definition_file(entry: &NangoEntry, mapped: &Mapped, options: &Imp
         }
     }
     out.push_str(
-        &serde_yaml::to_string(&mapped.definition)
-            .expect("a definition always serializes to YAML"),
+        &serde_yaml::to_string(&mapped.definition).expect("a definition always serializes to YAML"),
     );
     out
 }

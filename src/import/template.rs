@@ -140,9 +140,7 @@ fn plain(text: &str, context: Context) -> Result<(String, Vec<Use>), Unconvertib
         if let Some(name) = inner.strip_prefix(CONNECTION_PREFIX) {
             let position = match position(&out) {
                 _ if context != Context::Url => Position::Inside,
-                Position::WholeHost if !ends_host(&rest[start + 3 + length..]) => {
-                    Position::Inside
-                }
+                Position::WholeHost if !ends_host(&rest[start + 3 + length..]) => Position::Inside,
                 other => other,
             };
             uses.push(Use {
@@ -192,7 +190,10 @@ mod tests {
             Context::Url,
         )
         .unwrap();
-        assert_eq!(converted.text, "https://<subdomain>.myshopify.com/admin/<v>");
+        assert_eq!(
+            converted.text,
+            "https://<subdomain>.myshopify.com/admin/<v>"
+        );
         assert_eq!(converted.uses[0].position, Position::Inside);
         assert_eq!(converted.uses[1].position, Position::Inside);
         let host = convert("https://${connectionConfig.hostname}/x", Context::Url).unwrap();
@@ -237,6 +238,9 @@ mod tests {
             convert("${accessToken}", Context::Value),
             Err(Unconvertible::Interpolation("accessToken".into()))
         );
-        assert_eq!(convert("${accessToken}", Context::Header).unwrap().text, "<access_token>");
+        assert_eq!(
+            convert("${accessToken}", Context::Header).unwrap().text,
+            "<access_token>"
+        );
     }
 }

@@ -233,3 +233,53 @@ scopes: {{ default: [], catalog: [{{ name: read, description: Read. }}] }}
         matches!(error, oauth::OAuthError::MissingClientId { ref data_center, .. } if data_center == "two")
     );
 }
+
+#[tokio::test]
+async fn a_callback_value_reaches_the_token_request_only_after_its_checks() {
+    let server = Recorder::start().await;
+    let addr = server.addr;
+    let text = format!(
+        r#"
+id: callback-region
+display_name: Callback Region
+connection:
+  runtime:
+    region: {{ from: callback, description: The user's region., pattern: '^[a-z]{{2}}$' }}
+issuer: http://{addr}
+authorization: {{ url: "http://{addr}/authorize" }}
+token: {{ url: "http://{addr}/<region>/token", params: {{ region: "<region>" }} }}
+callback: {{ redirect_uri: "http://127.0.0.1:9/callback" }}
+scopes: {{ default: [], catalog: [{{ name: read, description: Read. }}] }}
+"#
+    );
+    let provider = provider(&text);
+    let credentials = Credentials::shared("client-a", ClientSecret::new("s"));
+    let http = oauth::http::client(&oauth::HttpOptions::default()).unwrap();
+    let pending =
+        authorization_request(&provider, "client-a", &AuthorizationOptions::default()).unwrap();
+
+    for bad in ["", "&region=eu%2F..%2Fx", "&region=e%40x"] {
+        let callback = format!("?code=c&state={}{bad}", pending.state);
+        let error =
+            oauth::complete_authorization(&http, &provider, &credentials, &pending, &callback)
+                .await
+                .unwrap_err();
+        assert!(
+            matches!(error, oauth::OAuthError::InvalidCallback(ref m) if m.contains("region")),
+            "{bad}: {error}"
+        );
+    }
+    assert!(
+        server.requests().is_empty(),
+        "nothing is sent with a refused value"
+    );
+
+    let callback = format!("?code=c&state={}&region=eu", pending.state);
+    let tokens = oauth::complete_authorization(&http, &provider, &credentials, &pending, &callback)
+        .await
+        .unwrap();
+    let token = &server.requests()[0];
+    assert_eq!(token.path, "/eu/token");
+    assert!(token.body.contains("region=eu"), "{}", token.body);
+    assert_eq!(tokens.metadata["region"], "eu", "kept for later requests");
+}

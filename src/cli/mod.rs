@@ -8,6 +8,7 @@ mod refresh;
 mod render;
 mod revoke;
 mod schema;
+mod simulate;
 mod validate;
 
 use std::process::ExitCode;
@@ -53,6 +54,13 @@ enum Command {
     Revoke(revoke::Args),
     /// Convert another platform's provider catalog into definition files (`import nango`).
     Import(import::Args),
+    /// Run the providers' authorization servers locally, from their definitions, to try
+    /// `connect`, `refresh` and `revoke` (or a platform) without the provider.
+    ///
+    /// Client secret from PROVIDER_FORGE_CLIENT_SECRET (per-DC: PROVIDER_FORGE_CLIENT_SECRET_<CODE>)
+    /// or --client-secret-file. Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage
+    /// or I/O error.
+    Simulate(simulate::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -66,6 +74,7 @@ pub fn run() -> ExitCode {
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::Import(args) => import::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     ExitCode::from(code)
 }

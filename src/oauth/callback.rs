@@ -6,11 +6,14 @@
 //! must be exactly that data center's authorization server. Only a callback that passes all of
 //! them yields a [`VerifiedCallback`], the one input the token exchange accepts.
 
+use indexmap::IndexMap;
 use url::Url;
 
 use super::authorize::{PendingAuthorization, select_data_center};
 use super::error::OAuthError;
 use super::secret::{AuthorizationCode, constant_time_eq};
+use crate::definition::types::RuntimeSource;
+use crate::resolve::connection;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
 
 /// The parameters of a callback, as received (nothing checked yet).
@@ -28,6 +31,9 @@ pub struct CallbackParams {
     pub error: Option<String>,
     /// The `error_description`, if any.
     pub error_description: Option<String>,
+    /// Values of the provider's runtime values learnt from the callback
+    /// (`connection.runtime` with `from: callback`), by name.
+    pub runtime: IndexMap<String, String>,
 }
 
 /// A callback that passed every check: the code and the data center it must be redeemed at.
@@ -35,8 +41,12 @@ pub struct CallbackParams {
 pub struct VerifiedCallback {
     /// The authorization code.
     pub code: AuthorizationCode,
-    /// The user's data center, from the resolved table.
+    /// The user's data center, from the resolved table (with the callback's runtime values
+    /// filled in).
     pub data_center: ResolvedDataCenter,
+    /// The provider's runtime values the callback carried, checked against their
+    /// declarations; the token exchange fills them into its request.
+    pub runtime: IndexMap<String, String>,
 }
 
 /// Parses a callback given as a full URL (`https://app/cb?code=...`), a query string with or
@@ -67,6 +77,9 @@ pub fn parse_callback(
             }
             _ if provider.callback.issuer_param.as_deref() == Some(name) => {
                 params.issuer = Some(value)
+            }
+            _ if from_callback(provider).any(|declared| declared == name) => {
+                params.runtime.insert(name.to_owned(), value);
             }
             _ => {}
         }
@@ -128,8 +141,34 @@ pub fn verify_callback(
     let code = params
         .code
         .ok_or_else(|| OAuthError::InvalidCallback("no `code` parameter".into()))?;
+    // Runtime values from the callback are checked here, before anything is sent with them.
+    let mut data_center = data_center.clone();
+    if let Some(missing) = from_callback(provider).find(|name| !params.runtime.contains_key(*name))
+    {
+        return Err(OAuthError::InvalidCallback(format!(
+            "no `{missing}` parameter, which the provider declares as coming from the callback"
+        )));
+    }
+    if !params.runtime.is_empty() {
+        let filled = connection::fill(provider, &params.runtime)
+            .map_err(|error| OAuthError::InvalidCallback(error.to_string()))?;
+        if let Some(dc) = filled.data_center(&data_center.code) {
+            data_center = dc.clone();
+        }
+    }
     Ok(VerifiedCallback {
         code,
-        data_center: data_center.clone(),
+        data_center,
+        runtime: params.runtime,
     })
+}
+
+/// Names of the provider's runtime values that come from the callback.
+fn from_callback(provider: &ResolvedProvider) -> impl Iterator<Item = &str> {
+    provider
+        .connection
+        .runtime
+        .iter()
+        .filter(|(_, input)| input.declared.from == RuntimeSource::Callback)
+        .map(|(name, _)| name.as_str())
 }

@@ -66,6 +66,15 @@ pub async fn exchange_code(
     pending: &PendingAuthorization,
     callback: VerifiedCallback,
 ) -> Result<TokenSet, OAuthError> {
+    // Callback values (checked by `verify_callback`) go into this request's parameters too.
+    let filled;
+    let provider = if callback.runtime.is_empty() {
+        provider
+    } else {
+        filled = crate::resolve::connection::fill(provider, &callback.runtime)
+            .map_err(|error| OAuthError::InvalidCallback(error.to_string()))?;
+        &filled
+    };
     let dc = &callback.data_center;
     let mut form = vec![
         ("grant_type", "authorization_code".to_owned()),
@@ -88,11 +97,16 @@ pub async fn exchange_code(
         form,
     )
     .await?;
-    token_set_from("token", provider, dc, body, None)
+    let mut tokens = token_set_from("token", provider, dc, body, None)?;
+    // Kept with the connection, so later requests (refresh, revoke) can be filled again.
+    for (name, value) in &callback.runtime {
+        tokens
+            .metadata
+            .insert(name.clone(), Value::String(value.clone()));
+    }
+    Ok(tokens)
 }
 
-/// Sends a form POST with client authentication to a token-style endpoint and returns the
-/// parsed JSON object of a successful answer.
 /// A token-type endpoint (token or refresh) and the provider's extra parameters for it.
 pub(crate) struct TokenEndpoint<'a> {
     /// The endpoint URL from the resolved table.
@@ -104,6 +118,8 @@ pub(crate) struct TokenEndpoint<'a> {
     pub(crate) extra: &'a IndexMap<String, String>,
 }
 
+/// Sends a POST (form or JSON, as the provider says) with client authentication to a
+/// token-style endpoint and returns the parsed JSON object of a successful answer.
 pub(crate) async fn post_token_request(
     http: &reqwest::Client,
     provider: &ResolvedProvider,

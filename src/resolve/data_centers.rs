@@ -181,9 +181,13 @@ fn check_placeholder_names(
     for name in values.keys() {
         if !is_placeholder_name(name) {
             problems.push(
-                Problem::provider(format!("{pointer}/{name}"), Anchor::Key, format!("`{name}` is not a valid placeholder name"))
-                    .hint("use lowercase letters, digits and `_`, starting with a letter: `accounts_host`")
-                    .in_origin(origin),
+                Problem::provider(
+                    format!("{pointer}/{name}"),
+                    Anchor::Key,
+                    format!("`{name}` is not a valid placeholder name"),
+                )
+                .hint("use letters, digits and `_`, starting with a letter, e.g. `api_host`")
+                .in_origin(origin),
             );
         }
     }

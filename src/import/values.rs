@@ -367,8 +367,10 @@ const GENERIC_EXAMPLES: &[&str] = &[
     "EXAMPLE",
 ];
 
-/// Whether `value` is a valid value of `kind` (the pattern aside).
-// TODO(format-requests.md #6): call resolve::connection::check_value once it is reachable.
+/// Whether `value` is a valid value of `kind` (the pattern aside), so the example chosen passes
+/// validation. The kind rules themselves live in `resolve::connection` (private there); this
+/// applies the same public host and URL checks, and validating the written file stays the
+/// final judge.
 fn fits_kind(value: &str, kind: ValueKind) -> bool {
     match kind {
         ValueKind::Segment => !value

@@ -178,6 +178,21 @@ impl Loader {
             .and_then(|dcs| dcs.set.clone());
         let (set_path, set) = match set_name {
             None => (None, Rc::new(None)),
+            Some(name) if !is_set_name(&name) => {
+                return Ok(Err(vec![locator.diagnostic(
+                    "/data_centers/set",
+                    Anchor::Value,
+                    format!(
+                        "`{}` is not a data-center set name",
+                        name.escape_debug()
+                    ),
+                    Some(format!(
+                        "write the name of a file in the `{DATA_CENTER_SET_DIR}/` folder beside \
+                         this file, without `.yaml`: lowercase letters, digits and `-` (e.g. `zoho`); \
+                         paths are not accepted"
+                    )),
+                )]));
+            }
             Some(name) => {
                 let path = file
                     .parent()
@@ -243,6 +258,16 @@ impl Loader {
         self.sets.insert(key, (path.to_path_buf(), loaded.clone()));
         Ok(loaded)
     }
+}
+
+/// A set is named, never pathed: `[a-z0-9-]+`, so `set:` can reach only the files of the
+/// `data-centers/` folder beside the provider (no absolute path, no `../`, whose file's keys
+/// would then be echoed in diagnostics).
+fn is_set_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn available_sets(wanted: &Path) -> String {

@@ -336,6 +336,9 @@ async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
         .to_string()
     };
     std::fs::write(&tokens_file, file("zoho-crm", "https://accounts.zoho.eu")).unwrap();
+    // Token files must be private (refused otherwise); the rewrite below keeps this mode.
+    let private = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
+    std::fs::set_permissions(&tokens_file, private).unwrap();
     let mut refresh = cli.command("refresh", &repo_path(FIXTURE_GENERIC));
     refresh
         .arg("--tokens")

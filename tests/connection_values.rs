@@ -142,25 +142,26 @@ fn a_whole_url_value_inside_a_host_is_refused_when_validating() {
     let problems = catalog::load_one(Path::new("lax.yaml"), &text)
         .expect("readable")
         .expect_err("a URL inside a host label cannot be valid");
-    let text = format!("{problems:?}");
-    assert!(text.contains("outside `*.example.com`"), "{text}");
+    let at: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert!(
+        at.contains(&"issuer") && at.contains(&"token.url"),
+        "{problems:?}"
+    );
 }
 
 #[test]
-fn the_run_time_check_keeps_the_templates_literal_host_suffix() {
+fn the_run_time_check_refuses_a_url_that_a_loose_declaration_let_through() {
     // A table whose declaration let a whole URL into a host label (as a hand-edited or
-    // foreign table could): the expanded URL parses with host `https` and is refused.
+    // foreign table could): every URL built is re-checked, and this one is refused.
     let mut shopify = bundled("shopify");
     let input = shopify.connection.params.get_mut("subdomain").unwrap();
     input.declared.kind = provider_forge::definition::types::ValueKind::Url;
     input.declared.pattern = "^.*$".to_owned();
     let error = fill(&shopify, &values(&[("subdomain", "https://evil.com/x")])).unwrap_err();
-    match error {
-        ConnectionError::Url { reason, .. } => {
-            assert!(reason.contains("outside `*.myshopify.com`"), "{reason}")
-        }
-        other => panic!("expected a host refusal, got {other}"),
-    }
+    assert!(
+        matches!(error, ConnectionError::Url { ref entry, .. } if entry.contains("issuer")),
+        "the filled URL itself is refused: {error}"
+    );
 }
 
 #[test]

@@ -217,9 +217,19 @@ async fn try_provider(path: &Path) -> bool {
     let stored = read_json(&session.path("tokens.json"));
     assert_ne!(stored["access_token"].as_str().unwrap(), first_access);
 
+    // `revoke` deletes the token file; a copy shows that the revoked token is dead at the server.
+    let kept = session.path("tokens.kept.json");
+    std::fs::copy(session.path("tokens.json"), &kept).unwrap();
     let mut revoke = session.with_tokens("revoke", path, &sim);
     with_secrets(&mut revoke, &provider);
     let revoked = run(revoke, None).await;
+    if provider.revoke.is_some() && revoked.status.success() {
+        assert!(
+            !session.path("tokens.json").exists(),
+            "{name}: revoke deletes the token file"
+        );
+        std::fs::copy(&kept, session.path("tokens.json")).unwrap();
+    }
     let mut refresh = session.with_tokens("refresh", path, &sim);
     with_secrets(&mut refresh, &provider);
     let after = run(refresh, None).await;

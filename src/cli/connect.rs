@@ -9,8 +9,12 @@ use url::Url;
 
 use super::EXIT_OK;
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
-use crate::oauth::loopback::{LoopbackListener, is_loopback_redirect};
-use crate::oauth::{self, AuthorizationOptions, StoredConnection, authorization_request};
+use crate::oauth::loopback::{Arrival, LoopbackListener, is_loopback_redirect};
+use crate::oauth::store::PendingTokenFile;
+use crate::oauth::{
+    self, AuthorizationOptions, OAuthError, StoredConnection, authorization_request,
+};
+use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `connect`.
 #[derive(Debug, clap::Args)]
@@ -35,13 +39,17 @@ pub struct Args {
     /// browser lands on. Default: the provider's.
     #[arg(long, value_name = "URL")]
     redirect_uri: Option<String>,
-    /// Where to write the token set (JSON, mode 0600). Default: PROVIDER_ID.tokens.json.
+    /// Where to write the token set (JSON, mode 0600). Default: PROVIDER_ID.tokens.json. Checked
+    /// before the authorization URL is shown (its temporary file is created then): a directory,
+    /// a symbolic link, or a location that cannot be written is refused with exit 2.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Print the authorization URL alone on one line of stdout instead of opening a browser.
     #[arg(long)]
     no_browser: bool,
-    /// Seconds to wait for the callback before giving up.
+    /// Seconds to wait for the callback before giving up. On a loopback redirect URI, requests
+    /// that are not this flow's callback (wrong state, malformed) get an error page, are reported
+    /// on stderr, and the wait goes on.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
     #[command(flatten)]
@@ -73,18 +81,9 @@ fn connect(args: Args) -> Result<(), Reported> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.tokens.json", provider.id)));
-    // Fail before the user consents, not after: the tokens would be lost.
-    let out_dir = match out.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !out_dir.is_dir() {
-        return Err(usage(format!(
-            "--out {}: directory {} does not exist",
-            out.display(),
-            out_dir.display()
-        )));
-    }
+    // Fail before the user consents, not after: the tokens would be lost. The temporary file
+    // the tokens will go through is created now, so only a full disk can fail later.
+    let token_file = PendingTokenFile::create(&out).map_err(|e| usage(format!("--out: {e}")))?;
     let redirect = Url::parse(&pending.redirect_uri).map_err(usage)?;
     let wait = Duration::from_secs(args.timeout);
 
@@ -99,28 +98,14 @@ fn connect(args: Args) -> Result<(), Reported> {
         } else {
             None
         };
-        show_url(pending.url.as_str(), args.no_browser);
-        let outcome = match &listener {
-            Some(listener) => {
-                let callback = tokio::time::timeout(wait, listener.next_callback())
-                    .await
-                    .map_err(|_| failed(timed_out(args.timeout)))?
-                    .map_err(|e| usage(format!("waiting for the callback: {e}")))?;
-                let result = oauth::complete_authorization(
-                    &http,
-                    &provider,
-                    &credentials,
-                    &pending,
-                    &callback.query,
-                )
-                .await;
-                let page = match &result {
-                    Ok(_) => format!("Connected to {}.", provider.display_name),
-                    Err(error) => format!("Connection failed: {error}"),
-                };
-                let _ = callback.respond(result.is_ok(), &page).await;
-                result
-            }
+        show_url(pending.url.as_str(), args.no_browser)?;
+        let outcome = match listener {
+            Some(mut listener) => tokio::time::timeout(
+                wait,
+                receive_callback(&mut listener, &http, &provider, &credentials, &pending),
+            )
+            .await
+            .map_err(|_| failed(timed_out(args.timeout)))??,
             None => {
                 eprintln!("After consenting, paste the URL your browser landed on, then Enter:");
                 let line = tokio::time::timeout(wait, read_line())
@@ -136,14 +121,67 @@ fn connect(args: Args) -> Result<(), Reported> {
             client_id: args.client_id.clone(),
             tokens,
         };
-        stored.write(&out).map_err(usage)?;
-        println!(
-            "connected: {}",
-            oauth_common::summary(&provider, &stored.tokens)
-        );
-        println!("  tokens written to {} (mode 0600)", out.display());
-        Ok(())
+        token_file.commit(&stored).map_err(usage)?;
+        oauth_common::print_lines(&[
+            format!(
+                "connected: {}",
+                oauth_common::summary(&provider, &stored.tokens)
+            ),
+            format!("  tokens written to {} (mode 0600)", out.display()),
+        ])
     })
+}
+
+/// Waits on the loopback listener for the callback of this authorization request and
+/// completes it. A request that is not that callback (wrong `state`, no parameters, not HTTP)
+/// is answered with an error page, reported on stderr, and the wait goes on: any local process
+/// can reach the port, and none may cancel the login. A callback with the right state ends the
+/// wait whatever it says (e.g. the user denied access).
+async fn receive_callback(
+    listener: &mut LoopbackListener,
+    http: &reqwest::Client,
+    provider: &ResolvedProvider,
+    credentials: &oauth::Credentials,
+    pending: &oauth::PendingAuthorization,
+) -> Result<Result<oauth::TokenSet, OAuthError>, Reported> {
+    loop {
+        let arrival = listener
+            .next()
+            .await
+            .map_err(|e| usage(format!("waiting for the callback: {e}")))?;
+        let callback = match arrival {
+            Arrival::Refused { reason } => {
+                eprintln!(
+                    "provider-forge: refused a connection to the callback address ({reason}); still waiting"
+                );
+                continue;
+            }
+            Arrival::Callback(callback) => callback,
+        };
+        let verified = oauth::parse_callback(provider, &callback.query)
+            .and_then(|params| oauth::verify_callback(provider, pending, params));
+        let result = match verified {
+            Err(error @ (OAuthError::StateMismatch | OAuthError::InvalidCallback(_))) => {
+                eprintln!(
+                    "provider-forge: ignored a request to the callback address: {error}; still waiting for the real callback"
+                );
+                callback
+                    .respond(false, &format!("Not the expected callback: {error}"))
+                    .await;
+                continue;
+            }
+            Err(error) => Err(error),
+            Ok(verified) => {
+                oauth::exchange_code(http, provider, credentials, pending, verified).await
+            }
+        };
+        let page = match &result {
+            Ok(_) => format!("Connected to {}.", provider.display_name),
+            Err(error) => format!("Connection failed: {error}"),
+        };
+        callback.respond(result.is_ok(), &page).await;
+        return Ok(result);
+    }
 }
 
 fn timed_out(secs: u64) -> String {
@@ -152,10 +190,9 @@ fn timed_out(secs: u64) -> String {
 
 /// Shows the authorization URL: alone on stdout with `--no-browser`, otherwise opened in the
 /// system browser with the URL on stderr as a fallback.
-fn show_url(url: &str, no_browser: bool) {
+fn show_url(url: &str, no_browser: bool) -> Result<(), Reported> {
     if no_browser {
-        println!("{url}");
-        return;
+        return oauth_common::print_lines(&[url.to_owned()]);
     }
     eprintln!("Opening the authorization page in your browser. If it does not open, visit:");
     eprintln!("{url}");
@@ -174,6 +211,7 @@ fn show_url(url: &str, no_browser: bool) {
     if !opened {
         eprintln!("(could not start `{opener}`; open the URL above yourself)");
     }
+    Ok(())
 }
 
 /// One line from stdin, read on its own thread so a timeout can abandon it (a blocking read

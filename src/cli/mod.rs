@@ -21,11 +21,15 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: usage or I/O error (missing file, unreadable directory, bad option value).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code when stdout's reader went away (`provider-forge render DIR | head -1`): 128 +
+/// SIGPIPE, what a shell reports for `yes | head -1`, so pipelines behave as with any tool.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// Describe an OAuth provider once in YAML; validate it, render per-data-center configs, and
 /// run the OAuth flow from the same description.
 ///
-/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error.
+/// Exit codes: 0 success, 1 invalid definition or failed check, 2 usage or I/O error, 141 when
+/// the reader of stdout or stderr went away (`| head`), as for any command a pipe closed.
 #[derive(Debug, Parser)]
 #[command(name = "provider-forge", version, about, long_about)]
 struct Cli {
@@ -50,7 +54,10 @@ enum Command {
     Connect(connect::Args),
     /// Refresh the access token of a token file written by `connect` (rewritten atomically).
     Refresh(refresh::Args),
-    /// Revoke the tokens of a token file written by `connect`.
+    /// Revoke the tokens of a token file written by `connect`, then delete the file.
+    ///
+    /// Token files (--tokens, for refresh and revoke alike) must be plain files of mode 0600 or
+    /// narrower: a file others can read, or a symbolic link, is refused (exit 2).
     Revoke(revoke::Args),
     /// Convert another platform's provider catalog into definition files (`import nango`).
     Import(import::Args),
@@ -79,13 +86,35 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Prints diagnostics to stderr, followed by a count.
-fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) {
+/// Prints diagnostics to stderr, followed by a count. Like stdout, a closed stderr
+/// (`validate DIR 2>&1 | head -1`) ends the command quietly with [`EXIT_BROKEN_PIPE`].
+fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), u8> {
+    use std::fmt::Write;
+    let mut text = String::new();
     for diagnostic in diagnostics {
-        eprintln!("{diagnostic}");
+        let _ = writeln!(text, "{diagnostic}");
     }
     if !diagnostics.is_empty() {
-        eprintln!("{} error(s)", diagnostics.len());
+        let _ = writeln!(text, "{} error(s)", diagnostics.len());
+    }
+    write_stream(&mut std::io::stderr().lock(), "stderr", &text)
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the command quietly with
+/// [`EXIT_BROKEN_PIPE`]; any other write failure is reported as an I/O error (exit 2). Every
+/// command writes stdout through here: `print!` would panic on a closed pipe.
+fn print_stdout(text: &str) -> Result<(), u8> {
+    write_stream(&mut std::io::stdout().lock(), "stdout", text)
+}
+
+fn write_stream(stream: &mut dyn std::io::Write, name: &str, text: &str) -> Result<(), u8> {
+    match stream
+        .write_all(text.as_bytes())
+        .and_then(|()| stream.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_BROKEN_PIPE),
+        Err(error) => Err(io_error(&format!("cannot write to {name}: {error}"))),
     }
 }
 

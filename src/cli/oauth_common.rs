@@ -88,6 +88,13 @@ pub fn usage(message: impl std::fmt::Display) -> Reported {
     Reported(EXIT_USAGE)
 }
 
+/// Writes lines to stdout ([`super::print_stdout`]: a closed pipe ends the command quietly).
+pub fn print_lines(lines: &[String]) -> Result<(), Reported> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    super::print_stdout(&text).map_err(Reported)
+}
+
 /// Prints a failed-flow error and returns its exit code.
 pub fn failed(message: impl std::fmt::Display) -> Reported {
     eprintln!("provider-forge: error: {message}");
@@ -98,7 +105,7 @@ pub fn failed(message: impl std::fmt::Display) -> Reported {
 pub fn load_provider(path: &Path) -> Result<ResolvedProvider, Reported> {
     let catalog = catalog::load(&[path.to_path_buf()]).map_err(usage)?;
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics);
+        super::print_diagnostics(&catalog.diagnostics).map_err(Reported)?;
         return Err(Reported(EXIT_INVALID));
     }
     let mut providers = catalog.providers;

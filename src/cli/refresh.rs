@@ -45,10 +45,11 @@ fn refresh(args: Args) -> Result<(), Reported> {
         .map_err(failed)?;
     let stored = StoredConnection { tokens, ..stored };
     stored.write(&args.tokens).map_err(usage)?;
-    println!(
-        "refreshed: {}",
-        oauth_common::summary(&provider, &stored.tokens)
-    );
-    println!("  tokens written to {} (mode 0600)", args.tokens.display());
-    Ok(())
+    oauth_common::print_lines(&[
+        format!(
+            "refreshed: {}",
+            oauth_common::summary(&provider, &stored.tokens)
+        ),
+        format!("  tokens written to {} (mode 0600)", args.tokens.display()),
+    ])
 }

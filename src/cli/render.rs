@@ -113,8 +113,10 @@ pub fn run(args: Args) -> u8 {
         Err(error) => return super::io_error(&error),
     };
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics);
-        return EXIT_INVALID;
+        return match super::print_diagnostics(&catalog.diagnostics) {
+            Ok(()) => EXIT_INVALID,
+            Err(code) => code,
+        };
     }
     let providers: Vec<_> = catalog.providers.into_iter().map(|p| p.resolved).collect();
     let selection = Selection {
@@ -128,10 +130,10 @@ pub fn run(args: Args) -> u8 {
 
     let Some(dir) = args.out else {
         return match renderer.catalog(&providers, &outputs[0]) {
-            Ok(text) => {
-                print!("{text}");
-                EXIT_OK
-            }
+            Ok(text) => match super::print_stdout(&text) {
+                Ok(()) => EXIT_OK,
+                Err(code) => code,
+            },
             Err(error) => report_render_error(&error),
         };
     };
@@ -163,7 +165,9 @@ fn check(dir: &Path, files: &[PlannedFile]) -> u8 {
         }
         Ok(drifts) => {
             for drift in &drifts {
-                print!("{}", drift.diff);
+                if let Err(code) = super::print_stdout(&drift.diff) {
+                    return code;
+                }
             }
             let missing = drifts.iter().filter(|d| d.missing).count();
             eprintln!(

@@ -1,11 +1,13 @@
 //! `provider-forge revoke`: revokes the refresh token (or, without one, the access token) of a
-//! token file written by `connect`. The file is left in place; delete it yourself.
+//! token file written by `connect`, then deletes the file: revoking the refresh token ends the
+//! connection, so nothing in the file is worth keeping, and a file of dead tokens left at its
+//! old place only invites a reader.
 
 use std::path::PathBuf;
 
 use super::EXIT_OK;
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed};
-use crate::oauth::{self, RevokedToken};
+use crate::oauth::{self, RevokedToken, StoredConnection};
 
 /// Arguments of `revoke`.
 #[derive(Debug, clap::Args)]
@@ -52,11 +54,14 @@ fn revoke(args: Args) -> Result<(), Reported> {
         RevokedToken::Refresh => "refresh token",
         RevokedToken::Access => "access token",
     };
-    println!(
-        "revoked the {which} of {} (data center {}); {} still holds the dead tokens: delete it",
-        provider.display_name,
-        stored.tokens.data_center,
-        args.tokens.display()
+    let revoked = format!(
+        "revoked the {which} of {} (data center {})",
+        provider.display_name, stored.tokens.data_center
     );
-    Ok(())
+    if let Err(error) = StoredConnection::remove(&args.tokens) {
+        return Err(oauth_common::usage(format!(
+            "{revoked}, but could not delete the token file: {error}; delete it yourself"
+        )));
+    }
+    oauth_common::print_lines(&[format!("{revoked}; deleted {}", args.tokens.display())])
 }

@@ -28,6 +28,8 @@ pub fn run(args: Args) -> u8 {
         Kind::DataCenterSet => schema::data_center_set_schema(),
         Kind::Rendered => schema::rendered_schema(),
     };
-    print!("{}", schema::to_pretty_json(&value));
-    super::EXIT_OK
+    match super::print_stdout(&schema::to_pretty_json(&value)) {
+        Ok(()) => super::EXIT_OK,
+        Err(code) => code,
+    }
 }

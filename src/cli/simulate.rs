@@ -114,7 +114,7 @@ pub fn run(args: Args) -> u8 {
 fn simulate(args: Args) -> Result<(), Reported> {
     let catalog = catalog::load(&args.providers).map_err(usage)?;
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics);
+        super::print_diagnostics(&catalog.diagnostics).map_err(Reported)?;
         return Err(Reported(EXIT_INVALID));
     }
     let providers: Vec<_> = catalog.providers.into_iter().map(|p| p.resolved).collect();

@@ -38,7 +38,9 @@ pub fn run(args: Args) -> u8 {
         Ok(catalog) => catalog,
         Err(error) => return super::io_error(&error),
     };
-    report(&catalog.diagnostics, args.format);
+    if let Err(code) = report(&catalog.diagnostics, args.format) {
+        return code;
+    }
     if catalog.is_valid() {
         if args.format == Format::Text {
             eprintln!("{} provider(s) valid", catalog.providers.len());
@@ -49,12 +51,12 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn report(diagnostics: &[Diagnostic], format: Format) {
+fn report(diagnostics: &[Diagnostic], format: Format) -> Result<(), u8> {
     match format {
         Format::Text => super::print_diagnostics(diagnostics),
-        Format::Json => println!(
-            "{}",
+        Format::Json => super::print_stdout(&format!(
+            "{}\n",
             serde_json::to_string_pretty(diagnostics).expect("diagnostics always serialize")
-        ),
+        )),
     }
 }

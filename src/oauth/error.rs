@@ -161,6 +161,18 @@ pub enum OAuthError {
         /// Host contacted.
         host: String,
     },
+    /// The answer was larger than any token answer can be: refused, not buffered.
+    #[error(
+        "the {endpoint} endpoint at {host} sent an answer larger than {limit} bytes; refused (a token answer is a few kilobytes)"
+    )]
+    AnswerTooLarge {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// Host contacted.
+        host: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The request could not be sent (DNS, connection, TLS).
     #[error("could not reach the {endpoint} endpoint at {host}: {reason}")]
     Network {

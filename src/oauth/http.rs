@@ -2,6 +2,11 @@
 //! no redirects (a token endpoint that redirects must not carry the client secret elsewhere),
 //! and exactly two test-and-staging knobs: host-to-address overrides and extra trusted root
 //! certificates. Nothing else about TLS can be weakened.
+//!
+//! Every answer is read through [`send`]: the client's timeout bounds the whole request, the
+//! body included (reqwest's total timeout runs until the body has finished), and the body is
+//! read in chunks and abandoned past [`MAX_ANSWER_BYTES`], so a hostile or broken server can
+//! neither hold the engine forever nor make it buffer gigabytes.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -10,6 +15,10 @@ use super::error::OAuthError;
 
 /// Default limit for a whole request (connect, send, read the answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest answer body read from a token, refresh or revocation endpoint. A token answer is a
+/// few kilobytes; 1 MiB leaves room for any real one.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// How to build the HTTP client.
 #[derive(Debug, Clone)]
@@ -112,12 +121,46 @@ pub(crate) fn host_of(url: &url::Url) -> String {
     }
 }
 
-/// Maps a transport error to a typed error without its URL.
-pub(crate) fn transport_error(
+/// Sends `request` to `endpoint` at `url` and reads the whole answer: its HTTP status and
+/// body. The body is refused once it passes [`MAX_ANSWER_BYTES`] (or announces more), and the
+/// client's timeout bounds everything from connecting to the last byte.
+pub(crate) async fn send(
+    request: reqwest::RequestBuilder,
     endpoint: &'static str,
     url: &url::Url,
-    error: reqwest::Error,
-) -> OAuthError {
+) -> Result<(u16, Vec<u8>), OAuthError> {
+    let too_large = || OAuthError::AnswerTooLarge {
+        endpoint,
+        host: host_of(url),
+        limit: MAX_ANSWER_BYTES,
+    };
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(endpoint, url, e))?;
+    let status = response.status().as_u16();
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(endpoint, url, e))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body))
+}
+
+/// Maps a transport error to a typed error without its URL.
+fn transport_error(endpoint: &'static str, url: &url::Url, error: reqwest::Error) -> OAuthError {
     if error.is_timeout() {
         return OAuthError::Timeout {
             endpoint,

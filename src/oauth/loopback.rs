@@ -1,19 +1,40 @@
 //! Receiving the callback on a loopback redirect URI (RFC 8252 section 7.3): a native app
 //! listens on `http://127.0.0.1:PORT/path` and the browser brings the code there.
 //!
-//! Deliberately tiny: it reads one HTTP/1.1 request line per connection, answers anything that
-//! is not the redirect path with 404 (browsers also ask for `/favicon.ico`), and hands the
-//! callback's query to the caller, who answers with a short page once the exchange is done.
+//! Any local process can connect to that port, and browsers open spare connections they never
+//! use, so the listener is a real HTTP server (hyper) that serves every connection on its own
+//! task: an idle connection or a half-sent request holds only itself, and is closed after
+//! [`HEAD_READ_TIMEOUT`]; a request head larger than [`MAX_HEAD_BYTES`] is refused (HTTP 431)
+//! without being buffered. Requests to other paths get a 404 (browsers ask for
+//! `/favicon.ico`); requests to the redirect path are handed to the caller as [`Arrival`]s, and
+//! the caller decides: a callback with a wrong `state` is answered with an error page and the
+//! wait goes on, so no stray request can cancel a pending login.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
-/// Longest request head accepted, so a stray client cannot make the listener buffer forever.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Longest request head (request line and headers) accepted; longer ones get HTTP 431.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Time a connection has to send its request head before it is closed.
+pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest life of one connection, the answer to the callback included (which waits for the
+/// code exchange, itself bounded by the HTTP client's timeout).
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+/// How long [`Callback::respond`] waits for its page to be sent.
+const ANSWER_GRACE: Duration = Duration::from_secs(5);
 
 /// Whether `uri` is an `http` loopback redirect this process can listen on: host `127.0.0.1`,
 /// `[::1]` or `localhost`, with an explicit port.
@@ -35,21 +56,41 @@ fn loopback_address(uri: &Url) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
-/// A listener bound to a loopback redirect URI.
+/// A listener bound to a loopback redirect URI, serving connections in the background until
+/// it is dropped.
 pub struct LoopbackListener {
-    listener: TcpListener,
-    path: String,
+    arrivals: mpsc::Receiver<Arrival>,
+    server: tokio::task::JoinHandle<()>,
 }
 
-/// A browser request that reached the redirect path; answer it with [`Callback::respond`].
+/// What reached the listener that its caller should know about.
+pub enum Arrival {
+    /// A request to the redirect path; answer it with [`Callback::respond`].
+    Callback(Callback),
+    /// A connection that sent something that is not an HTTP request, or a request head over
+    /// [`MAX_HEAD_BYTES`]: refused with an error status, reported here so the user can see it.
+    Refused {
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+/// A browser request that reached the redirect path.
 pub struct Callback {
-    stream: TcpStream,
     /// The query string of the request (the callback parameters).
     pub query: String,
+    answer: oneshot::Sender<Page>,
+    /// Completes when the connection that brought the callback has finished (answer sent).
+    finished: oneshot::Receiver<()>,
+}
+
+struct Page {
+    status: StatusCode,
+    message: String,
 }
 
 impl LoopbackListener {
-    /// Binds the address of `uri` (which must be a loopback redirect).
+    /// Binds the address of `uri` (which must be a loopback redirect) and starts serving.
     pub async fn bind(uri: &Url) -> io::Result<Self> {
         let address = loopback_address(uri).ok_or_else(|| {
             io::Error::new(
@@ -58,73 +99,151 @@ impl LoopbackListener {
             )
         })?;
         let listener = TcpListener::bind(address).await?;
-        Ok(Self {
-            listener,
-            path: uri.path().to_owned(),
-        })
+        let (sender, arrivals) = mpsc::channel(16);
+        let path: Arc<str> = Arc::from(uri.path());
+        let server = tokio::spawn(serve(listener, path, sender));
+        Ok(Self { arrivals, server })
     }
 
-    /// Waits for a request to the redirect path; other requests get a 404 and are skipped.
-    pub async fn next_callback(&self) -> io::Result<Callback> {
-        loop {
-            let (stream, _) = self.listener.accept().await?;
-            let mut reader = BufReader::new(stream);
-            let Some(target) = read_request_target(&mut reader).await else {
-                continue;
-            };
-            let mut stream = reader.into_inner();
-            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            if path == self.path {
-                return Ok(Callback {
-                    stream,
-                    query: query.to_owned(),
-                });
-            }
-            let _ = write_response(&mut stream, "404 Not Found", "Not found.").await;
-        }
+    /// Waits for the next request to the redirect path or the next refused connection.
+    pub async fn next(&mut self) -> io::Result<Arrival> {
+        self.arrivals
+            .recv()
+            .await
+            .ok_or_else(|| io::Error::other("the callback listener stopped"))
+    }
+}
+
+impl Drop for LoopbackListener {
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 
 impl Callback {
-    /// Answers the browser with a short page saying whether the connection succeeded.
-    pub async fn respond(mut self, success: bool, message: &str) -> io::Result<()> {
-        let status = if success { "200 OK" } else { "400 Bad Request" };
-        write_response(&mut self.stream, status, message).await
-    }
-}
-
-/// The request target of a `GET` request line, after reading the whole head.
-async fn read_request_target(reader: &mut BufReader<TcpStream>) -> Option<String> {
-    let mut line = String::new();
-    let mut total = reader.read_line(&mut line).await.ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?, parts.next()?.to_owned());
-    // Drain the headers so the browser sees a clean answer.
-    loop {
-        let mut header = String::new();
-        let read = reader.read_line(&mut header).await.ok()?;
-        total += read;
-        if read == 0 || header == "\r\n" || header == "\n" || total > MAX_HEAD_BYTES {
-            break;
+    /// Answers the browser with a short page saying whether the connection succeeded, and
+    /// waits until the answer is sent (so the process does not exit before it).
+    pub async fn respond(self, success: bool, message: &str) {
+        let status = if success {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let page = Page {
+            status,
+            message: message.to_owned(),
+        };
+        if self.answer.send(page).is_ok() {
+            // A browser that does not read its page must not hold up the token file.
+            let _ = tokio::time::timeout(ANSWER_GRACE, self.finished).await;
         }
     }
-    (method == "GET").then_some(target)
 }
 
-async fn write_response(stream: &mut TcpStream, status: &str, message: &str) -> io::Result<()> {
+/// Accepts connections and serves each on its own task.
+async fn serve(listener: TcpListener, path: Arc<str>, arrivals: mpsc::Sender<Arrival>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: give the system a moment, keep serving.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        tokio::spawn(serve_connection(stream, path.clone(), arrivals.clone()));
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    path: Arc<str>,
+    arrivals: mpsc::Sender<Arrival>,
+) {
+    // Dropped when this connection is done: tells a callback's `respond` its page went out.
+    let (finished_sender, finished) = oneshot::channel::<()>();
+    let finished = Arc::new(Mutex::new(Some(finished)));
+    let service = {
+        let arrivals = arrivals.clone();
+        service_fn(move |request| handle(request, path.clone(), arrivals.clone(), finished.clone()))
+    };
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Ok(Err(error)) = tokio::time::timeout(CONNECTION_LIFETIME, connection).await {
+        if error.is_parse() {
+            let reason = if error.is_parse_too_large() {
+                format!("a request head larger than {MAX_HEAD_BYTES} bytes")
+            } else {
+                format!("not an HTTP request ({error})")
+            };
+            let _ = arrivals.try_send(Arrival::Refused { reason });
+        }
+    }
+    drop(finished_sender);
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    path: Arc<str>,
+    arrivals: mpsc::Sender<Arrival>,
+    finished: Arc<Mutex<Option<oneshot::Receiver<()>>>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if request.method() != Method::GET {
+        return Ok(page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Only GET is served here.",
+        ));
+    }
+    if request.uri().path() != &*path {
+        return Ok(page(StatusCode::NOT_FOUND, "Not found."));
+    }
+    let finished = finished.lock().ok().and_then(|mut slot| slot.take());
+    let Some(finished) = finished else {
+        return Ok(page(StatusCode::BAD_REQUEST, "One request per connection."));
+    };
+    let (answer, page_receiver) = oneshot::channel();
+    let callback = Callback {
+        query: request.uri().query().unwrap_or("").to_owned(),
+        answer,
+        finished,
+    };
+    if arrivals.send(Arrival::Callback(callback)).await.is_err() {
+        return Ok(page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "provider-forge is no longer waiting for this callback.",
+        ));
+    }
+    Ok(match page_receiver.await {
+        Ok(answer) => page(answer.status, &answer.message),
+        Err(_) => page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "provider-forge stopped before finishing the connection.",
+        ),
+    })
+}
+
+fn page(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>provider-forge</title></head>\
          <body><p>{}</p><p>You can close this tab.</p></body></html>\n",
         escape_html(message)
     );
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 fn escape_html(text: &str) -> String {

@@ -6,7 +6,7 @@ use super::authorize::parse_endpoint;
 use super::authorize::select_data_center;
 use super::credentials::{Credentials, authenticate};
 use super::error::OAuthError;
-use super::http::transport_error;
+use super::http::send;
 use super::token::{TokenSet, read_answer};
 use crate::definition::types::ParameterPlacement;
 use crate::resolve::table::ResolvedProvider;
@@ -71,15 +71,7 @@ pub async fn revoke(
     if !form.is_empty() {
         request = request.form(&form);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| transport_error("revoke", &url, e))?;
-    let status = response.status().as_u16();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error("revoke", &url, e))?;
+    let (status, body) = send(request, "revoke", &url).await?;
     match read_answer("revoke", status, &body) {
         Ok(_) => Ok(kind),
         // RFC 7009: success is HTTP 200, and the body need not be JSON (often empty).

@@ -4,6 +4,12 @@
 //!
 //! This is the one place where secrets are written out on purpose, so it is the one place
 //! that calls `expose()` for storage.
+//!
+//! A token file is trusted only when it is private: a file others can read (mode wider than
+//! 0600), or a symbolic link (whose target a rewrite would silently replace), is refused with
+//! the command that fixes it. [`PendingTokenFile`] creates the temporary file first, so a
+//! caller can prove a location writable before it has any token to lose (`connect` does this
+//! before it shows the authorization URL).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -36,6 +42,14 @@ pub enum StoreError {
         path: PathBuf,
         /// Why.
         source: io::Error,
+    },
+    /// The file is not private to its owner, or is not a plain file: refused before reading.
+    #[error("{path}: refusing to use this token file: {reason}")]
+    Unsafe {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        reason: String,
     },
     /// The file is not a token file (the message never quotes its content).
     #[error("{path}: not a provider-forge token file: {reason}")]
@@ -89,12 +103,9 @@ impl StoredConnection {
         text
     }
 
-    /// Reads a token file.
+    /// Reads a token file, after checking that it is a plain file only its owner can read.
     pub fn read(path: &Path) -> Result<Self, StoreError> {
-        let text = std::fs::read_to_string(path).map_err(|source| StoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_private(path)?;
         let file: TokenFile = serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
             path: path.to_path_buf(),
             // Only the position: serde's message could quote a value, i.e. a token.
@@ -119,25 +130,147 @@ impl StoredConnection {
     /// Writes the file atomically (a temporary file in the same directory, then a rename)
     /// with mode 0600 from the start.
     pub fn write(&self, path: &Path) -> Result<(), StoreError> {
-        let io_error = |source| StoreError::Io {
+        PendingTokenFile::create(path)?.commit(self)
+    }
+
+    /// Deletes the token file (after `revoke`: the tokens in it are dead).
+    pub fn remove(path: &Path) -> Result<(), StoreError> {
+        std::fs::remove_file(path).map_err(|source| StoreError::Io {
             path: path.to_path_buf(),
             source,
+        })
+    }
+}
+
+/// A token file about to be written: its temporary file (mode 0600) already exists in the
+/// target's directory, so an unwritable or missing directory, or a target that is a directory
+/// or a symbolic link, fails before any token exists. Dropped without [`commit`], it leaves
+/// nothing behind.
+///
+/// [`commit`]: PendingTokenFile::commit
+#[derive(Debug)]
+pub struct PendingTokenFile {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+impl PendingTokenFile {
+    /// Checks the target and creates the temporary file beside it.
+    pub fn create(path: &Path) -> Result<Self, StoreError> {
+        let unsafe_file = |reason: String| StoreError::Unsafe {
+            path: path.to_path_buf(),
+            reason,
         };
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(unsafe_file(
+                    "it is a directory; give a file name inside it, e.g. DIR/PROVIDER.tokens.json"
+                        .to_owned(),
+                ));
+            }
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(unsafe_file(symlink_reason()));
+            }
+            _ => {}
+        }
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
         // tempfile creates its files with mode 0600 on Unix.
-        let mut file = tempfile::Builder::new()
+        let temp = tempfile::Builder::new()
             .prefix(".provider-forge-tokens")
             .tempfile_in(dir)
+            .map_err(|source| {
+                let reason = if !dir.exists() {
+                    "directory does not exist".to_owned()
+                } else {
+                    format!("cannot create the token file in this directory: {source}")
+                };
+                StoreError::Io {
+                    path: dir.to_path_buf(),
+                    source: io::Error::new(source.kind(), reason),
+                }
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            temp,
+        })
+    }
+
+    /// Writes the connection into the temporary file and renames it over the target.
+    pub fn commit(mut self, connection: &StoredConnection) -> Result<(), StoreError> {
+        let io_error = |source| StoreError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.temp
+            .write_all(connection.to_json().as_bytes())
             .map_err(io_error)?;
-        file.write_all(self.to_json().as_bytes())
-            .map_err(io_error)?;
-        file.as_file().sync_all().map_err(io_error)?;
-        file.persist(path).map_err(|e| io_error(e.error))?;
+        self.temp.as_file().sync_all().map_err(io_error)?;
+        let path = self.path.clone();
+        self.temp.persist(&path).map_err(|e| StoreError::Io {
+            path,
+            source: e.error,
+        })?;
         Ok(())
     }
+}
+
+fn symlink_reason() -> String {
+    "it is a symbolic link; point --tokens (or --out) at the file itself".to_owned()
+}
+
+/// Reads a token file that is a plain file (not a link) with no permission for group or
+/// others. The checks are made on the opened file and compared with the path's own entry, so
+/// a link swapped in between cannot slip through.
+fn read_private(path: &Path) -> Result<String, StoreError> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    let io_error = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let unsafe_file = |reason: String| StoreError::Unsafe {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let entry = std::fs::symlink_metadata(path).map_err(io_error)?;
+    if entry.file_type().is_symlink() {
+        return Err(unsafe_file(symlink_reason()));
+    }
+    if !entry.is_file() {
+        return Err(unsafe_file("it is not a regular file".to_owned()));
+    }
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let opened = file.metadata().map_err(io_error)?;
+    if (opened.dev(), opened.ino()) != (entry.dev(), entry.ino()) {
+        return Err(unsafe_file(
+            "it was replaced while being opened; try again".to_owned(),
+        ));
+    }
+    let mode = opened.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(unsafe_file(format!(
+            "its mode is {mode:04o}, so others can read the tokens; run `chmod 600 {}` (and, \
+             if others may have read it, revoke and connect again)",
+            path.display()
+        )));
+    }
+    // A token file is a few kilobytes; anything far larger is not one.
+    const LIMIT: u64 = 1024 * 1024;
+    if opened.len() > LIMIT {
+        return Err(StoreError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!("larger than {LIMIT} bytes"),
+        });
+    }
+    let mut text = String::new();
+    file.take(LIMIT)
+        .read_to_string(&mut text)
+        .map_err(io_error)?;
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -184,8 +317,79 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens.json");
         std::fs::write(&path, r#"{"access_token": "leaky-secret"}"#).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let error = StoredConnection::read(&path).unwrap_err().to_string();
         assert!(error.contains("not a provider-forge token file"), "{error}");
         assert!(!error.contains("leaky-secret"), "{error}");
+    }
+
+    fn private_file(dir: &Path) -> PathBuf {
+        let path = dir.join("tokens.json");
+        sample().write(&path).unwrap();
+        path
+    }
+
+    fn sample() -> StoredConnection {
+        StoredConnection {
+            provider: "gitlab".into(),
+            client_id: "id".into(),
+            tokens: TokenSet {
+                access_token: AccessToken::new("at-secret"),
+                refresh_token: None,
+                token_type: None,
+                scope: None,
+                expires_at: None,
+                data_center: "default".into(),
+                issuer: "https://gitlab.com".into(),
+                metadata: IndexMap::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_token_file_others_can_read_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = private_file(dir.path());
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let error = StoredConnection::read(&path).unwrap_err().to_string();
+            assert!(error.contains(&format!("mode is {mode:04o}")), "{error}");
+            assert!(error.contains("chmod 600"), "{error}");
+            assert!(!error.contains("at-secret"), "{error}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(StoredConnection::read(&path).unwrap(), sample());
+    }
+
+    #[test]
+    fn a_symlinked_token_file_is_refused_for_reading_and_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = private_file(dir.path());
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let error = StoredConnection::read(&link).unwrap_err().to_string();
+        assert!(error.contains("symbolic link"), "{error}");
+        let error = sample().write(&link).unwrap_err().to_string();
+        assert!(error.contains("symbolic link"), "{error}");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link is left as it was"
+        );
+    }
+
+    #[test]
+    fn a_pending_file_fails_early_for_a_directory_and_leaves_nothing_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = PendingTokenFile::create(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("is a directory"), "{error}");
+        let missing = dir.path().join("no-such-dir/tokens.json");
+        assert!(PendingTokenFile::create(&missing).is_err());
+        drop(PendingTokenFile::create(&dir.path().join("tokens.json")).unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -15,7 +15,7 @@ use super::authorize::{PendingAuthorization, parse_endpoint};
 use super::callback::VerifiedCallback;
 use super::credentials::{Credentials, authenticate};
 use super::error::OAuthError;
-use super::http::transport_error;
+use super::http::send;
 use super::secret::{AccessToken, RefreshToken};
 use crate::definition::types::TokenBody;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
@@ -150,16 +150,8 @@ pub(crate) async fn post_token_request(
         TokenBody::Form => request.form(&fields),
         TokenBody::Json => request.json(&fields),
     };
-    let response = request
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| transport_error(endpoint, &url, e))?;
-    let status = response.status().as_u16();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(endpoint, &url, e))?;
+    let request = request.header(reqwest::header::ACCEPT, "application/json");
+    let (status, body) = send(request, endpoint, &url).await?;
     read_answer(endpoint, status, &body)
 }
 
@@ -244,16 +236,9 @@ pub(crate) fn token_set_from(
         None | Some(Value::Null) => previous.and_then(|p| p.refresh_token.clone()),
         Some(_) => return Err(malformed("`refresh_token` is not a string")),
     };
-    let expires_at = match body.get("expires_in") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => n.as_u64().map(|secs| unix_now().saturating_add(secs)),
-        // Some servers send the number as a string.
-        Some(Value::String(s)) => s
-            .parse::<u64>()
-            .ok()
-            .map(|secs| unix_now().saturating_add(secs)),
-        Some(_) => return Err(malformed("`expires_in` is not a number")),
-    };
+    let expires_at = expires_in(&body)
+        .map_err(|reason| malformed(&reason))?
+        .map(|secs| unix_now().saturating_add(secs));
     let text = |body: &Map<String, Value>, name: &str| {
         body.get(name).and_then(Value::as_str).map(str::to_owned)
     };
@@ -273,6 +258,42 @@ pub(crate) fn token_set_from(
         issuer: dc.issuer.clone(),
         metadata,
     })
+}
+
+/// The answer's `expires_in` in seconds: a non-negative integer, or the same written as a string
+/// (several providers send `"3600"`). Anything else (`-5`, `1e30`, `3600.5`, `"abc"`) is an
+/// error naming the field: dropping it would make the token look as if it never expired.
+fn expires_in(body: &Map<String, Value>) -> Result<Option<u64>, String> {
+    let invalid = |shown: String| {
+        format!("`expires_in` is {shown}, expected a whole number of seconds such as 3600")
+    };
+    match body.get("expires_in") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid(number.to_string())),
+        Some(Value::String(text)) => {
+            let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+            match text.parse::<u64>() {
+                Ok(secs) if digits => Ok(Some(secs)),
+                // Never quote the text itself: the field is untrusted and could be anything.
+                _ => Err(invalid("a string that is not a whole number".to_owned())),
+            }
+        }
+        Some(other) => Err(invalid(format!("a JSON {}", json_kind(other)))),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 #[cfg(test)]
@@ -317,5 +338,55 @@ mod tests {
             Err(OAuthError::RateLimited { .. })
         ));
         assert!(read_answer("token", 200, br#"{"access_token":"x"}"#).is_ok());
+    }
+
+    fn expiry_of(expires_in: Value) -> Result<Option<u64>, OAuthError> {
+        let mut body = Map::new();
+        body.insert("access_token".into(), Value::String("at".into()));
+        body.insert("expires_in".into(), expires_in);
+        let provider: ResolvedProvider =
+            crate::catalog::load(&[
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/gitlab.yaml")
+            ])
+            .unwrap()
+            .providers
+            .remove(0)
+            .resolved;
+        let dc = provider.data_centers[0].clone();
+        token_set_from("token", &provider, &dc, body, None).map(|set| set.expires_at)
+    }
+
+    #[test]
+    fn expires_in_as_an_integer_or_an_integer_string_sets_the_expiry() {
+        let before = unix_now();
+        for value in [serde_json::json!(3600), serde_json::json!("3600")] {
+            let at = expiry_of(value.clone()).unwrap().expect("an expiry");
+            assert!(
+                (before + 3600..=unix_now() + 3600).contains(&at),
+                "{value}: {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn any_other_expires_in_is_an_error_naming_the_field_never_no_expiry() {
+        for value in [
+            serde_json::json!(-5),
+            serde_json::json!(1e30),
+            serde_json::json!(3600.5),
+            serde_json::json!("abc"),
+            serde_json::json!("-5"),
+            serde_json::json!("+5"),
+            serde_json::json!(""),
+            serde_json::json!(true),
+            serde_json::json!([3600]),
+        ] {
+            match expiry_of(value.clone()) {
+                Err(OAuthError::MalformedResponse { reason, .. }) => {
+                    assert!(reason.contains("`expires_in`"), "{value}: {reason}")
+                }
+                other => panic!("{value}: expected an error, got {other:?}"),
+            }
+        }
     }
 }

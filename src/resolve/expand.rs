@@ -327,8 +327,8 @@ impl<'a> Expander<'a> {
             if let Some(problem) = late.refuse_at(name, usage.stage, &place, template) {
                 self.report_once(&place, name, problem);
                 too_early = true;
-                continue;
             }
+            // Counted even when too early: that use is the problem, not a missing one.
             let entries = self.used_in.entry(name.to_owned()).or_default();
             if !entries.contains(&usage.entry) {
                 entries.push(usage.entry.clone());

@@ -12,9 +12,10 @@
 //! time, [`connection::fill`] puts one connection's values into the table through the same
 //! template expansion.
 
-pub mod checks;
+mod checks;
 pub mod connection;
 pub mod data_centers;
+pub mod embedded_text;
 mod expand;
 pub mod problem;
 pub mod sections;
@@ -46,6 +47,8 @@ pub fn resolve(
     let selection = Selection::new(definition, &sections, &dcs, &enabled, &mut problems);
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
+    problems.extend(embedded_text::check_embedded_text(definition, set));
+    problems.extend(url_rules::docs_url_problem(definition));
     let late = connection::declarations(definition, &dcs, &mut problems);
 
     let mut expander = Expander::new(&dcs, &late);
@@ -477,5 +480,75 @@ scopes:
         let resolved = resolve(&product, Some(&set)).unwrap();
         assert_eq!(resolved.data_center_codes(), vec!["us", "eu"]);
         assert_eq!(resolved.data_center("eu").unwrap().entry_data_center, "us");
+    }
+
+    #[test]
+    fn a_scope_name_is_expanded_per_data_center_or_refused() {
+        let resolved = resolve(
+            &definition(|d| d.scopes.catalog[1].name = "https://mail.zoho.<dc>/read".into()),
+            None,
+        )
+        .unwrap();
+        let eu = resolved.data_center("eu").unwrap();
+        assert_eq!(
+            eu.scope_names["https://mail.zoho.<dc>/read"],
+            "https://mail.zoho.eu/read"
+        );
+        let found = problems(|d| d.scopes.catalog[1].name = "https://<graph_host>/read".into());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/scopes/catalog/1/name");
+        assert!(found[0].1.contains("unknown placeholder `<graph_host>`"));
+    }
+
+    #[test]
+    fn runtime_values_are_refused_where_they_are_not_known_yet() {
+        let with_runtime = |d: &mut ProviderDefinition, from: &str| {
+            d.connection = Some(
+                serde_yaml::from_str(&format!(
+                    "runtime: {{ region: {{ from: {from}, description: R. }} }}"
+                ))
+                .unwrap(),
+            );
+        };
+        let found = problems(|d| {
+            with_runtime(d, "callback");
+            d.authorization
+                .as_mut()
+                .unwrap()
+                .params
+                .insert("region".into(), "<region>".into());
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/authorization/params/region");
+        assert!(found[0].1.contains("comes from the callback"));
+
+        let found = problems(|d| {
+            with_runtime(d, "token_response");
+            d.token
+                .as_mut()
+                .unwrap()
+                .params
+                .insert("r".into(), "<region>".into());
+        });
+        assert_eq!(found[0].0, "/token/params/r");
+        assert!(found[0].1.contains("comes from the token response"));
+
+        let resolved = resolve(
+            &definition(|d| {
+                with_runtime(d, "callback");
+                d.token
+                    .as_mut()
+                    .unwrap()
+                    .params
+                    .insert("r".into(), "<region>".into());
+            }),
+            None,
+        )
+        .unwrap();
+        assert_eq!(resolved.token_params["r"], "<region>");
+        assert_eq!(
+            resolved.connection.runtime["region"].used_in,
+            ["token_params.r"]
+        );
     }
 }

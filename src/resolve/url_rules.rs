@@ -3,6 +3,13 @@
 //! Secrets travel to these URLs, so the rules are strict: https only (plain http only to a
 //! loopback host, RFC 8252), no credentials embedded in the URL, and a host that is a valid DNS
 //! name, so that a typo such as `accounts..zoho.eu` is caught before a user hits it.
+//!
+//! And a URL must be written exactly as it will be called: its text must be the url crate's
+//! normalised form (the form the HTTP client sends), so the table `render` prints is byte for
+//! byte what the engine calls. Tabs and newlines (which URL parsers drop), `HTTPS://`,
+//! backslashes, full-width dots and unencoded spaces are refused with the normalised form as
+//! the fix; a host with non-ASCII letters (look-alikes of Latin ones) must be written in
+//! punycode (`xn--...`), so what a reviewer reads is the host that is contacted.
 
 use url::{Host, Url};
 
@@ -102,6 +109,8 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
             "remove the fragment; redirect URIs and issuers must not carry one",
         ));
     }
+    check_ascii_host(text, &url)?;
+    check_normalised(text, &url, role)?;
     if role == UrlRole::Origin && (url.query().is_some() || text.ends_with('/')) {
         return Err(problem(
             "origin",
@@ -110,6 +119,95 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
         ));
     }
     Ok(url)
+}
+
+/// Refuses a host written with non-ASCII characters: it must be written in punycode, the form
+/// that is looked up, so look-alike letters cannot hide in a definition.
+pub fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
+    let Some(Host::Domain(host)) = url.host() else {
+        return Ok(());
+    };
+    let written = text
+        .split_once("://")
+        .map_or(text, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if written.is_ascii() {
+        return Ok(());
+    }
+    Err(UrlProblem {
+        rule: "unicode-host",
+        message: format!(
+            "`{}` has a host with non-ASCII characters",
+            escape_controls(text)
+        ),
+        hint: Some(format!(
+            "write the host in punycode, as it is looked up: `{host}` (and check that it is the host you mean)"
+        )),
+    })
+}
+
+/// Refuses a URL whose text is not its normalised form (the one the HTTP client sends). An
+/// empty path is the one difference allowed: `https://accounts.zoho.eu` means
+/// `https://accounts.zoho.eu/`, and origins are written without the slash.
+pub fn check_normalised(text: &str, url: &Url, role: UrlRole) -> Result<(), UrlProblem> {
+    let normalised = url.as_str();
+    let bare_root = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if text == normalised || (bare_root && normalised.strip_suffix('/') == Some(text)) {
+        return Ok(());
+    }
+    let suggestion = if bare_root && (role == UrlRole::Origin || !text.ends_with('/')) {
+        normalised.strip_suffix('/').unwrap_or(normalised)
+    } else {
+        normalised
+    };
+    Err(UrlProblem {
+        rule: "normalised",
+        message: format!(
+            "`{}` is not written the way it will be called (`{suggestion}`)",
+            escape_controls(text)
+        ),
+        hint: Some(format!(
+            "write `{suggestion}`: URLs are compared and printed as written, so they must be in \
+             normalised form (lowercase scheme and host, `/` not `\\`, no tabs, newlines or \
+             spaces, special characters percent-encoded)"
+        )),
+    })
+}
+
+/// The text with its control characters (tabs, newlines) shown as escapes, so a message
+/// stays on one line and shows what the URL parser would have dropped.
+fn escape_controls(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// Checks `docs_url`: documentation links follow the endpoint rules (https, no credentials,
+/// a valid ASCII host, written in normalised form), since outputs embed them as links.
+pub fn check_docs_url(text: &str) -> Result<(), UrlProblem> {
+    check_url(text, UrlRole::Endpoint).map(|_| ())
+}
+
+/// The problem with the definition's `docs_url`, if it breaks [`check_docs_url`].
+pub fn docs_url_problem(
+    definition: &crate::definition::types::ProviderDefinition,
+) -> Option<crate::resolve::problem::Problem> {
+    let problem = check_docs_url(definition.docs_url.as_deref()?).err()?;
+    let mut located = crate::resolve::problem::Problem::provider(
+        "/docs_url",
+        crate::diagnostics::Anchor::Value,
+        problem.message,
+    );
+    located.hint = problem.hint;
+    Some(located)
 }
 
 /// True for the hosts RFC 8252 lets a native client listen on over plain http.
@@ -232,6 +330,117 @@ mod tests {
         assert!(
             message("https://api.nango.dev/oauth/callback#x", UrlRole::Redirect)
                 .contains("fragment")
+        );
+    }
+
+    #[test]
+    fn rejects_urls_not_written_in_normalised_form_with_the_normalised_form() {
+        for (text, normalised) in [
+            (
+                "HTTPS://accounts.zoho.eu/oauth",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://Accounts.Zoho.EU/oauth",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://accounts.zoho.eu/oa\tuth",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://accounts.zoho.eu/oauth\n",
+                "https://accounts.zoho.eu/oauth",
+            ),
+            (
+                "https://accounts.zoho.eu\\oauth\\token",
+                "https://accounts.zoho.eu/oauth/token",
+            ),
+            (
+                "https://accounts.zoho.eu/a b",
+                "https://accounts.zoho.eu/a%20b",
+            ),
+            (
+                "https://accounts.zoho.eu:443/x",
+                "https://accounts.zoho.eu/x",
+            ),
+            (
+                "https://accounts.zoho.eu/a/../x",
+                "https://accounts.zoho.eu/x",
+            ),
+        ] {
+            let problem = check_url(text, UrlRole::Endpoint).unwrap_err();
+            assert_eq!(problem.rule, "normalised", "{text:?}");
+            assert!(
+                problem
+                    .hint
+                    .as_deref()
+                    .unwrap()
+                    .contains(&format!("`{normalised}`")),
+                "{text:?}: {problem:?}"
+            );
+        }
+        let origin = check_url("HTTPS://accounts.zoho.eu", UrlRole::Origin).unwrap_err();
+        assert!(
+            origin
+                .hint
+                .unwrap()
+                .starts_with("write `https://accounts.zoho.eu`:")
+        );
+    }
+
+    #[test]
+    fn accepts_normalised_urls_with_or_without_an_empty_path() {
+        for text in [
+            "https://www.zohoapis.eu",
+            "https://www.zohoapis.eu/",
+            "https://accounts.zoho.eu/oauth/v2/token?x=1&y=%20",
+            "https://gitlab.com/oauth/authorize",
+            "http://127.0.0.1:8765/callback",
+        ] {
+            assert!(check_url(text, UrlRole::Endpoint).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn hosts_with_non_ascii_letters_must_be_written_in_punycode() {
+        // Cyrillic `о` in place of the Latin one.
+        let problem = check_url("https://accounts.z\u{43e}ho.eu/x", UrlRole::Endpoint).unwrap_err();
+        assert_eq!(problem.rule, "unicode-host");
+        let hint = problem.hint.unwrap();
+        let punycode = hint
+            .split('`')
+            .nth(1)
+            .expect("the hint shows the host in punycode");
+        assert!(punycode.starts_with("accounts.xn--"), "{hint}");
+        assert!(punycode.is_ascii(), "{hint}");
+        let written = format!("https://{punycode}/x");
+        assert!(check_url(&written, UrlRole::Endpoint).is_ok(), "{written}");
+        // Full-width and ideographic dots are not ASCII either; the hint shows the real host.
+        let problem = check_url(
+            "https://accounts\u{ff0e}zoho\u{3002}eu/x",
+            UrlRole::Endpoint,
+        )
+        .unwrap_err();
+        assert_eq!(problem.rule, "unicode-host");
+        assert!(problem.hint.unwrap().contains("`accounts.zoho.eu`"));
+    }
+
+    #[test]
+    fn docs_urls_follow_the_endpoint_rules() {
+        assert!(
+            check_docs_url("https://www.zoho.com/crm/developer/docs/api/v8/oauth-overview.html#x")
+                .is_ok()
+        );
+        assert_eq!(
+            check_docs_url("http://evil.example/docs").unwrap_err().rule,
+            "http"
+        );
+        assert_eq!(
+            check_docs_url("HTTPS://docs.example.com/")
+                .unwrap_err()
+                .rule,
+            "normalised"
         );
     }
 

@@ -41,6 +41,8 @@ struct Usage {
     earliest: Option<Stage>,
     places: Vec<String>,
     fallback: Option<String>,
+    /// Whether some URL uses the value (its example must then survive URL normalisation).
+    in_url: bool,
     /// Places where the value is used without Nango's `||` fallback.
     without_fallback: Vec<String>,
 }
@@ -80,6 +82,7 @@ impl Uses {
         for use_ in &converted.uses {
             let usage = self.by_name.entry(use_.name.clone()).or_default();
             usage.positions.push(use_.position);
+            usage.in_url |= context == Context::Url;
             usage.earliest = Some(usage.earliest.map_or(stage, |s| s.min(stage)));
             if !usage.places.iter().any(|p| p == place) {
                 usage.places.push(place.to_owned());
@@ -246,7 +249,12 @@ pub(super) fn connection(
             ));
         }
         let nango_example = attribute("example").and_then(scalar);
-        let fits = |value: &str| matcher.is_match(value) && fits_kind(value, kind);
+        // A URL's host is compared in lowercase, so an example inside a URL is lowercase.
+        let fits = |value: &str| {
+            matcher.is_match(value)
+                && fits_kind(value, kind)
+                && (!usage.in_url || value.to_ascii_lowercase() == value)
+        };
         let candidates = nango_example
             .iter()
             .chain(enumeration.first())

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod definition;
 pub mod diagnostics;
 pub mod env_var;
+pub mod import;
 pub mod lsp;
 pub mod nango;
 pub mod oauth;

@@ -2,6 +2,7 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod import;
 mod lsp;
 mod oauth_common;
 mod refresh;
@@ -64,6 +65,8 @@ enum Command {
     /// Token files (--tokens, for refresh and revoke alike) must be plain files of mode 0600 or
     /// narrower: a file others can read, or a symbolic link, is refused (exit 2).
     Revoke(revoke::Args),
+    /// Convert another platform's provider catalog into definition files (`import nango`).
+    Import(import::Args),
     /// Run the providers' authorization servers locally, from their definitions, to try
     /// `connect`, `refresh` and `revoke` (or a platform) without the provider.
     ///
@@ -85,6 +88,7 @@ pub fn run() -> ExitCode {
         Command::Connect(args) => connect::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Import(args) => import::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Lsp(args) => lsp::run(args),
     };

@@ -1,0 +1,117 @@
+//! `provider-forge import nango`: reads Nango's catalog, calls the importer, prints its report,
+//! picks the exit code.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Subcommand, ValueEnum};
+
+use super::{EXIT_INVALID, EXIT_OK};
+use crate::import::{self, DEFAULT_SCHEMA_REF, ImportOptions};
+use crate::nango::{NangoCatalog, NangoScopes};
+
+/// Arguments of `import`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    source: Source,
+}
+
+#[derive(Debug, Subcommand)]
+enum Source {
+    /// Convert every OAUTH2 entry of Nango's providers.yaml into a definition file.
+    ///
+    /// Each entry (aliases merged as Nango merges them) becomes DIR/<key>.yaml with the Nango
+    /// key as `id`, or is skipped with the Nango feature our format has no equivalent for
+    /// (post_connection_script, a provider-specific token client, authorization URL rewrites,
+    /// ...). Fields that do not change the flow (docs links, categories, webhooks, proxy
+    /// pagination and retries) are listed per entry as not carried over. Every written file is
+    /// then validated like any definition.
+    #[command(after_help = "\
+The report lists every OAUTH2 entry (imported with the fields not carried over, or skipped with \
+the feature and the reason), then counts per reason. --format json prints the same report as one \
+JSON object {source, entries: [{id, alias?, outcome: imported|skipped|invalid, file | feature + \
+reason | diagnostics, not_carried_over, notes}], summary}.
+
+Written files start with `# yaml-language-server: $schema=REF` and are byte-identical across \
+runs; a file already up to date is not rewritten. Files of entries skipped now are not removed.
+
+Exit codes: 0 the import ran (whatever it skipped); 1 a written file failed validation; 2 usage \
+or I/O error (unreadable or non-YAML input, unwritable DIR).")]
+    Nango(NangoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct NangoArgs {
+    /// Nango's providers.yaml.
+    #[arg(value_name = "PROVIDERS.yaml")]
+    providers: PathBuf,
+    /// Nango's providers.scopes.yaml: each provider's scope list becomes its scope catalog.
+    #[arg(long, value_name = "FILE")]
+    scopes: Option<PathBuf>,
+    /// Directory the definition files are written to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// `$schema` reference written on each file's first line.
+    #[arg(long, value_name = "REF", default_value = DEFAULT_SCHEMA_REF)]
+    schema_ref: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One block per entry and the summary, on stdout.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+pub fn run(args: Args) -> u8 {
+    match args.source {
+        Source::Nango(args) => nango(args),
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("{}: cannot read: {error}", path.display()))
+}
+
+fn nango(args: NangoArgs) -> u8 {
+    let catalog = match read(&args.providers).and_then(|text| {
+        NangoCatalog::parse(&text).map_err(|e| format!("{}: {e}", args.providers.display()))
+    }) {
+        Ok(catalog) => catalog,
+        Err(error) => return super::io_error(&error),
+    };
+    let scopes = match &args.scopes {
+        None => None,
+        Some(path) => match read(path).and_then(|text| {
+            NangoScopes::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }) {
+            Ok(scopes) => Some(scopes),
+            Err(error) => return super::io_error(&error),
+        },
+    };
+    let options = ImportOptions {
+        schema_ref: args.schema_ref,
+        source: args.providers.display().to_string(),
+    };
+    let report = match import::import_nango(&catalog, scopes.as_ref(), &args.out, &options) {
+        Ok(report) => report,
+        Err(error) => return super::io_error(&error),
+    };
+    match args.format {
+        Format::Text => print!("{}", report.text()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report always serializes")
+        ),
+    }
+    if report.all_valid() {
+        EXIT_OK
+    } else {
+        EXIT_INVALID
+    }
+}

@@ -1,0 +1,253 @@
+//! What an import did, per entry and in total, as text for people and JSON for tools; and the
+//! text of each definition file written.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::ImportOptions;
+use super::mapping::Mapped;
+use crate::diagnostics::Diagnostic;
+use crate::nango::NangoEntry;
+
+/// How one entry ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written, and the file passed validation.
+    Imported {
+        /// The file written.
+        file: PathBuf,
+    },
+    /// Not written: a Nango feature the entry needs has no equivalent.
+    Skipped {
+        /// The Nango feature (`post_connection_script`, `provider client`, ...).
+        feature: String,
+        /// What in this entry needs it.
+        reason: String,
+    },
+    /// Written, but the file failed validation: a bug of the importer, reported as such.
+    Invalid {
+        /// The file written.
+        file: PathBuf,
+        /// What validation found.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// One Nango OAUTH2 entry and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryReport {
+    /// The Nango key, which is also the definition's `id`.
+    pub id: String,
+    /// The entry it aliases in Nango's file, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Nango fields (dotted paths) the definition does not carry.
+    pub not_carried_over: Vec<String>,
+    /// Fields carried over in a way that is not one-to-one.
+    pub notes: Vec<String>,
+}
+
+/// Counts over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// OAUTH2 entries in Nango's file (aliases resolved).
+    pub oauth2_entries: usize,
+    /// Entries written and valid.
+    pub imported: usize,
+    /// Entries skipped.
+    pub skipped: usize,
+    /// Entries written but invalid.
+    pub invalid: usize,
+    /// Skipped entries per Nango feature.
+    pub skipped_by_feature: BTreeMap<String, usize>,
+    /// Imported entries per top-level field not carried over.
+    pub not_carried_over_by_field: BTreeMap<String, usize>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// Where Nango's catalog was read from.
+    pub source: String,
+    /// One report per OAUTH2 entry, in Nango's file order.
+    pub entries: Vec<EntryReport>,
+    /// The counts.
+    pub summary: Summary,
+}
+
+impl ImportReport {
+    pub(super) fn new(source: String, entries: Vec<EntryReport>) -> Self {
+        let mut summary = Summary {
+            oauth2_entries: entries.len(),
+            imported: 0,
+            skipped: 0,
+            invalid: 0,
+            skipped_by_feature: BTreeMap::new(),
+            not_carried_over_by_field: BTreeMap::new(),
+        };
+        for entry in &entries {
+            match &entry.outcome {
+                Outcome::Imported { .. } => summary.imported += 1,
+                Outcome::Skipped { feature, .. } => {
+                    summary.skipped += 1;
+                    *summary
+                        .skipped_by_feature
+                        .entry(feature.clone())
+                        .or_default() += 1;
+                }
+                Outcome::Invalid { .. } => summary.invalid += 1,
+            }
+            let mut top: Vec<&str> = entry
+                .not_carried_over
+                .iter()
+                .map(|path| top_level(path))
+                .collect();
+            top.dedup();
+            for field in top {
+                *summary
+                    .not_carried_over_by_field
+                    .entry(field.to_owned())
+                    .or_default() += 1;
+            }
+        }
+        ImportReport {
+            source,
+            entries,
+            summary,
+        }
+    }
+
+    /// Whether every written file passed validation.
+    pub fn all_valid(&self) -> bool {
+        self.summary.invalid == 0
+    }
+
+    /// The report as text: one block per entry, then the summary.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for entry in &self.entries {
+            let alias = entry
+                .alias
+                .as_ref()
+                .map(|a| format!(" (alias of {a})"))
+                .unwrap_or_default();
+            match &entry.outcome {
+                Outcome::Imported { file } => {
+                    let _ = writeln!(out, "imported  {}{alias} -> {}", entry.id, file.display());
+                }
+                Outcome::Skipped { feature, reason } => {
+                    let _ = writeln!(out, "skipped   {}{alias}: {feature}: {reason}", entry.id);
+                }
+                Outcome::Invalid { file, diagnostics } => {
+                    let _ = writeln!(
+                        out,
+                        "INVALID   {}{alias} -> {} ({} error(s)):",
+                        entry.id,
+                        file.display(),
+                        diagnostics.len()
+                    );
+                    for diagnostic in diagnostics {
+                        let _ = writeln!(out, "          {diagnostic}");
+                    }
+                }
+            }
+            if !entry.not_carried_over.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "          not carried over: {}",
+                    entry.not_carried_over.join(", ")
+                );
+            }
+            for note in &entry.notes {
+                let _ = writeln!(out, "          note: {note}");
+            }
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "\n{} OAUTH2 entries in {}: {} imported, {} skipped, {} invalid",
+            s.oauth2_entries, self.source, s.imported, s.skipped, s.invalid
+        );
+        if !s.skipped_by_feature.is_empty() {
+            let _ = writeln!(out, "skipped, by the Nango feature with no equivalent:");
+            for (feature, count) in by_count(&s.skipped_by_feature) {
+                let _ = writeln!(out, "  {count:>4}  {feature}");
+            }
+        }
+        if !s.not_carried_over_by_field.is_empty() {
+            let _ = writeln!(out, "imported entries, by Nango field not carried over:");
+            for (field, count) in by_count(&s.not_carried_over_by_field) {
+                let _ = writeln!(out, "  {count:>4}  {field}");
+            }
+        }
+        out
+    }
+}
+
+/// What a not-carried-over path is counted under: its top-level field, except that `proxy.*`
+/// paths stay whole (each is a feature of its own) and scope names dropped from Nango's scope
+/// list count under `providers.scopes.yaml`.
+fn top_level(path: &str) -> &str {
+    if let Some((file, _)) = path.split_once(": ") {
+        return file;
+    }
+    match path.split_once('.') {
+        Some(("proxy", _)) => path,
+        Some((top, _)) => top,
+        None => path,
+    }
+}
+
+/// Counts, largest first, then by name.
+fn by_count(counts: &BTreeMap<String, usize>) -> Vec<(&String, &usize)> {
+    let mut sorted: Vec<_> = counts.iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    sorted
+}
+
+/// The text of a definition file: the schema line, where it came from, what it leaves out,
+/// then the definition as YAML.
+pub(super) fn definition_file(
+    entry: &NangoEntry,
+    mapped: &Mapped,
+    options: &ImportOptions,
+) -> String {
+    let mut out = format!(
+        "# yaml-language-server: $schema={}\n#\n",
+        options.schema_ref
+    );
+    let alias = entry
+        .alias
+        .as_ref()
+        .map(|a| format!(" (alias of `{a}`, merged as Nango merges it)"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "# Imported by `provider-forge import nango` from the entry `{}`{alias} of Nango's\n\
+         # providers.yaml (Nango's public repository, Elastic License 2.0).",
+        entry.id
+    );
+    if !mapped.not_carried_over.is_empty() {
+        let _ = writeln!(out, "# Nango fields not carried over:");
+        for field in &mapped.not_carried_over {
+            let _ = writeln!(out, "#   - {field}");
+        }
+    }
+    if !mapped.notes.is_empty() {
+        let _ = writeln!(out, "# Notes:");
+        for note in &mapped.notes {
+            let _ = writeln!(out, "#   - {note}");
+        }
+    }
+    out.push_str(
+        &serde_yaml::to_string(&mapped.definition).expect("a definition always serializes to YAML"),
+    );
+    out
+}

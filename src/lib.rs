@@ -17,4 +17,5 @@ pub mod oauth;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod service;
 pub mod validate;

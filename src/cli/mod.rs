@@ -7,6 +7,7 @@ mod refresh;
 mod render;
 mod revoke;
 mod schema;
+mod serve;
 mod validate;
 
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     Refresh(refresh::Args),
     /// Revoke the tokens of a token file written by `connect`.
     Revoke(revoke::Args),
+    /// Run the callback service: connect sessions, the OAuth callback, and a store of
+    /// connections whose tokens are encrypted at rest and refreshed on demand.
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -62,6 +66,7 @@ pub fn run() -> ExitCode {
         Command::Connect(args) => connect::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     ExitCode::from(code)
 }

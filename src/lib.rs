@@ -18,4 +18,5 @@ pub mod render;
 pub mod resolve;
 pub mod schema;
 pub mod service;
+pub mod simulate;
 pub mod validate;

@@ -5,16 +5,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use support::cli::*;
 use support::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_provider-forge");
 
 struct Cli {
     sim: Simulator,
@@ -23,12 +19,21 @@ struct Cli {
 }
 
 impl Cli {
-    async fn start(registration: Registration) -> Cli {
-        let sim = Simulator::start(registration).await;
+    async fn start(setup: Setup) -> Cli {
+        let sim = start(setup).await;
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, &sim.ca_pem).unwrap();
+        std::fs::write(&ca, sim.ca_pem()).unwrap();
         Cli { sim, dir, ca }
+    }
+
+    /// Zoho CRM's server with the shared-secret client.
+    async fn zoho(user_location: &str) -> Cli {
+        Cli::start(Setup {
+            user_data_center: Some(user_location.to_owned()),
+            ..setup(vec![load_provider("providers/zoho-crm.yaml")])
+        })
+        .await
     }
 
     /// The command with the simulator's --resolve and --ca-cert options and a clean env.
@@ -51,112 +56,22 @@ impl Cli {
     }
 }
 
-/// Runs a command to completion off the async runtime (the simulator keeps serving).
-async fn run(mut command: Command, stdin: Option<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().unwrap();
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn secrets_of(sim: &Simulator, extra: &[String]) -> Vec<String> {
     let mut secrets = sim.issued_secrets();
     secrets.extend_from_slice(extra);
     secrets
 }
 
-/// A `connect` running in the background, read the way a user reads it: the first line (the
-/// authorization URL), then, once the browser part is done, whatever follows.
-struct Running {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Running {
-    fn spawn(command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Running { child, stdout }
-    }
-
-    /// Waits for the first line of stdout (the authorization URL with --no-browser).
-    async fn first_line(mut self) -> (String, Running) {
-        tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            self.stdout.read_line(&mut line).unwrap();
-            (line.trim_end().to_owned(), self)
-        })
-        .await
-        .unwrap()
-    }
-
-    /// Pastes `input` on stdin (if any), closes it, and waits for the end: returns the rest of
-    /// stdout, all of stderr and the exit status.
-    async fn finish(mut self, input: Option<String>) -> (String, String, ExitStatus) {
-        tokio::task::spawn_blocking(move || {
-            let mut stdin = self.child.stdin.take().unwrap();
-            if let Some(input) = input {
-                writeln!(stdin, "{input}").unwrap();
-            }
-            drop(stdin);
-            let mut rest = String::new();
-            self.stdout.read_to_string(&mut rest).unwrap();
-            let mut stderr = String::new();
-            let mut err = self.child.stderr.take().unwrap();
-            err.read_to_string(&mut stderr).unwrap();
-            (rest, stderr, self.child.wait().unwrap())
-        })
-        .await
-        .unwrap()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refresh_revoke_through_the_loopback_listener() {
     let port = free_port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-    let cli = Cli::start(Registration {
-        redirect_uri: redirect_uri.clone(),
-        ..shared_registration()
+    let cli = Cli::start(Setup {
+        redirect_uris: vec![redirect_uri.clone()],
+        user_data_center: Some("eu".into()),
+        ..setup(vec![load_provider("providers/zoho-crm.yaml")])
     })
     .await;
-    cli.sim.set_user_location("eu");
     let provider = repo_path("providers/zoho-crm.yaml");
     let tokens_file = cli.path("zoho.tokens.json");
 
@@ -271,8 +186,12 @@ fn per_dc_provider(dir: &Path) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment() {
-    let cli = Cli::start(per_dc_registration()).await;
-    cli.sim.set_user_location("ca");
+    let cli = Cli::start(Setup {
+        credentials: per_dc_credentials(),
+        user_data_center: Some("ca".into()),
+        ..setup(vec![zoho_per_dc()])
+    })
+    .await;
     let provider = per_dc_provider(cli.dir.path());
     let tokens_file = cli.path("out.json");
     // The flow has to start before the callback exists: ask for the URL first, then
@@ -311,7 +230,7 @@ async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment
         .unwrap();
     assert_eq!(exchange.host, "accounts.zohocloud.ca");
     assert_eq!(
-        simulator::param(&exchange.params, "client_secret"),
+        exchange.param("client_secret"),
         Some(per_dc_secret("ca").as_str())
     );
     let stored = read_json(&tokens_file);
@@ -324,8 +243,7 @@ async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spoofed_pasted_callback_fails_with_exit_1_and_no_token_request() {
-    let cli = Cli::start(shared_registration()).await;
-    cli.sim.set_user_location("eu");
+    let cli = Cli::zoho("eu").await;
     let provider = repo_path("providers/zoho-crm.yaml");
     let tokens_file = cli.path("never.json");
     let mut connect = cli.command("connect", &provider);
@@ -358,7 +276,7 @@ async fn a_spoofed_pasted_callback_fails_with_exit_1_and_no_token_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_without_a_secret_is_a_usage_error() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::zoho("us").await;
     let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
     connect.args(["--client-id", CLIENT_ID, "--no-browser"]);
     let output = run(connect, None).await;
@@ -373,7 +291,7 @@ async fn connect_without_a_secret_is_a_usage_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_gives_up_after_its_timeout() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::zoho("us").await;
     let port = free_port();
     let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
     connect
@@ -389,7 +307,7 @@ async fn connect_gives_up_after_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refuses_an_output_file_in_a_missing_directory_before_the_flow() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::zoho("us").await;
     let mut connect = cli.command("connect", &repo_path("providers/zoho-crm.yaml"));
     connect
         .args(["--client-id", CLIENT_ID, "--no-browser"])
@@ -404,7 +322,11 @@ async fn connect_refuses_an_output_file_in_a_missing_directory_before_the_flow()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
-    let cli = Cli::start(shared_registration()).await;
+    let cli = Cli::start(setup(vec![
+        load_provider("providers/zoho-crm.yaml"),
+        load_provider(FIXTURE_GENERIC),
+    ]))
+    .await;
     let tokens_file = cli.path("tokens.json");
     let file = |provider: &str, issuer: &str| {
         serde_json::json!({
@@ -451,4 +373,4 @@ async fn refresh_refuses_tokens_of_another_provider_or_issuer() {
     );
 }
 
-const FIXTURE_GENERIC: &str = "tests/fixtures/generic-idp.yaml";
+const FIXTURE_GENERIC: &str = GENERIC_FIXTURE;

@@ -7,29 +7,23 @@ mod support;
 use std::time::Duration;
 
 use provider_forge::oauth::{
-    self, AuthorizationOptions, ClientSecret, Credentials, OAuthError, PkceVerifier, RetryPolicy,
-    authorization_request,
+    self, AuthorizationOptions, OAuthError, PkceVerifier, RetryPolicy, authorization_request,
 };
 use support::*;
 
 const FIXTURE: &str = "tests/fixtures/generic-idp.yaml";
 
-struct Bench {
-    sim: Simulator,
-    http: reqwest::Client,
-    provider: provider_forge::resolve::table::ResolvedProvider,
-    credentials: Credentials,
-}
-
+/// The fixture's server, which rotates refresh tokens.
 async fn bench() -> Bench {
-    let sim = Simulator::start(shared_registration()).await;
-    let http = oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
-    Bench {
-        sim,
-        http,
-        provider: load_provider(FIXTURE),
-        credentials: Credentials::shared(CLIENT_ID, ClientSecret::new(SHARED_SECRET)),
-    }
+    Bench::start(
+        FIXTURE,
+        |setup| Setup {
+            faults: vec![Fault::RotateRefreshToken],
+            ..setup
+        },
+        Duration::from_secs(10),
+    )
+    .await
 }
 
 fn options() -> AuthorizationOptions {
@@ -72,7 +66,7 @@ async fn the_generic_provider_runs_the_whole_flow() {
         exchange.basic_auth,
         Some((CLIENT_ID.to_owned(), SHARED_SECRET.to_owned()))
     );
-    assert_eq!(simulator::param(&exchange.params, "client_secret"), None);
+    assert_eq!(exchange.param("client_secret"), None);
 
     // Rotation: the server issues a new refresh token, and the engine takes it.
     let retry = RetryPolicy::default();
@@ -94,7 +88,7 @@ async fn the_generic_provider_runs_the_whole_flow() {
         .find(|r| r.endpoint == Endpoint::Revoke)
         .unwrap();
     assert_eq!(
-        simulator::param(&revocation.params, "token_type_hint"),
+        revocation.param("token_type_hint"),
         Some("refresh_token")
     );
     assert!(revocation.basic_auth.is_some());
@@ -140,7 +134,7 @@ async fn a_mixed_up_iss_is_refused_before_any_request() {
 #[tokio::test]
 async fn a_user_who_denies_consent_is_reported_as_such() {
     let b = bench().await;
-    b.sim.set_user_denies(true);
+    b.sim.set_consent(Consent::Deny);
     let pending = authorization_request(&b.provider, CLIENT_ID, &options()).unwrap();
     let callback = browse_to_callback(&b.http, pending.url.as_str(), REDIRECT_URI).await;
     let error =

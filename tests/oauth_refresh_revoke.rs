@@ -21,7 +21,7 @@ fn quick_retry(attempts: u32) -> RetryPolicy {
 
 #[tokio::test]
 async fn refresh_keeps_the_refresh_token_and_metadata_zoho_omits() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
+    let bench = Bench::zoho("eu", TIMEOUT).await;
     let tokens = bench.connect().await;
     let refreshed = bench.refresh(&tokens, &quick_retry(1)).await.unwrap();
     assert_ne!(refreshed.access_token, tokens.access_token);
@@ -40,14 +40,14 @@ async fn refresh_keeps_the_refresh_token_and_metadata_zoho_omits() {
         .find(|r| r.endpoint == Endpoint::Refresh)
         .unwrap();
     assert_eq!(
-        simulator::param(&request.params, "refresh_token"),
+        request.param("refresh_token"),
         tokens.refresh_token.as_ref().map(|t| t.expose())
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_callers_on_an_expired_connection_share_one_refresh() {
-    let bench = ZohoBench::start("in", TIMEOUT).await;
+    let bench = Bench::zoho("in", TIMEOUT).await;
     let mut tokens = bench.connect().await;
     let stale = tokens.access_token.clone();
     tokens.expires_at = Some(0);
@@ -77,11 +77,12 @@ async fn fifty_concurrent_callers_on_an_expired_connection_share_one_refresh() {
 
 #[tokio::test]
 async fn the_rate_limit_surfaces_as_a_typed_error_and_is_not_retried() {
-    let bench = ZohoBench::start("au", TIMEOUT).await;
+    let bench = Bench::zoho("au", TIMEOUT).await;
+    bench.sim.inject(Fault::RateLimitAfter(REFRESH_LIMIT));
     let tokens = bench.connect().await;
     let retry = quick_retry(3);
     let refresh = || bench.refresh(&tokens, &retry);
-    for _ in 0..simulator::REFRESH_LIMIT {
+    for _ in 0..REFRESH_LIMIT {
         refresh().await.unwrap();
     }
     let error = refresh().await.unwrap_err();
@@ -98,22 +99,27 @@ async fn the_rate_limit_surfaces_as_a_typed_error_and_is_not_retried() {
     assert!(error.to_string().contains("too many requests"), "{error}");
     assert_eq!(
         bench.sim.count(Endpoint::Refresh),
-        simulator::REFRESH_LIMIT + 1
+        REFRESH_LIMIT as usize + 1
     );
     // Ten minutes later the window has passed.
-    bench.sim.advance_clock(simulator::REFRESH_WINDOW_SECS);
+    bench
+        .sim
+        .advance_clock(Duration::from_secs(REFRESH_WINDOW_SECS));
     refresh().await.unwrap();
 }
 
 #[tokio::test]
 async fn transient_refresh_failures_are_retried_a_bounded_number_of_times() {
-    let bench = ZohoBench::start("jp", TIMEOUT).await;
+    let bench = Bench::zoho("jp", TIMEOUT).await;
     let tokens = bench.connect().await;
-    bench.sim.fail_next_token_requests(2);
+    bench.sim.inject(Fault::ServerErrorOnce);
+    bench.sim.inject(Fault::ServerErrorOnce);
     bench.refresh(&tokens, &quick_retry(3)).await.unwrap();
     assert_eq!(bench.sim.count(Endpoint::Refresh), 3);
 
-    bench.sim.fail_next_token_requests(3);
+    for _ in 0..3 {
+        bench.sim.inject(Fault::ServerErrorOnce);
+    }
     let error = bench.refresh(&tokens, &quick_retry(3)).await.unwrap_err();
     assert!(matches!(error, OAuthError::ServerError { status: 500, .. }));
     assert_eq!(bench.sim.count(Endpoint::Refresh), 6);
@@ -121,7 +127,7 @@ async fn transient_refresh_failures_are_retried_a_bounded_number_of_times() {
 
 #[tokio::test]
 async fn a_rejected_refresh_is_not_retried() {
-    let bench = ZohoBench::start("us", TIMEOUT).await;
+    let bench = Bench::zoho("us", TIMEOUT).await;
     let mut tokens = bench.connect().await;
     tokens.refresh_token = Some(provider_forge::oauth::RefreshToken::new("unknown"));
     let error = bench.refresh(&tokens, &quick_retry(3)).await.unwrap_err();
@@ -131,7 +137,7 @@ async fn a_rejected_refresh_is_not_retried() {
 
 #[tokio::test]
 async fn revoke_sends_only_the_token_in_the_query_as_zoho_documents() {
-    let bench = ZohoBench::start("ca", TIMEOUT).await;
+    let bench = Bench::zoho("ca", TIMEOUT).await;
     let tokens = bench.connect().await;
     let refresh_token = tokens.refresh_token.clone().unwrap();
     revoke(&bench.http, &bench.provider, &bench.credentials, &tokens)
@@ -145,11 +151,8 @@ async fn revoke_sends_only_the_token_in_the_query_as_zoho_documents() {
         .find(|r| r.endpoint == Endpoint::Revoke)
         .unwrap();
     assert_eq!(request.host, "accounts.zohocloud.ca");
-    assert_eq!(
-        simulator::param(&request.params, "token"),
-        Some(refresh_token.expose())
-    );
-    assert_eq!(simulator::param(&request.params, "client_secret"), None);
+    assert_eq!(request.param("token"), Some(refresh_token.expose()));
+    assert_eq!(request.param("client_secret"), None);
     assert_eq!(request.basic_auth, None);
     // A revoked refresh token no longer refreshes.
     let error = bench.refresh(&tokens, &quick_retry(1)).await.unwrap_err();

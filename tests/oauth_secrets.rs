@@ -15,7 +15,7 @@ use support::*;
 
 #[tokio::test]
 async fn no_secret_appears_in_any_error_or_debug_output() {
-    let bench = ZohoBench::start("eu", Duration::from_millis(500)).await;
+    let bench = Bench::zoho("eu", Duration::from_millis(500)).await;
     let mut captured: Vec<String> = Vec::new();
     let mut capture_error = |error: &OAuthError| {
         captured.push(error.to_string());
@@ -48,12 +48,17 @@ async fn no_secret_appears_in_any_error_or_debug_output() {
             .await
             .unwrap_err(),
     );
-    for mode in [
-        TokenMode::ServerError,
-        TokenMode::Malformed,
-        TokenMode::Hang,
+    // A server error for the exchange and one for the refresh; a broken body; a hang (an
+    // answer after a minute, far past the client's timeout).
+    for faults in [
+        vec![Fault::ServerErrorOnce, Fault::ServerErrorOnce],
+        vec![Fault::MalformedJson],
+        vec![Fault::Slow(Duration::from_secs(60))],
     ] {
-        bench.sim.set_token_mode(mode);
+        bench.reset_faults();
+        for fault in faults {
+            bench.sim.inject(fault);
+        }
         let (p, c) = bench.authorize().await;
         capture_error(&bench.complete(&p, &c).await.unwrap_err());
         let retry = RetryPolicy {
@@ -63,7 +68,7 @@ async fn no_secret_appears_in_any_error_or_debug_output() {
         let refreshed = bench.refresh(&tokens, &retry).await;
         capture_error(&refreshed.unwrap_err());
     }
-    bench.sim.set_token_mode(TokenMode::Normal);
+    bench.reset_faults();
     let wrong = Credentials::shared(CLIENT_ID, ClientSecret::new("wrong-secret-value-77"));
     let (p, c) = bench.authorize().await;
     let error = oauth::complete_authorization(&bench.http, &bench.provider, &wrong, &p, &c)
@@ -75,7 +80,7 @@ async fn no_secret_appears_in_any_error_or_debug_output() {
     let unreachable = oauth::http::client(&oauth::HttpOptions {
         timeout: Duration::from_millis(500),
         resolve: vec![("accounts.zoho.eu".into(), "127.0.0.1:1".parse().unwrap())],
-        extra_root_certificates: vec![bench.sim.ca_pem.clone().into_bytes()],
+        extra_root_certificates: vec![bench.sim.ca_pem().as_bytes().to_vec()],
     })
     .unwrap();
     let error = oauth::revoke(&unreachable, &bench.provider, &bench.credentials, &tokens)
@@ -115,7 +120,7 @@ async fn the_generic_providers_pkce_verifier_stays_out_of_debug_output() {
 
 #[tokio::test]
 async fn the_simulator_is_refused_without_its_ca() {
-    let bench = ZohoBench::start("eu", Duration::from_secs(10)).await;
+    let bench = Bench::zoho("eu", Duration::from_secs(10)).await;
     let (pending, callback) = bench.authorize().await;
     let mut options = bench.sim.http_options(Duration::from_secs(10));
     options.extra_root_certificates.clear();

@@ -12,8 +12,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn a_user_who_denies_consent_gets_a_typed_error_and_no_token_request() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
-    bench.sim.set_user_denies(true);
+    let bench = Bench::zoho("eu", TIMEOUT).await;
+    bench.sim.set_consent(Consent::Deny);
     let (pending, callback) = bench.authorize().await;
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert!(matches!(error, OAuthError::UserDenied { .. }), "{error:?}");
@@ -23,7 +23,7 @@ async fn a_user_who_denies_consent_gets_a_typed_error_and_no_token_request() {
 
 #[tokio::test]
 async fn a_state_mismatch_is_refused_before_any_request() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
+    let bench = Bench::zoho("eu", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
     let forged = with_param(&callback, "state", "attacker-state");
     let error = bench.complete(&pending, &forged).await.unwrap_err();
@@ -37,7 +37,7 @@ async fn a_state_mismatch_is_refused_before_any_request() {
 
 #[tokio::test]
 async fn a_spoofed_accounts_server_of_another_dc_is_refused_with_zero_token_requests() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
+    let bench = Bench::zoho("eu", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
     let spoofed = with_param(&callback, "accounts-server", "https://accounts.zoho.com");
     let error = bench.complete(&pending, &spoofed).await.unwrap_err();
@@ -55,7 +55,7 @@ async fn a_spoofed_accounts_server_of_another_dc_is_refused_with_zero_token_requ
 
 #[tokio::test]
 async fn a_foreign_accounts_server_is_refused_with_zero_token_requests() {
-    let bench = ZohoBench::start("ca", TIMEOUT).await;
+    let bench = Bench::zoho("ca", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
     for foreign in [
         "https://accounts.evil.example",
@@ -84,7 +84,7 @@ async fn a_foreign_accounts_server_is_refused_with_zero_token_requests() {
 
 #[tokio::test]
 async fn an_unknown_location_names_the_enabled_data_centers() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
+    let bench = Bench::zoho("eu", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
     let odd = with_param(&callback, "location", "ae");
     let error = bench.complete(&pending, &odd).await.unwrap_err();
@@ -98,7 +98,7 @@ async fn an_unknown_location_names_the_enabled_data_centers() {
 
 #[tokio::test]
 async fn a_replayed_code_is_rejected_even_though_zoho_answers_200() {
-    let bench = ZohoBench::start("in", TIMEOUT).await;
+    let bench = Bench::zoho("in", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
     bench.complete(&pending, &callback).await.unwrap();
     let error = bench.complete(&pending, &callback).await.unwrap_err();
@@ -115,9 +115,11 @@ async fn a_replayed_code_is_rejected_even_though_zoho_answers_200() {
 
 #[tokio::test]
 async fn an_expired_code_is_rejected() {
-    let bench = ZohoBench::start("jp", TIMEOUT).await;
+    let bench = Bench::zoho("jp", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.advance_clock(simulator::CODE_LIFETIME_SECS + 1);
+    bench
+        .sim
+        .advance_clock(Duration::from_secs(CODE_LIFETIME_SECS + 1));
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert!(
         matches!(error, OAuthError::Rejected { status: 200, ref error, .. } if error == "invalid_code"),
@@ -127,7 +129,7 @@ async fn an_expired_code_is_rejected() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_fails_on_the_200_error_body() {
-    let mut bench = ZohoBench::start("au", TIMEOUT).await;
+    let mut bench = Bench::zoho("au", TIMEOUT).await;
     bench.credentials = provider_forge::oauth::Credentials::shared(
         CLIENT_ID,
         provider_forge::oauth::ClientSecret::new("not-the-secret"),
@@ -142,9 +144,9 @@ async fn a_wrong_client_secret_fails_on_the_200_error_body() {
 
 #[tokio::test]
 async fn a_server_error_is_typed_and_the_code_exchange_is_not_retried() {
-    let bench = ZohoBench::start("uk", TIMEOUT).await;
+    let bench = Bench::zoho("uk", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.set_token_mode(TokenMode::ServerError);
+    bench.sim.inject(Fault::ServerErrorOnce);
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert_eq!(
         error,
@@ -158,10 +160,10 @@ async fn a_server_error_is_typed_and_the_code_exchange_is_not_retried() {
 
 #[tokio::test]
 async fn a_hung_token_endpoint_ends_in_a_timeout_error() {
-    // A short client timeout, not a sleep: the simulator never answers.
-    let bench = ZohoBench::start("sa", Duration::from_millis(300)).await;
+    // A short client timeout, not a sleep: the simulator answers only after a minute.
+    let bench = Bench::zoho("sa", Duration::from_millis(300)).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.set_token_mode(TokenMode::Hang);
+    bench.sim.inject(Fault::Slow(Duration::from_secs(60)));
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert_eq!(
         error,
@@ -175,9 +177,9 @@ async fn a_hung_token_endpoint_ends_in_a_timeout_error() {
 
 #[tokio::test]
 async fn a_malformed_body_is_its_own_error() {
-    let bench = ZohoBench::start("us", TIMEOUT).await;
+    let bench = Bench::zoho("us", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
-    bench.sim.set_token_mode(TokenMode::Malformed);
+    bench.sim.inject(Fault::MalformedJson);
     let error = bench.complete(&pending, &callback).await.unwrap_err();
     assert!(
         matches!(
@@ -193,7 +195,7 @@ async fn a_malformed_body_is_its_own_error() {
 
 #[tokio::test]
 async fn a_callback_can_be_pasted_as_a_bare_query() {
-    let bench = ZohoBench::start("eu", TIMEOUT).await;
+    let bench = Bench::zoho("eu", TIMEOUT).await;
     let (pending, callback) = bench.authorize().await;
     let query = format!(
         "  ?{}\n",
@@ -205,7 +207,7 @@ async fn a_callback_can_be_pasted_as_a_bare_query() {
 
 #[tokio::test]
 async fn a_disabled_data_center_is_refused_like_an_unknown_one() {
-    let mut bench = ZohoBench::start("in", TIMEOUT).await;
+    let mut bench = Bench::zoho("in", TIMEOUT).await;
     let text = std::fs::read_to_string(repo_path("providers/zoho-crm.yaml")).unwrap();
     // Zoho CRM inherits every DC of the shared set; narrow it to three.
     let all = "multi_dc:\n  enabled: true\n";
@@ -229,7 +231,7 @@ async fn a_disabled_data_center_is_refused_like_an_unknown_one() {
 
 #[tokio::test]
 async fn a_missing_per_dc_secret_stops_the_flow_before_any_request() {
-    let mut bench = ZohoBench::start("eu", TIMEOUT).await;
+    let mut bench = Bench::zoho("eu", TIMEOUT).await;
     bench.provider = load_provider_text(&repo_path("providers/zoho-crm.yaml"), &zoho_per_dc_text());
     // Secrets for every DC except the user's.
     bench.credentials = provider_forge::oauth::Credentials::per_data_center(

@@ -5,9 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use provider_forge::oauth::{
-    self, AuthorizationOptions, ClientSecret, Credentials, authorization_request,
-};
+use provider_forge::oauth::{self, AuthorizationOptions, authorization_request};
 use serde_json::json;
 use support::*;
 
@@ -23,33 +21,25 @@ fn expected_entry_host(location: &str) -> &'static str {
     }
 }
 
-async fn run_flow_for_every_dc(provider_text: Option<String>, per_dc: bool) {
-    let provider = match provider_text {
-        Some(text) => load_provider_text(&repo_path("providers/zoho-crm.yaml"), &text),
-        None => load_provider("providers/zoho-crm.yaml"),
+async fn run_flow_for_every_dc(per_dc: bool) {
+    let provider = if per_dc {
+        zoho_per_dc()
+    } else {
+        load_provider("providers/zoho-crm.yaml")
     };
     for dc in ZOHO_DCS {
-        let registration = if per_dc {
-            per_dc_registration()
-        } else {
-            shared_registration()
-        };
-        let sim = Simulator::start(registration).await;
-        sim.set_user_location(dc.location);
-        let http = oauth::http::client(&sim.http_options(TIMEOUT)).unwrap();
         let credentials = if per_dc {
-            Credentials::per_data_center(
-                CLIENT_ID,
-                ZOHO_DCS.iter().map(|d| {
-                    (
-                        d.location.to_owned(),
-                        ClientSecret::new(per_dc_secret(d.location)),
-                    )
-                }),
-            )
+            per_dc_credentials()
         } else {
-            Credentials::shared(CLIENT_ID, ClientSecret::new(SHARED_SECRET))
+            shared_credentials()
         };
+        let sim = start(Setup {
+            user_data_center: Some(dc.location.to_owned()),
+            credentials: credentials.clone(),
+            ..setup(vec![provider.clone()])
+        })
+        .await;
+        let http = oauth::http::client(&sim.http_options(TIMEOUT)).unwrap();
         // China's users are known to start in China; everyone else starts with no hint.
         let options = AuthorizationOptions {
             data_center: (dc.location == "cn").then(|| "cn".to_owned()),
@@ -91,12 +81,12 @@ async fn run_flow_for_every_dc(provider_text: Option<String>, per_dc: bool) {
 
 #[tokio::test]
 async fn every_dc_completes_the_flow_with_a_shared_secret() {
-    run_flow_for_every_dc(None, false).await;
+    run_flow_for_every_dc(false).await;
 }
 
 #[tokio::test]
 async fn every_dc_completes_the_flow_with_per_dc_secrets() {
-    run_flow_for_every_dc(Some(zoho_per_dc_text()), true).await;
+    run_flow_for_every_dc(true).await;
 }
 
 #[tokio::test]
@@ -115,7 +105,7 @@ async fn the_authorization_request_carries_what_zoho_needs() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let get = |name: &str| simulator::param(&params, name).map(str::to_owned);
+    let get = |name: &str| param(&params, name).map(str::to_owned);
     assert_eq!(pending.url.path(), "/oauth/v2/auth");
     assert_eq!(get("response_type").as_deref(), Some("code"));
     assert_eq!(get("client_id").as_deref(), Some(CLIENT_ID));

@@ -8,6 +8,7 @@ mod render;
 mod revoke;
 mod schema;
 mod serve;
+mod simulate;
 mod validate;
 
 use std::process::ExitCode;
@@ -54,6 +55,13 @@ enum Command {
     /// Run the callback service: connect sessions, the OAuth callback, and a store of
     /// connections whose tokens are encrypted at rest and refreshed on demand.
     Serve(serve::Args),
+    /// Run the providers' authorization servers locally, from their definitions, to try
+    /// `connect`, `refresh` and `revoke` (or a platform) without the provider.
+    ///
+    /// Client secret from PROVIDER_FORGE_CLIENT_SECRET (per-DC: PROVIDER_FORGE_CLIENT_SECRET_<CODE>)
+    /// or --client-secret-file. Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage
+    /// or I/O error.
+    Simulate(simulate::Args),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -67,6 +75,7 @@ pub fn run() -> ExitCode {
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     ExitCode::from(code)
 }

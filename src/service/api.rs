@@ -403,6 +403,7 @@ impl ConnectionView {
 
 /// `GET /connections` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this provider's connections.
     pub provider: Option<String>,
@@ -454,6 +455,7 @@ async fn get_connection(
 
 /// `GET .../token` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// Refresh even when the stored token is still valid (concurrent callers still share
     /// one refresh).

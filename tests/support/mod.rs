@@ -1,18 +1,69 @@
-//! Test support: the accounts-server simulator, a scripted browser, and provider loading.
+//! Test support: glue around the library's simulator (`provider_forge::simulate`), the Zoho
+//! facts the tests check the resolved tables against, a scripted browser, and provider loading.
 #![allow(dead_code)]
 
-pub mod simulator;
-pub mod tls;
+pub mod cli;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use provider_forge::catalog;
+use provider_forge::oauth::{ClientSecret, Credentials};
 use provider_forge::resolve::table::ResolvedProvider;
 
 #[allow(unused_imports)]
-pub use simulator::{
-    Endpoint, GENERIC_HOST, Registration, Secrets, Simulator, TokenMode, ZOHO_DCS, zoho_dc,
+pub use provider_forge::simulate::{
+    ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, Consent, Endpoint, Fault, REFRESH_WINDOW_SECS,
+    Setup, Simulator,
 };
+
+/// A Zoho data center as the facts sheet lists it.
+///
+/// Written here by hand from /work/shared/zoho-facts.md, independently of the provider
+/// definitions: the simulator serves whatever the resolved table says, so the tests compare
+/// what comes back (issuer, api_domain, hosts hit) with these facts, and a wrong table shows
+/// up as a failed assertion rather than agreeing with itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ZohoDc {
+    pub location: &'static str,
+    pub accounts_host: &'static str,
+    pub api_domain: &'static str,
+}
+
+/// The nine data centers (facts sheet, "Data centers").
+pub const ZOHO_DCS: [ZohoDc; 9] = [
+    dc("us", "accounts.zoho.com", "https://www.zohoapis.com"),
+    dc("eu", "accounts.zoho.eu", "https://www.zohoapis.eu"),
+    dc("in", "accounts.zoho.in", "https://www.zohoapis.in"),
+    dc("au", "accounts.zoho.com.au", "https://www.zohoapis.com.au"),
+    dc("cn", "accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+    dc("jp", "accounts.zoho.jp", "https://www.zohoapis.jp"),
+    dc("ca", "accounts.zohocloud.ca", "https://www.zohoapis.ca"),
+    dc("sa", "accounts.zoho.sa", "https://www.zohoapis.sa"),
+    dc("uk", "accounts.zoho.uk", "https://www.zohoapis.uk"),
+];
+
+const fn dc(location: &'static str, host: &'static str, api: &'static str) -> ZohoDc {
+    ZohoDc {
+        location,
+        accounts_host: host,
+        api_domain: api,
+    }
+}
+
+/// Zoho's documented refresh limit: this many refreshes per refresh token per ten minutes.
+pub const REFRESH_LIMIT: u32 = 10;
+
+/// Host of the plain standard OAuth server of tests/fixtures/generic-idp.yaml.
+pub const GENERIC_HOST: &str = "login.generic-idp.test";
+pub const GENERIC_FIXTURE: &str = "tests/fixtures/generic-idp.yaml";
+
+pub fn zoho_dc(location: &str) -> ZohoDc {
+    *ZOHO_DCS
+        .iter()
+        .find(|dc| dc.location == location)
+        .unwrap_or_else(|| panic!("no Zoho DC {location}"))
+}
 
 /// Redirect URI registered at the simulator (never served: the scripted browser stops there).
 pub const REDIRECT_URI: &str = "https://api.nango.dev/oauth/callback";
@@ -50,25 +101,44 @@ pub fn zoho_per_dc_text() -> String {
     text.replace("client_secret: shared", "client_secret: per_data_center")
 }
 
-pub fn shared_registration() -> Registration {
-    Registration {
-        client_id: CLIENT_ID.into(),
-        secrets: Secrets::Shared(SHARED_SECRET.into()),
-        redirect_uri: REDIRECT_URI.into(),
+/// Zoho CRM with per-DC secrets, resolved.
+pub fn zoho_per_dc() -> ResolvedProvider {
+    load_provider_text(&repo_path("providers/zoho-crm.yaml"), &zoho_per_dc_text())
+}
+
+/// The test client with one secret for every DC.
+pub fn shared_credentials() -> Credentials {
+    Credentials::shared(CLIENT_ID, ClientSecret::new(SHARED_SECRET))
+}
+
+/// The test client with its own secret for each Zoho DC.
+pub fn per_dc_credentials() -> Credentials {
+    Credentials::per_data_center(
+        CLIENT_ID,
+        ZOHO_DCS
+            .iter()
+            .map(|dc| (dc.location.to_owned(), ClientSecret::new(per_dc_secret(dc.location)))),
+    )
+}
+
+/// Starts a simulator for `providers` with the shared-secret test client and REDIRECT_URI.
+pub fn setup(providers: Vec<ResolvedProvider>) -> Setup {
+    Setup {
+        redirect_uris: vec![REDIRECT_URI.to_owned()],
+        ..Setup::new(providers, shared_credentials())
     }
 }
 
-pub fn per_dc_registration() -> Registration {
-    Registration {
-        client_id: CLIENT_ID.into(),
-        secrets: Secrets::PerLocation(
-            ZOHO_DCS
-                .iter()
-                .map(|dc| (dc.location.to_owned(), per_dc_secret(dc.location)))
-                .collect(),
-        ),
-        redirect_uri: REDIRECT_URI.into(),
-    }
+pub async fn start(setup: Setup) -> Simulator {
+    Simulator::start(setup).await.expect("simulator starts")
+}
+
+/// The first value of `name` in query-style pairs.
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Plays the user's browser: opens `url` and follows the provider's redirects until one
@@ -107,29 +177,52 @@ pub fn assert_no_secret(what: &str, text: &str, secrets: &[String]) {
     }
 }
 
-/// A Zoho test bench: the simulator with the shared-secret client, the engine's HTTP client
-/// pointed at it, Zoho CRM's resolved table and the matching credentials.
-pub struct ZohoBench {
+/// A test bench: a simulator serving one provider's table, the engine's HTTP client pointed at
+/// it, that resolved table and the shared-secret client's credentials.
+pub struct Bench {
     pub sim: Simulator,
     pub http: reqwest::Client,
     pub provider: ResolvedProvider,
     pub credentials: provider_forge::oauth::Credentials,
 }
 
-impl ZohoBench {
-    pub async fn start(user_location: &str, timeout: std::time::Duration) -> ZohoBench {
-        let sim = Simulator::start(shared_registration()).await;
-        sim.set_user_location(user_location);
+impl Bench {
+    /// Zoho CRM's servers in Zoho's dialect (errors with HTTP 200), the user in
+    /// `user_location`.
+    pub async fn zoho(user_location: &str, timeout: Duration) -> Bench {
+        Bench::start(
+            "providers/zoho-crm.yaml",
+            |setup| Setup {
+                user_data_center: Some(user_location.to_owned()),
+                faults: vec![Fault::ErrorWith200],
+                ..setup
+            },
+            timeout,
+        )
+        .await
+    }
+
+    /// The provider at `relative`, its simulator set up by `adjust` from [`setup`]'s defaults.
+    pub async fn start(
+        relative: &str,
+        adjust: impl FnOnce(Setup) -> Setup,
+        timeout: Duration,
+    ) -> Bench {
+        let provider = load_provider(relative);
+        let sim = start(adjust(setup(vec![provider.clone()]))).await;
         let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
-        ZohoBench {
+        Bench {
             sim,
             http,
-            provider: load_provider("providers/zoho-crm.yaml"),
-            credentials: provider_forge::oauth::Credentials::shared(
-                CLIENT_ID,
-                provider_forge::oauth::ClientSecret::new(SHARED_SECRET),
-            ),
+            provider,
+            credentials: shared_credentials(),
         }
+    }
+
+    /// Ends every fault but Zoho's dialect.
+    pub fn reset_faults(&self) {
+        self.sim.clear_faults();
+        self.sim.inject(Fault::ErrorWith200);
     }
 
     /// Starts a flow (default options) and plays the browser up to the callback URL.

@@ -406,7 +406,8 @@ macro_rules! impl_store {
             }
 
             async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), StoreError> {
-                bind_pending!(sqlx::query(&sql::insert_pending()), pending)
+                let statement = sql::insert_pending();
+                bind_pending!(sqlx::query(&statement), pending)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -432,7 +433,8 @@ macro_rules! impl_store {
             }
 
             async fn upsert_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
-                bind_connection!(sqlx::query(&sql::upsert_connection()), record)
+                let statement = sql::upsert_connection();
+                bind_connection!(sqlx::query(&statement), record)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -534,4 +536,4 @@ macro_rules! impl_store {
 use {bind_connection, bind_pending, bind_token_update, impl_store};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

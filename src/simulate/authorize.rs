@@ -1,0 +1,211 @@
+//! The authorization endpoint, as the definition describes it: the request is checked (client
+//! id, registered redirect URI, `response_type`, `state`, scopes against the catalog, PKCE when
+//! the definition uses it, the definition's extra parameters); a multi-DC provider's entry
+//! server sends a user of another DC on to that DC's authorization URL, as Zoho does; then the
+//! simulated user consents (or not) and is redirected with a code, `state`, and the DC's
+//! callback parameters (location and issuer).
+//!
+//! Errors about the client or the redirect URI are shown as a page and never redirected
+//! (RFC 6749 4.1.2.1: the redirect URI cannot be trusted); every other error is redirected.
+
+use hyper::StatusCode;
+
+use super::Shared;
+use super::routes::{Endpoint, Target};
+use super::server::{Answer, Received, redirect, text, with_query};
+use super::state::{CodeGrant, Consent, State, find};
+use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
+
+pub(crate) fn authorize(
+    shared: &Shared,
+    state: &mut State,
+    request: &Received,
+    targets: &[Target],
+) -> Answer {
+    let query = &request.query;
+    let refuse = |problem: &str| {
+        Answer::new(
+            text(StatusCode::BAD_REQUEST, problem),
+            format!("refused: {problem}"),
+        )
+    };
+    if find(query, "client_id") != Some(shared.credentials.client_id.as_str()) {
+        return refuse("unknown client_id");
+    }
+    let Some(redirect_uri) = find(query, "redirect_uri") else {
+        return refuse("no redirect_uri");
+    };
+    if !shared.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return refuse("redirect_uri not registered for this client");
+    }
+    let Some(client_state) = find(query, "state").filter(|s| !s.is_empty()) else {
+        return refuse("no state (the client must protect its callback against CSRF)");
+    };
+    let scope = find(query, "scope").unwrap_or_default();
+    let candidates: Vec<&Target> = targets
+        .iter()
+        .filter(|t| t.endpoint == Endpoint::Authorize)
+        .collect();
+    // Providers sharing this server: the one whose catalog has every requested scope.
+    let chosen = candidates.iter().find(|t| {
+        let provider = &shared.providers[t.provider];
+        scopes(provider, scope).all(|s| provider.has_scope(s))
+    });
+    let first = candidates[0];
+    let Some(target) = chosen else {
+        let provider = &shared.providers[first.provider];
+        let dc = &provider.data_centers[first.dc];
+        let unknown: Vec<&str> = scopes(provider, scope)
+            .filter(|s| !provider.has_scope(s))
+            .collect();
+        let description = format!("unknown scope {}", unknown.join(", "));
+        return error_redirect(
+            provider,
+            dc,
+            redirect_uri,
+            client_state,
+            "invalid_scope",
+            &description,
+        );
+    };
+    let provider = &shared.providers[target.provider];
+    // Several DCs of one provider may share an authorization host: prefer the user's.
+    let user = user_data_center(provider, state.user_data_center.as_deref());
+    let here = candidates
+        .iter()
+        .filter(|t| t.provider == target.provider)
+        .map(|t| &provider.data_centers[t.dc])
+        .find(|dc| dc.code == user.code)
+        .unwrap_or(&provider.data_centers[target.dc]);
+
+    let fail = |error: &str, description: &str| {
+        error_redirect(provider, here, redirect_uri, client_state, error, description)
+    };
+    if find(query, "response_type") != Some("code") {
+        return fail("unsupported_response_type", "response_type must be code");
+    }
+    let challenge = find(query, "code_challenge");
+    if provider.authorization.pkce
+        && (challenge.is_none() || find(query, "code_challenge_method") != Some("S256"))
+    {
+        return fail(
+            "invalid_request",
+            "this provider requires a PKCE S256 code_challenge",
+        );
+    }
+    for (name, value) in &provider.authorization.params {
+        if find(query, name) != Some(value.as_str()) {
+            return fail("invalid_request", &format!("expected {name}={value}"));
+        }
+    }
+
+    if provider.multi_dc && here.code != user.code {
+        // The entry server sends the user on to their own DC, with the same request.
+        let mut next = match url::Url::parse(&user.authorization_url) {
+            Ok(url) => url,
+            Err(_) => return refuse("the user's data center has no valid authorization URL"),
+        };
+        next.set_query(request_query(request).as_deref());
+        return Answer::new(
+            redirect(next.as_str()),
+            format!("sent on to data center {}", user.code),
+        );
+    }
+
+    if state.consent == Consent::Deny {
+        return fail("access_denied", "");
+    }
+    let code = state.issue("sim-code");
+    let issued_at = state.clock.now();
+    state.codes.insert(
+        code.clone(),
+        CodeGrant {
+            provider: target.provider,
+            dc: provider
+                .data_centers
+                .iter()
+                .position(|dc| dc.code == here.code)
+                .unwrap_or(target.dc),
+            redirect_uri: redirect_uri.to_owned(),
+            scope: scope.to_owned(),
+            challenge: if provider.authorization.pkce {
+                challenge.map(str::to_owned)
+            } else {
+                None
+            },
+            issued_at,
+            used: false,
+        },
+    );
+    let mut pairs = vec![("code", code.as_str()), ("state", client_state)];
+    pairs.extend(callback_params(provider, here));
+    Answer::new(
+        redirect(&with_query(redirect_uri, &pairs)),
+        format!("code issued for {} at data center {}", provider.id, here.code),
+    )
+}
+
+/// The requested scopes, split by the provider's separator.
+fn scopes<'a>(provider: &'a ResolvedProvider, scope: &'a str) -> impl Iterator<Item = &'a str> {
+    scope
+        .split(provider.authorization.scope_separator.as_str())
+        .filter(|s| !s.is_empty())
+}
+
+/// The user's DC for `provider`: the one set, when the provider enables it, else its default.
+pub(crate) fn user_data_center<'a>(
+    provider: &'a ResolvedProvider,
+    code: Option<&str>,
+) -> &'a ResolvedDataCenter {
+    code.and_then(|code| provider.data_center(code))
+        .or_else(|| provider.data_center(&provider.default_data_center))
+        .unwrap_or(&provider.data_centers[0])
+}
+
+/// The DC's callback parameters: its location and its issuer, under the definition's names.
+fn callback_params<'a>(
+    provider: &'a ResolvedProvider,
+    dc: &'a ResolvedDataCenter,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = Vec::new();
+    if let (Some(param), Some(location)) = (&provider.callback.location_param, &dc.location) {
+        pairs.push((param.as_str(), location.as_str()));
+    }
+    if let Some(param) = &provider.callback.issuer_param {
+        pairs.push((param.as_str(), dc.issuer.as_str()));
+    }
+    pairs
+}
+
+/// Redirects an error to the client, with `state` and the issuer (RFC 9207 sends it on errors
+/// too).
+fn error_redirect(
+    provider: &ResolvedProvider,
+    dc: &ResolvedDataCenter,
+    redirect_uri: &str,
+    client_state: &str,
+    error: &str,
+    description: &str,
+) -> Answer {
+    let mut pairs = vec![("error", error)];
+    if !description.is_empty() {
+        pairs.push(("error_description", description));
+    }
+    pairs.push(("state", client_state));
+    if let Some(param) = &provider.callback.issuer_param {
+        pairs.push((param.as_str(), dc.issuer.as_str()));
+    }
+    let outcome = match error {
+        "access_denied" => "consent denied".to_owned(),
+        _ => format!("error {error}: {description}"),
+    };
+    Answer::new(redirect(&with_query(redirect_uri, &pairs)), outcome)
+}
+
+fn request_query(request: &Received) -> Option<String> {
+    (!request.query.is_empty()).then(|| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&request.query)
+            .finish()
+    })
+}

@@ -1,0 +1,146 @@
+//! Faults: the ways real authorization servers misbehave, switched on one by one so a platform
+//! (or the engine's own tests) can check its error handling against each.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One misbehaviour of the simulated server. The CLI spells them `NAME[:ARG]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `error-with-200`: token, refresh and revoke errors come with HTTP 200 and Zoho's error
+    /// names (`invalid_code`, `invalid_client_secret`, `invalid_redirect_uri`), as Zoho
+    /// answers, instead of RFC 6749's 400/401 with `invalid_grant` / `invalid_client`.
+    ErrorWith200,
+    /// `expires-in-string`: `expires_in` is sent as a JSON string (`"3600"`).
+    ExpiresInString,
+    /// `no-refresh-token`: the code exchange issues no refresh token.
+    NoRefreshToken,
+    /// `rotate-refresh-token`: each refresh issues a new refresh token and retires the old one.
+    RotateRefreshToken,
+    /// `rate-limit-after:N`: after N refreshes of one refresh token within ten minutes, the
+    /// next answers HTTP 200 with Zoho's `"error":"Access Denied"`.
+    RateLimitAfter(u32),
+    /// `slow:MS`: token, refresh and revoke answers wait MS milliseconds.
+    Slow(Duration),
+    /// `server-error-once`: the next token, refresh or revoke request answers HTTP 500 (an
+    /// HTML page). Each time it is given arms one more failure.
+    ServerErrorOnce,
+    /// `malformed-json`: token and refresh answers are HTTP 200 with truncated JSON.
+    MalformedJson,
+}
+
+/// The fault names, for help texts and error messages.
+pub const FAULT_NAMES: &str = "error-with-200, expires-in-string, no-refresh-token, \
+     rotate-refresh-token, rate-limit-after:N, slow:MS, server-error-once, malformed-json";
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (name, arg) = match text.split_once(':') {
+            Some((name, arg)) => (name, Some(arg)),
+            None => (text, None),
+        };
+        let number = |what: &str| -> Result<u64, String> {
+            arg.and_then(|a| a.parse::<u64>().ok())
+                .ok_or_else(|| format!("fault `{name}` needs {what}, e.g. `{name}:10`"))
+        };
+        let fault = match name {
+            "error-with-200" => Fault::ErrorWith200,
+            "expires-in-string" => Fault::ExpiresInString,
+            "no-refresh-token" => Fault::NoRefreshToken,
+            "rotate-refresh-token" => Fault::RotateRefreshToken,
+            "server-error-once" => Fault::ServerErrorOnce,
+            "malformed-json" => Fault::MalformedJson,
+            "rate-limit-after" => {
+                let n = number("a number of refreshes")?;
+                return u32::try_from(n)
+                    .map(Fault::RateLimitAfter)
+                    .map_err(|_| format!("fault `{text}`: the number is too large"));
+            }
+            "slow" => return Ok(Fault::Slow(Duration::from_millis(number("milliseconds")?))),
+            _ => return Err(format!("unknown fault `{text}`; known faults: {FAULT_NAMES}")),
+        };
+        match arg {
+            Some(_) => Err(format!("fault `{name}` takes no argument")),
+            None => Ok(fault),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::ErrorWith200 => f.write_str("error-with-200"),
+            Fault::ExpiresInString => f.write_str("expires-in-string"),
+            Fault::NoRefreshToken => f.write_str("no-refresh-token"),
+            Fault::RotateRefreshToken => f.write_str("rotate-refresh-token"),
+            Fault::RateLimitAfter(n) => write!(f, "rate-limit-after:{n}"),
+            Fault::Slow(delay) => write!(f, "slow:{}", delay.as_millis()),
+            Fault::ServerErrorOnce => f.write_str("server-error-once"),
+            Fault::MalformedJson => f.write_str("malformed-json"),
+        }
+    }
+}
+
+/// The faults in force.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Faults {
+    pub(crate) error_with_200: bool,
+    pub(crate) expires_in_string: bool,
+    pub(crate) no_refresh_token: bool,
+    pub(crate) rotate_refresh_token: bool,
+    pub(crate) rate_limit_after: Option<u32>,
+    pub(crate) slow: Option<Duration>,
+    /// Server errors still to answer.
+    pub(crate) server_errors: u32,
+    pub(crate) malformed_json: bool,
+}
+
+impl Faults {
+    pub(crate) fn apply(&mut self, fault: Fault) {
+        match fault {
+            Fault::ErrorWith200 => self.error_with_200 = true,
+            Fault::ExpiresInString => self.expires_in_string = true,
+            Fault::NoRefreshToken => self.no_refresh_token = true,
+            Fault::RotateRefreshToken => self.rotate_refresh_token = true,
+            Fault::RateLimitAfter(n) => self.rate_limit_after = Some(n),
+            Fault::Slow(delay) => self.slow = Some(delay),
+            Fault::ServerErrorOnce => self.server_errors += 1,
+            Fault::MalformedJson => self.malformed_json = true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_reads_back_as_written() {
+        for text in FAULT_NAMES.split(", ") {
+            let text = text.replace(":N", ":10").replace(":MS", ":250");
+            let fault: Fault = text.parse().unwrap();
+            assert_eq!(fault.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn bad_faults_say_what_is_wrong() {
+        assert_eq!(
+            "slow".parse::<Fault>().unwrap_err(),
+            "fault `slow` needs milliseconds, e.g. `slow:10`"
+        );
+        assert_eq!(
+            "malformed-json:3".parse::<Fault>().unwrap_err(),
+            "fault `malformed-json` takes no argument"
+        );
+        assert!(
+            "explode"
+                .parse::<Fault>()
+                .unwrap_err()
+                .starts_with("unknown fault `explode`; known faults: error-with-200,")
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! The HTTPS listener: TLS with the simulator's own CA, one HTTP/1.1 connection task per
+//! client, and the dispatch of each request by host and path (see [`super::routes`]) to the
+//! authorization or token-side handlers. Every request is recorded before it is answered (so a
+//! test that timed out still sees it counted) and logged once answered.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use super::Shared;
+use super::routes::{Endpoint, Target};
+use super::state::{RecordedRequest, find};
+use super::{authorize, token};
+
+/// Largest request body read (a token request is a few hundred bytes).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An HTTP answer.
+pub(crate) type Reply = Response<Full<Bytes>>;
+
+/// An answer and what it means, for the record and the log (never a secret).
+pub(crate) struct Answer {
+    pub(crate) reply: Reply,
+    pub(crate) outcome: String,
+}
+
+impl Answer {
+    pub(crate) fn new(reply: Reply, outcome: impl Into<String>) -> Answer {
+        Answer {
+            reply,
+            outcome: outcome.into(),
+        }
+    }
+}
+
+/// A request, read whole.
+pub(crate) struct Received {
+    pub(crate) host: String,
+    pub(crate) path: String,
+    pub(crate) method: Method,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) form: Vec<(String, String)>,
+    pub(crate) basic_auth: Option<(String, String)>,
+}
+
+impl Received {
+    /// A parameter from the query or else the form (token endpoints accept both, as Zoho).
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        find(&self.query, name).or_else(|| find(&self.form, name))
+    }
+}
+
+/// Accepts connections until the task is aborted.
+pub(crate) async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |request| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
+    let Some(request) = read(request).await else {
+        return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+    };
+    let targets = shared.routes.lookup(&request.host, &request.path);
+    let Some(endpoint) = classify(&request, targets) else {
+        let answer = Answer::new(
+            text(StatusCode::NOT_FOUND, "no such endpoint at this host"),
+            "not found",
+        );
+        shared.log(&request, None, &answer.outcome);
+        return answer.reply;
+    };
+    let (index, delay) = {
+        let mut state = shared.state.lock().unwrap();
+        state.requests.push(RecordedRequest {
+            host: request.host.clone(),
+            path: request.path.clone(),
+            endpoint,
+            grant_type: request.param("grant_type").map(str::to_owned),
+            query: request.query.clone(),
+            form: request.form.clone(),
+            basic_auth: request.basic_auth.clone(),
+            outcome: None,
+        });
+        let delay = match endpoint {
+            Endpoint::Authorize => None,
+            _ => state.faults.slow,
+        };
+        (state.requests.len() - 1, delay)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    let answer = {
+        let mut state = shared.state.lock().unwrap();
+        let answer = if endpoint != Endpoint::Authorize && state.faults.server_errors > 0 {
+            state.faults.server_errors -= 1;
+            Answer::new(
+                text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "<html><body>Internal Server Error</body></html>",
+                ),
+                "fault: server-error-once",
+            )
+        } else {
+            match endpoint {
+                Endpoint::Authorize => authorize::authorize(shared, &mut state, &request, targets),
+                Endpoint::Token => token::exchange(shared, &mut state, &request, targets),
+                Endpoint::Refresh => token::refresh(shared, &mut state, &request, targets),
+                Endpoint::Revoke => token::revoke(shared, &mut state, &request, targets),
+            }
+        };
+        if let Some(recorded) = state.requests.get_mut(index) {
+            recorded.outcome = Some(answer.outcome.clone());
+        }
+        answer
+    };
+    shared.log(&request, Some(endpoint), &answer.outcome);
+    answer.reply
+}
+
+/// Which endpoint a request is for: the authorization endpoint takes GET; a POST with a
+/// `grant_type` goes to a token or refresh endpoint at that path; another POST to a revocation
+/// endpoint.
+fn classify(request: &Received, targets: &[Target]) -> Option<Endpoint> {
+    let serves = |endpoint: Endpoint| targets.iter().any(|t| t.endpoint == endpoint);
+    if request.method == Method::GET {
+        return serves(Endpoint::Authorize).then_some(Endpoint::Authorize);
+    }
+    if request.method != Method::POST {
+        return None;
+    }
+    match request.param("grant_type") {
+        Some("refresh_token") if serves(Endpoint::Refresh) => Some(Endpoint::Refresh),
+        Some(_) if serves(Endpoint::Token) || serves(Endpoint::Refresh) => Some(Endpoint::Token),
+        _ if serves(Endpoint::Revoke) => Some(Endpoint::Revoke),
+        _ => None,
+    }
+}
+
+/// Reads a request whole; `None` when its body is larger than [`MAX_BODY_BYTES`].
+async fn read(request: Request<Incoming>) -> Option<Received> {
+    let host = request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
+        .or_else(|| request.uri().host())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let query = pairs(request.uri().query().unwrap_or_default().as_bytes());
+    let basic_auth = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(parse_basic);
+    let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+        .ok()?
+        .to_bytes();
+    Some(Received {
+        host,
+        path,
+        method,
+        query,
+        form: pairs(&body),
+        basic_auth,
+    })
+}
+
+/// Client id and secret from `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 2.3.1).
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let encoded = header.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((unescape(id), unescape(secret)))
+}
+
+fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// `base` with `pairs` appended to its query.
+pub(crate) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    match url::Url::parse(base) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            url.to_string()
+        }
+        Err(_) => base.to_owned(),
+    }
+}
+
+pub(crate) fn redirect(location: &str) -> Reply {
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(hyper::header::LOCATION, location)
+        .body(Full::new(Bytes::new()))
+        .expect("a redirect is a valid response")
+}
+
+pub(crate) fn text(status: StatusCode, body: &str) -> Reply {
+    Response::builder()
+        .status(status)
+        .header(hyper::header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("a text page is a valid response")
+}
+
+pub(crate) fn json(status: StatusCode, body: &Value) -> Reply {
+    raw_json(status, body.to_string())
+}
+
+/// A JSON content type over any body (the `malformed-json` fault sends a broken one).
+pub(crate) fn raw_json(status: StatusCode, body: String) -> Reply {
+    Response::builder()
+        .status(status)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header(hyper::header::CACHE_CONTROL, "no-store")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a JSON answer is a valid response")
+}

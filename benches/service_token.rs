@@ -66,8 +66,8 @@ async fn run_backend(label: &str, database: &str, secs: u64) {
     })
     .await
     .unwrap();
-    let http = provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10)))
-        .unwrap();
+    let http =
+        provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
     let service = Service::new(
         store::open(database).await.unwrap(),
         Cipher::new(EncryptionKey::from_bytes([5; 32]), vec![]),
@@ -135,7 +135,12 @@ async fn load(route: &str, clients: usize, duration: Duration) -> (usize, Vec<Du
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let start = Instant::now();
-                let response = client.get(&route).bearer_auth(API_KEY).send().await.unwrap();
+                let response = client
+                    .get(&route)
+                    .bearer_auth(API_KEY)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(response.status(), 200);
                 response.bytes().await.unwrap();
                 latencies.push(start.elapsed());

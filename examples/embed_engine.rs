@@ -34,7 +34,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         std::process::exit(1);
     }
-    let provider = catalog.providers.into_iter().next().ok_or("no provider")?.resolved;
+    let provider = catalog
+        .providers
+        .into_iter()
+        .next()
+        .ok_or("no provider")?
+        .resolved;
     let secret = std::env::var("PROVIDER_FORGE_CLIENT_SECRET")?;
     let credentials = Credentials::shared(client_id.clone(), ClientSecret::new(secret));
     let http = oauth::http::client(&oauth::HttpOptions::default())?;
@@ -42,7 +47,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Start: the URL for the user's browser, and the pending request to keep until the
     //    callback. A platform stores it server-side (encrypted: it holds the PKCE verifier),
     //    keyed by its `state`.
-    let pending = oauth::authorization_request(&provider, &client_id, &AuthorizationOptions::default())?;
+    let pending =
+        oauth::authorization_request(&provider, &client_id, &AuthorizationOptions::default())?;
     let stored: String = serde_json::to_string(&pending)?;
     println!("Open: {}", pending.url);
 
@@ -62,9 +68,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. Later: refresh (transient failures retried within bounds). A platform with several
     //    processes coordinates this through its database, as `provider-forge serve` does.
-    let refreshed =
-        oauth::refresh_tokens(&http, &provider, &credentials, &tokens, &RetryPolicy::default())
-            .await?;
+    let refreshed = oauth::refresh_tokens(
+        &http,
+        &provider,
+        &credentials,
+        &tokens,
+        &RetryPolicy::default(),
+    )
+    .await?;
     println!("Refreshed; new expiry {:?}", refreshed.expires_at);
     Ok(())
 }

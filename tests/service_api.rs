@@ -63,14 +63,20 @@ async fn full_flow(world: &World) {
     assert_eq!(connection["status"], "active");
     assert_eq!(connection["data_center"], "eu");
     assert_eq!(connection["api_base_url"], "https://www.zohoapis.eu");
-    assert_eq!(connection["metadata"]["api_domain"], "https://www.zohoapis.eu");
+    assert_eq!(
+        connection["metadata"]["api_domain"],
+        "https://www.zohoapis.eu"
+    );
     assert_eq!(connection["params"]["org"], "acme");
     let text = list.to_string();
     support::assert_no_secret("the connection list", &text, &world.secrets());
     let (status, one) = serve.get("/connections/zoho-crm/acme-1").await;
     assert_eq!(status, 200);
     assert_eq!(&one, connection);
-    assert_eq!(serve.get("/connections?provider=gitlab").await.1, Value::Array(vec![]));
+    assert_eq!(
+        serve.get("/connections?provider=gitlab").await.1,
+        Value::Array(vec![])
+    );
 
     // The token the provider issued, reused while valid.
     let (status, token) = serve.get("/connections/zoho-crm/acme-1/token").await;
@@ -100,12 +106,24 @@ async fn full_flow(world: &World) {
         .start_session(serde_json::json!({"provider": "zoho-crm", "connection_id": "x", "scopes": ["Nope.READ"]}))
         .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("unknown scope `Nope.READ`"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown scope `Nope.READ`")
+    );
     let (status, body) = serve
-        .start_session(serde_json::json!({"provider": "zoho-crm", "connection_id": "x", "dc": "mars"}))
+        .start_session(
+            serde_json::json!({"provider": "zoho-crm", "connection_id": "x", "dc": "mars"}),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("unknown data center `mars`"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown data center `mars`")
+    );
     let (status, _) = serve
         .start_session(serde_json::json!({"provider": "zoho-books", "connection_id": "x"}))
         .await;
@@ -157,7 +175,11 @@ async fn replayed_expired_and_forged_callbacks(world: &World) {
     assert!(page.contains("unknown or was already used"), "{page}");
 
     // Forged issuer on a real state: refused before any exchange (mix-up defence).
-    let forged = with_param(&callback, "accounts-server", "https://accounts.evil.example");
+    let forged = with_param(
+        &callback,
+        "accounts-server",
+        "https://accounts.evil.example",
+    );
     let (status, page) = serve.deliver_callback(&forged).await;
     assert_eq!(status, 400);
     assert!(page.contains("refusing the callback"), "{page}");
@@ -294,7 +316,11 @@ async fn the_key_is_required(world: &World) {
     // The callback and the health check are open.
     let health = client.get(serve.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let callback = client.get(serve.url("/oauth/callback")).send().await.unwrap();
+    let callback = client
+        .get(serve.url("/oauth/callback"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(callback.status(), 400);
     // The OpenAPI description names every route.
     let (status, openapi) = serve.get("/openapi.json").await;

@@ -76,6 +76,10 @@ async fn a_clients_file_for_an_unknown_provider_is_refused() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("`nope` is not a provider"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("`nope` is not a provider"),
+        "{}",
+        stderr(&output)
+    );
     world.finish().await;
 }

@@ -98,7 +98,10 @@ async fn an_instance_killed_mid_refresh_loses_nothing() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(world.sim.count(Endpoint::Refresh), 1, "the survivor waits");
     doomed.kill();
-    assert!(doomed_request.await.unwrap().is_err(), "the killed instance never answered");
+    assert!(
+        doomed_request.await.unwrap().is_err(),
+        "the killed instance never answered"
+    );
 
     // The lock died with the process; the survivor refreshes with the stored refresh token.
     let response = survivor_request.await.unwrap().unwrap();

@@ -97,10 +97,9 @@ fn serve(args: Args) -> Result<(), Reported> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.listen));
-    url::Url::parse(&public_url)
-        .map_err(|e| usage(format!("--public-url `{public_url}`: {e}")))?;
-    let clients = config::load_clients(&args.clients, &catalog.providers, &public_url)
-        .map_err(problems)?;
+    url::Url::parse(&public_url).map_err(|e| usage(format!("--public-url `{public_url}`: {e}")))?;
+    let clients =
+        config::load_clients(&args.clients, &catalog.providers, &public_url).map_err(problems)?;
     let (api_key, cipher) = config::keys_from_env().map_err(problems)?;
     let http = oauth_common::http_client(
         &ClientArgs {

@@ -59,7 +59,10 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
             "/connections/{provider}/{connection_id}",
             get(get_connection).delete(delete_connection),
         )
-        .route("/connections/{provider}/{connection_id}/token", get(get_token))
+        .route(
+            "/connections/{provider}/{connection_id}/token",
+            get(get_token),
+        )
         .route("/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
@@ -155,7 +158,9 @@ impl IntoResponse for ServiceError {
             ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
                 provider_failure(error)
             }
-            ServiceError::Token(TokenError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found"),
+            ServiceError::Token(TokenError::NotFound { .. }) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
             ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
                 return (
                     StatusCode::CONFLICT,
@@ -270,7 +275,11 @@ async fn create_session(
     let Json(body) = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return error(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text());
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                rejection.body_text(),
+            );
         }
     };
     let request = SessionRequest {
@@ -419,7 +428,10 @@ pub struct ListQuery {
     ),
     security(("bearer" = []))
 )]
-async fn list_connections(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn list_connections(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Response {
     match state.service.connections(query.provider.as_deref()).await {
         Ok(records) => Json(
             records

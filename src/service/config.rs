@@ -280,11 +280,8 @@ mod tests {
 
     fn providers() -> Vec<Provider> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
-        let catalog = crate::catalog::load(&[
-            root.join("gitlab.yaml"),
-            root.join("zoho-crm.yaml"),
-        ])
-        .unwrap();
+        let catalog =
+            crate::catalog::load(&[root.join("gitlab.yaml"), root.join("zoho-crm.yaml")]).unwrap();
         assert!(catalog.is_valid());
         catalog.providers
     }

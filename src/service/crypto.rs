@@ -163,7 +163,10 @@ mod tests {
                 .windows(b"token-value".len())
                 .any(|w| w == b"token-value")
         );
-        assert_eq!(cipher.open(b"zoho-crm\0c1", &sealed).unwrap(), b"token-value");
+        assert_eq!(
+            cipher.open(b"zoho-crm\0c1", &sealed).unwrap(),
+            b"token-value"
+        );
         assert_eq!(
             cipher.open(b"zoho-crm\0c2", &sealed),
             Err(CryptoError::Tampered)
@@ -193,10 +196,7 @@ mod tests {
     #[test]
     fn keys_must_be_32_bytes_of_base64() {
         let good = STANDARD.encode([7u8; 32]);
-        assert_eq!(
-            EncryptionKey::from_base64(&good).unwrap().id(),
-            key(7).id()
-        );
+        assert_eq!(EncryptionKey::from_base64(&good).unwrap().id(), key(7).id());
         assert!(matches!(
             EncryptionKey::from_base64(&STANDARD.encode([7u8; 16])),
             Err(CryptoError::BadKey(message)) if message.contains("16 bytes")

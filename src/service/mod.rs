@@ -193,7 +193,10 @@ impl Service {
         self.store.as_ref()
     }
 
-    fn provider(&self, id: &str) -> Result<(&Arc<ResolvedProvider>, &ProviderClient), ServiceError> {
+    fn provider(
+        &self,
+        id: &str,
+    ) -> Result<(&Arc<ResolvedProvider>, &ProviderClient), ServiceError> {
         let provider = self
             .providers
             .get(id)
@@ -220,15 +223,16 @@ impl Service {
             scopes: request.scopes.clone(),
             redirect_uri: Some(client.redirect_uri.clone()),
         };
-        let pending =
-            authorization_request(provider, &client.credentials.client_id, &options)
-                .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let pending = authorization_request(provider, &client.credentials.client_id, &options)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         let hash = state_hash(&pending.state);
         let plaintext = serde_json::to_vec(&pending).expect("a pending authorization serialises");
         let expires_at = unix_now() + SESSION_LIFETIME_SECS;
         self.store
             .insert_pending(&PendingRecord {
-                sealed: self.cipher.seal(&tokens::pending_context(&hash), &plaintext),
+                sealed: self
+                    .cipher
+                    .seal(&tokens::pending_context(&hash), &plaintext),
                 state_hash: hash,
                 provider: request.provider.clone(),
                 connection_id: request.connection_id.clone(),
@@ -266,15 +270,10 @@ impl Service {
         let pending: PendingAuthorization =
             serde_json::from_slice(&plaintext).map_err(|_| CryptoError::Tampered)?;
         let (provider, client) = self.provider(&pending_row.provider)?;
-        let tokens = complete_authorization(
-            &self.http,
-            provider,
-            &client.credentials,
-            &pending,
-            query,
-        )
-        .await
-        .map_err(|e| refused(CallbackError::Refused(e)))?;
+        let tokens =
+            complete_authorization(&self.http, provider, &client.credentials, &pending, query)
+                .await
+                .map_err(|e| refused(CallbackError::Refused(e)))?;
         let now = unix_now() as i64;
         let mut record = ConnectionRecord {
             provider: pending_row.provider.clone(),
@@ -328,7 +327,10 @@ impl Service {
 
     /// The production API base URL of a connection's data center.
     pub fn api_base_url(&self, record: &ConnectionRecord) -> Option<String> {
-        let dc = self.providers.get(&record.provider)?.data_center(&record.data_center)?;
+        let dc = self
+            .providers
+            .get(&record.provider)?
+            .data_center(&record.data_center)?;
         dc.api_base_urls
             .get("production")
             .or_else(|| dc.api_base_urls.values().next())
@@ -352,8 +354,14 @@ impl Service {
             self.refresh_margin_secs,
             force,
             |tokens| async move {
-                refresh_tokens(&self.http, provider, &client.credentials, &tokens, &self.retry)
-                    .await
+                refresh_tokens(
+                    &self.http,
+                    provider,
+                    &client.credentials,
+                    &tokens,
+                    &self.retry,
+                )
+                .await
             },
         )
         .await?;
@@ -384,8 +392,15 @@ impl Service {
         } else {
             None
         };
-        self.store.delete_connection(provider_id, connection_id).await?;
-        tracing::info!(provider = provider_id, connection_id, revoked = revoked.is_some(), "connection deleted");
+        self.store
+            .delete_connection(provider_id, connection_id)
+            .await?;
+        tracing::info!(
+            provider = provider_id,
+            connection_id,
+            revoked = revoked.is_some(),
+            "connection deleted"
+        );
         Ok(revoked)
     }
 }

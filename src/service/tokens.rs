@@ -17,11 +17,22 @@ struct SecretTokens {
 
 /// Associated data binding sealed tokens to their row.
 fn token_context(provider: &str, connection_id: &str) -> Vec<u8> {
-    [b"tokens\0", provider.as_bytes(), b"\0", connection_id.as_bytes()].concat()
+    [
+        b"tokens\0",
+        provider.as_bytes(),
+        b"\0",
+        connection_id.as_bytes(),
+    ]
+    .concat()
 }
 
 /// Seals a token set's secrets for the row (provider, connection_id).
-pub fn seal_tokens(cipher: &Cipher, provider: &str, connection_id: &str, tokens: &TokenSet) -> Sealed {
+pub fn seal_tokens(
+    cipher: &Cipher,
+    provider: &str,
+    connection_id: &str,
+    tokens: &TokenSet,
+) -> Sealed {
     let secret = SecretTokens {
         access_token: tokens.access_token.clone(),
         refresh_token: tokens.refresh_token.clone(),

@@ -46,7 +46,11 @@ impl FakeEndpoint {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert_eq!(old.refresh_token.as_ref().unwrap().expose(), "rt-0");
-        Ok(token_set(&format!("at-{n}"), &format!("rt-{n}"), unix_now() + 3600))
+        Ok(token_set(
+            &format!("at-{n}"),
+            &format!("rt-{n}"),
+            unix_now() + 3600,
+        ))
     }
 }
 
@@ -66,9 +70,15 @@ async fn concurrent_callers_share_one_refresh(test: TestStore) {
             endpoint.clone(),
         );
         callers.spawn(async move {
-            fresh_tokens(store.as_ref(), &cipher, &gates, KEY, 300, false, |old| async move {
-                endpoint.refresh(old).await
-            })
+            fresh_tokens(
+                store.as_ref(),
+                &cipher,
+                &gates,
+                KEY,
+                300,
+                false,
+                |old| async move { endpoint.refresh(old).await },
+            )
             .await
             .map(|(_, tokens)| tokens.access_token.expose().to_owned())
         });
@@ -78,7 +88,12 @@ async fn concurrent_callers_share_one_refresh(test: TestStore) {
     }
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1);
     // The rotated refresh token was committed.
-    let stored = test.store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    let stored = test
+        .store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
     let opened = crate::service::tokens::open_tokens(&cipher, &stored).unwrap();
     assert_eq!(opened.refresh_token.unwrap().expose(), "rt-1");
     assert_eq!(stored.generation, 1);
@@ -92,8 +107,7 @@ async fn sqlite_concurrent_callers_share_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_callers_share_one_refresh() {
-    if let Some(test) = TestStore::postgres("postgres_concurrent_callers_share_one_refresh").await
-    {
+    if let Some(test) = TestStore::postgres("postgres_concurrent_callers_share_one_refresh").await {
         concurrent_callers_share_one_refresh(test).await;
     }
 }
@@ -112,16 +126,28 @@ async fn a_valid_token_is_reused_and_force_refreshes_it() {
     let endpoint = FakeEndpoint {
         calls: AtomicUsize::new(0),
     };
-    let (_, tokens) = fresh_tokens(test.store.as_ref(), &cipher, &gates, KEY, 300, false, |old| {
-        endpoint.refresh(old)
-    })
+    let (_, tokens) = fresh_tokens(
+        test.store.as_ref(),
+        &cipher,
+        &gates,
+        KEY,
+        300,
+        false,
+        |old| endpoint.refresh(old),
+    )
     .await
     .unwrap();
     assert_eq!(tokens.access_token.expose(), "at-0");
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 0);
-    let (_, tokens) = fresh_tokens(test.store.as_ref(), &cipher, &gates, KEY, 300, true, |old| {
-        endpoint.refresh(old)
-    })
+    let (_, tokens) = fresh_tokens(
+        test.store.as_ref(),
+        &cipher,
+        &gates,
+        KEY,
+        300,
+        true,
+        |old| endpoint.refresh(old),
+    )
     .await
     .unwrap();
     assert_eq!(tokens.access_token.expose(), "at-1");
@@ -135,26 +161,51 @@ async fn invalid_grant_marks_the_connection_and_keeps_it() {
     let cipher = cipher();
     let gates = Gates::default();
     connect(test.store.as_ref(), &cipher, &token_set("at-0", "rt-0", 1)).await;
-    let result = fresh_tokens(test.store.as_ref(), &cipher, &gates, KEY, 300, false, |_| async {
-        Err(OAuthError::Rejected {
-            endpoint: "refresh",
-            status: 400,
-            error: "invalid_grant".into(),
-            description: None,
-        })
-    })
+    let result = fresh_tokens(
+        test.store.as_ref(),
+        &cipher,
+        &gates,
+        KEY,
+        300,
+        false,
+        |_| async {
+            Err(OAuthError::Rejected {
+                endpoint: "refresh",
+                status: 400,
+                error: "invalid_grant".into(),
+                description: None,
+            })
+        },
+    )
     .await;
-    assert!(matches!(result, Err(TokenError::ReauthorizationRequired { .. })));
-    let stored = test.store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    assert!(matches!(
+        result,
+        Err(TokenError::ReauthorizationRequired { .. })
+    ));
+    let stored = test
+        .store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, ConnectionStatus::ReauthorizationRequired);
     let opened = crate::service::tokens::open_tokens(&cipher, &stored).unwrap();
     assert_eq!(opened.refresh_token.unwrap().expose(), "rt-0");
     // Later callers are told without another refresh attempt.
-    let result = fresh_tokens(test.store.as_ref(), &cipher, &gates, KEY, 300, false, |_| async {
-        panic!("no refresh for a connection that needs reauthorization")
-    })
+    let result = fresh_tokens(
+        test.store.as_ref(),
+        &cipher,
+        &gates,
+        KEY,
+        300,
+        false,
+        |_| async { panic!("no refresh for a connection that needs reauthorization") },
+    )
     .await;
-    assert!(matches!(result, Err(TokenError::ReauthorizationRequired { .. })));
+    assert!(matches!(
+        result,
+        Err(TokenError::ReauthorizationRequired { .. })
+    ));
     test.finish().await;
 }
 
@@ -164,19 +215,37 @@ async fn a_transient_failure_leaves_the_row_as_it_was() {
     let cipher = cipher();
     let gates = Gates::default();
     connect(test.store.as_ref(), &cipher, &token_set("at-0", "rt-0", 1)).await;
-    let before = test.store.connection("zoho-crm", "c1").await.unwrap().unwrap();
-    let result = fresh_tokens(test.store.as_ref(), &cipher, &gates, KEY, 300, false, |_| async {
-        Err(OAuthError::ServerError {
-            endpoint: "refresh",
-            status: 503,
-        })
-    })
+    let before = test
+        .store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
+    let result = fresh_tokens(
+        test.store.as_ref(),
+        &cipher,
+        &gates,
+        KEY,
+        300,
+        false,
+        |_| async {
+            Err(OAuthError::ServerError {
+                endpoint: "refresh",
+                status: 503,
+            })
+        },
+    )
     .await;
     assert!(matches!(
         result,
         Err(TokenError::Refresh(OAuthError::ServerError { .. }))
     ));
-    let after = test.store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    let after = test
+        .store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after, before);
     let missing = fresh_tokens(
         test.store.as_ref(),

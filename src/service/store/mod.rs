@@ -211,7 +211,8 @@ const CONNECTION_COLUMNS: &str = "provider, connection_id, data_center, issuer, 
     created_at, updated_at";
 
 /// Columns of `pending_authorizations`, in the order [`read_pending`] expects.
-const PENDING_COLUMNS: &str = "state_hash, provider, connection_id, params, key_id, sealed, expires_at";
+const PENDING_COLUMNS: &str =
+    "state_hash, provider, connection_id, params, key_id, sealed, expires_at";
 
 fn json_column<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
@@ -293,7 +294,9 @@ mod sql {
     }
 
     pub fn take_pending() -> String {
-        format!("DELETE FROM pending_authorizations WHERE state_hash = $1 RETURNING {PENDING_COLUMNS}")
+        format!(
+            "DELETE FROM pending_authorizations WHERE state_hash = $1 RETURNING {PENDING_COLUMNS}"
+        )
     }
 
     pub const PURGE_PENDING: &str = "DELETE FROM pending_authorizations WHERE expires_at < $1";
@@ -324,7 +327,9 @@ mod sql {
         } else {
             ""
         };
-        format!("SELECT {CONNECTION_COLUMNS} FROM connections{filter} ORDER BY provider, connection_id")
+        format!(
+            "SELECT {CONNECTION_COLUMNS} FROM connections{filter} ORDER BY provider, connection_id"
+        )
     }
 
     pub const DELETE_CONNECTION: &str =
@@ -516,7 +521,10 @@ macro_rules! impl_store {
                 &self.record
             }
 
-            async fn commit(mut self: Box<Self>, record: &ConnectionRecord) -> Result<(), StoreError> {
+            async fn commit(
+                mut self: Box<Self>,
+                record: &ConnectionRecord,
+            ) -> Result<(), StoreError> {
                 let now = crate::oauth::token::unix_now() as i64;
                 bind_token_update!(sqlx::query(sql::UPDATE_TOKENS), record, now)
                     .execute(&mut *self.tx)

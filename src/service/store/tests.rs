@@ -34,9 +34,7 @@ impl TestStore {
                 if std::env::var("CI").as_deref() == Ok("true") {
                     panic!("PostgreSQL at 127.0.0.1:5432 is required under CI: {error}");
                 }
-                eprintln!(
-                    "SKIPPED: {test} on PostgreSQL: no server at 127.0.0.1:5432 ({error})"
-                );
+                eprintln!("SKIPPED: {test} on PostgreSQL: no server at 127.0.0.1:5432 ({error})");
                 return None;
             }
         };
@@ -106,7 +104,10 @@ async fn contract(store: &dyn Store) {
         expires_at: 500,
     };
     store.insert_pending(&pending).await.unwrap();
-    assert_eq!(store.take_pending("h1").await.unwrap(), Some(pending.clone()));
+    assert_eq!(
+        store.take_pending("h1").await.unwrap(),
+        Some(pending.clone())
+    );
     assert_eq!(store.take_pending("h1").await.unwrap(), None);
     store.insert_pending(&pending).await.unwrap();
     assert_eq!(store.purge_expired_pending(499).await.unwrap(), 0);
@@ -117,7 +118,10 @@ async fn contract(store: &dyn Store) {
     // and keeping the creation time.
     let first = record("zoho-crm", "c1");
     store.upsert_connection(&first).await.unwrap();
-    store.upsert_connection(&record("gitlab", "c1")).await.unwrap();
+    store
+        .upsert_connection(&record("gitlab", "c1"))
+        .await
+        .unwrap();
     let mut second = record("zoho-crm", "c1");
     second.data_center = "in".into();
     second.created_at = 99;
@@ -134,7 +138,11 @@ async fn contract(store: &dyn Store) {
     assert_eq!(zoho[0].connection_id, "c1");
 
     // A lock commits new tokens and bumps the generation; a released lock writes nothing.
-    let lock = store.lock_connection("zoho-crm", "c1").await.unwrap().unwrap();
+    let lock = store
+        .lock_connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(lock.record().generation, 1);
     let mut updated = lock.record().clone();
     updated.tokens.bytes = vec![7; 30];
@@ -146,13 +154,28 @@ async fn contract(store: &dyn Store) {
     assert_eq!(stored.expires_at, Some(2_000));
     assert_eq!(stored.status, ConnectionStatus::ReauthorizationRequired);
     assert_eq!(stored.generation, 2);
-    let lock = store.lock_connection("zoho-crm", "c1").await.unwrap().unwrap();
+    let lock = store
+        .lock_connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
     lock.release().await.unwrap();
     assert_eq!(
-        store.connection("zoho-crm", "c1").await.unwrap().unwrap().generation,
+        store
+            .connection("zoho-crm", "c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
         2
     );
-    assert!(store.lock_connection("zoho-crm", "nope").await.unwrap().is_none());
+    assert!(
+        store
+            .lock_connection("zoho-crm", "nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     assert!(store.delete_connection("zoho-crm", "c1").await.unwrap());
     assert!(!store.delete_connection("zoho-crm", "c1").await.unwrap());
@@ -177,9 +200,14 @@ async fn postgres_store_keeps_the_contract() {
 
 #[tokio::test]
 async fn a_missing_database_is_a_clear_error() {
-    let error = open("postgres://postgres@127.0.0.1:1/none").await.err().unwrap();
+    let error = open("postgres://postgres@127.0.0.1:1/none")
+        .await
+        .err()
+        .unwrap();
     assert!(
-        error.to_string().starts_with("database unavailable: cannot connect to PostgreSQL"),
+        error
+            .to_string()
+            .starts_with("database unavailable: cannot connect to PostgreSQL"),
         "{error}"
     );
     let error = open("mysql://x").await.err().unwrap();

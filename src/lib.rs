@@ -19,5 +19,6 @@ pub mod oauth;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod service;
 pub mod simulate;
 pub mod validate;

@@ -9,6 +9,7 @@ mod refresh;
 mod render;
 mod revoke;
 mod schema;
+mod serve;
 mod simulate;
 mod validate;
 
@@ -67,6 +68,9 @@ enum Command {
     Revoke(revoke::Args),
     /// Convert another platform's provider catalog into definition files (`import nango`).
     Import(import::Args),
+    /// Run the callback service: connect sessions, the OAuth callback, and a store of
+    /// connections whose tokens are encrypted at rest and refreshed on demand.
+    Serve(serve::Args),
     /// Run the providers' authorization servers locally, from their definitions, to try
     /// `connect`, `refresh` and `revoke` (or a platform) without the provider.
     ///
@@ -89,6 +93,7 @@ pub fn run() -> ExitCode {
         Command::Refresh(args) => refresh::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::Import(args) => import::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Lsp(args) => lsp::run(args),
     };

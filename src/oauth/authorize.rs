@@ -4,6 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -31,8 +32,10 @@ pub struct AuthorizationOptions {
 }
 
 /// An authorization request in flight: the URL to open and what the callback is checked
-/// against. Keep it (in memory or a server-side session) until the callback arrives.
-#[derive(Debug, Clone)]
+/// against. Keep it (in memory or a server-side session) until the callback arrives; it is
+/// serde-serialisable so a service can store it (the PKCE verifier in it is a secret: store
+/// it encrypted or server-side only, never in a cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     /// The URL the user's browser must open.
     pub url: Url,
@@ -193,6 +196,22 @@ mod tests {
             pkce_challenge(&verifier),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn a_pending_authorization_survives_a_json_round_trip() {
+        let pending = PendingAuthorization {
+            url: Url::parse("https://accounts.example/auth?state=s").unwrap(),
+            state: "s".into(),
+            pkce_verifier: Some(PkceVerifier::new("v")),
+            redirect_uri: "https://app.example/cb".into(),
+            data_center: "eu".into(),
+            scopes: vec!["a".into()],
+        };
+        let json = serde_json::to_string(&pending).unwrap();
+        let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, pending);
+        assert!(!format!("{back:?}").contains("\"v\""));
     }
 
     #[test]

@@ -2,8 +2,14 @@
 //! `Display` print `[redacted]`, so formatting a struct, an error or a log line can never leak
 //! it. The value comes out only through [`expose`](ClientSecret::expose), which makes every
 //! place that sends or stores a secret easy to find.
+//!
+//! Serde support writes the value itself (serialising a [`PkceVerifier`] inside a pending
+//! authorization is how a server keeps it until the callback); only the explicit act of
+//! serialising reveals it, never formatting.
 
 use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What every secret prints as.
 pub const REDACTED: &str = "[redacted]";
@@ -35,6 +41,20 @@ macro_rules! secret_type {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(REDACTED)
+            }
+        }
+
+        /// Serialises the value itself: serialising is storing on purpose (a server-side
+        /// session, an encrypted row), unlike `Debug`/`Display`, which stay redacted.
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self)
             }
         }
     };
@@ -84,6 +104,16 @@ mod tests {
         let token = RefreshToken::new("rt-value");
         assert!(!format!("{:?}", Some(&token)).contains("rt-value"));
         assert_eq!(token.expose(), "rt-value");
+    }
+
+    #[test]
+    fn serde_round_trips_the_value_while_debug_stays_redacted() {
+        let verifier = PkceVerifier::new("verifier-value");
+        let json = serde_json::to_string(&verifier).unwrap();
+        assert_eq!(json, "\"verifier-value\"");
+        let back: PkceVerifier = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, verifier);
+        assert_eq!(format!("{back:?}"), "PkceVerifier([redacted])");
     }
 
     #[test]

@@ -1,0 +1,621 @@
+//! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz` and
+//! `/openapi.json`, which is generated from the handlers and types below (utoipa), so the
+//! description cannot drift from the code.
+//!
+//! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
+//! in constant time, and request logs that carry the method and path only: never a query
+//! string (the callback's carries the code and state), a header or a body.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::config::ApiKey;
+use super::refresh::TokenError;
+use super::store::{ConnectionRecord, ConnectionStatus, StoreError};
+use super::{CallbackError, Service, ServiceError, SessionRequest};
+use crate::oauth::OAuthError;
+use crate::oauth::revoke::RevokedToken;
+
+/// Largest accepted request body: a session request is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest a request may take, refresh waits included (a refresh is bounded by the engine's
+/// own timeout and retries, well below this).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the routes share.
+#[derive(Clone)]
+struct AppState {
+    service: Arc<Service>,
+    api_key: Arc<ApiKey>,
+}
+
+/// The service's routes, ready to serve (or to nest into a platform's own router).
+pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
+    let state = AppState {
+        service,
+        api_key: Arc::new(api_key),
+    };
+    let protected = Router::new()
+        .route("/connect/sessions", post(create_session))
+        .route("/connections", get(list_connections))
+        .route(
+            "/connections/{provider}/{connection_id}",
+            get(get_connection).delete(delete_connection),
+        )
+        .route(
+            "/connections/{provider}/{connection_id}/token",
+            get(get_token),
+        )
+        .route("/openapi.json", get(openapi_json))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    Router::new()
+        .route("/oauth/callback", get(oauth_callback))
+        .route("/healthz", get(healthz))
+        .merge(protected)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                // The path only: the callback's query string carries the code and state.
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// The OpenAPI description of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "provider-forge service",
+        description = "Connect users to OAuth providers and hand out fresh access tokens."
+    ),
+    paths(
+        create_session,
+        oauth_callback,
+        list_connections,
+        get_connection,
+        get_token,
+        delete_connection,
+        healthz,
+        openapi_json
+    ),
+    modifiers(&BearerKey)
+)]
+struct ApiDoc;
+
+struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
+
+/// An error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code (`unauthorized`, `not_found`, `reauthorization_required`, ...).
+    pub error: String,
+    /// What happened and what to do.
+    pub message: String,
+    /// The connection's status, when the error is about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConnectionStatus>,
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: code.to_owned(),
+            message: message.into(),
+            status: None,
+        }),
+    )
+        .into_response()
+}
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let (status, code) = match &self {
+            ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
+            ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
+                provider_failure(error)
+            }
+            ServiceError::Token(TokenError::NotFound { .. }) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
+                return (
+                    StatusCode::CONFLICT,
+                    Json(ErrorBody {
+                        error: "reauthorization_required".into(),
+                        message,
+                        status: Some(ConnectionStatus::ReauthorizationRequired),
+                    }),
+                )
+                    .into_response();
+            }
+            ServiceError::Store(error) | ServiceError::Token(TokenError::Store(error)) => {
+                store_failure(error)
+            }
+            ServiceError::Crypto(_) | ServiceError::Token(TokenError::Crypto(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "cannot_decrypt")
+            }
+        };
+        if status.is_server_error() {
+            tracing::error!(%message, "request failed");
+        }
+        error(status, code, message)
+    }
+}
+
+fn provider_failure(error: &OAuthError) -> (StatusCode, &'static str) {
+    match error {
+        OAuthError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "provider_rate_limited"),
+        _ => (StatusCode::BAD_GATEWAY, "provider_error"),
+    }
+}
+
+fn store_failure(error: &StoreError) -> (StatusCode, &'static str) {
+    match error {
+        StoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "database_error"),
+    }
+}
+
+/// Rejects requests without `Authorization: Bearer <PROVIDER_FORGE_SECRET_KEY>`.
+async fn require_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match presented {
+        Some(key) if state.api_key.matches(key.trim()) => next.run(request).await,
+        _ => {
+            let mut response = error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send `Authorization: Bearer <PROVIDER_FORGE_SECRET_KEY>`",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            response
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// `POST /connect/sessions` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// Provider id (a definition in `--providers` with a client in `--clients`).
+    pub provider: String,
+    /// Your id for the connection; a later session with the same id replaces it.
+    pub connection_id: String,
+    /// The user's data center, when known; otherwise the provider's entry server decides.
+    #[serde(default)]
+    pub dc: Option<String>,
+    /// Scopes to request; the provider's defaults when absent.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Connection parameters, stored with the connection.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// A started session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionCreated {
+    /// Send the user's browser here.
+    pub authorization_url: String,
+    /// Unix seconds; the callback is refused after this.
+    pub expires_at: u64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/connect/sessions",
+    request_body = CreateSession,
+    responses(
+        (status = 201, description = "Session started", body = SessionCreated),
+        (status = 400, description = "Unknown scope or data center, bad body", body = ErrorBody),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 404, description = "Unknown provider", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn create_session(
+    State(state): State<AppState>,
+    body: Result<Json<CreateSession>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                rejection.body_text(),
+            );
+        }
+    };
+    let request = SessionRequest {
+        provider: body.provider,
+        connection_id: body.connection_id,
+        data_center: body.dc,
+        scopes: body.scopes,
+        params: body.params,
+    };
+    match state.service.start_session(request).await {
+        Ok(session) => (
+            StatusCode::CREATED,
+            Json(SessionCreated {
+                authorization_url: session.authorization_url,
+                expires_at: session.expires_at,
+            }),
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+const CALLBACK_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><h1>{{ title }}</h1><p>{{ message }}</p></body></html>
+"#;
+
+/// A small HTML page (escaped by minijinja's HTML auto-escaping).
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let mut env = minijinja::Environment::new();
+    env.add_template("callback.html", CALLBACK_PAGE)
+        .expect("the callback page template parses");
+    let html = env
+        .get_template("callback.html")
+        .and_then(|t| t.render(minijinja::context! { title, message }))
+        .expect("the callback page renders");
+    (status, Html(html)).into_response()
+}
+
+#[utoipa::path(
+    get,
+    path = "/oauth/callback",
+    description = "The redirect URI: the provider sends the user's browser here. Verifies state, error, data center and issuer, exchanges the code and stores the connection. A replayed, expired or forged callback stores nothing.",
+    responses(
+        (status = 200, description = "Connected (HTML page)", content_type = "text/html"),
+        (status = 400, description = "Refused: unknown, used or expired session, denied, wrong issuer (HTML page)", content_type = "text/html")
+    )
+)]
+async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    match state
+        .service
+        .complete_callback(query.as_deref().unwrap_or_default())
+        .await
+    {
+        Ok(record) => page(
+            StatusCode::OK,
+            "Connected",
+            &format!(
+                "The connection to {} is set up. You can close this window.",
+                record.provider
+            ),
+        ),
+        Err(ServiceError::Callback(refusal)) => {
+            let title = match &refusal {
+                CallbackError::Refused(OAuthError::UserDenied { .. }) => "Access denied",
+                _ => "Connection failed",
+            };
+            tracing::warn!(reason = %refusal, "callback refused");
+            page(StatusCode::BAD_REQUEST, title, &refusal.to_string())
+        }
+        Err(other) => {
+            let message = other.to_string();
+            let status = other.into_response().status();
+            page(status, "Connection failed", &message)
+        }
+    }
+}
+
+/// A connection's metadata (never a token).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionView {
+    /// Provider id.
+    pub provider: String,
+    /// Your id for the connection.
+    pub connection_id: String,
+    /// `active`, or `reauthorization_required` once the provider refused the refresh token.
+    pub status: ConnectionStatus,
+    /// The user's data center.
+    pub data_center: String,
+    /// Scopes requested.
+    pub scopes: Vec<String>,
+    /// `scope` as granted by the provider.
+    pub granted_scope: Option<String>,
+    /// Production API base URL of the data center.
+    pub api_base_url: Option<String>,
+    /// `token_type` as returned.
+    pub token_type: Option<String>,
+    /// Token-response fields kept (Zoho: `api_domain`).
+    #[schema(value_type = Object)]
+    pub metadata: IndexMap<String, Value>,
+    /// Connection parameters.
+    pub params: BTreeMap<String, String>,
+    /// Access-token expiry, unix seconds.
+    pub expires_at: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+impl ConnectionView {
+    fn new(service: &Service, record: ConnectionRecord) -> Self {
+        Self {
+            api_base_url: service.api_base_url(&record),
+            provider: record.provider,
+            connection_id: record.connection_id,
+            status: record.status,
+            data_center: record.data_center,
+            scopes: record.scopes,
+            granted_scope: record.granted_scope,
+            token_type: record.token_type,
+            metadata: record.metadata,
+            params: record.params,
+            expires_at: record.expires_at,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
+    }
+}
+
+/// `GET /connections` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this provider's connections.
+    pub provider: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/connections",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Connections, by provider then id", body = [ConnectionView]),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn list_connections(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    match state.service.connections(query.provider.as_deref()).await {
+        Ok(records) => Json(
+            records
+                .into_iter()
+                .map(|r| ConnectionView::new(&state.service, r))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/connections/{provider}/{connection_id}",
+    params(("provider" = String, Path), ("connection_id" = String, Path)),
+    responses(
+        (status = 200, description = "The connection", body = ConnectionView),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 404, description = "No such connection", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn get_connection(
+    State(state): State<AppState>,
+    Path((provider, connection_id)): Path<(String, String)>,
+) -> Response {
+    match state.service.connection(&provider, &connection_id).await {
+        Ok(record) => Json(ConnectionView::new(&state.service, record)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `GET .../token` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// Refresh even when the stored token is still valid (concurrent callers still share
+    /// one refresh).
+    #[serde(default)]
+    pub force_refresh: bool,
+}
+
+/// A usable access token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// The access token.
+    pub access_token: String,
+    /// `token_type` as returned (usually `Bearer`).
+    pub token_type: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<u64>,
+    /// Production API base URL of the connection's data center.
+    pub api_base_url: Option<String>,
+    /// Token-response fields kept (Zoho: `api_domain`).
+    #[schema(value_type = Object)]
+    pub metadata: IndexMap<String, Value>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/connections/{provider}/{connection_id}/token",
+    params(("provider" = String, Path), ("connection_id" = String, Path), TokenQuery),
+    responses(
+        (status = 200, description = "A token valid beyond the refresh margin", body = TokenView),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 404, description = "No such connection", body = ErrorBody),
+        (status = 409, description = "The provider refused the refresh token: reauthorization required", body = ErrorBody),
+        (status = 429, description = "The provider is rate limiting refreshes", body = ErrorBody),
+        (status = 502, description = "The provider failed (after bounded retries)", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn get_token(
+    State(state): State<AppState>,
+    Path((provider, connection_id)): Path<(String, String)>,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    match state
+        .service
+        .token(&provider, &connection_id, query.force_refresh)
+        .await
+    {
+        Ok(issued) => {
+            let mut response = Json(TokenView {
+                access_token: issued.tokens.access_token.expose().to_owned(),
+                token_type: issued.tokens.token_type,
+                expires_at: issued.tokens.expires_at,
+                api_base_url: issued.api_base_url,
+                metadata: issued.tokens.metadata,
+            })
+            .into_response();
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The outcome of a deletion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    /// Which token was revoked at the provider: `refresh_token`, `access_token`, or none
+    /// (the provider cannot revoke, or already considered it invalid).
+    pub revoked: Option<String>,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/connections/{provider}/{connection_id}",
+    params(("provider" = String, Path), ("connection_id" = String, Path)),
+    responses(
+        (status = 200, description = "Revoked (when the provider can) and deleted", body = Deleted),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 404, description = "No such connection", body = ErrorBody),
+        (status = 502, description = "The provider could not be reached; nothing deleted", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn delete_connection(
+    State(state): State<AppState>,
+    Path((provider, connection_id)): Path<(String, String)>,
+) -> Response {
+    match state.service.delete(&provider, &connection_id).await {
+        Ok(revoked) => Json(Deleted {
+            revoked: revoked.map(|kind| {
+                match kind {
+                    RevokedToken::Refresh => "refresh_token",
+                    RevokedToken::Access => "access_token",
+                }
+                .to_owned()
+            }),
+        })
+        .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `database_unavailable`.
+    pub status: String,
+    /// Why not ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    responses(
+        (status = 200, description = "Serving, database reachable", body = Health),
+        (status = 503, description = "Database unreachable", body = Health)
+    )
+)]
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.service.store().ping().await {
+        Ok(()) => Json(Health {
+            status: "ok".into(),
+            message: None,
+        })
+        .into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "database_unavailable".into(),
+                message: Some(error.to_string()),
+            }),
+        )
+            .into_response(),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    responses((status = 200, description = "This description", content_type = "application/json")),
+    security(("bearer" = []))
+)]
+async fn openapi_json() -> Response {
+    Json(openapi()).into_response()
+}

@@ -1,0 +1,432 @@
+//! The callback service a platform runs (`provider-forge serve`): it starts authorization
+//! sessions, is the redirect URI that completes them, keeps every connection's tokens
+//! encrypted in a database, and hands out fresh access tokens, refreshed once across every
+//! instance that shares the database.
+//!
+//! It drives the OAuth engine only through the library's public API ([`crate::oauth`]:
+//! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke`]) and
+//! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
+//! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`store`] (SQLite and
+//! PostgreSQL behind one trait), [`refresh`] (cross-process single refresh), [`api`] (the HTTP
+//! routes and their OpenAPI description). [`Service`] ties them together and is usable without
+//! HTTP.
+
+pub mod api;
+pub mod config;
+pub mod crypto;
+pub mod refresh;
+pub mod store;
+mod tokens;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::oauth::revoke::RevokedToken;
+use crate::oauth::token::unix_now;
+use crate::oauth::{
+    AuthorizationOptions, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
+    authorization_request, complete_authorization, refresh_tokens, revoke,
+};
+use crate::resolve::table::ResolvedProvider;
+use config::ProviderClient;
+use crypto::{Cipher, CryptoError};
+use refresh::{Gates, TokenError};
+use store::{ConnectionRecord, ConnectionStatus, PendingRecord, Store, StoreError};
+
+/// How long a started session waits for its callback.
+pub const SESSION_LIFETIME_SECS: u64 = 600;
+/// Default `--refresh-margin`: tokens expiring within five minutes are refreshed first.
+pub const DEFAULT_REFRESH_MARGIN_SECS: u64 = 300;
+/// Longest accepted connection id.
+pub const MAX_CONNECTION_ID_LEN: usize = 255;
+
+/// Everything the service needs, already loaded and checked.
+pub struct Service {
+    store: Arc<dyn Store>,
+    cipher: Cipher,
+    providers: HashMap<String, Arc<ResolvedProvider>>,
+    clients: BTreeMap<String, ProviderClient>,
+    http: reqwest::Client,
+    refresh_margin_secs: u64,
+    retry: RetryPolicy,
+    gates: Gates,
+}
+
+/// A request to start connecting a user.
+#[derive(Debug, Clone, Default)]
+pub struct SessionRequest {
+    /// Provider id.
+    pub provider: String,
+    /// The platform's id for the connection.
+    pub connection_id: String,
+    /// Data center, when the platform knows the user's.
+    pub data_center: Option<String>,
+    /// Scopes; empty means the provider's defaults.
+    pub scopes: Vec<String>,
+    /// Connection parameters, stored with the connection.
+    pub params: BTreeMap<String, String>,
+}
+
+/// A started session: where to send the user, and until when the callback is accepted.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The URL the user's browser opens.
+    pub authorization_url: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+/// A connection's access token, as handed to API callers.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The row (metadata).
+    pub record: ConnectionRecord,
+    /// The tokens.
+    pub tokens: TokenSet,
+    /// The production API base URL of the connection's data center, when the provider has
+    /// an API section.
+    pub api_base_url: Option<String>,
+}
+
+/// A failure of a service operation, classified for the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is wrong (unknown scope or data center, bad connection id, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Unknown provider or connection.
+    #[error("{0}")]
+    NotFound(String),
+    /// A token could not be issued.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The callback was refused; nothing was stored.
+    #[error("{0}")]
+    Callback(CallbackError),
+    /// The provider failed (revocation).
+    #[error(transparent)]
+    Provider(OAuthError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored value could not be opened.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// Why a callback stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// No `state`, or one no session has (forged, or already used).
+    #[error(
+        "this authorization link is unknown or was already used; start connecting again from the application"
+    )]
+    UnknownState,
+    /// The session is older than ten minutes.
+    #[error("this authorization took longer than ten minutes and expired; start connecting again")]
+    Expired,
+    /// The engine refused the callback or the code exchange failed.
+    #[error("{0}")]
+    Refused(OAuthError),
+}
+
+/// The SHA-256 of a `state`, hex: what the store keys sessions by, so the database never
+/// holds a value that could complete someone's authorization.
+fn state_hash(state: &str) -> String {
+    Sha256::digest(state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The raw `state` of a callback query.
+fn callback_state(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
+}
+
+fn valid_connection_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CONNECTION_ID_LEN && !id.chars().any(char::is_control)
+}
+
+impl Service {
+    /// A service over a store, with the providers' resolved tables and their clients.
+    pub fn new(
+        store: Arc<dyn Store>,
+        cipher: Cipher,
+        providers: impl IntoIterator<Item = ResolvedProvider>,
+        clients: BTreeMap<String, ProviderClient>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
+            store,
+            cipher,
+            providers: providers
+                .into_iter()
+                .map(|p| (p.id.clone(), Arc::new(p)))
+                .collect(),
+            clients,
+            http,
+            refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
+            retry: RetryPolicy::default(),
+            gates: Gates::default(),
+        }
+    }
+
+    /// Sets the refresh margin (seconds before expiry at which a token is refreshed first).
+    pub fn with_refresh_margin(mut self, secs: u64) -> Self {
+        self.refresh_margin_secs = secs;
+        self
+    }
+
+    /// Sets the retry policy for transient refresh failures.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The store (for health checks).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn provider(
+        &self,
+        id: &str,
+    ) -> Result<(&Arc<ResolvedProvider>, &ProviderClient), ServiceError> {
+        let provider = self
+            .providers
+            .get(id)
+            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))?;
+        let client = self.clients.get(id).ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "provider `{id}` has no OAuth client in the clients file"
+            ))
+        })?;
+        Ok((provider, client))
+    }
+
+    /// Starts a session: builds the authorization request and stores it (sealed) until its
+    /// callback, for at most [`SESSION_LIFETIME_SECS`].
+    pub async fn start_session(&self, request: SessionRequest) -> Result<Session, ServiceError> {
+        let (provider, client) = self.provider(&request.provider)?;
+        if !valid_connection_id(&request.connection_id) {
+            return Err(ServiceError::BadRequest(format!(
+                "connection_id must be 1 to {MAX_CONNECTION_ID_LEN} characters without control characters"
+            )));
+        }
+        let options = AuthorizationOptions {
+            data_center: request.data_center.clone(),
+            scopes: request.scopes.clone(),
+            redirect_uri: Some(client.redirect_uri.clone()),
+        };
+        let pending = authorization_request(provider, &client.credentials.client_id, &options)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let hash = state_hash(&pending.state);
+        let plaintext = serde_json::to_vec(&pending).expect("a pending authorization serialises");
+        let expires_at = unix_now() + SESSION_LIFETIME_SECS;
+        self.store
+            .insert_pending(&PendingRecord {
+                sealed: self
+                    .cipher
+                    .seal(&tokens::pending_context(&hash), &plaintext),
+                state_hash: hash,
+                provider: request.provider.clone(),
+                connection_id: request.connection_id.clone(),
+                params: request.params,
+                expires_at: expires_at as i64,
+            })
+            .await?;
+        // Sessions nobody finished are swept as new ones start.
+        let purged = self.store.purge_expired_pending(unix_now() as i64).await?;
+        tracing::info!(provider = %request.provider, connection_id = %request.connection_id, purged, "session started");
+        Ok(Session {
+            authorization_url: pending.url.to_string(),
+            expires_at,
+        })
+    }
+
+    /// Completes a session from the callback's query string: consumes the session (single
+    /// use, also when the callback then fails), verifies the callback as the engine does
+    /// (state, error, data center, issuer), exchanges the code and stores the connection.
+    pub async fn complete_callback(&self, query: &str) -> Result<ConnectionRecord, ServiceError> {
+        let refused = ServiceError::Callback;
+        let state = callback_state(query).ok_or(refused(CallbackError::UnknownState))?;
+        let hash = state_hash(&state);
+        let pending_row = self
+            .store
+            .take_pending(&hash)
+            .await?
+            .ok_or(refused(CallbackError::UnknownState))?;
+        if pending_row.expires_at < unix_now() as i64 {
+            return Err(refused(CallbackError::Expired));
+        }
+        let plaintext = self
+            .cipher
+            .open(&tokens::pending_context(&hash), &pending_row.sealed)?;
+        let pending: PendingAuthorization =
+            serde_json::from_slice(&plaintext).map_err(|_| CryptoError::Tampered)?;
+        let (provider, client) = self.provider(&pending_row.provider)?;
+        let tokens =
+            complete_authorization(&self.http, provider, &client.credentials, &pending, query)
+                .await
+                .map_err(|e| refused(CallbackError::Refused(e)))?;
+        let now = unix_now() as i64;
+        let mut record = ConnectionRecord {
+            provider: pending_row.provider.clone(),
+            connection_id: pending_row.connection_id.clone(),
+            data_center: tokens.data_center.clone(),
+            issuer: tokens.issuer.clone(),
+            scopes: pending.scopes.clone(),
+            granted_scope: None,
+            token_type: None,
+            metadata: Default::default(),
+            params: pending_row.params.clone(),
+            expires_at: None,
+            status: ConnectionStatus::Active,
+            tokens: crypto::Sealed {
+                key_id: String::new(),
+                bytes: Vec::new(),
+            },
+            generation: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        refresh::apply_tokens(&self.cipher, &mut record, &tokens);
+        self.store.upsert_connection(&record).await?;
+        tracing::info!(provider = %record.provider, connection_id = %record.connection_id, data_center = %record.data_center, "connection stored");
+        Ok(record)
+    }
+
+    /// Connections (metadata only), optionally of one provider.
+    pub async fn connections(
+        &self,
+        provider: Option<&str>,
+    ) -> Result<Vec<ConnectionRecord>, ServiceError> {
+        Ok(self.store.connections(provider).await?)
+    }
+
+    /// One connection (metadata only).
+    pub async fn connection(
+        &self,
+        provider: &str,
+        connection_id: &str,
+    ) -> Result<ConnectionRecord, ServiceError> {
+        self.store
+            .connection(provider, connection_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no connection `{connection_id}` for provider `{provider}`"
+                ))
+            })
+    }
+
+    /// The production API base URL of a connection's data center.
+    pub fn api_base_url(&self, record: &ConnectionRecord) -> Option<String> {
+        let dc = self
+            .providers
+            .get(&record.provider)?
+            .data_center(&record.data_center)?;
+        dc.api_base_urls
+            .get("production")
+            .or_else(|| dc.api_base_urls.values().next())
+            .cloned()
+    }
+
+    /// A valid access token: the stored one while it is outside the refresh margin, else
+    /// (or with `force`) a refreshed one, refreshed once however many callers ask.
+    pub async fn token(
+        &self,
+        provider_id: &str,
+        connection_id: &str,
+        force: bool,
+    ) -> Result<IssuedToken, ServiceError> {
+        let (provider, client) = self.provider(provider_id)?;
+        let (record, tokens) = refresh::fresh_tokens(
+            self.store.as_ref(),
+            &self.cipher,
+            &self.gates,
+            (provider_id, connection_id),
+            self.refresh_margin_secs,
+            force,
+            |tokens| async move {
+                refresh_tokens(
+                    &self.http,
+                    provider,
+                    &client.credentials,
+                    &tokens,
+                    &self.retry,
+                )
+                .await
+            },
+        )
+        .await?;
+        Ok(IssuedToken {
+            api_base_url: self.api_base_url(&record),
+            record,
+            tokens,
+        })
+    }
+
+    /// Revokes a connection at the provider when its definition can, then deletes it. A
+    /// provider that already considers the token invalid does not block the deletion; one
+    /// that cannot be reached does (the caller retries, nothing is left un-revoked silently).
+    pub async fn delete(
+        &self,
+        provider_id: &str,
+        connection_id: &str,
+    ) -> Result<Option<RevokedToken>, ServiceError> {
+        let record = self.connection(provider_id, connection_id).await?;
+        let (provider, client) = self.provider(provider_id)?;
+        let revoked = if provider.revoke.is_some() {
+            let tokens = tokens::open_tokens(&self.cipher, &record)?;
+            match revoke(&self.http, provider, &client.credentials, &tokens).await {
+                Ok(kind) => Some(kind),
+                Err(OAuthError::Rejected { .. }) => None,
+                Err(error) => return Err(ServiceError::Provider(error)),
+            }
+        } else {
+            None
+        };
+        self.store
+            .delete_connection(provider_id, connection_id)
+            .await?;
+        tracing::info!(
+            provider = provider_id,
+            connection_id,
+            revoked = revoked.is_some(),
+            "connection deleted"
+        );
+        Ok(revoked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_is_found_in_a_callback_query_and_hashed() {
+        assert_eq!(
+            callback_state("?code=c&state=a%2Bb&location=eu").as_deref(),
+            Some("a+b")
+        );
+        assert_eq!(callback_state("code=c"), None);
+        assert_eq!(
+            state_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn connection_ids_are_bounded() {
+        assert!(valid_connection_id("user-42@acme"));
+        assert!(!valid_connection_id(""));
+        assert!(!valid_connection_id("a\nb"));
+        assert!(!valid_connection_id(&"x".repeat(MAX_CONNECTION_ID_LEN + 1)));
+    }
+}

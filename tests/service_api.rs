@@ -1,0 +1,406 @@
+//! The service's HTTP API end to end: `provider-forge serve` processes against the project's
+//! HTTPS simulator, each case on SQLite and on a real PostgreSQL.
+
+mod service_support;
+mod support;
+
+use serde_json::Value;
+use service_support::{Backend, World, expire};
+use support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
+
+/// Runs a case on SQLite and on PostgreSQL (skipped loudly when no server is reachable outside
+/// CI).
+macro_rules! on_both_backends {
+    ($case:ident) => {
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let world = super::World::start(None).await;
+                super::$case(&world).await;
+                world.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(backend) = super::Backend::postgres(stringify!($case)).await else {
+                    return;
+                };
+                let world = super::World::start(Some(backend)).await;
+                super::$case(&world).await;
+                world.finish().await;
+            }
+        }
+    };
+}
+
+async fn full_flow(world: &World) {
+    let serve = world.instance(&[]);
+    let (status, session) = serve
+        .start_session(serde_json::json!({
+            "provider": "zoho-crm",
+            "connection_id": "acme-1",
+            "params": {"org": "acme"},
+        }))
+        .await;
+    assert_eq!(status, 201, "{session}");
+    assert!(session["expires_at"].as_u64().unwrap() > 0);
+    let callback = browse_to_callback(
+        &world.browser,
+        session["authorization_url"].as_str().unwrap(),
+        REDIRECT_URI,
+    )
+    .await;
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Connected"));
+
+    // Metadata, never a token.
+    let (status, list) = serve.get("/connections?provider=zoho-crm").await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let connection = &list[0];
+    assert_eq!(connection["connection_id"], "acme-1");
+    assert_eq!(connection["status"], "active");
+    assert_eq!(connection["data_center"], "eu");
+    assert_eq!(connection["api_base_url"], "https://www.zohoapis.eu");
+    assert_eq!(
+        connection["metadata"]["api_domain"],
+        "https://www.zohoapis.eu"
+    );
+    assert_eq!(connection["params"]["org"], "acme");
+    let text = list.to_string();
+    support::assert_no_secret("the connection list", &text, &world.secrets());
+    let (status, one) = serve.get("/connections/zoho-crm/acme-1").await;
+    assert_eq!(status, 200);
+    assert_eq!(&one, connection);
+    assert_eq!(
+        serve.get("/connections?provider=gitlab").await.1,
+        Value::Array(vec![])
+    );
+
+    // The token the provider issued, reused while valid.
+    let (status, token) = serve.get("/connections/zoho-crm/acme-1/token").await;
+    assert_eq!(status, 200, "{token}");
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    assert!(world.sim.issued_secrets().contains(&access));
+    assert_eq!(token["api_base_url"], "https://www.zohoapis.eu");
+    assert_eq!(token["metadata"]["api_domain"], "https://www.zohoapis.eu");
+    let (_, again) = serve.get("/connections/zoho-crm/acme-1/token").await;
+    assert_eq!(again["access_token"], access.as_str());
+    assert_eq!(world.sim.count(Endpoint::Token), 1);
+    assert_eq!(world.sim.count(Endpoint::Refresh), 0);
+
+    // Forced refresh, then unknown connections.
+    let (status, forced) = serve
+        .get("/connections/zoho-crm/acme-1/token?force_refresh=true")
+        .await;
+    assert_eq!(status, 200);
+    assert_ne!(forced["access_token"], access.as_str());
+    assert_eq!(world.sim.count(Endpoint::Refresh), 1);
+    assert_eq!(serve.get("/connections/zoho-crm/nope/token").await.0, 404);
+    assert_eq!(serve.get("/connections/zoho-crm/nope").await.0, 404);
+    assert_eq!(serve.get("/connections/unknown/x/token").await.0, 404);
+
+    // Bad session requests say what is wrong.
+    let (status, body) = serve
+        .start_session(serde_json::json!({"provider": "zoho-crm", "connection_id": "x", "scopes": ["Nope.READ"]}))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown scope `Nope.READ`")
+    );
+    let (status, body) = serve
+        .start_session(
+            serde_json::json!({"provider": "zoho-crm", "connection_id": "x", "dc": "mars"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown data center `mars`")
+    );
+    let (status, _) = serve
+        .start_session(serde_json::json!({"provider": "zoho-books", "connection_id": "x"}))
+        .await;
+    assert_eq!(status, 404, "a provider without a configured client");
+
+    support::assert_no_secret("the service log", &serve.log_text(), &world.secrets());
+}
+on_both_backends!(full_flow);
+
+async fn user_denies(world: &World) {
+    let serve = world.instance(&[]);
+    world.sim.set_consent(Consent::Deny);
+    let callback = serve.authorize(world, "zoho-crm", "denied").await;
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("Access denied"), "{page}");
+    assert_eq!(serve.get("/connections").await.1, Value::Array(vec![]));
+    assert_eq!(world.sim.count(Endpoint::Token), 0);
+}
+on_both_backends!(user_denies);
+
+async fn replayed_expired_and_forged_callbacks(world: &World) {
+    let serve = world.instance(&[]);
+    // Replayed: the second delivery of the same callback stores nothing and exchanges nothing.
+    let callback = serve.authorize(world, "zoho-crm", "c1").await;
+    assert_eq!(serve.deliver_callback(&callback).await.0, 200);
+    let (_, before) = serve.get("/connections/zoho-crm/c1").await;
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("unknown or was already used"), "{page}");
+    assert_eq!(serve.get("/connections/zoho-crm/c1").await.1, before);
+    assert_eq!(world.sim.count(Endpoint::Token), 1);
+
+    // Expired: a session older than ten minutes (aged in the database, as time would).
+    let callback = serve.authorize(world, "zoho-crm", "c2").await;
+    world
+        .backend
+        .execute("UPDATE pending_authorizations SET expires_at = 0")
+        .await;
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("expired"), "{page}");
+
+    // Forged: a state no session has.
+    let callback = serve.authorize(world, "zoho-crm", "c3").await;
+    let forged = with_param(&callback, "state", "forged-state");
+    let (status, page) = serve.deliver_callback(&forged).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("unknown or was already used"), "{page}");
+
+    // Forged issuer on a real state: refused before any exchange (mix-up defence).
+    let forged = with_param(
+        &callback,
+        "accounts-server",
+        "https://accounts.evil.example",
+    );
+    let (status, page) = serve.deliver_callback(&forged).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("refusing the callback"), "{page}");
+
+    let (_, list) = serve.get("/connections").await;
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["connection_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["c1"]);
+    assert_eq!(world.sim.count(Endpoint::Token), 1);
+}
+on_both_backends!(replayed_expired_and_forged_callbacks);
+
+async fn refresh_token_rotation(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "rot").await;
+    world.sim.inject(Fault::RotateRefreshToken);
+    let mut seen = Vec::new();
+    for round in 1..=3 {
+        expire(world, "zoho-crm", "rot").await;
+        let (status, token) = serve.get("/connections/zoho-crm/rot/token").await;
+        // Each refresh presents the refresh token the previous one rotated in; the simulator
+        // refuses a rotated-out one, so success proves the new one was stored.
+        assert_eq!(status, 200, "round {round}: {token}");
+        seen.push(token["access_token"].as_str().unwrap().to_owned());
+        assert_eq!(world.sim.count(Endpoint::Refresh), round);
+    }
+    seen.dedup();
+    assert_eq!(seen.len(), 3);
+    let presented: Vec<String> = world
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::Refresh)
+        .map(|r| r.param("refresh_token").unwrap().to_owned())
+        .collect();
+    assert_eq!(presented.len(), 3);
+    assert!(presented[0] != presented[1] && presented[1] != presented[2]);
+    assert!(world.sim.is_revoked(&presented[0]));
+}
+on_both_backends!(refresh_token_rotation);
+
+async fn invalid_grant_requires_reauthorization(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "dead").await;
+    // The user revokes the app at the provider: every refresh token it issued dies.
+    revoke_everything_at_the_provider(world).await;
+    expire(world, "zoho-crm", "dead").await;
+    let (status, body) = serve.get("/connections/zoho-crm/dead/token").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "reauthorization_required");
+    assert_eq!(body["status"], "reauthorization_required");
+    let (_, connection) = serve.get("/connections/zoho-crm/dead").await;
+    assert_eq!(connection["status"], "reauthorization_required");
+    // Kept, and not refreshed again.
+    assert_eq!(serve.get("/connections/zoho-crm/dead/token").await.0, 409);
+    assert_eq!(world.sim.count(Endpoint::Refresh), 1);
+    // Connecting again makes it usable.
+    serve.connect(world, "zoho-crm", "dead").await;
+    assert_eq!(serve.get("/connections/zoho-crm/dead/token").await.0, 200);
+}
+on_both_backends!(invalid_grant_requires_reauthorization);
+
+/// Revokes every refresh token the simulator issued, through the engine's public revoke.
+async fn revoke_everything_at_the_provider(world: &World) {
+    let provider = support::load_provider("providers/zoho-crm.yaml");
+    for secret in world.sim.issued_secrets() {
+        let tokens = provider_forge::oauth::TokenSet {
+            access_token: provider_forge::oauth::AccessToken::new("unused"),
+            refresh_token: Some(provider_forge::oauth::RefreshToken::new(secret)),
+            token_type: None,
+            scope: None,
+            expires_at: None,
+            data_center: "eu".into(),
+            issuer: "https://accounts.zoho.eu".into(),
+            metadata: Default::default(),
+        };
+        provider_forge::oauth::revoke(
+            &world.browser,
+            &provider,
+            &support::shared_credentials(),
+            &tokens,
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn delete_revokes(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "gone").await;
+    let (status, body) = serve.delete("/connections/zoho-crm/gone").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["revoked"], "refresh_token");
+    assert_eq!(world.sim.count(Endpoint::Revoke), 1);
+    let revoked = world
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == Endpoint::Revoke)
+        .unwrap();
+    assert!(world.sim.is_revoked(revoked.param("token").unwrap()));
+    assert_eq!(serve.get("/connections/zoho-crm/gone").await.0, 404);
+    assert_eq!(serve.delete("/connections/zoho-crm/gone").await.0, 404);
+}
+on_both_backends!(delete_revokes);
+
+async fn the_key_is_required(world: &World) {
+    let serve = world.instance(&[]);
+    let client = reqwest::Client::new();
+    for (method, path) in [
+        ("POST", "/connect/sessions"),
+        ("GET", "/connections"),
+        ("GET", "/connections/zoho-crm/x"),
+        ("GET", "/connections/zoho-crm/x/token"),
+        ("DELETE", "/connections/zoho-crm/x"),
+        ("GET", "/openapi.json"),
+    ] {
+        let method: reqwest::Method = method.parse().unwrap();
+        for key in [None, Some("wrong-key-wrong-key-wrong"), Some("")] {
+            let mut request = client.request(method.clone(), serve.url(path));
+            if let Some(key) = key {
+                request = request.bearer_auth(key);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{method} {path} with {key:?}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "unauthorized");
+        }
+    }
+    // The callback and the health check are open.
+    let health = client.get(serve.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let callback = client
+        .get(serve.url("/oauth/callback"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status(), 400);
+    // The OpenAPI description names every route.
+    let (status, openapi) = serve.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    let mut paths: Vec<&String> = openapi["paths"].as_object().unwrap().keys().collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/connect/sessions",
+            "/connections",
+            "/connections/{provider}/{connection_id}",
+            "/connections/{provider}/{connection_id}/token",
+            "/healthz",
+            "/oauth/callback",
+            "/openapi.json"
+        ]
+    );
+    let token_route = &openapi["paths"]["/connections/{provider}/{connection_id}/token"]["get"];
+    assert!(token_route["responses"]["409"].is_object(), "{token_route}");
+    assert_eq!(
+        openapi["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+on_both_backends!(the_key_is_required);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_bytes_in_the_sqlite_file() {
+    let world = World::start(None).await;
+    let serve = world.instance(&[]);
+    serve.connect(&world, "zoho-crm", "scan").await;
+    serve.connect(&world, "gitlab", "scan").await;
+    world.sim.inject(Fault::RotateRefreshToken);
+    expire(&world, "zoho-crm", "scan").await;
+    assert_eq!(serve.get("/connections/zoho-crm/scan/token").await.0, 200);
+    // A session in flight holds a PKCE verifier: sealed too.
+    let _pending = serve.authorize(&world, "gitlab", "pending").await;
+    let secrets = world.secrets();
+    assert!(secrets.len() >= 6, "{secrets:?}");
+    let Backend::Sqlite { file, .. } = &world.backend else {
+        unreachable!()
+    };
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(file.parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // The database, its WAL and shared-memory files.
+        if name.starts_with("forge.db") {
+            let bytes = std::fs::read(&path).unwrap();
+            for secret in &secrets {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{name} holds a secret in clear"
+                );
+            }
+            scanned += 1;
+        }
+    }
+    assert!(scanned >= 2, "the database and its WAL");
+    support::assert_no_secret("the service log", &serve.log_text(), &secrets);
+    drop(serve);
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_database_is_a_clear_503() {
+    let Some(backend) = Backend::postgres("a_dead_database_is_a_clear_503").await else {
+        return;
+    };
+    let world = World::start(Some(backend)).await;
+    let serve = world.instance(&[]);
+    assert_eq!(serve.get("/healthz").await.0, 200);
+    world.backend.drop_database().await;
+    let (status, body) = serve.get("/connections").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "database_unavailable");
+    let (status, body) = serve.get("/healthz").await;
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "database_unavailable");
+    drop(serve);
+    world.finish().await;
+}

@@ -1,0 +1,345 @@
+//! Glue for the service tests: a database per test (SQLite file or a fresh PostgreSQL
+//! database, dropped afterwards), `provider-forge serve` processes pointed at the project's
+//! simulator, and a platform-side HTTP client.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::Connection;
+
+use crate::support::{
+    CLIENT_ID, Consent, Fault, REDIRECT_URI, SHARED_SECRET, Setup, Simulator, browse_to_callback,
+    load_provider, repo_path,
+};
+
+/// The API key every instance is started with.
+pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+/// Environment variable the clients file names for the client secret.
+const SECRET_VAR: &str = "PF_SERVICE_TEST_CLIENT_SECRET";
+const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Which database a test runs on.
+pub enum Backend {
+    Sqlite { url: String, file: PathBuf },
+    Postgres { url: String, name: String },
+}
+
+impl Backend {
+    pub fn sqlite(dir: &Path) -> Backend {
+        let file = dir.join("forge.db");
+        Backend::Sqlite {
+            url: format!("sqlite://{}", file.display()),
+            file,
+        }
+    }
+
+    /// A fresh database on the project's PostgreSQL; `None` after a loud SKIPPED line when no
+    /// server answers outside CI. Under CI=true a missing server fails the test.
+    pub async fn postgres(test: &str) -> Option<Backend> {
+        let mut admin = match sqlx::PgConnection::connect(POSTGRES_ADMIN).await {
+            Ok(admin) => admin,
+            Err(error) => {
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("{test}: PostgreSQL at 127.0.0.1:5432 is required under CI: {error}");
+                }
+                eprintln!(
+                    "\n*** SKIPPED: {test} on PostgreSQL: no server at 127.0.0.1:5432 ({error}) ***\n"
+                );
+                return None;
+            }
+        };
+        let name = format!("pf_service_{}", rand::random::<u64>());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        Some(Backend::Postgres {
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            name,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Backend::Sqlite { url, .. } | Backend::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Runs one statement directly on the database (to age a row, as time would).
+    pub async fn execute(&self, statement: &str) {
+        match self {
+            Backend::Sqlite { url, .. } => {
+                let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query(statement).execute(&mut db).await.unwrap();
+            }
+            Backend::Postgres { url, .. } => {
+                let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query(statement).execute(&mut db).await.unwrap();
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database (forcing its sessions closed).
+    pub async fn drop_database(&self) {
+        if let Backend::Postgres { name, .. } = self {
+            let mut admin = sqlx::PgConnection::connect(POSTGRES_ADMIN).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A simulator for Zoho CRM (Zoho's dialect, the user in the EU) and GitLab, plus the files
+/// `serve` needs to reach it.
+pub struct World {
+    pub sim: Simulator,
+    /// The engine's client, trusting the simulator (plays the user's browser).
+    pub browser: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub backend: Backend,
+    ca_file: PathBuf,
+    pub clients_file: PathBuf,
+}
+
+impl World {
+    /// `backend` is built from the world's directory for SQLite.
+    pub async fn start(backend: Option<Backend>) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend.unwrap_or_else(|| Backend::sqlite(dir.path()));
+        let providers = vec![
+            load_provider("providers/zoho-crm.yaml"),
+            load_provider("providers/gitlab.yaml"),
+        ];
+        let sim = Simulator::start(Setup {
+            redirect_uris: vec![REDIRECT_URI.to_owned()],
+            user_data_center: Some("eu".into()),
+            consent: Consent::Allow,
+            faults: vec![Fault::ErrorWith200],
+            ..Setup::new(providers, crate::support::shared_credentials())
+        })
+        .await
+        .expect("simulator starts");
+        let browser =
+            provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10)))
+                .unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, sim.ca_pem()).unwrap();
+        let clients_file = dir.path().join("clients.yaml");
+        std::fs::write(
+            &clients_file,
+            format!(
+                "zoho-crm:\n  client_id: {CLIENT_ID}\n  client_secret_env: {SECRET_VAR}\n  redirect_uri: {REDIRECT_URI}\n\
+                 gitlab:\n  client_id: {CLIENT_ID}\n  client_secret_env: {SECRET_VAR}\n  redirect_uri: {REDIRECT_URI}\n"
+            ),
+        )
+        .unwrap();
+        World {
+            sim,
+            browser,
+            dir,
+            backend,
+            ca_file,
+            clients_file,
+        }
+    }
+
+    /// The `serve` command line for this world (without starting it).
+    pub fn serve_command(&self, extra: &[&str]) -> Command {
+        self.serve_command_from(&repo_path("providers"), &self.clients_file, extra)
+    }
+
+    /// The `serve` command line with other providers and clients files.
+    pub fn serve_command_from(&self, providers: &Path, clients: &Path, extra: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_provider-forge"));
+        command
+            .arg("serve")
+            .arg("--providers")
+            .arg(providers)
+            .arg("--clients")
+            .arg(clients)
+            .args(["--listen", "127.0.0.1:0", "--database", self.backend.url()])
+            .arg("--ca-cert")
+            .arg(&self.ca_file)
+            .args(extra)
+            .env(SECRET_VAR, SHARED_SECRET)
+            .env("PROVIDER_FORGE_SECRET_KEY", API_KEY)
+            .env(
+                "PROVIDER_FORGE_ENCRYPTION_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            )
+            .env("RUST_LOG", "info");
+        for entry in self.sim.resolve_args() {
+            command.arg("--resolve").arg(entry);
+        }
+        command
+    }
+
+    /// Starts a `serve` instance on this world's database; its log goes to `log-N.txt`.
+    pub fn instance(&self, extra: &[&str]) -> Instance {
+        let log = self
+            .dir
+            .path()
+            .join(format!("log-{}.txt", rand::random::<u32>()));
+        let mut child = self
+            .serve_command(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("provider-forge serve: listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "serve did not start: {line:?}\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            })
+            .to_owned();
+        Instance {
+            child,
+            base,
+            log,
+            api: reqwest::Client::new(),
+        }
+    }
+
+    /// Every secret the provider issued (codes, tokens) and the client secret.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.sim.issued_secrets();
+        secrets.push(SHARED_SECRET.to_owned());
+        secrets
+    }
+
+    pub async fn finish(self) {
+        self.backend.drop_database().await;
+    }
+}
+
+/// A running `serve` process.
+pub struct Instance {
+    child: Child,
+    pub base: String,
+    pub log: PathBuf,
+    pub api: reqwest::Client,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Instance {
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET with the API key; returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .api
+            .get(self.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .api
+            .delete(self.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST /connect/sessions; returns status and JSON body.
+    pub async fn start_session(&self, body: Value) -> (u16, Value) {
+        let response = self
+            .api
+            .post(self.url("/connect/sessions"))
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Hands a callback URL (as the provider redirected to it) to the service, as a reverse
+    /// proxy at the registered redirect URI would; returns status and the HTML page.
+    pub async fn deliver_callback(&self, callback: &str) -> (u16, String) {
+        let query = url::Url::parse(callback)
+            .unwrap()
+            .query()
+            .unwrap_or_default()
+            .to_owned();
+        let response = self
+            .api
+            .get(self.url(&format!("/oauth/callback?{query}")))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Starts a session and plays the user's browser up to the callback URL.
+    pub async fn authorize(&self, world: &World, provider: &str, connection_id: &str) -> String {
+        let (status, session) = self
+            .start_session(serde_json::json!({
+                "provider": provider,
+                "connection_id": connection_id,
+            }))
+            .await;
+        assert_eq!(status, 201, "{session}");
+        let url = session["authorization_url"].as_str().unwrap();
+        browse_to_callback(&world.browser, url, REDIRECT_URI).await
+    }
+
+    /// The whole flow: session, consent, callback; asserts the connection was stored.
+    pub async fn connect(&self, world: &World, provider: &str, connection_id: &str) {
+        let callback = self.authorize(world, provider, connection_id).await;
+        let (status, page) = self.deliver_callback(&callback).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Connected"), "{page}");
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Marks a connection's access token as expired, as time would.
+pub async fn expire(world: &World, provider: &str, connection_id: &str) {
+    world
+        .backend
+        .execute(&format!(
+            "UPDATE connections SET expires_at = 0 WHERE provider = '{provider}' AND connection_id = '{connection_id}'"
+        ))
+        .await;
+}

@@ -57,14 +57,17 @@ pub enum TokenError {
     Crypto(#[from] CryptoError),
 }
 
-/// Per-process gates, one per connection being refreshed.
+/// One connection's gate: held by the task of this process that refreshes it.
+type Gate = Arc<tokio::sync::Mutex<()>>;
+
+/// Per-process gates, one per connection being refreshed, keyed by (provider, connection id).
 #[derive(Debug, Default)]
 pub struct Gates {
-    gates: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    gates: Mutex<HashMap<(String, String), Gate>>,
 }
 
 impl Gates {
-    fn gate(&self, provider: &str, connection_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn gate(&self, provider: &str, connection_id: &str) -> Gate {
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         gates
             .entry((provider.to_owned(), connection_id.to_owned()))

@@ -91,7 +91,9 @@ fn serve(args: Args) -> Result<(), Reported> {
     let catalog = catalog::load(&args.providers).map_err(usage)?;
     if !catalog.is_valid() {
         return Err(Reported(
-            super::print_diagnostics(&catalog.diagnostics).err().unwrap_or(EXIT_INVALID),
+            super::print_diagnostics(&catalog.diagnostics)
+                .err()
+                .unwrap_or(EXIT_INVALID),
         ));
     }
     let public_url = args

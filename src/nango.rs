@@ -31,7 +31,7 @@ const EXTENSION_VARIABLE: &str = "${connectionConfig.extension}";
 
 /// Nango's `providers.yaml` could not be used.
 #[derive(Debug, thiserror::Error)]
-pub enum NangoError {
+pub enum NangoCatalogError {
     /// Not YAML, or not a mapping of provider ids to entries.
     #[error("Nango providers file is not a YAML mapping of providers: {0}")]
     NotACatalog(String),
@@ -68,11 +68,11 @@ pub struct NangoEntry {
 
 impl NangoCatalog {
     /// Parses Nango's `providers.yaml` text.
-    pub fn parse(text: &str) -> Result<Self, NangoError> {
-        let value: Value =
-            serde_yaml::from_str(text).map_err(|e| NangoError::NotACatalog(e.to_string()))?;
+    pub fn parse(text: &str) -> Result<Self, NangoCatalogError> {
+        let value: Value = serde_yaml::from_str(text)
+            .map_err(|e| NangoCatalogError::NotACatalog(e.to_string()))?;
         let Value::Mapping(mut entries) = value else {
-            return Err(NangoError::NotACatalog(
+            return Err(NangoCatalogError::NotACatalog(
                 "the top level is not a mapping".into(),
             ));
         };
@@ -147,11 +147,11 @@ pub struct NangoScopes {
 
 impl NangoScopes {
     /// Parses Nango's `providers.scopes.yaml` text.
-    pub fn parse(text: &str) -> Result<Self, NangoError> {
-        let value: Value =
-            serde_yaml::from_str(text).map_err(|e| NangoError::NotACatalog(e.to_string()))?;
+    pub fn parse(text: &str) -> Result<Self, NangoCatalogError> {
+        let value: Value = serde_yaml::from_str(text)
+            .map_err(|e| NangoCatalogError::NotACatalog(e.to_string()))?;
         let Value::Mapping(entries) = value else {
-            return Err(NangoError::NotACatalog(
+            return Err(NangoCatalogError::NotACatalog(
                 "the scopes file's top level is not a mapping".into(),
             ));
         };

@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use provider_forge::oauth::{Connection, OAuthError, RetryPolicy, revoke};
+use provider_forge::oauth::{OAuthError, RefreshingConnection, RetryPolicy, revoke};
 use serde_json::json;
 use support::*;
 
@@ -51,7 +51,7 @@ async fn fifty_concurrent_callers_on_an_expired_connection_share_one_refresh() {
     let mut tokens = bench.connect().await;
     let stale = tokens.access_token.clone();
     tokens.expires_at = Some(0);
-    let connection = Arc::new(Connection::new(
+    let connection = Arc::new(RefreshingConnection::new(
         bench.http.clone(),
         Arc::new(bench.provider.clone()),
         bench.credentials.clone(),

@@ -203,7 +203,7 @@ struct Rendered {
 struct RenderedFile {
     /// `PROVIDER.SUFFIX` with --out; empty otherwise.
     name: String,
-    content: Result<Content, Failure>,
+    content: Result<Content, RenderFailure>,
 }
 
 enum Content {
@@ -213,7 +213,7 @@ enum Content {
     Drift(Option<Drift>),
 }
 
-enum Failure {
+enum RenderFailure {
     Render(RenderError),
     /// With --check: the file on disk could not be read.
     Check(OutputError),
@@ -244,7 +244,7 @@ impl Job {
             None => String::new(),
         };
         let content = match (self.renderer.provider(provider, output), &self.out) {
-            (Err(error), _) => Err(Failure::Render(error)),
+            (Err(error), _) => Err(RenderFailure::Render(error)),
             (Ok(text), Some(dir)) if self.check => {
                 let planned = PlannedFile {
                     name: name.clone(),
@@ -252,7 +252,7 @@ impl Job {
                 };
                 match output::check(dir, std::slice::from_ref(&planned)) {
                     Ok(mut drifts) => Ok(Content::Drift(drifts.pop())),
-                    Err(error) => Err(Failure::Check(error)),
+                    Err(error) => Err(RenderFailure::Check(error)),
                 }
             }
             (Ok(text), _) => Ok(Content::Text(text)),
@@ -341,11 +341,11 @@ impl Gathered {
             }
             self.files += 1;
             let staged = match (file.content, &mut self.sink) {
-                (Err(Failure::Render(error)), _) => {
+                (Err(RenderFailure::Render(error)), _) => {
                     self.fail(job, PlanError::Render(error));
                     return;
                 }
-                (Err(Failure::Check(error)), _) => {
+                (Err(RenderFailure::Check(error)), _) => {
                     self.check_error.get_or_insert(error);
                     Ok(())
                 }

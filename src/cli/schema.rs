@@ -8,12 +8,12 @@ use crate::schema;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Which file format's schema to print.
-    #[arg(long, value_enum, default_value_t = Kind::Provider)]
-    kind: Kind,
+    #[arg(long, value_enum, default_value_t = SchemaKind::Provider)]
+    kind: SchemaKind,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Kind {
+enum SchemaKind {
     /// A provider definition (schemas/provider.schema.json).
     Provider,
     /// A shared data-center set (schemas/data-center-set.schema.json).
@@ -24,9 +24,9 @@ enum Kind {
 
 pub fn run(args: Args) -> u8 {
     let value = match args.kind {
-        Kind::Provider => schema::provider_schema(),
-        Kind::DataCenterSet => schema::data_center_set_schema(),
-        Kind::Rendered => schema::rendered_schema(),
+        SchemaKind::Provider => schema::provider_schema(),
+        SchemaKind::DataCenterSet => schema::data_center_set_schema(),
+        SchemaKind::Rendered => schema::rendered_schema(),
     };
     match super::print_stdout(&schema::to_pretty_json(&value)) {
         Ok(()) => super::EXIT_OK,

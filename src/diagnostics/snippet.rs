@@ -59,7 +59,7 @@ pub fn template_excerpt(
     color: bool,
 ) -> Option<String> {
     let source = PrintableSource::new(&std::fs::read(file).ok()?);
-    let place = Place {
+    let place = LinePlace {
         bytes: (range.start, range.end),
         start: (line, 1),
     };
@@ -89,21 +89,21 @@ impl Sources {
 }
 
 /// A place in a file: its range in the file's bytes, with the line/column it starts at.
-struct Place {
+struct LinePlace {
     bytes: (usize, usize),
     start: (usize, usize),
 }
 
-impl Place {
+impl LinePlace {
     fn of(diagnostic: &Diagnostic) -> Self {
-        Place {
+        LinePlace {
             bytes: (diagnostic.byte_start, diagnostic.byte_end),
             start: (diagnostic.line, diagnostic.column),
         }
     }
 
     fn of_label(label: &Label) -> Self {
-        Place {
+        LinePlace {
             bytes: (label.byte_start, label.byte_end),
             start: (label.line, label.column),
         }
@@ -184,13 +184,13 @@ fn snippet(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> Option<St
         .collect();
     let mut main = Snippet::source(source.text.as_str())
         .line_start(1)
-        .annotation(AnnotationKind::Primary.span(Place::of(diagnostic).range(source)));
+        .annotation(AnnotationKind::Primary.span(LinePlace::of(diagnostic).range(source)));
     let mut others: Vec<(&Path, Vec<(&Label, &str)>)> = Vec::new();
     for (label, text) in diagnostic.labels.iter().zip(&label_texts) {
         if label.file == diagnostic.file {
             main = main.annotation(
                 AnnotationKind::Context
-                    .span(Place::of_label(label).range(source))
+                    .span(LinePlace::of_label(label).range(source))
                     .label(text.as_str()),
             );
         } else if sources.get(&label.file).is_some() {
@@ -213,7 +213,7 @@ fn snippet(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> Option<St
         for (label, text) in labels {
             snippet = snippet.annotation(
                 AnnotationKind::Context
-                    .span(Place::of_label(label).range(source))
+                    .span(LinePlace::of_label(label).range(source))
                     .label(*text),
             );
         }

@@ -14,12 +14,13 @@ use indexmap::IndexMap;
 use serde_yaml::Value;
 
 use super::template::Context;
-use super::values::{self, Stage, Uses};
+use super::values::{self, Uses};
 use crate::definition::types::{
     Api, Authorization, Callback, ProviderDefinition, Scope, Scopes, Token, TokenAuthMethod,
     TokenBody,
 };
 use crate::nango::NangoEntry;
+use crate::resolve::connection::Stage;
 
 /// The redirect URI written into every imported definition: Nango's own callback, which is
 /// what an app registered for Nango already allows.
@@ -247,9 +248,9 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         Context::Url,
         Stage::Authorization,
     )?;
-    let token_url = uses.convert(token_url, "token_url", Context::Url, Stage::Exchange)?;
+    let token_url = uses.convert(token_url, "token_url", Context::Url, Stage::TokenExchange)?;
     let refresh_url = text("refresh_url")
-        .map(|url| uses.convert(url, "refresh_url", Context::Url, Stage::Later))
+        .map(|url| uses.convert(url, "refresh_url", Context::Url, Stage::AfterToken))
         .transpose()?;
     let authorization_params = params(
         &mut uses,
@@ -261,7 +262,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         &mut uses,
         get("token_params"),
         "token_params",
-        Stage::Exchange,
+        Stage::TokenExchange,
     )?;
     if token.shift_remove("grant_type").is_some() {
         notes.push(
@@ -271,7 +272,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         );
     }
     let mut refresh = match get("refresh_params") {
-        Some(value) => params(&mut uses, Some(value), "refresh_params", Stage::Later)?,
+        Some(value) => params(&mut uses, Some(value), "refresh_params", Stage::AfterToken)?,
         None if !token.is_empty() => {
             notes.push(
                 "refresh_params: Nango sends token_params on refresh when refresh_params is \
@@ -325,12 +326,12 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
             let place = format!("proxy.headers.{name}");
             headers.insert(
                 name.to_owned(),
-                uses.convert(&value, &place, Context::Header, Stage::Later)?,
+                uses.convert(&value, &place, Context::Header, Stage::AfterToken)?,
             );
         }
         match base {
             Some(base) => {
-                let base = uses.convert(base, "proxy.base_url", Context::Url, Stage::Later)?;
+                let base = uses.convert(base, "proxy.base_url", Context::Url, Stage::AfterToken)?;
                 api = Some(Api {
                     auth_scheme: "Bearer".to_owned(),
                     environments: IndexMap::from([("production".to_owned(), base)]),

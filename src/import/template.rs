@@ -13,7 +13,7 @@ use std::fmt;
 
 /// Where a `<name>` placeholder stands inside a URL, which decides the kind of the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Position {
+pub(crate) enum PlaceholderPosition {
     /// The whole value starts with the placeholder: it is a whole URL (`${instance_url}/path`).
     WholeUrl,
     /// Right after `scheme://`, up to the path, port, query or end: a whole host name.
@@ -28,7 +28,7 @@ pub(crate) struct Use {
     /// The `connectionConfig` key.
     pub name: String,
     /// Where it stands.
-    pub position: Position,
+    pub position: PlaceholderPosition,
 }
 
 /// A Nango string converted to our template syntax.
@@ -139,8 +139,10 @@ fn plain(text: &str, context: Context) -> Result<(String, Vec<Use>), Unconvertib
         out.push_str(&rest[..start]);
         if let Some(name) = inner.strip_prefix(CONNECTION_PREFIX) {
             let position = match position(&out) {
-                _ if context != Context::Url => Position::Inside,
-                Position::WholeHost if !ends_host(&rest[start + 3 + length..]) => Position::Inside,
+                _ if context != Context::Url => PlaceholderPosition::Inside,
+                PlaceholderPosition::WholeHost if !ends_host(&rest[start + 3 + length..]) => {
+                    PlaceholderPosition::Inside
+                }
                 other => other,
             };
             uses.push(Use {
@@ -164,13 +166,13 @@ fn plain(text: &str, context: Context) -> Result<(String, Vec<Use>), Unconvertib
 }
 
 /// Where a placeholder starting after `before` stands (refined by what follows it).
-fn position(before: &str) -> Position {
+fn position(before: &str) -> PlaceholderPosition {
     if before.is_empty() {
-        Position::WholeUrl
+        PlaceholderPosition::WholeUrl
     } else if before.ends_with("://") && !before[..before.len() - 3].contains('/') {
-        Position::WholeHost
+        PlaceholderPosition::WholeHost
     } else {
-        Position::Inside
+        PlaceholderPosition::Inside
     }
 }
 
@@ -194,14 +196,14 @@ mod tests {
             converted.text,
             "https://<subdomain>.myshopify.com/admin/<v>"
         );
-        assert_eq!(converted.uses[0].position, Position::Inside);
-        assert_eq!(converted.uses[1].position, Position::Inside);
+        assert_eq!(converted.uses[0].position, PlaceholderPosition::Inside);
+        assert_eq!(converted.uses[1].position, PlaceholderPosition::Inside);
         let host = convert("https://${connectionConfig.hostname}/x", Context::Url).unwrap();
-        assert_eq!(host.uses[0].position, Position::WholeHost);
+        assert_eq!(host.uses[0].position, PlaceholderPosition::WholeHost);
         let url = convert("${connectionConfig.instance_url}", Context::Url).unwrap();
-        assert_eq!(url.uses[0].position, Position::WholeUrl);
+        assert_eq!(url.uses[0].position, PlaceholderPosition::WholeUrl);
         let value = convert("${connectionConfig.instance_url}", Context::Value).unwrap();
-        assert_eq!(value.uses[0].position, Position::Inside);
+        assert_eq!(value.uses[0].position, PlaceholderPosition::Inside);
     }
 
     #[test]

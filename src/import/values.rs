@@ -13,31 +13,21 @@ use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
 use super::mapping::{Skip, scalar, skip, string_list};
-use super::template::{self, Context, Position, Unconvertible};
+use super::template::{self, Context, PlaceholderPosition, Unconvertible};
 use crate::definition::types::{
     Connection, ConnectionParam, RuntimeSource, RuntimeValue, ValueKind,
 };
 use crate::nango::NangoEntry;
+use crate::resolve::connection::Stage;
 use crate::resolve::template::is_placeholder_name;
 use crate::resolve::url_rules::{self, UrlRole};
 
 /// Attributes of a `connection_config` field carried over.
 const READ_FIELD_ATTRIBUTES: &[&str] = &["type", "description", "example", "pattern", "enum"];
 
-/// Where in the entry a connection value is used, which decides what it may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Stage {
-    /// Authorization URL and parameters: before the callback.
-    Authorization,
-    /// Token URL and parameters: after the callback, before the token response.
-    Exchange,
-    /// Refresh, API: after the token response.
-    Later,
-}
-
 #[derive(Debug, Default)]
-struct Usage {
-    positions: Vec<Position>,
+struct ValueUsage {
+    positions: Vec<PlaceholderPosition>,
     earliest: Option<Stage>,
     places: Vec<String>,
     fallback: Option<String>,
@@ -50,7 +40,7 @@ struct Usage {
 /// Everything the entry's templates say about connection values.
 #[derive(Debug, Default)]
 pub(super) struct Uses {
-    by_name: IndexMap<String, Usage>,
+    by_name: IndexMap<String, ValueUsage>,
 }
 
 impl Uses {
@@ -156,7 +146,7 @@ pub(super) fn connection(
         };
         if let Some(from) = runtime_source {
             let (field, too_early) = match from {
-                RuntimeSource::TokenResponse => ("token_response_metadata", Stage::Exchange),
+                RuntimeSource::TokenResponse => ("token_response_metadata", Stage::TokenExchange),
                 RuntimeSource::Callback => ("redirect_uri_metadata", Stage::Authorization),
             };
             if usage.earliest.is_some_and(|stage| stage <= too_early) {
@@ -328,11 +318,11 @@ fn note_unread_attributes(
 }
 
 /// The kind of a value from where it stands in the templates.
-fn kind_of(name: &str, usage: &Usage) -> Result<ValueKind, Skip> {
-    let all = |p: Position| usage.positions.iter().all(|&q| q == p);
-    if all(Position::WholeUrl) {
+fn kind_of(name: &str, usage: &ValueUsage) -> Result<ValueKind, Skip> {
+    let all = |p: PlaceholderPosition| usage.positions.iter().all(|&q| q == p);
+    if all(PlaceholderPosition::WholeUrl) {
         Ok(ValueKind::Url)
-    } else if usage.positions.contains(&Position::WholeUrl) {
+    } else if usage.positions.contains(&PlaceholderPosition::WholeUrl) {
         Err(skip(
             "connection_config key",
             format!(
@@ -340,7 +330,7 @@ fn kind_of(name: &str, usage: &Usage) -> Result<ValueKind, Skip> {
                 usage.places.join(", ")
             ),
         ))
-    } else if all(Position::WholeHost) {
+    } else if all(PlaceholderPosition::WholeHost) {
         Ok(ValueKind::Host)
     } else {
         Ok(ValueKind::Segment)

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::cursor::{self, Cursor, Step, Target};
 use super::schema_walk::Field;
 use super::text;
-use super::workspace::{Kind, Workspace};
+use super::workspace::{FileKind, Workspace};
 use crate::catalog;
 use crate::definition::document;
 use crate::definition::types::{DataCenterSet, DataCenters, ProviderDefinition, Scopes};
@@ -27,7 +27,7 @@ pub struct Request<'a> {
     /// The document's file.
     pub path: &'a std::path::Path,
     /// Provider or data-center set.
-    pub kind: Kind,
+    pub kind: FileKind,
     /// Its text as the editor shows it.
     pub text: &'a str,
     /// The schema of its kind.
@@ -93,7 +93,7 @@ pub fn complete(request: &Request<'_>, workspace: &Workspace) -> Vec<CompletionI
         }
         Target::Value { start, .. } => {
             let mut items = Vec::new();
-            if request.kind == Kind::Provider && is_default_scope(&cursor.path) {
+            if request.kind == FileKind::Provider && is_default_scope(&cursor.path) {
                 items.extend(scope_names(request).into_iter().map(|name| CompletionItem {
                     kind: Some(CompletionItemKind::VALUE),
                     detail: Some("scope from scopes.catalog".to_owned()),
@@ -250,7 +250,7 @@ fn data_center_placeholder_names(
 ) -> Vec<String> {
     let value = value.clone();
     let (section, set) = match request.kind {
-        Kind::Provider => {
+        FileKind::Provider => {
             let Some(section) = value
                 .get("data_centers")
                 .cloned()
@@ -266,7 +266,7 @@ fn data_center_placeholder_names(
             });
             (section, set)
         }
-        Kind::DataCenterSet => {
+        FileKind::DataCenterSet => {
             let Ok(set) = serde_json::from_value::<DataCenterSet>(value) else {
                 return Vec::new();
             };

@@ -51,7 +51,7 @@ pub enum Target {
 
 /// What a line holds, left to right.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Node {
+enum CursorNode {
     /// A `- ` sequence item marker.
     Dash { col: usize },
     /// `key:` with the byte range of the key and of its inline value (possibly empty).
@@ -65,10 +65,12 @@ enum Node {
     Scalar { col: usize },
 }
 
-impl Node {
+impl CursorNode {
     fn col(&self) -> usize {
         match self {
-            Node::Dash { col } | Node::Key { col, .. } | Node::Scalar { col } => *col,
+            CursorNode::Dash { col } | CursorNode::Key { col, .. } | CursorNode::Scalar { col } => {
+                *col
+            }
         }
     }
 }
@@ -84,7 +86,7 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
     let (path, target) = match index.map(|i| (i, &nodes[i])) {
         Some((
             i,
-            Node::Key {
+            CursorNode::Key {
                 col,
                 end,
                 name,
@@ -114,8 +116,8 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
                 )
             }
         }
-        Some((i, Node::Scalar { col })) => match i.checked_sub(1).map(|d| &nodes[d]) {
-            Some(Node::Dash { col: dash }) => {
+        Some((i, CursorNode::Scalar { col })) => match i.checked_sub(1).map(|d| &nodes[d]) {
+            Some(CursorNode::Dash { col: dash }) => {
                 let mut path = ancestors(&lines, line, &nodes[..i - 1], *dash, true);
                 path.push(Step::Item);
                 let (start, _, in_placeholder) = value_word(current, *col, at);
@@ -139,7 +141,7 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
                 (path, target)
             }
         },
-        Some((i, Node::Dash { col })) => {
+        Some((i, CursorNode::Dash { col })) => {
             let mut path = ancestors(&lines, line, &nodes[..i], *col, true);
             path.push(Step::Item);
             (
@@ -176,9 +178,15 @@ pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
 
 /// The steps from the top of the document to the node at `col` of line `line`, not including
 /// that node. `left` holds the nodes of the same line before it (the `- ` markers it is in).
-fn ancestors(lines: &[&str], line: usize, left: &[Node], col: usize, is_dash: bool) -> Vec<Step> {
+fn ancestors(
+    lines: &[&str],
+    line: usize,
+    left: &[CursorNode],
+    col: usize,
+    is_dash: bool,
+) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut left: Vec<Node> = left.to_vec();
+    let mut left: Vec<CursorNode> = left.to_vec();
     let (mut line, mut col, mut is_dash) = (line, col, is_dash);
     loop {
         let owner = match left.pop() {
@@ -189,13 +197,13 @@ fn ancestors(lines: &[&str], line: usize, left: &[Node], col: usize, is_dash: bo
             break;
         };
         match &node {
-            Node::Dash { .. } => steps.push(Step::Item),
-            Node::Key { name, .. } => steps.push(Step::Key(name.clone())),
-            Node::Scalar { .. } => break,
+            CursorNode::Dash { .. } => steps.push(Step::Item),
+            CursorNode::Key { name, .. } => steps.push(Step::Key(name.clone())),
+            CursorNode::Scalar { .. } => break,
         }
         line = owner_line;
         col = node.col();
-        is_dash = matches!(node, Node::Dash { .. });
+        is_dash = matches!(node, CursorNode::Dash { .. });
         left = parse_line(lines[line])
             .into_iter()
             .filter(|other| other.col() < col)
@@ -208,7 +216,12 @@ fn ancestors(lines: &[&str], line: usize, left: &[Node], col: usize, is_dash: bo
 /// The nearest line above `line` holding the parent of a node at `col`: the first one indented
 /// less, or, for a `- ` item, a `key:` with no inline value at the same indentation (YAML lets
 /// a block sequence sit level with its key).
-fn owner_above(lines: &[&str], line: usize, col: usize, is_dash: bool) -> Option<(usize, Node)> {
+fn owner_above(
+    lines: &[&str],
+    line: usize,
+    col: usize,
+    is_dash: bool,
+) -> Option<(usize, CursorNode)> {
     for above in (0..line).rev() {
         let nodes = parse_line(lines[above]);
         let Some(first) = nodes.first() else {
@@ -219,7 +232,7 @@ fn owner_above(lines: &[&str], line: usize, col: usize, is_dash: bool) -> Option
             return Some((above, node));
         }
         if is_dash && first.col() == col {
-            if let [Node::Key { value, .. }] = nodes.as_slice() {
+            if let [CursorNode::Key { value, .. }] = nodes.as_slice() {
                 if value.0 == value.1 {
                     return Some((above, nodes[0].clone()));
                 }
@@ -232,9 +245,9 @@ fn owner_above(lines: &[&str], line: usize, col: usize, is_dash: bool) -> Option
 /// The keys at column `col` in the mapping around line `line`, other than on that line.
 fn siblings(lines: &[&str], line: usize, col: usize) -> Vec<String> {
     let mut found = Vec::new();
-    let mut collect = |nodes: &[Node]| {
+    let mut collect = |nodes: &[CursorNode]| {
         for node in nodes {
-            if let Node::Key { col: c, name, .. } = node {
+            if let CursorNode::Key { col: c, name, .. } = node {
                 if *c == col {
                     found.push(name.clone());
                 }
@@ -286,7 +299,7 @@ fn value_word(line: &str, start: usize, at: usize) -> (usize, bool, bool) {
 
 /// Splits a line into its `- ` markers and its key or scalar; comments and document markers
 /// hold nothing.
-fn parse_line(line: &str) -> Vec<Node> {
+fn parse_line(line: &str) -> Vec<CursorNode> {
     let mut nodes = Vec::new();
     if line.starts_with("---") || line.starts_with("...") || line.starts_with('%') {
         return nodes;
@@ -297,7 +310,7 @@ fn parse_line(line: &str) -> Vec<Node> {
     while i < content_end {
         let rest = &line[i..content_end];
         if rest == "-" || rest.starts_with("- ") {
-            nodes.push(Node::Dash { col: i });
+            nodes.push(CursorNode::Dash { col: i });
             i += 1;
             i += line[i..].len() - line[i..].trim_start_matches(' ').len();
             continue;
@@ -310,14 +323,14 @@ fn parse_line(line: &str) -> Vec<Node> {
                 let value_start = after
                     + (line[after..content_end].len()
                         - line[after..content_end].trim_start().len());
-                nodes.push(Node::Key {
+                nodes.push(CursorNode::Key {
                     col: i,
                     end: i + raw.len(),
                     name,
                     value: (value_start, content_end),
                 });
             }
-            None => nodes.push(Node::Scalar { col: i }),
+            None => nodes.push(CursorNode::Scalar { col: i }),
         }
         break;
     }

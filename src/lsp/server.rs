@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::ServerError;
 use super::completion::{self, Request as CompletionRequest};
 use super::hover;
-use super::workspace::{Kind, Publication, Workspace};
+use super::workspace::{FileKind, Publication, Workspace};
 use crate::schema;
 
 /// How the loop ended.
@@ -174,11 +174,11 @@ fn answer(workspace: &Workspace, request: Request) -> Response {
 }
 
 /// The schema a document of `kind` is checked against, generated once.
-fn schema_of(kind: Kind) -> &'static Value {
+fn schema_of(kind: FileKind) -> &'static Value {
     static PROVIDER: OnceLock<Value> = OnceLock::new();
     static SET: OnceLock<Value> = OnceLock::new();
     match kind {
-        Kind::Provider => PROVIDER.get_or_init(schema::provider_schema),
-        Kind::DataCenterSet => SET.get_or_init(schema::data_center_set_schema),
+        FileKind::Provider => PROVIDER.get_or_init(schema::provider_schema),
+        FileKind::DataCenterSet => SET.get_or_init(schema::data_center_set_schema),
     }
 }

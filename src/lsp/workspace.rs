@@ -22,21 +22,21 @@ use crate::validate;
 
 /// Which format a file is in, told by where it is (as `validate` tells them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum FileKind {
     /// A provider definition.
     Provider,
     /// A shared data-center set: a file in a `data-centers/` folder.
     DataCenterSet,
 }
 
-impl Kind {
+impl FileKind {
     /// The kind of the file at `path`.
-    pub fn of(path: &Path) -> Kind {
+    pub fn of(path: &Path) -> FileKind {
         let folder = path.parent().and_then(Path::file_name);
         if folder.is_some_and(|name| name == DATA_CENTER_SET_DIR) {
-            Kind::DataCenterSet
+            FileKind::DataCenterSet
         } else {
-            Kind::Provider
+            FileKind::Provider
         }
     }
 }
@@ -91,10 +91,10 @@ impl Workspace {
     }
 
     /// An open document: its path, kind and current text.
-    pub fn document(&self, uri: &Uri) -> Option<(PathBuf, Kind, &str)> {
+    pub fn document(&self, uri: &Uri) -> Option<(PathBuf, FileKind, &str)> {
         let path = path_of(uri);
         let text = self.open.get(&path)?;
-        let kind = Kind::of(&path);
+        let kind = FileKind::of(&path);
         Some((path, kind, text))
     }
 
@@ -129,12 +129,12 @@ impl Workspace {
         if self.open.contains_key(changed) {
             affected.push(changed.to_path_buf());
         }
-        if Kind::of(changed) == Kind::DataCenterSet {
+        if FileKind::of(changed) == FileKind::DataCenterSet {
             let mut users: Vec<PathBuf> = self
                 .open
                 .iter()
                 .filter(|(path, text)| {
-                    Kind::of(path) == Kind::Provider
+                    FileKind::of(path) == FileKind::Provider
                         && set_used_by(path, text).as_deref() == Some(changed)
                 })
                 .map(|(path, _)| path.clone())
@@ -159,14 +159,14 @@ impl Workspace {
         let Some(text) = self.open.get(path) else {
             return Vec::new();
         };
-        match Kind::of(path) {
-            Kind::Provider => match catalog::load_one_with(path, text, &self.open) {
+        match FileKind::of(path) {
+            FileKind::Provider => match catalog::load_one_with(path, text, &self.open) {
                 Ok(Ok(_)) => Vec::new(),
                 Ok(Err(diagnostics)) => diagnostics,
                 // `validate` stops with this as a usage error; an editor shows it on the file.
                 Err(error) => vec![Diagnostic::file_level(path, error.to_string(), None)],
             },
-            Kind::DataCenterSet => {
+            FileKind::DataCenterSet => {
                 validate::check_data_center_set(path, text).map_or_else(|d| d, |_| Vec::new())
             }
         }

@@ -33,7 +33,7 @@ pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest life of one connection, the answer to the callback included (which waits for the
 /// code exchange, itself bounded by the HTTP client's timeout).
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
-/// How long [`Callback::respond`] waits for its page to be sent.
+/// How long [`BrowserCallback::respond`] waits for its page to be sent.
 const ANSWER_GRACE: Duration = Duration::from_secs(5);
 
 /// Whether `uri` is an `http` loopback redirect this process can listen on: host `127.0.0.1`,
@@ -65,8 +65,8 @@ pub struct LoopbackListener {
 
 /// What reached the listener that its caller should know about.
 pub enum Arrival {
-    /// A request to the redirect path; answer it with [`Callback::respond`].
-    Callback(Callback),
+    /// A request to the redirect path; answer it with [`BrowserCallback::respond`].
+    Callback(BrowserCallback),
     /// A connection that sent something that is not an HTTP request, or a request head over
     /// [`MAX_HEAD_BYTES`]: refused with an error status, reported here so the user can see it.
     Refused {
@@ -76,7 +76,7 @@ pub enum Arrival {
 }
 
 /// A browser request that reached the redirect path.
-pub struct Callback {
+pub struct BrowserCallback {
     /// The query string of the request (the callback parameters).
     pub query: String,
     answer: oneshot::Sender<Page>,
@@ -120,7 +120,7 @@ impl Drop for LoopbackListener {
     }
 }
 
-impl Callback {
+impl BrowserCallback {
     /// Answers the browser with a short page saying whether the connection succeeded, and
     /// waits until the answer is sent (so the process does not exit before it).
     pub async fn respond(self, success: bool, message: &str) {
@@ -206,7 +206,7 @@ async fn handle(
         return Ok(page(StatusCode::BAD_REQUEST, "One request per connection."));
     };
     let (answer, page_receiver) = oneshot::channel();
-    let callback = Callback {
+    let callback = BrowserCallback {
         query: request.uri().query().unwrap_or("").to_owned(),
         answer,
         finished,

@@ -5,7 +5,7 @@
 //! The flow: [`authorize::authorization_request`] → the user's browser → the callback,
 //! [`callback::parse_callback`] and [`callback::verify_callback`] (state, error, data center,
 //! issuer: all checked before any request) → [`token::exchange_code`] at that data center's
-//! token URL → [`refresh::Connection`] for single-flight refreshes → [`revoke::revoke`].
+//! token URL → [`refresh::RefreshingConnection`] for single-flight refreshes → [`revoke::revoke`].
 //! [`complete_authorization`] runs the callback half in one call.
 
 pub mod authorize;
@@ -25,7 +25,7 @@ pub use callback::{CallbackParams, VerifiedCallback, parse_callback, verify_call
 pub use credentials::Credentials;
 pub use error::OAuthError;
 pub use http::HttpOptions;
-pub use refresh::{Connection, RetryPolicy, refresh_tokens};
+pub use refresh::{RefreshingConnection, RetryPolicy, refresh_tokens};
 pub use revoke::{RevokedToken, revoke};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PkceVerifier, RefreshToken};
 pub use store::StoredConnection;

@@ -1,4 +1,4 @@
-//! Refreshing access tokens: one refresh with bounded retries, and a [`Connection`] that lets
+//! Refreshing access tokens: one refresh with bounded retries, and a [`RefreshingConnection`] that lets
 //! any number of concurrent callers share a single refresh.
 //!
 //! Zoho allows ten refreshes per refresh token per ten minutes and answers the eleventh with
@@ -88,9 +88,9 @@ pub async fn refresh_tokens(
 }
 
 /// One connection's tokens, shared by every task that calls its provider's API. Callers ask
-/// for [`access_token`](Connection::access_token); when it is about to expire, the first
+/// for [`access_token`](RefreshingConnection::access_token); when it is about to expire, the first
 /// caller refreshes while the others wait for that same refresh (and share its failure).
-pub struct Connection {
+pub struct RefreshingConnection {
     http: reqwest::Client,
     provider: Arc<ResolvedProvider>,
     credentials: Credentials,
@@ -107,7 +107,7 @@ struct State {
     last_error: Option<OAuthError>,
 }
 
-impl Connection {
+impl RefreshingConnection {
     /// A connection over `tokens`.
     pub fn new(
         http: reqwest::Client,

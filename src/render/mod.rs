@@ -95,7 +95,7 @@ pub enum RenderError {
     Template(#[from] TemplateError),
     /// The provider's endpoints do not fit Nango's interpolation model.
     #[error(transparent)]
-    Nango(#[from] nango::NangoError),
+    Nango(#[from] nango::NangoRenderError),
 }
 
 /// Renders resolved providers with the built-in templates and, optionally, one user template.

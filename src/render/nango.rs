@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::definition::types::{TokenAuthMethod, TokenBody, ValueKind};
 use crate::resolve::connection::ACCESS_TOKEN;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
-use crate::resolve::template::{self, Scope};
+use crate::resolve::template::{self, PlaceholderValues};
 
 /// Connection-config field holding the chosen data center's issuer origin.
 pub const ISSUER_FIELD: &str = "issuer";
@@ -36,7 +36,7 @@ pub const API_BASE_URL_FIELD: &str = "api_base_url";
 
 /// One Nango provider entry, with URLs either literal (one data center) or interpolated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NangoEntry {
+pub struct RenderedNangoEntry {
     /// The providers.yaml key: the provider id (`ID-CODE` for a data center's own entry).
     pub key: String,
     /// `display_name`.
@@ -123,7 +123,7 @@ impl NangoField {
 /// Why a provider cannot be written as a Nango entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("provider `{provider}` cannot be written as a Nango entry: {reason}; {why}")]
-pub struct NangoError {
+pub struct NangoRenderError {
     /// The provider id.
     pub provider: String,
     /// Which part of the entry.
@@ -138,7 +138,7 @@ const ONE_ORIGIN: &str = "Nango can only interpolate one origin per URL, so ever
 
 /// The Nango entries of a resolved provider: one, or one per data center when each data
 /// center has its own client id.
-pub fn entries(provider: &ResolvedProvider) -> Result<Vec<NangoEntry>, NangoError> {
+pub fn entries(provider: &ResolvedProvider) -> Result<Vec<RenderedNangoEntry>, NangoRenderError> {
     let per_data_center = provider.data_centers.len() > 1
         && provider
             .data_centers
@@ -165,7 +165,7 @@ pub fn entries(provider: &ResolvedProvider) -> Result<Vec<NangoEntry>, NangoErro
 }
 
 /// Builds the Nango view of a resolved provider as one entry.
-pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
+pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRenderError> {
     let dcs = &provider.data_centers;
     let nango = Interpolation::new(provider);
     let endpoint = |name: &'static str, url: fn(&ResolvedDataCenter) -> &str| {
@@ -249,7 +249,7 @@ pub fn entry(provider: &ResolvedProvider) -> Result<NangoEntry, NangoError> {
         }
     }
 
-    Ok(NangoEntry {
+    Ok(RenderedNangoEntry {
         key: provider.id.clone(),
         display_name: provider.display_name.clone(),
         docs: provider.docs_url.clone().unwrap_or_default(),
@@ -354,7 +354,7 @@ fn title(key: &str) -> String {
 fn default_scopes(
     provider: &ResolvedProvider,
     nango: &Interpolation,
-) -> Result<Vec<String>, NangoError> {
+) -> Result<Vec<String>, NangoRenderError> {
     let mut scopes = Vec::new();
     for name in &provider.default_scopes {
         let mut sent: Option<&str> = None;
@@ -367,7 +367,7 @@ fn default_scopes(
                 None => sent = Some(here),
                 Some(first) if first == here => {}
                 Some(first) => {
-                    return Err(NangoError {
+                    return Err(NangoRenderError {
                         provider: provider.id.clone(),
                         endpoint: "default scopes",
                         reason: format!(
@@ -425,7 +425,7 @@ impl Interpolation {
     /// One value (URL, parameter, header, scope) as Nango writes it.
     fn value(&self, text: &str) -> String {
         let expand = |late| {
-            template::expand(text, Scope::late_only(late))
+            template::expand(text, PlaceholderValues::late_only(late))
                 .expect("a resolved table holds only connection placeholders")
         };
         let primary = expand(&self.interpolated);
@@ -467,8 +467,8 @@ fn under_issuer(
     provider: &ResolvedProvider,
     endpoint: &'static str,
     url: fn(&ResolvedDataCenter) -> &str,
-) -> Result<String, NangoError> {
-    let error = |reason: String| NangoError {
+) -> Result<String, NangoRenderError> {
+    let error = |reason: String| NangoRenderError {
         provider: provider.id.clone(),
         endpoint,
         reason,

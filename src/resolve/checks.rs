@@ -61,14 +61,14 @@ fn unknown_dc(place: Place, code: &str, dcs: &EffectiveDataCenters) -> Problem {
 }
 
 /// The multi-DC choices: default DC, entry DC per DC, secret and client-id modes.
-pub(super) struct Selection {
+pub(super) struct MultiDcSelection {
     pub(super) default: String,
     pub(super) entry: BTreeMap<String, String>,
     pub(super) client_secret: ClientSecretMode,
     pub(super) client_id: ClientIdMode,
 }
 
-impl Selection {
+impl MultiDcSelection {
     pub(super) fn new(
         definition: &ProviderDefinition,
         sections: &Sections<'_>,
@@ -161,7 +161,7 @@ impl Selection {
                 .hint("say which data center's authorization endpoint starts the flow: `entry: { default: CODE }`"),
             );
         }
-        Selection {
+        MultiDcSelection {
             default,
             entry,
             client_secret: multi.map(|m| m.client_secret).unwrap_or_default(),

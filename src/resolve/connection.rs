@@ -21,7 +21,7 @@ use crate::diagnostics::Anchor;
 use crate::resolve::data_centers::EffectiveDataCenters;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::table::{ConnectionInput, ConnectionInputs, ResolvedProvider, RuntimeInput};
-use crate::resolve::template::{self, Scope};
+use crate::resolve::template::{self, PlaceholderValues};
 use crate::resolve::url_rules::{UrlProblem, UrlRole, check_dns_name, check_url};
 
 /// The built-in late value: the connection's access token, usable in API headers only.
@@ -436,7 +436,7 @@ pub fn fill(
     }
     late.insert(ACCESS_TOKEN.to_owned(), None);
 
-    let scope = Scope::late_only(&late);
+    let scope = PlaceholderValues::late_only(&late);
     let text = |template: &str| -> String {
         template::expand(template, scope).expect("a resolved table holds only late names")
     };

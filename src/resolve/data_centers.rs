@@ -3,6 +3,7 @@
 
 use indexmap::IndexMap;
 
+use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{DataCenter, DataCenterSet, ProviderDefinition};
 use crate::diagnostics::Anchor;
 use crate::resolve::problem::{Origin, Place, Problem};
@@ -160,7 +161,7 @@ pub fn effective(
     }
 
     for (code, values) in &section.overrides {
-        let pointer = format!("/data_centers/overrides/{code}");
+        let pointer = format!("/data_centers/overrides/{}", escape_pointer_token(code));
         check_placeholder_names(values, Origin::Provider, &pointer, &mut problems);
         match result.all.iter_mut().find(|dc| &dc.code == code) {
             Some(dc) => dc.values.extend(values.clone()),
@@ -187,7 +188,7 @@ fn check_placeholder_names(
         if !is_placeholder_name(name) {
             problems.push(
                 Problem::provider(
-                    format!("{pointer}/{name}"),
+                    format!("{pointer}/{}", escape_pointer_token(name)),
                     Anchor::Key,
                     format!("`{name}` is not a valid placeholder name"),
                 )

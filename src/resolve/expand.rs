@@ -14,13 +14,13 @@ use indexmap::IndexMap;
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
 use crate::diagnostics::Anchor;
-use crate::resolve::checks::{Selection, provider_place};
+use crate::resolve::checks::{MultiDcSelection, provider_place};
 use crate::resolve::connection::{self, LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::{ResolvedDataCenter, SINGLE_DATA_CENTER};
-use crate::resolve::template::{self, Scope, TemplateError};
+use crate::resolve::template::{self, PlaceholderError, PlaceholderValues};
 use crate::resolve::url_rules::{self, UrlRole, check_url};
 
 /// Where an expanded template goes in the table, and how early in the flow it is used.
@@ -120,7 +120,7 @@ impl<'a> Expander<'a> {
         definition: &ProviderDefinition,
         sections: &Sections<'_>,
         dc: Option<&EffectiveDataCenter>,
-        selection: &Selection,
+        selection: &MultiDcSelection,
     ) -> Option<ResolvedDataCenter> {
         let code = dc
             .map_or(SINGLE_DATA_CENTER, |dc| dc.code.as_str())
@@ -260,7 +260,7 @@ impl<'a> Expander<'a> {
     ) -> Option<String> {
         let kept = self.text(place.clone(), template, dc, usage)?;
         let empty = IndexMap::new();
-        let sample_scope = Scope {
+        let sample_scope = PlaceholderValues {
             values: dc.map_or(&empty, |dc| &dc.values),
             defaults: &self.dcs.defaults,
             late: &self.samples,
@@ -302,7 +302,7 @@ impl<'a> Expander<'a> {
     ) -> Option<String> {
         let empty = IndexMap::new();
         let allows_dc_values = dc.is_some() || self.dcs.all.is_empty();
-        let scope = Scope {
+        let scope = PlaceholderValues {
             values: dc.map_or(&empty, |dc| &dc.values),
             defaults: if allows_dc_values {
                 &self.dcs.defaults
@@ -379,11 +379,11 @@ impl<'a> Expander<'a> {
         &mut self,
         place: Place,
         template: &str,
-        error: TemplateError,
+        error: PlaceholderError,
         dc: Option<&EffectiveDataCenter>,
     ) {
         match error {
-            TemplateError::Malformed { at } => {
+            PlaceholderError::Malformed { at } => {
                 let message = format!(
                     "malformed placeholder at character {} of `{template}`",
                     at + 1
@@ -392,7 +392,7 @@ impl<'a> Expander<'a> {
                     .hint("write placeholders as `<name>`, with a name of letters, digits and `_`");
                 self.report_once(&place, "<malformed>", problem);
             }
-            TemplateError::Cycle { chain } => {
+            PlaceholderError::Cycle { chain } => {
                 let message = format!(
                     "placeholders expand into each other: {}",
                     chain.join(" -> ")
@@ -401,7 +401,7 @@ impl<'a> Expander<'a> {
                     .hint("one of these placeholders must have a plain value");
                 self.report_once(&place, "<cycle>", problem);
             }
-            TemplateError::Missing { name } => {
+            PlaceholderError::Missing { name } => {
                 if !self.dcs.defines(&name) {
                     let problem = self.unknown_placeholder(&place, template, &name);
                     self.report_once(&place, &name, problem);

@@ -26,7 +26,7 @@ pub mod url_rules;
 use std::collections::BTreeMap;
 
 use crate::definition::types::{DataCenterSet, ProviderDefinition, RuntimeSource};
-use checks::{Selection, check_callback, check_scopes, enabled_data_centers};
+use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
 use connection::Stage;
 use data_centers::EffectiveDataCenter;
 use expand::Expander;
@@ -44,7 +44,7 @@ pub fn resolve(
     let sections = sections::sections(definition, set)?;
     let (dcs, mut problems) = data_centers::effective(definition, set);
     let enabled = enabled_data_centers(definition, &dcs, &mut problems);
-    let selection = Selection::new(definition, &sections, &dcs, &enabled, &mut problems);
+    let selection = MultiDcSelection::new(definition, &sections, &dcs, &enabled, &mut problems);
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
     problems.extend(embedded_text::check_embedded_text(definition, set));

@@ -16,7 +16,7 @@ const MAX_EXPANSION_DEPTH: usize = 16;
 
 /// Why a template could not be expanded for one data center.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateError {
+pub enum PlaceholderError {
     /// `<` without a well-formed `name>` after it.
     Malformed { at: usize },
     /// A placeholder with no value for this data center and no default.
@@ -27,7 +27,7 @@ pub enum TemplateError {
 
 /// The placeholder values in force for one data center: its own values first, then defaults.
 #[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
+pub struct PlaceholderValues<'a> {
     /// Values given for this data center (its own, then overrides applied).
     pub values: &'a IndexMap<String, String>,
     /// Defaults shared by every data center.
@@ -47,12 +47,12 @@ enum Lookup<'a> {
     Keep,
 }
 
-impl<'a> Scope<'a> {
+impl<'a> PlaceholderValues<'a> {
     /// A scope with only late names, for filling a resolved table.
     pub fn late_only(late: &'a IndexMap<String, Option<String>>) -> Self {
         static EMPTY: std::sync::OnceLock<IndexMap<String, String>> = std::sync::OnceLock::new();
         let empty = EMPTY.get_or_init(IndexMap::new);
-        Scope {
+        PlaceholderValues {
             values: empty,
             defaults: empty,
             late,
@@ -74,7 +74,7 @@ impl<'a> Scope<'a> {
 }
 
 /// The placeholder names a template uses, in order of appearance, or where it is malformed.
-pub fn placeholders(template: &str) -> Result<Vec<&str>, TemplateError> {
+pub fn placeholders(template: &str) -> Result<Vec<&str>, PlaceholderError> {
     let mut names = Vec::new();
     let mut rest = template;
     let mut offset = 0;
@@ -82,10 +82,10 @@ pub fn placeholders(template: &str) -> Result<Vec<&str>, TemplateError> {
         let after = &rest[open + 1..];
         let close = after
             .find('>')
-            .ok_or(TemplateError::Malformed { at: offset + open })?;
+            .ok_or(PlaceholderError::Malformed { at: offset + open })?;
         let name = &after[..close];
         if !is_placeholder_name(name) {
-            return Err(TemplateError::Malformed { at: offset + open });
+            return Err(PlaceholderError::Malformed { at: offset + open });
         }
         names.push(name);
         let consumed = open + 1 + close + 1;
@@ -104,15 +104,15 @@ pub fn is_placeholder_name(name: &str) -> bool {
 }
 
 /// Expands every placeholder of `template` for one data center.
-pub fn expand(template: &str, scope: Scope<'_>) -> Result<String, TemplateError> {
+pub fn expand(template: &str, scope: PlaceholderValues<'_>) -> Result<String, PlaceholderError> {
     expand_with_chain(template, scope, &mut Vec::new())
 }
 
 fn expand_with_chain(
     template: &str,
-    scope: Scope<'_>,
+    scope: PlaceholderValues<'_>,
     chain: &mut Vec<String>,
-) -> Result<String, TemplateError> {
+) -> Result<String, PlaceholderError> {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     for name in placeholders(template)? {
@@ -123,11 +123,11 @@ fn expand_with_chain(
         if chain.iter().any(|seen| seen == name) || chain.len() >= MAX_EXPANSION_DEPTH {
             let mut cycle = chain.clone();
             cycle.push(name.to_owned());
-            return Err(TemplateError::Cycle { chain: cycle });
+            return Err(PlaceholderError::Cycle { chain: cycle });
         }
         match scope.lookup(name) {
             None => {
-                return Err(TemplateError::Missing {
+                return Err(PlaceholderError::Missing {
                     name: name.to_owned(),
                 });
             }
@@ -162,7 +162,7 @@ mod tests {
         let ca = map(&[("dc", "ca"), ("accounts_host", "accounts.zohocloud.ca")]);
         let template = "https://<accounts_host>/oauth/v2/token";
         let late = IndexMap::new();
-        let scope = |values| Scope {
+        let scope = |values| PlaceholderValues {
             values,
             defaults: &defaults,
             late: &late,
@@ -182,14 +182,14 @@ mod tests {
         let empty = IndexMap::new();
         let err = expand(
             "https://www.zohoapis.<dc>",
-            Scope {
+            PlaceholderValues {
                 values: &empty,
                 defaults: &empty,
                 late: &IndexMap::new(),
             },
         )
         .unwrap_err();
-        assert_eq!(err, TemplateError::Missing { name: "dc".into() });
+        assert_eq!(err, PlaceholderError::Missing { name: "dc".into() });
     }
 
     #[test]
@@ -198,7 +198,7 @@ mod tests {
         let empty = IndexMap::new();
         let err = expand(
             "https://<a>",
-            Scope {
+            PlaceholderValues {
                 values: &empty,
                 defaults: &defaults,
                 late: &IndexMap::new(),
@@ -207,7 +207,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err,
-            TemplateError::Cycle {
+            PlaceholderError::Cycle {
                 chain: vec!["a".into(), "b".into(), "a".into()]
             }
         );
@@ -217,15 +217,15 @@ mod tests {
     fn rejects_malformed_placeholders() {
         assert_eq!(
             placeholders("https://x.<dc/y"),
-            Err(TemplateError::Malformed { at: 10 })
+            Err(PlaceholderError::Malformed { at: 10 })
         );
         assert_eq!(
             placeholders("https://x.<Bad Name>/"),
-            Err(TemplateError::Malformed { at: 10 })
+            Err(PlaceholderError::Malformed { at: 10 })
         );
         assert_eq!(
             placeholders("https://x.<9lives>/"),
-            Err(TemplateError::Malformed { at: 10 })
+            Err(PlaceholderError::Malformed { at: 10 })
         );
         assert_eq!(placeholders("https://<a>.<b>/"), Ok(vec!["a", "b"]));
         assert_eq!(placeholders("https://<tenantId>/"), Ok(vec!["tenantId"]));
@@ -237,7 +237,7 @@ mod tests {
         let empty = IndexMap::new();
         let kept = IndexMap::from([("subdomain".to_owned(), None)]);
         let filled = IndexMap::from([("subdomain".to_owned(), Some("<host>".to_owned()))]);
-        let scope = |late| Scope {
+        let scope = |late| PlaceholderValues {
             values: &empty,
             defaults: &defaults,
             late,

@@ -28,7 +28,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
 use super::refresh::TokenError;
-use super::store::{ConnectionRecord, ConnectionStatus, StoreError};
+use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
 use crate::oauth::OAuthError;
 use crate::oauth::revoke::RevokedToken;
@@ -193,9 +193,9 @@ fn provider_failure(error: &OAuthError) -> (StatusCode, &'static str) {
     }
 }
 
-fn store_failure(error: &StoreError) -> (StatusCode, &'static str) {
+fn store_failure(error: &DatabaseError) -> (StatusCode, &'static str) {
     match error {
-        StoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+        DatabaseError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "database_error"),
     }
 }

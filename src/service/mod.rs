@@ -33,7 +33,7 @@ use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
 use refresh::{Gates, TokenError};
-use store::{ConnectionRecord, ConnectionStatus, PendingRecord, Store, StoreError};
+use store::{ConnectionRecord, ConnectionStatus, DatabaseError, PendingRecord, Store};
 
 /// How long a started session waits for its callback.
 pub const SESSION_LIFETIME_SECS: u64 = 600;
@@ -110,7 +110,7 @@ pub enum ServiceError {
     Provider(OAuthError),
     /// The database failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] DatabaseError),
     /// A stored value could not be opened.
     #[error(transparent)]
     Crypto(#[from] CryptoError),

@@ -20,7 +20,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::crypto::{Cipher, CryptoError};
-use super::store::{ConnectionRecord, ConnectionStatus, Store, StoreError};
+use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Store};
 use super::tokens::{open_tokens, seal_tokens};
 use crate::oauth::token::unix_now;
 use crate::oauth::{OAuthError, TokenSet};
@@ -51,7 +51,7 @@ pub enum TokenError {
     Refresh(#[from] OAuthError),
     /// The database failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] DatabaseError),
     /// A sealed row could not be opened.
     #[error(transparent)]
     Crypto(#[from] CryptoError),

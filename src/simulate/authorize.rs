@@ -11,7 +11,7 @@
 use hyper::StatusCode;
 
 use super::Shared;
-use super::routes::{Endpoint, Target};
+use super::routes::{Endpoint, RouteTarget};
 use super::server::{Answer, Received, redirect, text, with_query};
 use super::state::{CodeGrant, Consent, ServerState, find};
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
@@ -20,7 +20,7 @@ pub(crate) fn authorize(
     shared: &Shared,
     state: &mut ServerState,
     request: &Received,
-    targets: &[Target],
+    targets: &[RouteTarget],
 ) -> Answer {
     let query = &request.query;
     let refuse = |problem: &str| {
@@ -29,7 +29,7 @@ pub(crate) fn authorize(
             format!("refused: {problem}"),
         )
     };
-    let candidates: Vec<&Target> = targets
+    let candidates: Vec<&RouteTarget> = targets
         .iter()
         .filter(|t| t.endpoint == Endpoint::Authorize)
         .collect();

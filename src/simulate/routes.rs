@@ -34,7 +34,7 @@ impl Endpoint {
 
 /// One role a (host, path) plays for one provider's data center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Target {
+pub(crate) struct RouteTarget {
     /// Index into the simulator's providers.
     pub(crate) provider: usize,
     /// Index into that provider's `data_centers`.
@@ -45,7 +45,7 @@ pub(crate) struct Target {
 /// Every (host, path) the simulator serves, with what it is for whom.
 #[derive(Debug, Default)]
 pub(crate) struct Routes {
-    routes: BTreeMap<(String, String), Vec<Target>>,
+    routes: BTreeMap<(String, String), Vec<RouteTarget>>,
 }
 
 impl Routes {
@@ -70,7 +70,7 @@ impl Routes {
                         .host_str()
                         .ok_or_else(|| format!("{}: URL `{url}` has no host", provider.id))?
                         .to_ascii_lowercase();
-                    let target = Target {
+                    let target = RouteTarget {
                         provider: p,
                         dc: d,
                         endpoint,
@@ -89,7 +89,7 @@ impl Routes {
     }
 
     /// What `host` and `path` serve (empty when nothing).
-    pub(crate) fn lookup(&self, host: &str, path: &str) -> &[Target] {
+    pub(crate) fn lookup(&self, host: &str, path: &str) -> &[RouteTarget] {
         self.routes
             .get(&(host.to_owned(), path.to_owned()))
             .map(Vec::as_slice)

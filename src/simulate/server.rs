@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::Shared;
-use super::routes::{Endpoint, Target};
+use super::routes::{Endpoint, RouteTarget};
 use super::state::{RecordedRequest, find};
 use super::{authorize, token};
 use crate::definition::types::TokenBody;
@@ -156,7 +156,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
 /// Which endpoint a request is for: the authorization endpoint takes GET; a POST with a
 /// `grant_type` goes to a token or refresh endpoint at that path; another POST to a revocation
 /// endpoint.
-fn classify(request: &Received, targets: &[Target]) -> Option<Endpoint> {
+fn classify(request: &Received, targets: &[RouteTarget]) -> Option<Endpoint> {
     let serves = |endpoint: Endpoint| targets.iter().any(|t| t.endpoint == endpoint);
     if request.method == Method::GET {
         return serves(Endpoint::Authorize).then_some(Endpoint::Authorize);

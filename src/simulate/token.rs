@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Shared;
-use super::routes::{Endpoint, Target};
+use super::routes::{Endpoint, RouteTarget};
 use super::server::{Answer, Received, json as json_reply, raw_json, text};
 use super::state::{ServerState, TokenGrant, find};
 use crate::definition::types::{ParameterPlacement, TokenAuthMethod, TokenBody};
@@ -33,7 +33,7 @@ pub const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;
 
 /// A failed token-side request.
 #[derive(Debug, Clone)]
-enum Failure {
+enum TokenFailure {
     /// Wrong or missing client id, or the wrong authentication method.
     Client(&'static str),
     /// Wrong client secret.
@@ -48,28 +48,30 @@ enum Failure {
     Request(String),
 }
 
-impl Failure {
+impl TokenFailure {
     /// HTTP status and `error` name: RFC 6749's, or Zoho's with `error-with-200`.
     fn dialect(&self, zoho: bool) -> (StatusCode, &'static str) {
         let (status, rfc, zoho_name) = match self {
-            Failure::Client(_) => (StatusCode::UNAUTHORIZED, "invalid_client", "invalid_client"),
-            Failure::Secret => (
+            TokenFailure::Client(_) => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", "invalid_client")
+            }
+            TokenFailure::Secret => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 "invalid_client_secret",
             ),
-            Failure::Grant(_) => (StatusCode::BAD_REQUEST, "invalid_grant", "invalid_code"),
-            Failure::RedirectUri => (
+            TokenFailure::Grant(_) => (StatusCode::BAD_REQUEST, "invalid_grant", "invalid_code"),
+            TokenFailure::RedirectUri => (
                 StatusCode::BAD_REQUEST,
                 "invalid_grant",
                 "invalid_redirect_uri",
             ),
-            Failure::GrantType => (
+            TokenFailure::GrantType => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 "unsupported_grant_type",
             ),
-            Failure::Request(_) => (
+            TokenFailure::Request(_) => (
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "invalid_request",
@@ -84,11 +86,11 @@ impl Failure {
 
     fn reason(&self) -> &str {
         match self {
-            Failure::Client(reason) | Failure::Grant(reason) => reason,
-            Failure::Request(reason) => reason,
-            Failure::Secret => "wrong client secret",
-            Failure::RedirectUri => "redirect_uri differs from the authorization request's",
-            Failure::GrantType => "unsupported grant_type",
+            TokenFailure::Client(reason) | TokenFailure::Grant(reason) => reason,
+            TokenFailure::Request(reason) => reason,
+            TokenFailure::Secret => "wrong client secret",
+            TokenFailure::RedirectUri => "redirect_uri differs from the authorization request's",
+            TokenFailure::GrantType => "unsupported grant_type",
         }
     }
 
@@ -102,7 +104,7 @@ impl Failure {
 }
 
 /// Whether `targets` serve `endpoint` for this provider's DC.
-fn serves(targets: &[Target], endpoint: Endpoint, provider: usize, dc: usize) -> bool {
+fn serves(targets: &[RouteTarget], endpoint: Endpoint, provider: usize, dc: usize) -> bool {
     targets
         .iter()
         .any(|t| t.endpoint == endpoint && t.provider == provider && t.dc == dc)
@@ -111,7 +113,7 @@ fn serves(targets: &[Target], endpoint: Endpoint, provider: usize, dc: usize) ->
 /// The target at this host and path that authenticates a request for `endpoint`: the one of
 /// the grant's provider when there is one (its DC here, which for a foreign grant is not the
 /// grant's DC), else the first.
-fn local(targets: &[Target], endpoint: Endpoint, provider: Option<usize>) -> Target {
+fn local(targets: &[RouteTarget], endpoint: Endpoint, provider: Option<usize>) -> RouteTarget {
     let serving = || targets.iter().filter(|t| t.endpoint == endpoint);
     *serving()
         .find(|t| Some(t.provider) == provider)
@@ -126,14 +128,14 @@ fn authenticate(
     request: &Received,
     provider: usize,
     dc: usize,
-) -> Result<(), Failure> {
+) -> Result<(), TokenFailure> {
     let provider = &shared.providers[provider];
     let dc = &provider.data_centers[dc];
     let form_secret = request.param("client_secret");
     let (id, secret) = match provider.token_auth_method {
         TokenAuthMethod::ClientSecretPost => {
             if request.basic_auth.is_some() {
-                return Err(Failure::Client(
+                return Err(TokenFailure::Client(
                     "Basic authentication, but the method is client_secret_post",
                 ));
             }
@@ -141,26 +143,26 @@ fn authenticate(
         }
         TokenAuthMethod::ClientSecretBasic => {
             if form_secret.is_some() {
-                return Err(Failure::Client(
+                return Err(TokenFailure::Client(
                     "client_secret in the form, but the method is client_secret_basic",
                 ));
             }
             match &request.basic_auth {
                 Some((id, secret)) => (Some(id.as_str()), Some(secret.as_str())),
-                None => return Err(Failure::Client("no Basic authentication")),
+                None => return Err(TokenFailure::Client("no Basic authentication")),
             }
         }
     };
     if id.is_none() || id != shared.credentials.client_id_for(dc).ok() {
-        return Err(Failure::Client("unknown client_id"));
+        return Err(TokenFailure::Client("unknown client_id"));
     }
     let expected = shared
         .credentials
         .secret_for(dc)
-        .map_err(|_| Failure::Secret)?;
+        .map_err(|_| TokenFailure::Secret)?;
     match secret {
         Some(secret) if constant_time_eq(secret, expected.expose()) => Ok(()),
-        _ => Err(Failure::Secret),
+        _ => Err(TokenFailure::Secret),
     }
 }
 
@@ -170,12 +172,12 @@ fn authenticate(
 fn as_described(
     shared: &Shared,
     request: &Received,
-    here: Target,
+    here: RouteTarget,
     endpoint: Endpoint,
-) -> Result<(), Failure> {
+) -> Result<(), TokenFailure> {
     let provider = &shared.providers[here.provider];
     if request.unreadable_json {
-        return Err(Failure::Request(
+        return Err(TokenFailure::Request(
             "the JSON body is not an object of parameters".to_owned(),
         ));
     }
@@ -184,7 +186,7 @@ fn as_described(
             TokenBody::Form => "form-encoded (application/x-www-form-urlencoded)",
             TokenBody::Json => "JSON (application/json)",
         };
-        return Err(Failure::Request(format!(
+        return Err(TokenFailure::Request(format!(
             "the definition says the body is {expected}"
         )));
     }
@@ -195,7 +197,7 @@ fn as_described(
     };
     for (name, value) in extra {
         if request.param(name) != Some(value.as_str()) {
-            return Err(Failure::Request(format!("expected {name}={value}")));
+            return Err(TokenFailure::Request(format!("expected {name}={value}")));
         }
     }
     Ok(())
@@ -206,7 +208,7 @@ pub(crate) fn exchange(
     shared: &Shared,
     state: &mut ServerState,
     request: &Received,
-    targets: &[Target],
+    targets: &[RouteTarget],
 ) -> Answer {
     let code = request.param("code").unwrap_or_default();
     let issued = state.codes.get(code).map(|g| (g.provider, g.dc));
@@ -215,28 +217,28 @@ pub(crate) fn exchange(
         return failure.answer(state);
     }
     if request.param("grant_type") != Some("authorization_code") {
-        return Failure::GrantType.answer(state);
+        return TokenFailure::GrantType.answer(state);
     }
     if let Err(failure) = as_described(shared, request, here, Endpoint::Token) {
         return failure.answer(state);
     }
     let now = state.clock.now();
     let Some(grant) = state.codes.get_mut(code) else {
-        return Failure::Grant("unknown code").answer(state);
+        return TokenFailure::Grant("unknown code").answer(state);
     };
     let (provider, dc) = (grant.provider, grant.dc);
     let failure = if !serves(targets, Endpoint::Token, provider, dc) {
-        Some(Failure::Grant("code issued by another data center"))
+        Some(TokenFailure::Grant("code issued by another data center"))
     } else if grant.used {
-        Some(Failure::Grant("code already used"))
+        Some(TokenFailure::Grant("code already used"))
     } else if now > grant.issued_at + CODE_LIFETIME_SECS {
-        Some(Failure::Grant("code expired"))
+        Some(TokenFailure::Grant("code expired"))
     } else if request.param("redirect_uri") != Some(grant.redirect_uri.as_str()) {
-        Some(Failure::RedirectUri)
+        Some(TokenFailure::RedirectUri)
     } else if let Some(challenge) = &grant.challenge {
         let verifier = request.param("code_verifier").unwrap_or_default();
         let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        (!constant_time_eq(&computed, challenge)).then_some(Failure::Grant(
+        (!constant_time_eq(&computed, challenge)).then_some(TokenFailure::Grant(
             "PKCE code_verifier does not match the challenge",
         ))
     } else {
@@ -272,7 +274,7 @@ pub(crate) fn refresh(
     shared: &Shared,
     state: &mut ServerState,
     request: &Received,
-    targets: &[Target],
+    targets: &[RouteTarget],
 ) -> Answer {
     let token = request.param("refresh_token").unwrap_or_default();
     let issued_to = state.refresh_tokens.get(token).map(|g| g.provider);
@@ -286,14 +288,14 @@ pub(crate) fn refresh(
     let now = state.clock.now();
     let limit = state.faults.rate_limit_after;
     let Some(grant) = state.refresh_tokens.get_mut(token) else {
-        return Failure::Grant("unknown refresh token").answer(state);
+        return TokenFailure::Grant("unknown refresh token").answer(state);
     };
     let (provider, dc) = (grant.provider, grant.dc);
     if grant.revoked {
-        return Failure::Grant("refresh token revoked").answer(state);
+        return TokenFailure::Grant("refresh token revoked").answer(state);
     }
     if !serves(targets, Endpoint::Refresh, provider, dc) {
-        return Failure::Grant("refresh token of another data center").answer(state);
+        return TokenFailure::Grant("refresh token of another data center").answer(state);
     }
     grant.refreshes.retain(|t| now < t + REFRESH_WINDOW_SECS);
     if let Some(limit) = limit {
@@ -342,7 +344,7 @@ pub(crate) fn revoke(
     shared: &Shared,
     state: &mut ServerState,
     request: &Received,
-    targets: &[Target],
+    targets: &[RouteTarget],
 ) -> Answer {
     let target = local(targets, Endpoint::Revoke, None);
     let provider = &shared.providers[target.provider];

@@ -47,11 +47,11 @@ impl ConnectionStatus {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, StoreError> {
+    fn parse(text: &str) -> Result<Self, DatabaseError> {
         match text {
             "active" => Ok(Self::Active),
             "reauthorization_required" => Ok(Self::ReauthorizationRequired),
-            other => Err(StoreError::Corrupt(format!("unknown status `{other}`"))),
+            other => Err(DatabaseError::Corrupt(format!("unknown status `{other}`"))),
         }
     }
 }
@@ -111,7 +111,7 @@ pub struct PendingRecord {
 
 /// A store failure. Messages name the database problem, never a token.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DatabaseError {
     /// The database cannot be reached or failed (down, full, timed out).
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -128,7 +128,7 @@ pub enum StoreError {
     UnsupportedUrl(String),
 }
 
-impl From<sqlx::Error> for StoreError {
+impl From<sqlx::Error> for DatabaseError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
@@ -143,42 +143,42 @@ impl From<sqlx::Error> for StoreError {
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Checks that the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), DatabaseError>;
     /// Saves a pending authorization.
-    async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), StoreError>;
+    async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), DatabaseError>;
     /// Removes and returns the pending authorization with this state hash (single use: of two
     /// concurrent callers, one gets it). Expired rows are returned too, so the caller can say
     /// "expired" rather than "unknown"; they are deleted either way.
-    async fn take_pending(&self, state_hash: &str) -> Result<Option<PendingRecord>, StoreError>;
+    async fn take_pending(&self, state_hash: &str) -> Result<Option<PendingRecord>, DatabaseError>;
     /// Deletes pending authorizations that expired before `now`.
-    async fn purge_expired_pending(&self, now: i64) -> Result<u64, StoreError>;
+    async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError>;
     /// Creates a connection, or replaces one with the same (provider, connection_id) after a
     /// new authorization (its generation moves on, its creation time stays).
-    async fn upsert_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError>;
+    async fn upsert_connection(&self, record: &ConnectionRecord) -> Result<(), DatabaseError>;
     /// One connection.
     async fn connection(
         &self,
         provider: &str,
         connection_id: &str,
-    ) -> Result<Option<ConnectionRecord>, StoreError>;
+    ) -> Result<Option<ConnectionRecord>, DatabaseError>;
     /// All connections, or those of one provider, ordered by provider then id.
     async fn connections(
         &self,
         provider: Option<&str>,
-    ) -> Result<Vec<ConnectionRecord>, StoreError>;
+    ) -> Result<Vec<ConnectionRecord>, DatabaseError>;
     /// Deletes a connection; false when there was none.
     async fn delete_connection(
         &self,
         provider: &str,
         connection_id: &str,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, DatabaseError>;
     /// Locks one connection against every other process and task until the guard is used up.
     /// `None` when the connection does not exist.
     async fn lock_connection(
         &self,
         provider: &str,
         connection_id: &str,
-    ) -> Result<Option<Box<dyn ConnectionLock>>, StoreError>;
+    ) -> Result<Option<Box<dyn ConnectionLock>>, DatabaseError>;
 }
 
 /// A connection held under a database lock.
@@ -188,20 +188,20 @@ pub trait ConnectionLock: Send {
     fn record(&self) -> &ConnectionRecord;
     /// Writes new tokens, expiry and status (generation + 1) and commits, releasing the lock.
     /// Returns once the write is durable.
-    async fn commit(self: Box<Self>, record: &ConnectionRecord) -> Result<(), StoreError>;
+    async fn commit(self: Box<Self>, record: &ConnectionRecord) -> Result<(), DatabaseError>;
     /// Releases the lock without writing.
-    async fn release(self: Box<Self>) -> Result<(), StoreError>;
+    async fn release(self: Box<Self>) -> Result<(), DatabaseError>;
 }
 
 /// Opens the store a `--database` URL names, creating a SQLite file on first start, and
 /// migrates its schema.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, DatabaseError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        Err(DatabaseError::UnsupportedUrl(url.to_owned()))
     }
 }
 
@@ -214,8 +214,8 @@ const CONNECTION_COLUMNS: &str = "provider, connection_id, data_center, issuer, 
 const PENDING_COLUMNS: &str =
     "state_hash, provider, connection_id, params, key_id, sealed, expires_at";
 
-fn json_column<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+fn json_column<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, DatabaseError> {
+    serde_json::from_str(text).map_err(|e| DatabaseError::Corrupt(format!("column {name}: {e}")))
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
@@ -223,7 +223,7 @@ fn to_json(value: &impl serde::Serialize) -> String {
 }
 
 /// Reads a `connections` row selected with [`CONNECTION_COLUMNS`] (both backends).
-fn read_connection<R>(row: &R) -> Result<ConnectionRecord, StoreError>
+fn read_connection<R>(row: &R) -> Result<ConnectionRecord, DatabaseError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -260,7 +260,7 @@ where
 }
 
 /// Reads a `pending_authorizations` row selected with [`PENDING_COLUMNS`].
-fn read_pending<R>(row: &R) -> Result<PendingRecord, StoreError>
+fn read_pending<R>(row: &R) -> Result<PendingRecord, DatabaseError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -405,12 +405,12 @@ macro_rules! impl_store {
     ($store:ty, $db:ty, $lock:ident) => {
         #[async_trait::async_trait]
         impl $crate::service::store::Store for $store {
-            async fn ping(&self) -> Result<(), StoreError> {
+            async fn ping(&self) -> Result<(), DatabaseError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
             }
 
-            async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), StoreError> {
+            async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), DatabaseError> {
                 let statement = sql::insert_pending();
                 bind_pending!(sqlx::query(&statement), pending)
                     .execute(&self.pool)
@@ -421,7 +421,7 @@ macro_rules! impl_store {
             async fn take_pending(
                 &self,
                 state_hash: &str,
-            ) -> Result<Option<PendingRecord>, StoreError> {
+            ) -> Result<Option<PendingRecord>, DatabaseError> {
                 let row = sqlx::query(&sql::take_pending())
                     .bind(state_hash)
                     .fetch_optional(&self.pool)
@@ -429,7 +429,7 @@ macro_rules! impl_store {
                 row.as_ref().map(read_pending).transpose()
             }
 
-            async fn purge_expired_pending(&self, now: i64) -> Result<u64, StoreError> {
+            async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
                 let done = sqlx::query(sql::PURGE_PENDING)
                     .bind(now)
                     .execute(&self.pool)
@@ -437,7 +437,10 @@ macro_rules! impl_store {
                 Ok(done.rows_affected())
             }
 
-            async fn upsert_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
+            async fn upsert_connection(
+                &self,
+                record: &ConnectionRecord,
+            ) -> Result<(), DatabaseError> {
                 let statement = sql::upsert_connection();
                 bind_connection!(sqlx::query(&statement), record)
                     .execute(&self.pool)
@@ -449,7 +452,7 @@ macro_rules! impl_store {
                 &self,
                 provider: &str,
                 connection_id: &str,
-            ) -> Result<Option<ConnectionRecord>, StoreError> {
+            ) -> Result<Option<ConnectionRecord>, DatabaseError> {
                 let row = sqlx::query(&sql::select_connection())
                     .bind(provider)
                     .bind(connection_id)
@@ -461,7 +464,7 @@ macro_rules! impl_store {
             async fn connections(
                 &self,
                 provider: Option<&str>,
-            ) -> Result<Vec<ConnectionRecord>, StoreError> {
+            ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
                 let statement = sql::select_connections(provider.is_some());
                 let mut query = sqlx::query(&statement);
                 if let Some(provider) = provider {
@@ -475,7 +478,7 @@ macro_rules! impl_store {
                 &self,
                 provider: &str,
                 connection_id: &str,
-            ) -> Result<bool, StoreError> {
+            ) -> Result<bool, DatabaseError> {
                 let done = sqlx::query(sql::DELETE_CONNECTION)
                     .bind(provider)
                     .bind(connection_id)
@@ -488,7 +491,7 @@ macro_rules! impl_store {
                 &self,
                 provider: &str,
                 connection_id: &str,
-            ) -> Result<Option<Box<dyn ConnectionLock>>, StoreError> {
+            ) -> Result<Option<Box<dyn ConnectionLock>>, DatabaseError> {
                 let mut tx = self.begin_locked().await?;
                 let statement = format!("{}{}", sql::select_connection(), Self::LOCK_SUFFIX);
                 let row = sqlx::query(&statement)
@@ -524,7 +527,7 @@ macro_rules! impl_store {
             async fn commit(
                 mut self: Box<Self>,
                 record: &ConnectionRecord,
-            ) -> Result<(), StoreError> {
+            ) -> Result<(), DatabaseError> {
                 let now = crate::oauth::token::unix_now() as i64;
                 bind_token_update!(sqlx::query(sql::UPDATE_TOKENS), record, now)
                     .execute(&mut *self.tx)
@@ -533,7 +536,7 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn release(self: Box<Self>) -> Result<(), StoreError> {
+            async fn release(self: Box<Self>) -> Result<(), DatabaseError> {
                 self.tx.rollback().await?;
                 Ok(())
             }

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
 use super::{
-    ConnectionLock, ConnectionRecord, PendingRecord, StoreError, bind_connection, bind_pending,
+    ConnectionLock, ConnectionRecord, DatabaseError, PendingRecord, bind_connection, bind_pending,
     bind_token_update, impl_store, read_connection, read_pending, sql, to_json,
 };
 
@@ -30,22 +30,24 @@ impl PostgresStore {
     const LOCK_SUFFIX: &'static str = " FOR UPDATE";
 
     /// Connects to and migrates the database at a `postgres://` URL.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str) -> Result<Self, DatabaseError> {
         let options: PgConnectOptions = url
             .parse()
-            .map_err(|e| StoreError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
+            .map_err(|e| DatabaseError::Unavailable(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+            .map_err(|e| {
+                DatabaseError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
+            })?;
         // Migrations take PostgreSQL's advisory lock, so instances starting together migrate
         // once.
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+            .map_err(|e| DatabaseError::Migration(e.to_string()))?;
         Ok(Self { pool })
     }
 

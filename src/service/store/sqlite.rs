@@ -12,7 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool};
 
 use super::{
-    ConnectionLock, ConnectionRecord, PendingRecord, StoreError, bind_connection, bind_pending,
+    ConnectionLock, ConnectionRecord, DatabaseError, PendingRecord, bind_connection, bind_pending,
     bind_token_update, impl_store, read_connection, read_pending, sql, to_json,
 };
 
@@ -30,9 +30,9 @@ impl SqliteStore {
     const LOCK_SUFFIX: &'static str = "";
 
     /// Opens (creating if missing) and migrates the database at a `sqlite://PATH` URL.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str) -> Result<Self, DatabaseError> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?
+            .map_err(|e| DatabaseError::Unavailable(format!("{url}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -42,11 +42,11 @@ impl SqliteStore {
             .acquire_timeout(BUSY_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
+            .map_err(|e| DatabaseError::Unavailable(format!("cannot open {url}: {e}")))?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+            .map_err(|e| DatabaseError::Migration(e.to_string()))?;
         Ok(Self { pool })
     }
 

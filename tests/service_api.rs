@@ -12,10 +12,13 @@ use support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_p
 /// CI).
 macro_rules! on_both_backends {
     ($case:ident) => {
+        on_both_backends!($case, zoho_and_gitlab);
+    };
+    ($case:ident, $world:ident) => {
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let world = super::World::start(None).await;
+                let world = super::$world(None).await;
                 super::$case(&world).await;
                 world.finish().await;
             }
@@ -25,12 +28,16 @@ macro_rules! on_both_backends {
                 let Some(backend) = super::Backend::postgres(stringify!($case)).await else {
                     return;
                 };
-                let world = super::World::start(Some(backend)).await;
+                let world = super::$world(Some(backend)).await;
                 super::$case(&world).await;
                 world.finish().await;
             }
         }
     };
+}
+
+async fn zoho_and_gitlab(backend: Option<Backend>) -> World {
+    World::start(backend).await
 }
 
 async fn full_flow(world: &World) {
@@ -39,7 +46,6 @@ async fn full_flow(world: &World) {
         .start_session(serde_json::json!({
             "provider": "zoho-crm",
             "connection_id": "acme-1",
-            "params": {"org": "acme"},
         }))
         .await;
     assert_eq!(status, 201, "{session}");
@@ -67,7 +73,12 @@ async fn full_flow(world: &World) {
         connection["metadata"]["api_domain"],
         "https://www.zohoapis.eu"
     );
-    assert_eq!(connection["params"]["org"], "acme");
+    assert!(
+        connection["params"]
+            .as_object()
+            .is_none_or(|p| p.is_empty()),
+        "{connection}"
+    );
     let text = list.to_string();
     support::assert_no_secret("the connection list", &text, &world.secrets());
     let (status, one) = serve.get("/connections/zoho-crm/acme-1").await;
@@ -128,10 +139,129 @@ async fn full_flow(world: &World) {
         .start_session(serde_json::json!({"provider": "zoho-books", "connection_id": "x"}))
         .await;
     assert_eq!(status, 404, "a provider without a configured client");
+    let (status, body) = serve
+        .start_session(serde_json::json!({"provider": "zoho-crm", "connection_id": "x", "params": {"org": "acme"}}))
+        .await;
+    assert_eq!(status, 400, "a value the provider does not declare: {body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no connection value `org`; it needs no connection values"),
+        "{body}"
+    );
 
     support::assert_no_secret("the service log", &serve.log_text(), &world.secrets());
 }
 on_both_backends!(full_flow);
+
+/// The one Salesforce org the simulator plays: its My Domain login host, and the API host its
+/// token endpoint hands out as `instance_url`.
+const MY_DOMAIN: &str = "acme.my.salesforce.com";
+const INSTANCE_URL: &str = "https://acme-api.my.salesforce.com";
+
+async fn salesforce_world(backend: Option<Backend>) -> World {
+    World::start_with(backend, &["salesforce"], |setup| {
+        setup
+            .connection_values
+            .insert("hostname".into(), MY_DOMAIN.into());
+        setup
+            .connection_values
+            .insert("instance_url".into(), INSTANCE_URL.into());
+    })
+    .await
+}
+
+/// A provider with per-connection values: the session's `params` are checked before any URL
+/// is built, the authorization, token, refresh and revoke requests all go to the org's own
+/// host, and the API base URL is the `instance_url` the token response carried.
+async fn connection_values(world: &World) {
+    let serve = world.instance(&[]);
+    let session = |params: Value| {
+        serve.start_session(serde_json::json!({
+            "provider": "salesforce",
+            "connection_id": "org-1",
+            "params": params,
+        }))
+    };
+
+    // Refused before any URL exists: a host outside the pattern, an undeclared name.
+    let (status, body) = session(serde_json::json!({"hostname": "evil.example.com"})).await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("connection value `hostname` is refused"),
+        "{message}"
+    );
+    assert!(
+        message.contains("my\\.salesforce\\.com"),
+        "the pattern is named: {message}"
+    );
+    let (status, body) = session(serde_json::json!({"subdomain": "acme"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no connection value `subdomain`; it declares: hostname, instance_url"),
+        "{body}"
+    );
+    assert_eq!(
+        world.sim.requests().len(),
+        0,
+        "nothing reached the provider"
+    );
+
+    // The optional parameter left out takes its default host.
+    let (status, body) = session(serde_json::json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["authorization_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://login.salesforce.com/services/oauth2/authorize?"),
+        "{url}"
+    );
+
+    // The org's own host, through the whole flow.
+    let (status, body) = session(serde_json::json!({"hostname": MY_DOMAIN})).await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["authorization_url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("https://{MY_DOMAIN}/services/oauth2/authorize?")),
+        "{url}"
+    );
+    let callback = browse_to_callback(&world.browser, url, REDIRECT_URI).await;
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(world.sim.count_at(MY_DOMAIN, Endpoint::Token), 1);
+
+    let (status, connection) = serve.get("/connections/salesforce/org-1").await;
+    assert_eq!(status, 200, "{connection}");
+    assert_eq!(connection["params"]["hostname"], MY_DOMAIN);
+    assert_eq!(connection["api_base_url"], INSTANCE_URL);
+
+    let (status, token) = serve
+        .get("/connections/salesforce/org-1/token?force_refresh=true")
+        .await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(token["api_base_url"], INSTANCE_URL);
+    assert_eq!(world.sim.count_at(MY_DOMAIN, Endpoint::Refresh), 1);
+
+    let (status, body) = serve.delete("/connections/salesforce/org-1").await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    assert_eq!(world.sim.count_at(MY_DOMAIN, Endpoint::Revoke), 1);
+    assert_eq!(
+        world.sim.requests().len(),
+        world
+            .sim
+            .requests()
+            .iter()
+            .filter(|r| r.host == MY_DOMAIN)
+            .count(),
+        "every request went to the org's host"
+    );
+    support::assert_no_secret("the service log", &serve.log_text(), &world.secrets());
+}
+on_both_backends!(connection_values, salesforce_world);
 
 async fn user_denies(world: &World) {
     let serve = world.instance(&[]);

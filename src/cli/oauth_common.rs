@@ -77,15 +77,9 @@ pub fn fill_connection(
     args: &ConnectionArgs,
     tokens: Option<&TokenSet>,
 ) -> Result<ResolvedProvider, Reported> {
-    let mut values = args.values()?;
-    if let Some(tokens) = tokens {
-        for name in provider.connection.runtime.keys() {
-            if let Some(serde_json::Value::String(value)) = tokens.metadata.get(name) {
-                values.entry(name.clone()).or_insert_with(|| value.clone());
-            }
-        }
-    }
-    crate::resolve::connection::fill(provider, &values).map_err(usage)
+    crate::oauth::connection_table(provider, &args.values()?, tokens.map(|t| &t.metadata))
+        .map(std::borrow::Cow::into_owned)
+        .map_err(usage)
 }
 
 /// A failure already reported on stderr, carrying the exit code.

@@ -28,6 +28,10 @@ pub enum OAuthError {
         /// The parameter names, comma-separated.
         names: String,
     },
+    /// A connection's values do not fill the provider's table (missing, unknown, or failing
+    /// their pattern), so no request was made.
+    #[error(transparent)]
+    Connection(#[from] crate::resolve::connection::ConnectionError),
     /// The provider has a client id per data center and none was given for this one.
     #[error("no client id for data center `{data_center}` (key `{key}`); give one per data center")]
     MissingClientId {

@@ -31,7 +31,39 @@ pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PkceVerifier, Ref
 pub use store::StoredConnection;
 pub use token::{TokenSet, exchange_code};
 
+use std::borrow::Cow;
+
+use indexmap::IndexMap;
+
+use crate::resolve::connection::{self, ConnectionError, ConnectionValues};
 use crate::resolve::table::ResolvedProvider;
+
+/// The provider's table filled with one connection's values: the parameters its user gave
+/// (`params`) and, once it has tokens, the runtime values their token response carried (e.g.
+/// Salesforce's `instance_url`, kept in [`TokenSet::metadata`], passed as `learnt`). A value given in `params`
+/// wins over the same name in the tokens. Every front end (the CLI commands, the service) fills
+/// through here, so a connection's requests go where its values say and nowhere else: a
+/// missing or pattern-failing value is an error naming the parameter and its pattern.
+///
+/// A provider that needs nothing per connection is returned as it is, without a copy.
+pub fn connection_table<'a>(
+    provider: &'a ResolvedProvider,
+    params: &ConnectionValues,
+    learnt: Option<&IndexMap<String, serde_json::Value>>,
+) -> Result<Cow<'a, ResolvedProvider>, ConnectionError> {
+    if provider.connection.is_empty() && params.is_empty() {
+        return Ok(Cow::Borrowed(provider));
+    }
+    let mut values = params.clone();
+    if let Some(learnt) = learnt {
+        for name in provider.connection.runtime.keys() {
+            if let Some(serde_json::Value::String(value)) = learnt.get(name) {
+                values.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    connection::fill(provider, &values).map(Cow::Owned)
+}
 
 /// Parses and verifies a callback (a URL or query string), then exchanges its code: the
 /// second half of the flow, after the user came back.

@@ -189,6 +189,9 @@ impl IntoResponse for ServiceError {
 fn provider_failure(error: &OAuthError) -> (StatusCode, &'static str) {
     match error {
         OAuthError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "provider_rate_limited"),
+        // The stored values no longer fit the provider's definition (it changed since the
+        // connection was made): nothing was sent; the connection has to be made again.
+        OAuthError::Connection(_) => (StatusCode::CONFLICT, "connection_values_refused"),
         _ => (StatusCode::BAD_GATEWAY, "provider_error"),
     }
 }
@@ -242,7 +245,10 @@ pub struct CreateSession {
     /// Scopes to request; the provider's defaults when absent.
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// Connection parameters, stored with the connection.
+    /// The provider's connection parameters (`connection.params`, e.g. Salesforce's
+    /// `hostname`, a Shopify `subdomain`): checked against their patterns before any URL is
+    /// built (400 naming the parameter and its pattern), stored with the connection, and
+    /// filled into every later request of it.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
 }

@@ -27,8 +27,9 @@ use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
 use crate::oauth::{
     AuthorizationOptions, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
-    authorization_request, complete_authorization, refresh_tokens, revoke,
+    authorization_request, complete_authorization, connection_table, refresh_tokens, revoke,
 };
+use crate::resolve::connection::ConnectionValues;
 use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
@@ -141,6 +142,11 @@ fn state_hash(state: &str) -> String {
         .collect()
 }
 
+/// A stored connection's parameters as the engine takes them.
+fn values_of(params: &BTreeMap<String, String>) -> ConnectionValues {
+    params.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 /// The raw `state` of a callback query.
 fn callback_state(query: &str) -> Option<String> {
     url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
@@ -218,12 +224,16 @@ impl Service {
                 "connection_id must be 1 to {MAX_CONNECTION_ID_LEN} characters without control characters"
             )));
         }
+        // The values are checked (pattern, host safety) before any URL is built, and the
+        // same values are filled in again at the callback and at every refresh.
+        let table = connection_table(provider, &values_of(&request.params), None)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         let options = AuthorizationOptions {
             data_center: request.data_center.clone(),
             scopes: request.scopes.clone(),
             redirect_uri: Some(client.redirect_uri.clone()),
         };
-        let pending = authorization_request(provider, &client.credentials.client_id, &options)
+        let pending = authorization_request(&table, &client.credentials.client_id, &options)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         let hash = state_hash(&pending.state);
         let plaintext = serde_json::to_vec(&pending).expect("a pending authorization serialises");
@@ -270,8 +280,10 @@ impl Service {
         let pending: PendingAuthorization =
             serde_json::from_slice(&plaintext).map_err(|_| CryptoError::Tampered)?;
         let (provider, client) = self.provider(&pending_row.provider)?;
+        let table = connection_table(provider, &values_of(&pending_row.params), None)
+            .map_err(|e| refused(CallbackError::Refused(e.into())))?;
         let tokens =
-            complete_authorization(&self.http, provider, &client.credentials, &pending, query)
+            complete_authorization(&self.http, &table, &client.credentials, &pending, query)
                 .await
                 .map_err(|e| refused(CallbackError::Refused(e)))?;
         let now = unix_now() as i64;
@@ -325,12 +337,14 @@ impl Service {
             })
     }
 
-    /// The production API base URL of a connection's data center.
+    /// The production API base URL of a connection's data center, with the connection's
+    /// values filled in (a shop's host, Salesforce's `instance_url`); `None` when the provider
+    /// has no API section or the values no longer fill its definition.
     pub fn api_base_url(&self, record: &ConnectionRecord) -> Option<String> {
-        let dc = self
-            .providers
-            .get(&record.provider)?
-            .data_center(&record.data_center)?;
+        let provider = self.providers.get(&record.provider)?;
+        let table =
+            connection_table(provider, &values_of(&record.params), Some(&record.metadata)).ok()?;
+        let dc = table.data_center(&record.data_center)?;
         dc.api_base_urls
             .get("production")
             .or_else(|| dc.api_base_urls.values().next())
@@ -353,10 +367,12 @@ impl Service {
             (provider_id, connection_id),
             self.refresh_margin_secs,
             force,
-            |tokens| async move {
+            |record, tokens| async move {
+                let table =
+                    connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))?;
                 refresh_tokens(
                     &self.http,
-                    provider,
+                    &table,
                     &client.credentials,
                     &tokens,
                     &self.retry,
@@ -384,7 +400,10 @@ impl Service {
         let (provider, client) = self.provider(provider_id)?;
         let revoked = if provider.revoke.is_some() {
             let tokens = tokens::open_tokens(&self.cipher, &record)?;
-            match revoke(&self.http, provider, &client.credentials, &tokens).await {
+            let table =
+                connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))
+                    .map_err(|e| ServiceError::Provider(e.into()))?;
+            match revoke(&self.http, &table, &client.credentials, &tokens).await {
                 Ok(kind) => Some(kind),
                 Err(OAuthError::Rejected { .. }) => None,
                 Err(error) => return Err(ServiceError::Provider(error)),

@@ -112,7 +112,7 @@ pub async fn fresh_tokens<F, Fut>(
     refresh: F,
 ) -> Result<Live, TokenError>
 where
-    F: FnOnce(TokenSet) -> Fut,
+    F: FnOnce(ConnectionRecord, TokenSet) -> Fut,
     Fut: Future<Output = Result<TokenSet, OAuthError>>,
 {
     let not_found = || TokenError::NotFound {
@@ -159,7 +159,7 @@ where
             lock.release().await?;
             return Ok((current, tokens));
         }
-        match refresh(tokens).await {
+        match refresh(current.clone(), tokens).await {
             Ok(new_tokens) => {
                 let mut record = current;
                 apply_tokens(cipher, &mut record, &new_tokens);

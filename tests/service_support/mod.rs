@@ -110,35 +110,49 @@ pub struct World {
 impl World {
     /// `backend` is built from the world's directory for SQLite.
     pub async fn start(backend: Option<Backend>) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = backend.unwrap_or_else(|| Backend::sqlite(dir.path()));
-        let providers = vec![
-            load_provider("providers/zoho-crm.yaml"),
-            load_provider("providers/gitlab.yaml"),
-        ];
-        let sim = Simulator::start(Setup {
-            redirect_uris: vec![REDIRECT_URI.to_owned()],
-            user_data_center: Some("eu".into()),
-            consent: Consent::Allow,
-            faults: vec![Fault::ErrorWith200],
-            ..Setup::new(providers, crate::support::shared_credentials())
+        World::start_with(backend, &["zoho-crm", "gitlab"], |setup| {
+            setup.user_data_center = Some("eu".into());
+            setup.faults = vec![Fault::ErrorWith200];
         })
         .await
-        .expect("simulator starts");
+    }
+
+    /// A world serving the bundled providers `ids` (each with a client in the clients file),
+    /// the simulator's setup adjusted by `adjust` (user's data center, faults, the one
+    /// connection's values).
+    pub async fn start_with(
+        backend: Option<Backend>,
+        ids: &[&str],
+        adjust: impl FnOnce(&mut Setup),
+    ) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend.unwrap_or_else(|| Backend::sqlite(dir.path()));
+        let providers = ids
+            .iter()
+            .map(|id| load_provider(&format!("providers/{id}.yaml")))
+            .collect();
+        let mut setup = Setup {
+            redirect_uris: vec![REDIRECT_URI.to_owned()],
+            consent: Consent::Allow,
+            ..Setup::new(providers, crate::support::shared_credentials())
+        };
+        adjust(&mut setup);
+        let sim = Simulator::start(setup).await.expect("simulator starts");
         let browser =
             provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10)))
                 .unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, sim.ca_pem()).unwrap();
         let clients_file = dir.path().join("clients.yaml");
-        std::fs::write(
-            &clients_file,
-            format!(
-                "zoho-crm:\n  client_id: {CLIENT_ID}\n  client_secret_env: {SECRET_VAR}\n  redirect_uri: {REDIRECT_URI}\n\
-                 gitlab:\n  client_id: {CLIENT_ID}\n  client_secret_env: {SECRET_VAR}\n  redirect_uri: {REDIRECT_URI}\n"
-            ),
-        )
-        .unwrap();
+        let clients: String = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    "{id}:\n  client_id: {CLIENT_ID}\n  client_secret_env: {SECRET_VAR}\n  redirect_uri: {REDIRECT_URI}\n"
+                )
+            })
+            .collect();
+        std::fs::write(&clients_file, clients).unwrap();
         World {
             sim,
             browser,

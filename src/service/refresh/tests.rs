@@ -77,7 +77,7 @@ async fn concurrent_callers_share_one_refresh(test: TestStore) {
                 KEY,
                 300,
                 false,
-                |old| async move { endpoint.refresh(old).await },
+                |_, old| async move { endpoint.refresh(old).await },
             )
             .await
             .map(|(_, tokens)| tokens.access_token.expose().to_owned())
@@ -133,7 +133,7 @@ async fn a_valid_token_is_reused_and_force_refreshes_it() {
         KEY,
         300,
         false,
-        |old| endpoint.refresh(old),
+        |_, old| endpoint.refresh(old),
     )
     .await
     .unwrap();
@@ -146,7 +146,7 @@ async fn a_valid_token_is_reused_and_force_refreshes_it() {
         KEY,
         300,
         true,
-        |old| endpoint.refresh(old),
+        |_, old| endpoint.refresh(old),
     )
     .await
     .unwrap();
@@ -168,7 +168,7 @@ async fn invalid_grant_marks_the_connection_and_keeps_it() {
         KEY,
         300,
         false,
-        |_| async {
+        |_, _| async {
             Err(OAuthError::Rejected {
                 endpoint: "refresh",
                 status: 400,
@@ -199,7 +199,7 @@ async fn invalid_grant_marks_the_connection_and_keeps_it() {
         KEY,
         300,
         false,
-        |_| async { panic!("no refresh for a connection that needs reauthorization") },
+        |_, _| async { panic!("no refresh for a connection that needs reauthorization") },
     )
     .await;
     assert!(matches!(
@@ -228,7 +228,7 @@ async fn a_transient_failure_leaves_the_row_as_it_was() {
         KEY,
         300,
         false,
-        |_| async {
+        |_, _| async {
             Err(OAuthError::ServerError {
                 endpoint: "refresh",
                 status: 503,
@@ -254,7 +254,7 @@ async fn a_transient_failure_leaves_the_row_as_it_was() {
         ("zoho-crm", "nope"),
         300,
         false,
-        |_| async { panic!("no refresh for a missing connection") },
+        |_, _| async { panic!("no refresh for a missing connection") },
     )
     .await;
     assert!(matches!(missing, Err(TokenError::NotFound { .. })));

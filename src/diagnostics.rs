@@ -3,8 +3,8 @@
 //! YAML errors, schema violations and semantic errors the same way.
 
 mod escape;
-pub mod github;
-pub mod sarif;
+pub(crate) mod github;
+pub(crate) mod sarif;
 pub mod snippet;
 
 pub use escape::visible;

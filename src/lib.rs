@@ -7,8 +7,10 @@
 //! ([`validate`], [`resolve`]) → [`resolve::table::ResolvedProvider`] → outputs ([`render`]) and
 //! the OAuth engine ([`oauth`]). URLs are built in exactly one place, [`resolve`].
 
+#![warn(missing_docs)]
+
 pub mod catalog;
-pub mod cli;
+mod cli;
 pub mod definition;
 pub mod diagnostics;
 pub mod env_var;
@@ -22,3 +24,10 @@ pub mod schema;
 pub mod service;
 pub mod simulate;
 pub mod validate;
+
+/// Runs the `provider-forge` command line (arguments from the process, output to stdout and
+/// stderr) and returns its exit code. The binary is this one call; a platform embedding the
+/// library uses the modules above instead.
+pub fn run_cli() -> std::process::ExitCode {
+    cli::run()
+}

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    provider_forge::cli::run()
+    provider_forge::run_cli()
 }

@@ -14,14 +14,14 @@
 
 mod checks;
 pub mod connection;
-pub mod data_centers;
-pub mod embedded_text;
+pub(crate) mod data_centers;
+pub(crate) mod embedded_text;
 mod expand;
 pub mod problem;
-pub mod sections;
+pub(crate) mod sections;
 pub mod table;
-pub mod template;
-pub mod url_rules;
+pub(crate) mod template;
+pub(crate) mod url_rules;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! are resolution itself, see [`crate::resolve`]). Every problem becomes a [`Diagnostic`] that
 //! names the file, line, column and path inside the document.
 
-pub mod schema_check;
+pub(crate) mod schema_check;
 
 use std::path::Path;
 use std::sync::OnceLock;

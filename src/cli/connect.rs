@@ -19,7 +19,7 @@ use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `connect`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ConnectArgs {
     /// The provider definition file.
     #[arg(value_name = "PROVIDER.yaml")]
     provider: PathBuf,
@@ -59,14 +59,14 @@ pub struct Args {
     client: ClientArgs,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: ConnectArgs) -> u8 {
     match connect(args) {
         Ok(()) => EXIT_OK,
         Err(Reported(code)) => code,
     }
 }
 
-fn connect(args: Args) -> Result<(), Reported> {
+fn connect(args: ConnectArgs) -> Result<(), Reported> {
     let provider = oauth_common::load_provider(&args.provider)?;
     // Before anything is printed or sent: a refused value must not reach a URL.
     let provider = oauth_common::fill_connection(&provider, &args.connection, None)?;

@@ -11,7 +11,7 @@ use crate::nango::{NangoCatalog, NangoScopes};
 
 /// Arguments of `import`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ImportArgs {
     #[command(subcommand)]
     source: Source,
 }
@@ -52,22 +52,22 @@ struct NangoArgs {
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// How to print the report.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
     /// `$schema` reference written on each file's first line.
     #[arg(long, value_name = "REF", default_value = DEFAULT_SCHEMA_REF)]
     schema_ref: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+enum ReportFormat {
     /// One block per entry and the summary, on stdout.
     Text,
     /// One JSON object on stdout.
     Json,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: ImportArgs) -> u8 {
     match args.source {
         Source::Nango(args) => nango(args),
     }
@@ -103,8 +103,8 @@ fn nango(args: NangoArgs) -> u8 {
         Err(error) => return super::io_error(&error),
     };
     match args.format {
-        Format::Text => print!("{}", report.text()),
-        Format::Json => println!(
+        ReportFormat::Text => print!("{}", report.text()),
+        ReportFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("the report always serializes")
         ),

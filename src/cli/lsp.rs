@@ -21,14 +21,14 @@ Editor setup: see \"Editor integration\" in README.md.\n\n\
 Exit codes: 0 after the editor's shutdown and exit, 1 when the editor exits without shutdown \
 or closes the connection, 2 on a protocol or I/O error."
 )]
-pub struct Args {
+pub struct LspArgs {
     /// Use standard input and output (the only transport; accepted because editor clients
     /// pass it).
     #[arg(long)]
     stdio: bool,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: LspArgs) -> u8 {
     // `--stdio` names the only transport there is: nothing to choose.
     let _ = args.stdio;
     match lsp::run_stdio() {

@@ -47,39 +47,39 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check provider definitions: YAML syntax, the JSON Schema, and semantic rules.
-    Validate(validate::Args),
+    Validate(validate::ValidateArgs),
     /// Print resolved per-data-center, per-environment configurations.
-    Render(render::Args),
+    Render(render::RenderArgs),
     /// Print the JSON Schema of a file format (generated from the Rust types).
-    Schema(schema::Args),
+    Schema(schema::SchemaArgs),
     /// Run the OAuth authorization-code flow and write the tokens to a file (mode 0600).
     ///
     /// The client secret comes from the environment variable PROVIDER_FORGE_CLIENT_SECRET
     /// (per-DC secrets: PROVIDER_FORGE_CLIENT_SECRET_<CODE>) or --client-secret-file, never
     /// from a flag value. Exit codes: 0 connected, 1 invalid definition or failed flow, 2 usage
     /// or I/O error.
-    Connect(connect::Args),
+    Connect(connect::ConnectArgs),
     /// Refresh the access token of a token file written by `connect` (rewritten atomically).
-    Refresh(refresh::Args),
+    Refresh(refresh::RefreshArgs),
     /// Revoke the tokens of a token file written by `connect`, then delete the file.
     ///
     /// Token files (--tokens, for refresh and revoke alike) must be plain files of mode 0600 or
     /// narrower: a file others can read, or a symbolic link, is refused (exit 2).
-    Revoke(revoke::Args),
+    Revoke(revoke::RevokeArgs),
     /// Convert another platform's provider catalog into definition files (`import nango`).
-    Import(import::Args),
+    Import(import::ImportArgs),
     /// Run the callback service: connect sessions, the OAuth callback, and a store of
     /// connections whose tokens are encrypted at rest and refreshed on demand.
-    Serve(serve::Args),
+    Serve(serve::ServeArgs),
     /// Run the providers' authorization servers locally, from their definitions, to try
     /// `connect`, `refresh` and `revoke` (or a platform) without the provider.
     ///
     /// Client secret from PROVIDER_FORGE_CLIENT_SECRET (per-DC: PROVIDER_FORGE_CLIENT_SECRET_<CODE>)
     /// or --client-secret-file. Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage
     /// or I/O error.
-    Simulate(simulate::Args),
+    Simulate(simulate::SimulateArgs),
     /// Run the language server for editors (stdio): diagnostics, hover and completion.
-    Lsp(lsp::Args),
+    Lsp(lsp::LspArgs),
 }
 
 /// Parses the command line, runs the command and returns its exit code.

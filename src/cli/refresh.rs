@@ -9,7 +9,7 @@ use crate::oauth::{self, RetryPolicy, StoredConnection};
 
 /// Arguments of `refresh`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct RefreshArgs {
     /// The provider definition file the tokens were obtained with.
     #[arg(value_name = "PROVIDER.yaml")]
     provider: PathBuf,
@@ -22,14 +22,14 @@ pub struct Args {
     client: ClientArgs,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: RefreshArgs) -> u8 {
     match refresh(args) {
         Ok(()) => EXIT_OK,
         Err(Reported(code)) => code,
     }
 }
 
-fn refresh(args: Args) -> Result<(), Reported> {
+fn refresh(args: RefreshArgs) -> Result<(), Reported> {
     let (provider, stored) =
         oauth_common::load_connection(&args.provider, &args.tokens, &args.connection)?;
     let credentials = oauth_common::credentials(&provider, &stored.client_id, &args.client)?;

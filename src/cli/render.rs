@@ -43,7 +43,7 @@ format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missin
 3 with --check only: nothing was compared because a definition is invalid (or the template \
 fails, or a provider does not fit the format), so drift (1) and a broken definition (3) \
 can be told apart.")]
-pub struct Args {
+pub struct RenderArgs {
     /// Provider files, or directories of *.yaml providers (their data-centers/ sets included).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -93,7 +93,7 @@ impl From<Format> for RenderFormat {
     }
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: RenderArgs) -> u8 {
     // Invalid input under --check gets its own code: nothing was compared, unlike drift.
     let invalid = if args.check {
         EXIT_CHECK_INVALID

@@ -11,7 +11,7 @@ use crate::oauth::{self, RevokedToken, StoredConnection};
 
 /// Arguments of `revoke`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct RevokeArgs {
     /// The provider definition file the tokens were obtained with.
     #[arg(value_name = "PROVIDER.yaml")]
     provider: PathBuf,
@@ -24,14 +24,14 @@ pub struct Args {
     client: ClientArgs,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: RevokeArgs) -> u8 {
     match revoke(args) {
         Ok(()) => EXIT_OK,
         Err(Reported(code)) => code,
     }
 }
 
-fn revoke(args: Args) -> Result<(), Reported> {
+fn revoke(args: RevokeArgs) -> Result<(), Reported> {
     let (provider, stored) =
         oauth_common::load_connection(&args.provider, &args.tokens, &args.connection)?;
     let needs_secret = provider.revoke.as_ref().is_some_and(|r| r.client_auth);

@@ -6,7 +6,7 @@ use crate::schema;
 
 /// Arguments of `schema`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct SchemaArgs {
     /// Which file format's schema to print.
     #[arg(long, value_enum, default_value_t = SchemaKind::Provider)]
     kind: SchemaKind,
@@ -22,7 +22,7 @@ enum SchemaKind {
     Rendered,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: SchemaArgs) -> u8 {
     let value = match args.kind {
         SchemaKind::Provider => schema::provider_schema(),
         SchemaKind::DataCenterSet => schema::data_center_set_schema(),

@@ -27,7 +27,7 @@ GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /hea
 GET /openapi.json.\n\n\
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
 I/O or database error at start.")]
-pub struct Args {
+pub struct ServeArgs {
     /// Directory (or files) of provider definitions; validated at start, and an invalid one
     /// stops the start with its diagnostics.
     #[arg(long, value_name = "DIR", required = true)]
@@ -60,7 +60,7 @@ pub struct Args {
     ca_cert: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: ServeArgs) -> u8 {
     init_logging();
     match serve(args) {
         Ok(()) => EXIT_OK,
@@ -87,7 +87,7 @@ fn problems(list: Vec<String>) -> Reported {
     Reported(EXIT_USAGE)
 }
 
-fn serve(args: Args) -> Result<(), Reported> {
+fn serve(args: ServeArgs) -> Result<(), Reported> {
     let catalog = catalog::load(&args.providers).map_err(usage)?;
     if !catalog.is_valid() {
         return Err(Reported(

@@ -20,7 +20,7 @@ const DEFAULT_CLIENT_ID: &str = "provider-forge-simulator";
 /// Arguments of `simulate`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct Args {
+pub struct SimulateArgs {
     /// Provider definition files (or directories of them) whose servers to simulate.
     #[arg(value_name = "PROVIDER.yaml", required = true)]
     providers: Vec<PathBuf>,
@@ -117,14 +117,14 @@ interrupted (Ctrl-C or SIGTERM). Example:
 
 Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage or I/O error.";
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: SimulateArgs) -> u8 {
     match simulate(args) {
         Ok(()) => EXIT_OK,
         Err(Reported(code)) => code,
     }
 }
 
-fn simulate(args: Args) -> Result<(), Reported> {
+fn simulate(args: SimulateArgs) -> Result<(), Reported> {
     let catalog = catalog::load(&args.providers).map_err(usage)?;
     if !catalog.is_valid() {
         super::print_diagnostics(&catalog.diagnostics).map_err(Reported)?;

@@ -30,17 +30,17 @@ commands: `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=PATH::MESSAGE
 problem and a `::notice` per label.\n\n\
 Exit codes: 0 all valid, 1 some definition is invalid, 2 usage or I/O error."
 )]
-pub struct Args {
+pub struct ValidateArgs {
     /// Provider files, or directories of *.yaml providers (their data-centers/ sets included).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    format: DiagnosticFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+enum DiagnosticFormat {
     /// One line per problem on stderr, like a compiler.
     Text,
     /// A JSON array on stdout, for scripts and editors.
@@ -51,7 +51,7 @@ enum Format {
     Github,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: ValidateArgs) -> u8 {
     let mut valid = 0usize;
     // Each provider is dropped on its worker thread once checked: nothing but the count and
     // the diagnostics outlives its file.
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> u8 {
         return code;
     }
     if diagnostics.is_empty() {
-        if args.format == Format::Text {
+        if args.format == DiagnosticFormat::Text {
             eprintln!("{valid} provider(s) valid");
         }
         EXIT_OK
@@ -76,18 +76,18 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn report(diagnostics: &[Diagnostic], format: Format) -> Result<(), u8> {
+fn report(diagnostics: &[Diagnostic], format: DiagnosticFormat) -> Result<(), u8> {
     match format {
-        Format::Text => super::print_diagnostics(diagnostics),
-        Format::Json => super::print_stdout(&format!(
+        DiagnosticFormat::Text => super::print_diagnostics(diagnostics),
+        DiagnosticFormat::Json => super::print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(diagnostics).expect("diagnostics always serialize")
         )),
-        Format::Sarif => super::print_stdout(&format!(
+        DiagnosticFormat::Sarif => super::print_stdout(&format!(
             "{:#}\n",
             crate::diagnostics::sarif::log(diagnostics)
         )),
-        Format::Github => {
+        DiagnosticFormat::Github => {
             super::print_stdout(&crate::diagnostics::github::annotations(diagnostics))
         }
     }

@@ -269,12 +269,27 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Reported> {
         .map_err(|e| usage(format!("cannot start the async runtime: {e}")))
 }
 
+/// A token file written by `connect`, the definition it was obtained with, and what is needed
+/// to use it: the arguments `refresh` and `revoke` share.
+#[derive(Debug, clap::Args)]
+pub struct StoredConnectionArgs {
+    /// The provider definition file the tokens were obtained with.
+    #[arg(value_name = "PROVIDER.yaml")]
+    pub provider: PathBuf,
+    /// The token file written by `connect`.
+    #[arg(long, value_name = "FILE")]
+    pub tokens: PathBuf,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
 /// Loads the provider and a token file, and checks that they belong together.
 pub fn load_connection(
-    provider_path: &Path,
-    tokens_path: &Path,
-    connection: &ConnectionArgs,
+    args: &StoredConnectionArgs,
 ) -> Result<(ResolvedProvider, crate::oauth::StoredConnection), Reported> {
+    let (provider_path, tokens_path, connection) = (&args.provider, &args.tokens, &args.connection);
     let provider = load_provider(provider_path)?;
     let stored = crate::oauth::StoredConnection::read(tokens_path).map_err(usage)?;
     // The connection's own values first: the issuer check below then also proves the

@@ -1,25 +1,15 @@
 //! `provider-forge refresh`: refreshes the access token of a token file written by `connect`
 //! and rewrites the file atomically (still mode 0600).
 
-use std::path::PathBuf;
-
 use super::EXIT_OK;
-use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
+use super::oauth_common::{self, Reported, StoredConnectionArgs, failed, usage};
 use crate::oauth::{self, RetryPolicy, StoredConnection};
 
-/// Arguments of `refresh`.
+/// Arguments of `refresh`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]
 pub struct RefreshArgs {
-    /// The provider definition file the tokens were obtained with.
-    #[arg(value_name = "PROVIDER.yaml")]
-    provider: PathBuf,
-    /// The token file written by `connect`.
-    #[arg(long, value_name = "FILE")]
-    tokens: PathBuf,
     #[command(flatten)]
-    connection: ConnectionArgs,
-    #[command(flatten)]
-    client: ClientArgs,
+    stored: StoredConnectionArgs,
 }
 
 pub fn run(args: RefreshArgs) -> u8 {
@@ -30,10 +20,9 @@ pub fn run(args: RefreshArgs) -> u8 {
 }
 
 fn refresh(args: RefreshArgs) -> Result<(), Reported> {
-    let (provider, stored) =
-        oauth_common::load_connection(&args.provider, &args.tokens, &args.connection)?;
-    let credentials = oauth_common::credentials(&provider, &stored.client_id, &args.client)?;
-    let http = oauth_common::http_client(&args.client, oauth::http::DEFAULT_TIMEOUT)?;
+    let (provider, stored) = oauth_common::load_connection(&args.stored)?;
+    let credentials = oauth_common::credentials(&provider, &stored.client_id, &args.stored.client)?;
+    let http = oauth_common::http_client(&args.stored.client, oauth::http::DEFAULT_TIMEOUT)?;
     let tokens = oauth_common::runtime()?
         .block_on(oauth::refresh_tokens(
             &http,
@@ -44,12 +33,15 @@ fn refresh(args: RefreshArgs) -> Result<(), Reported> {
         ))
         .map_err(failed)?;
     let stored = StoredConnection { tokens, ..stored };
-    stored.write(&args.tokens).map_err(usage)?;
+    stored.write(&args.stored.tokens).map_err(usage)?;
     oauth_common::print_lines(&[
         format!(
             "refreshed: {}",
             oauth_common::summary(&provider, &stored.tokens)
         ),
-        format!("  tokens written to {} (mode 0600)", args.tokens.display()),
+        format!(
+            "  tokens written to {} (mode 0600)",
+            args.stored.tokens.display()
+        ),
     ])
 }

@@ -3,25 +3,15 @@
 //! connection, so nothing in the file is worth keeping, and a file of dead tokens left at its
 //! old place only invites a reader.
 
-use std::path::PathBuf;
-
 use super::EXIT_OK;
-use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed};
+use super::oauth_common::{self, Reported, StoredConnectionArgs, failed};
 use crate::oauth::{self, RevokedToken, StoredConnection};
 
-/// Arguments of `revoke`.
+/// Arguments of `revoke`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]
 pub struct RevokeArgs {
-    /// The provider definition file the tokens were obtained with.
-    #[arg(value_name = "PROVIDER.yaml")]
-    provider: PathBuf,
-    /// The token file written by `connect`.
-    #[arg(long, value_name = "FILE")]
-    tokens: PathBuf,
     #[command(flatten)]
-    connection: ConnectionArgs,
-    #[command(flatten)]
-    client: ClientArgs,
+    stored: StoredConnectionArgs,
 }
 
 pub fn run(args: RevokeArgs) -> u8 {
@@ -32,16 +22,15 @@ pub fn run(args: RevokeArgs) -> u8 {
 }
 
 fn revoke(args: RevokeArgs) -> Result<(), Reported> {
-    let (provider, stored) =
-        oauth_common::load_connection(&args.provider, &args.tokens, &args.connection)?;
+    let (provider, stored) = oauth_common::load_connection(&args.stored)?;
     let needs_secret = provider.revoke.as_ref().is_some_and(|r| r.client_auth);
     let credentials = if needs_secret {
-        oauth_common::credentials(&provider, &stored.client_id, &args.client)?
+        oauth_common::credentials(&provider, &stored.client_id, &args.stored.client)?
     } else {
         // The server authenticates nothing but the token (Zoho): no secret is read or sent.
         oauth::Credentials::per_data_center(stored.client_id.clone(), [])
     };
-    let http = oauth_common::http_client(&args.client, oauth::http::DEFAULT_TIMEOUT)?;
+    let http = oauth_common::http_client(&args.stored.client, oauth::http::DEFAULT_TIMEOUT)?;
     let revoked = oauth_common::runtime()?
         .block_on(oauth::revoke(
             &http,
@@ -58,10 +47,13 @@ fn revoke(args: RevokeArgs) -> Result<(), Reported> {
         "revoked the {which} of {} (data center {})",
         provider.display_name, stored.tokens.data_center
     );
-    if let Err(error) = StoredConnection::remove(&args.tokens) {
+    if let Err(error) = StoredConnection::remove(&args.stored.tokens) {
         return Err(oauth_common::usage(format!(
             "{revoked}, but could not delete the token file: {error}; delete it yourself"
         )));
     }
-    oauth_common::print_lines(&[format!("{revoked}; deleted {}", args.tokens.display())])
+    oauth_common::print_lines(&[format!(
+        "{revoked}; deleted {}",
+        args.stored.tokens.display()
+    )])
 }

@@ -23,7 +23,7 @@ pub struct EffectiveDataCenter {
     pub values: IndexMap<String, String>,
     /// Where each of `values` is written (the DC's entry or the provider's override), so that
     /// a fault a value brings into every URL using it is reported once, at the value.
-    pub sources: IndexMap<String, Place>,
+    pub(crate) sources: IndexMap<String, Place>,
     /// File and pointer of the DC's entry, for problems about the DC as a whole.
     pub origin: Origin,
     /// JSON pointer of the DC's entry in its file.
@@ -36,7 +36,7 @@ pub struct EffectiveDataCenters {
     /// Defaults: the set's, then the provider's on top.
     pub defaults: IndexMap<String, String>,
     /// Where each of `defaults` is written (the set's or the provider's `placeholders`).
-    pub default_sources: IndexMap<String, Place>,
+    pub(crate) default_sources: IndexMap<String, Place>,
     /// Every defined data center, in definition order.
     pub all: Vec<EffectiveDataCenter>,
 }
@@ -55,7 +55,7 @@ impl EffectiveDataCenters {
 
     /// Where the value `name` in force for `dc` is written: the DC's own (or overridden) value,
     /// else the default.
-    pub fn value_place<'a>(
+    pub(crate) fn value_place<'a>(
         &'a self,
         dc: Option<&'a EffectiveDataCenter>,
         name: &str,

@@ -107,21 +107,28 @@ pub fn is_placeholder_name(name: &str) -> bool {
 
 /// JSON Schema `pattern` of a placeholder name: the rule of [`is_placeholder_name`], for
 /// editors that only read the schema.
-pub const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
+pub(crate) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 
 /// JSON Schema `pattern` of a placeholder value (a data center's value or a default): every
 /// `<` opens a well-formed `<name>`, and no `{` or `}`, which are other tools' placeholder
 /// syntax. Checked for every value, used or not, since either is a mistake wherever it is.
-pub const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
+pub(crate) const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
 
 /// What is wrong with a malformed placeholder at byte `at` of `template`, and how to fix it:
-/// one wording for the schema check and for expansion.
+/// one wording for the schema check and for expansion. `at` may point into a value the
+/// template expanded rather than into the template: then the template is named without a
+/// position, never sliced out of bounds.
 pub(crate) fn malformed_problem(template: &str, at: usize) -> (String, String) {
-    (
-        format!(
+    let opens_here = template.get(at..).is_some_and(|rest| rest.starts_with('<'));
+    let message = match template.get(..at).filter(|_| opens_here) {
+        Some(before) => format!(
             "malformed placeholder at character {} of `{template}`",
-            template[..at].chars().count() + 1
+            before.chars().count() + 1
         ),
+        None => format!("malformed placeholder in a value `{template}` uses"),
+    };
+    (
+        message,
         "write placeholders as `<name>`, with a name of letters, digits and `_`".to_owned(),
     )
 }
@@ -131,7 +138,7 @@ pub(crate) fn malformed_problem(template: &str, at: usize) -> (String, String) {
 /// come from those tools write them by habit, and the URL error they would otherwise get (an
 /// invalid DNS label) does not say what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignPlaceholder {
+pub(crate) struct ForeignPlaceholder {
     /// The placeholder as written, e.g. `${connectionConfig.subdomain}`.
     pub written: String,
     /// Whose syntax it is, for the message.
@@ -386,6 +393,23 @@ mod tests {
         assert_eq!(
             message,
             "malformed placeholder at character 11 of `https://ü.<x`"
+        );
+        // Found in a value the template expanded (`accounts_host: accounts.<dc`): the offset
+        // is the value's, so it is not shown against the template.
+        let defaults = map(&[("accounts_host", "accounts.zoho.<dc")]);
+        let scope = PlaceholderValues {
+            values: &defaults,
+            defaults: &defaults,
+            late: &IndexMap::new(),
+        };
+        let Err(PlaceholderError::Malformed { at }) = expand("https://ü<accounts_host>", scope)
+        else {
+            panic!("the value is malformed");
+        };
+        let (message, _) = malformed_problem("https://ü<accounts_host>", at);
+        assert_eq!(
+            message,
+            "malformed placeholder in a value `https://ü<accounts_host>` uses"
         );
     }
 }

@@ -15,29 +15,33 @@ use url::{Host, Url};
 
 /// JSON Schema `pattern` of a URL template, for editors that only read the schema: https, or
 /// http to a loopback host (or to a host a placeholder builds, which only expansion can
-/// check), or a whole-URL placeholder at the start (`<instance_url>/oauth/token`); then no
-/// whitespace, no `{` or `}`, and every `<` opening a well-formed `<name>`. Everything it
-/// refuses, the URL rules below refuse too once the template is expanded (braces are refused
-/// as other tools' placeholder syntax), so an editor never flags a file `validate` accepts.
-/// Written for both ECMA-262 (yaml-language-server) and Rust regexes: no look-around.
-pub const URL_TEMPLATE_PATTERN: &str = concat!(
+/// check), or a whole-URL placeholder at the start (`<instance_url>/oauth/token`); then only
+/// printable ASCII (no whitespace, no `{` or `}`), every `<` opening a well-formed `<name>`.
+/// Everything it refuses, the URL rules below refuse too once the template is expanded
+/// (non-ASCII and whitespace are not the normalised form; braces are refused as other tools'
+/// placeholder syntax), so an editor never flags a file `validate` accepts. Written for both
+/// ECMA-262 (yaml-language-server) and Rust regexes: no look-around, no class subtraction.
+pub(crate) const URL_TEMPLATE_PATTERN: &str = concat!(
     r"^(https://",
-    r"|http://((localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$)|[^\s<>{}/?#]*<[A-Za-z_][A-Za-z0-9_]*>)",
+    r"|http://((localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$)",
+    // A host built by a placeholder: printable ASCII up to the first `<`, no `/ ? #`.
+    r"|[\x21\x22\x24-\x2E\x30-\x3B=\x40-\x7A|~]*<[A-Za-z_][A-Za-z0-9_]*>)",
     r"|<[A-Za-z_][A-Za-z0-9_]*>)",
-    r"([^\s<>{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$"
+    // Printable ASCII except `<`, `>`, `{`, `}`, or a placeholder.
+    r"([\x21-\x3B=\x3F-\x7A|~]|<[A-Za-z_][A-Za-z0-9_]*>)*$"
 );
 
 /// JSON Schema `pattern` of a URL written out in full (`docs_url`, `callback.redirect_uri`):
 /// https, or http to a loopback host, with no placeholders.
-pub const URL_PATTERN: &str = concat!(
+pub(crate) const URL_PATTERN: &str = concat!(
     r"^(https://|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$))",
-    r"[^\s<>{}]*$"
+    r"[\x21-\x3B=\x3F-\x7A|~]*$"
 );
 
 /// A readable message for a schema `pattern` failure of one of this crate's template and
 /// URL patterns, instead of the regex itself: `(message, hint)`, or `None` for a pattern this
 /// function does not know.
-pub fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
+pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
     use crate::resolve::template::{
         self, NAME_PATTERN, VALUE_PATTERN, brace_problem, malformed_problem,
     };
@@ -93,6 +97,11 @@ pub fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
             Some((
                 format!("`{shown}` has whitespace, which a URL cannot hold"),
                 "remove it, or percent-encode a space as `%20`".to_owned(),
+            ))
+        } else if !value.is_ascii() {
+            Some((
+                format!("`{shown}` has non-ASCII characters"),
+                "write a host in punycode (`xn--...`) and percent-encode other characters, as the URL is sent".to_owned(),
             ))
         } else {
             None
@@ -582,6 +591,9 @@ mod tests {
             "https://x.example.com/?v={{version}}",
             "https://<accounts_host/oauth",
             "accounts.zoho.com/oauth",
+            "https://gitlab\u{ff0e}com/oauth/authorize",
+            "https://gitlab.com/oauth/re\tvoke",
+            "https://<host>/caf\u{e9}",
         ] {
             assert!(!matches(URL_TEMPLATE_PATTERN, url), "{url}");
             assert!(!matches(URL_PATTERN, url), "{url}");
@@ -617,6 +629,11 @@ mod tests {
         );
         let (message, _) = explain(URL_TEMPLATE_PATTERN, "ftp://<host>/x");
         assert_eq!(message, "`ftp://<host>/x` is not an https URL");
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<host>/caf\u{e9}");
+        assert_eq!(
+            message,
+            "`https://<host>/caf\u{e9}` has non-ASCII characters"
+        );
         let (message, _) = explain(URL_PATTERN, "https://<host>/cb");
         assert_eq!(message, "`https://<host>/cb` cannot use placeholders");
         let (message, _) = explain(NAME, "api-host");

@@ -283,7 +283,7 @@ impl<'a> Expander<'a> {
         usage: Usage,
     ) -> Option<String> {
         // The schema refuses these already; a definition built in code gets the same words.
-        if template.contains(['{', '}']) {
+        if template.bytes().any(|b| b == b'{' || b == b'}') {
             let (message, hint) = template::brace_problem(template);
             let problem = Problem::at(&place, Anchor::Value, message).hint(hint);
             self.report_once(&place, "<braces>", problem);

@@ -113,3 +113,37 @@ fn descriptions_are_paragraphs_not_hard_wrapped_lines() {
         "{issuer}"
     );
 }
+
+/// yaml-language-server shows a failed `pattern` as "String does not match the pattern of" and
+/// the regex, unreadable for a URL rule; with `patternErrorMessage` it shows a sentence.
+#[test]
+fn every_pattern_has_a_readable_message_for_editors() {
+    fn walk(node: &serde_json::Value, at: &str, bare: &mut Vec<String>) {
+        match node {
+            serde_json::Value::Object(object) => {
+                if object.get("pattern").is_some_and(|p| p.is_string())
+                    && !object
+                        .get("patternErrorMessage")
+                        .and_then(|m| m.as_str())
+                        .is_some_and(|m| !m.is_empty() && !m.contains('^'))
+                {
+                    bare.push(at.to_owned());
+                }
+                for (key, child) in object {
+                    walk(child, &format!("{at}/{key}"), bare);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    walk(child, &format!("{at}/{index}"), bare);
+                }
+            }
+            _ => {}
+        }
+    }
+    for schema in [schema::provider_schema(), schema::data_center_set_schema()] {
+        let mut bare = Vec::new();
+        walk(&schema, "", &mut bare);
+        assert!(bare.is_empty(), "patterns without a message: {bare:?}");
+    }
+}

@@ -25,14 +25,14 @@ pub type Template = String;
 pub struct ProviderDefinition {
     /// Stable identifier of the provider, used in rendered output and file names
     /// (lowercase letters, digits and dashes, e.g. `zoho-crm`).
-    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    #[schemars(transform = identifier)]
     pub id: String,
     /// Human-readable name shown in generated documentation (e.g. `Zoho CRM`).
     #[schemars(length(min = 1))]
     pub display_name: String,
     /// Link to the provider's own OAuth documentation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(URL_PATTERN))]
+    #[schemars(transform = full_url)]
     pub docs_url: Option<String>,
     /// The data centers the provider runs in and the per-DC values of URL placeholders.
     /// Omit for a plain OAuth 2.0 server that has one set of endpoints.
@@ -52,7 +52,7 @@ pub struct ProviderDefinition {
     /// (`accounts-server`, RFC 9207 `iss`) must equal it exactly.
     /// Required unless the data-center set gives it under `provider_defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(URL_TEMPLATE_PATTERN))]
+    #[schemars(transform = url_template)]
     pub issuer: Option<Template>,
     /// The authorization endpoint and the parameters of the authorization request.
     /// Required unless the data-center set gives it under `provider_defaults`.
@@ -101,7 +101,7 @@ pub struct DataCenters {
 #[serde(deny_unknown_fields)]
 pub struct DataCenter {
     /// Short code used on the command line and in rendered output (e.g. `eu`).
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9_-]*$"))]
+    #[schemars(transform = data_center_code)]
     pub code: String,
     /// Human-readable name (e.g. `Europe`).
     pub name: String,
@@ -180,13 +180,13 @@ pub struct Connection {
     /// definitions agree. Usable in URLs, authorization and token parameters, API base URLs,
     /// API headers and scope names.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    #[schemars(transform = placeholder_names)]
     pub params: IndexMap<String, ConnectionParam>,
     /// Values learnt during the flow, keyed by name: from the token response (`instance_url`)
     /// or the callback. Usable only where they exist: never in the issuer or the authorization
     /// request.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    #[schemars(transform = placeholder_names)]
     pub runtime: IndexMap<String, RuntimeValue>,
 }
 
@@ -277,7 +277,7 @@ pub struct EntryPoint {
 #[serde(deny_unknown_fields)]
 pub struct Authorization {
     /// URL template of the authorization endpoint.
-    #[schemars(pattern(URL_TEMPLATE_PATTERN))]
+    #[schemars(transform = url_template)]
     pub url: Template,
     /// Separator placed between scopes in the `scope` parameter: `" "` (RFC 6749) or `","`
     /// (Zoho).
@@ -301,11 +301,11 @@ fn default_scope_separator() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Token {
     /// URL template of the token endpoint (authorization-code exchange).
-    #[schemars(pattern(URL_TEMPLATE_PATTERN))]
+    #[schemars(transform = url_template)]
     pub url: Template,
     /// URL template of the refresh endpoint, when it is not the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(URL_TEMPLATE_PATTERN))]
+    #[schemars(transform = url_template)]
     pub refresh_url: Option<Template>,
     /// How the client authenticates at the token endpoint.
     #[serde(default)]
@@ -355,7 +355,7 @@ pub enum TokenAuthMethod {
 #[serde(deny_unknown_fields)]
 pub struct Revoke {
     /// URL template of the revocation endpoint.
-    #[schemars(pattern(URL_TEMPLATE_PATTERN))]
+    #[schemars(transform = url_template)]
     pub url: Template,
     /// Whether the revocation request must carry client authentication. Zoho needs only the
     /// token.
@@ -384,7 +384,7 @@ pub enum ParameterPlacement {
 pub struct Callback {
     /// Default redirect URI registered with the provider, e.g.
     /// `https://api.nango.dev/oauth/callback`. Each deployment may replace it.
-    #[schemars(pattern(URL_PATTERN))]
+    #[schemars(transform = full_url)]
     pub redirect_uri: String,
     /// Callback parameter that names the user's data center (Zoho: `location`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -455,7 +455,7 @@ pub struct Scope {
 pub struct DataCenterSet {
     /// Name providers use to refer to the set; must match the file name (`zoho` for
     /// `data-centers/zoho.yaml`).
-    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    #[schemars(transform = identifier)]
     pub name: String,
     /// What the set is and where its facts come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -481,7 +481,7 @@ pub struct DataCenterSet {
 pub struct ProviderDefaults {
     /// Default `issuer` (the authorization server's origin), e.g. `https://<accounts_host>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(URL_TEMPLATE_PATTERN))]
+    #[schemars(transform = url_template)]
     pub issuer: Option<Template>,
     /// Default `authorization` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -516,14 +516,79 @@ fn placeholder_maps(schema: &mut Schema) {
 }
 
 fn constrain_placeholder_map(object: &mut serde_json::Map<String, Value>) {
-    object.insert("propertyNames".into(), json!({ "pattern": NAME_PATTERN }));
+    object.insert(
+        "propertyNames".into(),
+        json!({ "pattern": NAME_PATTERN, "patternErrorMessage": NAME_MESSAGE }),
+    );
     if let Some(values) = object
         .get_mut("additionalProperties")
         .and_then(Value::as_object_mut)
     {
-        values.insert("pattern".into(), VALUE_PATTERN.into());
+        with_pattern(values, VALUE_PATTERN, VALUE_MESSAGE);
     }
 }
+
+/// Schema of a map keyed by placeholder names (`connection.params`, `connection.runtime`).
+fn placeholder_names(schema: &mut Schema) {
+    schema.insert(
+        "propertyNames".into(),
+        json!({ "pattern": NAME_PATTERN, "patternErrorMessage": NAME_MESSAGE }),
+    );
+}
+
+/// Schema of a URL template field.
+fn url_template(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(object, URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
+    }
+}
+
+/// Schema of a URL written out in full (`docs_url`, `callback.redirect_uri`).
+fn full_url(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(object, URL_PATTERN, URL_MESSAGE);
+    }
+}
+
+/// Adds `pattern` with a `patternErrorMessage`: yaml-language-server (and VS Code's JSON
+/// support) shows that sentence instead of "String does not match the pattern of" and a regex
+/// nobody can read in a tooltip. Validators that do not know the keyword ignore it.
+fn with_pattern(object: &mut serde_json::Map<String, Value>, pattern: &str, message: &str) {
+    object.insert("pattern".into(), pattern.into());
+    object.insert("patternErrorMessage".into(), message.into());
+}
+
+/// Schema of a provider id or a set name: what file names and rendered output can carry.
+fn identifier(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(
+            object,
+            "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "Lowercase letters, digits and single dashes between them (e.g. `zoho-crm`).",
+        );
+    }
+}
+
+/// Schema of a data-center code: what the command line and rendered output can carry.
+fn data_center_code(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(
+            object,
+            "^[a-z][a-z0-9_-]*$",
+            "A lowercase letter, then lowercase letters, digits, `_` or `-` (e.g. `eu`).",
+        );
+    }
+}
+
+/// What a schema-only editor says when a placeholder name breaks [`NAME_PATTERN`].
+const NAME_MESSAGE: &str =
+    "A placeholder name: letters, digits and `_`, starting with a letter or `_` (e.g. `api_host`).";
+/// What a schema-only editor says when a placeholder value breaks [`VALUE_PATTERN`].
+const VALUE_MESSAGE: &str = "Placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`), with a name of letters, digits and `_`.";
+/// What a schema-only editor says when a URL template breaks [`URL_TEMPLATE_PATTERN`].
+const URL_TEMPLATE_MESSAGE: &str = "An https URL (http only to localhost, 127.0.0.1 or [::1]) in printable ASCII, or a template starting with a whole-URL placeholder; placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`).";
+/// What a schema-only editor says when a URL breaks [`URL_PATTERN`].
+const URL_MESSAGE: &str = "An https URL (http only to localhost, 127.0.0.1 or [::1]) in printable ASCII, written out in full: no placeholders here.";
 
 /// Schema of a map whose values are URL templates (`api.environments`).
 fn url_template_map(schema: &mut Schema) {
@@ -531,6 +596,6 @@ fn url_template_map(schema: &mut Schema) {
         .get_mut("additionalProperties")
         .and_then(Value::as_object_mut);
     if let Some(values) = values {
-        values.insert("pattern".into(), URL_TEMPLATE_PATTERN.into());
+        with_pattern(values, URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
     }
 }

@@ -472,3 +472,37 @@ impl<'a> Expander<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::definition::types::ProviderDefinition;
+    use crate::resolve::resolve;
+
+    /// A definition built in code skips the schema; it still gets the words, not a DNS error.
+    #[test]
+    fn a_foreign_placeholder_in_a_url_is_named_once_without_the_schema() {
+        let definition: ProviderDefinition = serde_yaml::from_str(
+            r#"
+id: t
+display_name: T
+data_centers:
+  list:
+    - { code: us, name: United States, values: { login_host: login.example.com } }
+    - { code: eu, name: Europe, values: { login_host: login.example.eu } }
+issuer: "https://<login_host>"
+authorization: { url: "https://<login_host>/authorize" }
+token: { url: "https://${login_host}/token" }
+callback: { redirect_uri: "https://app.example.com/callback" }
+scopes: { catalog: [{ name: a, description: A }] }
+"#,
+        )
+        .unwrap();
+        let problems = resolve(&definition, None).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].pointer, "/token/url");
+        assert_eq!(
+            problems[0].message,
+            "`${login_host}` looks like Nango's placeholder syntax; placeholders here are written `<login_host>`"
+        );
+    }
+}

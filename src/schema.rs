@@ -16,7 +16,10 @@ use crate::resolve::table::ResolvedProvider;
 /// inside an optional section is reported precisely instead of as "matches no alternative".
 fn generate<T: JsonSchema>() -> Value {
     let generator = SchemaSettings::draft2020_12()
-        .with(|settings| settings.transforms.push(Box::new(absent_not_null)))
+        .with(|settings| {
+            settings.transforms.push(Box::new(absent_not_null));
+            settings.transforms.push(Box::new(paragraph_descriptions));
+        })
         .into_generator();
     generator.into_root_schema_for::<T>().to_value()
 }
@@ -44,6 +47,25 @@ fn absent_not_null(schema: &mut Schema) {
         }
     }
     transform_subschemas(&mut absent_not_null, schema);
+}
+
+/// Joins the hard-wrapped lines of doc comments into paragraphs: editors show a description
+/// as markdown or as plain text in a narrow hover, and a line break copied from the source
+/// would either vanish or break the line in the wrong place. Blank lines (paragraph breaks)
+/// and line breaks before a list item (`- `) are kept.
+fn paragraph_descriptions(schema: &mut Schema) {
+    if let Some(Value::String(description)) = schema.get_mut("description") {
+        let mut joined = String::with_capacity(description.len());
+        for line in description.split('\n') {
+            if !joined.is_empty() {
+                let breaks = line.is_empty() || joined.ends_with('\n') || line.starts_with("- ");
+                joined.push(if breaks { '\n' } else { ' ' });
+            }
+            joined.push_str(line);
+        }
+        *description = joined;
+    }
+    transform_subschemas(&mut paragraph_descriptions, schema);
 }
 
 /// Schema of a provider definition file (`schemas/provider.schema.json`).

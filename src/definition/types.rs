@@ -6,8 +6,12 @@
 //! error instead of a silently ignored setting.
 
 use indexmap::IndexMap;
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::resolve::template::{NAME_PATTERN, VALUE_PATTERN};
+use crate::resolve::url_rules::{URL_PATTERN, URL_TEMPLATE_PATTERN};
 
 /// A URL or host template. `<name>` placeholders are replaced per data center, e.g.
 /// `https://<accounts_host>/oauth/v2/auth` or `https://www.zohoapis.<dc>`, or per connection
@@ -21,13 +25,14 @@ pub type Template = String;
 pub struct ProviderDefinition {
     /// Stable identifier of the provider, used in rendered output and file names
     /// (lowercase letters, digits and dashes, e.g. `zoho-crm`).
-    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    #[schemars(transform = identifier)]
     pub id: String,
     /// Human-readable name shown in generated documentation (e.g. `Zoho CRM`).
     #[schemars(length(min = 1))]
     pub display_name: String,
     /// Link to the provider's own OAuth documentation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = full_url)]
     pub docs_url: Option<String>,
     /// The data centers the provider runs in and the per-DC values of URL placeholders.
     /// Omit for a plain OAuth 2.0 server that has one set of endpoints.
@@ -47,6 +52,7 @@ pub struct ProviderDefinition {
     /// (`accounts-server`, RFC 9207 `iss`) must equal it exactly.
     /// Required unless the data-center set gives it under `provider_defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = url_template)]
     pub issuer: Option<Template>,
     /// The authorization endpoint and the parameters of the authorization request.
     /// Required unless the data-center set gives it under `provider_defaults`.
@@ -78,6 +84,7 @@ pub struct DataCenters {
     /// Default values of placeholders, used for every data center that does not give its own.
     /// A default may itself use placeholders: `accounts_host: accounts.zoho.<dc>`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = placeholder_map)]
     pub placeholders: IndexMap<String, Template>,
     /// The data centers, when they are defined in this file rather than in a shared set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -85,6 +92,7 @@ pub struct DataCenters {
     /// Per-DC placeholder values that replace the shared set's, keyed by DC code: the place
     /// for a product's own exception, e.g. `ca: { mail_host: mail.zohocloud.ca }`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = placeholder_maps)]
     pub overrides: IndexMap<String, IndexMap<String, Template>>,
 }
 
@@ -93,7 +101,7 @@ pub struct DataCenters {
 #[serde(deny_unknown_fields)]
 pub struct DataCenter {
     /// Short code used on the command line and in rendered output (e.g. `eu`).
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9_-]*$"))]
+    #[schemars(transform = data_center_code)]
     pub code: String,
     /// Human-readable name (e.g. `Europe`).
     pub name: String,
@@ -105,6 +113,7 @@ pub struct DataCenter {
     /// default in `placeholders`; that is how an exception such as Canada's
     /// `accounts_host: accounts.zohocloud.ca` is written.
     #[serde(default)]
+    #[schemars(transform = placeholder_map)]
     pub values: IndexMap<String, Template>,
 }
 
@@ -171,11 +180,13 @@ pub struct Connection {
     /// definitions agree. Usable in URLs, authorization and token parameters, API base URLs,
     /// API headers and scope names.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = placeholder_names)]
     pub params: IndexMap<String, ConnectionParam>,
     /// Values learnt during the flow, keyed by name: from the token response (`instance_url`)
     /// or the callback. Usable only where they exist: never in the issuer or the authorization
     /// request.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = placeholder_names)]
     pub runtime: IndexMap<String, RuntimeValue>,
 }
 
@@ -266,6 +277,7 @@ pub struct EntryPoint {
 #[serde(deny_unknown_fields)]
 pub struct Authorization {
     /// URL template of the authorization endpoint.
+    #[schemars(transform = url_template)]
     pub url: Template,
     /// Separator placed between scopes in the `scope` parameter: `" "` (RFC 6749) or `","`
     /// (Zoho).
@@ -289,9 +301,11 @@ fn default_scope_separator() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Token {
     /// URL template of the token endpoint (authorization-code exchange).
+    #[schemars(transform = url_template)]
     pub url: Template,
     /// URL template of the refresh endpoint, when it is not the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = url_template)]
     pub refresh_url: Option<Template>,
     /// How the client authenticates at the token endpoint.
     #[serde(default)]
@@ -341,6 +355,7 @@ pub enum TokenAuthMethod {
 #[serde(deny_unknown_fields)]
 pub struct Revoke {
     /// URL template of the revocation endpoint.
+    #[schemars(transform = url_template)]
     pub url: Template,
     /// Whether the revocation request must carry client authentication. Zoho needs only the
     /// token.
@@ -369,6 +384,7 @@ pub enum ParameterPlacement {
 pub struct Callback {
     /// Default redirect URI registered with the provider, e.g.
     /// `https://api.nango.dev/oauth/callback`. Each deployment may replace it.
+    #[schemars(transform = full_url)]
     pub redirect_uri: String,
     /// Callback parameter that names the user's data center (Zoho: `location`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -388,7 +404,7 @@ pub struct Api {
     #[serde(default = "default_auth_scheme")]
     pub auth_scheme: String,
     /// API base URL template per environment, e.g. `production: https://www.zohoapis.<dc>`.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), transform = url_template_map)]
     pub environments: IndexMap<String, Template>,
     /// Headers sent on API calls besides `Authorization`, e.g. Shopify's
     /// `x-shopify-access-token: "<access_token>"` (`<access_token>` is the connection's access
@@ -439,13 +455,14 @@ pub struct Scope {
 pub struct DataCenterSet {
     /// Name providers use to refer to the set; must match the file name (`zoho` for
     /// `data-centers/zoho.yaml`).
-    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    #[schemars(transform = identifier)]
     pub name: String,
     /// What the set is and where its facts come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Default placeholder values for every data center of the set.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = placeholder_map)]
     pub placeholders: IndexMap<String, Template>,
     /// The data centers.
     #[schemars(length(min = 1))]
@@ -464,6 +481,7 @@ pub struct DataCenterSet {
 pub struct ProviderDefaults {
     /// Default `issuer` (the authorization server's origin), e.g. `https://<accounts_host>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = url_template)]
     pub issuer: Option<Template>,
     /// Default `authorization` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -477,4 +495,107 @@ pub struct ProviderDefaults {
     /// Default `multi_dc.entry`: where authorization starts when the user's DC is not known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<EntryPoint>,
+}
+
+/// Schema of a map of placeholder values: its keys are placeholder names and its values follow
+/// the placeholder syntax, so schema-only editors flag `${host}` and `<host` too.
+fn placeholder_map(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        constrain_placeholder_map(object);
+    }
+}
+
+/// Schema of `overrides`: a placeholder map per data-center code.
+fn placeholder_maps(schema: &mut Schema) {
+    let inner = schema
+        .get_mut("additionalProperties")
+        .and_then(Value::as_object_mut);
+    if let Some(inner) = inner {
+        constrain_placeholder_map(inner);
+    }
+}
+
+fn constrain_placeholder_map(object: &mut serde_json::Map<String, Value>) {
+    object.insert(
+        "propertyNames".into(),
+        json!({ "pattern": NAME_PATTERN, "patternErrorMessage": NAME_MESSAGE }),
+    );
+    if let Some(values) = object
+        .get_mut("additionalProperties")
+        .and_then(Value::as_object_mut)
+    {
+        with_pattern(values, VALUE_PATTERN, VALUE_MESSAGE);
+    }
+}
+
+/// Schema of a map keyed by placeholder names (`connection.params`, `connection.runtime`).
+fn placeholder_names(schema: &mut Schema) {
+    schema.insert(
+        "propertyNames".into(),
+        json!({ "pattern": NAME_PATTERN, "patternErrorMessage": NAME_MESSAGE }),
+    );
+}
+
+/// Schema of a URL template field.
+fn url_template(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(object, URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
+    }
+}
+
+/// Schema of a URL written out in full (`docs_url`, `callback.redirect_uri`).
+fn full_url(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(object, URL_PATTERN, URL_MESSAGE);
+    }
+}
+
+/// Adds `pattern` with a `patternErrorMessage`: yaml-language-server (and VS Code's JSON
+/// support) shows that sentence instead of "String does not match the pattern of" and a regex
+/// nobody can read in a tooltip. Validators that do not know the keyword ignore it.
+fn with_pattern(object: &mut serde_json::Map<String, Value>, pattern: &str, message: &str) {
+    object.insert("pattern".into(), pattern.into());
+    object.insert("patternErrorMessage".into(), message.into());
+}
+
+/// Schema of a provider id or a set name: what file names and rendered output can carry.
+fn identifier(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(
+            object,
+            "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "Lowercase letters, digits and single dashes between them (e.g. `zoho-crm`).",
+        );
+    }
+}
+
+/// Schema of a data-center code: what the command line and rendered output can carry.
+fn data_center_code(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(
+            object,
+            "^[a-z][a-z0-9_-]*$",
+            "A lowercase letter, then lowercase letters, digits, `_` or `-` (e.g. `eu`).",
+        );
+    }
+}
+
+/// What a schema-only editor says when a placeholder name breaks [`NAME_PATTERN`].
+const NAME_MESSAGE: &str =
+    "A placeholder name: letters, digits and `_`, starting with a letter or `_` (e.g. `api_host`).";
+/// What a schema-only editor says when a placeholder value breaks [`VALUE_PATTERN`].
+const VALUE_MESSAGE: &str = "Placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`), with a name of letters, digits and `_`.";
+/// What a schema-only editor says when a URL template breaks [`URL_TEMPLATE_PATTERN`].
+const URL_TEMPLATE_MESSAGE: &str = "An https URL (http only to localhost, 127.0.0.1 or [::1]) in printable ASCII, or a template starting with a whole-URL placeholder; placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`).";
+/// What a schema-only editor says when a URL breaks [`URL_PATTERN`].
+const URL_MESSAGE: &str = "An https URL (http only to localhost, 127.0.0.1 or [::1]) in printable ASCII, written out in full: no placeholders here.";
+
+/// Schema of a map whose values are URL templates (`api.environments`).
+fn url_template_map(schema: &mut Schema) {
+    let values = schema
+        .get_mut("additionalProperties")
+        .and_then(Value::as_object_mut);
+    if let Some(values) = values {
+        with_pattern(values, URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
+    }
 }

@@ -21,6 +21,9 @@ pub struct EffectiveDataCenter {
     /// Values: the DC's own (from the set or the provider's list), then the provider's
     /// overrides on top.
     pub values: IndexMap<String, String>,
+    /// Where each of `values` is written (the DC's entry or the provider's override), so that
+    /// a fault a value brings into every URL using it is reported once, at the value.
+    pub(crate) sources: IndexMap<String, Place>,
     /// File and pointer of the DC's entry, for problems about the DC as a whole.
     pub origin: Origin,
     /// JSON pointer of the DC's entry in its file.
@@ -32,6 +35,8 @@ pub struct EffectiveDataCenter {
 pub struct EffectiveDataCenters {
     /// Defaults: the set's, then the provider's on top.
     pub defaults: IndexMap<String, String>,
+    /// Where each of `defaults` is written (the set's or the provider's `placeholders`).
+    pub(crate) default_sources: IndexMap<String, Place>,
     /// Every defined data center, in definition order.
     pub all: Vec<EffectiveDataCenter>,
 }
@@ -46,6 +51,17 @@ impl EffectiveDataCenters {
     pub fn codes(&self) -> String {
         let codes: Vec<&str> = self.all.iter().map(|dc| dc.code.as_str()).collect();
         codes.join(", ")
+    }
+
+    /// Where the value `name` in force for `dc` is written: the DC's own (or overridden) value,
+    /// else the default.
+    pub(crate) fn value_place<'a>(
+        &'a self,
+        dc: Option<&'a EffectiveDataCenter>,
+        name: &str,
+    ) -> Option<&'a Place> {
+        dc.and_then(|dc| dc.sources.get(name))
+            .or_else(|| self.default_sources.get(name))
     }
 
     /// Whether any data center or default defines `name`.
@@ -96,6 +112,11 @@ pub fn effective(
             &mut problems,
         );
         result.defaults.extend(set.placeholders.clone());
+        result.default_sources.extend(sources_of(
+            &set.placeholders,
+            Origin::DataCenterSet,
+            "/placeholders",
+        ));
         for (index, dc) in set.data_centers.iter().enumerate() {
             sources.push((dc, Origin::DataCenterSet, format!("/data_centers/{index}")));
         }
@@ -107,6 +128,11 @@ pub fn effective(
         &mut problems,
     );
     result.defaults.extend(section.placeholders.clone());
+    result.default_sources.extend(sources_of(
+        &section.placeholders,
+        Origin::Provider,
+        "/data_centers/placeholders",
+    ));
     for (index, dc) in section.list.iter().enumerate() {
         sources.push((dc, Origin::Provider, format!("/data_centers/list/{index}")));
     }
@@ -155,6 +181,7 @@ pub fn effective(
             name: dc.name.clone(),
             location,
             values: dc.values.clone(),
+            sources: sources_of(&dc.values, origin, &format!("{pointer}/values")),
             origin,
             pointer,
         });
@@ -164,7 +191,11 @@ pub fn effective(
         let pointer = format!("/data_centers/overrides/{}", escape_pointer_token(code));
         check_placeholder_names(values, Origin::Provider, &pointer, &mut problems);
         match result.all.iter_mut().find(|dc| &dc.code == code) {
-            Some(dc) => dc.values.extend(values.clone()),
+            Some(dc) => {
+                dc.values.extend(values.clone());
+                dc.sources
+                    .extend(sources_of(values, Origin::Provider, &pointer));
+            }
             None => problems.push(
                 Problem::provider(
                     pointer,
@@ -176,6 +207,24 @@ pub fn effective(
         }
     }
     (result, problems)
+}
+
+/// The place of each value of a placeholder map written at `pointer`.
+fn sources_of(
+    values: &IndexMap<String, String>,
+    origin: Origin,
+    pointer: &str,
+) -> IndexMap<String, Place> {
+    values
+        .keys()
+        .map(|name| {
+            let place = Place {
+                origin,
+                pointer: format!("{pointer}/{}", escape_pointer_token(name)),
+            };
+            (name.clone(), place)
+        })
+        .collect()
 }
 
 fn check_placeholder_names(

@@ -54,6 +54,10 @@ pub(super) struct Expander<'a> {
     reported: BTreeSet<(Place, String)>,
     /// (place, placeholder) -> the DCs that lack a value: one problem per template.
     missing: IndexMap<(Place, String), Vec<String>>,
+    /// (value's place, value's name, undefined name) -> the first template that used the value
+    /// and every DC it was expanded for: a name a data-center value introduces is reported
+    /// once, at that value, not at each template that uses it.
+    undefined_in_values: IndexMap<(Place, String, String), (Place, Vec<String>)>,
     /// (place, broken rule) -> the first problem and every DC whose URL breaks the rule.
     broken_urls: IndexMap<(Place, &'static str), (url_rules::UrlProblem, Vec<String>)>,
     /// Late name -> the table entries that use it.
@@ -74,6 +78,7 @@ impl<'a> Expander<'a> {
             problems: Vec::new(),
             reported: BTreeSet::new(),
             missing: IndexMap::new(),
+            undefined_in_values: IndexMap::new(),
             broken_urls: IndexMap::new(),
             used_in: IndexMap::new(),
         }
@@ -82,6 +87,24 @@ impl<'a> Expander<'a> {
     /// Every problem found, with one problem per template and placeholder naming all DCs that
     /// lack a value.
     pub(super) fn finish(self) -> Vec<Problem> {
+        let mut undefined = Vec::new();
+        for ((value, via, name), (used, dcs)) in &self.undefined_in_values {
+            let whose = match dcs.len() {
+                0 => String::new(),
+                1 => format!("data center {}: ", dcs[0]),
+                _ => format!("data centers {}: ", dcs.join(", ")),
+            };
+            let message = format!("{whose}`<{name}>` in value `{via}` is not defined");
+            undefined.push(
+                Problem::at(value, Anchor::Value, message)
+                    .hint(self.unknown_hint(name))
+                    .related(
+                        used.clone(),
+                        Anchor::Value,
+                        format!("`<{via}>` is used here"),
+                    ),
+            );
+        }
         let mut problems = self.problems;
         for ((place, _), (problem, dcs)) in self.broken_urls {
             let message = match dcs.len() {
@@ -93,6 +116,7 @@ impl<'a> Expander<'a> {
             located.hint = problem.hint;
             problems.push(located);
         }
+        problems.append(&mut undefined);
         for ((place, name), dcs) in self.missing {
             let noun = if dcs.len() == 1 {
                 "data center"
@@ -258,6 +282,13 @@ impl<'a> Expander<'a> {
         dc: Option<&EffectiveDataCenter>,
         usage: Usage,
     ) -> Option<String> {
+        // The schema refuses these already; a definition built in code gets the same words.
+        if template.bytes().any(|b| b == b'{' || b == b'}') {
+            let (message, hint) = template::brace_problem(template);
+            let problem = Problem::at(&place, Anchor::Value, message).hint(hint);
+            self.report_once(&place, "<braces>", problem);
+            return None;
+        }
         let kept = self.text(place.clone(), template, dc, usage)?;
         let empty = IndexMap::new();
         let sample_scope = PlaceholderValues {
@@ -338,6 +369,12 @@ impl<'a> Expander<'a> {
     }
 
     fn unknown_placeholder(&self, place: &Place, template: &str, name: &str) -> Problem {
+        let message = format!("unknown placeholder `<{name}>` in `{template}`");
+        Problem::at(place, Anchor::Value, message).hint(self.unknown_hint(name))
+    }
+
+    /// How to fix a placeholder nothing defines: the closest known name, or the known ones.
+    fn unknown_hint(&self, name: &str) -> String {
         let mut known: Vec<&str> = self.dcs.defaults.keys().map(String::as_str).collect();
         for dc in &self.dcs.all {
             known.extend(dc.values.keys().map(String::as_str));
@@ -351,7 +388,7 @@ impl<'a> Expander<'a> {
         );
         known.sort_unstable();
         known.dedup();
-        let hint = match crate::diagnostics::closest(name, known.iter().copied()) {
+        match crate::diagnostics::closest(name, known.iter().copied()) {
             Some(close) => format!("did you mean `<{close}>`?"),
             None if known.is_empty() => {
                 "declare it under `connection.params` if each connection supplies it, or give it a value per data center".to_owned()
@@ -363,9 +400,7 @@ impl<'a> Expander<'a> {
                     listed.join(", ")
                 )
             }
-        };
-        let message = format!("unknown placeholder `<{name}>` in `{template}`");
-        Problem::at(place, Anchor::Value, message).hint(hint)
+        }
     }
 
     /// Records `problem` unless the same kind of problem was already reported for `place`.
@@ -384,12 +419,8 @@ impl<'a> Expander<'a> {
     ) {
         match error {
             PlaceholderError::Malformed { at } => {
-                let message = format!(
-                    "malformed placeholder at character {} of `{template}`",
-                    at + 1
-                );
-                let problem = Problem::at(&place, Anchor::Value, message)
-                    .hint("write placeholders as `<name>`, with a name of letters, digits and `_`");
+                let (message, hint) = template::malformed_problem(template, at);
+                let problem = Problem::at(&place, Anchor::Value, message).hint(hint);
                 self.report_once(&place, "<malformed>", problem);
             }
             PlaceholderError::Cycle { chain } => {
@@ -401,7 +432,23 @@ impl<'a> Expander<'a> {
                     .hint("one of these placeholders must have a plain value");
                 self.report_once(&place, "<cycle>", problem);
             }
-            PlaceholderError::Missing { name } => {
+            PlaceholderError::Missing { name, via } => {
+                let value = via
+                    .as_ref()
+                    .and_then(|via| Some((via, self.dcs.value_place(dc, via)?.clone())));
+                if let (false, Some((via, value))) = (self.dcs.defines(&name), value) {
+                    let (_, dcs) = self
+                        .undefined_in_values
+                        .entry((value, via.clone(), name))
+                        .or_insert_with(|| (place, Vec::new()));
+                    if let Some(dc) = dc {
+                        let code = format!("`{}`", dc.code);
+                        if !dcs.contains(&code) {
+                            dcs.push(code);
+                        }
+                    }
+                    return;
+                }
                 if !self.dcs.defines(&name) {
                     let problem = self.unknown_placeholder(&place, template, &name);
                     self.report_once(&place, &name, problem);
@@ -423,5 +470,39 @@ impl<'a> Expander<'a> {
                     .push(format!("`{}` ({})", dc.code, dc.name));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::definition::types::ProviderDefinition;
+    use crate::resolve::resolve;
+
+    /// A definition built in code skips the schema; it still gets the words, not a DNS error.
+    #[test]
+    fn a_foreign_placeholder_in_a_url_is_named_once_without_the_schema() {
+        let definition: ProviderDefinition = serde_yaml::from_str(
+            r#"
+id: t
+display_name: T
+data_centers:
+  list:
+    - { code: us, name: United States, values: { login_host: login.example.com } }
+    - { code: eu, name: Europe, values: { login_host: login.example.eu } }
+issuer: "https://<login_host>"
+authorization: { url: "https://<login_host>/authorize" }
+token: { url: "https://${login_host}/token" }
+callback: { redirect_uri: "https://app.example.com/callback" }
+scopes: { catalog: [{ name: a, description: A }] }
+"#,
+        )
+        .unwrap();
+        let problems = resolve(&definition, None).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].pointer, "/token/url");
+        assert_eq!(
+            problems[0].message,
+            "`${login_host}` looks like Nango's placeholder syntax; placeholders here are written `<login_host>`"
+        );
     }
 }

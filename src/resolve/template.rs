@@ -19,8 +19,10 @@ const MAX_EXPANSION_DEPTH: usize = 16;
 pub enum PlaceholderError {
     /// `<` without a well-formed `name>` after it.
     Malformed { at: usize },
-    /// A placeholder with no value for this data center and no default.
-    Missing { name: String },
+    /// A placeholder with no value for this data center and no default. `via` is the
+    /// placeholder whose value wrote it (`None`: the template itself did), so a name a
+    /// data-center value introduces is reported at that value, not at every template using it.
+    Missing { name: String, via: Option<String> },
     /// Placeholders that expand into each other.
     Cycle { chain: Vec<String> },
 }
@@ -103,6 +105,103 @@ pub fn is_placeholder_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// JSON Schema `pattern` of a placeholder name: the rule of [`is_placeholder_name`], for
+/// editors that only read the schema.
+pub(crate) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
+
+/// JSON Schema `pattern` of a placeholder value (a data center's value or a default): every
+/// `<` opens a well-formed `<name>`, and no `{` or `}`, which are other tools' placeholder
+/// syntax. Checked for every value, used or not, since either is a mistake wherever it is.
+pub(crate) const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
+
+/// What is wrong with a malformed placeholder at byte `at` of `template`, and how to fix it:
+/// one wording for the schema check and for expansion. `at` may point into a value the
+/// template expanded rather than into the template: then the template is named without a
+/// position, never sliced out of bounds.
+pub(crate) fn malformed_problem(template: &str, at: usize) -> (String, String) {
+    let opens_here = template.get(at..).is_some_and(|rest| rest.starts_with('<'));
+    let message = match template.get(..at).filter(|_| opens_here) {
+        Some(before) => format!(
+            "malformed placeholder at character {} of `{template}`",
+            before.chars().count() + 1
+        ),
+        None => format!("malformed placeholder in a value `{template}` uses"),
+    };
+    (
+        message,
+        "write placeholders as `<name>`, with a name of letters, digits and `_`".to_owned(),
+    )
+}
+
+/// A placeholder written in another tool's syntax: `${name}` (Nango, JavaScript template
+/// strings), `{{name}}` (Jinja, Mustache) or `{name}` (OpenAPI server variables). Users who
+/// come from those tools write them by habit, and the URL error they would otherwise get (an
+/// invalid DNS label) does not say what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ForeignPlaceholder {
+    /// The placeholder as written, e.g. `${connectionConfig.subdomain}`.
+    pub written: String,
+    /// Whose syntax it is, for the message.
+    pub syntax: &'static str,
+    /// The name to write between `<` and `>`, when the written one makes a valid name
+    /// (Nango's `connectionConfig.` prefix dropped).
+    pub name: Option<String>,
+}
+
+impl ForeignPlaceholder {
+    /// The first foreign placeholder in `text`, if any.
+    pub fn find(text: &str) -> Option<Self> {
+        let open = text.find('{')?;
+        let (start, syntax, close) = if text[..open].ends_with('$') {
+            (open - 1, "Nango's placeholder syntax", "}")
+        } else if text[open + 1..].starts_with('{') {
+            (open, "a Jinja or Mustache placeholder", "}}")
+        } else {
+            (open, "an OpenAPI-style placeholder", "}")
+        };
+        let inner_start = open + if close == "}}" { 2 } else { 1 };
+        let end = inner_start + text[inner_start..].find(close)? + close.len();
+        let inner = text[inner_start..end - close.len()].trim();
+        let inner = inner.strip_prefix("connectionConfig.").unwrap_or(inner);
+        Some(ForeignPlaceholder {
+            written: text[start..end].to_owned(),
+            syntax,
+            name: is_placeholder_name(inner).then(|| inner.to_owned()),
+        })
+    }
+
+    /// What is wrong and how to fix it.
+    pub fn problem(&self) -> (String, String) {
+        let written = &self.written;
+        let syntax = self.syntax;
+        match &self.name {
+            Some(name) => (
+                format!(
+                    "`{written}` looks like {syntax}; placeholders here are written `<{name}>`"
+                ),
+                format!(
+                    "write `<{name}>`; the name must be a data-center placeholder or be declared under `connection.params`"
+                ),
+            ),
+            None => (
+                format!("`{written}` looks like {syntax}; placeholders here are written `<name>`"),
+                "write `<name>`, with a name of letters, digits and `_`".to_owned(),
+            ),
+        }
+    }
+}
+
+/// What is wrong with a template that has `{` or `}` outside a foreign placeholder.
+pub(crate) fn brace_problem(template: &str) -> (String, String) {
+    match ForeignPlaceholder::find(template) {
+        Some(foreign) => foreign.problem(),
+        None => (
+            format!("`{template}` has `{{` or `}}`, which are not placeholder syntax here"),
+            "write placeholders as `<name>`; in a URL, percent-encode a literal brace (`%7B`, `%7D`)".to_owned(),
+        ),
+    }
+}
+
 /// Expands every placeholder of `template` for one data center.
 pub fn expand(template: &str, scope: PlaceholderValues<'_>) -> Result<String, PlaceholderError> {
     expand_with_chain(template, scope, &mut Vec::new())
@@ -129,6 +228,7 @@ fn expand_with_chain(
             None => {
                 return Err(PlaceholderError::Missing {
                     name: name.to_owned(),
+                    via: chain.last().cloned(),
                 });
             }
             Some(Lookup::Verbatim(value)) => out.push_str(value),
@@ -189,7 +289,13 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert_eq!(err, PlaceholderError::Missing { name: "dc".into() });
+        assert_eq!(
+            err,
+            PlaceholderError::Missing {
+                name: "dc".into(),
+                via: None
+            }
+        );
     }
 
     #[test]
@@ -250,6 +356,60 @@ mod tests {
             expand("https://<host>/a", scope(&filled)).unwrap(),
             "https://<host>.example.com/a",
             "a connection value is never expanded as a template"
+        );
+    }
+    #[test]
+    fn finds_placeholders_written_in_other_tools_syntax() {
+        let found =
+            ForeignPlaceholder::find("https://${connectionConfig.subdomain}.x.com/a").unwrap();
+        assert_eq!(found.written, "${connectionConfig.subdomain}");
+        assert_eq!(found.name.as_deref(), Some("subdomain"));
+        assert!(found.syntax.contains("Nango"));
+        let (message, _) = found.problem();
+        assert_eq!(
+            message,
+            "`${connectionConfig.subdomain}` looks like Nango's placeholder syntax; placeholders here are written `<subdomain>`"
+        );
+
+        let found = ForeignPlaceholder::find("https://api.x.com/{{ version }}/").unwrap();
+        assert_eq!(found.written, "{{ version }}");
+        assert_eq!(found.name.as_deref(), Some("version"));
+        let found = ForeignPlaceholder::find("https://www.zohoapis.{dc}").unwrap();
+        assert_eq!(found.written, "{dc}");
+        assert!(found.syntax.contains("OpenAPI"));
+
+        // Not a name we could write as `<name>`: the message says what the syntax is anyway.
+        let found = ForeignPlaceholder::find("https://x.com/${credentials.clientId}").unwrap();
+        assert_eq!(found.name, None);
+        assert!(found.problem().0.contains("`<name>`"));
+
+        assert_eq!(ForeignPlaceholder::find("https://<host>/a"), None);
+        assert_eq!(ForeignPlaceholder::find("https://x.com/${unclosed"), None);
+    }
+
+    #[test]
+    fn a_malformed_placeholder_is_placed_by_character_not_byte() {
+        let (message, _) = malformed_problem("https://ü.<x", 11);
+        assert_eq!(
+            message,
+            "malformed placeholder at character 11 of `https://ü.<x`"
+        );
+        // Found in a value the template expanded (`accounts_host: accounts.<dc`): the offset
+        // is the value's, so it is not shown against the template.
+        let defaults = map(&[("accounts_host", "accounts.zoho.<dc")]);
+        let scope = PlaceholderValues {
+            values: &defaults,
+            defaults: &defaults,
+            late: &IndexMap::new(),
+        };
+        let Err(PlaceholderError::Malformed { at }) = expand("https://ü<accounts_host>", scope)
+        else {
+            panic!("the value is malformed");
+        };
+        let (message, _) = malformed_problem("https://ü<accounts_host>", at);
+        assert_eq!(
+            message,
+            "malformed placeholder in a value `https://ü<accounts_host>` uses"
         );
     }
 }

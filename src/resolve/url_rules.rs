@@ -13,6 +13,103 @@
 
 use url::{Host, Url};
 
+/// JSON Schema `pattern` of a URL template, for editors that only read the schema: https, or
+/// http to a loopback host (or to a host a placeholder builds, which only expansion can
+/// check), or a whole-URL placeholder at the start (`<instance_url>/oauth/token`); then only
+/// printable ASCII (no whitespace, no `{` or `}`), every `<` opening a well-formed `<name>`.
+/// Everything it refuses, the URL rules below refuse too once the template is expanded
+/// (non-ASCII and whitespace are not the normalised form; braces are refused as other tools'
+/// placeholder syntax), so an editor never flags a file `validate` accepts. Written for both
+/// ECMA-262 (yaml-language-server) and Rust regexes: no look-around, no class subtraction.
+pub(crate) const URL_TEMPLATE_PATTERN: &str = concat!(
+    r"^(https://",
+    r"|http://((localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$)",
+    // A host built by a placeholder: printable ASCII up to the first `<`, no `/ ? #`.
+    r"|[\x21\x22\x24-\x2E\x30-\x3B=\x40-\x7A|~]*<[A-Za-z_][A-Za-z0-9_]*>)",
+    r"|<[A-Za-z_][A-Za-z0-9_]*>)",
+    // Printable ASCII except `<`, `>`, `{`, `}`, or a placeholder.
+    r"([\x21-\x3B=\x3F-\x7A|~]|<[A-Za-z_][A-Za-z0-9_]*>)*$"
+);
+
+/// JSON Schema `pattern` of a URL written out in full (`docs_url`, `callback.redirect_uri`):
+/// https, or http to a loopback host, with no placeholders.
+pub(crate) const URL_PATTERN: &str = concat!(
+    r"^(https://|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$))",
+    r"[\x21-\x3B=\x3F-\x7A|~]*$"
+);
+
+/// A readable message for a schema `pattern` failure of one of this crate's template and
+/// URL patterns, instead of the regex itself: `(message, hint)`, or `None` for a pattern this
+/// function does not know.
+pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
+    use crate::resolve::template::{
+        self, NAME_PATTERN, VALUE_PATTERN, brace_problem, malformed_problem,
+    };
+    let malformed = || match template::placeholders(value) {
+        Err(template::PlaceholderError::Malformed { at }) => Some(malformed_problem(value, at)),
+        _ => None,
+    };
+    let braces = || value.contains(['{', '}']).then(|| brace_problem(value));
+    if pattern == NAME_PATTERN {
+        return Some((
+            format!("`{value}` is not a valid placeholder name"),
+            "use letters, digits and `_`, starting with a letter, e.g. `api_host`".to_owned(),
+        ));
+    }
+    if pattern == VALUE_PATTERN {
+        return braces().or_else(malformed);
+    }
+    if pattern != URL_TEMPLATE_PATTERN && pattern != URL_PATTERN {
+        return None;
+    }
+    let from_rules = |text: &str| {
+        check_url(text, UrlRole::Endpoint)
+            .err()
+            .map(|problem| (problem.message, problem.hint.unwrap_or_default()))
+    };
+    let fallback = || {
+        (
+            format!("`{}` is not an https URL", escape_controls(value)),
+            "write an https URL (http only to a loopback host: 127.0.0.1, ::1, localhost)"
+                .to_owned(),
+        )
+    };
+    if pattern == URL_PATTERN && value.contains('<') && !value.contains(['{', '}']) {
+        return Some((
+            format!("`{value}` cannot use placeholders"),
+            "write this URL out in full: it is the same for every data center and connection"
+                .to_owned(),
+        ));
+    }
+    let found = braces().or_else(malformed).or_else(|| {
+        if !value.contains('<') {
+            return from_rules(value);
+        }
+        // A template: only what its literal text already breaks can be named.
+        let shown = escape_controls(value);
+        if value.starts_with("http://") {
+            Some((
+                format!("`{shown}` uses http; secrets would travel unencrypted"),
+                "use https (http is allowed only for loopback hosts: 127.0.0.1, ::1, localhost)"
+                    .to_owned(),
+            ))
+        } else if value.contains(char::is_whitespace) {
+            Some((
+                format!("`{shown}` has whitespace, which a URL cannot hold"),
+                "remove it, or percent-encode a space as `%20`".to_owned(),
+            ))
+        } else if !value.is_ascii() {
+            Some((
+                format!("`{shown}` has non-ASCII characters"),
+                "write a host in punycode (`xn--...`) and percent-encode other characters, as the URL is sent".to_owned(),
+            ))
+        } else {
+            None
+        }
+    });
+    Some(found.unwrap_or_else(fallback))
+}
+
 /// What a URL is used for, which decides the extra rules it must follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlRole {
@@ -447,5 +544,111 @@ mod tests {
     #[test]
     fn rejects_unparseable_urls() {
         assert!(message("not a url", UrlRole::Endpoint).contains("not a valid URL"));
+    }
+    fn matches(pattern: &str, text: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(text)
+    }
+
+    #[test]
+    fn the_url_patterns_accept_every_url_the_rules_accept() {
+        // yaml-language-server users must never see an error `validate` does not give.
+        for url in [
+            "https://accounts.zoho.com/oauth/v2/auth",
+            "https://api.example.com/v1?a=b&c=d#frag",
+            "https://login.example.com:8443/common",
+            "http://localhost",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1:8080/callback",
+            "http://127.9.9.9/x",
+            "http://[::1]/callback",
+        ] {
+            assert!(check_url(url, UrlRole::Endpoint).is_ok(), "{url}");
+            assert!(matches(URL_PATTERN, url), "{url}");
+            assert!(matches(URL_TEMPLATE_PATTERN, url), "{url}");
+        }
+        for template in [
+            "https://<accounts_host>/oauth/v2/auth",
+            "https://www.zohoapis.<dc>",
+            "https://<subdomain>.myshopify.com/admin/oauth/access_token",
+            "<instance_url>/services/oauth2/token",
+            "https://login.microsoftonline.com/<tenant>/v2.0",
+            // Only expansion can tell whether these hosts are loopback.
+            "http://<host>/callback",
+            "http://local<suffix>:8080/cb",
+        ] {
+            assert!(matches(URL_TEMPLATE_PATTERN, template), "{template}");
+        }
+    }
+
+    #[test]
+    fn the_url_patterns_refuse_what_the_rules_refuse() {
+        for url in [
+            "http://accounts.zoho.com/oauth/v2/token",
+            "http://localhost.evil.example/cb",
+            "ftp://files.example.com",
+            "https://a.example.com/a b",
+            "https://${login_host}/auth",
+            "https://x.example.com/?v={{version}}",
+            "https://<accounts_host/oauth",
+            "accounts.zoho.com/oauth",
+            "https://gitlab\u{ff0e}com/oauth/authorize",
+            "https://gitlab.com/oauth/re\tvoke",
+            "https://<host>/caf\u{e9}",
+        ] {
+            assert!(!matches(URL_TEMPLATE_PATTERN, url), "{url}");
+            assert!(!matches(URL_PATTERN, url), "{url}");
+        }
+        assert!(!matches(URL_PATTERN, "https://<accounts_host>/x"));
+        assert!(matches(NAME, "tenantId") && !matches(NAME, "tenant-id"));
+        assert!(matches(VALUE, "accounts.zoho.<dc>") && !matches(VALUE, "${dc}.zoho.com"));
+    }
+
+    use crate::resolve::template::{NAME_PATTERN as NAME, VALUE_PATTERN as VALUE};
+
+    #[test]
+    fn a_pattern_failure_reads_as_a_sentence_not_a_regex() {
+        let explain = |pattern, value| pattern_problem(pattern, value).unwrap();
+        let (message, hint) = explain(URL_TEMPLATE_PATTERN, "https://${login_host}/auth");
+        assert_eq!(
+            message,
+            "`${login_host}` looks like Nango's placeholder syntax; placeholders here are written `<login_host>`"
+        );
+        assert!(hint.starts_with("write `<login_host>`"), "{hint}");
+        // The same words as the rule that would have refused it after expansion.
+        let (message, _) = explain(URL_PATTERN, "http://api.example.com/cb");
+        assert_eq!(
+            message,
+            check_url("http://api.example.com/cb", UrlRole::Redirect)
+                .unwrap_err()
+                .message
+        );
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<accounts_host/oauth");
+        assert_eq!(
+            message,
+            "malformed placeholder at character 9 of `https://<accounts_host/oauth`"
+        );
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "ftp://<host>/x");
+        assert_eq!(message, "`ftp://<host>/x` is not an https URL");
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<host>/caf\u{e9}");
+        assert_eq!(
+            message,
+            "`https://<host>/caf\u{e9}` has non-ASCII characters"
+        );
+        let (message, _) = explain(URL_PATTERN, "https://<host>/cb");
+        assert_eq!(message, "`https://<host>/cb` cannot use placeholders");
+        let (message, _) = explain(NAME, "api-host");
+        assert_eq!(message, "`api-host` is not a valid placeholder name");
+        let (message, _) = explain(VALUE, "{{dc}}.zoho.com");
+        assert!(
+            message.starts_with("`{{dc}}` looks like a Jinja"),
+            "{message}"
+        );
+        assert_eq!(pattern_problem("^[a-z]+$", "A"), None);
+        for (pattern, value) in [
+            (URL_TEMPLATE_PATTERN, "https://${login_host}/auth"),
+            (URL_PATTERN, "http://api.example.com/cb"),
+        ] {
+            assert!(!explain(pattern, value).0.contains(pattern));
+        }
     }
 }

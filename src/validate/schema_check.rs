@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::definition::document::{escape_pointer_token, unescape_pointer_token};
 use crate::diagnostics::{Anchor, Diagnostic, Locator, closest, display_path};
+use crate::resolve::url_rules::pattern_problem;
 
 /// A compiled schema together with its source, which is needed to explain violations (the
 /// allowed keys of an object, the allowed values of an enum).
@@ -155,15 +156,33 @@ impl SchemaChecker {
                     hint,
                 )]
             }
-            ValidationErrorKind::Pattern { pattern } => vec![locator.diagnostic(
-                &pointer,
-                Anchor::Value,
-                format!(
-                    "`{}` does not match the required pattern {pattern}",
-                    shown_value(error.instance())
-                ),
-                self.description_of(error.schema_path().as_str()),
-            )],
+            ValidationErrorKind::Pattern { pattern } => {
+                let shown = shown_value(error.instance());
+                let (message, hint) = match pattern_problem(pattern, &shown) {
+                    Some((message, hint)) => (message, Some(hint)),
+                    None => (
+                        format!("`{shown}` does not match the required pattern {pattern}"),
+                        self.description_of(error.schema_path().as_str()),
+                    ),
+                };
+                vec![locator.diagnostic(&pointer, Anchor::Value, message, hint)]
+            }
+            // A key of a mapping that breaks `propertyNames` (a placeholder name): at the key.
+            ValidationErrorKind::PropertyNames { error: inner } => {
+                let key = shown_value(inner.instance());
+                let at = format!("{pointer}/{}", escape_pointer_token(&key));
+                let (message, hint) = match inner.kind() {
+                    ValidationErrorKind::Pattern { pattern } => pattern_problem(pattern, &key),
+                    _ => None,
+                }
+                .unwrap_or_else(|| (inner.to_string(), String::new()));
+                vec![locator.diagnostic(
+                    &at,
+                    Anchor::Key,
+                    message,
+                    Some(hint).filter(|h| !h.is_empty()),
+                )]
+            }
             _ => vec![locator.diagnostic(&pointer, Anchor::Value, error.to_string(), None)],
         }
     }

@@ -308,10 +308,42 @@ fn provider(
     index: usize,
     sets: &Sets,
 ) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
-    let checked = match validate::check_provider(file, text) {
+    let mut checked = match validate::check_provider(file, text) {
         Ok(checked) => checked,
         Err(diagnostics) => return Ok(Err(diagnostics)),
     };
+    let refused = std::mem::take(&mut checked.refused);
+    let semantic = semantic_checks(file, checked, index, sets)?;
+    if refused.is_empty() {
+        return Ok(semantic);
+    }
+    // The schema refused values (patterns) but the file could still be read: its semantic
+    // problems are reported with them, except where the schema already spoke, so one mistake
+    // gives one diagnostic.
+    let mut diagnostics = refused;
+    if let Err(found) = semantic {
+        let spoken: Vec<(PathBuf, String)> = diagnostics
+            .iter()
+            .map(|d| (d.file.clone(), d.path.clone()))
+            .collect();
+        diagnostics.extend(
+            found
+                .into_iter()
+                .filter(|d| !spoken.contains(&(d.file.clone(), d.path.clone()))),
+        );
+        Diagnostic::sort(&mut diagnostics);
+        Diagnostic::merge_duplicates(&mut diagnostics);
+    }
+    Ok(Err(diagnostics))
+}
+
+/// The checks after the schema: the data-center set the provider names, then resolution.
+fn semantic_checks(
+    file: &Path,
+    checked: Checked<ProviderDefinition>,
+    index: usize,
+    sets: &Sets,
+) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
     let set = match checked
         .content
         .data_centers

@@ -22,6 +22,10 @@ pub struct Checked<T> {
     pub content: T,
     /// The parsed document, kept to place later (semantic) problems.
     pub document: Document,
+    /// Schema violations that leave the document's shape intact (values breaking a URL or
+    /// placeholder pattern). When there are any the file is invalid, but it was still read so
+    /// the semantic checks can report its other mistakes in the same run.
+    pub refused: Vec<Diagnostic>,
 }
 
 impl<T> Checked<T> {
@@ -59,6 +63,9 @@ pub fn check_data_center_set(
     text: &str,
 ) -> Result<Checked<DataCenterSet>, Vec<Diagnostic>> {
     let checked = check::<DataCenterSet>(file, text, set_checker())?;
+    if !checked.refused.is_empty() {
+        return Err(checked.refused);
+    }
     let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -98,6 +105,17 @@ fn check<T: DeserializeOwned>(
     let mut diagnostics = checker.check(&locator);
     if !diagnostics.is_empty() {
         Diagnostic::sort(&mut diagnostics);
+        // A value breaking a pattern leaves the shape intact: read the document anyway, so the
+        // semantic checks also report the file's other mistakes (one run, every error).
+        if checker.only_patterns(&document.value)
+            && let Ok(content) = T::deserialize(&document.value)
+        {
+            return Ok(Checked {
+                content,
+                document,
+                refused: diagnostics,
+            });
+        }
         return Err(diagnostics);
     }
     // The schema is generated from the same types, so this only fails if they disagree. Read
@@ -109,5 +127,9 @@ fn check<T: DeserializeOwned>(
             Some("this is a provider-forge bug; please report it with the file".into()),
         )]
     })?;
-    Ok(Checked { content, document })
+    Ok(Checked {
+        content,
+        document,
+        refused: Vec::new(),
+    })
 }

@@ -60,6 +60,18 @@ impl SchemaChecker {
             .collect()
     }
 
+    /// Whether every violation in `value` is a value breaking a `pattern` (a URL, a placeholder
+    /// name or value). Such a document still has the shape of its type, so it can be read and
+    /// semantically checked too, and all its mistakes reported at once.
+    pub fn only_patterns(&self, value: &Value) -> bool {
+        self.validator.iter_errors(value).all(|error| {
+            matches!(
+                error.kind(),
+                ValidationErrorKind::Pattern { .. } | ValidationErrorKind::PropertyNames { .. }
+            )
+        })
+    }
+
     fn explain(&self, error: &ValidationError<'_>, locator: &Locator<'_>) -> Vec<Diagnostic> {
         let pointer = error.instance_path().as_str().to_owned();
         let schema_node = self.schema_node(error.schema_path().as_str());

@@ -5,14 +5,12 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::ValueEnum;
-
 use super::{EXIT_CHECK_INVALID, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog::{self, Loaded, Provider};
 use crate::render::filter::{self, KnownNames, Selection};
 use crate::render::output::{self, Drift, OutputError, PlanError, PlannedFile, WriteSummary};
 use crate::render::staging::Staging;
-use crate::render::{CatalogWriter, Format as RenderFormat, Output, RenderError, Renderer};
+use crate::render::{CatalogWriter, Format, Output, RenderError, Renderer};
 use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `render`.
@@ -67,32 +65,6 @@ pub struct RenderArgs {
     check: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// The resolved table as JSON (shape: schemas/rendered.schema.json). The default.
-    Json,
-    /// The resolved table as YAML.
-    Yaml,
-    /// A Nango providers.yaml entry per provider.
-    Nango,
-    /// A Markdown docs page per provider: data centers, endpoints, scopes.
-    Markdown,
-    /// dotenv lines per data center (ZOHO_CRM_EU_TOKEN_URL=...).
-    Env,
-}
-
-impl From<Format> for RenderFormat {
-    fn from(format: Format) -> Self {
-        match format {
-            Format::Json => RenderFormat::Json,
-            Format::Yaml => RenderFormat::Yaml,
-            Format::Nango => RenderFormat::Nango,
-            Format::Markdown => RenderFormat::Markdown,
-            Format::Env => RenderFormat::Env,
-        }
-    }
-}
-
 pub fn run(args: RenderArgs) -> u8 {
     // Invalid input under --check gets its own code: nothing was compared, unlike drift.
     let invalid = if args.check {
@@ -121,12 +93,8 @@ pub fn run(args: RenderArgs) -> u8 {
                 }
             }
         }
-        None if args.format.is_empty() => vec![Output::Builtin(RenderFormat::Json)],
-        None => args
-            .format
-            .iter()
-            .map(|f| Output::Builtin((*f).into()))
-            .collect(),
+        None if args.format.is_empty() => vec![Output::Builtin(Format::Json)],
+        None => args.format.iter().map(|f| Output::Builtin(*f)).collect(),
     };
 
     let selection = Selection {

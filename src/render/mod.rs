@@ -15,18 +15,19 @@ use std::path::Path;
 use crate::resolve::table::ResolvedProvider;
 use templates::{TemplateError, Templates};
 
-/// The built-in output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The built-in output formats. The variants' docs are also `render --format`'s help, so the
+/// command line and the library name the formats once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// The resolved table as pretty JSON: an array of providers (schemas/rendered.schema.json).
+    /// The resolved table as JSON (shape: schemas/rendered.schema.json). The default.
     Json,
     /// The resolved table as YAML, same shape as JSON.
     Yaml,
-    /// One entry of Nango's providers.yaml per provider.
+    /// A Nango providers.yaml entry per provider.
     Nango,
-    /// A Markdown documentation page per provider.
+    /// A Markdown docs page per provider: data centers, endpoints, scopes.
     Markdown,
-    /// dotenv lines per data center.
+    /// dotenv lines per data center (ZOHO_CRM_EU_TOKEN_URL=...).
     Env,
 }
 

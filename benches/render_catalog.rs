@@ -30,6 +30,12 @@ use yaml_rust2::parser::{Event, EventReceiver, Parser};
 
 const SIZES: [usize; 3] = [1, 1000, 5000];
 
+/// The allocator the `provider-forge` binary uses (src/main.rs), so the in-process numbers are
+/// the shipped configuration's, and the event-parse floor (this binary too) is measured under
+/// the same allocator as the work it is compared with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Set to a catalog directory, this binary runs the event-parse floor over it and exits: the
 /// floor measured as a process, like the others in the table.
 const FLOOR_ENV: &str = "PROVIDER_FORGE_BENCH_FLOOR";

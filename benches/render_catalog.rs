@@ -356,13 +356,21 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
                 format!("{:.3}", r.wall / n.wall),
             )
         };
+        // /usr/bin/time counts CPU in hundredths of a second: below that there is no ratio.
+        let per_floor = |run: &Run| {
+            if f.cpu > 0.0 {
+                format!("{:.2}", run.cpu / f.cpu)
+            } else {
+                "n/a (floor < 0.01 s)".to_owned()
+            }
+        };
         println!(
-            "| {size} | {} | {} | {:.3} s | {node_cell} | {v_ratio} | {r_ratio} | {:.2} | {:.2} |",
+            "| {size} | {} | {} | {:.3} s | {node_cell} | {v_ratio} | {r_ratio} | {} | {} |",
             cell(&v),
             cell(&r),
             f.cpu,
-            v.cpu / f.cpu,
-            r.cpu / f.cpu,
+            per_floor(&v),
+            per_floor(&r),
         );
     }
     println!("load average after: {}", load_average());

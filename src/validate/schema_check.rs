@@ -28,6 +28,11 @@ impl SchemaChecker {
     /// A misspelt required key is one mistake, so it gives one diagnostic: the unknown key with
     /// its did-you-mean, not also a "missing" one for the key it was meant to be.
     pub fn check(&self, locator: &Locator<'_>) -> Vec<Diagnostic> {
+        // Most documents are valid, and `is_valid` walks them without building error values or
+        // instance paths; the collecting walk below runs only for a document with problems.
+        if self.validator.is_valid(locator.value) {
+            return Vec::new();
+        }
         let errors: Vec<ValidationError<'_>> = self.validator.iter_errors(locator.value).collect();
         let misspelt: Vec<(String, String)> = errors
             .iter()

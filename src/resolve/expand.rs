@@ -290,14 +290,21 @@ impl<'a> Expander<'a> {
             return None;
         }
         let kept = self.text(place.clone(), template, dc, usage)?;
-        let empty = IndexMap::new();
-        let sample_scope = PlaceholderValues {
-            values: dc.map_or(&empty, |dc| &dc.values),
-            defaults: &self.dcs.defaults,
-            late: &self.samples,
+        // Connection values are kept as `<name>`; a URL without one (most URLs, every URL of a
+        // provider without connection values) is already its own sample, so it is expanded
+        // once, not twice (a quarter of `resolve`'s instructions, BENCHMARKS.md).
+        let sample = if kept.contains('<') {
+            let empty = IndexMap::new();
+            let sample_scope = PlaceholderValues {
+                values: dc.map_or(&empty, |dc| &dc.values),
+                defaults: &self.dcs.defaults,
+                late: &self.samples,
+            };
+            template::expand(template, sample_scope)
+                .expect("the template expanded with late names kept")
+        } else {
+            kept.clone()
         };
-        let sample = template::expand(template, sample_scope)
-            .expect("the template expanded with late names kept");
         let checked = check_url(&sample, role).and_then(|url| {
             connection::check_fixed_host(&kept, &sample, &url).map_err(|message| {
                 url_rules::UrlProblem {

@@ -11,7 +11,7 @@
 //!   imported entries as Nango's file writes them (their text cut out of providers.yaml), and
 //!   validates the parsed object with Ajv against Nango's schema.json.
 //!
-//! Both sides run `RUNS` times in the same process each and report the median; schema
+//! Both sides run `RUNS` (30) times in the same process each and report the median; schema
 //! compilation and process start are outside the timings on both sides.
 //!
 //! Needs PROVIDER_FORGE_NANGO_PROVIDERS, _SCOPES and _SCHEMA (as .ci/run sets them) and, for the
@@ -30,7 +30,12 @@ use provider_forge::import::{self, ImportOptions, Outcome};
 use provider_forge::nango::{NangoCatalog, NangoScopes};
 use provider_forge::render::{Format, Output, Renderer};
 
-const RUNS: usize = 10;
+const RUNS: usize = 30;
+
+/// The allocator the `provider-forge` binary uses (src/main.rs), so the library is measured as
+/// it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os(name).map(PathBuf::from);

@@ -104,18 +104,26 @@ pub struct NangoField {
 }
 
 impl NangoField {
-    fn choice(key: &str, title: &str, description: String, values: Vec<String>) -> Self {
+    /// A required field the user types, with nothing but its name and text.
+    fn plain(key: &str, title: String, description: String) -> Self {
         NangoField {
             key: key.to_owned(),
-            title: title.to_owned(),
+            title,
             description,
-            values,
+            values: Vec::new(),
             example: None,
             pattern: None,
             format: None,
             optional: false,
             default_value: None,
             automated: false,
+        }
+    }
+
+    fn choice(key: &str, title: &str, description: String, values: Vec<String>) -> Self {
+        NangoField {
+            values,
+            ..NangoField::plain(key, title.to_owned(), description)
         }
     }
 }
@@ -290,45 +298,36 @@ fn server_noun(provider: &ResolvedProvider) -> &'static str {
     }
 }
 
-/// The `connection_config` fields of the provider's own connection values.
+/// The `connection_config` fields of the provider's own connection values: the parameters a
+/// user types, then the runtime values the flow learns (`automated`).
 fn connection_fields(provider: &ResolvedProvider) -> Vec<NangoField> {
-    let format = |kind: ValueKind| match kind {
-        ValueKind::Segment => None,
-        ValueKind::Host => Some("hostname".to_owned()),
-        ValueKind::Url => Some("uri".to_owned()),
+    let field = |name: &str, description: &str, kind: ValueKind| NangoField {
+        format: match kind {
+            ValueKind::Segment => None,
+            ValueKind::Host => Some("hostname".to_owned()),
+            ValueKind::Url => Some("uri".to_owned()),
+        },
+        ..NangoField::plain(name, title(name), description.to_owned())
     };
-    let mut fields = Vec::new();
-    for (name, input) in &provider.connection.params {
+    let params = provider.connection.params.iter().map(|(name, input)| {
         let declared = &input.declared;
-        fields.push(NangoField {
-            key: name.clone(),
-            title: title(name),
-            description: declared.description.clone(),
-            values: Vec::new(),
+        NangoField {
             example: Some(declared.example.clone()),
             pattern: Some(declared.pattern.clone()),
-            format: format(declared.kind),
             optional: declared.optional,
             default_value: declared.default.clone(),
-            automated: false,
-        });
-    }
-    for (name, input) in &provider.connection.runtime {
+            ..field(name, &declared.description, declared.kind)
+        }
+    });
+    let runtime = provider.connection.runtime.iter().map(|(name, input)| {
         let declared = &input.declared;
-        fields.push(NangoField {
-            key: name.clone(),
-            title: title(name),
-            description: declared.description.clone(),
-            values: Vec::new(),
-            example: None,
+        NangoField {
             pattern: declared.pattern.clone(),
-            format: format(declared.kind),
-            optional: false,
-            default_value: None,
             automated: true,
-        });
-    }
-    fields
+            ..field(name, &declared.description, declared.kind)
+        }
+    });
+    params.chain(runtime).collect()
 }
 
 /// A field title from its key: `instance_url` → `Instance url`, `tenantId` → `Tenant id`.

@@ -9,7 +9,7 @@
 //!
 //! Entries are read through [`crate::nango::NangoCatalog`], which resolves aliases exactly as
 //! Nango does. Every field of an entry is either carried over, listed as not carried over, or
-//! the reason the entry is skipped ([`mapping`]); the report says which, per entry, and ends with
+//! the reason the entry is skipped (`mapping`); the report says which, per entry, and ends with
 //! counts per reason. Output is deterministic: the same input gives byte-identical files, and a
 //! file whose content is already right is not rewritten.
 

@@ -3,7 +3,7 @@
 //! and exactly two test-and-staging knobs: host-to-address overrides and extra trusted root
 //! certificates. Nothing else about TLS can be weakened.
 //!
-//! Every answer is read through [`send`]: the client's timeout bounds the whole request, the
+//! Every answer is read through `send`: the client's timeout bounds the whole request, the
 //! body included (reqwest's total timeout runs until the body has finished), and the body is
 //! read in chunks and abandoned past [`MAX_ANSWER_BYTES`], so a hostile or broken server can
 //! neither hold the engine forever nor make it buffer gigabytes.

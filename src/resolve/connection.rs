@@ -5,7 +5,7 @@
 //! example that match it; no clash with a data-center placeholder; used somewhere; never used
 //! before the flow knows them) and the table keeps them as `<name>`. At run time [`fill`] is the
 //! one function that puts a connection's values into a resolved table: it checks each value
-//! against its pattern and kind, expands through the same [`template::expand`] resolution uses,
+//! against its pattern and kind, expands through the same `template::expand` resolution uses,
 //! and re-checks every URL it built (https, a valid DNS host, and the template's literal host
 //! kept), so no value can move a request to a host the definition did not intend.
 

@@ -5,9 +5,9 @@
 //! the ones the table keeps. So validation cannot drift from what `render` prints and what the
 //! OAuth engine calls.
 //!
-//! The pass has three parts, one module each: [`checks`] (what needs no expansion: enabled data
+//! The pass has three parts, one module each: `checks` (what needs no expansion: enabled data
 //! centers, the multi-DC choices, scopes, callback) and [`connection`] (declarations of
-//! per-connection values) run first; [`expand`] then builds every template for every data center,
+//! per-connection values) run first; `expand` then builds every template for every data center,
 //! the one place URLs are built; this module only orders them and assembles the table. At run
 //! time, [`connection::fill`] puts one connection's values into the table through the same
 //! template expansion.

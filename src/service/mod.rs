@@ -4,7 +4,7 @@
 //! instance that shares the database.
 //!
 //! It drives the OAuth engine only through the library's public API ([`crate::oauth`]:
-//! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke`]) and
+//! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke()`]) and
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
 //! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`store`] (SQLite and
 //! PostgreSQL behind one trait), [`refresh`] (cross-process single refresh), [`api`] (the HTTP

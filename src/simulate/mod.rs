@@ -2,7 +2,7 @@
 //!
 //! One HTTPS listener serves every host of every enabled data center of the given providers,
 //! at the paths of their resolved URLs (authorization, token, refresh, revoke); the host name
-//! and path of a request say which provider and DC it is for ([`routes`]), and providers that
+//! and path of a request say which provider and DC it is for (`routes`), and providers that
 //! share an OAuth server (the Zoho family on Zoho Accounts) share its endpoints. The server
 //! knows nothing about any provider beyond its [`ResolvedProvider`]: the same table the OAuth
 //! engine reads drives the server it talks to, so a definition can be tried end to end without

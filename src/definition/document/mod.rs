@@ -2,9 +2,9 @@
 //!
 //! The JSON Schema check and serde both work on `serde_json::Value`, while diagnostics must
 //! point into the user's YAML. So the YAML is parsed once, event by event
-//! ([`builder`]), into a JSON value and a [`SourceMap`] of where every key and value is written.
-//! Scalars are typed by the YAML 1.2 core schema ([`scalar`]); scanner errors are reworded to
-//! point where the fix goes ([`yaml_error`]). Hostile input is bounded: file size here, nesting
+//! (`builder`), into a JSON value and a [`SourceMap`] of where every key and value is written.
+//! Scalars are typed by the YAML 1.2 core schema (`scalar`); scanner errors are reworded to
+//! point where the fix goes (`yaml_error`). Hostile input is bounded: file size here, nesting
 //! depth and the node count after alias expansion (alias bombs) in the builder, all with hard
 //! limits that end in an error, never in a hang or unbounded memory.
 

@@ -1,8 +1,8 @@
 //! Loading a catalog: the provider files named on the command line (or found in directories),
 //! each checked and resolved, with the shared data-center sets they use loaded once each.
 //!
-//! [`stream`] is the engine: it works through the files in parallel (rayon, a chunk of files at
-//! a time), hands each valid provider to the caller's `work` on the worker thread and the
+//! [`stream`] is the engine: it works through the files in parallel (rayon workers, each taking
+//! the next file as soon as it is free: [`ordered`]), hands each valid provider to the caller's `work` on the worker thread and the
 //! result to the caller's `sink` on the calling thread, in the order the files were given, and
 //! then drops the file. Only what a later file may need is kept: the shared data-center sets
 //! and the diagnostics of invalid files. So memory stays flat however many files a catalog
@@ -12,10 +12,9 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-
-use rayon::prelude::*;
 
 use crate::definition::document;
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
@@ -25,13 +24,14 @@ use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
 use crate::validate::{self, Checked};
 
+mod ordered;
+
 /// Name of the folder, beside provider files, that holds shared data-center sets.
 pub const DATA_CENTER_SET_DIR: &str = "data-centers";
 
-/// Files each worker thread takes per chunk. A chunk's results are held until the chunk is
-/// done, so this bounds memory (a few rendered providers per thread) while keeping every
-/// thread busy between the chunk's ordered hand-overs to the sink.
-const FILES_PER_THREAD: usize = 32;
+/// Files each worker thread may be ahead of the sink: the bound on results held in memory (a
+/// few rendered providers per thread), large enough that a slow file never idles the others.
+const FILES_PER_THREAD: usize = 16;
 
 /// A file that could not be read at all: a usage or I/O problem, not a definition problem.
 #[derive(Debug, thiserror::Error)]
@@ -127,35 +127,38 @@ where
     let inputs = Inputs::find(paths)?;
     let sets = Sets::default();
     let mut diagnostics = Vec::new();
-    let chunk_size = FILES_PER_THREAD * rayon::current_num_threads().max(1);
-    let one = |(index, file): (usize, &PathBuf)| {
-        let text = match read(file)? {
-            Ok(text) => text,
-            Err(diagnostic) => return Ok(Err(vec![diagnostic])),
-        };
-        Ok(provider(file, &text, index, &sets)?.map(&work))
-    };
-    let mut start = 0;
-    for chunk in inputs.providers.chunks(chunk_size) {
-        let results: Vec<Result<Result<T, Vec<Diagnostic>>, LoadError>> = if chunk.len() == 1 {
-            vec![one((start, &chunk[0]))]
-        } else {
-            chunk
-                .par_iter()
-                .enumerate()
-                .map(|(offset, file)| one((start + offset, file)))
-                .collect()
-        };
-        start += chunk.len();
-        for result in results {
-            match result? {
-                Ok(made) => sink(Loaded::Valid(made)),
-                Err(mut found) => {
+    let threads = rayon::current_num_threads().max(1);
+    let start = inputs.providers.len();
+    let mut failed = None;
+    ordered::map(
+        inputs.providers.len(),
+        threads,
+        FILES_PER_THREAD * threads,
+        |index| {
+            let file = &inputs.providers[index];
+            let text = match read(file)? {
+                Ok(text) => text,
+                Err(diagnostic) => return Ok(Err(vec![diagnostic])),
+            };
+            Ok(provider(file, &text, index, &sets)?.map(&work))
+        },
+        |result: Result<Result<T, Vec<Diagnostic>>, LoadError>| {
+            match result {
+                Ok(Ok(made)) => sink(Loaded::Valid(made)),
+                Ok(Err(mut found)) => {
                     diagnostics.append(&mut found);
                     sink(Loaded::Invalid);
                 }
+                Err(error) => {
+                    failed = Some(error);
+                    return ControlFlow::Break(());
+                }
             }
-        }
+            ControlFlow::Continue(())
+        },
+    );
+    if let Some(error) = failed {
+        return Err(error);
     }
     // Sets in a given directory are checked even when no provider uses them yet.
     for (offset, file) in inputs.sets.iter().enumerate() {

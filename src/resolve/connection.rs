@@ -22,7 +22,7 @@ use crate::resolve::data_centers::EffectiveDataCenters;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::table::{ConnectionInput, ConnectionInputs, ResolvedProvider, RuntimeInput};
 use crate::resolve::template::{self, PlaceholderValues};
-use crate::resolve::url_rules::{UrlProblem, UrlRole, check_dns_name, check_url};
+use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_dns_name, check_url};
 
 /// The built-in late value: the connection's access token, usable in API headers only.
 pub const ACCESS_TOKEN: &str = "access_token";
@@ -551,16 +551,23 @@ fn recheck(
 /// Checks that `url` (built from `template`) keeps the host the template fixes: the whole host
 /// when the template's host has no placeholder, else its literal text after the last one.
 pub(super) fn check_fixed_host(template: &str, filled: &str, url: &Url) -> Result<(), String> {
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host = url.host_str().unwrap_or_default();
     match fixed_host(template) {
-        FixedHost::Whole(expected) if host != expected.to_ascii_lowercase() => Err(format!(
-            "`{filled}` goes to host `{host}`, not `{expected}` as the definition says"
+        FixedHost::Whole(expected) if !host.eq_ignore_ascii_case(expected) => Err(format!(
+            "`{filled}` goes to host `{}`, not `{expected}` as the definition says",
+            host.to_ascii_lowercase()
         )),
-        FixedHost::Suffix(suffix) if !host.ends_with(&suffix.to_ascii_lowercase()) => Err(format!(
-            "`{filled}` goes to host `{host}`, outside `*{suffix}` which the definition fixes"
+        FixedHost::Suffix(suffix) if !ends_with_ignoring_ascii_case(host, suffix) => Err(format!(
+            "`{filled}` goes to host `{}`, outside `*{suffix}` which the definition fixes",
+            host.to_ascii_lowercase()
         )),
         _ => Ok(()),
     }
+}
+
+fn ends_with_ignoring_ascii_case(text: &str, suffix: &str) -> bool {
+    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
+    text.len() >= suffix.len() && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// What a URL template fixes of its host.
@@ -575,7 +582,7 @@ enum FixedHost<'a> {
 }
 
 fn fixed_host(template: &str) -> FixedHost<'_> {
-    let Some((_, rest)) = template.split_once("://") else {
+    let Some(rest) = url_rules::after_scheme(template) else {
         return FixedHost::Free;
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());

@@ -41,6 +41,107 @@ impl Usage {
     }
 }
 
+/// One URL template, where it is written and where its expansion goes.
+pub(super) struct EndpointTemplate<'d> {
+    place: Place,
+    template: &'d str,
+    role: UrlRole,
+    usage: Usage,
+}
+
+/// The templates every data center expands, each with its place and table entry: built once
+/// per provider, so their pointer and entry strings are not formatted again for every data
+/// center.
+pub(super) struct Templates<'d> {
+    issuer: EndpointTemplate<'d>,
+    authorization: EndpointTemplate<'d>,
+    token: EndpointTemplate<'d>,
+    refresh: Option<EndpointTemplate<'d>>,
+    revoke: Option<EndpointTemplate<'d>>,
+    /// API base URL templates by environment.
+    api: Vec<(&'d String, EndpointTemplate<'d>)>,
+    /// Scope names with placeholders in them, and where each is written.
+    scope_names: Vec<(&'d str, Place)>,
+}
+
+impl<'d> Templates<'d> {
+    pub(super) fn new(definition: &'d ProviderDefinition, sections: &Sections<'d>) -> Self {
+        let (issuer, authorization, token) =
+            (sections.issuer, sections.authorization, sections.token);
+        let endpoint = |place, template: &'d str, entry: &str, stage| EndpointTemplate {
+            place,
+            template,
+            role: UrlRole::Endpoint,
+            usage: Usage::new(entry, stage),
+        };
+        Templates {
+            issuer: EndpointTemplate {
+                role: UrlRole::Origin,
+                ..endpoint(
+                    issuer.place("/issuer"),
+                    issuer.value,
+                    "issuer",
+                    Stage::Authorization,
+                )
+            },
+            authorization: endpoint(
+                authorization.place("/authorization/url"),
+                &authorization.value.url,
+                "authorization_url",
+                Stage::Authorization,
+            ),
+            token: endpoint(
+                token.place("/token/url"),
+                &token.value.url,
+                "token_url",
+                Stage::TokenExchange,
+            ),
+            refresh: token.value.refresh_url.as_ref().map(|template| {
+                endpoint(
+                    token.place("/token/refresh_url"),
+                    template,
+                    "refresh_url",
+                    Stage::AfterToken,
+                )
+            }),
+            revoke: token.value.revoke.as_ref().map(|revoke| {
+                endpoint(
+                    token.place("/token/revoke/url"),
+                    &revoke.url,
+                    "revoke_url",
+                    Stage::AfterToken,
+                )
+            }),
+            api: definition
+                .api
+                .iter()
+                .flat_map(|api| &api.environments)
+                .map(|(environment, template)| {
+                    let pointer =
+                        format!("/api/environments/{}", escape_pointer_token(environment));
+                    let entry = format!("api_base_urls.{environment}");
+                    let place = provider_place(pointer);
+                    (
+                        environment,
+                        endpoint(place, template, &entry, Stage::AfterToken),
+                    )
+                })
+                .collect(),
+            scope_names: definition
+                .scopes
+                .catalog
+                .iter()
+                .enumerate()
+                .filter(|(_, scope)| scope.name.contains('<'))
+                .map(|(index, scope)| {
+                    let place = provider_place(format!("/scopes/catalog/{index}/name"));
+                    (scope.name.as_str(), place)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Expands templates for data centers, reporting each distinct problem once.
 pub(super) struct Expander<'a> {
     dcs: &'a EffectiveDataCenters,
@@ -143,78 +244,35 @@ impl<'a> Expander<'a> {
         &mut self,
         definition: &ProviderDefinition,
         sections: &Sections<'_>,
+        templates: &Templates<'_>,
         dc: Option<&EffectiveDataCenter>,
         selection: &MultiDcSelection,
     ) -> Option<ResolvedDataCenter> {
         let code = dc
             .map_or(SINGLE_DATA_CENTER, |dc| dc.code.as_str())
             .to_owned();
-        let (issuer, authorization, token) =
-            (sections.issuer, sections.authorization, sections.token);
-        let issuer = self.url(
-            issuer.place("/issuer"),
-            issuer.value,
-            UrlRole::Origin,
-            dc,
-            Usage::new("issuer", Stage::Authorization),
-        );
-        let authorization_url = self.url(
-            authorization.place("/authorization/url"),
-            &authorization.value.url,
-            UrlRole::Endpoint,
-            dc,
-            Usage::new("authorization_url", Stage::Authorization),
-        );
-        let token_url = self.url(
-            token.place("/token/url"),
-            &token.value.url,
-            UrlRole::Endpoint,
-            dc,
-            Usage::new("token_url", Stage::TokenExchange),
-        );
-        let refresh_url = match &token.value.refresh_url {
-            Some(template) => self.url(
-                token.place("/token/refresh_url"),
-                template,
-                UrlRole::Endpoint,
-                dc,
-                Usage::new("refresh_url", Stage::AfterToken),
-            ),
+        let issuer = self.url(&templates.issuer, dc);
+        let authorization_url = self.url(&templates.authorization, dc);
+        let token_url = self.url(&templates.token, dc);
+        let refresh_url = match &templates.refresh {
+            Some(refresh) => self.url(refresh, dc),
             None => token_url.clone(),
         };
-        let revoke_url = match &token.value.revoke {
-            Some(revoke) => Some(self.url(
-                token.place("/token/revoke/url"),
-                &revoke.url,
-                UrlRole::Endpoint,
-                dc,
-                Usage::new("revoke_url", Stage::AfterToken),
-            )?),
+        let revoke_url = match &templates.revoke {
+            Some(revoke) => Some(self.url(revoke, dc)?),
             None => None,
         };
         let mut api_base_urls = IndexMap::new();
-        for (environment, template) in definition.api.iter().flat_map(|api| &api.environments) {
-            let pointer = format!("/api/environments/{}", escape_pointer_token(environment));
-            let usage = Usage::new(format!("api_base_urls.{environment}"), Stage::AfterToken);
-            if let Some(base) = self.url(
-                provider_place(pointer),
-                template,
-                UrlRole::Endpoint,
-                dc,
-                usage,
-            ) {
-                api_base_urls.insert(environment.clone(), base);
+        for (environment, template) in &templates.api {
+            if let Some(base) = self.url(template, dc) {
+                api_base_urls.insert((*environment).clone(), base);
             }
         }
         let mut scope_names = IndexMap::new();
-        for (index, scope) in definition.scopes.catalog.iter().enumerate() {
-            if !scope.name.contains('<') {
-                continue;
-            }
-            let place = provider_place(format!("/scopes/catalog/{index}/name"));
-            let usage = Usage::new("scopes", Stage::Authorization);
-            if let Some(name) = self.text(place, &scope.name, dc, usage) {
-                scope_names.insert(scope.name.clone(), name);
+        let usage = Usage::new("scopes", Stage::Authorization);
+        for (name, place) in &templates.scope_names {
+            if let Some(expanded) = self.text(place, name, dc, &usage) {
+                scope_names.insert((*name).to_owned(), expanded);
             }
         }
         let client_secret_key = match selection.client_secret {
@@ -265,7 +323,7 @@ impl<'a> Expander<'a> {
                 pointer: format!("{}/{}", base.pointer, escape_pointer_token(name)),
             };
             let usage = Usage::new(format!("{entry}.{name}"), stage);
-            if let Some(value) = self.text(place, template, None, usage) {
+            if let Some(value) = self.text(&place, template, None, &usage) {
                 out.insert(name.clone(), value);
             }
         }
@@ -276,23 +334,27 @@ impl<'a> Expander<'a> {
     /// checks the URL built with sample values against the URL rules.
     fn url(
         &mut self,
-        place: Place,
-        template: &str,
-        role: UrlRole,
+        endpoint: &EndpointTemplate<'_>,
         dc: Option<&EffectiveDataCenter>,
-        usage: Usage,
     ) -> Option<String> {
+        let EndpointTemplate {
+            place,
+            template,
+            role,
+            usage,
+        } = endpoint;
         // The schema refuses these already; a definition built in code gets the same words.
         if template.bytes().any(|b| b == b'{' || b == b'}') {
             let (message, hint) = template::brace_problem(template);
-            let problem = Problem::at(&place, Anchor::Value, message).hint(hint);
-            self.report_once(&place, "<braces>", problem);
+            let problem = Problem::at(place, Anchor::Value, message).hint(hint);
+            self.report_once(place, "<braces>", problem);
             return None;
         }
-        let kept = self.text(place.clone(), template, dc, usage)?;
+        let kept = self.text(place, template, dc, usage)?;
         // Connection values are kept as `<name>`; a URL without one (most URLs, every URL of a
         // provider without connection values) is already its own sample, so it is expanded
         // once, not twice (a quarter of `resolve`'s instructions, BENCHMARKS.md).
+        let expanded_sample;
         let sample = if kept.contains('<') {
             let empty = IndexMap::new();
             let sample_scope = PlaceholderValues {
@@ -300,13 +362,14 @@ impl<'a> Expander<'a> {
                 defaults: &self.dcs.defaults,
                 late: &self.samples,
             };
-            template::expand(template, sample_scope)
-                .expect("the template expanded with late names kept")
+            expanded_sample = template::expand(template, sample_scope)
+                .expect("the template expanded with late names kept");
+            &expanded_sample
         } else {
-            kept.clone()
+            &kept
         };
-        let checked = check_url(&sample, role).and_then(|url| {
-            connection::check_fixed_host(&kept, &sample, &url).map_err(|message| {
+        let checked = check_url(sample, *role).and_then(|url| {
+            connection::check_fixed_host(&kept, sample, &url).map_err(|message| {
                 url_rules::UrlProblem {
                     rule: "fixed-host",
                     message,
@@ -321,7 +384,7 @@ impl<'a> Expander<'a> {
             Err(problem) => {
                 let dcs = self
                     .broken_urls
-                    .entry((place, problem.rule))
+                    .entry((place.clone(), problem.rule))
                     .or_insert_with(|| (problem, Vec::new()));
                 dcs.1.extend(dc.map(|dc| format!("`{}`", dc.code)));
                 None
@@ -333,10 +396,10 @@ impl<'a> Expander<'a> {
     /// keeping connection values as `<name>` and recording where each is used.
     fn text(
         &mut self,
-        place: Place,
+        place: &Place,
         template: &str,
         dc: Option<&EffectiveDataCenter>,
-        usage: Usage,
+        usage: &Usage,
     ) -> Option<String> {
         let empty = IndexMap::new();
         let allows_dc_values = dc.is_some() || self.dcs.all.is_empty();
@@ -362,8 +425,8 @@ impl<'a> Expander<'a> {
             let Some(late) = self.late.names.get(name) else {
                 continue;
             };
-            if let Some(problem) = late.refuse_at(name, usage.stage, &place, template) {
-                self.report_once(&place, name, problem);
+            if let Some(problem) = late.refuse_at(name, usage.stage, place, template) {
+                self.report_once(place, name, problem);
                 too_early = true;
             }
             // Counted even when too early: that use is the problem, not a missing one.
@@ -419,7 +482,7 @@ impl<'a> Expander<'a> {
 
     fn template_problem(
         &mut self,
-        place: Place,
+        place: &Place,
         template: &str,
         error: PlaceholderError,
         dc: Option<&EffectiveDataCenter>,
@@ -427,17 +490,17 @@ impl<'a> Expander<'a> {
         match error {
             PlaceholderError::Malformed { at } => {
                 let (message, hint) = template::malformed_problem(template, at);
-                let problem = Problem::at(&place, Anchor::Value, message).hint(hint);
-                self.report_once(&place, "<malformed>", problem);
+                let problem = Problem::at(place, Anchor::Value, message).hint(hint);
+                self.report_once(place, "<malformed>", problem);
             }
             PlaceholderError::Cycle { chain } => {
                 let message = format!(
                     "placeholders expand into each other: {}",
                     chain.join(" -> ")
                 );
-                let problem = Problem::at(&place, Anchor::Value, message)
+                let problem = Problem::at(place, Anchor::Value, message)
                     .hint("one of these placeholders must have a plain value");
-                self.report_once(&place, "<cycle>", problem);
+                self.report_once(place, "<cycle>", problem);
             }
             PlaceholderError::Missing { name, via } => {
                 let value = via
@@ -447,7 +510,7 @@ impl<'a> Expander<'a> {
                     let (_, dcs) = self
                         .undefined_in_values
                         .entry((value, via.clone(), name))
-                        .or_insert_with(|| (place, Vec::new()));
+                        .or_insert_with(|| (place.clone(), Vec::new()));
                     if let Some(dc) = dc {
                         let code = format!("`{}`", dc.code);
                         if !dcs.contains(&code) {
@@ -457,22 +520,22 @@ impl<'a> Expander<'a> {
                     return;
                 }
                 if !self.dcs.defines(&name) {
-                    let problem = self.unknown_placeholder(&place, template, &name);
-                    self.report_once(&place, &name, problem);
+                    let problem = self.unknown_placeholder(place, template, &name);
+                    self.report_once(place, &name, problem);
                     return;
                 }
                 let Some(dc) = dc else {
                     let problem = Problem::at(
-                        &place,
+                        place,
                         Anchor::Value,
                         format!("data-center placeholder `<{name}>` cannot be used here"),
                     )
                     .hint("parameters and headers are the same for every data center; only connection values (`connection.params`) can be used in them");
-                    self.report_once(&place, &name, problem);
+                    self.report_once(place, &name, problem);
                     return;
                 };
                 self.missing
-                    .entry((place, name))
+                    .entry((place.clone(), name))
                     .or_default()
                     .push(format!("`{}` ({})", dc.code, dc.name));
             }

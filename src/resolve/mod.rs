@@ -29,7 +29,7 @@ use crate::definition::types::{DataCenterSet, ProviderDefinition, RuntimeSource}
 use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
 use connection::Stage;
 use data_centers::EffectiveDataCenter;
-use expand::Expander;
+use expand::{Expander, Templates};
 use problem::Problem;
 use table::{
     AuthorizationRequest, CallbackSpec, ResolvedDataCenter, ResolvedProvider, RevokeRequest,
@@ -58,8 +58,9 @@ pub fn resolve(
     } else {
         enabled.iter().map(|dc| Some(*dc)).collect()
     };
+    let templates = Templates::new(definition, &sections);
     for dc in &targets {
-        resolved.push(expander.data_center(definition, &sections, *dc, &selection));
+        resolved.push(expander.data_center(definition, &sections, &templates, *dc, &selection));
     }
     let (authorization, token) = (sections.authorization, sections.token);
     let authorization_params = expander.parameters(

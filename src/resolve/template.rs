@@ -77,24 +77,39 @@ impl<'a> PlaceholderValues<'a> {
 
 /// The placeholder names a template uses, in order of appearance, or where it is malformed.
 pub fn placeholders(template: &str) -> Result<Vec<&str>, PlaceholderError> {
-    let mut names = Vec::new();
-    let mut rest = template;
-    let mut offset = 0;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let close = after
-            .find('>')
-            .ok_or(PlaceholderError::Malformed { at: offset + open })?;
-        let name = &after[..close];
-        if !is_placeholder_name(name) {
-            return Err(PlaceholderError::Malformed { at: offset + open });
+    scan(template, 0)
+        .map(|found| found.map(|(_, name)| name))
+        .collect()
+}
+
+/// Each `<name>` of `template` from byte `from` on, in order: the byte offset of its `<` and
+/// the name, or where a `<` opens no well-formed placeholder (the scan ends there). Allocates
+/// nothing and searches bytes (`<` and `>` are ASCII): expansion runs it for every template of
+/// every data center.
+fn scan(
+    template: &str,
+    from: usize,
+) -> impl Iterator<Item = Result<(usize, &str), PlaceholderError>> + '_ {
+    let bytes = template.as_bytes();
+    let mut offset = from;
+    std::iter::from_fn(move || {
+        let open = offset + bytes.get(offset..)?.iter().position(|&b| b == b'<')?;
+        let found = bytes[open + 1..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map(|close| &template[open + 1..open + 1 + close])
+            .filter(|name| is_placeholder_name(name));
+        match found {
+            Some(name) => {
+                offset = open + name.len() + 2;
+                Some(Ok((open, name)))
+            }
+            None => {
+                offset = template.len() + 1;
+                Some(Err(PlaceholderError::Malformed { at: open }))
+            }
         }
-        names.push(name);
-        let consumed = open + 1 + close + 1;
-        rest = &rest[consumed..];
-        offset += consumed;
-    }
-    Ok(names)
+    })
 }
 
 /// Placeholder names are identifiers: `dc`, `accounts_host`, `subdomain`, or camelCase
@@ -204,44 +219,69 @@ pub(crate) fn brace_problem(template: &str) -> (String, String) {
 
 /// Expands every placeholder of `template` for one data center.
 pub fn expand(template: &str, scope: PlaceholderValues<'_>) -> Result<String, PlaceholderError> {
-    expand_with_chain(template, scope, &mut Vec::new())
+    let mut out = String::with_capacity(template.len() + 16);
+    expand_into(template, scope, &mut Vec::new(), &mut out)?;
+    Ok(out)
 }
 
-fn expand_with_chain(
-    template: &str,
-    scope: PlaceholderValues<'_>,
-    chain: &mut Vec<String>,
-) -> Result<String, PlaceholderError> {
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    for name in placeholders(template)? {
-        let marker = format!("<{name}>");
-        let at = rest.find(&marker).expect("placeholders() found it");
-        out.push_str(&rest[..at]);
-        rest = &rest[at + marker.len()..];
-        if chain.iter().any(|seen| seen == name) || chain.len() >= MAX_EXPANSION_DEPTH {
-            let mut cycle = chain.clone();
-            cycle.push(name.to_owned());
-            return Err(PlaceholderError::Cycle { chain: cycle });
-        }
-        match scope.lookup(name) {
-            None => {
-                return Err(PlaceholderError::Missing {
-                    name: name.to_owned(),
-                    via: chain.last().cloned(),
-                });
-            }
-            Some(Lookup::Verbatim(value)) => out.push_str(value),
-            Some(Lookup::Keep) => out.push_str(&marker),
-            Some(Lookup::Template(value)) => {
-                chain.push(name.to_owned());
-                out.push_str(&expand_with_chain(value, scope, chain)?);
-                chain.pop();
-            }
+/// Appends `template` expanded to `out`. `chain` holds the placeholders being expanded around
+/// this one (for cycles, and to say which value wrote a missing name).
+fn expand_into<'s>(
+    template: &'s str,
+    scope: PlaceholderValues<'s>,
+    chain: &mut Vec<&'s str>,
+    out: &mut String,
+) -> Result<(), PlaceholderError> {
+    let mut copied = 0;
+    for found in scan(template, 0) {
+        let (open, name) = found?;
+        out.push_str(&template[copied..open]);
+        copied = open + name.len() + 2;
+        if let Err(error) = expand_one(name, scope, chain, out) {
+            // A malformed placeholder anywhere in this template is its problem, whatever a
+            // value looked up before it lacks.
+            return Err(match scan(template, copied).find_map(Result::err) {
+                Some(malformed) => malformed,
+                None => error,
+            });
         }
     }
-    out.push_str(rest);
-    Ok(out)
+    out.push_str(&template[copied..]);
+    Ok(())
+}
+
+/// Appends the value of the placeholder `name` to `out`.
+fn expand_one<'s>(
+    name: &'s str,
+    scope: PlaceholderValues<'s>,
+    chain: &mut Vec<&'s str>,
+    out: &mut String,
+) -> Result<(), PlaceholderError> {
+    if chain.contains(&name) || chain.len() >= MAX_EXPANSION_DEPTH {
+        let mut cycle: Vec<String> = chain.iter().map(|seen| (*seen).to_owned()).collect();
+        cycle.push(name.to_owned());
+        return Err(PlaceholderError::Cycle { chain: cycle });
+    }
+    match scope.lookup(name) {
+        None => {
+            return Err(PlaceholderError::Missing {
+                name: name.to_owned(),
+                via: chain.last().map(|via| (*via).to_owned()),
+            });
+        }
+        Some(Lookup::Verbatim(value)) => out.push_str(value),
+        Some(Lookup::Keep) => {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+        }
+        Some(Lookup::Template(value)) => {
+            chain.push(name);
+            expand_into(value, scope, chain, out)?;
+            chain.pop();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -335,6 +375,44 @@ mod tests {
         );
         assert_eq!(placeholders("https://<a>.<b>/"), Ok(vec!["a", "b"]));
         assert_eq!(placeholders("https://<tenantId>/"), Ok(vec!["tenantId"]));
+    }
+
+    /// Expansion is one pass, but a template's own malformed placeholder still wins over a
+    /// value that an earlier placeholder lacks, or a fault inside that value.
+    #[test]
+    fn a_malformed_template_wins_over_what_its_values_lack() {
+        let defaults = map(&[
+            ("host", "<nowhere>.example.com"),
+            ("a", "<b>"),
+            ("b", "<a>"),
+        ]);
+        let empty = IndexMap::new();
+        let late = IndexMap::new();
+        let scope = PlaceholderValues {
+            values: &empty,
+            defaults: &defaults,
+            late: &late,
+        };
+        for template in [
+            "https://<missing>/<bad",
+            "https://<host>/<bad",
+            "https://<a>/<bad",
+        ] {
+            assert_eq!(
+                expand(template, scope),
+                Err(PlaceholderError::Malformed {
+                    at: template.rfind('<').unwrap()
+                }),
+                "{template}"
+            );
+        }
+        assert_eq!(
+            expand("https://<host>/<ok>", scope),
+            Err(PlaceholderError::Missing {
+                name: "nowhere".into(),
+                via: Some("host".into())
+            })
+        );
     }
 
     #[test]

@@ -218,15 +218,21 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     Ok(url)
 }
 
+/// What follows the first `://` of `text`, if it has one: `split_once("://")` without setting
+/// up a substring searcher for a three-byte needle, for every URL of every data center.
+pub(crate) fn after_scheme(text: &str) -> Option<&str> {
+    text.match_indices(':')
+        .find_map(|(at, _)| text[at..].strip_prefix("://"))
+}
+
 /// Refuses a host written with non-ASCII characters: it must be written in punycode, the form
 /// that is looked up, so look-alike letters cannot hide in a definition.
 pub fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
     let Some(Host::Domain(host)) = url.host() else {
         return Ok(());
     };
-    let written = text
-        .split_once("://")
-        .map_or(text, |(_, rest)| rest)
+    let written = after_scheme(text)
+        .unwrap_or(text)
         .split(['/', '?', '#'])
         .next()
         .unwrap_or("");

@@ -2,11 +2,12 @@
 //! each checked and resolved, with the shared data-center sets they use loaded once each.
 //!
 //! [`stream`] is the engine: it works through the files in parallel (rayon workers, each taking
-//! the next file as soon as it is free: [`ordered`]), hands each valid provider to the caller's `work` on the worker thread and the
-//! result to the caller's `sink` on the calling thread, in the order the files were given, and
-//! then drops the file. Only what a later file may need is kept: the shared data-center sets
-//! and the diagnostics of invalid files. So memory stays flat however many files a catalog
-//! has, and the output is byte for byte what a sequential run gives (`RAYON_NUM_THREADS=1`).
+//! the next files as soon as it is free, at most a bounded window ahead of the sink), hands each
+//! valid provider to the caller's `work` on the worker thread and the result to the caller's
+//! `sink` on the calling thread, in the order the files were given, and then drops the file.
+//! Only what a later file may need is kept: the shared data-center sets and the diagnostics of
+//! invalid files. So memory stays flat however many files a catalog has, and the output is
+//! byte for byte what a sequential run gives (`RAYON_NUM_THREADS=1`).
 //! [`load`] collects the whole catalog for callers that want it all in memory.
 
 use std::collections::HashMap;

@@ -585,16 +585,15 @@ fn fixed_host(template: &str) -> FixedHost<'_> {
     let Some(rest) = url_rules::after_scheme(template) else {
         return FixedHost::Free;
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let host = match host.rfind(':') {
+    let authority = url_rules::authority(rest);
+    // Byte searches (all four marks are ASCII): this runs for every URL of every data center.
+    let last = |text: &str, mark: u8| text.bytes().rposition(|b| b == mark);
+    let host = last(authority, b'@').map_or(authority, |at| &authority[at + 1..]);
+    let host = match last(host, b':') {
         Some(colon) if !host[colon..].contains('>') => &host[..colon],
         _ => host,
     };
-    match host.rfind('>') {
+    match last(host, b'>') {
         None => FixedHost::Whole(host),
         Some(close) if close + 1 < host.len() => FixedHost::Suffix(&host[close + 1..]),
         Some(_) => FixedHost::Free,

@@ -225,17 +225,23 @@ pub(crate) fn after_scheme(text: &str) -> Option<&str> {
         .find_map(|(at, _)| text[at..].strip_prefix("://"))
 }
 
+/// The start of `rest` up to its first `/`, `?` or `#`: the authority, when `rest` is what
+/// follows a URL's `://`.
+pub(crate) fn authority(rest: &str) -> &str {
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
 /// Refuses a host written with non-ASCII characters: it must be written in punycode, the form
 /// that is looked up, so look-alike letters cannot hide in a definition.
 pub fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
     let Some(Host::Domain(host)) = url.host() else {
         return Ok(());
     };
-    let written = after_scheme(text)
-        .unwrap_or(text)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
+    let written = authority(after_scheme(text).unwrap_or(text));
     if written.is_ascii() {
         return Ok(());
     }

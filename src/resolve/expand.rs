@@ -419,6 +419,10 @@ impl<'a> Expander<'a> {
                 return None;
             }
         };
+        if !kept.contains('<') {
+            // No connection value left in it (most templates): nothing to record or refuse.
+            return Some(kept);
+        }
         let names = template::placeholders(&kept).expect("a kept expansion is well formed");
         let mut too_early = false;
         for name in names {

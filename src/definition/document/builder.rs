@@ -270,27 +270,36 @@ impl<'a> Builder<'a> {
         )]
     }
 
+    /// Counts a node of `size` and refuses the document once it holds too much. Inlined into
+    /// the event loop, with the errors built out of line: it runs for every node.
+    #[inline]
     fn count(&mut self, size: Size, mark: Mark) -> Result<(), Vec<SyntaxError>> {
         self.size.nodes = self.size.nodes.saturating_add(size.nodes);
         self.size.bytes = self.size.bytes.saturating_add(size.bytes);
+        if self.size.nodes > MAX_NODES || self.size.bytes > MAX_EXPANDED_BYTES {
+            return Err(self.too_large(mark));
+        }
+        Ok(())
+    }
+
+    /// Why [`Builder::count`] refused the document.
+    #[cold]
+    fn too_large(&self, mark: Mark) -> Vec<SyntaxError> {
         if self.size.nodes > MAX_NODES {
-            return Err(self.fail(
+            return self.fail(
                 mark,
                 format!("document expands to more than {MAX_NODES} nodes"),
                 Some("this looks like an alias bomb: use fewer nested aliases".into()),
-            ));
+            );
         }
-        if self.size.bytes > MAX_EXPANDED_BYTES {
-            return Err(self.fail(
-                mark,
-                format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
-                Some(
-                    "this looks like an alias bomb: an alias repeats a large value; write it once"
-                        .into(),
-                ),
-            ));
-        }
-        Ok(())
+        self.fail(
+            mark,
+            format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
+            Some(
+                "this looks like an alias bomb: an alias repeats a large value; write it once"
+                    .into(),
+            ),
+        )
     }
 
     /// Dotted path of the innermost open container and the entry being read in it. Built only

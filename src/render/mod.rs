@@ -4,6 +4,7 @@
 //! Every output reads the resolved table ([`crate::resolve::table`]); none builds a URL.
 
 pub mod filter;
+mod json;
 pub mod nango;
 pub mod output;
 pub(crate) mod staging;
@@ -247,7 +248,7 @@ impl<W: Write> CatalogWriter<W> {
 }
 
 fn table_json(providers: &[ResolvedProvider]) -> String {
-    let mut text = serde_json::to_string_pretty(providers).expect("the table always serializes");
+    let mut text = json::to_string_pretty(providers);
     text.push('\n');
     text
 }

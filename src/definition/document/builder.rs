@@ -30,10 +30,69 @@ enum Frame {
         node: usize,
         anchor: usize,
         before: Size,
-        entries: Map<String, Value>,
+        entries: Entries,
         /// The key read, waiting for its value.
         pending_key: Option<PendingKey>,
     },
+}
+
+/// Where the entries of a mapping being read are kept.
+///
+/// Most mappings hold a handful of keys. For them a hash map per mapping was the costly part
+/// of reading: every key hashed twice (the duplicate check, then the insert) and the table
+/// regrown key by key. So the entries of the open mappings wait, innermost last, in one list
+/// shared by the whole document ([`Builder::entries`]), which stops growing after the first
+/// few mappings; the duplicate check compares the new key with the few before it, and each
+/// `Map` is built once, at its final size, when its mapping ends. A mapping that grows past
+/// [`FEW_KEYS`] becomes a `Map` there and then, so that a file with thousands of keys in one
+/// mapping is still read in linear time.
+enum Entries {
+    /// In the shared list from `start` on. Entries are only added to the innermost open
+    /// mapping, and inner mappings take theirs out when they end, so everything from `start`
+    /// on is this mapping's whenever it is being added to.
+    Few {
+        start: usize,
+    },
+    Many(Map<String, Value>),
+}
+
+/// The most keys a mapping holds in the shared list (see [`Entries`]).
+const FEW_KEYS: usize = 16;
+
+impl Entries {
+    /// Whether the innermost mapping has `key`; `shared` is [`Builder::entries`].
+    fn contains_key(&self, shared: &[(String, Value)], key: &str) -> bool {
+        match self {
+            Entries::Few { start } => shared[*start..].iter().any(|(k, _)| k == key),
+            Entries::Many(map) => map.contains_key(key),
+        }
+    }
+
+    /// Adds an entry to the innermost mapping; its key is not there yet
+    /// ([`Entries::contains_key`] said so).
+    fn insert(&mut self, shared: &mut Vec<(String, Value)>, key: String, value: Value) {
+        match self {
+            Entries::Few { start } if shared.len() - *start < FEW_KEYS => {
+                shared.push((key, value));
+            }
+            Entries::Few { start } => {
+                let mut map: Map<String, Value> = shared.drain(*start..).collect();
+                map.insert(key, value);
+                *self = Entries::Many(map);
+            }
+            Entries::Many(map) => {
+                map.insert(key, value);
+            }
+        }
+    }
+
+    /// The mapping, which has just ended, so is the innermost.
+    fn into_map(self, shared: &mut Vec<(String, Value)>) -> Map<String, Value> {
+        match self {
+            Entries::Few { start } => shared.drain(start..).collect(),
+            Entries::Many(map) => map,
+        }
+    }
 }
 
 /// How much of the document a node (or everything read so far) holds: nodes, and bytes of
@@ -70,6 +129,8 @@ pub(super) struct Builder<'a> {
     size: Size,
     root: Option<Value>,
     documents: usize,
+    /// The entries of the open mappings, innermost last (see [`Entries`]).
+    entries: Vec<(String, Value)>,
 }
 
 impl<'a> Builder<'a> {
@@ -83,6 +144,7 @@ impl<'a> Builder<'a> {
             size: Size::default(),
             root: None,
             documents: 0,
+            entries: Vec::new(),
         }
     }
 
@@ -159,7 +221,9 @@ impl<'a> Builder<'a> {
                         node,
                         anchor,
                         before,
-                        entries: Map::new(),
+                        entries: Entries::Few {
+                            start: self.entries.len(),
+                        },
                         pending_key: None,
                     });
                 }
@@ -177,7 +241,12 @@ impl<'a> Builder<'a> {
                             anchor,
                             before,
                             ..
-                        }) => (Value::Object(entries), node, anchor, before),
+                        }) => (
+                            Value::Object(entries.into_map(&mut self.entries)),
+                            node,
+                            anchor,
+                            before,
+                        ),
                         None => continue,
                     };
                     self.map.close(node, mark);
@@ -201,27 +270,36 @@ impl<'a> Builder<'a> {
         )]
     }
 
+    /// Counts a node of `size` and refuses the document once it holds too much. Inlined into
+    /// the event loop, with the errors built out of line: it runs for every node.
+    #[inline]
     fn count(&mut self, size: Size, mark: Mark) -> Result<(), Vec<SyntaxError>> {
         self.size.nodes = self.size.nodes.saturating_add(size.nodes);
         self.size.bytes = self.size.bytes.saturating_add(size.bytes);
+        if self.size.nodes > MAX_NODES || self.size.bytes > MAX_EXPANDED_BYTES {
+            return Err(self.too_large(mark));
+        }
+        Ok(())
+    }
+
+    /// Why [`Builder::count`] refused the document.
+    #[cold]
+    fn too_large(&self, mark: Mark) -> Vec<SyntaxError> {
         if self.size.nodes > MAX_NODES {
-            return Err(self.fail(
+            return self.fail(
                 mark,
                 format!("document expands to more than {MAX_NODES} nodes"),
                 Some("this looks like an alias bomb: use fewer nested aliases".into()),
-            ));
+            );
         }
-        if self.size.bytes > MAX_EXPANDED_BYTES {
-            return Err(self.fail(
-                mark,
-                format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
-                Some(
-                    "this looks like an alias bomb: an alias repeats a large value; write it once"
-                        .into(),
-                ),
-            ));
-        }
-        Ok(())
+        self.fail(
+            mark,
+            format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
+            Some(
+                "this looks like an alias bomb: an alias repeats a large value; write it once"
+                    .into(),
+            ),
+        )
     }
 
     /// Dotted path of the innermost open container and the entry being read in it. Built only
@@ -311,7 +389,7 @@ impl<'a> Builder<'a> {
         };
         let duplicate = matches!(
             self.stack.last(),
-            Some(Frame::Mapping { entries, .. }) if entries.contains_key(&text)
+            Some(Frame::Mapping { entries, .. }) if entries.contains_key(&self.entries, &text)
         );
         if duplicate {
             let mut path = self.current_path();
@@ -353,7 +431,7 @@ impl<'a> Builder<'a> {
                 ..
             }) => {
                 if let Some(key) = pending_key.take() {
-                    entries.insert(key.text, value);
+                    entries.insert(&mut self.entries, key.text, value);
                 }
             }
         }

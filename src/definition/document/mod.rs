@@ -246,6 +246,31 @@ mod tests {
     }
 
     #[test]
+    fn long_mappings_keep_their_order_and_refuse_duplicates_at_any_length() {
+        // Past 16 keys the builder keeps a mapping's entries in a hash map, not a list.
+        for count in [3, 16, 17, 40] {
+            let keys: Vec<String> = (0..count).map(|i| format!("k{}", count - i)).collect();
+            let text: String = keys.iter().map(|key| format!("{key}: 1\n")).collect();
+            let document = parse(&format!("m:\n{}", text.replace("k", "  k"))).unwrap();
+            let read: Vec<&String> = document.value["m"].as_object().unwrap().keys().collect();
+            assert_eq!(read, keys.iter().collect::<Vec<_>>(), "{count} keys");
+
+            let twice = format!("m:\n{}  {}: 2\n", text.replace("k", "  k"), keys[0]);
+            let errors = parse(&twice).unwrap_err();
+            assert_eq!(
+                errors[0].position(),
+                Position {
+                    line: count + 2,
+                    column: 3
+                },
+                "{count} keys"
+            );
+            assert_eq!(errors[0].message, format!("duplicate key `{}`", keys[0]));
+            assert_eq!(errors[0].path, format!("m.{}", keys[0]));
+        }
+    }
+
+    #[test]
     fn rejects_tab_indentation_where_the_tab_is() {
         let errors = parse("a:\n\tb: 1\n").unwrap_err();
         assert_eq!(errors[0].position(), Position { line: 2, column: 1 });

@@ -17,7 +17,7 @@ pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>)
     {
         return Value::String(text);
     }
-    if style != TScalarStyle::Plain {
+    if style != TScalarStyle::Plain || !may_be_typed(&text) {
         return Value::String(text);
     }
     match text.as_str() {
@@ -35,6 +35,20 @@ pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>)
         }
     }
     Value::String(text)
+}
+
+/// Whether a plain scalar starts the way one of the typed forms can: empty, `~`, a null or
+/// boolean word, or a number (a digit, a sign, `.`, or the `e` of an exponent). Most plain
+/// scalars are words and URLs, and this spares them every comparison that follows (callgrind,
+/// issue 13).
+fn may_be_typed(text: &str) -> bool {
+    matches!(
+        text.as_bytes().first(),
+        None | Some(
+            b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'0'
+                ..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+        )
+    )
 }
 
 fn parse_integer(text: &str) -> Option<Number> {
@@ -55,9 +69,46 @@ fn parse_integer(text: &str) -> Option<Number> {
 
 fn looks_like_float(text: &str) -> bool {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    // `all` before `any`: it stops at the first letter, so a word is refused at once, where
+    // looking for a digit first read every byte of every description (callgrind, issue 13).
     !body.is_empty()
-        && body.bytes().any(|b| b.is_ascii_digit())
         && body
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && body.bytes().any(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str) -> Value {
+        scalar_value(text.to_owned(), TScalarStyle::Plain, None)
+    }
+
+    #[test]
+    fn every_typed_form_gets_past_the_first_byte_check() {
+        let typed = [
+            "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+            "0", "12", "-12", "+12", "0x1F", "0o17", "1.5", ".5", "-.5", "+1.5e-3", "1e5", "1E5",
+        ];
+        for text in typed {
+            assert!(may_be_typed(text), "{text:?}");
+            assert!(!plain(text).is_string(), "{text:?} is typed");
+        }
+        for text in [
+            "no",
+            "yes",
+            "on",
+            "e5",
+            "nan",
+            ".inf",
+            "-",
+            "com.au",
+            "-0x1F",
+            "https://x",
+        ] {
+            assert_eq!(plain(text), Value::from(text), "{text:?} stays a string");
+        }
+    }
 }

@@ -291,12 +291,20 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     };
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(unreadable)? {
-        let path = entry.map_err(unreadable)?.path();
+        let entry = entry.map_err(unreadable)?;
+        let path = entry.path();
         let is_yaml = matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
         );
-        if is_yaml && path.is_file() {
+        // The listing already says what a plain entry is (no system call per file); only a
+        // symbolic link is followed to see whether it leads to a file.
+        let is_file = || match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => path.is_file(),
+            Ok(kind) => kind.is_file(),
+            Err(_) => path.is_file(),
+        };
+        if is_yaml && is_file() {
             files.push(path);
         }
     }

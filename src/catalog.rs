@@ -577,3 +577,28 @@ fn available_sets(wanted: &Path) -> String {
         format!("available sets: {}", names.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_lists_its_yaml_files_and_links_to_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        for name in ["b.yaml", "a.yml", "notes.txt"] {
+            fs::write(at(name), "id: x\n").unwrap();
+        }
+        fs::create_dir(at("folder.yaml")).unwrap();
+        std::os::unix::fs::symlink(at("b.yaml"), at("c.yaml")).unwrap();
+        std::os::unix::fs::symlink(at("folder.yaml"), at("d.yaml")).unwrap();
+        std::os::unix::fs::symlink(at("missing.yaml"), at("e.yaml")).unwrap();
+        let names: Vec<_> = yaml_files(dir.path())
+            .unwrap()
+            .iter()
+            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.yml", "b.yaml", "c.yaml"]);
+    }
+}

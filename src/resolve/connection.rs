@@ -589,9 +589,11 @@ fn fixed_host(template: &str) -> FixedHost<'_> {
     // Byte searches (all four marks are ASCII): this runs for every URL of every data center.
     let last = |text: &str, mark: u8| text.bytes().rposition(|b| b == mark);
     let host = last(authority, b'@').map_or(authority, |at| &authority[at + 1..]);
-    let host = match last(host, b':') {
-        Some(colon) if !host[colon..].contains('>') => &host[..colon],
-        _ => host,
+    let host = match (host.starts_with('['), last(host, b':')) {
+        // An IPv6 literal (`[::1]`) has colons of its own: it ends at its bracket.
+        (true, _) => host.find(']').map_or(host, |close| &host[..=close]),
+        (false, Some(colon)) if !host[colon..].contains('>') => &host[..colon],
+        (false, _) => host,
     };
     match last(host, b'>') {
         None => FixedHost::Whole(host),
@@ -619,6 +621,11 @@ mod tests {
         assert_eq!(
             fixed_host("https://<a>-api.example.com"),
             FixedHost::Suffix("-api.example.com")
+        );
+        assert_eq!(fixed_host("http://[::1]/<path>"), FixedHost::Whole("[::1]"));
+        assert_eq!(
+            fixed_host("http://[::1]:8080/<path>"),
+            FixedHost::Whole("[::1]")
         );
     }
 

@@ -355,7 +355,8 @@ impl<'a> Expander<'a> {
         // provider without connection values) is already its own sample, so it is expanded
         // once, not twice (a quarter of `resolve`'s instructions, BENCHMARKS.md).
         let expanded_sample;
-        let sample = if kept.contains('<') {
+        let has_late = kept.contains('<');
+        let sample = if has_late {
             let empty = IndexMap::new();
             let sample_scope = PlaceholderValues {
                 values: dc.map_or(&empty, |dc| &dc.values),
@@ -369,6 +370,11 @@ impl<'a> Expander<'a> {
             &kept
         };
         let checked = check_url(sample, *role).and_then(|url| {
+            if !has_late {
+                // Nothing is left to fill in later, so nothing can move the host from the one
+                // just checked.
+                return Ok(());
+            }
             connection::check_fixed_host(&kept, sample, &url).map_err(|message| {
                 url_rules::UrlProblem {
                     rule: "fixed-host",

@@ -31,7 +31,7 @@ written unless every definition is valid and every provider renders; then each f
 atomically.
 
 Providers are read, checked and rendered one at a time on all cores, in constant memory; the \
-output is the same whatever the number of threads. Rendered text waits in memory (up to 1 MB) \
+output is the same whatever the number of threads. Rendered text waits in memory (up to 1 MiB) \
 or an unnamed temporary file until the whole catalog has rendered.
 
 Environment: RAYON_NUM_THREADS sets the number of worker threads (default: one per core).

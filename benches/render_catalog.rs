@@ -10,8 +10,9 @@
 //!    cores) and `render_json` (the same plus the resolved table as JSON, written to a sink).
 //! 2. a table of whole processes, each timed by `/usr/bin/time` (wall, user + system CPU, peak
 //!    RSS), median of paired runs: `provider-forge validate DIR`, `provider-forge render DIR
-//!    --format json` (release binary, stdout to /dev/null), the event-parse floor as a process
-//!    of its own (this binary again, one thread), and the Node peer (benches/node/peer.mjs:
+//!    --format json` (release binary, stdout to /dev/null), `validate` again on one worker
+//!    thread (`RAYON_NUM_THREADS=1`), the event-parse floor as a process of its own (this
+//!    binary again, one thread), and the Node peer (benches/node/peer.mjs:
 //!    js-yaml + Ajv 2020 against schemas/provider.schema.json) when `node` and the peer's
 //!    packages are installed; it says so when they are not.
 //!
@@ -303,16 +304,20 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
     };
     println!("load average before: {}", load_average());
     println!(
-        "| N | validate wall / CPU / RSS | render json wall / CPU / RSS | floor (events, 1 thread) CPU | Node wall / CPU / RSS | validate / Node wall | render / Node wall | validate CPU / floor | render CPU / floor |"
+        "| N | validate wall / CPU / RSS | render json wall / CPU / RSS | floor (events, 1 thread) CPU | Node wall / CPU / RSS | validate / Node wall | render / Node wall | validate CPU / floor | render CPU / floor | validate on 1 thread: CPU / floor |"
     );
-    println!("|---:|---|---|---:|---|---:|---:|---:|---:|");
+    println!("|---:|---|---|---:|---|---:|---:|---:|---:|---:|");
     for (size, dir, files) in catalogs {
         let names: Vec<String> = files
             .iter()
             .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        let rounds = if *size >= 5000 { 3 } else { 5 };
+        // Five rounds at every size: one command's runs spread by a fifth on a busy 2-vCPU machine.
+        let rounds = 5;
         let (mut ours_v, mut ours_r, mut floor, mut theirs) = (vec![], vec![], vec![], vec![]);
+        // Validate on one worker: its CPU against the one-thread floor shows what the code
+        // costs apart from what two threads cost each other on the machine (BENCHMARKS.md).
+        let mut ours_v1 = vec![];
         for _ in 0..rounds {
             let here = ".".to_owned();
             ours_v.extend(timed(
@@ -325,9 +330,21 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
             ours_r.extend(timed(
                 "render",
                 &binary,
-                &["render".into(), here, "--format".into(), "json".into()],
+                &[
+                    "render".into(),
+                    here.clone(),
+                    "--format".into(),
+                    "json".into(),
+                ],
                 dir,
                 &[],
+            ));
+            ours_v1.extend(timed(
+                "validate, 1 thread",
+                &binary,
+                &["validate".into(), here],
+                dir,
+                &[("RAYON_NUM_THREADS", "1")],
             ));
             let dir_text = dir.display().to_string();
             floor.extend(timed("floor", &this, &[], dir, &[(FLOOR_ENV, &dir_text)]));
@@ -337,7 +354,12 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
                 theirs.extend(timed("node", program, &args, dir, &[]));
             }
         }
-        let (v, r, f) = (median(&ours_v), median(&ours_r), median(&floor));
+        let (v, r, v1, f) = (
+            median(&ours_v),
+            median(&ours_r),
+            median(&ours_v1),
+            median(&floor),
+        );
         let cell = |run: &Run| {
             format!(
                 "{:.3} s / {:.3} s / {:.1} MB",
@@ -365,12 +387,13 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
             }
         };
         println!(
-            "| {size} | {} | {} | {:.3} s | {node_cell} | {v_ratio} | {r_ratio} | {} | {} |",
+            "| {size} | {} | {} | {:.3} s | {node_cell} | {v_ratio} | {r_ratio} | {} | {} | {} |",
             cell(&v),
             cell(&r),
             f.cpu,
             per_floor(&v),
             per_floor(&r),
+            per_floor(&v1),
         );
     }
     println!("load average after: {}", load_average());

@@ -13,8 +13,8 @@ use tempfile::{SpooledData, SpooledTempFile};
 
 use super::output::PlannedFile;
 
-/// How much staged text stays in memory before it moves to a temporary file. A catalog the
-/// size of the bundled one renders to a few hundred kilobytes and never touches the disk; at
+/// How much staged text stays in memory before it moves to a temporary file. The bundled
+/// catalog renders to about 130 KB as JSON, so such a run never touches the disk; at
 /// 4 MiB the growing buffer (and the copies its doubling leaves behind in the allocator) took
 /// render's peak RSS at 5,000 providers past 30 MB (issue 13).
 pub const IN_MEMORY: usize = 1 << 20;

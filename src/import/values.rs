@@ -375,7 +375,7 @@ fn fits_kind(value: &str, kind: ValueKind) -> bool {
             .chars()
             .any(|c| "/?#@:%\\".contains(c) || c.is_whitespace() || c.is_control()),
         ValueKind::Host => url_rules::check_dns_name(value).is_ok(),
-        ValueKind::Url => url_rules::check_url(value, UrlRole::Endpoint).is_ok(),
+        ValueKind::Url => url_rules::check_url_text(value, UrlRole::Endpoint).is_ok(),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
 use crate::resolve::problem::{self, Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::SINGLE_DATA_CENTER;
-use crate::resolve::url_rules::{UrlRole, check_url};
+use crate::resolve::url_rules::{UrlRole, check_url_text};
 
 /// The enabled data centers, in definition order.
 pub(super) fn enabled_data_centers<'a>(
@@ -234,7 +234,7 @@ pub(super) fn check_callback(
     problems: &mut Vec<Problem>,
 ) {
     let callback = sections.callback;
-    if let Err(problem) = check_url(&callback.value.redirect_uri, UrlRole::Redirect) {
+    if let Err(problem) = check_url_text(&callback.value.redirect_uri, UrlRole::Redirect) {
         let mut p = Problem::at(
             &callback.place("/callback/redirect_uri"),
             Anchor::Value,

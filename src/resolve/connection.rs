@@ -281,7 +281,8 @@ fn check_value(
         ValueKind::Host => check_dns_name(value)
             .map_err(|reason| format!("`{value}` is not a valid host name: {reason}"))?,
         ValueKind::Url => {
-            check_url(value, UrlRole::Endpoint).map_err(|problem| problem.message)?;
+            url_rules::check_url_text(value, UrlRole::Endpoint)
+                .map_err(|problem| problem.message)?;
         }
     }
     Ok(())

@@ -369,22 +369,15 @@ impl<'a> Expander<'a> {
         } else {
             &kept
         };
-        let checked = check_url(sample, *role).and_then(|url| {
-            if !has_late {
-                // Nothing is left to fill in later, so nothing can move the host from the one
-                // just checked.
-                return Ok(());
-            }
-            connection::check_fixed_host(&kept, sample, &url).map_err(|message| {
-                url_rules::UrlProblem {
-                    rule: "fixed-host",
-                    message,
-                    hint: Some(
-                        "a whole-URL value (`kind: url`) must start the template; inside a host, use `kind: segment` or `kind: host`".to_owned(),
-                    ),
-                }
+        let checked = if !has_late {
+            // Nothing is left to fill in later, so nothing can move the host from the one
+            // checked here, and the parsed URL is not needed.
+            url_rules::check_url_text(sample, *role)
+        } else {
+            check_url(sample, *role).and_then(|url| {
+                connection::check_fixed_host(&kept, sample, &url).map_err(fixed_host_problem)
             })
-        });
+        };
         match checked {
             Ok(_) => Some(kept),
             Err(problem) => {
@@ -550,6 +543,17 @@ impl<'a> Expander<'a> {
                     .push(format!("`{}` ({})", dc.code, dc.name));
             }
         }
+    }
+}
+
+/// A URL whose host a connection value could move, in the words of the URL rules.
+fn fixed_host_problem(message: String) -> url_rules::UrlProblem {
+    url_rules::UrlProblem {
+        rule: "fixed-host",
+        message,
+        hint: Some(
+            "a whole-URL value (`kind: url`) must start the template; inside a host, use `kind: segment` or `kind: host`".to_owned(),
+        ),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod connection;
 pub(crate) mod data_centers;
 pub(crate) mod embedded_text;
 mod expand;
+mod plain_url;
 pub mod problem;
 pub(crate) mod sections;
 pub mod table;

@@ -218,6 +218,16 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     Ok(url)
 }
 
+/// Checks one expanded URL when the parsed URL is not needed: a URL that is plainly fine
+/// ([`super::plain_url`], nearly every URL of a real definition) is accepted without the
+/// parser; any other goes through [`check_url`], which decides and words the problem.
+pub(crate) fn check_url_text(text: &str, role: UrlRole) -> Result<(), UrlProblem> {
+    if super::plain_url::is_plain_https(text, role) {
+        return Ok(());
+    }
+    check_url(text, role).map(drop)
+}
+
 /// What follows the first `://` of `text`, if it has one: `split_once("://")` without setting
 /// up a substring searcher for a three-byte needle, for every URL of every data center.
 pub(crate) fn after_scheme(text: &str) -> Option<&str> {
@@ -302,7 +312,7 @@ fn escape_controls(text: &str) -> String {
 /// Checks `docs_url`: documentation links follow the endpoint rules (https, no credentials,
 /// a valid ASCII host, written in normalised form), since outputs embed them as links.
 pub fn check_docs_url(text: &str) -> Result<(), UrlProblem> {
-    check_url(text, UrlRole::Endpoint).map(|_| ())
+    check_url_text(text, UrlRole::Endpoint)
 }
 
 /// The problem with the definition's `docs_url`, if it breaks [`check_docs_url`].

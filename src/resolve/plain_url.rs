@@ -42,33 +42,42 @@ pub(crate) fn is_plain_https(text: &str, role: UrlRole) -> bool {
     let Some(after_root) = tail.strip_prefix('/') else {
         return false;
     };
-    let (path, query) = match after_root.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
+    // Bytes, not `str` patterns: this runs for every URL of every data center, and a `str`
+    // searcher costs more to set up than these short texts cost to scan.
+    let after_root = after_root.as_bytes();
+    let (path, query) = match after_root.iter().position(|&b| b == b'?') {
+        Some(at) => (&after_root[..at], Some(&after_root[at + 1..])),
         None => (after_root, None),
     };
     // An issuer has no query and no trailing slash: the full check says so in words.
     if role == UrlRole::Origin && (query.is_some() || text.ends_with('/')) {
         return false;
     }
-    path.bytes().all(|b| is_kept(b) || b == b'\'')
+    path.iter().all(|&b| is_kept(b) || b == b'\'')
         && !path
-            .split('/')
-            .any(|segment| segment == "." || segment == "..")
-        && query.is_none_or(|query| query.bytes().all(|b| is_kept(b) || b == b'?'))
+            .split(|&b| b == b'/')
+            .any(|segment| segment == b"." || segment == b"..")
+        && query.is_none_or(|query| query.iter().all(|&b| is_kept(b) || b == b'?'))
 }
 
-/// A host the parser keeps as written and the DNS rule accepts.
+/// A host the parser keeps as written and the DNS rule accepts: lowercase letters, digits,
+/// `-` and `.`, no label for IDNA to decode (`xn--`), and a last label that starts with a
+/// letter (the parser reads a last label of digits, or of `0x` and hex digits, as an IPv4
+/// address).
 fn is_plain_host(host: &str) -> bool {
-    let plain_bytes = host
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    plain_bytes
-        && check_dns_name(host).is_ok()
-        && !host.split('.').any(|label| label.starts_with("xn--"))
-        && host
-            .rsplit('.')
-            .next()
-            .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_lowercase()))
+    let bytes = host.as_bytes();
+    let mut label_start = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => {}
+            b'.' => label_start = at + 1,
+            _ => return false,
+        }
+        if at == label_start && bytes[at..].starts_with(b"xn--") {
+            return false;
+        }
+    }
+    bytes.get(label_start).is_some_and(u8::is_ascii_lowercase) && check_dns_name(host).is_ok()
 }
 
 /// A byte the parser leaves as it is in both a path and a query of an https URL: letters,

@@ -11,8 +11,8 @@
 //! a last label starting with a letter so the parser cannot read it as an IPv4 address), then
 //! nothing, or a path and an optional query made only of characters the parser leaves as they
 //! are (no `%`, `\`, whitespace or controls, no `'` in the query), with no `.` or `..`
-//! segment for it to remove and no fragment. Such a text is its own normalised form, so the `url` crate would
-//! accept it as written.
+//! segment for it to remove and no fragment. Such a text is its own normalised form, so the
+//! `url` crate would accept it as written.
 //!
 //! Anything else, however ordinary, goes to the `url` crate as before: this module never
 //! refuses a URL and never words an error. A property test holds it to the crate: whatever it

@@ -116,3 +116,36 @@ fn a_name_the_template_itself_uses_is_still_reported_at_the_template() {
         found[0].message
     );
 }
+
+#[test]
+fn a_data_centers_own_value_that_uses_an_undefined_name_is_reported_at_its_entry() {
+    let set = SET
+        .replace("api.<region>.acme.<dc>", "api.acme.<dc>")
+        .replace(
+            "values: { dc: eu }",
+            "values: { dc: eu, api_host: \"api.<zone>.eu\" }",
+        );
+    let (dir, found) = diagnostics(&set, &provider(""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(place(&found[0], dir.path()), "data-centers/acme.yaml:10:33");
+    assert_eq!(
+        found[0].message,
+        "data center `eu`: `<zone>` in value `api_host` is not defined"
+    );
+    assert_eq!(found[0].path, "data_centers[1].values.api_host");
+}
+
+#[test]
+fn a_providers_own_default_that_uses_an_undefined_name_is_reported_in_the_provider() {
+    let (dir, found) = diagnostics(
+        SET,
+        &provider("  placeholders:\n    api_host: \"api.<area>.acme.<dc>\"\n"),
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(place(&found[0], dir.path()), "acme.yaml:6:15");
+    assert_eq!(
+        found[0].message,
+        "data centers `us`, `eu`: `<area>` in value `api_host` is not defined"
+    );
+    assert_eq!(found[0].path, "data_centers.placeholders.api_host");
+}

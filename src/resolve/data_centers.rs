@@ -21,9 +21,9 @@ pub struct EffectiveDataCenter {
     /// Values: the DC's own (from the set or the provider's list), then the provider's
     /// overrides on top.
     pub values: IndexMap<String, String>,
-    /// Where each of `values` is written (the DC's entry or the provider's override), so that
-    /// a fault a value brings into every URL using it is reported once, at the value.
-    pub(crate) sources: IndexMap<String, Place>,
+    /// The names of `values` that the provider's `overrides` wrote: with the entry's `pointer`,
+    /// where each value is written (see [`EffectiveDataCenters::value_place`]).
+    pub(crate) overridden: Vec<String>,
     /// File and pointer of the DC's entry, for problems about the DC as a whole.
     pub origin: Origin,
     /// JSON pointer of the DC's entry in its file.
@@ -35,8 +35,9 @@ pub struct EffectiveDataCenter {
 pub struct EffectiveDataCenters {
     /// Defaults: the set's, then the provider's on top.
     pub defaults: IndexMap<String, String>,
-    /// Where each of `defaults` is written (the set's or the provider's `placeholders`).
-    pub(crate) default_sources: IndexMap<String, Place>,
+    /// The names of `defaults` that the provider's `placeholders` wrote; the others are the
+    /// set's.
+    pub(crate) provider_defaults: Vec<String>,
     /// Every defined data center, in definition order.
     pub all: Vec<EffectiveDataCenter>,
 }
@@ -53,15 +54,47 @@ impl EffectiveDataCenters {
         codes.join(", ")
     }
 
-    /// Where the value `name` in force for `dc` is written: the DC's own (or overridden) value,
-    /// else the default.
-    pub(crate) fn value_place<'a>(
-        &'a self,
-        dc: Option<&'a EffectiveDataCenter>,
+    /// Where the value `name` in force for `dc` is written: the DC's override, else its own
+    /// value, else the default; so that a fault a value brings into every URL using it is
+    /// reported once, at the value.
+    ///
+    /// Worked out when a problem asks, not kept for every value: only a diagnostic reads it, and
+    /// formatting a pointer for each value of each data center of each provider was 8% of
+    /// `resolve`'s instructions (issue 13, BENCHMARKS.md round 7).
+    pub(crate) fn value_place(
+        &self,
+        dc: Option<&EffectiveDataCenter>,
         name: &str,
-    ) -> Option<&'a Place> {
-        dc.and_then(|dc| dc.sources.get(name))
-            .or_else(|| self.default_sources.get(name))
+    ) -> Option<Place> {
+        let escaped = escape_pointer_token(name);
+        if let Some(dc) = dc {
+            if dc.overridden.iter().any(|overridden| overridden == name) {
+                let code = escape_pointer_token(&dc.code);
+                let pointer = format!("/data_centers/overrides/{code}/{escaped}");
+                return Some(Place {
+                    origin: Origin::Provider,
+                    pointer,
+                });
+            }
+            if dc.values.contains_key(name) {
+                let pointer = format!("{}/values/{escaped}", dc.pointer);
+                return Some(Place {
+                    origin: dc.origin,
+                    pointer,
+                });
+            }
+        }
+        if self.provider_defaults.iter().any(|defined| defined == name) {
+            let pointer = format!("/data_centers/placeholders/{escaped}");
+            return Some(Place {
+                origin: Origin::Provider,
+                pointer,
+            });
+        }
+        self.defaults.contains_key(name).then(|| Place {
+            origin: Origin::DataCenterSet,
+            pointer: format!("/placeholders/{escaped}"),
+        })
     }
 
     /// Whether any data center or default defines `name`.
@@ -112,11 +145,6 @@ pub fn effective(
             &mut problems,
         );
         result.defaults.extend(set.placeholders.clone());
-        result.default_sources.extend(sources_of(
-            &set.placeholders,
-            Origin::DataCenterSet,
-            "/placeholders",
-        ));
         for (index, dc) in set.data_centers.iter().enumerate() {
             sources.push((dc, Origin::DataCenterSet, format!("/data_centers/{index}")));
         }
@@ -128,11 +156,9 @@ pub fn effective(
         &mut problems,
     );
     result.defaults.extend(section.placeholders.clone());
-    result.default_sources.extend(sources_of(
-        &section.placeholders,
-        Origin::Provider,
-        "/data_centers/placeholders",
-    ));
+    result
+        .provider_defaults
+        .extend(section.placeholders.keys().cloned());
     for (index, dc) in section.list.iter().enumerate() {
         sources.push((dc, Origin::Provider, format!("/data_centers/list/{index}")));
     }
@@ -141,7 +167,7 @@ pub fn effective(
         check_placeholder_names(
             &dc.values,
             origin,
-            &format!("{pointer}/values"),
+            format_args!("{pointer}/values"),
             &mut problems,
         );
         let location = dc.location.clone().unwrap_or_else(|| dc.code.clone());
@@ -181,7 +207,7 @@ pub fn effective(
             name: dc.name.clone(),
             location,
             values: dc.values.clone(),
-            sources: sources_of(&dc.values, origin, &format!("{pointer}/values")),
+            overridden: Vec::new(),
             origin,
             pointer,
         });
@@ -193,8 +219,7 @@ pub fn effective(
         match result.all.iter_mut().find(|dc| &dc.code == code) {
             Some(dc) => {
                 dc.values.extend(values.clone());
-                dc.sources
-                    .extend(sources_of(values, Origin::Provider, &pointer));
+                dc.overridden.extend(values.keys().cloned());
             }
             None => problems.push(
                 Problem::provider(
@@ -209,28 +234,12 @@ pub fn effective(
     (result, problems)
 }
 
-/// The place of each value of a placeholder map written at `pointer`.
-fn sources_of(
-    values: &IndexMap<String, String>,
-    origin: Origin,
-    pointer: &str,
-) -> IndexMap<String, Place> {
-    values
-        .keys()
-        .map(|name| {
-            let place = Place {
-                origin,
-                pointer: format!("{pointer}/{}", escape_pointer_token(name)),
-            };
-            (name.clone(), place)
-        })
-        .collect()
-}
-
+/// Reports the names of `values`, a placeholder map written at `pointer`, that are not
+/// placeholder names. `pointer` is formatted only for a name reported.
 fn check_placeholder_names(
     values: &IndexMap<String, String>,
     origin: Origin,
-    pointer: &str,
+    pointer: impl std::fmt::Display,
     problems: &mut Vec<Problem>,
 ) {
     for name in values.keys() {

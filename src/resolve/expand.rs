@@ -508,7 +508,7 @@ impl<'a> Expander<'a> {
             PlaceholderError::Missing { name, via } => {
                 let value = via
                     .as_ref()
-                    .and_then(|via| Some((via, self.dcs.value_place(dc, via)?.clone())));
+                    .and_then(|via| Some((via, self.dcs.value_place(dc, via)?)));
                 if let (false, Some((via, value))) = (self.dcs.defines(&name), value) {
                     let (_, dcs) = self
                         .undefined_in_values

@@ -360,11 +360,20 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
             median(&ours_v1),
             median(&floor),
         );
+        // /usr/bin/time counts in hundredths of a second: a shorter run reads as 0, so it is
+        // shown as below that, and a ratio to it as a bound.
+        let seconds = |value: f64| {
+            if value > 0.0 {
+                format!("{value:.3} s")
+            } else {
+                "< 0.01 s".to_owned()
+            }
+        };
         let cell = |run: &Run| {
             format!(
-                "{:.3} s / {:.3} s / {:.1} MB",
-                run.wall,
-                run.cpu,
+                "{} / {} / {:.1} MB",
+                seconds(run.wall),
+                seconds(run.cpu),
                 run.rss_kb as f64 / 1024.0
             )
         };
@@ -372,13 +381,15 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
             ("n/a".to_owned(), "n/a".to_owned(), "n/a".to_owned())
         } else {
             let n = median(&theirs);
-            (
-                cell(&n),
-                format!("{:.3}", v.wall / n.wall),
-                format!("{:.3}", r.wall / n.wall),
-            )
+            let per_node = |run: &Run| {
+                if run.wall > 0.0 {
+                    format!("{:.3}", run.wall / n.wall)
+                } else {
+                    format!("< {:.3}", 0.01 / n.wall)
+                }
+            };
+            (cell(&n), per_node(&v), per_node(&r))
         };
-        // /usr/bin/time counts CPU in hundredths of a second: below that there is no ratio.
         let per_floor = |run: &Run| {
             if f.cpu > 0.0 {
                 format!("{:.2}", run.cpu / f.cpu)
@@ -387,10 +398,10 @@ fn processes(catalogs: &[(usize, PathBuf, Vec<PathBuf>)]) {
             }
         };
         println!(
-            "| {size} | {} | {} | {:.3} s | {node_cell} | {v_ratio} | {r_ratio} | {} | {} | {} |",
+            "| {size} | {} | {} | {} | {node_cell} | {v_ratio} | {r_ratio} | {} | {} | {} |",
             cell(&v),
             cell(&r),
-            f.cpu,
+            seconds(f.cpu),
             per_floor(&v),
             per_floor(&r),
             per_floor(&v1),

@@ -63,6 +63,15 @@ fn place(diagnostic: &Diagnostic, root: &Path) -> String {
     )
 }
 
+/// Asserts that `found` is one diagnostic, at `at` (file:line:column), saying `message`, about
+/// the node at `path`.
+fn assert_one(found: &[Diagnostic], root: &Path, at: &str, message: &str, path: &str) {
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(place(&found[0], root), at);
+    assert_eq!(found[0].message, message);
+    assert_eq!(found[0].path, path);
+}
+
 #[test]
 fn a_shared_default_that_uses_an_undefined_name_is_reported_once_in_the_set() {
     let (dir, found) = diagnostics(SET, &provider(""));
@@ -92,13 +101,13 @@ fn an_override_that_uses_an_undefined_name_names_its_data_center() {
         &set,
         &provider("  overrides:\n    eu: { api_host: \"api.<tld>.acme.eu\" }\n"),
     );
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(place(&found[0], dir.path()), "acme.yaml:6:21");
-    assert_eq!(
-        found[0].message,
-        "data center `eu`: `<tld>` in value `api_host` is not defined"
+    assert_one(
+        &found,
+        dir.path(),
+        "acme.yaml:6:21",
+        "data center `eu`: `<tld>` in value `api_host` is not defined",
+        "data_centers.overrides.eu.api_host",
     );
-    assert_eq!(found[0].path, "data_centers.overrides.eu.api_host");
 }
 
 #[test]
@@ -126,13 +135,13 @@ fn a_data_centers_own_value_that_uses_an_undefined_name_is_reported_at_its_entry
             "values: { dc: eu, api_host: \"api.<zone>.eu\" }",
         );
     let (dir, found) = diagnostics(&set, &provider(""));
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(place(&found[0], dir.path()), "data-centers/acme.yaml:10:33");
-    assert_eq!(
-        found[0].message,
-        "data center `eu`: `<zone>` in value `api_host` is not defined"
+    assert_one(
+        &found,
+        dir.path(),
+        "data-centers/acme.yaml:10:33",
+        "data center `eu`: `<zone>` in value `api_host` is not defined",
+        "data_centers[1].values.api_host",
     );
-    assert_eq!(found[0].path, "data_centers[1].values.api_host");
 }
 
 #[test]
@@ -141,11 +150,11 @@ fn a_providers_own_default_that_uses_an_undefined_name_is_reported_in_the_provid
         SET,
         &provider("  placeholders:\n    api_host: \"api.<area>.acme.<dc>\"\n"),
     );
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(place(&found[0], dir.path()), "acme.yaml:6:15");
-    assert_eq!(
-        found[0].message,
-        "data centers `us`, `eu`: `<area>` in value `api_host` is not defined"
+    assert_one(
+        &found,
+        dir.path(),
+        "acme.yaml:6:15",
+        "data centers `us`, `eu`: `<area>` in value `api_host` is not defined",
+        "data_centers.placeholders.api_host",
     );
-    assert_eq!(found[0].path, "data_centers.placeholders.api_host");
 }

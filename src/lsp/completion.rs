@@ -18,7 +18,7 @@ use super::schema_walk::Field;
 use super::text;
 use super::workspace::{FileKind, Workspace};
 use crate::catalog;
-use crate::definition::document;
+use crate::definition::document::{self, Document};
 use crate::definition::types::{DataCenterSet, DataCenters, ProviderDefinition, Scopes};
 use crate::resolve::data_centers;
 
@@ -162,7 +162,7 @@ fn is_default_scope(path: &[Step]) -> bool {
 /// with its open brackets closed, and then left out.
 fn readable_value(text: &str, position: Position) -> Option<Value> {
     if let Ok(document) = document::parse(text) {
-        return Some(document.value);
+        return Some(document.into_value());
     }
     let lines = text::lines(text);
     let index = position.line as usize;
@@ -186,7 +186,7 @@ fn readable_value(text: &str, position: Position) -> Option<Value> {
         edited[index] = &replacement;
         document::parse(&edited.join("\n"))
             .ok()
-            .map(|document| document.value)
+            .map(Document::into_value)
     })
 }
 
@@ -262,7 +262,7 @@ fn data_center_placeholder_names(
                 let path = catalog::set_path(request.path, name);
                 let text = workspace.text(&path)?;
                 let document = document::parse(&text).ok()?;
-                serde_json::from_value::<DataCenterSet>(document.value).ok()
+                document.deserialize::<DataCenterSet>().ok()
             });
             (section, set)
         }

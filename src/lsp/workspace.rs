@@ -264,6 +264,6 @@ pub fn path_of(uri: &Uri) -> PathBuf {
 /// The set file a provider's text names in `data_centers.set`, if any.
 pub fn set_used_by(provider: &Path, text: &str) -> Option<PathBuf> {
     let document = document::parse(text).ok()?;
-    let name = document.value.pointer("/data_centers/set")?.as_str()?;
+    let name = document.value().pointer("/data_centers/set")?.as_str()?;
     Some(catalog::set_path(provider, name))
 }

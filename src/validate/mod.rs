@@ -33,7 +33,7 @@ impl<T> Checked<T> {
     pub fn locator<'a>(&'a self, file: &'a Path) -> Locator<'a> {
         Locator {
             file,
-            value: &self.document.value,
+            value: self.document.value(),
             map: &self.document.map,
         }
     }
@@ -97,18 +97,23 @@ fn check<T: DeserializeOwned>(
             .map(|error| Diagnostic::syntax(file, error))
             .collect::<Vec<_>>()
     })?;
-    let locator = Locator {
-        file,
-        value: &document.value,
-        map: &document.map,
+    // Most documents are valid, and the check of the tree says so without building the
+    // document's value; the value and the explained violations are only for the others.
+    let mut diagnostics = if checker.is_valid(&document) {
+        Vec::new()
+    } else {
+        checker.check(&Locator {
+            file,
+            value: document.value(),
+            map: &document.map,
+        })
     };
-    let mut diagnostics = checker.check(&locator);
     if !diagnostics.is_empty() {
         Diagnostic::sort(&mut diagnostics);
         // A value breaking a pattern leaves the shape intact: read the document anyway, so the
         // semantic checks also report the file's other mistakes (one run, every error).
-        if checker.only_patterns(&document.value)
-            && let Ok(content) = T::deserialize(&document.value)
+        if checker.only_patterns(document.value())
+            && let Ok(content) = document.deserialize::<T>()
         {
             return Ok(Checked {
                 content,
@@ -119,8 +124,8 @@ fn check<T: DeserializeOwned>(
         return Err(diagnostics);
     }
     // The schema is generated from the same types, so this only fails if they disagree. Read
-    // from the value in place: the document is kept beside the content, so no copy of it.
-    let content = T::deserialize(&document.value).map_err(|error| {
+    // from the document in place: it is kept beside the content, so no copy of it.
+    let content = document.deserialize::<T>().map_err(|error| {
         vec![Diagnostic::file_level(
             file,
             format!("the document passed the schema but could not be read: {error}"),
@@ -132,4 +137,106 @@ fn check<T: DeserializeOwned>(
         document,
         refused: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Debug;
+    use std::path::PathBuf;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    /// Every YAML file of the bundled providers, the test corpus and the fixtures.
+    fn files() -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|ext| ext == "yaml") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for dir in ["providers", "tests/corpus", "tests/fixtures"] {
+            walk(Path::new(dir), &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    /// What the two readings of one document gave.
+    #[derive(Default)]
+    struct Seen {
+        valid: usize,
+        invalid: usize,
+    }
+
+    /// The schema check and serde give the same answers reading the tree as reading the value.
+    fn same_either_way<T>(text: &str, checker: &SchemaChecker, seen: &mut Seen, what: &str)
+    where
+        T: for<'de> Deserialize<'de> + PartialEq + Debug,
+    {
+        let Ok(document) = document::parse(text) else {
+            return;
+        };
+        let valid = checker.is_valid(&document);
+        assert_eq!(
+            valid,
+            checker.validator().is_valid(document.value()),
+            "schema check of {what}"
+        );
+        if valid {
+            seen.valid += 1;
+        } else {
+            seen.invalid += 1;
+        }
+        let from_tree = T::deserialize(document.root()).map_err(|error| error.to_string());
+        let from_value = T::deserialize(document.value()).map_err(|error| error.to_string());
+        assert_eq!(from_tree, from_value, "serde reading {what}");
+    }
+
+    #[test]
+    fn the_tree_reads_as_the_value_does_for_every_file_and_every_line_left_out() {
+        let mut seen = Seen::default();
+        let files = files();
+        assert!(files.len() > 100, "found {} files", files.len());
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let is_set = path
+                .parent()
+                .is_some_and(|dir| dir.ends_with("data-centers"));
+            let lines: Vec<&str> = text.lines().collect();
+            // The file as written, then with each line left out in turn: most of those break
+            // the schema in a different place, or read as another shape.
+            let variants = std::iter::once(text.clone()).chain((0..lines.len()).map(|cut| {
+                let mut kept = lines.clone();
+                kept.remove(cut);
+                kept.join("\n")
+            }));
+            for (index, variant) in variants.enumerate() {
+                let what = format!("{} variant {index}", path.display());
+                if is_set {
+                    same_either_way::<DataCenterSet>(&variant, set_checker(), &mut seen, &what);
+                } else {
+                    same_either_way::<ProviderDefinition>(
+                        &variant,
+                        provider_checker(),
+                        &mut seen,
+                        &what,
+                    );
+                }
+            }
+        }
+        // Both answers were exercised, many times over.
+        assert!(
+            seen.valid > 500 && seen.invalid > 500,
+            "{} valid, {} invalid",
+            seen.valid,
+            seen.invalid
+        );
+    }
 }

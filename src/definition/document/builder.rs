@@ -1,18 +1,20 @@
-//! The event builder: YAML parser events to a JSON value and its source map, in one pass.
+//! The event builder: YAML parser events to the document's tree ([`Tree`]) and its source map,
+//! in one pass.
 //!
 //! Each node costs the source map one small record (see [`SourceMap`]); no pointer or path
 //! string is built unless reading fails. Hostile input is bounded here: nesting depth and the
 //! node count after alias expansion (alias bombs) have hard limits that end in an error, never
 //! in a hang or unbounded memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
 use super::scalar::scalar_value;
 use super::source_map::{Key, Mark, Shape, SourceMap};
+use super::tree::Tree;
 use super::yaml_error::scan_error;
 use super::{Document, MAX_DEPTH, MAX_EXPANDED_BYTES, MAX_NODES, ROOT, SyntaxError};
 
@@ -24,7 +26,8 @@ enum Frame {
         anchor: usize,
         /// What was counted before it opened, to know its size when an alias repeats it.
         before: Size,
-        items: Vec<Value>,
+        /// Where its items start in [`Builder::items`].
+        start: usize,
     },
     Mapping {
         node: usize,
@@ -36,62 +39,52 @@ enum Frame {
     },
 }
 
-/// Where the entries of a mapping being read are kept.
+/// The entries of a mapping being read.
 ///
-/// Most mappings hold a handful of keys. For them a hash map per mapping was the costly part
-/// of reading: every key hashed twice (the duplicate check, then the insert) and the table
-/// regrown key by key. So the entries of the open mappings wait, innermost last, in one list
-/// shared by the whole document ([`Builder::entries`]), which stops growing after the first
-/// few mappings; the duplicate check compares the new key with the few before it, and each
-/// `Map` is built once, at its final size, when its mapping ends. A mapping that grows past
-/// [`FEW_KEYS`] becomes a `Map` there and then, so that a file with thousands of keys in one
-/// mapping is still read in linear time.
-enum Entries {
-    /// In the shared list from `start` on. Entries are only added to the innermost open
-    /// mapping, and inner mappings take theirs out when they end, so everything from `start`
-    /// on is this mapping's whenever it is being added to.
-    Few {
-        start: usize,
-    },
-    Many(Map<String, Value>),
+/// The entries (and items) of the open containers wait, innermost last, in lists shared by the
+/// whole document ([`Builder::entries`], [`Builder::items`]), which stop growing after the first
+/// few containers; when a container ends, its run moves to the tree at its final size. Entries
+/// are only added to the innermost open mapping, and inner mappings take theirs out when they
+/// end, so everything from `start` on is this mapping's whenever it is being added to.
+///
+/// Most mappings hold a handful of keys, and the duplicate check compares a new key with the
+/// few before it. A mapping that grows past [`FEW_KEYS`] also keeps its keys in a hash set, so
+/// that a file with thousands of keys in one mapping is still read in linear time.
+struct Entries {
+    start: usize,
+    many: Option<HashSet<String>>,
 }
 
-/// The most keys a mapping holds in the shared list (see [`Entries`]).
+/// The most keys a mapping holds before its duplicate check uses a hash set (see [`Entries`]).
 const FEW_KEYS: usize = 16;
 
 impl Entries {
     /// Whether the innermost mapping has `key`; `shared` is [`Builder::entries`].
-    fn contains_key(&self, shared: &[(String, Value)], key: &str) -> bool {
-        match self {
-            Entries::Few { start } => shared[*start..].iter().any(|(k, _)| k == key),
-            Entries::Many(map) => map.contains_key(key),
+    fn contains_key(&self, shared: &[(String, u32)], key: &str) -> bool {
+        match &self.many {
+            None => shared[self.start..].iter().any(|(k, _)| k == key),
+            Some(keys) => keys.contains(key),
         }
     }
 
     /// Adds an entry to the innermost mapping; its key is not there yet
     /// ([`Entries::contains_key`] said so).
-    fn insert(&mut self, shared: &mut Vec<(String, Value)>, key: String, value: Value) {
-        match self {
-            Entries::Few { start } if shared.len() - *start < FEW_KEYS => {
-                shared.push((key, value));
+    fn insert(&mut self, shared: &mut Vec<(String, u32)>, key: String, value: u32) {
+        match &mut self.many {
+            Some(keys) => {
+                keys.insert(key.clone());
             }
-            Entries::Few { start } => {
-                let mut map: Map<String, Value> = shared.drain(*start..).collect();
-                map.insert(key, value);
-                *self = Entries::Many(map);
+            None if shared.len() - self.start >= FEW_KEYS => {
+                let mut keys: HashSet<String> = shared[self.start..]
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                keys.insert(key.clone());
+                self.many = Some(keys);
             }
-            Entries::Many(map) => {
-                map.insert(key, value);
-            }
+            None => {}
         }
-    }
-
-    /// The mapping, which has just ended, so is the innermost.
-    fn into_map(self, shared: &mut Vec<(String, Value)>) -> Map<String, Value> {
-        match self {
-            Entries::Few { start } => shared.drain(start..).collect(),
-            Entries::Many(map) => map,
-        }
+        shared.push((key, value));
     }
 }
 
@@ -123,14 +116,17 @@ pub(super) struct Builder<'a> {
     parser: Parser<std::str::Chars<'a>>,
     map: SourceMap,
     stack: Vec<Frame>,
-    /// Anchored values with their sizes, for alias expansion.
-    anchors: HashMap<usize, (Value, Size)>,
+    /// Anchored nodes with their sizes: an alias shares the node and counts its size.
+    anchors: HashMap<usize, (u32, Size)>,
     /// What the document holds so far, aliases expanded.
     size: Size,
-    root: Option<Value>,
+    tree: Tree,
+    root: Option<u32>,
     documents: usize,
     /// The entries of the open mappings, innermost last (see [`Entries`]).
-    entries: Vec<(String, Value)>,
+    entries: Vec<(String, u32)>,
+    /// The items of the open sequences, innermost last (see [`Entries`]).
+    items: Vec<u32>,
 }
 
 impl<'a> Builder<'a> {
@@ -142,9 +138,11 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             size: Size::default(),
+            tree: Tree::default(),
             root: None,
             documents: 0,
             entries: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -182,7 +180,7 @@ impl<'a> Builder<'a> {
                                 style,
                                 TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
                             );
-                        let value = scalar_value(text, style, tag.as_ref());
+                        let value = self.tree.scalar(scalar_value(text, style, tag.as_ref()));
                         self.record(mark, Shape::Scalar { style, empty });
                         self.complete(value, anchor, size);
                     }
@@ -200,7 +198,7 @@ impl<'a> Builder<'a> {
                     };
                     // Counted before the copy is made, so a refused alias costs nothing.
                     self.count(size, mark)?;
-                    let value = self.anchors[&id].0.clone();
+                    let value = self.anchors[&id].0;
                     self.record(mark, Shape::Alias);
                     self.attach(value);
                 }
@@ -211,7 +209,7 @@ impl<'a> Builder<'a> {
                         node,
                         anchor,
                         before,
-                        items: Vec::new(),
+                        start: self.items.len(),
                     });
                 }
                 Event::MappingStart(anchor, _) => {
@@ -221,8 +219,9 @@ impl<'a> Builder<'a> {
                         node,
                         anchor,
                         before,
-                        entries: Entries::Few {
+                        entries: Entries {
                             start: self.entries.len(),
+                            many: None,
                         },
                         pending_key: None,
                     });
@@ -230,11 +229,16 @@ impl<'a> Builder<'a> {
                 Event::SequenceEnd | Event::MappingEnd => {
                     let (value, node, anchor, before) = match self.stack.pop() {
                         Some(Frame::Sequence {
-                            items,
+                            start,
                             node,
                             anchor,
                             before,
-                        }) => (Value::Array(items), node, anchor, before),
+                        }) => (
+                            self.tree.sequence(&mut self.items, start),
+                            node,
+                            anchor,
+                            before,
+                        ),
                         Some(Frame::Mapping {
                             entries,
                             node,
@@ -242,7 +246,7 @@ impl<'a> Builder<'a> {
                             before,
                             ..
                         }) => (
-                            Value::Object(entries.into_map(&mut self.entries)),
+                            self.tree.mapping(&mut self.entries, entries.start),
                             node,
                             anchor,
                             before,
@@ -255,10 +259,13 @@ impl<'a> Builder<'a> {
                 Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
             }
         }
-        Ok(Document {
-            value: self.root.unwrap_or(Value::Null),
-            map: self.map,
-        })
+        // An empty document is null.
+        let root = match self.root {
+            Some(root) => root,
+            None => self.tree.scalar(Value::Null),
+        };
+        self.tree.set_root(root);
+        Ok(Document::new(self.tree, self.map))
     }
 
     fn fail(&self, mark: Mark, message: String, hint: Option<String>) -> Vec<SyntaxError> {
@@ -308,7 +315,9 @@ impl<'a> Builder<'a> {
         let mut path = String::new();
         for frame in &self.stack {
             match frame {
-                Frame::Sequence { items, .. } => path.push_str(&format!("[{}]", items.len())),
+                Frame::Sequence { start, .. } => {
+                    path.push_str(&format!("[{}]", self.items.len() - start));
+                }
                 Frame::Mapping {
                     pending_key: Some(key),
                     ..
@@ -414,17 +423,17 @@ impl<'a> Builder<'a> {
 
     /// A whole node (scalar or container, of `size`) is complete: remember it under its
     /// anchor, if any, and attach it to its parent.
-    fn complete(&mut self, value: Value, anchor: usize, size: Size) {
+    fn complete(&mut self, value: u32, anchor: usize, size: Size) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (value.clone(), size));
+            self.anchors.insert(anchor, (value, size));
         }
         self.attach(value);
     }
 
-    fn attach(&mut self, value: Value) {
+    fn attach(&mut self, value: u32) {
         match self.stack.last_mut() {
             None => self.root = Some(value),
-            Some(Frame::Sequence { items, .. }) => items.push(value),
+            Some(Frame::Sequence { .. }) => self.items.push(value),
             Some(Frame::Mapping {
                 entries,
                 pending_key,

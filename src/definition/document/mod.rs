@@ -1,23 +1,29 @@
-//! YAML text to a JSON value plus a source map, parsed once.
+//! YAML text to a document tree plus a source map, parsed once.
 //!
-//! The JSON Schema check and serde both work on `serde_json::Value`, while diagnostics must
-//! point into the user's YAML. So the YAML is parsed once, event by event
-//! (`builder`), into a JSON value and a [`SourceMap`] of where every key and value is written.
-//! Scalars are typed by the YAML 1.2 core schema (`scalar`); scanner errors are reworded to
-//! point where the fix goes (`yaml_error`). Hostile input is bounded: file size here, nesting
-//! depth and the node count after alias expansion (alias bombs) in the builder, all with hard
-//! limits that end in an error, never in a hang or unbounded memory.
+//! The JSON Schema check and serde both read the document, while diagnostics must point into
+//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a [`Tree`]
+//! (an arena both of them read in place, see `tree`) and a [`SourceMap`] of where every key and
+//! value is written. A `serde_json::Value` of the document is built only when asked for
+//! ([`Document::value`]). Scalars are typed by the YAML 1.2 core schema (`scalar`); scanner
+//! errors are reworded to point where the fix goes (`yaml_error`). Hostile input is bounded:
+//! file size here, nesting depth and the node count after alias expansion (alias bombs) in the
+//! builder, all with hard limits that end in an error, never in a hang or unbounded memory.
 
 mod builder;
 mod scalar;
 mod source_map;
+mod tree;
 mod yaml_error;
 
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 pub use source_map::{
     NodeSpan, Position, Region, SourceMap, Span, escape_pointer_token, unescape_pointer_token,
 };
+pub(crate) use tree::{NodeRef, Tree};
 
 /// Largest definition file accepted, in bytes. Real definitions are tens of kilobytes.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -33,13 +39,51 @@ pub const MAX_EXPANDED_BYTES: usize = 2 * MAX_FILE_BYTES;
 /// How the top of a document is named in paths.
 pub const ROOT: &str = "<root>";
 
-/// A parsed YAML document: the value and where each part of it was written.
+/// A parsed YAML document: its content and where each part of it was written.
 #[derive(Debug, Clone)]
 pub struct Document {
-    /// The document as JSON, ready for the schema check and serde.
-    pub value: Value,
+    /// The content, read in place by the schema check and serde.
+    tree: Tree,
+    /// The content as JSON, built on first use (diagnostics, the language server).
+    value: OnceLock<Value>,
     /// Positions of every key and value.
     pub map: SourceMap,
+}
+
+impl Document {
+    fn new(tree: Tree, map: SourceMap) -> Self {
+        Document {
+            tree,
+            value: OnceLock::new(),
+            map,
+        }
+    }
+
+    /// The document as JSON. Built on the first call, as a valid file never needs it: that
+    /// saves every mapping a hash table (issue 13).
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| self.tree.root().to_value())
+    }
+
+    /// The document as JSON, taken out of the document.
+    pub fn into_value(self) -> Value {
+        match self.value.into_inner() {
+            Some(value) => value,
+            None => self.tree.root().to_value(),
+        }
+    }
+
+    /// The top node, for the schema check.
+    pub(crate) fn root(&self) -> NodeRef<'_> {
+        self.tree.root()
+    }
+
+    /// Reads the document as `T`, as `T::deserialize(document.value())` would, without building
+    /// the value. The error, if any, is serde_json's own: a document that does not read is
+    /// read again from its value for it, so every message stays the one serde_json gives.
+    pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        T::deserialize(self.root()).or_else(|_| T::deserialize(self.value()))
+    }
 }
 
 /// A problem found while reading YAML text, before any schema or semantic check.
@@ -209,7 +253,7 @@ mod tests {
     fn resolves_scalars_with_the_yaml_1_2_core_schema() {
         let document =
             parse("a: 1\nb: '1'\nc: true\nd: no\ne: ~\nf: 1.5\ng: com.au\nh: 0x1F\n").unwrap();
-        let v = &document.value;
+        let v = document.value();
         assert_eq!(v["a"], Value::from(1));
         assert_eq!(v["b"], Value::from("1"));
         assert_eq!(v["c"], Value::from(true));
@@ -218,7 +262,7 @@ mod tests {
         assert_eq!(v["f"], Value::from(1.5));
         assert_eq!(v["g"], Value::from("com.au"));
         assert_eq!(v["h"], Value::from(31));
-        let signed = parse("a: -0x1F\nb: +0o17\nc: -12\n").unwrap().value;
+        let signed = parse("a: -0x1F\nb: +0o17\nc: -12\n").unwrap().into_value();
         assert_eq!(
             signed["a"],
             Value::from("-0x1F"),
@@ -231,7 +275,7 @@ mod tests {
     #[test]
     fn expands_aliases_and_places_them_at_the_alias() {
         let document = parse("base: &b\n  x: 1\ncopy: *b\n").unwrap();
-        assert_eq!(document.value["copy"]["x"], Value::from(1));
+        assert_eq!(document.value()["copy"]["x"], Value::from(1));
         assert_eq!(
             document.map.value_position("/copy/x"),
             Position { line: 3, column: 7 }
@@ -247,12 +291,12 @@ mod tests {
 
     #[test]
     fn long_mappings_keep_their_order_and_refuse_duplicates_at_any_length() {
-        // Past 16 keys the builder keeps a mapping's entries in a hash map, not a list.
+        // Past 16 keys the builder checks for duplicates with a hash set, not by comparing keys.
         for count in [3, 16, 17, 40] {
             let keys: Vec<String> = (0..count).map(|i| format!("k{}", count - i)).collect();
             let text: String = keys.iter().map(|key| format!("{key}: 1\n")).collect();
             let document = parse(&format!("m:\n{}", text.replace("k", "  k"))).unwrap();
-            let read: Vec<&String> = document.value["m"].as_object().unwrap().keys().collect();
+            let read: Vec<&String> = document.value()["m"].as_object().unwrap().keys().collect();
             assert_eq!(read, keys.iter().collect::<Vec<_>>(), "{count} keys");
 
             let twice = format!("m:\n{}  {}: 2\n", text.replace("k", "  k"), keys[0]);

@@ -55,6 +55,10 @@ struct Entries {
     many: Option<HashSet<String>>,
 }
 
+/// Room for the entries and items of the open containers at once: the widest sequence of a
+/// real definition (a scope catalog) holds a few dozen items.
+const PENDING: usize = 64;
+
 /// The most keys a mapping holds before its duplicate check uses a hash set (see [`Entries`]).
 const FEW_KEYS: usize = 16;
 
@@ -138,11 +142,11 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             size: Size::default(),
-            tree: Tree::default(),
+            tree: Tree::for_text(text.len()),
             root: None,
             documents: 0,
-            entries: Vec::new(),
-            items: Vec::new(),
+            entries: Vec::with_capacity(PENDING),
+            items: Vec::with_capacity(PENDING),
         }
     }
 

@@ -8,11 +8,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
-use super::scalar::scalar_value;
+use super::scalar::{Scalar, scalar_value};
 use super::source_map::{Key, Mark, Shape, SourceMap};
 use super::tree::Tree;
 use super::yaml_error::scan_error;
@@ -266,7 +265,7 @@ impl<'a> Builder<'a> {
         // An empty document is null.
         let root = match self.root {
             Some(root) => root,
-            None => self.tree.scalar(Value::Null),
+            None => self.tree.scalar(Scalar::Null),
         };
         self.tree.set_root(root);
         Ok(Document::new(self.tree, self.map))
@@ -394,12 +393,13 @@ impl<'a> Builder<'a> {
     }
 
     /// A scalar read where a mapping expects a key.
-    fn key(&mut self, key: Value, mark: Mark, style: TScalarStyle) -> Result<(), Vec<SyntaxError>> {
-        let text = match key {
-            Value::String(text) => text,
-            Value::Null => "null".to_owned(),
-            other => other.to_string(),
-        };
+    fn key(
+        &mut self,
+        key: Scalar,
+        mark: Mark,
+        style: TScalarStyle,
+    ) -> Result<(), Vec<SyntaxError>> {
+        let text = key.into_key();
         let duplicate = matches!(
             self.stack.last(),
             Some(Frame::Mapping { entries, .. }) if entries.contains_key(&self.entries, &text)

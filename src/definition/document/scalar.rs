@@ -4,37 +4,59 @@
 //! as a country code; the core schema keeps them strings. Anything quoted (or tagged `!!str`)
 //! stays a string.
 
-use serde_json::{Number, Value};
+use serde_json::Number;
 use yaml_rust2::parser::Tag;
 use yaml_rust2::scanner::TScalarStyle;
 
+/// A scalar as typed: what a YAML scalar can be, and nothing a container can.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Scalar {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+}
+
+impl Scalar {
+    /// The scalar as a mapping key, which JSON writes as text: `1` is the key `"1"`, `~` is
+    /// `"null"`.
+    pub(super) fn into_key(self) -> String {
+        match self {
+            Scalar::String(text) => text,
+            Scalar::Null => "null".to_owned(),
+            Scalar::Bool(boolean) => boolean.to_string(),
+            Scalar::Number(number) => number.to_string(),
+        }
+    }
+}
+
 /// Resolves a scalar: plain `true`, `12`, `null` are typed, the rest are strings.
 /// Takes the text by value: a string scalar keeps the parser's allocation.
-pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Scalar {
     if let Some(tag) = tag
         && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
         && tag.suffix == "str"
     {
-        return Value::String(text);
+        return Scalar::String(text);
     }
     if style != TScalarStyle::Plain || !may_be_typed(&text) {
-        return Value::String(text);
+        return Scalar::String(text);
     }
     match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "true" | "True" | "TRUE" => return Scalar::Bool(true),
+        "false" | "False" | "FALSE" => return Scalar::Bool(false),
         _ => {}
     }
     if let Some(number) = parse_integer(&text) {
-        return Value::Number(number);
+        return Scalar::Number(number);
     }
     if looks_like_float(&text) {
         if let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(number);
+            return Scalar::Number(number);
         }
     }
-    Value::String(text)
+    Scalar::String(text)
 }
 
 /// Whether a plain scalar starts the way one of the typed forms can: empty, `~`, a null or
@@ -82,7 +104,7 @@ fn looks_like_float(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn plain(text: &str) -> Value {
+    fn plain(text: &str) -> Scalar {
         scalar_value(text.to_owned(), TScalarStyle::Plain, None)
     }
 
@@ -94,7 +116,10 @@ mod tests {
         ];
         for text in typed {
             assert!(may_be_typed(text), "{text:?}");
-            assert!(!plain(text).is_string(), "{text:?} is typed");
+            assert!(
+                !matches!(plain(text), Scalar::String(_)),
+                "{text:?} is typed"
+            );
         }
         for text in [
             "no",
@@ -108,7 +133,11 @@ mod tests {
             "-0x1F",
             "https://x",
         ] {
-            assert_eq!(plain(text), Value::from(text), "{text:?} stays a string");
+            assert_eq!(
+                plain(text),
+                Scalar::String(text.to_owned()),
+                "{text:?} stays a string"
+            );
         }
     }
 }

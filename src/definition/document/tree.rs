@@ -28,6 +28,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Number, Value};
 
+use super::scalar::Scalar;
+
 /// A document's nodes. Built by the reader ([`super::builder`]), then read only.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tree {
@@ -86,16 +88,13 @@ impl Tree {
     }
 
     /// Adds a scalar node and returns its index.
-    pub(super) fn scalar(&mut self, value: Value) -> u32 {
-        let item = match value {
-            Value::Null => Item::Null,
-            Value::Bool(boolean) => Item::Bool(boolean),
-            Value::Number(number) => Item::Number(number),
-            Value::String(string) => Item::String(string),
-            // Scalars are never containers; a container value is added as a whole.
-            Value::Array(_) | Value::Object(_) => return self.value(&value),
-        };
-        self.push(item)
+    pub(super) fn scalar(&mut self, scalar: Scalar) -> u32 {
+        self.push(match scalar {
+            Scalar::Null => Item::Null,
+            Scalar::Bool(boolean) => Item::Bool(boolean),
+            Scalar::Number(number) => Item::Number(number),
+            Scalar::String(string) => Item::String(string),
+        })
     }
 
     /// Adds a mapping whose entries are `pending[start..]`, taking them out of `pending`.
@@ -138,24 +137,6 @@ impl Tree {
     fn push(&mut self, item: Item) -> u32 {
         self.items.push(item);
         index(self.items.len() - 1)
-    }
-
-    /// Adds a whole value, children first.
-    fn value(&mut self, value: &Value) -> u32 {
-        match value {
-            Value::Array(items) => {
-                let mut pending: Vec<u32> = items.iter().map(|item| self.value(item)).collect();
-                self.sequence(&mut pending, 0)
-            }
-            Value::Object(entries) => {
-                let mut pending: Vec<(String, u32)> = entries
-                    .iter()
-                    .map(|(key, value)| (key.clone(), self.value(value)))
-                    .collect();
-                self.mapping(&mut pending, 0)
-            }
-            scalar => self.scalar(scalar.clone()),
-        }
     }
 }
 

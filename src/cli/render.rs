@@ -130,7 +130,10 @@ pub fn run(args: RenderArgs) -> u8 {
     match gathered.failure {
         Some(PlanError::Render(error)) => return report_render_error(&error, invalid),
         Some(error @ PlanError::Collision(_)) => {
-            eprintln!("provider-forge: error: {error}");
+            eprintln!(
+                "provider-forge: error: {}",
+                crate::diagnostics::visible(&error.to_string())
+            );
             return invalid;
         }
         None => {}
@@ -435,7 +438,10 @@ fn report_template_error(error: &crate::render::templates::TemplateError) {
 fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
         RenderError::Template(error) => report_template_error(error),
-        RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
+        RenderError::Nango(error) => eprintln!(
+            "provider-forge: error: {}",
+            crate::diagnostics::visible(&error.to_string())
+        ),
     }
     code
 }

@@ -17,7 +17,7 @@ use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{
     ConnectionParam, ProviderDefinition, RuntimeSource, RuntimeValue, ValueKind,
 };
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, visible};
 use crate::resolve::data_centers::EffectiveDataCenters;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::table::{ConnectionInput, ConnectionInputs, ResolvedProvider, RuntimeInput};
@@ -341,7 +341,8 @@ pub(super) fn inputs(
 }
 
 /// Why a connection's values cannot be filled into a provider's table. Each names the value
-/// and, where it applies, the pattern it must match.
+/// and, where it applies, the pattern it must match. What the caller gave is displayed
+/// [`visible`]: a value with a line break cannot forge a line of the log or the terminal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     /// A required parameter has no value.
@@ -361,7 +362,7 @@ pub enum ConnectionError {
         example: String,
     },
     /// A value the provider does not declare.
-    #[error("provider `{provider}` has no connection value `{name}`; {declared}")]
+    #[error("provider `{provider}` has no connection value `{}`; {declared}", visible(.name))]
     Unknown {
         /// Provider id.
         provider: String,
@@ -371,7 +372,7 @@ pub enum ConnectionError {
         declared: String,
     },
     /// A value that fails its pattern or kind.
-    #[error("connection value `{name}` is refused: {reason}")]
+    #[error("connection value `{name}` is refused: {}", visible(.reason))]
     Invalid {
         /// Value name.
         name: String,
@@ -379,7 +380,7 @@ pub enum ConnectionError {
         reason: String,
     },
     /// An expanded URL breaks the URL rules or leaves the host the template fixes.
-    #[error("with the values given, {entry} is refused: {reason}")]
+    #[error("with the values given, {entry} is refused: {}", visible(.reason))]
     Url {
         /// The table entry, e.g. `token_url` of data center `eu`.
         entry: String,
@@ -658,5 +659,20 @@ mod tests {
             );
         }
         assert!(check_value("subdomain", "acme-1", ValueKind::Segment, &pattern, "^.*$").is_ok());
+    }
+
+    #[test]
+    fn a_refused_value_is_displayed_on_one_line_with_its_controls_escaped() {
+        let pattern = Regex::new("^.*$").unwrap();
+        let value = "acme\nINFO forged line\u{1b}[2J\u{202e}";
+        let reason =
+            check_value("subdomain", value, ValueKind::Host, &pattern, "^.*$").unwrap_err();
+        let shown = ConnectionError::Invalid {
+            name: "subdomain".into(),
+            reason,
+        }
+        .to_string();
+        assert!(!shown.contains(['\n', '\u{1b}', '\u{202e}']), "{shown:?}");
+        assert!(shown.contains("acme\\nINFO forged line\\u{1b}"), "{shown}");
     }
 }

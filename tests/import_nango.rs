@@ -402,3 +402,43 @@ fn unreadable_or_malformed_input_exits_2() {
     let no_out = binary(&["import", "nango", "x.yaml"]);
     assert_eq!(no_out.status.code(), Some(2));
 }
+
+#[test]
+fn hostile_keys_reach_the_report_and_the_files_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // Double-quoted YAML keys: an escape sequence, a line break that would forge a report line,
+    // a bidi override; one skipped entry and one imported entry with a hostile field.
+    let catalog = r#"
+"s-esc\e[2J\e]0;owned\a\nimported  forged -> /etc/passwd\u202E":
+    display_name: Evil
+    auth_mode: OAUTH2
+    authorization_url: https://evil.example/oauth
+    token_url: https://evil.example/token
+plain:
+    display_name: Plain
+    auth_mode: OAUTH2
+    authorization_url: https://plain.example/oauth
+    token_url: https://plain.example/token
+    "x\e[31m\nclient_secret: injected\u202E": 1
+"#;
+    let output = import(dir.path(), catalog, "text");
+    let text = String::from_utf8(output.stdout).unwrap();
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!text.contains(c), "{c:?} written raw: {text:?}");
+    }
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.starts_with("imported  forged")),
+        "a key cannot forge a report line: {text}"
+    );
+    assert!(text.contains("s-esc\\u{1b}[2J"), "{text}");
+    let written = fs::read_to_string(dir.path().join("out/plain.yaml")).unwrap();
+    assert!(
+        !written
+            .lines()
+            .any(|line| line.starts_with("client_secret")),
+        "a key cannot leave its comment line: {written}"
+    );
+    assert!(!written.contains('\u{1b}'), "{written:?}");
+}

@@ -47,8 +47,10 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 /// text's, so diagnostics' byte ranges still point at the same characters.
 ///
 /// Line breaks become `\n` (a lone `\r` counts as a break, as in YAML; the `\r` of `\r\n` is
-/// dropped), a leading byte-order mark is dropped, control characters are escaped, and bytes
-/// that are not UTF-8 are shown as `\xNN`.
+/// dropped), a leading byte-order mark is dropped, control characters are escaped (a tab too:
+/// it is shown as `\t`, which is what YAML indentation must not hold, and the renderer cannot
+/// draw a caret under it by a guess at its width), and bytes that are not UTF-8 are shown as
+/// `\xNN`.
 pub(crate) struct PrintableSource {
     pub(crate) text: String,
     /// `offsets[i]` is where the file's byte `i` starts in `text`; one more entry for the end.
@@ -72,7 +74,6 @@ impl PrintableSource {
                 match c {
                     '\r' if chars.peek().is_some_and(|&(_, next)| next == '\n') => {}
                     '\r' | '\n' => text.push('\n'),
-                    '\t' => text.push('\t'),
                     c if is_unsafe(c) => push_escaped(&mut text, c),
                     c => text.push(c),
                 }

@@ -111,12 +111,35 @@ impl LinePlace {
 
     /// The range in `source`'s printable text. A place made without its bytes (an empty
     /// range at byte 0 though it starts past 1:1) is found from its line and column instead.
+    /// A place that starts in a line's indentation starts at the line's first character
+    /// instead: the renderer cuts long indentation away, and would draw the caret of a place
+    /// inside it in the gutter.
     fn range(&self, source: &PrintableSource) -> std::ops::Range<usize> {
-        if self.bytes == (0, 0) && self.start != (1, 1) {
+        let (start, end) = if self.bytes == (0, 0) && self.start != (1, 1) {
             let at = offset_of(&source.text, self.start);
-            return at..at;
-        }
-        source.offset(self.bytes.0)..source.offset(self.bytes.1.max(self.bytes.0))
+            (at, at)
+        } else {
+            (
+                source.offset(self.bytes.0),
+                source.offset(self.bytes.1.max(self.bytes.0)),
+            )
+        };
+        let start = past_indentation(&source.text, start);
+        start..end.max(start)
+    }
+}
+
+/// `at`, or the first character after the indentation when `at` lies in the indentation of
+/// a line that has one.
+fn past_indentation(text: &str, at: usize) -> usize {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let is_indentation = |c: char| c.is_whitespace() && c != '\n';
+    if !text[line_start..at].chars().all(is_indentation) {
+        return at;
+    }
+    match text[at..].char_indices().find(|&(_, c)| !is_indentation(c)) {
+        Some((i, c)) if c != '\n' => at + i,
+        _ => at,
     }
 }
 
@@ -225,6 +248,55 @@ fn snippet(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::definition::document::{Position, Region, Span};
+
+    /// A diagnostic over bytes `start..end` of `file`, which start at `line`:`column`.
+    fn diagnostic_at(
+        file: &Path,
+        (line, column): (usize, usize),
+        (start, end): (usize, usize),
+    ) -> Diagnostic {
+        let region = Region {
+            start: Position { line, column },
+            end: Position {
+                line,
+                column: column + end - start,
+            },
+            span: Span { start, end },
+        };
+        Diagnostic::at(file, region, "p", "message", None)
+    }
+
+    /// The caret lines of a rendering: each must be drawn right of the gutter (`  |`).
+    fn assert_carets_right_of_the_gutter(shown: &str) {
+        assert!(shown.contains('^'), "{shown}");
+        for line in shown.lines().filter(|line| line.contains('^')) {
+            assert!(line.starts_with("  | "), "caret in the gutter: {shown}");
+        }
+    }
+
+    #[test]
+    fn the_caret_stays_right_of_the_gutter_on_deeply_indented_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let tabs = dir.path().join("tabs.yaml");
+        std::fs::write(
+            &tabs,
+            "id: x\nname: y\n\t\t\t\t\t\t\t\t\t\tauthorization: 1\n",
+        )
+        .unwrap();
+        let shown = render(&[diagnostic_at(&tabs, (3, 1), (14, 15))], false);
+        assert_carets_right_of_the_gutter(&shown);
+        assert!(
+            shown.contains("3 | \\t\\t"),
+            "tabs are shown as what they are: {shown}"
+        );
+
+        let spaces = dir.path().join("spaces.yaml");
+        let indent = " ".repeat(40);
+        std::fs::write(&spaces, format!("{indent}id: x\n{indent}name: y\n")).unwrap();
+        let shown = render(&[diagnostic_at(&spaces, (1, 1), (0, 0))], false);
+        assert_carets_right_of_the_gutter(&shown);
+    }
 
     #[test]
     fn line_and_column_find_offsets_in_the_printable_text() {

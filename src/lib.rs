@@ -18,6 +18,7 @@ pub mod import;
 pub mod lsp;
 pub mod nango;
 pub mod oauth;
+mod regular_file;
 pub mod render;
 pub mod resolve;
 pub mod schema;

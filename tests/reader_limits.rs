@@ -11,11 +11,16 @@ use std::time::{Duration, Instant};
 /// Runs `validate PATH` with at most 1 GB of address space. A run that has not ended after a
 /// minute is killed and reported as hung (a FIFO used to block `validate` forever).
 fn validate_bounded(path: &Path) -> Output {
+    run_bounded(&["validate".as_ref(), path.as_os_str()])
+}
+
+/// Runs the binary with `args` under the same limits as [`validate_bounded`].
+fn run_bounded(args: &[&std::ffi::OsStr]) -> Output {
     let child: Child = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -v 1000000 && exec \"$0\" validate \"$1\"")
+        .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_provider-forge"))
-        .arg(path)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -28,7 +33,7 @@ fn validate_bounded(path: &Path) -> Output {
         }
         if started.elapsed() > Duration::from_secs(60) {
             child.kill().ok();
-            panic!("validate {} hung", path.display());
+            panic!("{args:?} hung");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -53,6 +58,77 @@ fn a_huge_file_is_refused_without_being_read() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn a_too_large_files_first_line_is_shown_from_a_bounded_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse files: reading one whole to show its first line took 1.45 GB for 64 MiB.
+    for (name, first_line, size) in [
+        ("lines.yaml", "id: x\n", 64 << 20),
+        ("just-over.yaml", "id: x\n", (4 << 20) + 1),
+        ("no-line-break.yaml", "id: x", 64 << 20),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, first_line).unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(size)
+            .unwrap();
+        let output = validate_bounded(&path);
+        let shown = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {shown}");
+        assert!(
+            shown.contains(&format!("{name}:1:1: error: file is {size} bytes")),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("1 | id: x"),
+            "the first line is shown: {shown}"
+        );
+    }
+}
+
+#[test]
+fn a_template_is_read_only_when_regular_and_small_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let providers = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/gitlab.yaml");
+    let huge = dir.path().join("huge.j2");
+    fs::write(&huge, "{{ provider.id }} {{ nope(").unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&huge)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    let fifo = dir.path().join("pipe.j2");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (template, expected) in [
+        (
+            huge.as_path(),
+            "more than the 4194304 bytes a template may have",
+        ),
+        (fifo.as_path(), "not a regular file"),
+        (Path::new("/dev/zero"), "not a regular file"),
+    ] {
+        let output = run_bounded(&[
+            "render".as_ref(),
+            providers.as_os_str(),
+            "--template".as_ref(),
+            template.as_os_str(),
+        ]);
+        let shown = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{template:?}: {shown}");
+        assert!(shown.contains(expected), "{template:?}: {shown}");
+    }
 }
 
 #[test]

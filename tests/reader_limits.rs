@@ -131,6 +131,92 @@ fn a_template_is_read_only_when_regular_and_small_enough() {
     }
 }
 
+/// Puts a FIFO and a link to `/dev/zero` where `names` would be written in `dir`.
+fn hostile_outputs(dir: &Path, names: [&str; 2]) {
+    fs::create_dir_all(dir).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.join(names[0]))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", dir.join(names[1])).unwrap();
+}
+
+#[test]
+fn existing_outputs_are_read_only_when_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let providers = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
+    let out = dir.path().join("out");
+    hostile_outputs(&out, ["gitlab.resolved.json", "zoho-crm.resolved.json"]);
+    for check in [false, true] {
+        let mut args = vec![
+            "render".as_ref(),
+            providers.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        if check {
+            args.push("--check".as_ref());
+        }
+        let output = run_bounded(&args);
+        let shown = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "check={check}: {shown}");
+        assert!(shown.contains("not a regular file"), "{shown}");
+    }
+
+    let catalog = dir.path().join("providers.yaml");
+    fs::write(
+        &catalog,
+        "one:\n    display_name: One\n    auth_mode: OAUTH2\n    authorization_url: https://one.example/auth\n    token_url: https://one.example/token\ntwo:\n    display_name: Two\n    auth_mode: OAUTH2\n    authorization_url: https://two.example/auth\n    token_url: https://two.example/token\n",
+    )
+    .unwrap();
+    let imported = dir.path().join("imported");
+    hostile_outputs(&imported, ["one.yaml", "two.yaml"]);
+    let output = run_bounded(&[
+        "import".as_ref(),
+        "nango".as_ref(),
+        catalog.as_os_str(),
+        "--out".as_ref(),
+        imported.as_os_str(),
+    ]);
+    let shown = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("not a regular file"), "{shown}");
+}
+
+#[test]
+fn an_existing_output_larger_than_any_render_is_not_read_to_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let gitlab = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers/gitlab.yaml");
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let existing = out.join("gitlab.resolved.json");
+    fs::File::create(&existing)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let check = run_bounded(&[
+        "render".as_ref(),
+        gitlab.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--check".as_ref(),
+    ]);
+    let shown = stderr(&check);
+    assert_eq!(check.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("more than the 16777216 bytes"), "{shown}");
+    let write = run_bounded(&[
+        "render".as_ref(),
+        gitlab.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
+    assert!(fs::metadata(&existing).unwrap().len() < 1 << 20, "replaced");
+}
+
 #[test]
 fn a_fifo_is_refused_instead_of_blocking() {
     let dir = tempfile::tempdir().unwrap();

@@ -442,3 +442,53 @@ plain:
     );
     assert!(!written.contains('\u{1b}'), "{written:?}");
 }
+
+#[test]
+fn deep_nesting_is_refused_by_the_projects_reader_before_serde_yaml_reads_it() {
+    let n = 30_000;
+    let shapes = [
+        format!("a: {}{}\n", "[".repeat(n), "]".repeat(n)),
+        format!("a: {}1{}\n", "{a: ".repeat(n), "}".repeat(n)),
+        (0..2_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect(),
+        format!("a:\n{}x\n", "- ".repeat(n)),
+    ];
+    for (i, text) in shapes.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        // The scopes file is read the same way.
+        for (catalog, scopes) in [(text.as_str(), SCOPES), (CATALOG, text.as_str())] {
+            fs::write(dir.path().join("providers.yaml"), catalog).unwrap();
+            fs::write(dir.path().join("providers.scopes.yaml"), scopes).unwrap();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+                .args(["import", "nango"])
+                .arg(dir.path().join("providers.yaml"))
+                .arg("--scopes")
+                .arg(dir.path().join("providers.scopes.yaml"))
+                .arg("--out")
+                .arg(dir.path().join("out"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let started = std::time::Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed() > std::time::Duration::from_secs(60) {
+                    child.kill().ok();
+                    panic!("shape {i}: import hung");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "shape {i}: {stderr}");
+            // The project's reader says where, in its own words (yaml-rust2 stops flow
+            // nesting itself, a little deeper than the builder's limit).
+            assert!(
+                stderr.contains("nesting deeper than 64 levels")
+                    || stderr.contains(": YAML syntax error: recursion limit exceeded"),
+                "shape {i}: {stderr}"
+            );
+        }
+    }
+}

@@ -218,6 +218,32 @@ fn an_existing_output_larger_than_any_render_is_not_read_to_compare() {
 }
 
 #[test]
+fn nangos_files_are_read_only_when_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("providers.yaml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = dir.path().join("out");
+    for input in [fifo.as_path(), Path::new("/dev/zero")] {
+        let output = run_bounded(&[
+            "import".as_ref(),
+            "nango".as_ref(),
+            input.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        let shown = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{input:?}: {shown}");
+        assert!(shown.contains("not a regular file"), "{input:?}: {shown}");
+    }
+}
+
+#[test]
 fn a_fifo_is_refused_instead_of_blocking() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pipe.yaml");

@@ -3,15 +3,13 @@
 //! same file), they follow edits of the provider and of its shared set, and hover and
 //! completion answer from the schema and the document.
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lsp_client::Client;
 use serde_json::Value;
+
+use crate::support::lsp_client::Client;
 
 const SET: &str = "\
 name: acme

@@ -1,12 +1,10 @@
 //! `provider-forge serve` refuses to start half-configured: missing keys, an invalid
 //! definition or a bad clients file stop it with a clear message and the documented exit code.
 
-mod service_support;
-mod support;
-
 use std::process::Output;
 
-use service_support::World;
+use crate::support;
+use crate::support::service::World;
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

@@ -105,8 +105,6 @@ pub struct SimulateProcess {
     child: Child,
     /// The `--resolve` values it printed, one per host.
     pub resolve: Vec<String>,
-    /// Its stdout lines before `ready`, as printed.
-    pub printed: Vec<String>,
 }
 
 impl SimulateProcess {
@@ -148,11 +146,7 @@ impl SimulateProcess {
                         .to_owned()
                 })
                 .collect();
-            SimulateProcess {
-                child,
-                resolve,
-                printed,
-            }
+            SimulateProcess { child, resolve }
         })
         .await
         .unwrap()

@@ -4,7 +4,6 @@
 //!
 //! Every wait is for a specific message, bounded by [`TIMEOUT`]; messages that arrive while
 //! waiting for another are kept, in order, for a later wait.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

@@ -1,8 +1,11 @@
-//! Test support: glue around the library's simulator (`provider_forge::simulate`), the Zoho
-//! facts the tests check the resolved tables against, a scripted browser, and provider loading.
-#![allow(dead_code)]
+//! Test support, shared by every module of the test binary: glue around the library's
+//! simulator (`provider_forge::simulate`), the Zoho facts the tests check the resolved tables
+//! against, a scripted browser, and provider loading. `cli` runs the binary, `lsp_client`
+//! speaks to its language server, `service` runs `serve` on a database of its own.
 
 pub mod cli;
+pub mod lsp_client;
+pub mod service;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,7 +14,6 @@ use provider_forge::catalog;
 use provider_forge::oauth::{ClientSecret, Credentials};
 use provider_forge::resolve::table::ResolvedProvider;
 
-#[allow(unused_imports)]
 pub use provider_forge::simulate::{
     ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, Consent, Endpoint, Fault, REFRESH_WINDOW_SECS,
     Setup, Simulator,
@@ -57,13 +59,6 @@ pub const REFRESH_LIMIT: u32 = 10;
 /// Host of the plain standard OAuth server of tests/fixtures/generic-idp.yaml.
 pub const GENERIC_HOST: &str = "login.generic-idp.test";
 pub const GENERIC_FIXTURE: &str = "tests/fixtures/generic-idp.yaml";
-
-pub fn zoho_dc(location: &str) -> ZohoDc {
-    *ZOHO_DCS
-        .iter()
-        .find(|dc| dc.location == location)
-        .unwrap_or_else(|| panic!("no Zoho DC {location}"))
-}
 
 /// Redirect URI registered at the simulator (never served: the scripted browser stops there).
 pub const REDIRECT_URI: &str = "https://api.nango.dev/oauth/callback";

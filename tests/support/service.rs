@@ -1,7 +1,6 @@
 //! Glue for the service tests: a database per test (SQLite file or a fresh PostgreSQL
 //! database, dropped afterwards), `provider-forge serve` processes pointed at the project's
 //! simulator, and a platform-side HTTP client.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::Connection;
 
-use crate::support::{
+use super::{
     CLIENT_ID, Consent, Fault, REDIRECT_URI, SHARED_SECRET, Setup, Simulator, browse_to_callback,
     load_provider, repo_path,
 };
@@ -134,7 +133,7 @@ impl World {
         let mut setup = Setup {
             redirect_uris: vec![REDIRECT_URI.to_owned()],
             consent: Consent::Allow,
-            ..Setup::new(providers, crate::support::shared_credentials())
+            ..Setup::new(providers, super::shared_credentials())
         };
         adjust(&mut setup);
         let sim = Simulator::start(setup).await.expect("simulator starts");

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::cli::BIN;
 use crate::support::lsp_client::Client;
 
 const SET: &str = "\
@@ -67,7 +68,7 @@ fn workspace() -> (tempfile::TempDir, PathBuf, PathBuf) {
 
 /// What `validate --format json` reports for `paths`: the reference the server must match.
 fn validate(paths: &[&Path]) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .args(["validate", "--format", "json"])
         .args(paths)
         .output()

@@ -9,6 +9,8 @@ use std::process::Command;
 use provider_forge::catalog;
 use provider_forge::diagnostics::Diagnostic;
 
+use crate::support::cli::BIN;
+
 fn corpus() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir("tests/corpus/invalid")
         .unwrap()
@@ -121,7 +123,7 @@ fn a_byte_that_is_not_utf8_is_reported_where_it_is_and_the_other_files_are_still
         dir.path().join("b-http-token-url.yaml"),
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .args(["validate", "--format", "json"])
         .arg(dir.path())
         .output()

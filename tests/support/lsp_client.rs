@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::cli::BIN;
+
 /// Longest wait for any one message. Generous: the server answers in milliseconds, but the
 /// test machine may be busy.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,7 +40,7 @@ pub fn uri(path: &Path) -> String {
 impl Client {
     /// Starts the server and completes the `initialize` handshake.
     pub fn start() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+        let mut child = Command::new(BIN)
             .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -53,6 +53,22 @@ const fn dc(location: &'static str, host: &'static str, api: &'static str) -> Zo
     }
 }
 
+/// The twelve products of the Zoho family, in id order: the providers on the Zoho set.
+pub const ZOHO_FAMILY: [&str; 12] = [
+    "zoho-bigin",
+    "zoho-books",
+    "zoho-calendar",
+    "zoho-crm",
+    "zoho-desk",
+    "zoho-inventory",
+    "zoho-invoice",
+    "zoho-mail",
+    "zoho-people",
+    "zoho-projects",
+    "zoho-recruit",
+    "zoho-workdrive",
+];
+
 /// Zoho's documented refresh limit: this many refreshes per refresh token per ten minutes.
 pub const REFRESH_LIMIT: u32 = 10;
 
@@ -70,7 +86,8 @@ pub fn per_dc_secret(location: &str) -> String {
     format!("sim-{location}-client-secret-9d2e")
 }
 
-pub fn repo_path(relative: &str) -> PathBuf {
+/// `relative` inside the repository (the package root).
+pub fn repo_path(relative: impl AsRef<Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::Connection;
 
+use super::cli::BIN;
 use super::{
     CLIENT_ID, Consent, Fault, REDIRECT_URI, SHARED_SECRET, Setup, Simulator, browse_to_callback,
     load_provider, repo_path,
@@ -169,7 +170,7 @@ impl World {
 
     /// The `serve` command line with other providers and clients files.
     pub fn serve_command_from(&self, providers: &Path, clients: &Path, extra: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_provider-forge"));
+        let mut command = Command::new(BIN);
         command
             .arg("serve")
             .arg("--providers")

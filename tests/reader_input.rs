@@ -10,15 +10,10 @@ use provider_forge::catalog;
 use provider_forge::diagnostics::Diagnostic;
 
 use crate::support::cli::BIN;
+use crate::support::yaml_files;
 
 fn corpus() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir("tests/corpus/invalid")
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files("tests/corpus/invalid")
 }
 
 fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {

@@ -118,13 +118,7 @@ impl Session {
 }
 
 fn bundled_providers() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("providers"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(repo_path("providers"))
 }
 
 fn host_of(url: &str) -> String {

@@ -91,6 +91,19 @@ pub fn repo_path(relative: impl AsRef<Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// The `.yaml` files directly in `dir`, sorted by name. The paths keep `dir`'s form: a
+/// relative `dir` gives relative paths, as `validate` prints them.
+pub fn yaml_files(dir: impl AsRef<Path>) -> Vec<PathBuf> {
+    let dir = dir.as_ref();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Loads a provider through the catalog, i.e. the resolved table the engine must use.
 pub fn load_provider(relative: &str) -> ResolvedProvider {
     let path = repo_path(relative);

@@ -47,3 +47,27 @@ mod token_requests;
 mod validate_corpus;
 mod zoho_data_centers;
 mod zoho_family;
+
+/// With `autotests = false` a file in tests/ that is not declared above is never compiled or
+/// run, and nothing says so: this names it instead.
+#[test]
+fn every_file_in_tests_is_a_module_of_this_binary() {
+    let declared = std::fs::read_to_string(support::repo_path("tests/tests.rs")).unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(support::repo_path("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|e| e == "rs")
+            && stem != "tests"
+            && !declared.lines().any(|line| line == format!("mod {stem};"))
+        {
+            missing.push(stem.to_owned());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "files in tests/ that tests/tests.rs does not declare (add `mod NAME;`): {missing:?}"
+    );
+}

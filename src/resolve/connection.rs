@@ -22,7 +22,9 @@ use crate::resolve::data_centers::EffectiveDataCenters;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::table::{ConnectionInput, ConnectionInputs, ResolvedProvider, RuntimeInput};
 use crate::resolve::template::{self, PlaceholderValues};
-use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_dns_name, check_url};
+use crate::resolve::dns::check_dns_name;
+use crate::resolve::plain_url;
+use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_url};
 
 /// The built-in late value: the connection's access token, usable in API headers only.
 pub const ACCESS_TOKEN: &str = "access_token";
@@ -281,7 +283,7 @@ fn check_value(
         ValueKind::Host => check_dns_name(value)
             .map_err(|reason| format!("`{value}` is not a valid host name: {reason}"))?,
         ValueKind::Url => {
-            url_rules::check_url_text(value, UrlRole::Endpoint)
+            plain_url::check_url_text(value, UrlRole::Endpoint)
                 .map_err(|problem| problem.message)?;
         }
     }

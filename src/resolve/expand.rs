@@ -21,6 +21,7 @@ use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::{ResolvedDataCenter, SINGLE_DATA_CENTER};
 use crate::resolve::template::{self, PlaceholderError, PlaceholderValues};
+use crate::resolve::plain_url;
 use crate::resolve::url_rules::{self, UrlRole, check_url};
 
 /// Where an expanded template goes in the table, and how early in the flow it is used.
@@ -372,7 +373,7 @@ impl<'a> Expander<'a> {
         let checked = if !has_late {
             // Nothing is left to fill in later, so nothing can move the host from the one
             // checked here, and the parsed URL is not needed.
-            url_rules::check_url_text(sample, *role)
+            plain_url::check_url_text(sample, *role)
         } else {
             check_url(sample, *role).and_then(|url| {
                 connection::check_fixed_host(&kept, sample, &url).map_err(fixed_host_problem)

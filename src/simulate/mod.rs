@@ -17,6 +17,7 @@
 mod authorize;
 mod connection;
 mod fault;
+mod reply;
 mod routes;
 mod server;
 mod state;
@@ -45,7 +46,7 @@ use crate::resolve::table::ResolvedProvider;
 use connection::ServedDataCenter;
 use fault::Faults;
 use routes::Routes;
-use server::Received;
+use reply::Received;
 use state::{Clock, ServerState};
 
 /// What to simulate and how the simulated server starts out.

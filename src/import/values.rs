@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
-use super::mapping::{Skip, scalar, skip, string_list};
+use super::fields::{Skip, scalar, skip, string_list};
 use super::template::{self, Context, PlaceholderPosition, Unconvertible};
 use crate::definition::types::{
     Connection, ConnectionParam, RuntimeSource, RuntimeValue, ValueKind,

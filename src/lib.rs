@@ -25,6 +25,8 @@ pub mod service;
 pub mod simulate;
 pub mod validate;
 
+pub use cli::token_file;
+
 /// Runs the `provider-forge` command line (arguments from the process, output to stdout and
 /// stderr) and returns its exit code. The binary is this one call; a platform embedding the
 /// library uses the modules above instead.

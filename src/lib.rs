@@ -14,7 +14,6 @@ mod cli;
 pub mod definition;
 pub mod diagnostics;
 pub mod env_var;
-pub mod import;
 pub mod lsp;
 pub mod nango;
 pub mod oauth;

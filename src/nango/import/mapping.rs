@@ -125,7 +125,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
     let mut notes = Vec::new();
     let mut not_carried_over = Vec::new();
 
-    if !crate::import::is_valid_id(&entry.id) {
+    if !crate::nango::import::is_valid_id(&entry.id) {
         return Err(skip(
             "key",
             format!(

@@ -23,7 +23,7 @@ use crate::resolve::data_centers;
 const EXTENSION_VARIABLE: &str = "${connectionConfig.extension}";
 
 impl NangoEntry {
-/// The host Nango's template gives for `extension`, when the template can be built from the
+    /// The host Nango's template gives for `extension`, when the template can be built from the
     /// extension alone.
     fn host_for(template: Option<&str>, extension: &str) -> Option<String> {
         let first = template?.split(" || ").next()?.trim();

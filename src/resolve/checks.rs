@@ -8,10 +8,10 @@ use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
 use crate::diagnostics::Anchor;
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::plain_url::check_url_text;
 use crate::resolve::problem::{self, Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::SINGLE_DATA_CENTER;
-use crate::resolve::plain_url::check_url_text;
 use crate::resolve::url_rules::{UrlProblem, UrlRole};
 
 /// The enabled data centers, in definition order.

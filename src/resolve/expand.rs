@@ -17,11 +17,11 @@ use crate::diagnostics::Anchor;
 use crate::resolve::checks::{MultiDcSelection, provider_place};
 use crate::resolve::connection::{self, LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::plain_url;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::{ResolvedDataCenter, SINGLE_DATA_CENTER};
 use crate::resolve::template::{self, PlaceholderError, PlaceholderValues};
-use crate::resolve::plain_url;
 use crate::resolve::url_rules::{self, UrlRole, check_url};
 
 /// Where an expanded template goes in the table, and how early in the flow it is used.

@@ -15,8 +15,8 @@
 mod checks;
 pub mod connection;
 pub(crate) mod data_centers;
-pub(crate) mod embedded_text;
 pub(crate) mod dns;
+pub(crate) mod embedded_text;
 mod expand;
 pub(crate) mod plain_url;
 pub mod problem;

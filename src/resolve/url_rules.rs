@@ -456,5 +456,4 @@ mod tests {
         assert!(matches(NAME, "tenantId") && !matches(NAME, "tenant-id"));
         assert!(matches(VALUE, "accounts.zoho.<dc>") && !matches(VALUE, "${dc}.zoho.com"));
     }
-
 }

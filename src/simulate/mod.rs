@@ -45,8 +45,8 @@ use crate::resolve::connection::{ConnectionError, ConnectionValues};
 use crate::resolve::table::ResolvedProvider;
 use connection::ServedDataCenter;
 use fault::Faults;
-use routes::Routes;
 use reply::Received;
+use routes::Routes;
 use state::{Clock, ServerState};
 
 /// What to simulate and how the simulated server starts out.

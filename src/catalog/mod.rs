@@ -11,21 +11,24 @@
 //! [`load`] collects the whole catalog for callers that want it all in memory.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::definition::document;
-use crate::definition::types::{DataCenterSet, ProviderDefinition};
+use crate::definition::types::ProviderDefinition;
 use crate::diagnostics::{Anchor, Diagnostic};
 use crate::resolve::problem::Origin;
 use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
 use crate::validate::{self, Checked};
 
+mod files;
 mod ordered;
+mod sets;
+
+use files::{Inputs, read};
+pub use sets::set_path;
+use sets::{Sets, available_sets, is_set_name};
 
 /// Name of the folder, beside provider files, that holds shared data-center sets.
 pub const DATA_CENTER_SET_DIR: &str = "data-centers";
@@ -205,113 +208,6 @@ pub fn load_one_with(
     })
 }
 
-/// The files a load reads: providers in the order given (directories sorted by name), then the
-/// sets found in given directories.
-struct Inputs {
-    providers: Vec<PathBuf>,
-    sets: Vec<PathBuf>,
-}
-
-impl Inputs {
-    fn find(paths: &[PathBuf]) -> Result<Inputs, LoadError> {
-        let mut providers = Vec::new();
-        let mut sets = Vec::new();
-        for path in paths {
-            if !path.exists() {
-                return Err(LoadError::NotFound(path.clone()));
-            }
-            if path.is_dir() {
-                let found = yaml_files(path)?;
-                if found.is_empty() {
-                    return Err(LoadError::EmptyDirectory(path.clone()));
-                }
-                providers.extend(found);
-                let set_dir = path.join(DATA_CENTER_SET_DIR);
-                if set_dir.is_dir() {
-                    sets.extend(yaml_files(&set_dir)?);
-                }
-            } else {
-                providers.push(path.clone());
-            }
-        }
-        Ok(Inputs { providers, sets })
-    }
-}
-
-/// Reads a definition file. Only regular files are read (a FIFO would block forever and
-/// `/dev/zero` never ends), and the size limit is checked before reading, so a huge file costs
-/// nothing: both are refused before any byte is read. A file that is too large or not UTF-8 is
-/// a problem in the definition (a diagnostic; the other files are still checked), not an I/O
-/// error.
-fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError> {
-    let failed = |source: io::Error| match source.kind() {
-        io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
-        _ => LoadError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        },
-    };
-    let metadata = fs::metadata(path).map_err(failed)?;
-    if !metadata.is_file() {
-        return Err(failed(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file (a device, FIFO or socket); give a definition file or a directory",
-        )));
-    }
-    let too_large = |size: u64| {
-        Diagnostic::file_level(
-            path,
-            format!(
-                "file is {size} bytes, more than the {} bytes a definition may have",
-                document::MAX_FILE_BYTES
-            ),
-            Some("split the file, or check that this is a provider definition".into()),
-        )
-    };
-    if metadata.len() > document::MAX_FILE_BYTES as u64 {
-        return Ok(Err(too_large(metadata.len())));
-    }
-    // The file may grow after the check: never read more than one byte past the limit.
-    let limit = document::MAX_FILE_BYTES as u64 + 1;
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    fs::File::open(path)
-        .and_then(|file| io::Read::read_to_end(&mut io::Read::take(file, limit), &mut bytes))
-        .map_err(failed)?;
-    if bytes.len() as u64 > document::MAX_FILE_BYTES as u64 {
-        return Ok(Err(too_large(bytes.len() as u64)));
-    }
-    Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, error)))
-}
-
-/// The `*.yaml` and `*.yml` files directly in `dir`, sorted by name.
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let unreadable = |source| LoadError::Unreadable {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).map_err(unreadable)? {
-        let entry = entry.map_err(unreadable)?;
-        let path = entry.path();
-        let is_yaml = matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        );
-        // The listing already says what a plain entry is (no system call per file); only a
-        // symbolic link is followed to see whether it leads to a file.
-        let is_file = || match entry.file_type() {
-            Ok(kind) if kind.is_symlink() => path.is_file(),
-            Ok(kind) => kind.is_file(),
-            Err(_) => path.is_file(),
-        };
-        if is_yaml && is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
 /// Checks and resolves the provider in `file` (already read into `text`); `index` is the file's
 /// place in the load, which decides how a shared set's own diagnostics name its file.
 fn provider(
@@ -428,177 +324,5 @@ fn semantic_checks(
             Diagnostic::merge_duplicates(&mut diagnostics);
             Ok(Err(diagnostics))
         }
-    }
-}
-
-/// A shared set as loaded: checked, or the diagnostics of its own file.
-type SetLoad = Result<Checked<DataCenterSet>, Vec<Diagnostic>>;
-
-/// The shared data-center sets of one load, each loaded once however many providers (on however
-/// many threads) use it.
-#[derive(Default)]
-struct Sets<'a> {
-    /// Each set path as providers spell it: the set, or `None` when there is no such file.
-    named: Mutex<HashMap<PathBuf, Option<Arc<SetSlot>>>>,
-    /// The sets by canonical path, so two spellings of one file share one load.
-    files: Mutex<HashMap<PathBuf, Arc<SetSlot>>>,
-    /// Files open in an editor, read instead of the disk (the language server's hook).
-    open: Option<&'a OpenFiles>,
-}
-
-/// One set file.
-#[derive(Default)]
-struct SetSlot {
-    /// The set once loaded (a file that cannot be read is not kept: the load stops there).
-    loaded: Mutex<Option<Arc<SetLoad>>>,
-    /// The earliest file in the load that used the set, and its spelling of the set's path:
-    /// the set's own diagnostics name that spelling, as a sequential load would.
-    first_use: Mutex<Option<(usize, PathBuf)>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere cannot leave these maps half-updated: each update is one insert.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Sets<'_> {
-    /// The set at `path` as a provider spells it, or `None` when no such file exists.
-    fn named(&self, path: &Path) -> Option<Arc<SetSlot>> {
-        if let Some(slot) = lock(&self.named).get(path) {
-            return slot.clone();
-        }
-        let exists = self.open.is_some_and(|open| open.contains_key(path)) || path.is_file();
-        let slot = exists.then(|| self.slot(path));
-        lock(&self.named).insert(path.to_path_buf(), slot.clone());
-        slot
-    }
-
-    fn slot(&self, path: &Path) -> Arc<SetSlot> {
-        let key = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        lock(&self.files).entry(key).or_default().clone()
-    }
-
-    /// Loads the set file at `path` (used by the file at `index`) unless already loaded.
-    fn load(&self, path: &Path, index: usize) -> Result<Arc<SetLoad>, LoadError> {
-        self.slot(path).load(path, index, self.open)
-    }
-
-    /// The diagnostics of every set that is invalid, each naming the set's file as the first
-    /// file (in order) that used it spelled it.
-    fn into_diagnostics(self) -> Vec<Diagnostic> {
-        let files = self
-            .files
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut diagnostics = Vec::new();
-        for slot in files.into_values() {
-            let first = lock(&slot.first_use).take();
-            let loaded = lock(&slot.loaded).take();
-            let (Some((_, path)), Some(loaded)) = (first, loaded) else {
-                continue;
-            };
-            if let Err(found) = loaded.as_ref() {
-                diagnostics.extend(found.iter().cloned().map(|mut diagnostic| {
-                    for label in &mut diagnostic.labels {
-                        if label.file == diagnostic.file {
-                            label.file.clone_from(&path);
-                        }
-                    }
-                    diagnostic.file.clone_from(&path);
-                    diagnostic
-                }));
-            }
-        }
-        diagnostics
-    }
-}
-
-impl SetSlot {
-    /// Loads the set (once); an editor's open copy in `open` wins over the disk.
-    fn load(
-        &self,
-        path: &Path,
-        index: usize,
-        open: Option<&OpenFiles>,
-    ) -> Result<Arc<SetLoad>, LoadError> {
-        {
-            let mut first = lock(&self.first_use);
-            if first.as_ref().is_none_or(|(earliest, _)| index < *earliest) {
-                *first = Some((index, path.to_path_buf()));
-            }
-        }
-        // Held while loading, so other threads wanting this set wait instead of loading it too.
-        let mut loaded = lock(&self.loaded);
-        if let Some(set) = loaded.as_ref() {
-            return Ok(set.clone());
-        }
-        let text = match open.and_then(|open| open.get(path)) {
-            Some(text) => Ok(text.clone()),
-            None => read(path)?,
-        };
-        let checked = text
-            .map_err(|diagnostic| vec![diagnostic])
-            .and_then(|text| validate::check_data_center_set(path, &text));
-        let set = Arc::new(checked);
-        *loaded = Some(set.clone());
-        Ok(set)
-    }
-}
-
-/// Where the shared set `name` used by the provider in `provider_file` is looked for:
-/// `data-centers/NAME.yaml` beside the provider file.
-pub fn set_path(provider_file: &Path, name: &str) -> PathBuf {
-    provider_file
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(DATA_CENTER_SET_DIR)
-        .join(format!("{name}.yaml"))
-}
-
-/// Whether `name` can name a set: a file name in the `data-centers/` folder, never a path.
-fn is_set_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn available_sets(wanted: &Path) -> String {
-    let names: Vec<String> = wanted
-        .parent()
-        .and_then(|dir| yaml_files(dir).ok())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
-        .collect();
-    if names.is_empty() {
-        format!("create {} or fix the name", wanted.display())
-    } else {
-        format!("available sets: {}", names.join(", "))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn a_directory_lists_its_yaml_files_and_links_to_files_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let at = |name: &str| dir.path().join(name);
-        for name in ["b.yaml", "a.yml", "notes.txt"] {
-            fs::write(at(name), "id: x\n").unwrap();
-        }
-        fs::create_dir(at("folder.yaml")).unwrap();
-        std::os::unix::fs::symlink(at("b.yaml"), at("c.yaml")).unwrap();
-        std::os::unix::fs::symlink(at("folder.yaml"), at("d.yaml")).unwrap();
-        std::os::unix::fs::symlink(at("missing.yaml"), at("e.yaml")).unwrap();
-        let names: Vec<_> = yaml_files(dir.path())
-            .unwrap()
-            .iter()
-            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["a.yml", "b.yaml", "c.yaml"]);
     }
 }

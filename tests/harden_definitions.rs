@@ -28,8 +28,8 @@ fn diagnostics_of(name: &str, edits: &[(&str, &str)]) -> Vec<Diagnostic> {
         text = text.replacen(from, to, 1);
     }
     match catalog::load_one(&repo(&format!("providers/{name}")), &text).unwrap() {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics,
+        catalog::Verdict::Valid(_) => Vec::new(),
+        catalog::Verdict::Invalid(diagnostics) => diagnostics,
     }
 }
 
@@ -261,8 +261,8 @@ fn provider_named(display_name: &str, scope_name: &str, description: &str) -> Re
             1,
         );
     match catalog::load_one(&repo("providers/gitlab.yaml"), &text).unwrap() {
-        Ok(provider) => provider.resolved,
-        Err(diagnostics) => panic!("{}", shown(&diagnostics)),
+        catalog::Verdict::Valid(provider) => provider.resolved,
+        catalog::Verdict::Invalid(diagnostics) => panic!("{}", shown(&diagnostics)),
     }
 }
 

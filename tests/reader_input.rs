@@ -21,8 +21,8 @@ fn corpus() -> Vec<PathBuf> {
 
 fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
     match catalog::load_one(file, text).expect("readable") {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics,
+        catalog::Verdict::Valid(_) => Vec::new(),
+        catalog::Verdict::Invalid(diagnostics) => diagnostics,
     }
 }
 

@@ -83,6 +83,26 @@ impl Catalog {
     }
 }
 
+/// One provider file, read and checked: valid, or invalid with every diagnostic that says why.
+/// A file that cannot be read at all is a [`LoadError`] instead.
+#[derive(Debug)]
+pub enum Verdict<T = Provider> {
+    /// The file is valid.
+    Valid(T),
+    /// The file is invalid: its diagnostics.
+    Invalid(Vec<Diagnostic>),
+}
+
+impl<T> Verdict<T> {
+    /// Applies `f` to a valid file's value.
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Verdict<U> {
+        match self {
+            Verdict::Valid(value) => Verdict::Valid(f(value)),
+            Verdict::Invalid(diagnostics) => Verdict::Invalid(diagnostics),
+        }
+    }
+}
+
 /// What became of one provider file, handed to [`stream`]'s sink in file order.
 #[derive(Debug)]
 pub enum Loaded<T> {
@@ -142,14 +162,14 @@ where
             let file = &inputs.providers[index];
             let text = match read(file)? {
                 Ok(text) => text,
-                Err(diagnostic) => return Ok(Err(vec![diagnostic])),
+                Err(diagnostic) => return Ok(Verdict::Invalid(vec![diagnostic])),
             };
             Ok(provider(file, &text, index, &sets)?.map(&work))
         },
-        |result: Result<Result<T, Vec<Diagnostic>>, LoadError>| {
+        |result: Result<Verdict<T>, LoadError>| {
             match result {
-                Ok(Ok(made)) => sink(Loaded::Valid(made)),
-                Ok(Err(mut found)) => {
+                Ok(Verdict::Valid(made)) => sink(Loaded::Valid(made)),
+                Ok(Verdict::Invalid(mut found)) => {
                     diagnostics.append(&mut found);
                     sink(Loaded::Invalid);
                 }
@@ -176,7 +196,7 @@ where
 
 /// Loads, checks and resolves one provider from text already in memory (the path is used for
 /// diagnostics and to find shared sets).
-pub fn load_one(file: &Path, text: &str) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+pub fn load_one(file: &Path, text: &str) -> Result<Verdict, LoadError> {
     load_one_with(file, text, &OpenFiles::new())
 }
 
@@ -186,11 +206,7 @@ pub type OpenFiles = HashMap<PathBuf, String>;
 
 /// Like [`load_one`], but a shared set that is in `open` is read from there instead of the disk,
 /// so a provider is checked against the set as the editor shows it.
-pub fn load_one_with(
-    file: &Path,
-    text: &str,
-    open: &OpenFiles,
-) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+pub fn load_one_with(file: &Path, text: &str, open: &OpenFiles) -> Result<Verdict, LoadError> {
     let sets = Sets {
         open: Some(open),
         ..Sets::default()
@@ -198,27 +214,22 @@ pub fn load_one_with(
     let result = provider(file, text, 0, &sets)?;
     let mut set_diagnostics = sets.into_diagnostics();
     Ok(match result {
-        Ok(provider) if set_diagnostics.is_empty() => Ok(provider),
-        Ok(_) => Err(set_diagnostics),
-        Err(mut diagnostics) => {
+        Verdict::Valid(provider) if set_diagnostics.is_empty() => Verdict::Valid(provider),
+        Verdict::Valid(_) => Verdict::Invalid(set_diagnostics),
+        Verdict::Invalid(mut diagnostics) => {
             diagnostics.append(&mut set_diagnostics);
             Diagnostic::sort(&mut diagnostics);
-            Err(diagnostics)
+            Verdict::Invalid(diagnostics)
         }
     })
 }
 
 /// Checks and resolves the provider in `file` (already read into `text`); `index` is the file's
 /// place in the load, which decides how a shared set's own diagnostics name its file.
-fn provider(
-    file: &Path,
-    text: &str,
-    index: usize,
-    sets: &Sets,
-) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+fn provider(file: &Path, text: &str, index: usize, sets: &Sets) -> Result<Verdict, LoadError> {
     let mut checked = match validate::check_provider(file, text) {
         Ok(checked) => checked,
-        Err(diagnostics) => return Ok(Err(diagnostics)),
+        Err(diagnostics) => return Ok(Verdict::Invalid(diagnostics)),
     };
     let refused = std::mem::take(&mut checked.refused);
     let semantic = semantic_checks(file, checked, index, sets)?;
@@ -229,7 +240,7 @@ fn provider(
     // problems are reported with them, except where the schema already spoke, so one mistake
     // gives one diagnostic.
     let mut diagnostics = refused;
-    if let Err(found) = semantic {
+    if let Verdict::Invalid(found) = semantic {
         let spoken: Vec<(PathBuf, String)> = diagnostics
             .iter()
             .map(|d| (d.file.clone(), d.path.clone()))
@@ -242,7 +253,7 @@ fn provider(
         Diagnostic::sort(&mut diagnostics);
         Diagnostic::merge_duplicates(&mut diagnostics);
     }
-    Ok(Err(diagnostics))
+    Ok(Verdict::Invalid(diagnostics))
 }
 
 /// The checks after the schema: the data-center set the provider names, then resolution.
@@ -251,7 +262,7 @@ fn semantic_checks(
     checked: Checked<ProviderDefinition>,
     index: usize,
     sets: &Sets,
-) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
+) -> Result<Verdict, LoadError> {
     let set = match checked
         .content
         .data_centers
@@ -260,7 +271,7 @@ fn semantic_checks(
     {
         None => None,
         Some(name) if !is_set_name(name) => {
-            return Ok(Err(vec![checked.locator(file).diagnostic(
+            return Ok(Verdict::Invalid(vec![checked.locator(file).diagnostic(
                 "/data_centers/set",
                 Anchor::Value,
                 format!("`{}` is not a data-center set name", name.escape_debug()),
@@ -274,7 +285,7 @@ fn semantic_checks(
         Some(name) => {
             let path = set_path(file, name);
             let Some(slot) = sets.named(&path) else {
-                return Ok(Err(vec![checked.locator(file).diagnostic(
+                return Ok(Verdict::Invalid(vec![checked.locator(file).diagnostic(
                     "/data_centers/set",
                     Anchor::Value,
                     format!(
@@ -287,7 +298,7 @@ fn semantic_checks(
             let loaded = slot.load(&path, index, sets.open)?;
             if loaded.is_err() {
                 // The set's own diagnostics are reported once, in the set's file.
-                return Ok(Err(Vec::new()));
+                return Ok(Verdict::Invalid(Vec::new()));
             }
             Some((path, loaded))
         }
@@ -297,7 +308,7 @@ fn semantic_checks(
         Err(_) => None,
     });
     match resolve(&checked.content, set.map(|(_, set)| &set.content)) {
-        Ok(resolved) => Ok(Ok(Provider {
+        Ok(resolved) => Ok(Verdict::Valid(Provider {
             path: file.to_path_buf(),
             definition: checked.content,
             resolved,
@@ -322,7 +333,7 @@ fn semantic_checks(
                 .collect();
             Diagnostic::sort(&mut diagnostics);
             Diagnostic::merge_duplicates(&mut diagnostics);
-            Ok(Err(diagnostics))
+            Ok(Verdict::Invalid(diagnostics))
         }
     }
 }

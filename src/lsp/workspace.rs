@@ -161,8 +161,8 @@ impl Workspace {
         };
         match FileKind::of(path) {
             FileKind::Provider => match catalog::load_one_with(path, text, &self.open) {
-                Ok(Ok(_)) => Vec::new(),
-                Ok(Err(diagnostics)) => diagnostics,
+                Ok(catalog::Verdict::Valid(_)) => Vec::new(),
+                Ok(catalog::Verdict::Invalid(diagnostics)) => diagnostics,
                 // `validate` stops with this as a usage error; an editor shows it on the file.
                 Err(error) => vec![Diagnostic::file_level(path, error.to_string(), None)],
             },

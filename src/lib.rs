@@ -14,6 +14,8 @@ mod cli;
 pub mod definition;
 pub mod diagnostics;
 pub mod env_var;
+#[cfg(test)]
+mod layers;
 pub mod lsp;
 pub mod nango;
 pub mod oauth;

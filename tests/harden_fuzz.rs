@@ -209,7 +209,7 @@ fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
             prop_assert!(!diagnostics.is_empty(), "an invalid definition says why");
             for diagnostic in &diagnostics {
                 prop_assert!(
-                    diagnostic.line >= 1 && diagnostic.column >= 1,
+                    diagnostic.region.start.line >= 1 && diagnostic.region.start.column >= 1,
                     "{diagnostic}"
                 );
             }

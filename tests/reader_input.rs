@@ -29,10 +29,10 @@ fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
 /// What a user sees of a diagnostic, without the byte offsets.
 fn seen(diagnostic: &Diagnostic) -> (usize, usize, usize, usize, String, String) {
     (
-        diagnostic.line,
-        diagnostic.column,
-        diagnostic.end_line,
-        diagnostic.end_column,
+        diagnostic.region.start.line,
+        diagnostic.region.start.column,
+        diagnostic.region.end.line,
+        diagnostic.region.end.column,
         diagnostic.path.clone(),
         diagnostic.message.clone(),
     )
@@ -41,12 +41,13 @@ fn seen(diagnostic: &Diagnostic) -> (usize, usize, usize, usize, String, String)
 fn assert_inside(text: &str, diagnostics: &[Diagnostic], what: &str) {
     for diagnostic in diagnostics {
         assert!(
-            diagnostic.byte_start <= diagnostic.byte_end && diagnostic.byte_end <= text.len(),
+            diagnostic.region.span.start <= diagnostic.region.span.end
+                && diagnostic.region.span.end <= text.len(),
             "{what}: {diagnostic:?} points outside the file"
         );
         assert!(
-            text.is_char_boundary(diagnostic.byte_start)
-                && text.is_char_boundary(diagnostic.byte_end)
+            text.is_char_boundary(diagnostic.region.span.start)
+                && text.is_char_boundary(diagnostic.region.span.end)
         );
     }
 }
@@ -91,10 +92,10 @@ fn a_byte_order_mark_is_accepted_and_not_counted_in_columns() {
         );
         // Byte offsets are offsets into the file, so they count the BOM's three bytes.
         for (with, without) in found.iter().zip(&expected) {
-            if without.byte_end > 0 {
+            if without.region.span.end > 0 {
                 assert_eq!(
-                    with.byte_start,
-                    without.byte_start + 3,
+                    with.region.span.start,
+                    without.region.span.start + 3,
                     "{}",
                     file.display()
                 );

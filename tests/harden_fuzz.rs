@@ -27,6 +27,8 @@ use proptest::test_runner::Config;
 use provider_forge::catalog;
 use provider_forge::render::{Format, Output, Renderer};
 
+use crate::support::yaml_files;
+
 fn cases() -> u32 {
     std::env::var("PROVIDER_FORGE_FUZZ_CASES")
         .ok()
@@ -51,13 +53,7 @@ fn providers_dir() -> PathBuf {
 /// Every bundled provider file, as (path, text). Mutations are checked as if they were that
 /// file, so `set: zoho` still finds the shared set.
 fn bundled() -> Vec<(PathBuf, String)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(providers_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(providers_dir())
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
@@ -215,17 +211,17 @@ fn apply(text: &str, mutations: &[Mutation]) -> String {
 fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
     let provider = match catalog::load_one(path, text) {
         Err(_) => return Ok(()),
-        Ok(Err(diagnostics)) => {
+        Ok(catalog::Verdict::Invalid(diagnostics)) => {
             prop_assert!(!diagnostics.is_empty(), "an invalid definition says why");
             for diagnostic in &diagnostics {
                 prop_assert!(
-                    diagnostic.line >= 1 && diagnostic.column >= 1,
+                    diagnostic.region.start.line >= 1 && diagnostic.region.start.column >= 1,
                     "{diagnostic}"
                 );
             }
             return Ok(());
         }
-        Ok(Ok(provider)) => provider.resolved,
+        Ok(catalog::Verdict::Valid(provider)) => provider.resolved,
     };
     // URLs with per-connection values are what the client sends once filled: with each
     // parameter's example (which validation checked), filling must succeed. Values learnt
@@ -334,26 +330,14 @@ fn placed_inside(
 ) -> Result<(), TestCaseError> {
     let mut places = Vec::new();
     for d in diagnostics {
-        places.push((
-            &d.file,
-            d.line,
-            d.column,
-            d.byte_start,
-            d.byte_end,
-            d.to_string(),
-        ));
+        places.push((&d.file, d.region, d.to_string()));
         for l in &d.labels {
-            places.push((
-                &l.file,
-                l.line,
-                l.column,
-                l.byte_start,
-                l.byte_end,
-                l.message.clone(),
-            ));
+            places.push((&l.file, l.region, l.message.clone()));
         }
     }
-    for (file, line, column, start, end, what) in places {
+    for (file, region, what) in places {
+        let (line, column) = (region.start.line, region.start.column);
+        let (start, end) = (region.span.start, region.span.end);
         let on_disk;
         let text = if file == main {
             text
@@ -471,7 +455,7 @@ fn place(text: &str, fragments: &[(Placement, String)]) -> String {
 /// What must hold for a hostile definition checked as `path`: no panic, and every problem
 /// placed inside the file (a valid one goes through the checks of [`check`]).
 fn check_placed(path: &Path, text: &str) -> Result<(), TestCaseError> {
-    if let Ok(Err(diagnostics)) = catalog::load_one(path, text) {
+    if let Ok(catalog::Verdict::Invalid(diagnostics)) = catalog::load_one(path, text) {
         prop_assert!(!diagnostics.is_empty(), "an invalid definition says why");
         placed_inside(path, text, &diagnostics)?;
     }
@@ -607,8 +591,8 @@ fn url_pairs(
 fn check_fill(text: &str, value: &str, strict: bool) -> Result<(), TestCaseError> {
     let path = providers_dir().join("fuzz.yaml");
     let provider = match catalog::load_one(&path, text) {
-        Ok(Ok(provider)) => provider.resolved,
-        Ok(Err(diagnostics)) => {
+        Ok(catalog::Verdict::Valid(provider)) => provider.resolved,
+        Ok(catalog::Verdict::Invalid(diagnostics)) => {
             placed_inside(&path, text, &diagnostics)?;
             return Ok(());
         }
@@ -744,7 +728,7 @@ proptest! {
             .filter(|(_, text)| text.contains("\nconnection:"))
             .collect();
         let (path, text) = &files[file.index(files.len())];
-        let Ok(Ok(provider)) = catalog::load_one(path, text) else {
+        let Ok(catalog::Verdict::Valid(provider)) = catalog::load_one(path, text) else {
             return Err(TestCaseError::fail(format!("{} is valid", path.display())));
         };
         let provider = provider.resolved;

@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 use provider_forge::nango::NangoCatalog;
 use serde_json::Value as Json;
 
+use crate::support::cli::BIN;
+
 /// Invented entries, one per case the importer must tell apart.
 const CATALOG: &str = r#"
 shop:
@@ -128,7 +130,7 @@ shop:
 "#;
 
 fn binary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .args(args)
         .output()
         .expect("the binary runs")
@@ -460,7 +462,7 @@ fn deep_nesting_is_refused_by_the_projects_reader_before_serde_yaml_reads_it() {
         for (catalog, scopes) in [(text.as_str(), SCOPES), (CATALOG, text.as_str())] {
             fs::write(dir.path().join("providers.yaml"), catalog).unwrap();
             fs::write(dir.path().join("providers.scopes.yaml"), scopes).unwrap();
-            let mut child = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+            let mut child = Command::new(BIN)
                 .args(["import", "nango"])
                 .arg(dir.path().join("providers.yaml"))
                 .arg("--scopes")

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::cli::{BIN, stderr};
+
 /// Runs `validate PATH` with at most 1 GB of address space. A run that has not ended after a
 /// minute is killed and reported as hung (a FIFO used to block `validate` forever).
 fn validate_bounded(path: &Path) -> Output {
@@ -19,7 +21,7 @@ fn run_bounded(args: &[&std::ffi::OsStr]) -> Output {
     let child: Child = Command::new("sh")
         .arg("-c")
         .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_provider-forge"))
+        .arg(BIN)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -37,10 +39,6 @@ fn run_bounded(args: &[&std::ffi::OsStr]) -> Output {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

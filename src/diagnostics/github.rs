@@ -28,10 +28,10 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
             "error",
             &diagnostic.file,
             [
-                diagnostic.line,
-                diagnostic.column,
-                diagnostic.end_line,
-                diagnostic.end_column,
+                diagnostic.region.start.line,
+                diagnostic.region.start.column,
+                diagnostic.region.end.line,
+                diagnostic.region.end.column,
             ],
             &diagnostic.path,
             &message,
@@ -41,7 +41,12 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
                 &mut out,
                 "notice",
                 &label.file,
-                [label.line, label.column, label.end_line, label.end_column],
+                [
+                    label.region.start.line,
+                    label.region.start.column,
+                    label.region.end.line,
+                    label.region.end.column,
+                ],
                 &label.path,
                 &format!(
                     "{} ({})",

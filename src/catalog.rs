@@ -318,7 +318,7 @@ fn provider(
     file: &Path,
     text: &str,
     index: usize,
-    sets: &Sets,
+    sets: &Sets<'_>,
 ) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
     let mut checked = match validate::check_provider(file, text) {
         Ok(checked) => checked,
@@ -354,7 +354,7 @@ fn semantic_checks(
     file: &Path,
     checked: Checked<ProviderDefinition>,
     index: usize,
-    sets: &Sets,
+    sets: &Sets<'_>,
 ) -> Result<Result<Provider, Vec<Diagnostic>>, LoadError> {
     let set = match checked
         .content

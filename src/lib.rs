@@ -14,7 +14,6 @@
 //! definitions, validation, resolution, rendering, schemas, diagnostics and the Nango catalog,
 //! with no TLS, SQL, HTTP or async runtime in its dependencies.
 
-#![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod catalog;

@@ -60,7 +60,7 @@ impl Document {
     }
 
     /// The document as JSON. Built on the first call, as a valid file never needs it: that
-    /// saves every mapping a hash table (issue 13).
+    /// saves every mapping a hash table.
     pub fn value(&self) -> &Value {
         self.value.get_or_init(|| self.tree.root().to_value())
     }

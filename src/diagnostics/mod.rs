@@ -3,7 +3,10 @@
 //! YAML errors, schema violations and semantic errors the same way.
 
 mod escape;
+// The CI output formats of `validate --format`: only the command line uses them.
+#[cfg(feature = "cli")]
 pub(crate) mod github;
+#[cfg(feature = "cli")]
 pub(crate) mod sarif;
 pub mod snippet;
 

@@ -534,3 +534,90 @@ async fn a_dead_database_is_a_clear_503() {
     drop(serve);
     world.finish().await;
 }
+
+/// Waits until the simulator has received `n` requests at `endpoint` (they are recorded on
+/// receipt, before a slow answer).
+async fn until_received(world: &World, endpoint: Endpoint, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while world.sim.count(endpoint) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{endpoint:?} never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A caller that hangs up while the provider holds a rotating refresh's answer: the refresh
+/// still completes and is stored, so the next caller gets its token without a second refresh,
+/// and the rotated refresh token works afterwards.
+async fn a_caller_hanging_up_mid_refresh_loses_nothing(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "hangup").await;
+    expire(world, "zoho-crm", "hangup").await;
+    world.sim.inject(Fault::RotateRefreshToken);
+    world
+        .sim
+        .inject(Fault::Slow(std::time::Duration::from_millis(1500)));
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let hung_up = impatient
+        .get(serve.url("/connections/zoho-crm/hangup/token"))
+        .bearer_auth(service_support::API_KEY)
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the caller gave up before the answer");
+    let (status, token) = serve.get("/connections/zoho-crm/hangup/token").await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(world.sim.count(Endpoint::Refresh), 1, "one refresh");
+    world.sim.clear_faults();
+    world.sim.inject(Fault::RotateRefreshToken);
+    expire(world, "zoho-crm", "hangup").await;
+    let (status, again) = serve.get("/connections/zoho-crm/hangup/token").await;
+    assert_eq!(status, 200, "the rotated refresh token was stored: {again}");
+    assert_eq!(world.sim.count(Endpoint::Refresh), 2);
+}
+on_both_backends!(a_caller_hanging_up_mid_refresh_loses_nothing);
+
+/// DELETE racing a reconnect: the revocation of the old tokens is held at the provider while
+/// the user connects again; the newer connection survives with its tokens, and the DELETE
+/// says nothing was deleted.
+async fn delete_racing_a_reconnect_keeps_the_newer_connection(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "race").await;
+    let callback = serve.authorize(world, "zoho-crm", "race").await;
+    world
+        .sim
+        .inject(Fault::Slow(std::time::Duration::from_millis(1500)));
+    let delete = {
+        let client = serve.api.clone();
+        let url = serve.url("/connections/zoho-crm/race");
+        tokio::spawn(async move {
+            let response = client
+                .delete(url)
+                .bearer_auth(service_support::API_KEY)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        })
+    };
+    until_received(world, Endpoint::Revoke, 1).await;
+    world.sim.clear_faults();
+    world.sim.inject(Fault::ErrorWith200);
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, body) = delete.await.unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "connection_changed");
+    let (status, connection) = serve.get("/connections/zoho-crm/race").await;
+    assert_eq!(status, 200, "the newer connection survives: {connection}");
+    let (status, token) = serve
+        .get("/connections/zoho-crm/race/token?force_refresh=true")
+        .await;
+    assert_eq!(status, 200, "and its refresh token is live: {token}");
+}
+on_both_backends!(delete_racing_a_reconnect_keeps_the_newer_connection);

@@ -154,6 +154,10 @@ impl IntoResponse for ServiceError {
         let (status, code) = match &self {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
+            ServiceError::Token(TokenError::Expired { .. }) => {
+                (StatusCode::CONFLICT, "token_expired")
+            }
             ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
             ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
                 provider_failure(error)

@@ -33,7 +33,7 @@ use crate::resolve::connection::ConnectionValues;
 use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
-use refresh::{Gates, TokenError};
+use refresh::{Refresher, TokenError};
 use store::{ConnectionRecord, ConnectionStatus, DatabaseError, PendingRecord, Store};
 
 /// How long a started session waits for its callback.
@@ -52,7 +52,7 @@ pub struct Service {
     http: reqwest::Client,
     refresh_margin_secs: u64,
     retry: RetryPolicy,
-    gates: Gates,
+    refresher: Arc<Refresher>,
 }
 
 /// A request to start connecting a user.
@@ -100,6 +100,9 @@ pub enum ServiceError {
     /// Unknown provider or connection.
     #[error("{0}")]
     NotFound(String),
+    /// The connection changed under the operation (a newer one was stored meanwhile).
+    #[error("{0}")]
+    Changed(String),
     /// A token could not be issued.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -168,6 +171,7 @@ impl Service {
         http: reqwest::Client,
     ) -> Self {
         Self {
+            refresher: Arc::new(Refresher::new(store.clone(), cipher.clone())),
             store,
             cipher,
             providers: providers
@@ -178,7 +182,6 @@ impl Service {
             http,
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             retry: RetryPolicy::default(),
-            gates: Gates::default(),
         }
     }
 
@@ -309,6 +312,9 @@ impl Service {
         };
         refresh::apply_tokens(&self.cipher, &mut record, &tokens);
         self.store.upsert_connection(&record).await?;
+        // A refreshed set of the replaced connection still waiting for its commit is stale.
+        self.refresher
+            .forget(&record.provider, &record.connection_id);
         tracing::info!(provider = %record.provider, connection_id = %record.connection_id, data_center = %record.data_center, "connection stored");
         Ok(record)
     }
@@ -360,27 +366,24 @@ impl Service {
         force: bool,
     ) -> Result<IssuedToken, ServiceError> {
         let (provider, client) = self.provider(provider_id)?;
-        let (record, tokens) = refresh::fresh_tokens(
-            self.store.as_ref(),
-            &self.cipher,
-            &self.gates,
-            (provider_id, connection_id),
-            self.refresh_margin_secs,
-            force,
-            |record, tokens| async move {
-                let table =
-                    connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))?;
-                refresh_tokens(
-                    &self.http,
-                    &table,
-                    &client.credentials,
-                    &tokens,
-                    &self.retry,
-                )
-                .await
-            },
-        )
-        .await?;
+        let (provider, credentials) = (Arc::clone(provider), client.credentials.clone());
+        let (http, retry) = (self.http.clone(), self.retry.clone());
+        let (record, tokens) = self
+            .refresher
+            .token(
+                (provider_id, connection_id),
+                self.refresh_margin_secs,
+                force,
+                move |record, tokens| async move {
+                    let table = connection_table(
+                        &provider,
+                        &values_of(&record.params),
+                        Some(&tokens.metadata),
+                    )?;
+                    refresh_tokens(&http, &table, &credentials, &tokens, &retry).await
+                },
+            )
+            .await?;
         Ok(IssuedToken {
             api_base_url: self.api_base_url(&record),
             record,
@@ -411,9 +414,18 @@ impl Service {
         } else {
             None
         };
-        self.store
-            .delete_connection(provider_id, connection_id)
-            .await?;
+        // Only the generation whose tokens were revoked is deleted: a reconnect (or a refresh)
+        // that landed meanwhile wrote a newer one, which is kept with its live tokens.
+        if !self
+            .store
+            .delete_connection(provider_id, connection_id, record.generation)
+            .await?
+        {
+            return Err(ServiceError::Changed(format!(
+                "connection `{connection_id}` of `{provider_id}` changed while it was being deleted (reconnected or refreshed); nothing was deleted: DELETE again to revoke and delete the current one"
+            )));
+        }
+        self.refresher.forget(provider_id, connection_id);
         tracing::info!(
             provider = provider_id,
             connection_id,

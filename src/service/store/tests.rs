@@ -91,6 +91,7 @@ pub(crate) fn record(provider: &str, id: &str) -> ConnectionRecord {
 
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
+    store.ready().await.unwrap();
     // Pending authorizations are single use.
     let pending = PendingRecord {
         state_hash: "h1".into(),
@@ -137,48 +138,119 @@ async fn contract(store: &dyn Store) {
     assert_eq!(zoho.len(), 1);
     assert_eq!(zoho[0].connection_id, "c1");
 
-    // A lock commits new tokens and bumps the generation; a released lock writes nothing.
-    let lock = store
-        .lock_connection("zoho-crm", "c1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(lock.record().generation, 1);
-    let mut updated = lock.record().clone();
+    // A lease is claimed at the generation read, by one holder at a time; a commit by its
+    // holder writes the tokens, bumps the generation and frees the lease.
+    let lease = |holder: &str, now: i64| Lease {
+        holder: holder.into(),
+        now,
+        until: now + 15,
+    };
+    assert!(
+        !store
+            .claim_refresh("zoho-crm", "c1", 0, &lease("a", 100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_refresh("zoho-crm", "c1", 1, &lease("a", 100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refresh("zoho-crm", "c1", 1, &lease("b", 110))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .renew_refresh("zoho-crm", "c1", &lease("a", 110))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .renew_refresh("zoho-crm", "c1", &lease("b", 110))
+            .await
+            .unwrap()
+    );
+    let mut updated = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    assert_eq!(updated.generation, 1);
     updated.tokens.bytes = vec![7; 30];
     updated.expires_at = Some(2_000);
     updated.status = ConnectionStatus::ReauthorizationRequired;
-    lock.commit(&updated).await.unwrap();
+    assert!(
+        !store.commit_refresh(&updated, "b").await.unwrap(),
+        "not the holder"
+    );
+    assert!(store.commit_refresh(&updated, "a").await.unwrap());
+    assert!(
+        !store.commit_refresh(&updated, "a").await.unwrap(),
+        "generation moved"
+    );
     let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
     assert_eq!(stored.tokens.bytes, vec![7; 30]);
     assert_eq!(stored.expires_at, Some(2_000));
     assert_eq!(stored.status, ConnectionStatus::ReauthorizationRequired);
     assert_eq!(stored.generation, 2);
-    let lock = store
-        .lock_connection("zoho-crm", "c1")
-        .await
-        .unwrap()
-        .unwrap();
-    lock.release().await.unwrap();
-    assert_eq!(
+    // An expired lease is free for another holder; a released one at once.
+    assert!(
         store
-            .connection("zoho-crm", "c1")
+            .claim_refresh("zoho-crm", "c1", 2, &lease("a", 200))
             .await
             .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refresh("zoho-crm", "c1", 2, &lease("b", 214))
+            .await
             .unwrap()
-            .generation,
-        2
     );
     assert!(
         store
-            .lock_connection("zoho-crm", "nope")
+            .claim_refresh("zoho-crm", "c1", 2, &lease("b", 216))
             .await
             .unwrap()
-            .is_none()
     );
+    store.release_refresh("zoho-crm", "c1", "b").await.unwrap();
+    assert!(
+        store
+            .claim_refresh("zoho-crm", "c1", 2, &lease("a", 217))
+            .await
+            .unwrap()
+    );
+    store.release_refresh("zoho-crm", "c1", "a").await.unwrap();
+    assert_eq!(
+        store.connection("zoho-crm", "c1").await.unwrap().unwrap(),
+        stored,
+        "leases write nothing else"
+    );
+    // Re-sealing keeps the generation, and only applies to the generation it read.
+    let resealed = Sealed {
+        key_id: "k2".into(),
+        bytes: vec![8; 30],
+    };
+    assert!(
+        !store
+            .reseal_connection("zoho-crm", "c1", 1, &resealed)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .reseal_connection("zoho-crm", "c1", 2, &resealed)
+            .await
+            .unwrap()
+    );
+    let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    assert_eq!((stored.tokens, stored.generation), (resealed, 2));
 
-    assert!(store.delete_connection("zoho-crm", "c1").await.unwrap());
-    assert!(!store.delete_connection("zoho-crm", "c1").await.unwrap());
+    // Deletion only removes the generation the caller saw.
+    assert!(!store.delete_connection("zoho-crm", "c1", 1).await.unwrap());
+    assert!(store.connection("zoho-crm", "c1").await.unwrap().is_some());
+    assert!(store.delete_connection("zoho-crm", "c1", 2).await.unwrap());
+    assert!(!store.delete_connection("zoho-crm", "c1", 2).await.unwrap());
     assert!(store.connection("zoho-crm", "c1").await.unwrap().is_none());
 }
 

@@ -443,9 +443,11 @@ async fn the_key_is_required(world: &World) {
             assert_eq!(body["error"], "unauthorized");
         }
     }
-    // The callback and the health check are open.
+    // The callback and the health checks are open.
     let health = client.get(serve.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+    let ready = client.get(serve.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
     let callback = client
         .get(serve.url("/oauth/callback"))
         .send()
@@ -466,7 +468,8 @@ async fn the_key_is_required(world: &World) {
             "/connections/{provider}/{connection_id}/token",
             "/healthz",
             "/oauth/callback",
-            "/openapi.json"
+            "/openapi.json",
+            "/readyz"
         ]
     );
     let token_route = &openapi["paths"]["/connections/{provider}/{connection_id}/token"]["get"];
@@ -621,3 +624,29 @@ async fn delete_racing_a_reconnect_keeps_the_newer_connection(world: &World) {
     assert_eq!(status, 200, "and its refresh token is live: {token}");
 }
 on_both_backends!(delete_racing_a_reconnect_keeps_the_newer_connection);
+
+/// `/healthz` runs a real query (a database that lost its table is not healthy, although it
+/// still answers `SELECT 1`), and `/readyz` also requires every migration to be applied.
+async fn health_checks_tell_the_truth(world: &World) {
+    let serve = world.instance(&[]);
+    assert_eq!(serve.get("/healthz").await.0, 200);
+    assert_eq!(serve.get("/readyz").await.0, 200);
+    world
+        .backend
+        .execute("DELETE FROM _sqlx_migrations WHERE version = 2")
+        .await;
+    let (status, body) = serve.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "migrations_missing");
+    assert!(
+        body["message"].as_str().unwrap().contains("refresh lease"),
+        "{body}"
+    );
+    assert_eq!(serve.get("/healthz").await.0, 200, "still serving");
+    world.backend.execute("DROP TABLE connections").await;
+    let (status, body) = serve.get("/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "database_unavailable");
+    assert_eq!(serve.get("/readyz").await.0, 503);
+}
+on_both_backends!(health_checks_tell_the_truth);

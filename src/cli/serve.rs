@@ -23,7 +23,7 @@ key rotation.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
 Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
 GET|DELETE /connections/{provider}/{connection_id}, \
-GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, \
+GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
 GET /openapi.json.\n\n\
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
 I/O or database error at start.")]

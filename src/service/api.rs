@@ -1,5 +1,5 @@
-//! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz` and
-//! `/openapi.json`, which is generated from the handlers and types below (utoipa), so the
+//! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz`,
+//! `/readyz` and `/openapi.json`, which is generated from the handlers and types below (utoipa), so the
 //! description cannot drift from the code.
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
@@ -68,6 +68,7 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(protected)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -104,6 +105,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         get_token,
         delete_connection,
         healthz,
+        readyz,
         openapi_json
     ),
     modifiers(&BearerKey)
@@ -587,37 +589,66 @@ async fn delete_connection(
 /// Health.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `database_unavailable`.
+    /// `ok`, `database_unavailable`, or (readiness) `migrations_missing`.
     pub status: String,
     /// Why not ok.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    responses(
-        (status = 200, description = "Serving, database reachable", body = Health),
-        (status = 503, description = "Database unreachable", body = Health)
-    )
-)]
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.service.store().ping().await {
+fn health(check: Result<(), DatabaseError>) -> Response {
+    match check {
         Ok(()) => Json(Health {
             status: "ok".into(),
             message: None,
         })
         .into_response(),
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "database_unavailable".into(),
-                message: Some(error.to_string()),
-            }),
-        )
-            .into_response(),
+        Err(error) => {
+            let status = match error {
+                DatabaseError::Migration(_) => "migrations_missing",
+                _ => "database_unavailable",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: status.into(),
+                    message: Some(error.to_string()),
+                }),
+            )
+                .into_response()
+        }
     }
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    description = "Liveness: a real query on the connections table, through the pool the routes use.",
+    responses(
+        (status = 200, description = "Serving, database answering", body = Health),
+        (status = 503, description = "Database unreachable or failing", body = Health)
+    )
+)]
+async fn healthz(State(state): State<AppState>) -> Response {
+    health(state.service.store().ping().await)
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    description = "Readiness: the database answers and every migration this version ships is applied.",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Database unreachable, or migrations missing", body = Health)
+    )
+)]
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.service.store();
+    let check = match store.ping().await {
+        Ok(()) => store.ready().await,
+        Err(error) => Err(error),
+    };
+    health(check)
 }
 
 #[utoipa::path(

@@ -285,3 +285,40 @@ async fn a_missing_database_is_a_clear_error() {
     let error = open("mysql://x").await.err().unwrap();
     assert!(error.to_string().contains("use sqlite://PATH"), "{error}");
 }
+
+/// A pooled connection that comes back inside a transaction (a COMMIT that failed after the
+/// disk filled, a future dropped mid-transaction) holding SQLite's write lock: it must not
+/// stay in the pool, where it would keep every other writer waiting and refuse every later
+/// `BEGIN`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_left_in_a_transaction_never_returns_to_the_pool() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    {
+        let mut pooled = store.pool().acquire().await.unwrap();
+        let transaction = pooled.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        // What a failed COMMIT leaves: sqlx still counts the transaction open.
+        std::mem::forget(transaction);
+    }
+    let written = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.upsert_connection(&record("zoho-crm", "after")),
+    )
+    .await
+    .expect("a write does not wait for the abandoned transaction");
+    written.unwrap();
+    // Committed for everyone, not inside the abandoned transaction.
+    let mut outside = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM connections WHERE connection_id = 'after'")
+            .fetch_one(&mut outside)
+            .await
+            .unwrap();
+    assert_eq!(count, 1);
+    for _ in 0..16 {
+        store.ping().await.unwrap();
+        store.take_pending("none").await.unwrap();
+    }
+}

@@ -650,3 +650,66 @@ async fn health_checks_tell_the_truth(world: &World) {
     assert_eq!(serve.get("/readyz").await.0, 503);
 }
 on_both_backends!(health_checks_tell_the_truth);
+
+/// Microsoft's clouds are separate app registrations: `clients.yaml` gives a client id and a
+/// secret per data center, and each cloud's flow presents its own pair to the simulator,
+/// which accepts nothing else.
+async fn microsoft_world(backend: Option<Backend>) -> World {
+    use provider_forge::oauth::{ClientSecret, Credentials};
+    let world = World::start_with(backend, &["microsoft"], |setup| {
+        setup.credentials = Credentials::per_data_center(
+            "no-shared-id",
+            [
+                ("global".to_owned(), ClientSecret::new("ms-global-secret")),
+                ("usgov".to_owned(), ClientSecret::new("ms-usgov-secret")),
+                ("china".to_owned(), ClientSecret::new("ms-china-secret")),
+            ],
+        )
+        .with_client_id_for("global", "ms-global-id")
+        .with_client_id_for("usgov", "ms-usgov-id")
+        .with_client_id_for("china", "ms-china-id");
+    })
+    .await;
+    for (code, secret) in [("global", "ms-global-secret"), ("usgov", "ms-usgov-secret")] {
+        std::fs::write(world.dir.path().join(code), secret).unwrap();
+    }
+    let dir = world.dir.path().display();
+    std::fs::write(
+        &world.clients_file,
+        format!(
+            "microsoft:\n  redirect_uri: {REDIRECT_URI}\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\n"
+        ),
+    )
+    .unwrap();
+    world
+}
+
+async fn per_data_center_client_ids(world: &World) {
+    let serve = world.instance(&[]);
+    for (dc, id) in [(None, "ms-global-id"), (Some("usgov"), "ms-usgov-id")] {
+        let connection_id = format!("ms-{}", dc.unwrap_or("global"));
+        let mut request = serde_json::json!({
+            "provider": "microsoft",
+            "connection_id": connection_id,
+        });
+        if let Some(dc) = dc {
+            request["dc"] = dc.into();
+        }
+        let (status, session) = serve.start_session(request).await;
+        assert_eq!(status, 201, "{session}");
+        let url = session["authorization_url"].as_str().unwrap();
+        assert!(url.contains(&format!("client_id={id}")), "{url}");
+        let callback = browse_to_callback(&world.browser, url, REDIRECT_URI).await;
+        let (status, page) = serve.deliver_callback(&callback).await;
+        assert_eq!(status, 200, "{page}");
+        let (status, token) = serve
+            .get(&format!(
+                "/connections/microsoft/{connection_id}/token?force_refresh=true"
+            ))
+            .await;
+        assert_eq!(status, 200, "{token}");
+    }
+    assert_eq!(world.sim.count(Endpoint::Token), 2);
+    assert_eq!(world.sim.count(Endpoint::Refresh), 2);
+}
+on_both_backends!(per_data_center_client_ids, microsoft_world);

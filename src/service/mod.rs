@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::oauth::authorize::select_data_center;
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
 use crate::oauth::{
@@ -236,7 +237,12 @@ impl Service {
             scopes: request.scopes.clone(),
             redirect_uri: Some(client.redirect_uri.clone()),
         };
-        let pending = authorization_request(&table, &client.credentials.client_id, &options)
+        // A provider registered separately per data center gets the id of the data center
+        // the user is sent to.
+        let client_id = select_data_center(&table, options.data_center.as_deref())
+            .and_then(|dc| client.credentials.client_id_for(dc))
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let pending = authorization_request(&table, client_id, &options)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         let hash = state_hash(&pending.state);
         let plaintext = serde_json::to_vec(&pending).expect("a pending authorization serialises");

@@ -5,6 +5,7 @@ mod service_support;
 mod support;
 
 use std::process::Output;
+use std::time::Duration;
 
 use service_support::World;
 
@@ -81,5 +82,124 @@ async fn a_clients_file_for_an_unknown_provider_is_refused() {
         "{}",
         stderr(&output)
     );
+    world.finish().await;
+}
+
+/// Reads from a raw connection until the server closes it; `Err` when it is still open after
+/// `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> Result<(), ()> {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .map_err(|_| ())
+}
+
+/// A request head dribbled a byte at a time is cut off at the header-read timeout; a
+/// keep-alive connection with no request in flight is closed at the idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let world = World::start(None).await;
+    let serve = world.instance(&["--header-read-timeout", "1", "--idle-timeout", "1"]);
+
+    let mut dribbler = tokio::net::TcpStream::connect(serve.address())
+        .await
+        .unwrap();
+    let dribbling = async {
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa" {
+            if dribbler.write_all(&[*byte]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    };
+    assert!(
+        tokio::time::timeout(Duration::from_secs(20), dribbling)
+            .await
+            .expect("the server closed the dribbling connection"),
+        "the dribbled head was cut off before it was complete"
+    );
+
+    let mut idle = tokio::net::TcpStream::connect(serve.address())
+        .await
+        .unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer, then nothing: the server closes the idle keep-alive connection.
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(10))
+            .await
+            .is_ok(),
+        "an idle connection is closed"
+    );
+    drop(serve);
+    world.finish().await;
+}
+
+/// Connections beyond --max-connections wait to be accepted until one ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_for_a_free_one() {
+    use tokio::io::AsyncWriteExt;
+    let world = World::start(None).await;
+    let serve = world.instance(&["--max-connections", "2", "--header-read-timeout", "60"]);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(serve.address())
+            .await
+            .unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        held.push(stream);
+    }
+    let health = reqwest::Client::builder()
+        .timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    assert!(
+        health.get(serve.url("/healthz")).send().await.is_err(),
+        "a third connection is not served while two are held"
+    );
+    drop(held);
+    let response = reqwest::Client::new()
+        .get(serve.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    drop(serve);
+    world.finish().await;
+}
+
+/// A half-sent request head does not keep SIGTERM from stopping the service: it exits 0
+/// after at most --shutdown-timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_after_a_bounded_wait() {
+    use tokio::io::AsyncWriteExt;
+    let world = World::start(None).await;
+    let mut serve = world.instance(&["--header-read-timeout", "600", "--shutdown-timeout", "1"]);
+    let mut half = tokio::net::TcpStream::connect(serve.address())
+        .await
+        .unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost")
+        .await
+        .unwrap();
+    // The connection is being served (the health check on another one answers).
+    assert_eq!(serve.get("/healthz").await.0, 200);
+    let status = tokio::task::block_in_place(|| serve.terminate(Duration::from_secs(15)))
+        .expect("the service stopped within the shutdown timeout");
+    assert_eq!(status.code(), Some(0));
+    drop(half);
     world.finish().await;
 }

@@ -9,7 +9,9 @@ use super::oauth_common::{self, ClientArgs, Reported, usage};
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog;
 use crate::oauth;
-use crate::service::{self, Service, api, config, store};
+use std::time::Duration;
+
+use crate::service::{self, Service, api, config, listener, store};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +27,11 @@ Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=
 GET|DELETE /connections/{provider}/{connection_id}, \
 GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
 GET /openapi.json.\n\n\
+Limits: a request head must arrive within --header-read-timeout, a connection with no \
+request in flight is closed after --idle-timeout, at most --max-connections are served at once \
+(others wait to be accepted), bodies are limited to 64 KiB and requests to 120 s. On SIGINT or \
+SIGTERM the service stops accepting, lets requests in flight finish, and exits after at most \
+--shutdown-timeout.\n\n\
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
 I/O or database error at start.")]
 pub struct ServeArgs {
@@ -58,6 +65,18 @@ pub struct ServeArgs {
     /// Trust this PEM root certificate in addition to the system's (staging and tests).
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+    /// Seconds a client has to send a whole request head before its connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Most connections served at once; further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = listener::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Seconds to let requests in flight finish after SIGINT or SIGTERM before exiting.
+    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    shutdown_timeout: u64,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -126,19 +145,29 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             http,
         )
         .with_refresh_margin(args.refresh_margin);
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let tcp = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
-        let local = listener
+        let local = tcp
             .local_addr()
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
         // Tests and scripts read this line to learn the port.
         println!("provider-forge serve: listening on http://{local}");
         tracing::info!(%local, callback = %format!("{}/oauth/callback", public_url.trim_end_matches('/')), "serving");
-        axum::serve(listener, api::router(Arc::new(service), api_key))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| usage(format!("server failed: {e}")))
+        let limits = listener::Limits {
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        };
+        listener::serve(
+            tcp,
+            api::router(Arc::new(service), api_key),
+            limits,
+            shutdown_signal(),
+        )
+        .await;
+        Ok(())
     })
 }
 

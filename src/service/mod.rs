@@ -8,12 +8,13 @@
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
 //! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`store`] (SQLite and
 //! PostgreSQL behind one trait), [`refresh`] (cross-process single refresh), [`api`] (the HTTP
-//! routes and their OpenAPI description). [`Service`] ties them together and is usable without
+//! routes and their OpenAPI description), [`listener`] (serving them with connection limits). [`Service`] ties them together and is usable without
 //! HTTP.
 
 pub mod api;
 pub mod config;
 pub mod crypto;
+pub mod listener;
 pub mod refresh;
 pub mod store;
 mod tokens;

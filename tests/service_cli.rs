@@ -203,3 +203,70 @@ async fn shutdown_ends_after_a_bounded_wait() {
     drop(half);
     world.finish().await;
 }
+
+/// Keys the stored rows were not sealed with stop the start (exit 2, naming the key ids, no
+/// key echoed); after a rotation `--reseal` moves every row to the new key, so the previous
+/// one can be dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_refused_and_reseal_retires_the_old_one() {
+    const OLD: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    const NEW: &str = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleSE=";
+    let world = World::start(None).await;
+    {
+        let serve = world.instance(&[]);
+        serve.connect(&world, "zoho-crm", "kept").await;
+    }
+    let output = world
+        .serve_command(&[])
+        .env("PROVIDER_FORGE_ENCRYPTION_KEY", NEW)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("none of the 1 stored connections opens"),
+        "{text}"
+    );
+    assert!(!text.contains(NEW) && !text.contains(OLD), "{text}");
+
+    let output = world
+        .serve_command(&["--reseal"])
+        .env("PROVIDER_FORGE_ENCRYPTION_KEY", NEW)
+        .env("PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS", OLD)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("1 connections re-sealed"), "{text}");
+    assert!(text.contains("0 open with no configured key"), "{text}");
+
+    // The new key alone now opens the connection.
+    let mut child = world
+        .serve_command(&[])
+        .env("PROVIDER_FORGE_ENCRYPTION_KEY", NEW)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("provider-forge serve: listening on ")
+        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+        .to_owned();
+    let response = reqwest::Client::new()
+        .get(format!("{base}/connections/zoho-crm/kept/token"))
+        .bearer_auth(service_support::API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    world.finish().await;
+}

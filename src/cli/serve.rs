@@ -11,7 +11,7 @@ use crate::catalog;
 use crate::oauth;
 use std::time::Duration;
 
-use crate::service::{self, Service, api, config, listener, store};
+use crate::service::{self, Service, api, config, keys, listener, store};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -33,7 +33,8 @@ request in flight is closed after --idle-timeout, at most --max-connections are 
 SIGTERM the service stops accepting, lets requests in flight finish, and exits after at most \
 --shutdown-timeout.\n\n\
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
-I/O or database error at start.")]
+I/O or database error at start, or encryption keys that open none of the stored connections. \
+With --reseal: 0 done, 1 some rows open with no configured key.")]
 pub struct ServeArgs {
     /// Directory (or files) of provider definitions; validated at start, and an invalid one
     /// stops the start with its diagnostics.
@@ -74,6 +75,13 @@ pub struct ServeArgs {
     /// Most connections served at once; further ones wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = listener::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Re-seal every stored connection still sealed under a key of
+    /// PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS with PROVIDER_FORGE_ENCRYPTION_KEY, print the
+    /// counts, and exit (0 when every row now opens with the current key alone, 1 when some
+    /// open with no configured key) instead of serving. Run it after a key rotation; the
+    /// previous key can then be dropped (ten minutes later: pending sessions keep theirs).
+    #[arg(long)]
+    reseal: bool,
     /// Seconds to let requests in flight finish after SIGINT or SIGTERM before exiting.
     #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     shutdown_timeout: u64,
@@ -137,6 +145,29 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         .map_err(|e| usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
         let store = store::open(&args.database).await.map_err(usage)?;
+        if args.reseal {
+            let report = keys::reseal(store.as_ref(), &cipher).await.map_err(usage)?;
+            println!(
+                "provider-forge serve --reseal: {} connections re-sealed with key {}, {} already under it, {} open with no configured key",
+                report.resealed,
+                cipher.current_key_id(),
+                report.current,
+                report.unopenable.len()
+            );
+            for (provider, connection_id) in &report.unopenable {
+                // Ids were checked for control characters when their session started.
+                eprintln!(
+                    "provider-forge: error: connection `{connection_id}` of `{provider}` opens with no configured key; keep the key it was sealed with"
+                );
+            }
+            return if report.unopenable.is_empty() {
+                Ok(())
+            } else {
+                Err(Reported(EXIT_INVALID))
+            };
+        }
+        // Keys that open none of the stored rows are a misconfiguration, not a fresh start.
+        keys::check(store.as_ref(), &cipher).await.map_err(usage)?;
         let service = Service::new(
             store,
             cipher,

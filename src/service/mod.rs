@@ -6,7 +6,8 @@
 //! It drives the OAuth engine only through the library's public API ([`crate::oauth`]:
 //! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke()`]) and
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
-//! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`store`] (SQLite and
+//! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`keys`] (the keys
+//! checked against stored rows, re-sealing), [`store`] (SQLite and
 //! PostgreSQL behind one trait), [`refresh`] (cross-process single refresh), [`api`] (the HTTP
 //! routes and their OpenAPI description), [`listener`] (serving them with connection limits). [`Service`] ties them together and is usable without
 //! HTTP.
@@ -14,6 +15,7 @@
 pub mod api;
 pub mod config;
 pub mod crypto;
+pub mod keys;
 pub mod listener;
 pub mod refresh;
 pub mod store;

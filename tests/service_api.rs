@@ -713,3 +713,47 @@ async fn per_data_center_client_ids(world: &World) {
     assert_eq!(world.sim.count(Endpoint::Refresh), 2);
 }
 on_both_backends!(per_data_center_client_ids, microsoft_world);
+
+/// A callback's `error_description` (anyone with a valid state writes it) that echoes the
+/// code and the client secret and carries a forged log line and terminal escapes: the page
+/// and the log hold neither secret, the log line stays one line, and the log, written to a
+/// file, has no escape sequence at all (no colours either).
+async fn callback_text_is_scrubbed_and_escaped(world: &World) {
+    let serve = world.instance(&[]);
+    let callback = serve.authorize(world, "zoho-crm", "hostile").await;
+    let code = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let description = format!(
+        "echo code={code} client_secret={}\n2026-01-01T00:00:00Z  INFO forged: connection stored\u{1b}]0;owned\u{7}\u{1b}[2J",
+        support::SHARED_SECRET
+    );
+    let hostile = with_param(
+        &with_param(&callback, "error", "access_denied"),
+        "error_description",
+        &description,
+    );
+    let (status, page) = serve.deliver_callback(&hostile).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Access denied"), "{page}");
+    let log = serve.log_text();
+    for (what, text) in [("the page", &page), ("the log", &log)] {
+        assert!(!text.contains(&code), "{what} holds the code: {text}");
+        assert!(
+            !text.contains(support::SHARED_SECRET),
+            "{what} holds the client secret: {text}"
+        );
+    }
+    assert!(
+        !log.contains('\u{1b}'),
+        "no escape sequence in the log: {log:?}"
+    );
+    let refused: Vec<&str> = log.lines().filter(|l| l.contains("forged")).collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert!(refused[0].contains("callback refused"), "{log}");
+}
+on_both_backends!(callback_text_is_scrubbed_and_escaped);

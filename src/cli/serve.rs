@@ -95,13 +95,18 @@ pub fn run(args: ServeArgs) -> u8 {
     }
 }
 
-/// Structured logs on stderr, filtered by RUST_LOG (default `info`).
+/// Structured logs on stderr, filtered by RUST_LOG (default `info`), coloured only on a
+/// terminal and without NO_COLOR: a log file or collector gets no escape sequences.
 fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     // A second init (tests calling run twice) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -27,6 +27,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
+use super::outside_text::for_log;
 use super::refresh::TokenError;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
@@ -186,7 +187,7 @@ impl IntoResponse for ServiceError {
             }
         };
         if status.is_server_error() {
-            tracing::error!(%message, "request failed");
+            tracing::error!(message = %for_log(&message), "request failed");
         }
         error(status, code, message)
     }
@@ -359,7 +360,7 @@ async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery
                 CallbackError::Refused(OAuthError::UserDenied { .. }) => "Access denied",
                 _ => "Connection failed",
             };
-            tracing::warn!(reason = %refusal, "callback refused");
+            tracing::warn!(reason = %for_log(&refusal.to_string()), "callback refused");
             page(StatusCode::BAD_REQUEST, title, &refusal.to_string())
         }
         Err(other) => {

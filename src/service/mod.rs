@@ -17,6 +17,7 @@ pub mod config;
 pub mod crypto;
 pub mod keys;
 pub mod listener;
+mod outside_text;
 pub mod refresh;
 pub mod store;
 mod tokens;
@@ -37,6 +38,7 @@ use crate::resolve::connection::ConnectionValues;
 use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
+use outside_text::Known;
 use refresh::{Refresher, TokenError};
 use store::{ConnectionRecord, ConnectionStatus, DatabaseError, PendingRecord, Store};
 
@@ -154,11 +156,16 @@ fn values_of(params: &BTreeMap<String, String>) -> ConnectionValues {
     params.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+/// The raw value of a callback query's parameter `name` (`state`, `code`).
+fn callback_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 /// The raw `state` of a callback query.
 fn callback_state(query: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .find(|(name, _)| name == "state")
-        .map(|(_, value)| value.into_owned())
+    callback_param(query, "state")
 }
 
 fn valid_connection_id(id: &str) -> bool {
@@ -294,10 +301,14 @@ impl Service {
         let (provider, client) = self.provider(&pending_row.provider)?;
         let table = connection_table(provider, &values_of(&pending_row.params), None)
             .map_err(|e| refused(CallbackError::Refused(e.into())))?;
+        // What the provider or the callback says is scrubbed of what this flow holds secret.
+        let known = Known::client_secrets(&table, &client.credentials)
+            .with(&callback_param(query, "code").unwrap_or_default())
+            .with(pending.pkce_verifier.as_ref().map_or("", |v| v.expose()));
         let tokens =
             complete_authorization(&self.http, &table, &client.credentials, &pending, query)
                 .await
-                .map_err(|e| refused(CallbackError::Refused(e)))?;
+                .map_err(|e| refused(CallbackError::Refused(known.scrub_error(e))))?;
         let now = unix_now() as i64;
         let mut record = ConnectionRecord {
             provider: pending_row.provider.clone(),
@@ -389,7 +400,12 @@ impl Service {
                         &values_of(&record.params),
                         Some(&tokens.metadata),
                     )?;
-                    refresh_tokens(&http, &table, &credentials, &tokens, &retry).await
+                    let known = Known::client_secrets(&table, &credentials)
+                        .with(tokens.access_token.expose())
+                        .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
+                    refresh_tokens(&http, &table, &credentials, &tokens, &retry)
+                        .await
+                        .map_err(|e| known.scrub_error(e))
                 },
             )
             .await?;
@@ -415,10 +431,13 @@ impl Service {
             let table =
                 connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))
                     .map_err(|e| ServiceError::Provider(e.into()))?;
+            let known = Known::client_secrets(&table, &client.credentials)
+                .with(tokens.access_token.expose())
+                .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
             match revoke(&self.http, &table, &client.credentials, &tokens).await {
                 Ok(kind) => Some(kind),
                 Err(OAuthError::Rejected { .. }) => None,
-                Err(error) => return Err(ServiceError::Provider(error)),
+                Err(error) => return Err(ServiceError::Provider(known.scrub_error(error))),
             }
         } else {
             None

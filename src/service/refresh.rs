@@ -38,6 +38,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::crypto::{Cipher, CryptoError};
+use super::outside_text::for_log;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Lease, Store};
 use super::tokens::{open_tokens, seal_tokens};
 use crate::oauth::token::unix_now;
@@ -343,7 +344,7 @@ impl Refresher {
                 if let Err(db) = self.store.commit_refresh(&record, &self.holder).await {
                     tracing::warn!(provider, connection_id, error = %db, "could not mark the connection; the next refresh will ask again");
                 }
-                tracing::warn!(provider, connection_id, %error, "refresh token refused; reauthorization required");
+                tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh token refused; reauthorization required");
                 (Err(reauthorize(&run.key)), None)
             }
             Err(error) => {
@@ -351,7 +352,7 @@ impl Refresher {
                     .store
                     .release_refresh(provider, connection_id, &self.holder)
                     .await;
-                tracing::warn!(provider, connection_id, %error, "refresh failed");
+                tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh failed");
                 (Err(error.into()), None)
             }
         }

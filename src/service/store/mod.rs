@@ -139,20 +139,19 @@ pub enum DatabaseError {
 }
 
 /// A database URL fit for a message or a log: the password, when there is one, replaced by
-/// `***`. Text that is not a URL is shown only up to its scheme, since a password could sit
-/// anywhere in it.
+/// `***`. Text with an `@` that does not parse as a URL with a host is shown only up to its
+/// scheme, since a password could sit anywhere in it.
 pub fn redacted_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) => {
+        Ok(mut parsed) if parsed.has_host() => {
             if parsed.password().is_some() {
                 let _ = parsed.set_password(Some("***"));
             }
             parsed.to_string()
         }
-        Err(_) => match url.split_once(':') {
-            Some((scheme, _)) if !scheme.contains('@') => format!("{scheme}:..."),
-            _ => "...".to_owned(),
-        },
+        _ if !url.contains('@') => url.to_owned(),
+        Ok(parsed) => format!("{}:...", parsed.scheme()),
+        Err(_) => "...".to_owned(),
     }
 }
 

@@ -322,3 +322,26 @@ async fn a_connection_left_in_a_transaction_never_returns_to_the_pool() {
         store.take_pending("none").await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn no_database_error_echoes_a_password() {
+    for url in [
+        "postgresql+asyncpg://app:PW-hunter2@db.internal/forge",
+        "mysql://app:PW-hunter2@db.internal/forge",
+        "postgres://app:PW-hunter2@127.0.0.1:notaport/none",
+        "sqlite://app:PW-hunter2@/nonexistent-dir/x/y.db?mode=ro",
+        "app:PW-hunter2@db.internal",
+    ] {
+        let error = open(url).await.err().unwrap().to_string();
+        assert!(!error.contains("PW-hunter2"), "{url}: {error}");
+    }
+    let error = open("postgresql+asyncpg://app:PW-hunter2@db.internal/forge")
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("unsupported database URL `postgresql+asyncpg://app:***@db.internal/forge`"),
+        "{error}"
+    );
+}

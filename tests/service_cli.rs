@@ -270,3 +270,54 @@ async fn a_wrong_key_is_refused_and_reseal_retires_the_old_one() {
     let _ = child.wait();
     world.finish().await;
 }
+
+/// The clients file README.md shows under "Running the service" (keep the two in step): a
+/// shared secret, a provider with one client for every data center, and one registered
+/// separately per data center. `serve` starts with it.
+const README_CLIENTS_EXAMPLE: &str = "\
+zoho-crm:
+  client_id: 1000.ABC
+  client_secret_env: ZOHO_CRM_SECRET      # or client_secret_file: /run/secrets/zoho-crm
+  # redirect_uri: defaults to <--public-url>/oauth/callback; register it with the provider
+zoho-books:                               # one client for every Zoho data center
+  client_id: 1000.DEF
+  client_secret_env: ZOHO_BOOKS_SECRET
+microsoft:                                # one app registration per cloud (data center)
+  data_center_client_ids:
+    global: 11111111-2222-3333-4444-555555555555
+    usgov: 66666666-7777-8888-9999-000000000000
+  data_center_secrets:
+    global: { client_secret_env: MS_GLOBAL_SECRET }
+    usgov: { client_secret_env: MS_USGOV_SECRET }
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_clients_example_starts() {
+    let world = World::start(None).await;
+    let clients = world.dir.path().join("readme-clients.yaml");
+    std::fs::write(&clients, README_CLIENTS_EXAMPLE).unwrap();
+    let mut child = world
+        .serve_command_from(&support::repo_path("providers"), &clients, &[])
+        .env("ZOHO_CRM_SECRET", "s1")
+        .env("ZOHO_BOOKS_SECRET", "s2")
+        .env("MS_GLOBAL_SECRET", "s3")
+        .env("MS_USGOV_SECRET", "s4")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        line.starts_with("provider-forge serve: listening on "),
+        "{line:?}\n{}",
+        stderr(&output)
+    );
+    world.finish().await;
+}

@@ -196,13 +196,24 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         };
+        let service = Arc::new(service);
         listener::serve(
             tcp,
-            api::router(Arc::new(service), api_key),
-            limits,
+            api::router(Arc::clone(&service), api_key),
+            limits.clone(),
             shutdown_signal(),
         )
         .await;
+        // Refreshes still in flight, and refreshed tokens whose commit is being retried, get
+        // the same bounded wait: a provider's rotation is not dropped at a routine restart.
+        if tokio::time::timeout(limits.shutdown_timeout, service.settle())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "shutdown timeout reached with a refresh in flight or a refreshed token set not yet stored"
+            );
+        }
         Ok(())
     })
 }

@@ -512,7 +512,7 @@ pub struct TokenView {
         (status = 200, description = "A token valid beyond the refresh margin", body = TokenView),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "No such connection", body = ErrorBody),
-        (status = 409, description = "The provider refused the refresh token: reauthorization required", body = ErrorBody),
+        (status = 409, description = "reauthorization_required: the provider refused the refresh token; token_expired: the access token expired and there is no refresh token (nothing was sent, the connection is kept); connection_values_refused", body = ErrorBody),
         (status = 429, description = "The provider is rate limiting refreshes", body = ErrorBody),
         (status = 502, description = "The provider failed (after bounded retries)", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody)
@@ -564,6 +564,7 @@ pub struct Deleted {
         (status = 200, description = "Revoked (when the provider can) and deleted", body = Deleted),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "No such connection", body = ErrorBody),
+        (status = 409, description = "connection_changed: reconnected or refreshed while being deleted; nothing deleted, DELETE again", body = ErrorBody),
         (status = 502, description = "The provider could not be reached; nothing deleted", body = ErrorBody)
     ),
     security(("bearer" = []))

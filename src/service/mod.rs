@@ -208,6 +208,12 @@ impl Service {
         self
     }
 
+    /// Resolves once no refresh is in flight and every refreshed token set is stored: a
+    /// shutdown waits for this (bounded) so a provider's answer is not thrown away.
+    pub async fn settle(&self) {
+        self.refresher.settle().await;
+    }
+
     /// The store (for health checks).
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()

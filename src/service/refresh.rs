@@ -172,6 +172,14 @@ impl Refresher {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Resolves once no refresh is in flight and every refreshed set is stored (or dropped
+    /// because its connection changed): what a shutdown waits for, within its own bound.
+    pub async fn settle(&self) {
+        while !self.slots().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Forgets a token set kept in memory for a connection that was replaced or deleted.
     pub fn forget(&self, provider: &str, connection_id: &str) {
         let key = (provider.to_owned(), connection_id.to_owned());
@@ -245,13 +253,12 @@ impl Refresher {
                 }
             }
         };
-        let outcome = match flight.wait_for(Option::is_some).await {
+        match flight.wait_for(Option::is_some).await {
             Ok(outcome) => outcome.clone().expect("waited for an outcome"),
             Err(_) => Err(TokenError::Store(DatabaseError::Unavailable(
                 "the refresh task ended without an answer".into(),
             ))),
-        };
-        outcome
+        }
     }
 
     /// The flight's task: runs the refresh to its end whoever still waits, publishes the

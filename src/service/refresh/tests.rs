@@ -627,10 +627,12 @@ async fn a_failed_commit_keeps_the_new_tokens_until_they_land(test: TestStore) {
         .await
         .unwrap();
     assert_eq!(tokens.access_token.expose(), "at-1");
-    // The commit is retried until it lands, with the rotated refresh token.
-    tokio::time::timeout(NOT_BLOCKED, failing.landed.notified())
+    // The commit is retried until it lands, with the rotated refresh token; a shutdown
+    // waiting for the refresher to settle waits for that.
+    tokio::time::timeout(NOT_BLOCKED, refresher.settle())
         .await
         .expect("the commit is retried until it lands");
+    failing.landed.notified().await;
     assert_eq!(failing.attempts.load(Ordering::SeqCst), 4);
     let stored = test
         .store

@@ -1,6 +1,9 @@
 //! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz`,
-//! `/readyz` and `/openapi.json`, which is generated from the handlers and types below (utoipa), so the
-//! description cannot drift from the code.
+//! `/readyz` and `/openapi.json`, which is generated from the handlers and types below
+//! (utoipa), so the description cannot drift from the code.
+//!
+//! JSON handlers return `Result<_, ServiceError>`; [`ServiceError`]'s `IntoResponse` is the one
+//! place that maps a failure to its status and error code.
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
 //! in constant time, and request logs that carry the method and path only: never a query
@@ -284,17 +287,8 @@ pub struct SessionCreated {
 async fn create_session(
     State(state): State<AppState>,
     body: Result<Json<CreateSession>, JsonRejection>,
-) -> Response {
-    let Json(body) = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                rejection.body_text(),
-            );
-        }
-    };
+) -> Result<(StatusCode, Json<SessionCreated>), ServiceError> {
+    let Json(body) = body.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
     let request = SessionRequest {
         provider: body.provider,
         connection_id: body.connection_id,
@@ -302,17 +296,14 @@ async fn create_session(
         scopes: body.scopes,
         params: body.params,
     };
-    match state.service.start_session(request).await {
-        Ok(session) => (
-            StatusCode::CREATED,
-            Json(SessionCreated {
-                authorization_url: session.authorization_url,
-                expires_at: session.expires_at,
-            }),
-        )
-            .into_response(),
-        Err(error) => error.into_response(),
-    }
+    let session = state.service.start_session(request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            authorization_url: session.authorization_url,
+            expires_at: session.expires_at,
+        }),
+    ))
 }
 
 const CALLBACK_PAGE: &str = r#"<!doctype html>
@@ -444,17 +435,14 @@ pub struct ListQuery {
 async fn list_connections(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Response {
-    match state.service.connections(query.provider.as_deref()).await {
-        Ok(records) => Json(
-            records
-                .into_iter()
-                .map(|r| ConnectionView::new(&state.service, r))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<Json<Vec<ConnectionView>>, ServiceError> {
+    let records = state.service.connections(query.provider.as_deref()).await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| ConnectionView::new(&state.service, r))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(
@@ -471,11 +459,9 @@ async fn list_connections(
 async fn get_connection(
     State(state): State<AppState>,
     Path((provider, connection_id)): Path<(String, String)>,
-) -> Response {
-    match state.service.connection(&provider, &connection_id).await {
-        Ok(record) => Json(ConnectionView::new(&state.service, record)).into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<Json<ConnectionView>, ServiceError> {
+    let record = state.service.connection(&provider, &connection_id).await?;
+    Ok(Json(ConnectionView::new(&state.service, record)))
 }
 
 /// `GET .../token` query.
@@ -523,29 +509,21 @@ async fn get_token(
     State(state): State<AppState>,
     Path((provider, connection_id)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
-) -> Response {
-    match state
+) -> Result<impl IntoResponse, ServiceError> {
+    let issued = state
         .service
         .token(&provider, &connection_id, query.force_refresh)
-        .await
-    {
-        Ok(issued) => {
-            let mut response = Json(TokenView {
-                access_token: issued.tokens.access_token.expose().to_owned(),
-                token_type: issued.tokens.token_type,
-                expires_at: issued.tokens.expires_at,
-                api_base_url: issued.api_base_url,
-                metadata: issued.tokens.metadata,
-            })
-            .into_response();
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            response
-        }
-        Err(error) => error.into_response(),
-    }
+        .await?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(TokenView {
+            access_token: issued.tokens.access_token.expose().to_owned(),
+            token_type: issued.tokens.token_type,
+            expires_at: issued.tokens.expires_at,
+            api_base_url: issued.api_base_url,
+            metadata: issued.tokens.metadata,
+        }),
+    ))
 }
 
 /// The outcome of a deletion.
@@ -572,20 +550,17 @@ pub struct Deleted {
 async fn delete_connection(
     State(state): State<AppState>,
     Path((provider, connection_id)): Path<(String, String)>,
-) -> Response {
-    match state.service.delete(&provider, &connection_id).await {
-        Ok(revoked) => Json(Deleted {
-            revoked: revoked.map(|kind| {
-                match kind {
-                    RevokedToken::Refresh => "refresh_token",
-                    RevokedToken::Access => "access_token",
-                }
-                .to_owned()
-            }),
-        })
-        .into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<Json<Deleted>, ServiceError> {
+    let revoked = state.service.delete(&provider, &connection_id).await?;
+    Ok(Json(Deleted {
+        revoked: revoked.map(|kind| {
+            match kind {
+                RevokedToken::Refresh => "refresh_token",
+                RevokedToken::Access => "access_token",
+            }
+            .to_owned()
+        }),
+    }))
 }
 
 /// Health.

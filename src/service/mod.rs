@@ -7,10 +7,10 @@
 //! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke()`]) and
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
 //! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`keys`] (the keys
-//! checked against stored rows, re-sealing), [`store`] (SQLite and
-//! PostgreSQL behind one trait), [`refresh`] (cross-process single refresh), [`api`] (the HTTP
-//! routes and their OpenAPI description), [`listener`] (serving them with connection limits). [`Service`] ties them together and is usable without
-//! HTTP.
+//! checked against stored rows, re-sealing), [`store`] (SQLite and PostgreSQL behind one
+//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), [`api`] (the
+//! HTTP routes and their OpenAPI description), [`listener`] (serving them with connection
+//! limits). [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
 pub mod config;

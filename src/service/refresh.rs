@@ -107,17 +107,17 @@ pub fn needs_reauthorization(error: &OAuthError) -> bool {
 
 /// How long leases last and how patiently commits are retried.
 #[derive(Debug, Clone)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// How long a claimed lease lasts without renewal; renewed every third of it.
-    pub lease: Duration,
+    pub(crate) lease: Duration,
     /// First wait before polling another instance's lease again (doubles up to a second).
-    pub poll: Duration,
+    pub(crate) poll: Duration,
     /// How long to wait for another instance's refresh before giving up (503).
-    pub wait_limit: Duration,
+    pub(crate) wait_limit: Duration,
     /// First wait before retrying a failed commit (doubles up to `commit_retry_max`).
-    pub commit_retry: Duration,
+    pub(crate) commit_retry: Duration,
     /// Longest wait between commit retries.
-    pub commit_retry_max: Duration,
+    pub(crate) commit_retry_max: Duration,
 }
 
 impl Default for Timing {
@@ -158,7 +158,7 @@ impl Refresher {
     }
 
     /// A refresher with other lease and retry timing (tests).
-    pub fn with_timing(store: Arc<dyn Store>, cipher: Cipher, timing: Timing) -> Self {
+    pub(crate) fn with_timing(store: Arc<dyn Store>, cipher: Cipher, timing: Timing) -> Self {
         Self {
             store,
             cipher,
@@ -181,7 +181,7 @@ impl Refresher {
     }
 
     /// Forgets a token set kept in memory for a connection that was replaced or deleted.
-    pub fn forget(&self, provider: &str, connection_id: &str) {
+    pub(crate) fn forget(&self, provider: &str, connection_id: &str) {
         let key = (provider.to_owned(), connection_id.to_owned());
         if let Some(slot) = self.slots().get_mut(&key) {
             slot.unsaved = None;

@@ -757,3 +757,28 @@ async fn callback_text_is_scrubbed_and_escaped(world: &World) {
     assert!(refused[0].contains("callback refused"), "{log}");
 }
 on_both_backends!(callback_text_is_scrubbed_and_escaped);
+
+/// A provider that issued no refresh token: a forced refresh sends nothing and hands out the
+/// still-valid access token; once it expired the caller is told to connect again, and the
+/// connection is never marked `reauthorization_required` (nothing was refused).
+async fn no_refresh_token_keeps_the_valid_access_token(world: &World) {
+    let serve = world.instance(&[]);
+    world.sim.inject(Fault::NoRefreshToken);
+    serve.connect(world, "zoho-crm", "once").await;
+    let (status, first) = serve.get("/connections/zoho-crm/once/token").await;
+    assert_eq!(status, 200, "{first}");
+    let (status, forced) = serve
+        .get("/connections/zoho-crm/once/token?force_refresh=true")
+        .await;
+    assert_eq!(status, 200, "{forced}");
+    assert_eq!(forced["access_token"], first["access_token"]);
+    assert_eq!(world.sim.count(Endpoint::Refresh), 0, "nothing was sent");
+    expire(world, "zoho-crm", "once").await;
+    let (status, body) = serve.get("/connections/zoho-crm/once/token").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "token_expired");
+    let (_, connection) = serve.get("/connections/zoho-crm/once").await;
+    assert_eq!(connection["status"], "active");
+    assert_eq!(world.sim.count(Endpoint::Refresh), 0);
+}
+on_both_backends!(no_refresh_token_keeps_the_valid_access_token);

@@ -237,8 +237,9 @@ impl Refresher {
             let mut slots = self.slots();
             let slot = slots.entry(key.clone()).or_default();
             match &slot.flight {
-                Some(flight) => flight.clone(),
-                None => {
+                // A flight whose task ended without an answer (it panicked) is replaced.
+                Some(flight) if flight.has_changed().is_ok() => flight.clone(),
+                _ => {
                     let (sender, receiver) = watch::channel(None);
                     slot.flight = Some(receiver.clone());
                     let this = Arc::clone(self);

@@ -713,3 +713,24 @@ async fn a_connection_without_a_refresh_token_keeps_its_valid_access_token() {
     assert_eq!(stored.status, ConnectionStatus::Active);
     test.finish().await;
 }
+
+/// A refresh task that dies without an answer (a panic in the provider call) fails its
+/// waiters, and the next caller starts a new refresh instead of joining the dead one.
+#[tokio::test]
+async fn a_refresh_that_died_is_not_joined_again() {
+    let test = TestStore::sqlite().await;
+    let cipher = cipher();
+    let refresher = refresher(&test.store);
+    connect(test.store.as_ref(), &cipher, &token_set("at-0", "rt-0", 1)).await;
+    let result = refresher
+        .token(KEY, 300, false, no_refresh("the provider call dies"))
+        .await;
+    assert!(matches!(result, Err(TokenError::Store(_))), "{result:?}");
+    let endpoint = FakeEndpoint::new();
+    let (_, tokens) = refresher
+        .token(KEY, 300, false, endpoint.callback())
+        .await
+        .unwrap();
+    assert_eq!(tokens.access_token.expose(), "at-1");
+    test.finish().await;
+}

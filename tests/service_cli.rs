@@ -321,3 +321,77 @@ async fn the_readme_clients_example_starts() {
     );
     world.finish().await;
 }
+
+/// A definition may take its whole host from a connection value; in serve an end user's value
+/// that makes a loopback or IP host is refused before any URL is handed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_and_ip_hosts_are_refused_as_connection_values() {
+    let world = World::start(None).await;
+    let providers = world.dir.path().join("own-providers");
+    std::fs::create_dir(&providers).unwrap();
+    let fixture = std::fs::read_to_string(support::repo_path(support::GENERIC_FIXTURE)).unwrap();
+    let definition = fixture
+        .replace("https://login.generic-idp.test", "https://<host>")
+        .replace("id: generic-idp", "id: own-idp")
+        .replace(
+            "display_name: Generic IdP (test)\n",
+            "display_name: Own IdP (test)\n\nconnection:\n  params:\n    host:\n      description: The customer's own login server.\n      example: login.acme.example\n      pattern: '^[a-z0-9][a-z0-9.-]{0,252}$'\n",
+        );
+    std::fs::write(providers.join("own-idp.yaml"), definition).unwrap();
+    let clients = world.dir.path().join("own-clients.yaml");
+    std::fs::write(
+        &clients,
+        "own-idp:\n  client_id: own\n  client_secret_env: PF_SERVICE_TEST_CLIENT_SECRET\n",
+    )
+    .unwrap();
+    let mut child = world
+        .serve_command_from(&providers, &clients, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("provider-forge serve: listening on ")
+        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+        .to_owned();
+    let session = |host: &str| {
+        reqwest::Client::new()
+            .post(format!("{base}/connect/sessions"))
+            .bearer_auth(service_support::API_KEY)
+            .json(&serde_json::json!({
+                "provider": "own-idp",
+                "connection_id": "c1",
+                "params": {"host": host},
+            }))
+            .send()
+    };
+    // Other addresses are refused by the definition's host checks; loopback names and
+    // addresses by serve.
+    for host in ["10.1.2.3", "0x7f.1", "[::1]", "localhost."] {
+        assert_eq!(session(host).await.unwrap().status(), 400, "{host}");
+    }
+    for host in ["127.0.0.1", "localhost", "api.localhost", "127.1.2.3"] {
+        let response = session(host).await.unwrap();
+        assert_eq!(response.status(), 400, "{host}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("a loopback or IP host"),
+            "{host}: {body}"
+        );
+    }
+    let response = session("login.acme.example").await.unwrap();
+    assert_eq!(response.status(), 201);
+    let _ = child.kill();
+    let _ = child.wait();
+    world.finish().await;
+}

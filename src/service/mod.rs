@@ -168,6 +168,38 @@ fn callback_state(query: &str) -> Option<String> {
     callback_param(query, "state")
 }
 
+/// Whether a URL's host is a loopback name or an IP address.
+fn local_host(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// The first URL of a table filled with an end user's connection values whose host is a
+/// loopback name or an IP address. Definitions may point at such hosts (tests do), but a
+/// value must not turn the code exchange, client secret included, towards the service's own
+/// machine or a bare address.
+fn local_host_url(table: &ResolvedProvider) -> Option<&str> {
+    table.data_centers.iter().find_map(|dc| {
+        [
+            &dc.authorization_url,
+            &dc.token_url,
+            &dc.refresh_url,
+            &dc.issuer,
+        ]
+        .into_iter()
+        .chain(&dc.revoke_url)
+        .chain(dc.api_base_urls.values())
+        .map(String::as_str)
+        .find(|url| local_host(url))
+    })
+}
+
 fn valid_connection_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_CONNECTION_ID_LEN && !id.chars().any(char::is_control)
 }
@@ -248,6 +280,13 @@ impl Service {
         // same values are filled in again at the callback and at every refresh.
         let table = connection_table(provider, &values_of(&request.params), None)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        if !request.params.is_empty() {
+            if let Some(url) = local_host_url(&table) {
+                return Err(ServiceError::BadRequest(format!(
+                    "the connection values are refused: they make `{url}`, a loopback or IP host; give the provider's DNS host names"
+                )));
+            }
+        }
         let options = AuthorizationOptions {
             data_center: request.data_center.clone(),
             scopes: request.scopes.clone(),
@@ -485,6 +524,30 @@ mod tests {
             state_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn loopback_and_ip_hosts_are_told_apart_from_dns_names() {
+        for url in [
+            "https://127.0.0.1/token",
+            "https://localhost/token",
+            "https://LOCALHOST./token",
+            "https://api.localhost/token",
+            "https://[::1]:8443/token",
+            "https://10.0.0.7/token",
+            "https://0x7f.1/token",
+            "https://2130706433/token",
+            "https://169.254.169.254/latest",
+        ] {
+            assert!(local_host(url), "{url}");
+        }
+        for url in [
+            "https://acme.my.salesforce.com/services/oauth2/token",
+            "https://1234.suitetalk.api.netsuite.com/x",
+            "https://accounts.zoho.eu/oauth/v2/token",
+        ] {
+            assert!(!local_host(url), "{url}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Hostile definitions (issue 12, items 5, 6, 7, 10 and 11): what `validate` refuses, and what
 //! the outputs escape, read through the catalog's public entry and the binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use provider_forge::catalog;
@@ -9,14 +9,11 @@ use provider_forge::diagnostics::Diagnostic;
 use provider_forge::render::Renderer;
 use provider_forge::resolve::table::ResolvedProvider;
 
-const BIN: &str = env!("CARGO_BIN_EXE_provider-forge");
-
-fn repo(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
+use crate::support::cli::BIN;
+use crate::support::repo_path;
 
 fn original(name: &str) -> String {
-    std::fs::read_to_string(repo(&format!("providers/{name}"))).unwrap()
+    std::fs::read_to_string(repo_path(format!("providers/{name}"))).unwrap()
 }
 
 /// `edit` applied to a bundled provider (each pair must match), checked as if it were that
@@ -27,9 +24,9 @@ fn diagnostics_of(name: &str, edits: &[(&str, &str)]) -> Vec<Diagnostic> {
         assert!(text.contains(from), "{from} in {name}");
         text = text.replacen(from, to, 1);
     }
-    match catalog::load_one(&repo(&format!("providers/{name}")), &text).unwrap() {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics,
+    match catalog::load_one(&repo_path(format!("providers/{name}")), &text).unwrap() {
+        catalog::Verdict::Valid(_) => Vec::new(),
+        catalog::Verdict::Invalid(diagnostics) => diagnostics,
     }
 }
 
@@ -72,7 +69,7 @@ fn urls_not_written_as_they_will_be_called_are_refused_with_the_normalised_form(
     assert_eq!(found.len(), 3, "{text}");
     let token = found.iter().find(|d| d.path == "token.url").unwrap();
     assert_eq!(
-        token.line,
+        token.region.start.line,
         line_of("gitlab.yaml", "url: https://gitlab.com/oauth/token")
     );
     assert!(
@@ -165,7 +162,10 @@ fn docs_url_follows_the_url_rules() {
     );
     assert_eq!(found.len(), 1, "{}", shown(&found));
     assert_eq!(found[0].path, "docs_url");
-    assert_eq!(found[0].line, line_of("gitlab.yaml", "docs_url:"));
+    assert_eq!(
+        found[0].region.start.line,
+        line_of("gitlab.yaml", "docs_url:")
+    );
     assert!(found[0].message.contains("uses http"), "{}", found[0]);
 }
 
@@ -187,8 +187,11 @@ fn names_with_control_characters_are_refused_at_their_position() {
     let text = shown(&found);
     assert_eq!(found.len(), 2, "{text}");
     assert_eq!(found[0].path, "display_name");
-    assert_eq!(found[0].line, line_of("gitlab.yaml", "display_name:"));
-    assert_eq!(found[0].column, "display_name: ".len() + 1);
+    assert_eq!(
+        found[0].region.start.line,
+        line_of("gitlab.yaml", "display_name:")
+    );
+    assert_eq!(found[0].region.start.column, "display_name: ".len() + 1);
     assert!(found[0].message.contains("U+000A"), "{text}");
     assert_eq!(found[1].path, "scopes.catalog[2].description");
     assert!(found[1].message.contains("U+000D"), "{text}");
@@ -198,7 +201,7 @@ fn names_with_control_characters_are_refused_at_their_position() {
 fn a_data_center_name_with_a_newline_in_the_shared_set_is_placed_in_the_set() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("data-centers")).unwrap();
-    let set = std::fs::read_to_string(repo("providers/data-centers/zoho.yaml")).unwrap();
+    let set = std::fs::read_to_string(repo_path("providers/data-centers/zoho.yaml")).unwrap();
     let (before, after) = set.split_once("name: Europe").expect("the EU entry");
     std::fs::write(
         dir.path().join("data-centers/zoho.yaml"),
@@ -260,9 +263,9 @@ fn provider_named(display_name: &str, scope_name: &str, description: &str) -> Re
             &format!("description: {description:?}"),
             1,
         );
-    match catalog::load_one(&repo("providers/gitlab.yaml"), &text).unwrap() {
-        Ok(provider) => provider.resolved,
-        Err(diagnostics) => panic!("{}", shown(&diagnostics)),
+    match catalog::load_one(&repo_path("providers/gitlab.yaml"), &text).unwrap() {
+        catalog::Verdict::Valid(provider) => provider.resolved,
+        catalog::Verdict::Invalid(diagnostics) => panic!("{}", shown(&diagnostics)),
     }
 }
 
@@ -358,7 +361,7 @@ fn the_cli_reports_a_runaway_template_with_exit_1() {
     .unwrap();
     let output = Command::new(BIN)
         .arg("render")
-        .arg(repo("providers/gitlab.yaml"))
+        .arg(repo_path("providers/gitlab.yaml"))
         .arg("--template")
         .arg(&template)
         .output()

@@ -17,6 +17,8 @@ use proptest::test_runner::Config;
 use provider_forge::catalog;
 use provider_forge::render::{Format, Output, Renderer};
 
+use crate::support::yaml_files;
+
 fn cases() -> u32 {
     std::env::var("PROVIDER_FORGE_FUZZ_CASES")
         .ok()
@@ -41,13 +43,7 @@ fn providers_dir() -> PathBuf {
 /// Every bundled provider file, as (path, text). Mutations are checked as if they were that
 /// file, so `set: zoho` still finds the shared set.
 fn bundled() -> Vec<(PathBuf, String)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(providers_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(providers_dir())
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
@@ -205,17 +201,17 @@ fn apply(text: &str, mutations: &[Mutation]) -> String {
 fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
     let provider = match catalog::load_one(path, text) {
         Err(_) => return Ok(()),
-        Ok(Err(diagnostics)) => {
+        Ok(catalog::Verdict::Invalid(diagnostics)) => {
             prop_assert!(!diagnostics.is_empty(), "an invalid definition says why");
             for diagnostic in &diagnostics {
                 prop_assert!(
-                    diagnostic.line >= 1 && diagnostic.column >= 1,
+                    diagnostic.region.start.line >= 1 && diagnostic.region.start.column >= 1,
                     "{diagnostic}"
                 );
             }
             return Ok(());
         }
-        Ok(Ok(provider)) => provider.resolved,
+        Ok(catalog::Verdict::Valid(provider)) => provider.resolved,
     };
     // URLs with per-connection values are what the client sends once filled: with each
     // parameter's example (which validation checked), filling must succeed. Values learnt

@@ -1,12 +1,11 @@
 //! The service's HTTP API end to end: `provider-forge serve` processes against the project's
 //! HTTPS simulator, each case on SQLite and on a real PostgreSQL.
 
-mod service_support;
-mod support;
-
 use serde_json::Value;
-use service_support::{Backend, World, expire};
-use support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
+
+use crate::support;
+use crate::support::service::{Backend, World, expire};
+use crate::support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
 
 /// Runs a case on SQLite and on PostgreSQL (skipped loudly when no server is reachable outside
 /// CI).
@@ -568,7 +567,7 @@ async fn a_caller_hanging_up_mid_refresh_loses_nothing(world: &World) {
         .unwrap();
     let hung_up = impatient
         .get(serve.url("/connections/zoho-crm/hangup/token"))
-        .bearer_auth(service_support::API_KEY)
+        .bearer_auth(support::service::API_KEY)
         .send()
         .await;
     assert!(hung_up.is_err(), "the caller gave up before the answer");
@@ -600,7 +599,7 @@ async fn delete_racing_a_reconnect_keeps_the_newer_connection(world: &World) {
         tokio::spawn(async move {
             let response = client
                 .delete(url)
-                .bearer_auth(service_support::API_KEY)
+                .bearer_auth(support::service::API_KEY)
                 .send()
                 .await
                 .unwrap();

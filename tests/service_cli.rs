@@ -1,17 +1,11 @@
 //! `provider-forge serve` refuses to start half-configured: missing keys, an invalid
 //! definition or a bad clients file stop it with a clear message and the documented exit code.
 
-mod service_support;
-mod support;
-
-use std::process::Output;
 use std::time::Duration;
 
-use service_support::World;
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::support;
+use crate::support::cli::stderr;
+use crate::support::service::World;
 
 #[tokio::test]
 async fn missing_keys_stop_the_start_naming_each_variable() {
@@ -261,7 +255,7 @@ async fn a_wrong_key_is_refused_and_reseal_retires_the_old_one() {
         .to_owned();
     let response = reqwest::Client::new()
         .get(format!("{base}/connections/zoho-crm/kept/token"))
-        .bearer_auth(service_support::API_KEY)
+        .bearer_auth(support::service::API_KEY)
         .send()
         .await
         .unwrap();
@@ -364,7 +358,7 @@ async fn loopback_and_ip_hosts_are_refused_as_connection_values() {
     let session = |host: &str| {
         reqwest::Client::new()
             .post(format!("{base}/connect/sessions"))
-            .bearer_auth(service_support::API_KEY)
+            .bearer_auth(support::service::API_KEY)
             .json(&serde_json::json!({
                 "provider": "own-idp",
                 "connection_id": "c1",

@@ -6,14 +6,10 @@ use std::path::{Path, PathBuf};
 
 use provider_forge::catalog;
 
+use crate::support::yaml_files;
+
 fn corpus(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new("tests/corpus").join(dir))
-        .expect("corpus directory")
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(Path::new("tests/corpus").join(dir))
 }
 
 fn expected_positions(text: &str) -> Vec<String> {
@@ -47,7 +43,7 @@ fn every_mistake_is_reported_at_the_expected_positions() {
         let mut found: Vec<String> = catalog
             .diagnostics
             .iter()
-            .map(|d| format!("{}:{}", d.line, d.column))
+            .map(|d| format!("{}:{}", d.region.start.line, d.region.start.column))
             .collect();
         found.dedup();
         assert_eq!(found, expected, "positions reported for {}", file.display());

@@ -15,9 +15,10 @@
 mod checks;
 pub mod connection;
 pub(crate) mod data_centers;
+pub(crate) mod dns;
 pub(crate) mod embedded_text;
 mod expand;
-mod plain_url;
+pub(crate) mod plain_url;
 pub mod problem;
 pub(crate) mod sections;
 pub mod table;
@@ -49,7 +50,7 @@ pub fn resolve(
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
     problems.extend(embedded_text::check_embedded_text(definition, set));
-    problems.extend(url_rules::docs_url_problem(definition));
+    problems.extend(checks::docs_url_problem(definition));
     let late = connection::declarations(definition, &dcs, &mut problems);
 
     let mut expander = Expander::new(&dcs, &late);

@@ -126,15 +126,6 @@ pub fn is_placeholder_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// JSON Schema `pattern` of a placeholder name: the rule of [`is_placeholder_name`], for
-/// editors that only read the schema.
-pub(crate) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
-
-/// JSON Schema `pattern` of a placeholder value (a data center's value or a default): every
-/// `<` opens a well-formed `<name>`, and no `{` or `}`, which are other tools' placeholder
-/// syntax. Checked for every value, used or not, since either is a mistake wherever it is.
-pub(crate) const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
-
 /// What is wrong with a malformed placeholder at byte `at` of `template`, and how to fix it:
 /// one wording for the schema check and for expansion. `at` may point into a value the
 /// template expanded rather than into the template: then the template is named without a

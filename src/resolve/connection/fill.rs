@@ -1,0 +1,308 @@
+//! Run time: [`fill`] puts one connection's values into a resolved table, checks each value
+//! against its pattern and kind, and re-checks every URL it built, so no value can move a
+//! request to a host the definition did not intend.
+
+use indexmap::IndexMap;
+use regex::Regex;
+use url::Url;
+
+use super::declare::{ACCESS_TOKEN, check_value};
+use crate::definition::types::{ConnectionParam, RuntimeValue};
+use crate::resolve::table::{ConnectionInputs, ResolvedProvider};
+use crate::resolve::template::{self, PlaceholderValues};
+use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_url};
+
+/// Why a connection's values cannot be filled into a provider's table. Each names the value
+/// and, where it applies, the pattern it must match.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    /// A required parameter has no value.
+    #[error(
+        "provider `{provider}` needs connection parameter `{name}`, a value matching `{pattern}` (e.g. `{example}`): {description}"
+    )]
+    Missing {
+        /// Provider id.
+        provider: String,
+        /// Parameter name.
+        name: String,
+        /// Its description.
+        description: String,
+        /// Its pattern.
+        pattern: String,
+        /// Its example.
+        example: String,
+    },
+    /// A value the provider does not declare.
+    #[error("provider `{provider}` has no connection value `{name}`; {declared}")]
+    Unknown {
+        /// Provider id.
+        provider: String,
+        /// The name given.
+        name: String,
+        /// What the provider declares.
+        declared: String,
+    },
+    /// A value that fails its pattern or kind.
+    #[error("connection value `{name}` is refused: {reason}")]
+    Invalid {
+        /// Value name.
+        name: String,
+        /// Why, naming the pattern when it is the pattern that fails.
+        reason: String,
+    },
+    /// An expanded URL breaks the URL rules or leaves the host the template fixes.
+    #[error("with the values given, {entry} is refused: {reason}")]
+    Url {
+        /// The table entry, e.g. `token_url` of data center `eu`.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The values of one connection, by name: parameters the user supplies and runtime values the
+/// flow learnt.
+pub type ConnectionValues = IndexMap<String, String>;
+
+/// Fills a connection's values into a resolved table: the one run-time expander. Every
+/// declared parameter must be given (or have a default, or be optional); runtime values are
+/// filled when given and otherwise kept as `<name>`. The result lists only the inputs still
+/// unfilled, so a table can be filled again with runtime values once the flow learns them.
+pub fn fill(
+    provider: &ResolvedProvider,
+    values: &ConnectionValues,
+) -> Result<ResolvedProvider, ConnectionError> {
+    let inputs = &provider.connection;
+    for name in values.keys() {
+        if !inputs.params.contains_key(name) && !inputs.runtime.contains_key(name) {
+            let mut names: Vec<&str> = inputs.params.keys().map(String::as_str).collect();
+            names.extend(inputs.runtime.keys().map(String::as_str));
+            let declared = if names.is_empty() {
+                "it needs no connection values".to_owned()
+            } else {
+                format!("it declares: {}", names.join(", "))
+            };
+            return Err(ConnectionError::Unknown {
+                provider: provider.id.clone(),
+                name: name.clone(),
+                declared,
+            });
+        }
+    }
+    let mut late: IndexMap<String, Option<String>> = IndexMap::new();
+    for (name, input) in &inputs.params {
+        let value = param_value(provider, name, &input.declared, values.get(name))?;
+        late.insert(name.clone(), Some(value));
+    }
+    let mut still_open = IndexMap::new();
+    for (name, input) in &inputs.runtime {
+        match values.get(name) {
+            Some(value) => {
+                runtime_value(name, &input.declared, value)?;
+                late.insert(name.clone(), Some(value.clone()));
+            }
+            None => {
+                late.insert(name.clone(), None);
+                still_open.insert(name.clone(), input.clone());
+            }
+        }
+    }
+    late.insert(ACCESS_TOKEN.to_owned(), None);
+
+    let scope = PlaceholderValues::late_only(&late);
+    let text = |template: &str| -> String {
+        template::expand(template, scope).expect("a resolved table holds only late names")
+    };
+    let url = |entry: String, template: &str, role: UrlRole| -> Result<String, ConnectionError> {
+        let filled = text(template);
+        if filled != template {
+            recheck(&entry, template, &filled, role)?;
+        }
+        Ok(filled)
+    };
+    let texts = |map: &IndexMap<String, String>| -> IndexMap<String, String> {
+        map.iter().map(|(k, v)| (k.clone(), text(v))).collect()
+    };
+
+    let mut filled = provider.clone();
+    filled.authorization.params = texts(&provider.authorization.params);
+    filled.token_params = texts(&provider.token_params);
+    filled.refresh_params = texts(&provider.refresh_params);
+    filled.api_headers = texts(&provider.api_headers);
+    for dc in &mut filled.data_centers {
+        let of = |field: &str| format!("`{field}` of data center `{}`", dc.code);
+        dc.issuer = url(of("issuer"), &dc.issuer, UrlRole::Origin)?;
+        dc.authorization_url = url(
+            of("authorization_url"),
+            &dc.authorization_url,
+            UrlRole::Endpoint,
+        )?;
+        dc.entry_authorization_url = url(
+            of("entry_authorization_url"),
+            &dc.entry_authorization_url,
+            UrlRole::Endpoint,
+        )?;
+        dc.token_url = url(of("token_url"), &dc.token_url, UrlRole::Endpoint)?;
+        dc.refresh_url = url(of("refresh_url"), &dc.refresh_url, UrlRole::Endpoint)?;
+        if let Some(revoke) = &dc.revoke_url {
+            dc.revoke_url = Some(url(of("revoke_url"), revoke, UrlRole::Endpoint)?);
+        }
+        for (environment, base) in dc.api_base_urls.iter_mut() {
+            *base = url(
+                of(&format!("api_base_urls.{environment}")),
+                base,
+                UrlRole::Endpoint,
+            )?;
+        }
+        for name in dc.scope_names.values_mut() {
+            *name = text(name);
+        }
+    }
+    filled.connection = ConnectionInputs {
+        params: IndexMap::new(),
+        runtime: still_open,
+    };
+    Ok(filled)
+}
+
+fn param_value(
+    provider: &ResolvedProvider,
+    name: &str,
+    declared: &ConnectionParam,
+    given: Option<&String>,
+) -> Result<String, ConnectionError> {
+    let value = match (given, &declared.default) {
+        (Some(value), _) => value.clone(),
+        (None, Some(default)) => default.clone(),
+        (None, None) if declared.optional => return Ok(String::new()),
+        (None, None) => {
+            return Err(ConnectionError::Missing {
+                provider: provider.id.clone(),
+                name: name.to_owned(),
+                description: declared.description.clone(),
+                pattern: declared.pattern.clone(),
+                example: declared.example.clone(),
+            });
+        }
+    };
+    let invalid = |reason: String| ConnectionError::Invalid {
+        name: name.to_owned(),
+        reason,
+    };
+    let pattern = Regex::new(&declared.pattern).map_err(|e| invalid(e.to_string()))?;
+    check_value(name, &value, declared.kind, &pattern, &declared.pattern).map_err(invalid)?;
+    Ok(value)
+}
+
+fn runtime_value(name: &str, declared: &RuntimeValue, value: &str) -> Result<(), ConnectionError> {
+    let invalid = |reason: String| ConnectionError::Invalid {
+        name: name.to_owned(),
+        reason,
+    };
+    let written = declared.pattern.as_deref().unwrap_or("^.*$");
+    let pattern = Regex::new(written).map_err(|e| invalid(e.to_string()))?;
+    check_value(name, value, declared.kind, &pattern, written).map_err(invalid)
+}
+
+/// Re-checks a URL built from connection values: the URL rules, then the host the template
+/// fixes (the whole host when the template's host has no placeholder, else its literal suffix
+/// after the last placeholder).
+fn recheck(
+    entry: &str,
+    template: &str,
+    filled: &str,
+    role: UrlRole,
+) -> Result<(), ConnectionError> {
+    let refuse = |reason: String| ConnectionError::Url {
+        entry: entry.to_owned(),
+        reason,
+    };
+    let url = check_url(filled, role).map_err(|UrlProblem { message, .. }| refuse(message))?;
+    check_fixed_host(template, filled, &url).map_err(refuse)
+}
+
+/// Checks that `url` (built from `template`) keeps the host the template fixes: the whole host
+/// when the template's host has no placeholder, else its literal text after the last one.
+pub(in crate::resolve) fn check_fixed_host(
+    template: &str,
+    filled: &str,
+    url: &Url,
+) -> Result<(), String> {
+    let host = url.host_str().unwrap_or_default();
+    match fixed_host(template) {
+        FixedHost::Whole(expected) if !host.eq_ignore_ascii_case(expected) => Err(format!(
+            "`{filled}` goes to host `{}`, not `{expected}` as the definition says",
+            host.to_ascii_lowercase()
+        )),
+        FixedHost::Suffix(suffix) if !ends_with_ignoring_ascii_case(host, suffix) => Err(format!(
+            "`{filled}` goes to host `{}`, outside `*{suffix}` which the definition fixes",
+            host.to_ascii_lowercase()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn ends_with_ignoring_ascii_case(text: &str, suffix: &str) -> bool {
+    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
+    text.len() >= suffix.len() && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// What a URL template fixes of its host.
+#[derive(Debug, PartialEq, Eq)]
+enum FixedHost<'a> {
+    /// The host is written out: it must stay exactly that.
+    Whole(&'a str),
+    /// The host ends in literal text after its last placeholder: it must keep that suffix.
+    Suffix(&'a str),
+    /// The host ends in a placeholder (a whole-host or whole-URL value): its pattern bounds it.
+    Free,
+}
+
+fn fixed_host(template: &str) -> FixedHost<'_> {
+    let Some(rest) = url_rules::after_scheme(template) else {
+        return FixedHost::Free;
+    };
+    let authority = url_rules::authority(rest);
+    // Byte searches (all four marks are ASCII): this runs for every URL of every data center.
+    let last = |text: &str, mark: u8| text.bytes().rposition(|b| b == mark);
+    let host = last(authority, b'@').map_or(authority, |at| &authority[at + 1..]);
+    let host = match (host.starts_with('['), last(host, b':')) {
+        // An IPv6 literal (`[::1]`) has colons of its own: it ends at its bracket.
+        (true, _) => host.find(']').map_or(host, |close| &host[..=close]),
+        (false, Some(colon)) if !host[colon..].contains('>') => &host[..colon],
+        (false, _) => host,
+    };
+    match last(host, b'>') {
+        None => FixedHost::Whole(host),
+        Some(close) if close + 1 < host.len() => FixedHost::Suffix(&host[close + 1..]),
+        Some(_) => FixedHost::Free,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_fixes_its_written_host_or_the_suffix_after_its_last_placeholder() {
+        assert_eq!(
+            fixed_host("https://<subdomain>.myshopify.com/admin"),
+            FixedHost::Suffix(".myshopify.com")
+        );
+        assert_eq!(
+            fixed_host("https://login.microsoftonline.com/<tenant>/v2.0"),
+            FixedHost::Whole("login.microsoftonline.com")
+        );
+        assert_eq!(fixed_host("https://<hostname>/services"), FixedHost::Free);
+        assert_eq!(fixed_host("<instance_url>/services/data"), FixedHost::Free);
+        assert_eq!(
+            fixed_host("https://<a>-api.example.com"),
+            FixedHost::Suffix("-api.example.com")
+        );
+        assert_eq!(fixed_host("http://[::1]/<path>"), FixedHost::Whole("[::1]"));
+        assert_eq!(
+            fixed_host("http://[::1]:8080/<path>"),
+            FixedHost::Whole("[::1]")
+        );
+    }
+}

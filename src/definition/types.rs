@@ -34,6 +34,10 @@ pub struct ProviderDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = full_url)]
     pub docs_url: Option<String>,
+    /// How a connection authenticates: the mode, and the credential fields the end user
+    /// supplies. Omit for the OAuth 2.0 authorization-code flow (`mode: oauth2_code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
     /// The data centers the provider runs in and the per-DC values of URL placeholders.
     /// Omit for a plain OAuth 2.0 server that has one set of endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,11 +70,128 @@ pub struct ProviderDefinition {
     /// Required unless the data-center set gives it under `provider_defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<Callback>,
-    /// The provider's API: base URL per environment and the Authorization header scheme.
+    /// The provider's API: base URL per environment and how credentials reach it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Api>,
     /// Every scope the provider offers, and the ones requested when the user names none.
+    /// Required by `oauth2_code`; optional for `client_credentials`; not used by the other modes.
+    #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
+}
+
+/// How a provider authenticates connections.
+///
+/// The mode decides which sections apply: `oauth2_code` uses `authorization`, `token`,
+/// `callback` and `scopes`; `client_credentials` and `token_request` use `token` (without
+/// `authorization` or `callback`); `api_key` and `basic` use neither, only `api`. Every mode
+/// uses `api` and `connection`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// The authentication mode.
+    #[serde(default)]
+    pub mode: AuthMode,
+    /// Credential fields each connection supplies, keyed by name (Nango's names: `apiKey`,
+    /// `username`, `password`, `appId`). Used as `<credentials.NAME>` in `api.headers`,
+    /// `api.query`, `api.verify` and the token request's headers, params and body, never in a
+    /// host or path. `basic` always has `username` and `password` (declare them to give a
+    /// title, or to hide one with a default); `api_key` and `token_request` need at least one.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = credential_names)]
+    pub credentials: IndexMap<String, CredentialField>,
+}
+
+/// The way a connection authenticates at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// OAuth 2.0 authorization-code flow (RFC 6749 section 4.1): the user consents at the
+    /// provider; tokens are refreshed with the refresh token. Nango's `OAUTH2`.
+    #[default]
+    Oauth2Code,
+    /// A key the user pastes, sent as a header or query parameter as `api` says. Nango's
+    /// `API_KEY`.
+    ApiKey,
+    /// HTTP Basic authentication (RFC 7617) with `username` and `password`: the
+    /// `Authorization: Basic` header is implied. Nango's `BASIC`.
+    Basic,
+    /// OAuth 2.0 client credentials (RFC 6749 section 4.4): the client id and secret buy a token
+    /// at `token.url`; a token without `expires_in` lasts 55 minutes. Nango's `OAUTH2_CC`.
+    ClientCredentials,
+    /// Credentials traded for a short-lived token by a request the provider defines
+    /// (`token.method`, `token.headers`, `token.params`, `token.response`). Nango's `TWO_STEP`.
+    TokenRequest,
+}
+
+impl AuthMode {
+    /// The name written in definitions (`oauth2_code`, `api_key`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Oauth2Code => "oauth2_code",
+            AuthMode::ApiKey => "api_key",
+            AuthMode::Basic => "basic",
+            AuthMode::ClientCredentials => "client_credentials",
+            AuthMode::TokenRequest => "token_request",
+        }
+    }
+
+    /// Whether connections of this mode hold a token obtained from `token.url`.
+    pub fn has_token(self) -> bool {
+        matches!(
+            self,
+            AuthMode::Oauth2Code | AuthMode::ClientCredentials | AuthMode::TokenRequest
+        )
+    }
+}
+
+/// A credential field the end user supplies (an API key, a username, a password).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialField {
+    /// Label shown in forms (e.g. `API Key`). Defaults to the field's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the value is and where the user finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// An example shown as a form placeholder. Display only: it need not match `pattern`
+    /// (providers often show a masked key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// Regular expression (Rust `regex` syntax) every value must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Whether the value is a secret: hidden in forms, sealed at rest, redacted everywhere.
+    /// Defaults to true for names like `apiKey`, `password`, `client_secret`, `token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<bool>,
+    /// Whether a connection may leave the value out. A header that names an absent optional
+    /// value is omitted, not sent empty.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub optional: bool,
+    /// Whether the field is kept out of forms; it then takes `default` (Basic auth that takes
+    /// the key as username and `X` or `""` as password).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub hidden: bool,
+    /// Value used when the connection gives none. Required for a hidden field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+impl CredentialField {
+    /// Whether the field is a secret: as declared, else by its name.
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.secret.unwrap_or_else(|| secret_by_name(name))
+    }
+}
+
+/// Whether a credential named `name` is a secret unless declared otherwise: keys, passwords,
+/// client secrets and tokens are.
+pub fn secret_by_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["key", "password", "secret", "token"]
+        .iter()
+        .any(|word| lower.contains(word))
 }
 
 /// Data centers: either defined here (`list`) or taken from a shared data-center set (`set`).
@@ -326,6 +447,59 @@ pub struct Token {
     /// How token and refresh requests encode their body: a form (RFC 6749) or JSON.
     #[serde(default, skip_serializing_if = "is_default")]
     pub body: TokenBody,
+    /// HTTP method of a `token_request` (default `POST`). Other modes always POST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<HttpMethod>,
+    /// Headers of a `token_request`, e.g.
+    /// `authorization: "Basic <base64(<credentials.username>:<credentials.password>)>"`.
+    /// Values may hold `<credentials.NAME>`, connection values and `<base64(...)>`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, Template>,
+    /// Where a `token_request`'s answer holds the token and its lifetime. Required by
+    /// `token_request`; `client_credentials` reads the standard `access_token` and
+    /// `expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<TokenResponse>,
+    /// Headers of a `token_request`'s refresh request (with `refresh_url` and
+    /// `refresh_params`). A `token_request` without a refresh (`response.refresh_token`
+    /// absent) runs the token request again when the token expires.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub refresh_headers: IndexMap<String, Template>,
+}
+
+/// HTTP method of a request the definition describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    #[default]
+    Post,
+}
+
+/// Where the answer of a `token_request` holds the token and its lifetime. Paths are
+/// dot-separated keys into the JSON answer (`data.accessToken`); an empty path is the whole
+/// body (a provider that answers the bare token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenResponse {
+    /// Path of the token (e.g. `access_token`, `data.token`).
+    pub token: String,
+    /// Path of the token's lifetime in seconds (e.g. `expires_in`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// Path of the token's expiry as a date (RFC 3339) or a Unix time in seconds or
+    /// milliseconds (e.g. `expires_at`). Not with `expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Lifetime in seconds when the answer gives none. Without it, a token whose answer names
+    /// no lifetime is used until the API refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_secs: Option<u64>,
+    /// Path of a refresh token, when the provider issues one for `refresh_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// The body encoding of token and refresh requests.
@@ -337,6 +511,9 @@ pub enum TokenBody {
     Form,
     /// `application/json`, for providers that accept only JSON.
     Json,
+    /// The parameters in the URL's query string and no body (some `client_credentials`
+    /// providers).
+    Query,
 }
 
 /// Client authentication at the token endpoint (RFC 6749 section 2.3.1).
@@ -406,11 +583,54 @@ pub struct Api {
     /// API base URL template per environment, e.g. `production: https://www.zohoapis.<dc>`.
     #[schemars(length(min = 1), transform = url_template_map)]
     pub environments: IndexMap<String, Template>,
-    /// Headers sent on API calls besides `Authorization`, e.g. Shopify's
-    /// `x-shopify-access-token: "<access_token>"` (`<access_token>` is the connection's access
-    /// token).
+    /// Headers sent on API calls, e.g. Shopify's `x-shopify-access-token: "<access_token>"`
+    /// or Anthropic's `x-api-key: "<credentials.apiKey>"`. Token modes send
+    /// `Authorization: <auth_scheme> <access_token>` unless a header here uses
+    /// `<access_token>`; `basic` sends `Authorization: Basic ...` unless a header here sets
+    /// `authorization`. A header naming an absent optional value is omitted.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub headers: IndexMap<String, Template>,
+    /// Query parameters added to every API call, e.g. `key: "<credentials.apiKey>"`. A
+    /// parameter naming an absent optional value is omitted.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub query: IndexMap<String, Template>,
+    /// A request that proves a connection's credentials work, run before anything is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Verify>,
+}
+
+/// An API request that proves credentials work: any 2xx answer from one of its endpoints
+/// passes. It carries the credentials as every API call does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Verify {
+    /// HTTP method (default `GET`).
+    #[serde(default, skip_serializing_if = "is_get")]
+    pub method: VerifyMethod,
+    /// Paths relative to the API base URL, tried in order until one answers 2xx (e.g.
+    /// `v1/models`).
+    #[schemars(length(min = 1))]
+    pub endpoints: Vec<String>,
+    /// Headers sent besides the credentials (e.g. `content-type: application/json`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, Template>,
+}
+
+/// HTTP method of a verification request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VerifyMethod {
+    /// `GET`.
+    #[default]
+    Get,
+    /// `POST`.
+    Post,
+    /// `HEAD`.
+    Head,
+}
+
+fn is_get(method: &VerifyMethod) -> bool {
+    *method == VerifyMethod::Get
 }
 
 fn default_auth_scheme() -> String {
@@ -418,7 +638,7 @@ fn default_auth_scheme() -> String {
 }
 
 /// The scope catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scopes {
     /// Scopes requested when the user asks for none. Each must be in `catalog`.
@@ -426,6 +646,13 @@ pub struct Scopes {
     pub default: Vec<String>,
     /// Every scope the provider offers.
     pub catalog: Vec<Scope>,
+}
+
+impl Scopes {
+    /// True when the definition names no scope at all (modes without scopes).
+    pub fn is_empty(&self) -> bool {
+        self.default.is_empty() && self.catalog.is_empty()
+    }
 }
 
 /// One scope of the catalog.
@@ -526,6 +753,14 @@ fn constrain_placeholder_map(object: &mut serde_json::Map<String, Value>) {
     {
         with_pattern(values, VALUE_PATTERN, VALUE_MESSAGE);
     }
+}
+
+/// Schema of `auth.credentials`: keys are credential names (Nango's `apiKey`, `username`).
+fn credential_names(schema: &mut Schema) {
+    schema.insert(
+        "propertyNames".into(),
+        json!({ "pattern": NAME_PATTERN, "patternErrorMessage": NAME_MESSAGE }),
+    );
 }
 
 /// Schema of a map keyed by placeholder names (`connection.params`, `connection.runtime`).

@@ -149,6 +149,7 @@ pub(crate) async fn post_token_request(
     let request = match provider.token_body {
         TokenBody::Form => request.form(&fields),
         TokenBody::Json => request.json(&fields),
+        TokenBody::Query => request.query(&fields),
     };
     let request = request.header(reqwest::header::ACCEPT, "application/json");
     let (status, body) = send(request, endpoint, &url).await?;

@@ -185,6 +185,7 @@ fn as_described(
         let expected = match provider.token_body {
             TokenBody::Form => "form-encoded (application/x-www-form-urlencoded)",
             TokenBody::Json => "JSON (application/json)",
+            TokenBody::Query => "empty, with the parameters in the query string",
         };
         return Err(TokenFailure::Request(format!(
             "the definition says the body is {expected}"

@@ -3,7 +3,8 @@
 
 use super::EXIT_OK;
 use super::oauth_common::{self, Reported, StoredConnectionArgs, failed, usage};
-use crate::oauth::{self, RetryPolicy, StoredConnection};
+use super::token_file::StoredConnection;
+use crate::oauth::{self, RetryPolicy};
 
 /// Arguments of `refresh`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]

@@ -17,7 +17,6 @@ pub mod loopback;
 pub mod refresh;
 pub mod revoke;
 pub mod secret;
-pub mod store;
 pub mod token;
 
 pub use authorize::{AuthorizationOptions, PendingAuthorization, authorization_request};
@@ -28,7 +27,6 @@ pub use http::HttpOptions;
 pub use refresh::{RefreshingConnection, RetryPolicy, refresh_tokens};
 pub use revoke::{RevokedToken, revoke};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PkceVerifier, RefreshToken};
-pub use store::StoredConnection;
 pub use token::{TokenSet, exchange_code};
 
 use std::borrow::Cow;

@@ -5,8 +5,9 @@
 
 pub mod filter;
 mod json;
-pub mod nango;
 pub mod output;
+// Where `render` keeps rendered text until the whole catalog has rendered: the command's.
+#[cfg(feature = "cli")]
 pub(crate) mod staging;
 pub mod templates;
 
@@ -16,9 +17,9 @@ use std::path::Path;
 use crate::resolve::table::ResolvedProvider;
 use templates::{TemplateError, Templates};
 
-/// The built-in output formats. The variants' docs are also `render --format`'s help, so the
-/// command line and the library name the formats once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The built-in output formats. The command line's `--format` values map onto these one to one,
+/// by [`Format::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The resolved table as JSON (shape: schemas/rendered.schema.json). The default.
     Json,
@@ -97,7 +98,7 @@ pub enum RenderError {
     Template(#[from] TemplateError),
     /// The provider's endpoints do not fit Nango's interpolation model.
     #[error(transparent)]
-    Nango(#[from] nango::NangoRenderError),
+    Nango(#[from] crate::nango::export::NangoRenderError),
 }
 
 /// Renders resolved providers with the built-in templates and, optionally, one user template.
@@ -157,7 +158,7 @@ impl Renderer {
             Output::Builtin(Format::Json) => Ok(table_json(std::slice::from_ref(provider))),
             Output::Builtin(Format::Yaml) => Ok(table_yaml(std::slice::from_ref(provider))),
             Output::Builtin(Format::Nango) => {
-                let texts = nango::entries(provider)?
+                let texts = crate::nango::export::entries(provider)?
                     .iter()
                     .map(|entry| {
                         self.templates

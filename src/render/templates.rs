@@ -2,7 +2,7 @@
 //! template, with the filters they share.
 //!
 //! Templates see the resolved table only (`provider`, and for the `nango` template the
-//! [`super::nango::RenderedNangoEntry`] view as `nango`), so they print URLs and never build them.
+//! [`crate::nango::export::RenderedNangoEntry`] view as `nango`), so they print URLs and never build them.
 //!
 //! A template is a program, and a user's may be hostile or just wrong: every render runs
 //! under minijinja's fuel limit ([`FUEL`] steps) and writes into a buffer that stops at
@@ -30,6 +30,8 @@ pub const ENV: &str = "env";
 pub const FUEL: u64 = 5_000_000;
 /// Largest output one render may produce: 16 MiB, hundreds of times any real config.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest `--template` file read: 4 MiB, as for a definition; checked before reading.
+pub const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
 
 const BUILT_IN: [(&str, &str); 3] = [
     (NANGO, include_str!("templates/nango.yaml.j2")),
@@ -147,7 +149,7 @@ impl Templates {
         &self,
         name: &str,
         provider: &ResolvedProvider,
-        nango: Option<&super::nango::RenderedNangoEntry>,
+        nango: Option<&crate::nango::export::RenderedNangoEntry>,
     ) -> Result<String, TemplateError> {
         let fallback = if BUILT_IN.iter().any(|(n, _)| *n == name) {
             format!("built-in template {name}")

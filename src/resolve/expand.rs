@@ -17,6 +17,7 @@ use crate::diagnostics::Anchor;
 use crate::resolve::checks::{MultiDcSelection, provider_place};
 use crate::resolve::connection::{self, LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::plain_url;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::{
@@ -412,7 +413,7 @@ impl<'a> Expander<'a> {
         }
         // Connection values are kept as `<name>`; a URL without one (most URLs, every URL of a
         // provider without connection values) is already its own sample, so it is expanded
-        // once, not twice (a quarter of `resolve`'s instructions, BENCHMARKS.md).
+        // once, not twice (the second expansion was much of `resolve`'s work, BENCHMARKS.md).
         let expanded_sample;
         let has_late = kept.contains('<');
         let sample = if has_late {
@@ -431,7 +432,7 @@ impl<'a> Expander<'a> {
         let checked = if !has_late {
             // Nothing is left to fill in later, so nothing can move the host from the one
             // checked here, and the parsed URL is not needed.
-            url_rules::check_url_text(sample, *role)
+            plain_url::check_url_text(sample, *role)
         } else {
             check_url(sample, *role).and_then(|url| {
                 connection::check_fixed_host(&kept, sample, &url).map_err(fixed_host_problem)

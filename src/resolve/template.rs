@@ -17,7 +17,7 @@ const MAX_EXPANSION_DEPTH: usize = 16;
 
 /// The placeholders being expanded around the current one, outermost first. It never holds
 /// more than [`MAX_EXPANSION_DEPTH`], so it lives on the stack: a `Vec` here was allocated for
-/// every URL whose placeholder has a placeholder in its value (callgrind, issue 13).
+/// every URL whose placeholder has a placeholder in its value.
 type Chain<'s> = SmallVec<[&'s str; MAX_EXPANSION_DEPTH]>;
 
 /// Why a template could not be expanded for one data center.
@@ -195,20 +195,6 @@ pub fn is_placeholder_name(name: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
-
-/// JSON Schema `pattern` of a placeholder name: the rule of [`is_placeholder_name`], for
-/// editors that only read the schema.
-pub(crate) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
-
-/// JSON Schema `pattern` of a placeholder value (a data center's value or a default): every
-/// `<` opens a well-formed `<name>`, and no `{` or `}`, which are other tools' placeholder
-/// syntax. Checked for every value, used or not, since either is a mistake wherever it is.
-pub(crate) const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
-
-/// JSON Schema `pattern` of a header, query or request parameter value: [`VALUE_PATTERN`]
-/// with `<credentials.NAME>` and one level of `<base64(...)>` (a regular expression cannot
-/// count nesting; deeper ones are checked by `validate`).
-pub(crate) const PARAMETER_VALUE_PATTERN: &str = "^([^<{}]|<(credentials\\.)?[A-Za-z_][A-Za-z0-9_]*>|<base64\\(([^<{}]|<(credentials\\.)?[A-Za-z_][A-Za-z0-9_]*>)*\\)>)*$";
 
 /// What is wrong with a malformed placeholder at byte `at` of `template`, and how to fix it:
 /// one wording for the schema check and for expansion. `at` may point into a value the
@@ -618,7 +604,8 @@ mod tests {
 
     #[test]
     fn the_parameter_pattern_takes_credentials_and_base64() {
-        let pattern = regex::Regex::new(PARAMETER_VALUE_PATTERN).unwrap();
+        let pattern =
+            regex::Regex::new(crate::definition::patterns::PARAMETER_VALUE_PATTERN).unwrap();
         for good in [
             "<credentials.apiKey>",
             "Basic <base64(<credentials.username>:<credentials.password>)>",

@@ -17,6 +17,7 @@
 mod authorize;
 mod connection;
 mod fault;
+mod reply;
 mod routes;
 mod server;
 mod state;
@@ -44,8 +45,8 @@ use crate::resolve::connection::{ConnectionError, ConnectionValues};
 use crate::resolve::table::ResolvedProvider;
 use connection::ServedDataCenter;
 use fault::Faults;
+use reply::Received;
 use routes::Routes;
-use server::Received;
 use state::{Clock, ServerState};
 
 /// What to simulate and how the simulated server starts out.

@@ -1,7 +1,7 @@
 //! YAML text to a document tree plus a source map, parsed once.
 //!
 //! The JSON Schema check and serde both read the document, while diagnostics must point into
-//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a [`Tree`]
+//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a `Tree`
 //! (an arena both of them read in place, see `tree`) and a [`SourceMap`] of where every key and
 //! value is written. A `serde_json::Value` of the document is built only when asked for
 //! ([`Document::value`]). Scalars are typed by the YAML 1.2 core schema (`scalar`); scanner
@@ -10,7 +10,10 @@
 //! builder, all with hard limits that end in an error, never in a hang or unbounded memory.
 
 mod builder;
+pub(crate) mod lines;
+mod pointer;
 mod scalar;
+mod scalar_end;
 mod source_map;
 mod tree;
 mod yaml_error;
@@ -20,9 +23,9 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use source_map::{
-    NodeSpan, Position, Region, SourceMap, Span, escape_pointer_token, unescape_pointer_token,
-};
+pub use lines::{Position, Region, Span};
+pub use pointer::{escape_pointer_token, unescape_pointer_token};
+pub use source_map::{NodeSpan, SourceMap};
 pub(crate) use tree::{NodeRef, Tree};
 
 /// Largest definition file accepted, in bytes. Real definitions are tens of kilobytes.
@@ -60,7 +63,7 @@ impl Document {
     }
 
     /// The document as JSON. Built on the first call, as a valid file never needs it: that
-    /// saves every mapping a hash table (issue 13).
+    /// saves every mapping a hash table.
     pub fn value(&self) -> &Value {
         self.value.get_or_init(|| self.tree.root().to_value())
     }
@@ -132,8 +135,8 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
         // Everything before the bad byte is valid UTF-8.
         let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
         let skipped = if before.starts_with('\u{feff}') { 3 } else { 0 };
-        let lines = source_map::line_starts(before, skipped);
-        let start = source_map::position_in(before, &lines, valid);
+        let lines = lines::line_starts(before, skipped);
+        let start = lines::position_in(before, &lines, valid);
         let shown: Vec<String> = bytes[valid..valid + bad]
             .iter()
             .map(|byte| format!("0x{byte:02X}"))
@@ -163,6 +166,37 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
     })
 }
 
+/// Reads `text` as YAML events only and refuses nesting deeper than [`MAX_DEPTH`]: the check
+/// to run before another YAML reader sees text from outside (serde_yaml's scanner takes time
+/// quadratic in the nesting depth before its own recursion limit fires; this reader stops at
+/// the limit at once). A syntax error is returned as well, at its place.
+pub fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        let (event, marker) = parser
+            .next_token()
+            .map_err(|error| yaml_error::scan_error(&error, ROOT.into()))?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SyntaxError::at(
+                        Position::from_marker(&marker),
+                        ROOT.into(),
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                        None,
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::StreamEnd => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
 /// Parses YAML text into a [`Document`]. A leading UTF-8 byte-order mark is skipped (it is not
 /// counted in columns, but byte offsets count it, as they are offsets into `text`).
 pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
@@ -189,12 +223,12 @@ pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
             .map_err(|errors| yaml_error::reword(body, errors))
     };
     result.map_err(|errors| {
-        let lines = source_map::line_starts(text, skipped);
+        let lines = lines::line_starts(text, skipped);
         errors
             .into_iter()
             .map(|mut error| {
-                let offset = source_map::offset_in(text, &lines, error.region.start);
-                error.region = source_map::region_in(text, &lines, Span::char_at(text, offset));
+                let offset = lines::offset_in(text, &lines, error.region.start);
+                error.region = lines::region_in(text, &lines, Span::char_at(text, offset));
                 error
             })
             .collect()

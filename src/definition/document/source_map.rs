@@ -1,6 +1,5 @@
 //! Where each part of a document was written: byte ranges of every key and value, with line
-//! and column worked out only when a diagnostic asks. Also the one place JSON pointers are
-//! escaped and unescaped (RFC 6901).
+//! and column worked out only when a diagnostic asks.
 //!
 //! Reading must stay cheap because most files are valid and nobody ever asks where their
 //! nodes are. So the builder records, per node, only the parser's marks (line and column of
@@ -14,63 +13,9 @@ use std::sync::{Arc, OnceLock};
 
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// A 1-based line and column in a source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct Position {
-    /// 1-based line. Lines end at `\n`, `\r\n` or a lone `\r`.
-    pub line: usize,
-    /// 1-based column, counted in characters (a UTF-8 BOM is not counted).
-    pub column: usize,
-}
-
-impl Position {
-    /// The start of the file, used when nothing more precise is known.
-    pub const START: Position = Position { line: 1, column: 1 };
-
-    pub(super) fn from_marker(marker: &Marker) -> Self {
-        Position {
-            line: marker.line().max(1),
-            column: marker.col() + 1,
-        }
-    }
-}
-
-/// A range of bytes in a source file, `start..end` (end exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Span {
-    /// Offset of the first byte.
-    pub start: usize,
-    /// Offset just past the last byte; equal to `start` for an empty span (a missing value).
-    pub end: usize,
-}
-
-impl Span {
-    /// The span of the one character at `offset` in `text`, or an empty span at a line break
-    /// or the end of the text: where a problem noticed at a point is shown.
-    pub(super) fn char_at(text: &str, offset: usize) -> Span {
-        let width = text
-            .get(offset..)
-            .and_then(|rest| rest.chars().next())
-            .filter(|c| !matches!(c, '\r' | '\n'))
-            .map_or(0, char::len_utf8);
-        Span {
-            start: offset,
-            end: offset + width,
-        }
-    }
-}
-
-/// A span with the line and column of both of its ends: what a diagnostic shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Region {
-    /// Where the span starts.
-    pub start: Position,
-    /// Where the span ends: the position just past its last character (exclusive, as in LSP
-    /// and SARIF).
-    pub end: Position,
-    /// The bytes it covers.
-    pub span: Span,
-}
+use super::lines::{Position, Region, Span, line_starts, offset_in, position_in, region_in};
+use super::pointer::unescape_pointer_token;
+use super::scalar_end::{block_scalar_len, plain_len, quoted_len, skip_properties, token_len};
 
 /// Where a node of the document is written: its value, and its key when it is a mapping entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +114,7 @@ impl SourceMap {
     ///
     /// The records are sized from the text: a definition has about one node per 30 bytes and
     /// a byte of key text per 5 or 6, so they rarely grow (growing them record by record
-    /// copied each about twice; callgrind, issue 13).
+    /// copied each about twice).
     pub(super) fn new(text: &str, skipped: usize) -> Self {
         SourceMap {
             text: Arc::from(text),
@@ -426,185 +371,6 @@ fn leaf_len(text: &str, shape: Shape, flow: bool, indent: usize) -> usize {
     properties + len
 }
 
-/// Skips `&anchor` and `!tag` written before a node, and the blanks after them.
-fn skip_properties(mut text: &str) -> &str {
-    while text.starts_with(['&', '!']) {
-        text = &text[token_len(text)..];
-        text = text.trim_start_matches([' ', '\t']);
-    }
-    text
-}
-
-/// Length of a run of characters up to a blank, a line break or a flow indicator.
-fn token_len(text: &str) -> usize {
-    text.find([' ', '\t', '\r', '\n', ',', '[', ']', '{', '}'])
-        .unwrap_or(text.len())
-}
-
-/// Length of a quoted scalar, both quotes included; to the end of the text if unclosed.
-fn quoted_len(text: &str, quote: char) -> usize {
-    let mut chars = text.char_indices().skip(1).peekable();
-    while let Some((at, c)) = chars.next() {
-        if quote == '"' && c == '\\' {
-            chars.next();
-        } else if c == quote {
-            if quote == '\'' && chars.peek().is_some_and(|&(_, next)| next == '\'') {
-                chars.next();
-            } else {
-                return at + 1;
-            }
-        }
-    }
-    text.len()
-}
-
-/// Length of a plain scalar on its line: up to a comment, a `: ` (when it is a key), a flow
-/// indicator inside `[...]`/`{...}`, or the line end, without trailing blanks.
-fn plain_len(text: &str, flow: bool) -> usize {
-    let line = &text[..text.find(['\r', '\n']).unwrap_or(text.len())];
-    let bytes = line.as_bytes();
-    let mut end = line.len();
-    for (at, &byte) in bytes.iter().enumerate() {
-        let next_is_blank = bytes.get(at + 1).is_none_or(|b| matches!(b, b' ' | b'\t'));
-        let previous_is_blank = at > 0 && matches!(bytes[at - 1], b' ' | b'\t');
-        let stop = match byte {
-            b'#' => previous_is_blank,
-            b':' => {
-                next_is_blank || (flow && matches!(bytes.get(at + 1), Some(b',' | b']' | b'}')))
-            }
-            b',' | b'[' | b']' | b'{' | b'}' => flow,
-            _ => false,
-        };
-        if stop && at > 0 {
-            end = at;
-            break;
-        }
-    }
-    line[..end].trim_end_matches([' ', '\t']).len()
-}
-
-/// Length of the content of a `|` or `>` block scalar, which the parser places at its first
-/// content line, `indent` characters in: that line and the following ones indented at least as
-/// deep, up to the last one that is not blank.
-fn block_scalar_len(text: &str, indent: usize) -> usize {
-    let mut end = text.find(['\r', '\n']).unwrap_or(text.len());
-    let mut consumed = end;
-    let mut rest = &text[end..];
-    loop {
-        let brk = if rest.starts_with("\r\n") {
-            2
-        } else if rest.starts_with(['\r', '\n']) {
-            1
-        } else {
-            break;
-        };
-        rest = &rest[brk..];
-        consumed += brk;
-        let line_len = rest.find(['\r', '\n']).unwrap_or(rest.len());
-        let line = &rest[..line_len];
-        let content = line.trim_start_matches(' ');
-        if !content.trim_end_matches([' ', '\t']).is_empty() {
-            if line.len() - content.len() < indent.max(1) {
-                break;
-            }
-            end = consumed + line.trim_end_matches([' ', '\t']).len();
-        }
-        rest = &rest[line_len..];
-        consumed += line_len;
-    }
-    end
-}
-
 fn narrow(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
-}
-
-/// Byte offset of the start of every line; line 1 starts after `skipped` bytes (a BOM).
-/// `\r\n`, `\r` and `\n` each end a line, as the YAML scanner counts them.
-pub(super) fn line_starts(text: &str, skipped: usize) -> Vec<usize> {
-    let bytes = text.as_bytes();
-    let mut starts = vec![skipped.min(bytes.len())];
-    let mut at = skipped;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\n' => starts.push(at + 1),
-            b'\r' if bytes.get(at + 1) != Some(&b'\n') => starts.push(at + 1),
-            _ => {}
-        }
-        at += 1;
-    }
-    starts
-}
-
-/// The position of a byte offset, given the line starts of `text`.
-pub(super) fn position_in(text: &str, lines: &[usize], offset: usize) -> Position {
-    let offset = offset.min(text.len());
-    let line = lines.partition_point(|&start| start <= offset).max(1);
-    let start = lines[line - 1].min(offset);
-    let mut column_bytes = offset - start;
-    while !text.is_char_boundary(start + column_bytes) {
-        column_bytes -= 1;
-    }
-    Position {
-        line,
-        column: text[start..start + column_bytes].chars().count() + 1,
-    }
-}
-
-/// The byte offset of a line and column of `text`, given its line starts; a column past the
-/// end of its line is taken as the line's end, a line past the end as the end of the text.
-pub(super) fn offset_in(text: &str, lines: &[usize], position: Position) -> usize {
-    let Some(&line_start) = lines.get(position.line.saturating_sub(1)) else {
-        return text.len();
-    };
-    let line = &text[line_start..];
-    let line = &line[..line.find(['\r', '\n']).unwrap_or(line.len())];
-    line.char_indices()
-        .nth(position.column.saturating_sub(1))
-        .map_or(line_start + line.len(), |(at, _)| line_start + at)
-}
-
-/// A byte range of `text` with the line and column of both ends, given its line starts.
-pub(super) fn region_in(text: &str, lines: &[usize], span: Span) -> Region {
-    let end = span.end.min(text.len());
-    let start = span.start.min(end);
-    Region {
-        start: position_in(text, lines, start),
-        end: position_in(text, lines, end),
-        span: Span { start, end },
-    }
-}
-
-/// The lines of `text`, split at `\r\n`, `\r` or `\n` as YAML does (unlike [`str::lines`],
-/// which keeps a lone `\r`).
-pub(super) fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let current = rest?;
-        match current.find(['\r', '\n']) {
-            Some(at) => {
-                let brk = if current[at..].starts_with("\r\n") {
-                    2
-                } else {
-                    1
-                };
-                rest = Some(&current[at + brk..]).filter(|r| !r.is_empty());
-                Some(&current[..at])
-            }
-            None => {
-                rest = None;
-                (!current.is_empty()).then_some(current)
-            }
-        }
-    })
-}
-
-/// Escapes one JSON pointer token (RFC 6901): `~` becomes `~0`, `/` becomes `~1`.
-pub fn escape_pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Undoes [`escape_pointer_token`].
-pub fn unescape_pointer_token(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }

@@ -1,354 +1,21 @@
-//! Connection values: what each connection supplies (`<subdomain>`, `<tenant>`) or learns
-//! during the flow (`<instance_url>`).
-//!
-//! At resolve time their declarations are checked (anchored, compiling pattern; default and
-//! example that match it; no clash with a data-center placeholder; used somewhere; never used
-//! before the flow knows them) and the table keeps them as `<name>`. At run time [`fill`] is the
-//! one function that puts a connection's values into a resolved table: it checks each value
-//! against its pattern and kind, expands through the same `template::expand` resolution uses,
-//! and re-checks every URL it built (https, a valid DNS host, and the template's literal host
-//! kept), so no value can move a request to a host the definition did not intend.
+//! Run time: [`fill`] puts one connection's values into a resolved table, checks each value
+//! against its pattern and kind, and re-checks every URL it built, so no value can move a
+//! request to a host the definition did not intend.
 
 use indexmap::IndexMap;
 use regex::Regex;
 use url::Url;
 
-use crate::definition::document::escape_pointer_token;
-use crate::definition::types::{
-    ConnectionParam, ProviderDefinition, RuntimeSource, RuntimeValue, ValueKind,
-};
-use crate::diagnostics::Anchor;
-use crate::resolve::data_centers::EffectiveDataCenters;
-use crate::resolve::problem::{Place, Problem};
-use crate::resolve::table::{ConnectionInput, ConnectionInputs, ResolvedProvider, RuntimeInput};
+use super::declare::{ACCESS_TOKEN, check_value};
+use crate::definition::types::{ConnectionParam, RuntimeValue};
+use crate::diagnostics::visible;
+use crate::resolve::table::{ConnectionInputs, ResolvedProvider, RuntimeInput};
 use crate::resolve::template::{self, PlaceholderValues};
-use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_dns_name, check_url};
-
-mod request;
-
-pub use request::{
-    ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, fill_api_request,
-    fill_token_request, fill_verify_request,
-};
-
-/// The built-in late value: the connection's access token, usable in API headers only.
-pub const ACCESS_TOKEN: &str = "access_token";
-
-/// How early in the flow a template is used, which decides which runtime values exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stage {
-    /// The authorization request and the issuer check: only connection parameters.
-    Authorization,
-    /// The code exchange: callback values too.
-    TokenExchange,
-    /// Refresh, revoke and API calls: token-response values too.
-    AfterToken,
-    /// API headers: the access token too.
-    ApiHeaders,
-}
-
-/// One late name: a connection parameter, a runtime value, or the built-in access token.
-#[derive(Debug, Clone)]
-pub(super) struct LateName {
-    /// The first stage the value exists at.
-    pub(super) available_from: Stage,
-    /// A value that stands in for it when URL shapes are checked at resolve time.
-    pub(super) sample: String,
-    /// The built-in `<access_token>`.
-    pub(super) builtin: bool,
-}
-
-/// Every late name of a provider.
-#[derive(Debug, Clone, Default)]
-pub(super) struct LateNames {
-    pub(super) names: IndexMap<String, LateName>,
-}
-
-impl LateName {
-    /// A problem when a template used at `stage` needs this value before it exists.
-    pub(super) fn refuse_at(
-        &self,
-        name: &str,
-        stage: Stage,
-        place: &Place,
-        template: &str,
-    ) -> Option<Problem> {
-        if stage >= self.available_from {
-            return None;
-        }
-        let (what, hint) = match self.available_from {
-            Stage::Authorization => return None,
-            Stage::TokenExchange => (
-                format!("runtime value `<{name}>` comes from the callback"),
-                "callback values can be used in the token request and later (token, refresh and revoke URLs and parameters, API base URLs and headers), never in the issuer or the authorization request",
-            ),
-            Stage::AfterToken => (
-                format!("runtime value `<{name}>` comes from the token response"),
-                "token-response values can be used in refresh and revoke requests and API base URLs and headers, never in the issuer, the authorization request or the token request",
-            ),
-            Stage::ApiHeaders => (
-                format!("`<{name}>` is the connection's access token"),
-                "use `<access_token>` only in `api.headers` values",
-            ),
-        };
-        let place_of_use = match stage {
-            Stage::Authorization => "the issuer or the authorization request",
-            Stage::TokenExchange => "the token request",
-            Stage::AfterToken | Stage::ApiHeaders => "refresh, revoke and API calls",
-        };
-        let message = format!("{what} and is not known yet in {place_of_use} (`{template}`)");
-        Some(Problem::at(place, Anchor::Value, message).hint(hint))
-    }
-}
-
-/// Checks the `connection` section and returns its late names.
-pub(super) fn declarations(
-    definition: &ProviderDefinition,
-    dcs: &EffectiveDataCenters,
-    problems: &mut Vec<Problem>,
-) -> LateNames {
-    let mut late = LateNames::default();
-    late.names.insert(
-        ACCESS_TOKEN.to_owned(),
-        LateName {
-            available_from: Stage::ApiHeaders,
-            sample: "sample-access-token".to_owned(),
-            builtin: true,
-        },
-    );
-    let Some(connection) = &definition.connection else {
-        return late;
-    };
-    for (name, param) in &connection.params {
-        let base = format!("/connection/params/{}", escape_pointer_token(name));
-        if !check_name(name, &base, dcs, &late, problems) {
-            continue;
-        }
-        let pattern = check_pattern(&param.pattern, &format!("{base}/pattern"), problems);
-        if let Some(pattern) = &pattern {
-            for (field, value) in [
-                ("example", Some(&param.example)),
-                ("default", param.default.as_ref()),
-            ] {
-                let Some(value) = value else { continue };
-                if let Err(reason) = check_value(name, value, param.kind, pattern, &param.pattern) {
-                    problems.push(
-                        Problem::provider(
-                            format!("{base}/{field}"),
-                            Anchor::Value,
-                            format!("the {field} of `{name}` is not a valid value: {reason}"),
-                        )
-                        .hint(format!("give a {field} that matches `{}`", param.pattern)),
-                    );
-                }
-            }
-        }
-        late.names.insert(
-            name.clone(),
-            LateName {
-                available_from: Stage::Authorization,
-                sample: param.example.clone(),
-                builtin: false,
-            },
-        );
-    }
-    for (name, value) in &connection.runtime {
-        let base = format!("/connection/runtime/{}", escape_pointer_token(name));
-        if !check_name(name, &base, dcs, &late, problems) {
-            continue;
-        }
-        if let Some(pattern) = &value.pattern {
-            check_pattern(pattern, &format!("{base}/pattern"), problems);
-        }
-        late.names.insert(
-            name.clone(),
-            LateName {
-                available_from: match value.from {
-                    RuntimeSource::Callback => Stage::TokenExchange,
-                    RuntimeSource::TokenResponse => Stage::AfterToken,
-                },
-                sample: sample(value.kind),
-                builtin: false,
-            },
-        );
-    }
-    late
-}
-
-/// A stand-in value of each kind, for checking URL shapes at resolve time.
-fn sample(kind: ValueKind) -> String {
-    match kind {
-        ValueKind::Segment => "sample".to_owned(),
-        ValueKind::Host => "sample.example.com".to_owned(),
-        ValueKind::Url => "https://sample.example.com".to_owned(),
-    }
-}
-
-fn check_name(
-    name: &str,
-    base: &str,
-    dcs: &EffectiveDataCenters,
-    late: &LateNames,
-    problems: &mut Vec<Problem>,
-) -> bool {
-    let problem = if !template::is_placeholder_name(name) {
-        Some((
-            format!("`{name}` is not a valid connection value name"),
-            "use letters, digits and `_`, starting with a letter (Nango's connectionConfig key, e.g. `subdomain` or `tenantId`)".to_owned(),
-        ))
-    } else if name == ACCESS_TOKEN {
-        Some((
-            format!("`<{name}>` is built in (the connection's access token)"),
-            "choose another name".to_owned(),
-        ))
-    } else if late.names.contains_key(name) {
-        Some((
-            format!("`{name}` is declared both as a connection parameter and as a runtime value"),
-            "keep one of the two".to_owned(),
-        ))
-    } else if dcs.defines(name) {
-        Some((
-            format!("`{name}` is both a data-center placeholder and a connection value"),
-            "rename one of them: a placeholder's value comes either from the data center or from the connection".to_owned(),
-        ))
-    } else {
-        None
-    };
-    match problem {
-        Some((message, hint)) => {
-            problems.push(Problem::provider(base, Anchor::Key, message).hint(hint));
-            false
-        }
-        None => true,
-    }
-}
-
-/// Checks that a pattern is anchored and compiles; returns it compiled.
-fn check_pattern(pattern: &str, pointer: &str, problems: &mut Vec<Problem>) -> Option<Regex> {
-    if !is_anchored(pattern) {
-        problems.push(
-            Problem::provider(pointer, Anchor::Value, format!("pattern `{pattern}` is not anchored"))
-                .hint("start it with `^` and end it with `$`, so it bounds the whole value, not a part of it"),
-        );
-        return None;
-    }
-    match Regex::new(pattern) {
-        Ok(regex) => Some(regex),
-        Err(error) => {
-            let reason = error.to_string();
-            let reason = reason.lines().last().unwrap_or_default().trim();
-            let reason = reason.strip_prefix("error: ").unwrap_or(reason).to_owned();
-            problems.push(
-                Problem::provider(
-                    pointer,
-                    Anchor::Value,
-                    format!("pattern `{pattern}` does not compile: {reason}"),
-                )
-                .hint("use Rust `regex` syntax (no look-around, no backreferences)"),
-            );
-            None
-        }
-    }
-}
-
-fn is_anchored(pattern: &str) -> bool {
-    let escaped_dollar = pattern.ends_with("\\$") && !pattern.ends_with("\\\\$");
-    pattern.len() >= 2 && pattern.starts_with('^') && pattern.ends_with('$') && !escaped_dollar
-}
-
-/// Characters that would change a URL's structure if a segment value held them.
-const STRUCTURAL: [char; 7] = ['/', '?', '#', '@', ':', '%', '\\'];
-
-/// Checks one value against its pattern and kind; the reason when it fails.
-fn check_value(
-    name: &str,
-    value: &str,
-    kind: ValueKind,
-    pattern: &Regex,
-    written: &str,
-) -> Result<(), String> {
-    if !pattern.is_match(value) {
-        return Err(format!(
-            "`{value}` does not match the pattern `{written}` of `{name}`"
-        ));
-    }
-    match kind {
-        ValueKind::Segment => {
-            if let Some(c) = value
-                .chars()
-                .find(|c| STRUCTURAL.contains(c) || c.is_whitespace() || c.is_control())
-            {
-                return Err(format!(
-                    "`{}` holds `{}`, which would change the URL's structure",
-                    value.escape_debug(),
-                    c.escape_debug()
-                ));
-            }
-        }
-        ValueKind::Host => check_dns_name(value)
-            .map_err(|reason| format!("`{value}` is not a valid host name: {reason}"))?,
-        ValueKind::Url => {
-            url_rules::check_url_text(value, UrlRole::Endpoint)
-                .map_err(|problem| problem.message)?;
-        }
-    }
-    Ok(())
-}
-
-/// The declared inputs with the table entries that use each; a declared value used nowhere is
-/// a problem.
-pub(super) fn inputs(
-    definition: &ProviderDefinition,
-    late: &LateNames,
-    used_in: &IndexMap<String, Vec<String>>,
-    problems: &mut Vec<Problem>,
-) -> ConnectionInputs {
-    let mut inputs = ConnectionInputs::default();
-    let Some(connection) = &definition.connection else {
-        return inputs;
-    };
-    let unused = |section: &str, name: &str| {
-        Problem::provider(
-            format!("/connection/{section}/{}", escape_pointer_token(name)),
-            Anchor::Key,
-            format!("connection value `{name}` is declared but never used"),
-        )
-        .hint(format!(
-            "use it as `<{name}>` in a URL, parameter or header, or remove the declaration"
-        ))
-    };
-    for (name, declared) in &connection.params {
-        let used = used_in.get(name).cloned().unwrap_or_default();
-        // A refused declaration is not a late name, so its uses were reported as unknown.
-        if used.is_empty() && late.names.contains_key(name) {
-            problems.push(unused("params", name));
-        }
-        inputs.params.insert(
-            name.clone(),
-            ConnectionInput {
-                declared: declared.clone(),
-                used_in: used,
-            },
-        );
-    }
-    for (name, declared) in &connection.runtime {
-        let used = used_in.get(name).cloned().unwrap_or_default();
-        if used.is_empty() && late.names.contains_key(name) {
-            problems.push(unused("runtime", name));
-        }
-        inputs.runtime.insert(
-            name.clone(),
-            RuntimeInput {
-                declared: declared.clone(),
-                used_in: used,
-            },
-        );
-    }
-    inputs
-}
+use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_url};
 
 /// Why a connection's values cannot be filled into a provider's table. Each names the value
-/// and, where it applies, the pattern it must match.
+/// and, where it applies, the pattern it must match. What the caller gave is displayed
+/// [`visible`]: a value with a line break cannot forge a line of the log or the terminal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     /// A required parameter has no value.
@@ -368,7 +35,7 @@ pub enum ConnectionError {
         example: String,
     },
     /// A value the provider does not declare.
-    #[error("provider `{provider}` has no connection value `{name}`; {declared}")]
+    #[error("provider `{provider}` has no connection value `{}`; {declared}", visible(.name))]
     Unknown {
         /// Provider id.
         provider: String,
@@ -378,7 +45,7 @@ pub enum ConnectionError {
         declared: String,
     },
     /// A value that fails its pattern or kind.
-    #[error("connection value `{name}` is refused: {reason}")]
+    #[error("connection value `{name}` is refused: {}", visible(.reason))]
     Invalid {
         /// Value name.
         name: String,
@@ -386,7 +53,7 @@ pub enum ConnectionError {
         reason: String,
     },
     /// An expanded URL breaks the URL rules or leaves the host the template fixes.
-    #[error("with the values given, {entry} is refused: {reason}")]
+    #[error("with the values given, {entry} is refused: {}", visible(.reason))]
     Url {
         /// The table entry, e.g. `token_url` of data center `eu`.
         entry: String,
@@ -428,7 +95,7 @@ pub enum ConnectionError {
         title: String,
     },
     /// A credential the provider does not declare.
-    #[error("provider `{provider}` has no credential `{name}`; {declared}")]
+    #[error("provider `{provider}` has no credential `{}`; {declared}", visible(.name))]
     UnknownCredential {
         /// Provider id.
         provider: String,
@@ -675,7 +342,11 @@ pub(super) fn recheck(
 
 /// Checks that `url` (built from `template`) keeps the host the template fixes: the whole host
 /// when the template's host has no placeholder, else its literal text after the last one.
-pub(super) fn check_fixed_host(template: &str, filled: &str, url: &Url) -> Result<(), String> {
+pub(in crate::resolve) fn check_fixed_host(
+    template: &str,
+    filled: &str,
+    url: &Url,
+) -> Result<(), String> {
     let host = url.host_str().unwrap_or_default();
     match fixed_host(template) {
         FixedHost::Whole(expected) if !host.eq_ignore_ascii_case(expected) => Err(format!(
@@ -732,6 +403,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refused_value_is_displayed_on_one_line_with_its_controls_escaped() {
+        let pattern = Regex::new("^.*$").unwrap();
+        let value = "acme\nINFO forged line\u{1b}[2J\u{202e}";
+        let kind = crate::definition::types::ValueKind::Host;
+        let reason = check_value("subdomain", value, kind, &pattern, "^.*$").unwrap_err();
+        let shown = ConnectionError::Invalid {
+            name: "subdomain".into(),
+            reason,
+        }
+        .to_string();
+        assert!(!shown.contains(['\n', '\u{1b}', '\u{202e}']), "{shown:?}");
+        assert!(shown.contains("acme\\nINFO forged line\\u{1b}"), "{shown}");
+    }
+
+    #[test]
     fn a_template_fixes_its_written_host_or_the_suffix_after_its_last_placeholder() {
         assert_eq!(
             fixed_host("https://<subdomain>.myshopify.com/admin"),
@@ -752,35 +438,5 @@ mod tests {
             fixed_host("http://[::1]:8080/<path>"),
             FixedHost::Whole("[::1]")
         );
-    }
-
-    #[test]
-    fn patterns_must_be_anchored_at_both_ends() {
-        assert!(is_anchored("^[a-z]+$"));
-        assert!(!is_anchored("[a-z]+$"));
-        assert!(!is_anchored("^[a-z]+"));
-        assert!(!is_anchored("^[a-z]+\\$"));
-        assert!(is_anchored("^[a-z]+\\\\$"));
-    }
-
-    #[test]
-    fn segment_values_may_not_change_the_url_structure() {
-        let pattern = Regex::new("^.*$").unwrap();
-        for bad in [
-            "a/b",
-            "a?b",
-            "a#b",
-            "evil.com@x",
-            "a:1",
-            "a%2e",
-            "a b",
-            "a\\b",
-        ] {
-            assert!(
-                check_value("subdomain", bad, ValueKind::Segment, &pattern, "^.*$").is_err(),
-                "{bad}"
-            );
-        }
-        assert!(check_value("subdomain", "acme-1", ValueKind::Segment, &pattern, "^.*$").is_ok());
     }
 }

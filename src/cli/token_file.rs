@@ -18,8 +18,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::secret::{AccessToken, RefreshToken};
-use super::token::TokenSet;
+use crate::oauth::secret::{AccessToken, RefreshToken};
+use crate::oauth::token::TokenSet;
 
 /// A connection as stored: which provider and client, and its tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]

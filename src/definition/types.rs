@@ -10,7 +10,10 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::patterns::{NAME_PATTERN, URL_PATTERN, URL_TEMPLATE_PATTERN, VALUE_PATTERN};
+use super::patterns::{
+    NAME_PATTERN, PARAMETER_VALUE_PATTERN, TOKEN_URL_TEMPLATE_PATTERN, URL_PATTERN,
+    URL_TEMPLATE_PATTERN, VALUE_PATTERN,
+};
 
 /// A URL or host template. `<name>` placeholders are replaced per data center, e.g.
 /// `https://<accounts_host>/oauth/v2/auth` or `https://www.zohoapis.<dc>`, or per connection
@@ -20,7 +23,7 @@ pub type Template = String;
 /// One OAuth 2.0 integration provider, described once for every data center it runs in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "provider-forge provider definition")]
+#[schemars(title = "provider-forge provider definition", transform = mode_rules)]
 pub struct ProviderDefinition {
     /// Stable identifier of the provider, used in rendered output and file names
     /// (lowercase letters, digits and dashes, e.g. `zoho-crm`).
@@ -33,6 +36,10 @@ pub struct ProviderDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = full_url)]
     pub docs_url: Option<String>,
+    /// How a connection authenticates: the mode, and the credential fields the end user
+    /// supplies. Omit for the OAuth 2.0 authorization-code flow (`mode: oauth2_code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
     /// The data centers the provider runs in and the per-DC values of URL placeholders.
     /// Omit for a plain OAuth 2.0 server that has one set of endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,11 +72,137 @@ pub struct ProviderDefinition {
     /// Required unless the data-center set gives it under `provider_defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<Callback>,
-    /// The provider's API: base URL per environment and the Authorization header scheme.
+    /// The provider's API: base URL per environment and how credentials reach it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Api>,
     /// Every scope the provider offers, and the ones requested when the user names none.
+    /// Used by `oauth2_code` (left out when the provider has none) and `client_credentials`;
+    /// not used by the other modes.
+    #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
+}
+
+impl ProviderDefinition {
+    /// The auth mode: as written under `auth.mode`, else `oauth2_code`.
+    pub fn mode(&self) -> AuthMode {
+        self.auth.as_ref().map(|auth| auth.mode).unwrap_or_default()
+    }
+}
+
+/// How a provider authenticates connections.
+///
+/// The mode decides which sections apply: `oauth2_code` uses `authorization`, `token`,
+/// `callback` and `scopes`; `client_credentials` and `token_request` use `token` (without
+/// `authorization` or `callback`); `api_key` and `basic` use neither, only `api`. Every mode
+/// uses `api` and `connection`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// The authentication mode.
+    #[serde(default)]
+    pub mode: AuthMode,
+    /// Credential fields each connection supplies, keyed by name (Nango's names: `apiKey`,
+    /// `username`, `password`, `appId`). Used as `<credentials.NAME>` in `api.headers`,
+    /// `api.query`, `api.verify` and the token request's headers, params and body, never in a
+    /// host or path. `basic` always has `username` and `password` (declare them to give a
+    /// title, or to hide one with a default); `api_key` and `token_request` need at least one.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = credential_names)]
+    pub credentials: IndexMap<String, CredentialField>,
+}
+
+/// The way a connection authenticates at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// OAuth 2.0 authorization-code flow (RFC 6749 section 4.1): the user consents at the
+    /// provider; tokens are refreshed with the refresh token. Nango's `OAUTH2`.
+    #[default]
+    Oauth2Code,
+    /// A key the user pastes, sent as a header or query parameter as `api` says. Nango's
+    /// `API_KEY`.
+    ApiKey,
+    /// HTTP Basic authentication (RFC 7617) with `username` and `password`: the
+    /// `Authorization: Basic` header is implied. Nango's `BASIC`.
+    Basic,
+    /// OAuth 2.0 client credentials (RFC 6749 section 4.4): the client id and secret buy a token
+    /// at `token.url`; a token without `expires_in` lasts 55 minutes. Nango's `OAUTH2_CC`.
+    ClientCredentials,
+    /// Credentials traded for a short-lived token by a request the provider defines
+    /// (`token.method`, `token.headers`, `token.params`, `token.response`). Nango's `TWO_STEP`.
+    TokenRequest,
+}
+
+impl AuthMode {
+    /// The name written in definitions (`oauth2_code`, `api_key`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Oauth2Code => "oauth2_code",
+            AuthMode::ApiKey => "api_key",
+            AuthMode::Basic => "basic",
+            AuthMode::ClientCredentials => "client_credentials",
+            AuthMode::TokenRequest => "token_request",
+        }
+    }
+
+    /// Whether connections of this mode hold a token obtained from `token.url`.
+    pub fn has_token(self) -> bool {
+        matches!(
+            self,
+            AuthMode::Oauth2Code | AuthMode::ClientCredentials | AuthMode::TokenRequest
+        )
+    }
+}
+
+/// A credential field the end user supplies (an API key, a username, a password).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = hidden_needs_default)]
+pub struct CredentialField {
+    /// Label shown in forms (e.g. `API Key`). Defaults to the field's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the value is and where the user finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// An example shown as a form placeholder. Display only: it need not match `pattern`
+    /// (providers often show a masked key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// Regular expression (Rust `regex` syntax) every value must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Whether the value is a secret: hidden in forms, sealed at rest, redacted everywhere.
+    /// Defaults to true for names like `apiKey`, `password`, `client_secret`, `token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<bool>,
+    /// Whether a connection may leave the value out. A header that names an absent optional
+    /// value is omitted, not sent empty.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub optional: bool,
+    /// Whether the field is kept out of forms; it then takes `default` (Basic auth that takes
+    /// the key as username and `X` or `""` as password).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub hidden: bool,
+    /// Value used when the connection gives none. Required for a hidden field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+impl CredentialField {
+    /// Whether the field is a secret: as declared, else by its name.
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.secret.unwrap_or_else(|| secret_by_name(name))
+    }
+}
+
+/// Whether a credential named `name` is a secret unless declared otherwise: keys, passwords,
+/// client secrets and tokens are.
+pub fn secret_by_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["key", "password", "secret", "token"]
+        .iter()
+        .any(|word| lower.contains(word))
 }
 
 /// Data centers: either defined here (`list`) or taken from a shared data-center set (`set`).
@@ -299,8 +432,9 @@ fn default_scope_separator() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Token {
-    /// URL template of the token endpoint (authorization-code exchange).
-    #[schemars(transform = url_template)]
+    /// URL template of the token endpoint (authorization-code exchange, client credentials, or
+    /// the token request). Its query string may hold `<credentials.NAME>`.
+    #[schemars(transform = token_url_template)]
     pub url: Template,
     /// URL template of the refresh endpoint, when it is not the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,13 +452,70 @@ pub struct Token {
     pub revoke: Option<Revoke>,
     /// Extra parameters of the code-exchange request, e.g. `expiring: "1"`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub params: IndexMap<String, String>,
     /// Extra parameters of the refresh request.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub refresh_params: IndexMap<String, String>,
     /// How token and refresh requests encode their body: a form (RFC 6749) or JSON.
     #[serde(default, skip_serializing_if = "is_default")]
     pub body: TokenBody,
+    /// HTTP method of a `token_request` (default `POST`). Other modes always POST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<HttpMethod>,
+    /// Headers of a `token_request`, e.g.
+    /// `authorization: "Basic <base64(<credentials.username>:<credentials.password>)>"`.
+    /// Values may hold `<credentials.NAME>`, connection values and `<base64(...)>`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
+    pub headers: IndexMap<String, Template>,
+    /// Where a `token_request`'s answer holds the token and its lifetime. Required by
+    /// `token_request`; `client_credentials` reads the standard `access_token` and
+    /// `expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<TokenResponse>,
+    /// Headers of a `token_request`'s refresh request (with `refresh_url` and
+    /// `refresh_params`). A `token_request` without a refresh (`response.refresh_token`
+    /// absent) runs the token request again when the token expires.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
+    pub refresh_headers: IndexMap<String, Template>,
+}
+
+/// HTTP method of a request the definition describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    #[default]
+    Post,
+}
+
+/// Where the answer of a `token_request` holds the token and its lifetime. Paths are
+/// dot-separated keys into the JSON answer (`data.accessToken`); an empty path is the whole
+/// body (a provider that answers the bare token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenResponse {
+    /// Path of the token (e.g. `access_token`, `data.token`).
+    pub token: String,
+    /// Path of the token's lifetime in seconds (e.g. `expires_in`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// Path of the token's expiry as a date (RFC 3339) or a Unix time in seconds or
+    /// milliseconds (e.g. `expires_at`). Not with `expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Lifetime in seconds when the answer gives none. Without it, a token whose answer names
+    /// no lifetime is used until the API refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_secs: Option<u64>,
+    /// Path of a refresh token, when the provider issues one for `refresh_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// The body encoding of token and refresh requests.
@@ -336,6 +527,9 @@ pub enum TokenBody {
     Form,
     /// `application/json`, for providers that accept only JSON.
     Json,
+    /// The parameters in the URL's query string and no body (some `client_credentials`
+    /// providers).
+    Query,
 }
 
 /// Client authentication at the token endpoint (RFC 6749 section 2.3.1).
@@ -405,11 +599,57 @@ pub struct Api {
     /// API base URL template per environment, e.g. `production: https://www.zohoapis.<dc>`.
     #[schemars(length(min = 1), transform = url_template_map)]
     pub environments: IndexMap<String, Template>,
-    /// Headers sent on API calls besides `Authorization`, e.g. Shopify's
-    /// `x-shopify-access-token: "<access_token>"` (`<access_token>` is the connection's access
-    /// token).
+    /// Headers sent on API calls, e.g. Shopify's `x-shopify-access-token: "<access_token>"`
+    /// or Anthropic's `x-api-key: "<credentials.apiKey>"`. Token modes send
+    /// `Authorization: <auth_scheme> <access_token>` unless a header here uses
+    /// `<access_token>`; `basic` sends `Authorization: Basic ...` unless a header here sets
+    /// `authorization`. A header naming an absent optional value is omitted.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub headers: IndexMap<String, Template>,
+    /// Query parameters added to every API call, e.g. `key: "<credentials.apiKey>"`. A
+    /// parameter naming an absent optional value is omitted.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
+    pub query: IndexMap<String, Template>,
+    /// A request that proves a connection's credentials work, run before anything is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Verify>,
+}
+
+/// An API request that proves credentials work: any 2xx answer from one of its endpoints
+/// passes. It carries the credentials as every API call does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Verify {
+    /// HTTP method (default `GET`).
+    #[serde(default, skip_serializing_if = "is_get")]
+    pub method: VerifyMethod,
+    /// Paths relative to the API base URL, tried in order until one answers 2xx (e.g.
+    /// `v1/models`).
+    #[schemars(length(min = 1))]
+    pub endpoints: Vec<String>,
+    /// Headers sent besides the credentials (e.g. `content-type: application/json`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
+    pub headers: IndexMap<String, Template>,
+}
+
+/// HTTP method of a verification request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VerifyMethod {
+    /// `GET`.
+    #[default]
+    Get,
+    /// `POST`.
+    Post,
+    /// `HEAD`.
+    Head,
+}
+
+fn is_get(method: &VerifyMethod) -> bool {
+    *method == VerifyMethod::Get
 }
 
 fn default_auth_scheme() -> String {
@@ -417,7 +657,7 @@ fn default_auth_scheme() -> String {
 }
 
 /// The scope catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scopes {
     /// Scopes requested when the user asks for none. Each must be in `catalog`.
@@ -425,6 +665,13 @@ pub struct Scopes {
     pub default: Vec<String>,
     /// Every scope the provider offers.
     pub catalog: Vec<Scope>,
+}
+
+impl Scopes {
+    /// True when the definition names no scope at all (modes without scopes).
+    pub fn is_empty(&self) -> bool {
+        self.default.is_empty() && self.catalog.is_empty()
+    }
 }
 
 /// One scope of the catalog.
@@ -527,6 +774,107 @@ fn constrain_placeholder_map(object: &mut serde_json::Map<String, Value>) {
     }
 }
 
+/// Schema of a header or request-parameter map: values follow the placeholder syntax with
+/// `<credentials.NAME>` and `<base64(...)>`, so schema-only editors flag `${apiKey}` too.
+fn parameter_map(schema: &mut Schema) {
+    let values = schema
+        .get_mut("additionalProperties")
+        .and_then(Value::as_object_mut);
+    if let Some(values) = values {
+        with_pattern(values, PARAMETER_VALUE_PATTERN, PARAMETER_VALUE_MESSAGE);
+    }
+}
+
+/// The sections each auth mode requires or refuses, as an `if`/`then` per mode: editors that
+/// only read the schema flag `authorization` in an `api_key` provider as they do a typo. The
+/// semantic checks (`resolve::modes`) give the same verdicts. Sections a data-center set may
+/// share (`issuer`, `authorization`, `token`, `callback`) are not required here.
+fn mode_rules(schema: &mut Schema) {
+    let mode_is = |mode: &str| match mode {
+        // The default: `auth` or its `mode` left out.
+        "oauth2_code" => {
+            json!({ "properties": { "auth": { "properties": { "mode": { "const": mode } } } } })
+        }
+        _ => json!({
+            "required": ["auth"],
+            "properties": { "auth": { "required": ["mode"], "properties": { "mode": { "const": mode } } } }
+        }),
+    };
+    let refuse = |names: &[&str]| -> serde_json::Map<String, Value> {
+        names
+            .iter()
+            .map(|name| ((*name).to_owned(), Value::Bool(false)))
+            .collect()
+    };
+    let oauth_only = ["issuer", "authorization", "callback"];
+    let token_request_only = json!({ "properties": {
+        "method": false, "headers": false, "response": false, "refresh_headers": false
+    } });
+    let no_entry = json!({ "properties": { "entry": false } });
+    let some_credentials = json!({
+        "required": ["credentials"],
+        "properties": { "credentials": { "minProperties": 1 } }
+    });
+    let no_credentials = json!({ "properties": { "credentials": false } });
+    let mut rules = Vec::new();
+    // oauth2_code may list no scopes: many providers need none, and a definition without
+    // scopes is written without the section.
+    let mut properties = serde_json::Map::new();
+    properties.insert("auth".into(), no_credentials.clone());
+    properties.insert("token".into(), token_request_only.clone());
+    rules.push(json!({ "if": mode_is("oauth2_code"), "then": { "properties": properties } }));
+    for mode in ["api_key", "basic"] {
+        let mut properties = refuse(&oauth_only);
+        properties.extend(refuse(&["token", "scopes"]));
+        properties.insert("multi_dc".into(), no_entry.clone());
+        properties.insert(
+            "auth".into(),
+            if mode == "basic" {
+                json!({ "properties": { "credentials": { "propertyNames": { "enum": ["username", "password"] } } } })
+            } else {
+                some_credentials.clone()
+            },
+        );
+        rules.push(json!({ "if": mode_is(mode), "then": { "required": ["api"], "properties": properties } }));
+    }
+    let mut properties = refuse(&oauth_only);
+    properties.insert("multi_dc".into(), no_entry.clone());
+    properties.insert("auth".into(), no_credentials);
+    properties.insert("token".into(), token_request_only);
+    rules
+        .push(json!({ "if": mode_is("client_credentials"), "then": { "properties": properties } }));
+    let mut properties = refuse(&oauth_only);
+    properties.extend(refuse(&["scopes"]));
+    properties.insert("multi_dc".into(), no_entry);
+    properties.insert("auth".into(), some_credentials);
+    properties.insert(
+        "token".into(),
+        json!({
+            "required": ["response"],
+            "properties": { "response": { "properties": { "token": { "minLength": 1 } } } }
+        }),
+    );
+    rules.push(json!({ "if": mode_is("token_request"), "then": { "properties": properties } }));
+    schema.insert("allOf".into(), Value::Array(rules));
+}
+
+/// Schema of a credential field: a hidden one needs a `default`, since it is never asked for.
+fn hidden_needs_default(schema: &mut Schema) {
+    schema.insert(
+        "if".into(),
+        json!({ "required": ["hidden"], "properties": { "hidden": { "const": true } } }),
+    );
+    schema.insert("then".into(), json!({ "required": ["default"] }));
+}
+
+/// Schema of `auth.credentials`: keys are credential names (Nango's `apiKey`, `username`).
+fn credential_names(schema: &mut Schema) {
+    schema.insert(
+        "propertyNames".into(),
+        json!({ "pattern": NAME_PATTERN, "patternErrorMessage": NAME_MESSAGE }),
+    );
+}
+
 /// Schema of a map keyed by placeholder names (`connection.params`, `connection.runtime`).
 fn placeholder_names(schema: &mut Schema) {
     schema.insert(
@@ -539,6 +887,13 @@ fn placeholder_names(schema: &mut Schema) {
 fn url_template(schema: &mut Schema) {
     if let Some(object) = schema.as_object_mut() {
         with_pattern(object, URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
+    }
+}
+
+/// Schema of `token.url`: a URL template whose query string may hold credentials.
+fn token_url_template(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(object, TOKEN_URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
     }
 }
 
@@ -584,6 +939,9 @@ const NAME_MESSAGE: &str =
     "A placeholder name: letters, digits and `_`, starting with a letter or `_` (e.g. `api_host`).";
 /// What a schema-only editor says when a placeholder value breaks [`VALUE_PATTERN`].
 const VALUE_MESSAGE: &str = "Placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`), with a name of letters, digits and `_`.";
+/// What a schema-only editor says when a header or parameter value breaks
+/// [`PARAMETER_VALUE_PATTERN`].
+const PARAMETER_VALUE_MESSAGE: &str = "Placeholders are written `<name>`, `<credentials.NAME>` or `<base64(TEXT)>` (not `${name}`, `{{name}}` or `{name}`), with names of letters, digits and `_`.";
 /// What a schema-only editor says when a URL template breaks [`URL_TEMPLATE_PATTERN`].
 const URL_TEMPLATE_MESSAGE: &str = "An https URL (http only to localhost, 127.0.0.1 or [::1]) in printable ASCII, or a template starting with a whole-URL placeholder; placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`).";
 /// What a schema-only editor says when a URL breaks [`URL_PATTERN`].

@@ -296,6 +296,7 @@ fn with_data_centers(section: DataCenters) -> ProviderDefinition {
         docs_url: None,
         data_centers: Some(section),
         multi_dc: None,
+        auth: None,
         connection: None,
         issuer: None,
         authorization: None,

@@ -186,17 +186,20 @@ fn local_host(url: &str) -> bool {
 /// machine or a bare address.
 fn local_host_url(table: &ResolvedProvider) -> Option<&str> {
     table.data_centers.iter().find_map(|dc| {
-        [
-            &dc.authorization_url,
-            &dc.token_url,
-            &dc.refresh_url,
-            &dc.issuer,
-        ]
-        .into_iter()
-        .chain(&dc.revoke_url)
-        .chain(dc.api_base_urls.values())
-        .map(String::as_str)
-        .find(|url| local_host(url))
+        let authorization = dc
+            .authorization
+            .iter()
+            .flat_map(|a| [&a.authorization_url, &a.issuer]);
+        let token = dc.token.iter().flat_map(|t| {
+            [&t.token_url, &t.refresh_url]
+                .into_iter()
+                .chain(&t.revoke_url)
+        });
+        authorization
+            .chain(token)
+            .chain(dc.api_base_urls.values())
+            .map(String::as_str)
+            .find(|url| local_host(url))
     })
 }
 
@@ -473,7 +476,11 @@ impl Service {
     ) -> Result<Option<RevokedToken>, ServiceError> {
         let record = self.connection(provider_id, connection_id).await?;
         let (provider, client) = self.provider(provider_id)?;
-        let revoked = if provider.revoke.is_some() {
+        let revoked = if provider
+            .token
+            .as_ref()
+            .is_some_and(|token| token.revoke.is_some())
+        {
             let tokens = tokens::open_tokens(&self.cipher, &record)?;
             let table =
                 connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))

@@ -303,6 +303,8 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
                     auth_scheme: "Bearer".to_owned(),
                     environments: IndexMap::from([("production".to_owned(), base)]),
                     headers,
+                    query: IndexMap::new(),
+                    verify: None,
                 });
             }
             None => {
@@ -380,6 +382,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         docs_url: text("docs").map(str::to_owned),
         data_centers: None,
         multi_dc: None,
+        auth: None,
         connection: (!connection.params.is_empty() || !connection.runtime.is_empty())
             .then_some(connection),
         issuer: Some(issuer),
@@ -402,6 +405,10 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
             params: token,
             refresh_params: refresh,
             body,
+            method: None,
+            headers: IndexMap::new(),
+            response: None,
+            refresh_headers: IndexMap::new(),
         }),
         callback: Some(Callback {
             redirect_uri: NANGO_CALLBACK.to_owned(),

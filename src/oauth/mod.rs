@@ -19,6 +19,7 @@ pub mod revoke;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod token_answer;
 
 pub use authorize::{AuthorizationOptions, PendingAuthorization, authorization_request};
 pub use callback::{CallbackParams, VerifiedCallback, parse_callback, verify_callback};

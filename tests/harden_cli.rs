@@ -148,6 +148,7 @@ fn stored(issuer: &str) -> StoredConnection {
             issuer: issuer.into(),
             metadata: Default::default(),
         },
+        credentials: Default::default(),
     }
 }
 

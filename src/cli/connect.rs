@@ -121,6 +121,7 @@ fn connect(args: ConnectArgs) -> Result<(), Reported> {
             provider: provider.id.clone(),
             client_id: args.client_id.clone(),
             tokens,
+            credentials: Default::default(),
         };
         token_file.commit(&stored).map_err(usage)?;
         oauth_common::print_lines(&[

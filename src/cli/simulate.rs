@@ -47,7 +47,7 @@ pub struct SimulateArgs {
     consent: ConsentArg,
     /// A fault to put in force (repeatable): error-with-200, expires-in-string,
     /// no-refresh-token, rotate-refresh-token, rate-limit-after:N, slow:MS,
-    /// server-error-once, malformed-json. See below.
+    /// server-error-once, malformed-json, api-401-once, api-429-once, api-500-once. See below.
     #[arg(long = "fault", value_name = "NAME[:ARG]")]
     faults: Vec<Fault>,
     /// Append one JSON line per request (host, path, endpoint, grant_type, outcome) to FILE.
@@ -103,6 +103,9 @@ Faults:
   slow:MS               token, refresh and revoke answers wait MS milliseconds
   server-error-once     the next token, refresh or revoke request gets HTTP 500
   malformed-json        token and refresh answers are truncated JSON
+  api-401-once          the next API call gets HTTP 401 whatever its credentials
+  api-429-once          the next API call gets HTTP 429 with Retry-After: 1
+  api-500-once          the next API call gets HTTP 500
 
 Environment: PROVIDER_FORGE_CLIENT_SECRET (or PROVIDER_FORGE_CLIENT_SECRET_<CODE> per data \
 center) is the secret the server expects, read as `connect` reads it.

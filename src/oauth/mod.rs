@@ -28,8 +28,10 @@ pub use error::OAuthError;
 pub use http::HttpOptions;
 pub use refresh::{RefreshingConnection, RetryPolicy, refresh_tokens};
 pub use revoke::{RevokedToken, revoke};
-pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PkceVerifier, RefreshToken};
-pub use store::StoredConnection;
+pub use secret::{
+    AccessToken, AuthorizationCode, ClientSecret, CredentialSecret, PkceVerifier, RefreshToken,
+};
+pub use store::{ConnectionFile, CredentialConnection, StoredConnection, StoredCredentials};
 pub use token::{TokenSet, exchange_code};
 
 use std::borrow::Cow;

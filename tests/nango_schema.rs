@@ -8,6 +8,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::cli::BIN;
+
 /// The path of Nango's schema.json, or `None` (after saying so loudly) when it is not set.
 /// Under CI=true a missing variable fails the test: CI must always run this check.
 fn nango_schema_path() -> Option<PathBuf> {
@@ -44,7 +46,7 @@ fn errors(validator: &jsonschema::Validator, document: &Value) -> Vec<String> {
 }
 
 fn rendered_nango() -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["render", "providers/", "--format", "nango"])
         .output()

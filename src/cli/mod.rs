@@ -2,6 +2,7 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod credential_input;
 mod import;
 mod lsp;
 mod oauth_common;

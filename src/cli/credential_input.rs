@@ -91,7 +91,10 @@ fn read_file(
             .insert(name.to_owned(), CredentialSecret::new(value.trim()))
             .is_some()
         {
-            return Err(usage(format!("{}: credential `{name}` is given twice", at())));
+            return Err(usage(format!(
+                "{}: credential `{name}` is given twice",
+                at()
+            )));
         }
     }
     Ok(values)
@@ -104,7 +107,10 @@ mod tests {
     #[test]
     fn environment_names_follow_env_var_naming() {
         assert_eq!(credential_env("apiKey"), "PROVIDER_FORGE_CREDENTIAL_APIKEY");
-        assert_eq!(credential_env("client-id"), "PROVIDER_FORGE_CREDENTIAL_CLIENT_ID");
+        assert_eq!(
+            credential_env("client-id"),
+            "PROVIDER_FORGE_CREDENTIAL_CLIENT_ID"
+        );
     }
 
     #[test]

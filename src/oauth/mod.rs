@@ -18,6 +18,7 @@ pub mod refresh;
 pub mod revoke;
 pub mod secret;
 pub mod store;
+pub mod summary;
 pub mod token;
 pub mod token_answer;
 

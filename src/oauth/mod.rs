@@ -8,19 +8,24 @@
 //! token URL → [`refresh::RefreshingConnection`] for single-flight refreshes → [`revoke::revoke`].
 //! [`complete_authorization`] runs the callback half in one call.
 
+pub mod api;
 pub mod authorize;
 pub mod callback;
+pub mod client_credentials;
 pub mod credentials;
 pub mod error;
+pub mod filled_request;
 pub mod http;
 pub mod loopback;
 pub mod refresh;
+pub mod renew;
 pub mod revoke;
 pub mod secret;
 pub mod store;
 pub mod summary;
 pub mod token;
 pub mod token_answer;
+pub mod token_request;
 
 pub use authorize::{AuthorizationOptions, PendingAuthorization, authorization_request};
 pub use callback::{CallbackParams, VerifiedCallback, parse_callback, verify_callback};

@@ -18,6 +18,8 @@ pub enum Endpoint {
     Refresh,
     /// The revocation endpoint (RFC 7009).
     Revoke,
+    /// The provider's API (any path under an API base URL).
+    Api,
 }
 
 impl Endpoint {
@@ -28,6 +30,7 @@ impl Endpoint {
             Self::Token => "token",
             Self::Refresh => "refresh",
             Self::Revoke => "revoke",
+            Self::Api => "api",
         }
     }
 }

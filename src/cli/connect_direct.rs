@@ -103,7 +103,7 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
             }
             None => "not verified: the definition has no api.verify".to_owned(),
         };
-        let names: Vec<&str> = credentials.0.keys().map(String::as_str).collect();
+        let names: Vec<String> = credentials.0.keys().cloned().collect();
         let connection = match tokens {
             Some(tokens) => ConnectionFile::Tokens(StoredConnection {
                 provider: provider.id.clone(),

@@ -369,7 +369,7 @@ pub fn load_connection(
         )));
     };
     // The file names the server its tokens came from; never send them anywhere else.
-    let issuer = dc.authorization.as_ref().map_or("", |a| a.issuer.as_str());
+    let issuer = token_issuer(dc);
     if issuer != stored.tokens.issuer {
         return Err(usage(format!(
             "{}: the tokens were issued by {}, but data center `{}` is now served by {}; connect again",

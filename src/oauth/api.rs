@@ -14,6 +14,7 @@ use url::Url;
 use super::error::OAuthError;
 use super::http::host_of;
 use super::summary::summarise;
+use crate::definition::types::VerifyMethod;
 use crate::resolve::connection::{ApiRequest, Filled, VerifyCall};
 
 /// Largest API answer read (the body of one `request`).
@@ -47,12 +48,13 @@ pub async fn call(
     body: Option<&[u8]>,
 ) -> Result<ApiAnswer, OAuthError> {
     let url = url_under(&api.base_url, path)?;
-    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(
-        |_| OAuthError::InvalidEndpoint {
-            url: method.to_owned(),
-            reason: "not an HTTP method".to_owned(),
-        },
-    )?;
+    let method =
+        reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            OAuthError::InvalidEndpoint {
+                url: method.to_owned(),
+                reason: "not an HTTP method".to_owned(),
+            }
+        })?;
     send(http, method, url, &api.headers, &api.query, body).await
 }
 
@@ -63,8 +65,11 @@ pub async fn verify(
     verification: &VerifyCall,
     secrets: &[&str],
 ) -> Result<(), OAuthError> {
-    let method = reqwest::Method::from_bytes(verification.method.as_str().as_bytes())
-        .expect("GET, POST and HEAD are methods");
+    let method = match verification.method {
+        VerifyMethod::Get => reqwest::Method::GET,
+        VerifyMethod::Post => reqwest::Method::POST,
+        VerifyMethod::Head => reqwest::Method::HEAD,
+    };
     let mut refusal = None;
     for url in &verification.urls {
         let url = Url::parse(url).map_err(|e| OAuthError::InvalidEndpoint {
@@ -141,24 +146,26 @@ async fn send(
     }
     let mut request = http.request(method, url.clone());
     for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            OAuthError::InvalidEndpoint {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| OAuthError::InvalidEndpoint {
                 url: name.clone(),
                 reason: "not a valid header name".to_owned(),
-            }
-        })?;
-        let mut value = HeaderValue::from_str(value.expose()).map_err(|_| {
-            OAuthError::InvalidEndpoint {
+            })?;
+        let mut value =
+            HeaderValue::from_str(value.expose()).map_err(|_| OAuthError::InvalidEndpoint {
                 url: name.to_string(),
                 reason: "the filled header value is not a valid header value".to_owned(),
-            }
-        })?;
+            })?;
         value.set_sensitive(true);
         request = request.header(name, value);
     }
     if let Some(body) = body {
         let json = serde_json::from_slice::<serde_json::Value>(body).is_ok();
-        if json && !headers.keys().any(|name| name.eq_ignore_ascii_case("content-type")) {
+        if json
+            && !headers
+                .keys()
+                .any(|name| name.eq_ignore_ascii_case("content-type"))
+        {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
         }
         request = request.body(body.to_vec());
@@ -213,7 +220,8 @@ mod tests {
         ] {
             let result = url_under("https://api.example.com", bad);
             assert!(
-                result.as_ref().is_err() || result.as_ref().unwrap().host_str() == Some("api.example.com"),
+                result.as_ref().is_err()
+                    || result.as_ref().unwrap().host_str() == Some("api.example.com"),
                 "{bad}: {result:?}"
             );
         }

@@ -61,12 +61,12 @@ pub async fn renew(
         AuthMode::TokenRequest => {
             token_request::refresh(http, provider, values, &stored.credentials, tokens).await
         }
-        AuthMode::ApiKey | AuthMode::Basic => Err(OAuthError::NotInMode(
-            crate::resolve::table::NotInMode {
+        AuthMode::ApiKey | AuthMode::Basic => {
+            Err(OAuthError::NotInMode(crate::resolve::table::NotInMode {
                 provider: provider.id.clone(),
                 mode: provider.auth_mode.as_str(),
                 part: "token to renew",
-            },
-        )),
+            }))
+        }
     }
 }

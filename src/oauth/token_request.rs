@@ -50,7 +50,13 @@ pub async fn obtain(
         false,
     )?;
     let answer = send(http, "token request", &request, Vec::new(), credentials).await?;
-    token_set(provider, &dc.code, origin(request.url.expose()), answer, None)
+    token_set(
+        provider,
+        &dc.code,
+        origin(request.url.expose()),
+        answer,
+        None,
+    )
 }
 
 /// A new token for a connection whose token expired (or was refused): the refresh request
@@ -64,8 +70,7 @@ pub async fn refresh(
     tokens: &TokenSet,
 ) -> Result<TokenSet, OAuthError> {
     let spec = provider.require(provider.token_request.as_ref(), "token request")?;
-    if let (Some(_), Some(refresh_token)) = (&spec.response.refresh_token, &tokens.refresh_token)
-    {
+    if let (Some(_), Some(refresh_token)) = (&spec.response.refresh_token, &tokens.refresh_token) {
         let request = fill_token_request(
             provider,
             &tokens.data_center,

@@ -20,11 +20,7 @@ pub const RETRY_AFTER_SECS: u64 = 1;
 
 /// Whether some API is served at this host and path.
 pub(crate) fn serves(shared: &Shared, host: &str, path: &str) -> bool {
-    shared
-        .expected
-        .api
-        .iter()
-        .any(|api| api.serves(host, path))
+    shared.expected.api.iter().any(|api| api.serves(host, path))
 }
 
 /// Answers one API call.
@@ -101,7 +97,11 @@ fn check(state: &ServerState, api: &ExpectedApi, request: &Received) -> Result<(
         if !matches(state, api, expected, value) {
             return Err(format!(
                 "header `{name}` is {}",
-                if value.is_some() { "not the expected one" } else { "missing" }
+                if value.is_some() {
+                    "not the expected one"
+                } else {
+                    "missing"
+                }
             ));
         }
     }
@@ -110,14 +110,23 @@ fn check(state: &ServerState, api: &ExpectedApi, request: &Received) -> Result<(
         if !matches(state, api, expected, value) {
             return Err(format!(
                 "query parameter `{name}` is {}",
-                if value.is_some() { "not the expected one" } else { "missing" }
+                if value.is_some() {
+                    "not the expected one"
+                } else {
+                    "missing"
+                }
             ));
         }
     }
     Ok(())
 }
 
-fn matches(state: &ServerState, api: &ExpectedApi, expected: &Expected, value: Option<&str>) -> bool {
+fn matches(
+    state: &ServerState,
+    api: &ExpectedApi,
+    expected: &Expected,
+    value: Option<&str>,
+) -> bool {
     let Some(value) = value else { return false };
     match expected {
         Expected::Exact(text) => constant_time_eq(value, text),

@@ -15,8 +15,7 @@ use super::SimulateError;
 use super::connection::Served;
 use crate::definition::types::AuthMode;
 use crate::resolve::connection::{
-    ConnectionValues, CredentialValues, Filled, TokenRequest, fill_api_request,
-    fill_token_request,
+    ConnectionValues, CredentialValues, Filled, TokenRequest, fill_api_request, fill_token_request,
 };
 use crate::resolve::table::ResolvedProvider;
 
@@ -112,12 +111,11 @@ pub(crate) fn expect(
             .filter(|name| provider.credentials.contains_key(*name))
             .filter_map(|name| Some((name.to_owned(), credentials.get(name)?.to_owned())))
             .collect();
-        let refuse = |error: crate::resolve::connection::ConnectionError| {
-            SimulateError::Credentials {
+        let refuse =
+            |error: crate::resolve::connection::ConnectionError| SimulateError::Credentials {
                 provider: provider.id.clone(),
                 reason: error.to_string(),
-            }
-        };
+            };
         let mut tokens = Vec::new();
         for (d, dc) in provider.data_centers.iter().enumerate() {
             let mut dc_values: ConnectionValues = values

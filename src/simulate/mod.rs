@@ -37,14 +37,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+pub use api::RETRY_AFTER_SECS;
 pub use fault::{FAULT_NAMES, Fault};
 pub use routes::Endpoint;
 pub use state::{Consent, RecordedRequest};
-pub use api::RETRY_AFTER_SECS;
 pub use token::{ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, REFRESH_WINDOW_SECS};
 
-use crate::oauth::{Credentials, HttpOptions};
 use crate::definition::types::AuthMode;
+use crate::oauth::{Credentials, HttpOptions};
 use crate::resolve::connection::{ConnectionError, ConnectionValues, CredentialValues};
 use crate::resolve::table::ResolvedProvider;
 use connection::ServedDataCenter;

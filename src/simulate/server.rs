@@ -102,9 +102,8 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
     };
     let targets = shared.routes.lookup(&request.host, &request.path);
-    let endpoint = classify(shared, &request, targets).or_else(|| {
-        api::serves(shared, &request.host, &request.path).then_some(Endpoint::Api)
-    });
+    let endpoint = classify(shared, &request, targets)
+        .or_else(|| api::serves(shared, &request.host, &request.path).then_some(Endpoint::Api));
     let Some(endpoint) = endpoint else {
         let answer = Answer::new(
             text(StatusCode::NOT_FOUND, "no such endpoint at this host"),
@@ -236,7 +235,9 @@ async fn read(request: Request<Incoming>) -> Option<Received> {
     let headers = request
         .headers()
         .iter()
-        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
         .collect();
     let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
         .collect()

@@ -40,7 +40,7 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
         )?,
         _ => StoredCredentials::default(),
     };
-    let filled_credentials = token_request::credential_values(&credentials);
+    let filled_credentials = credentials.values();
     // Every value checked against its declaration before anything is sent.
     if provider.api_auth.is_some() {
         let token = mode.has_token().then_some("not-yet-known");
@@ -72,7 +72,7 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
                 .map_err(engine_error)?,
             ),
             AuthMode::TokenRequest => Some(
-                token_request::obtain(&http, provider, Some(&dc), &values, &credentials)
+                token_request::obtain(&http, provider, Some(&dc), &values, &filled_credentials)
                     .await
                     .map_err(engine_error)?,
             ),
@@ -105,12 +105,12 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
         };
         let names: Vec<String> = credentials.0.keys().cloned().collect();
         let connection = match tokens {
-            Some(tokens) => ConnectionFile::Tokens(StoredConnection {
+            Some(tokens) => ConnectionFile::Tokens(Box::new(StoredConnection {
                 provider: provider.id.clone(),
                 client_id: args.client_id.clone().unwrap_or_default(),
                 tokens,
                 credentials,
-            }),
+            })),
             None => ConnectionFile::Credentials(CredentialConnection {
                 provider: provider.id.clone(),
                 auth_mode: mode,

@@ -41,7 +41,8 @@ fn refresh(args: RefreshArgs) -> Result<(), Reported> {
             &provider,
             client.as_ref(),
             &ConnectionValues::new(),
-            &stored,
+            &stored.credentials.values(),
+            &stored.tokens,
         ))
         .map_err(engine_error)?;
     let stored = StoredConnection { tokens, ..stored };

@@ -14,9 +14,7 @@ use super::{EXIT_INVALID, EXIT_OK};
 use crate::oauth::api::{self, ApiAnswer};
 use crate::oauth::refresh::DEFAULT_EXPIRY_MARGIN_SECS;
 use crate::oauth::token::unix_now;
-use crate::oauth::{
-    self, ConnectionFile, Credentials, StoredConnection, StoredCredentials, renew, token_request,
-};
+use crate::oauth::{self, ConnectionFile, Credentials, StoredConnection, StoredCredentials, renew};
 use crate::resolve::connection::{ConnectionValues, fill_api_request};
 use crate::resolve::table::ResolvedProvider;
 
@@ -236,7 +234,7 @@ async fn call(
         &connection.data_center,
         args.environment.as_deref(),
         &connection.values,
-        &token_request::credential_values(credentials),
+        &credentials.values(),
         token,
     )
     .map_err(usage)?;
@@ -314,20 +312,21 @@ async fn renew_tokens(
         provider,
         client.as_ref(),
         &ConnectionValues::new(),
-        stored,
+        &stored.credentials.values(),
+        &stored.tokens,
     )
     .await
     .map_err(engine_error)?;
     let renewed = StoredConnection {
         tokens,
-        ..stored.clone()
+        ..(**stored).clone()
     };
     renewed.write(&args.tokens).map_err(usage)?;
     eprintln!(
         "provider-forge: renewed the access token ({why}); {} rewritten",
         args.tokens.display()
     );
-    connection.file = ConnectionFile::Tokens(renewed);
+    connection.file = ConnectionFile::Tokens(Box::new(renewed));
     Ok(())
 }
 

@@ -187,7 +187,7 @@ fn simulate(args: SimulateArgs) -> Result<(), Reported> {
     declared.sort();
     declared.dedup();
     let accepted = credential_input::read(declared, &args.credentials)?;
-    let credential_values = crate::oauth::token_request::credential_values(&accepted);
+    let credential_values = accepted.values();
     let setup = Setup {
         redirect_uris: args.redirect_uris.clone(),
         user_data_center: args.user_dc.clone(),

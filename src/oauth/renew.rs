@@ -6,23 +6,23 @@
 use super::credentials::Credentials;
 use super::error::OAuthError;
 use super::refresh::{RetryPolicy, refresh_tokens};
-use super::store::StoredConnection;
 use super::token::TokenSet;
 use super::{client_credentials, token_request};
 use crate::definition::types::AuthMode;
-use crate::resolve::connection::ConnectionValues;
+use crate::resolve::connection::{ConnectionValues, CredentialValues};
 use crate::resolve::table::ResolvedProvider;
 
-/// Renews `stored`'s token. `client` is needed by the modes with a client (`oauth2_code`,
-/// `client_credentials`); `values` are the connection's values.
+/// Renews a connection's `tokens`. `client` is needed by the modes with a client
+/// (`oauth2_code`, `client_credentials`), `credentials` by `token_request`; `values` are the
+/// connection's values.
 pub async fn renew(
     http: &reqwest::Client,
     provider: &ResolvedProvider,
     client: Option<&Credentials>,
     values: &ConnectionValues,
-    stored: &StoredConnection,
+    credentials: &CredentialValues,
+    tokens: &TokenSet,
 ) -> Result<TokenSet, OAuthError> {
-    let tokens = &stored.tokens;
     let no_client = || OAuthError::MissingClientSecret {
         key: "shared".to_owned(),
         data_center: tokens.data_center.clone(),
@@ -59,7 +59,7 @@ pub async fn renew(
             Ok(renewed)
         }
         AuthMode::TokenRequest => {
-            token_request::refresh(http, provider, values, &stored.credentials, tokens).await
+            token_request::refresh(http, provider, values, credentials, tokens).await
         }
         AuthMode::ApiKey | AuthMode::Basic => {
             Err(OAuthError::NotInMode(crate::resolve::table::NotInMode {

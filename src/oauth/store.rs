@@ -63,6 +63,14 @@ impl StoredCredentials {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The values to fill into a request.
+    pub fn values(&self) -> crate::resolve::connection::CredentialValues {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for StoredCredentials {
@@ -77,7 +85,7 @@ impl std::fmt::Debug for StoredCredentials {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionFile {
     /// A connection with tokens.
-    Tokens(StoredConnection),
+    Tokens(Box<StoredConnection>),
     /// A connection with credentials only.
     Credentials(CredentialConnection),
 }
@@ -216,7 +224,7 @@ impl ConnectionFile {
                 credentials: sealed(file.credentials),
             }));
         };
-        Ok(ConnectionFile::Tokens(StoredConnection {
+        Ok(ConnectionFile::Tokens(Box::new(StoredConnection {
             provider: file.provider,
             client_id: file.client_id,
             tokens: TokenSet {
@@ -230,7 +238,7 @@ impl ConnectionFile {
                 metadata: file.metadata,
             },
             credentials: sealed(file.credentials),
-        }))
+        })))
     }
 
     /// Writes the file atomically with mode 0600 from the start.
@@ -266,7 +274,7 @@ impl StoredConnection {
     /// credentials-only file is refused: it holds no tokens.
     pub fn read(path: &Path) -> Result<Self, StoreError> {
         match ConnectionFile::read(path)? {
-            ConnectionFile::Tokens(connection) => Ok(connection),
+            ConnectionFile::Tokens(connection) => Ok(*connection),
             ConnectionFile::Credentials(connection) => Err(StoreError::Invalid {
                 path: path.to_path_buf(),
                 reason: format!(

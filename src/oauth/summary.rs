@@ -31,7 +31,7 @@ pub fn summarise(body: &[u8], secrets: &[&str]) -> String {
         Ok(Value::Object(object)) => {
             let parts: Vec<String> = MESSAGE_FIELDS
                 .iter()
-                .filter_map(|field| object.get(*field).map(|value| flatten(value)))
+                .filter_map(|field| object.get(*field).map(flatten))
                 .filter(|text| !text.is_empty())
                 .collect();
             if parts.is_empty() {

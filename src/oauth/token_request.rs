@@ -16,21 +16,11 @@ use serde_json::Value;
 use super::authorize::select_data_center;
 use super::error::OAuthError;
 use super::filled_request::{origin, send_filled};
-use super::store::StoredCredentials;
 use super::summary::summarise;
 use super::token::{TokenSet, unix_now};
 use super::token_answer::{self, IssuedToken};
 use crate::resolve::connection::{ConnectionValues, CredentialValues, fill_token_request};
 use crate::resolve::table::ResolvedProvider;
-
-/// The credential values to fill into a request, from the stored ones.
-pub fn credential_values(credentials: &StoredCredentials) -> CredentialValues {
-    credentials
-        .0
-        .iter()
-        .map(|(name, value)| (name.clone(), value.expose().to_owned()))
-        .collect()
-}
 
 /// Obtains a token with `credentials` at data center `data_center` (the default one when
 /// `None`).
@@ -39,16 +29,10 @@ pub async fn obtain(
     provider: &ResolvedProvider,
     data_center: Option<&str>,
     values: &ConnectionValues,
-    credentials: &StoredCredentials,
+    credentials: &CredentialValues,
 ) -> Result<TokenSet, OAuthError> {
     let dc = select_data_center(provider, data_center)?;
-    let request = fill_token_request(
-        provider,
-        &dc.code,
-        values,
-        &credential_values(credentials),
-        false,
-    )?;
+    let request = fill_token_request(provider, &dc.code, values, credentials, false)?;
     let answer = send(http, "token request", &request, Vec::new(), credentials).await?;
     token_set(
         provider,
@@ -66,18 +50,12 @@ pub async fn refresh(
     http: &reqwest::Client,
     provider: &ResolvedProvider,
     values: &ConnectionValues,
-    credentials: &StoredCredentials,
+    credentials: &CredentialValues,
     tokens: &TokenSet,
 ) -> Result<TokenSet, OAuthError> {
     let spec = provider.require(provider.token_request.as_ref(), "token request")?;
     if let (Some(_), Some(refresh_token)) = (&spec.response.refresh_token, &tokens.refresh_token) {
-        let request = fill_token_request(
-            provider,
-            &tokens.data_center,
-            values,
-            &credential_values(credentials),
-            true,
-        )?;
+        let request = fill_token_request(provider, &tokens.data_center, values, credentials, true)?;
         let extra = vec![(
             "refresh_token".to_owned(),
             refresh_token.expose().to_owned(),
@@ -113,12 +91,12 @@ async fn send(
     endpoint: &'static str,
     request: &crate::resolve::connection::TokenRequest,
     extra: Vec<(String, String)>,
-    credentials: &StoredCredentials,
+    credentials: &CredentialValues,
 ) -> Result<Value, OAuthError> {
     let secrets: Vec<String> = credentials
-        .0
-        .values()
-        .map(|value| value.expose().to_owned())
+        .names()
+        .filter_map(|name| credentials.get(name))
+        .map(str::to_owned)
         .chain(extra.iter().map(|(_, value)| value.clone()))
         .collect();
     let (status, body) = send_filled(http, endpoint, request, extra, |builder| builder).await?;

@@ -21,7 +21,7 @@ const PASSWORD: &str = "sim-password-c3d9";
 const APP_KEY: &str = "app-simkey42";
 
 fn fixture(name: &str) -> PathBuf {
-    repo_path(&format!("tests/fixtures/auth/{name}"))
+    repo_path("tests/fixtures/auth").join(name)
 }
 
 /// A simulator of `providers` accepting the test credentials, and a directory for files.

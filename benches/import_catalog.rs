@@ -26,7 +26,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use provider_forge::catalog;
-use provider_forge::import::{self, ImportOptions, Outcome};
+use provider_forge::nango::import::{self, ImportOptions, Outcome};
 use provider_forge::nango::{NangoCatalog, NangoScopes};
 use provider_forge::render::{Format, Output, Renderer};
 

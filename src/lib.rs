@@ -14,7 +14,8 @@ mod cli;
 pub mod definition;
 pub mod diagnostics;
 pub mod env_var;
-pub mod import;
+#[cfg(test)]
+mod layers;
 pub mod lsp;
 pub mod nango;
 pub mod oauth;
@@ -24,6 +25,8 @@ pub mod schema;
 pub mod service;
 pub mod simulate;
 pub mod validate;
+
+pub use cli::token_file;
 
 /// Runs the `provider-forge` command line (arguments from the process, output to stdout and
 /// stderr) and returns its exit code. The binary is this one call; a platform embedding the

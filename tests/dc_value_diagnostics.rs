@@ -58,8 +58,8 @@ fn place(diagnostic: &Diagnostic, root: &Path) -> String {
     format!(
         "{}:{}:{}",
         file.display(),
-        diagnostic.line,
-        diagnostic.column
+        diagnostic.region.start.line,
+        diagnostic.region.start.column
     )
 }
 
@@ -89,7 +89,7 @@ fn a_shared_default_that_uses_an_undefined_name_is_reported_once_in_the_set() {
         .expect("a label at the template using the value");
     assert_eq!(used.file, dir.path().join("acme.yaml"));
     assert_eq!(
-        (used.line, used.path.as_str()),
+        (used.region.start.line, used.path.as_str()),
         (11, "api.environments.production")
     );
 }

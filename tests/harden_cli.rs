@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-use provider_forge::oauth::{AccessToken, RefreshToken, StoredConnection, TokenSet};
+use provider_forge::oauth::{AccessToken, RefreshToken, TokenSet};
+use provider_forge::token_file::StoredConnection;
 
 use crate::support::cli::{BIN, mode, text};
 use crate::support::repo_path;

@@ -25,8 +25,8 @@ fn diagnostics_of(name: &str, edits: &[(&str, &str)]) -> Vec<Diagnostic> {
         text = text.replacen(from, to, 1);
     }
     match catalog::load_one(&repo_path(format!("providers/{name}")), &text).unwrap() {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics,
+        catalog::Verdict::Valid(_) => Vec::new(),
+        catalog::Verdict::Invalid(diagnostics) => diagnostics,
     }
 }
 
@@ -69,7 +69,7 @@ fn urls_not_written_as_they_will_be_called_are_refused_with_the_normalised_form(
     assert_eq!(found.len(), 3, "{text}");
     let token = found.iter().find(|d| d.path == "token.url").unwrap();
     assert_eq!(
-        token.line,
+        token.region.start.line,
         line_of("gitlab.yaml", "url: https://gitlab.com/oauth/token")
     );
     assert!(
@@ -162,7 +162,10 @@ fn docs_url_follows_the_url_rules() {
     );
     assert_eq!(found.len(), 1, "{}", shown(&found));
     assert_eq!(found[0].path, "docs_url");
-    assert_eq!(found[0].line, line_of("gitlab.yaml", "docs_url:"));
+    assert_eq!(
+        found[0].region.start.line,
+        line_of("gitlab.yaml", "docs_url:")
+    );
     assert!(found[0].message.contains("uses http"), "{}", found[0]);
 }
 
@@ -184,8 +187,11 @@ fn names_with_control_characters_are_refused_at_their_position() {
     let text = shown(&found);
     assert_eq!(found.len(), 2, "{text}");
     assert_eq!(found[0].path, "display_name");
-    assert_eq!(found[0].line, line_of("gitlab.yaml", "display_name:"));
-    assert_eq!(found[0].column, "display_name: ".len() + 1);
+    assert_eq!(
+        found[0].region.start.line,
+        line_of("gitlab.yaml", "display_name:")
+    );
+    assert_eq!(found[0].region.start.column, "display_name: ".len() + 1);
     assert!(found[0].message.contains("U+000A"), "{text}");
     assert_eq!(found[1].path, "scopes.catalog[2].description");
     assert!(found[1].message.contains("U+000D"), "{text}");
@@ -258,8 +264,8 @@ fn provider_named(display_name: &str, scope_name: &str, description: &str) -> Re
             1,
         );
     match catalog::load_one(&repo_path("providers/gitlab.yaml"), &text).unwrap() {
-        Ok(provider) => provider.resolved,
-        Err(diagnostics) => panic!("{}", shown(&diagnostics)),
+        catalog::Verdict::Valid(provider) => provider.resolved,
+        catalog::Verdict::Invalid(diagnostics) => panic!("{}", shown(&diagnostics)),
     }
 }
 

@@ -201,17 +201,17 @@ fn apply(text: &str, mutations: &[Mutation]) -> String {
 fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
     let provider = match catalog::load_one(path, text) {
         Err(_) => return Ok(()),
-        Ok(Err(diagnostics)) => {
+        Ok(catalog::Verdict::Invalid(diagnostics)) => {
             prop_assert!(!diagnostics.is_empty(), "an invalid definition says why");
             for diagnostic in &diagnostics {
                 prop_assert!(
-                    diagnostic.line >= 1 && diagnostic.column >= 1,
+                    diagnostic.region.start.line >= 1 && diagnostic.region.start.column >= 1,
                     "{diagnostic}"
                 );
             }
             return Ok(());
         }
-        Ok(Ok(provider)) => provider.resolved,
+        Ok(catalog::Verdict::Valid(provider)) => provider.resolved,
     };
     // URLs with per-connection values are what the client sends once filled: with each
     // parameter's example (which validation checked), filling must succeed. Values learnt

@@ -31,8 +31,8 @@ fn provider_at(addr: SocketAddr) -> ResolvedProvider {
          scopes: {{ catalog: [{{ name: read, description: Read }}] }}\n"
     );
     match provider_forge::catalog::load_one(Path::new("hostile.yaml"), &text).unwrap() {
-        Ok(provider) => provider.resolved,
-        Err(diagnostics) => panic!("{diagnostics:?}"),
+        provider_forge::catalog::Verdict::Valid(provider) => provider.resolved,
+        provider_forge::catalog::Verdict::Invalid(diagnostics) => panic!("{diagnostics:?}"),
     }
 }
 

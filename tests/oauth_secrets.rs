@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use provider_forge::oauth::{
     self, AuthorizationOptions, ClientSecret, Credentials, OAuthError, RetryPolicy,
-    StoredConnection, authorization_request,
+    authorization_request,
 };
+use provider_forge::token_file::StoredConnection;
 
 use crate::support::*;
 

@@ -18,18 +18,18 @@ fn corpus() -> Vec<PathBuf> {
 
 fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
     match catalog::load_one(file, text).expect("readable") {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics,
+        catalog::Verdict::Valid(_) => Vec::new(),
+        catalog::Verdict::Invalid(diagnostics) => diagnostics,
     }
 }
 
 /// What a user sees of a diagnostic, without the byte offsets.
 fn seen(diagnostic: &Diagnostic) -> (usize, usize, usize, usize, String, String) {
     (
-        diagnostic.line,
-        diagnostic.column,
-        diagnostic.end_line,
-        diagnostic.end_column,
+        diagnostic.region.start.line,
+        diagnostic.region.start.column,
+        diagnostic.region.end.line,
+        diagnostic.region.end.column,
         diagnostic.path.clone(),
         diagnostic.message.clone(),
     )
@@ -38,12 +38,13 @@ fn seen(diagnostic: &Diagnostic) -> (usize, usize, usize, usize, String, String)
 fn assert_inside(text: &str, diagnostics: &[Diagnostic], what: &str) {
     for diagnostic in diagnostics {
         assert!(
-            diagnostic.byte_start <= diagnostic.byte_end && diagnostic.byte_end <= text.len(),
+            diagnostic.region.span.start <= diagnostic.region.span.end
+                && diagnostic.region.span.end <= text.len(),
             "{what}: {diagnostic:?} points outside the file"
         );
         assert!(
-            text.is_char_boundary(diagnostic.byte_start)
-                && text.is_char_boundary(diagnostic.byte_end)
+            text.is_char_boundary(diagnostic.region.span.start)
+                && text.is_char_boundary(diagnostic.region.span.end)
         );
     }
 }
@@ -88,10 +89,10 @@ fn a_byte_order_mark_is_accepted_and_not_counted_in_columns() {
         );
         // Byte offsets are offsets into the file, so they count the BOM's three bytes.
         for (with, without) in found.iter().zip(&expected) {
-            if without.byte_end > 0 {
+            if without.region.span.end > 0 {
                 assert_eq!(
-                    with.byte_start,
-                    without.byte_start + 3,
+                    with.region.span.start,
+                    without.region.span.start + 3,
                     "{}",
                     file.display()
                 );

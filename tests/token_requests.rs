@@ -87,8 +87,8 @@ impl Recorder {
 
 fn provider(text: &str) -> ResolvedProvider {
     match catalog::load_one(Path::new("loopback-idp.yaml"), text).expect("readable") {
-        Ok(provider) => provider.resolved,
-        Err(diagnostics) => panic!("invalid provider: {diagnostics:?}"),
+        catalog::Verdict::Valid(provider) => provider.resolved,
+        catalog::Verdict::Invalid(diagnostics) => panic!("invalid provider: {diagnostics:?}"),
     }
 }
 

@@ -43,7 +43,7 @@ fn every_mistake_is_reported_at_the_expected_positions() {
         let mut found: Vec<String> = catalog
             .diagnostics
             .iter()
-            .map(|d| format!("{}:{}", d.line, d.column))
+            .map(|d| format!("{}:{}", d.region.start.line, d.region.start.column))
             .collect();
         found.dedup();
         assert_eq!(found, expected, "positions reported for {}", file.display());

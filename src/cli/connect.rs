@@ -11,13 +11,11 @@ use url::Url;
 use super::EXIT_OK;
 use super::credential_input::CredentialArgs;
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
+use super::token_file::{PendingTokenFile, StoredConnection};
 use crate::definition::types::AuthMode;
 use crate::diagnostics::visible;
 use crate::oauth::loopback::{Arrival, LoopbackListener, is_loopback_redirect};
-use crate::oauth::store::PendingTokenFile;
-use crate::oauth::{
-    self, AuthorizationOptions, OAuthError, StoredConnection, authorization_request,
-};
+use crate::oauth::{self, AuthorizationOptions, OAuthError, authorization_request};
 use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `connect`.

@@ -8,13 +8,12 @@
 use super::connect::ConnectArgs;
 use super::credential_input;
 use super::oauth_common::{self, Reported, engine_error, usage};
+use super::token_file::{
+    ConnectionFile, CredentialConnection, PendingTokenFile, StoredConnection, StoredCredentials,
+};
 use crate::definition::types::AuthMode;
 use crate::oauth::authorize::select_data_center;
-use crate::oauth::store::PendingTokenFile;
-use crate::oauth::{
-    self, ConnectionFile, CredentialConnection, StoredConnection, StoredCredentials, TokenSet,
-    client_credentials, token_request,
-};
+use crate::oauth::{self, TokenSet, client_credentials, token_request};
 use crate::resolve::connection::{fill_api_request, fill_token_request, fill_verify_request};
 use crate::resolve::table::ResolvedProvider;
 

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use super::oauth_common::{Reported, usage};
-use crate::oauth::{CredentialSecret, StoredCredentials};
+use super::token_file::StoredCredentials;
+use crate::oauth::CredentialSecret;
 
 /// Prefix of the environment variable of each credential (`apiKey` → `..._APIKEY`).
 pub const CREDENTIAL_ENV_PREFIX: &str = "PROVIDER_FORGE_CREDENTIAL_";

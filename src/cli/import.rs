@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 
 use super::{EXIT_INVALID, EXIT_OK};
-use crate::import::{self, DEFAULT_SCHEMA_REF, ImportOptions};
+use crate::nango::import::{self, DEFAULT_SCHEMA_REF, ImportOptions};
 use crate::nango::{NangoCatalog, NangoScopes};
 
 /// Arguments of `import`.

@@ -14,6 +14,7 @@ mod revoke;
 mod schema;
 mod serve;
 mod simulate;
+pub mod token_file;
 mod validate;
 
 use std::process::ExitCode;

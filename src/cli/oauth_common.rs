@@ -344,10 +344,10 @@ pub struct StoredConnectionArgs {
 /// Loads the provider and a token file, and checks that they belong together.
 pub fn load_connection(
     args: &StoredConnectionArgs,
-) -> Result<(ResolvedProvider, crate::oauth::StoredConnection), Reported> {
+) -> Result<(ResolvedProvider, super::token_file::StoredConnection), Reported> {
     let (provider_path, tokens_path, connection) = (&args.provider, &args.tokens, &args.connection);
     let provider = load_provider(provider_path)?;
-    let stored = crate::oauth::StoredConnection::read(tokens_path).map_err(usage)?;
+    let stored = super::token_file::StoredConnection::read(tokens_path).map_err(usage)?;
     // The connection's own values first: the issuer check below then also proves the
     // `--param` values are the ones the tokens were obtained with.
     let provider = fill_connection(&provider, connection, Some(&stored.tokens))?;

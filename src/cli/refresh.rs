@@ -4,8 +4,9 @@
 
 use super::EXIT_OK;
 use super::oauth_common::{self, Reported, StoredConnectionArgs, engine_error, usage};
+use super::token_file::StoredConnection;
 use crate::definition::types::AuthMode;
-use crate::oauth::{self, StoredConnection, renew::renew};
+use crate::oauth::{self, renew::renew};
 use crate::resolve::connection::ConnectionValues;
 
 /// Arguments of `refresh`: a token file and what is needed to use it.

@@ -10,11 +10,12 @@
 use std::path::PathBuf;
 
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, engine_error, usage};
+use super::token_file::{ConnectionFile, StoredConnection, StoredCredentials};
 use super::{EXIT_INVALID, EXIT_OK};
 use crate::oauth::api::{self, ApiAnswer};
 use crate::oauth::refresh::DEFAULT_EXPIRY_MARGIN_SECS;
 use crate::oauth::token::unix_now;
-use crate::oauth::{self, ConnectionFile, Credentials, StoredConnection, StoredCredentials, renew};
+use crate::oauth::{self, Credentials, renew};
 use crate::resolve::connection::{ConnectionValues, fill_api_request};
 use crate::resolve::table::ResolvedProvider;
 

@@ -5,7 +5,8 @@
 
 use super::EXIT_OK;
 use super::oauth_common::{self, Reported, StoredConnectionArgs, failed};
-use crate::oauth::{self, RevokedToken, StoredConnection};
+use super::token_file::StoredConnection;
+use crate::oauth::{self, RevokedToken};
 
 /// Arguments of `revoke`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]

@@ -10,8 +10,9 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::resolve::template::{NAME_PATTERN, PARAMETER_VALUE_PATTERN, VALUE_PATTERN};
-use crate::resolve::url_rules::{URL_PATTERN, URL_TEMPLATE_PATTERN};
+use super::patterns::{
+    NAME_PATTERN, PARAMETER_VALUE_PATTERN, URL_PATTERN, URL_TEMPLATE_PATTERN, VALUE_PATTERN,
+};
 
 /// A URL or host template. `<name>` placeholders are replaced per data center, e.g.
 /// `https://<accounts_host>/oauth/v2/auth` or `https://www.zohoapis.<dc>`, or per connection

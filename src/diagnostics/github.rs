@@ -25,10 +25,10 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
             "error",
             &diagnostic.file,
             [
-                diagnostic.line,
-                diagnostic.column,
-                diagnostic.end_line,
-                diagnostic.end_column,
+                diagnostic.region.start.line,
+                diagnostic.region.start.column,
+                diagnostic.region.end.line,
+                diagnostic.region.end.column,
             ],
             &diagnostic.path,
             &message,
@@ -38,7 +38,12 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
                 &mut out,
                 "notice",
                 &label.file,
-                [label.line, label.column, label.end_line, label.end_column],
+                [
+                    label.region.start.line,
+                    label.region.start.column,
+                    label.region.end.line,
+                    label.region.end.column,
+                ],
                 &label.path,
                 &format!("{} ({})", label.message, diagnostic.message),
             );

@@ -59,8 +59,8 @@ fn result(diagnostic: &Diagnostic) -> Value {
         "locations": [{
             "physicalLocation": physical(
                 &diagnostic.file,
-                (diagnostic.line, diagnostic.column),
-                (diagnostic.end_line, diagnostic.end_column),
+                (diagnostic.region.start.line, diagnostic.region.start.column),
+                (diagnostic.region.end.line, diagnostic.region.end.column),
             ),
             "logicalLocations": [{"fullyQualifiedName": diagnostic.path}],
         }],
@@ -81,8 +81,8 @@ fn related(id: usize, label: &Label) -> Value {
         "id": id,
         "physicalLocation": physical(
             &label.file,
-            (label.line, label.column),
-            (label.end_line, label.end_column),
+            (label.region.start.line, label.region.start.column),
+            (label.region.end.line, label.region.end.column),
         ),
         "logicalLocations": [{"fullyQualifiedName": label.path}],
         "message": {"text": label.message},

@@ -97,15 +97,15 @@ struct LinePlace {
 impl LinePlace {
     fn of(diagnostic: &Diagnostic) -> Self {
         LinePlace {
-            bytes: (diagnostic.byte_start, diagnostic.byte_end),
-            start: (diagnostic.line, diagnostic.column),
+            bytes: (diagnostic.region.span.start, diagnostic.region.span.end),
+            start: (diagnostic.region.start.line, diagnostic.region.start.column),
         }
     }
 
     fn of_label(label: &Label) -> Self {
         LinePlace {
-            bytes: (label.byte_start, label.byte_end),
-            start: (label.line, label.column),
+            bytes: (label.region.span.start, label.region.span.end),
+            start: (label.region.start.line, label.region.start.column),
         }
     }
 
@@ -149,14 +149,14 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &mut Sources, 
             .fg_color(Some(anstyle::AnsiColor::BrightRed.into()));
         format!("{style}{}{style:#}", diagnostic.severity)
     } else {
-        diagnostic.severity.to_owned()
+        diagnostic.severity.to_string()
     };
     let _ = writeln!(
         out,
         "{}:{}:{}: {error}: {} (at {})",
         visible(&diagnostic.file.display().to_string()),
-        diagnostic.line,
-        diagnostic.column,
+        diagnostic.region.start.line,
+        diagnostic.region.start.column,
         visible(&diagnostic.message),
         visible(&diagnostic.path),
     );

@@ -7,21 +7,16 @@
 
 use lsp_types::Position;
 
+use crate::definition::document;
+
 /// The lines of a document, split where both YAML and the protocol end lines: `\n`, `\r\n`
-/// or a lone `\r`.
+/// or a lone `\r`. Unlike the YAML reader's lines, a text that is empty or ends with a line
+/// break has an empty last line: the editor has a line there to put the cursor on.
 pub fn lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut rest = text;
-    while let Some(end) = rest.find(['\r', '\n']) {
-        lines.push(&rest[..end]);
-        let skip = if rest[end..].starts_with("\r\n") {
-            2
-        } else {
-            1
-        };
-        rest = &rest[end + skip..];
+    let mut lines: Vec<&str> = document::lines::lines(text).collect();
+    if text.is_empty() || text.ends_with(['\r', '\n']) {
+        lines.push("");
     }
-    lines.push(rest);
     lines
 }
 
@@ -113,6 +108,16 @@ mod tests {
         assert_eq!(position_of(&lines, 2, 9), Position::new(1, 8));
         let with_bom = ["\u{feff}id: x"];
         assert_eq!(position_of(&with_bom, 1, 5), Position::new(0, 5));
+    }
+
+    #[test]
+    fn an_empty_text_or_a_final_line_break_leaves_an_empty_last_line() {
+        assert_eq!(lines(""), [""]);
+        assert_eq!(lines("a"), ["a"]);
+        assert_eq!(lines("a\n"), ["a", ""]);
+        assert_eq!(lines("a\r"), ["a", ""]);
+        assert_eq!(lines("a\r\n\n"), ["a", "", ""]);
+        assert_eq!(lines("\r\n"), ["", ""]);
     }
 
     #[test]

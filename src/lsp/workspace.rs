@@ -17,7 +17,7 @@ use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, Rang
 use super::text;
 use crate::catalog::{self, DATA_CENTER_SET_DIR, OpenFiles};
 use crate::definition::document;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::validate;
 
 /// Which format a file is in, told by where it is (as `validate` tells them).
@@ -161,8 +161,8 @@ impl Workspace {
         };
         match FileKind::of(path) {
             FileKind::Provider => match catalog::load_one_with(path, text, &self.open) {
-                Ok(Ok(_)) => Vec::new(),
-                Ok(Err(diagnostics)) => diagnostics,
+                Ok(catalog::Verdict::Valid(_)) => Vec::new(),
+                Ok(catalog::Verdict::Invalid(diagnostics)) => diagnostics,
                 // `validate` stops with this as a usage error; an editor shows it on the file.
                 Err(error) => vec![Diagnostic::file_level(path, error.to_string(), None)],
             },
@@ -209,8 +209,8 @@ impl Workspace {
                         self.uri_of(&label.file)?,
                         self.range(
                             &label.file,
-                            (label.line, label.column),
-                            (label.end_line, label.end_column),
+                            (label.region.start.line, label.region.start.column),
+                            (label.region.end.line, label.region.end.column),
                         ),
                     ),
                     message: label.message.clone(),
@@ -220,12 +220,11 @@ impl Workspace {
         lsp_types::Diagnostic {
             range: self.range(
                 &diagnostic.file,
-                (diagnostic.line, diagnostic.column),
-                (diagnostic.end_line, diagnostic.end_column),
+                (diagnostic.region.start.line, diagnostic.region.start.column),
+                (diagnostic.region.end.line, diagnostic.region.end.column),
             ),
             severity: Some(match diagnostic.severity {
-                "warning" => DiagnosticSeverity::WARNING,
-                _ => DiagnosticSeverity::ERROR,
+                Severity::Error => DiagnosticSeverity::ERROR,
             }),
             source: Some("provider-forge".to_owned()),
             message,

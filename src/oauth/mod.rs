@@ -21,7 +21,6 @@ pub mod refresh;
 pub mod renew;
 pub mod revoke;
 pub mod secret;
-pub mod store;
 pub mod summary;
 pub mod token;
 pub mod token_answer;
@@ -37,7 +36,6 @@ pub use revoke::{RevokedToken, revoke};
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CredentialSecret, PkceVerifier, RefreshToken,
 };
-pub use store::{ConnectionFile, CredentialConnection, StoredConnection, StoredCredentials};
 pub use token::{TokenSet, exchange_code};
 
 use std::borrow::Cow;

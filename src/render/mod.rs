@@ -5,7 +5,6 @@
 
 pub mod filter;
 mod json;
-pub mod nango;
 pub mod output;
 pub(crate) mod staging;
 pub mod templates;
@@ -97,7 +96,7 @@ pub enum RenderError {
     Template(#[from] TemplateError),
     /// The provider's endpoints do not fit Nango's interpolation model.
     #[error(transparent)]
-    Nango(#[from] nango::NangoRenderError),
+    Nango(#[from] crate::nango::export::NangoRenderError),
 }
 
 /// Renders resolved providers with the built-in templates and, optionally, one user template.
@@ -157,7 +156,7 @@ impl Renderer {
             Output::Builtin(Format::Json) => Ok(table_json(std::slice::from_ref(provider))),
             Output::Builtin(Format::Yaml) => Ok(table_yaml(std::slice::from_ref(provider))),
             Output::Builtin(Format::Nango) => {
-                let texts = nango::entries(provider)?
+                let texts = crate::nango::export::entries(provider)?
                     .iter()
                     .map(|entry| {
                         self.templates

@@ -2,7 +2,7 @@
 //! template, with the filters they share.
 //!
 //! Templates see the resolved table only (`provider`, and for the `nango` template the
-//! [`super::nango::RenderedNangoEntry`] view as `nango`), so they print URLs and never build them.
+//! [`crate::nango::export::RenderedNangoEntry`] view as `nango`), so they print URLs and never build them.
 //!
 //! A template is a program, and a user's may be hostile or just wrong: every render runs
 //! under minijinja's fuel limit ([`FUEL`] steps) and writes into a buffer that stops at
@@ -147,7 +147,7 @@ impl Templates {
         &self,
         name: &str,
         provider: &ResolvedProvider,
-        nango: Option<&super::nango::RenderedNangoEntry>,
+        nango: Option<&crate::nango::export::RenderedNangoEntry>,
     ) -> Result<String, TemplateError> {
         let fallback = if BUILT_IN.iter().any(|(n, _)| *n == name) {
             format!("built-in template {name}")

@@ -8,10 +8,11 @@ use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
 use crate::diagnostics::Anchor;
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::plain_url::check_url_text;
 use crate::resolve::problem::{self, Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::SINGLE_DATA_CENTER;
-use crate::resolve::url_rules::{UrlRole, check_url_text};
+use crate::resolve::url_rules::{UrlProblem, UrlRole};
 
 /// The enabled data centers, in definition order.
 pub(super) fn enabled_data_centers<'a>(
@@ -250,6 +251,49 @@ pub(super) fn check_callback(
         problems.push(
             Problem::at(&callback.place("/callback"), Anchor::Key, "multi-DC is enabled but `location_param` is missing")
                 .hint("name the callback parameter that carries the user's data center: `location_param: NAME`"),
+        );
+    }
+}
+
+/// Checks `docs_url`: documentation links follow the endpoint rules (https, no credentials,
+/// a valid ASCII host, written in normalised form), since outputs embed them as links.
+pub fn check_docs_url(text: &str) -> Result<(), UrlProblem> {
+    check_url_text(text, UrlRole::Endpoint)
+}
+
+/// The problem with the definition's `docs_url`, if it breaks [`check_docs_url`].
+pub fn docs_url_problem(
+    definition: &crate::definition::types::ProviderDefinition,
+) -> Option<crate::resolve::problem::Problem> {
+    let problem = check_docs_url(definition.docs_url.as_deref()?).err()?;
+    let mut located = crate::resolve::problem::Problem::provider(
+        "/docs_url",
+        crate::diagnostics::Anchor::Value,
+        problem.message,
+    );
+    located.hint = problem.hint;
+    Some(located)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_urls_follow_the_endpoint_rules() {
+        assert!(
+            check_docs_url("https://www.zoho.com/crm/developer/docs/api/v8/oauth-overview.html#x")
+                .is_ok()
+        );
+        assert_eq!(
+            check_docs_url("http://evil.example/docs").unwrap_err().rule,
+            "http"
+        );
+        assert_eq!(
+            check_docs_url("HTTPS://docs.example.com/")
+                .unwrap_err()
+                .rule,
+            "normalised"
         );
     }
 }

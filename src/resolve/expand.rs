@@ -17,6 +17,7 @@ use crate::diagnostics::Anchor;
 use crate::resolve::checks::{MultiDcSelection, provider_place};
 use crate::resolve::connection::{self, LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::plain_url;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
 use crate::resolve::table::{
@@ -431,7 +432,7 @@ impl<'a> Expander<'a> {
         let checked = if !has_late {
             // Nothing is left to fill in later, so nothing can move the host from the one
             // checked here, and the parsed URL is not needed.
-            url_rules::check_url_text(sample, *role)
+            plain_url::check_url_text(sample, *role)
         } else {
             check_url(sample, *role).and_then(|url| {
                 connection::check_fixed_host(&kept, sample, &url).map_err(fixed_host_problem)

@@ -18,7 +18,8 @@
 //! refuses a URL and never words an error. A property test holds it to the crate: whatever it
 //! accepts, `check_url` accepts, in every role.
 
-use super::url_rules::{UrlRole, check_dns_name};
+use super::dns::check_dns_name;
+use super::url_rules::{UrlProblem, UrlRole, check_url};
 
 /// True when `text` is a URL the URL rules accept in `role`, known without parsing it;
 /// false says nothing (the full check decides).
@@ -106,10 +107,19 @@ fn is_kept(b: u8) -> bool {
         )
 }
 
+/// Checks one expanded URL when the parsed URL is not needed: a URL that is plainly fine
+/// (this module, nearly every URL of a real definition) is accepted without the
+/// parser; any other goes through [`check_url`], which decides and words the problem.
+pub(crate) fn check_url_text(text: &str, role: UrlRole) -> Result<(), UrlProblem> {
+    if is_plain_https(text, role) {
+        return Ok(());
+    }
+    check_url(text, role).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::url_rules::check_url;
     use proptest::prelude::*;
 
     const ROLES: [UrlRole; 3] = [UrlRole::Endpoint, UrlRole::Origin, UrlRole::Redirect];

@@ -193,20 +193,6 @@ pub fn is_placeholder_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// JSON Schema `pattern` of a placeholder name: the rule of [`is_placeholder_name`], for
-/// editors that only read the schema.
-pub(crate) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
-
-/// JSON Schema `pattern` of a placeholder value (a data center's value or a default): every
-/// `<` opens a well-formed `<name>`, and no `{` or `}`, which are other tools' placeholder
-/// syntax. Checked for every value, used or not, since either is a mistake wherever it is.
-pub(crate) const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
-
-/// JSON Schema `pattern` of a header, query or request parameter value: [`VALUE_PATTERN`]
-/// with `<credentials.NAME>` and one level of `<base64(...)>` (a regular expression cannot
-/// count nesting; deeper ones are checked by `validate`).
-pub(crate) const PARAMETER_VALUE_PATTERN: &str = "^([^<{}]|<(credentials\\.)?[A-Za-z_][A-Za-z0-9_]*>|<base64\\(([^<{}]|<(credentials\\.)?[A-Za-z_][A-Za-z0-9_]*>)*\\)>)*$";
-
 /// What is wrong with a malformed placeholder at byte `at` of `template`, and how to fix it:
 /// one wording for the schema check and for expansion. `at` may point into a value the
 /// template expanded rather than into the template: then the template is named without a
@@ -615,7 +601,8 @@ mod tests {
 
     #[test]
     fn the_parameter_pattern_takes_credentials_and_base64() {
-        let pattern = regex::Regex::new(PARAMETER_VALUE_PATTERN).unwrap();
+        let pattern =
+            regex::Regex::new(crate::definition::patterns::PARAMETER_VALUE_PATTERN).unwrap();
         for good in [
             "<credentials.apiKey>",
             "Basic <base64(<credentials.username>:<credentials.password>)>",

@@ -13,102 +13,7 @@
 
 use url::{Host, Url};
 
-/// JSON Schema `pattern` of a URL template, for editors that only read the schema: https, or
-/// http to a loopback host (or to a host a placeholder builds, which only expansion can
-/// check), or a whole-URL placeholder at the start (`<instance_url>/oauth/token`); then only
-/// printable ASCII (no whitespace, no `{` or `}`), every `<` opening a well-formed `<name>`.
-/// Everything it refuses, the URL rules below refuse too once the template is expanded
-/// (non-ASCII and whitespace are not the normalised form; braces are refused as other tools'
-/// placeholder syntax), so an editor never flags a file `validate` accepts. Written for both
-/// ECMA-262 (yaml-language-server) and Rust regexes: no look-around, no class subtraction.
-pub(crate) const URL_TEMPLATE_PATTERN: &str = concat!(
-    r"^(https://",
-    r"|http://((localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$)",
-    // A host built by a placeholder: printable ASCII up to the first `<`, no `/ ? #`.
-    r"|[\x21\x22\x24-\x2E\x30-\x3B=\x40-\x7A|~]*<[A-Za-z_][A-Za-z0-9_]*>)",
-    r"|<[A-Za-z_][A-Za-z0-9_]*>)",
-    // Printable ASCII except `<`, `>`, `{`, `}`, or a placeholder.
-    r"([\x21-\x3B=\x3F-\x7A|~]|<[A-Za-z_][A-Za-z0-9_]*>)*$"
-);
-
-/// JSON Schema `pattern` of a URL written out in full (`docs_url`, `callback.redirect_uri`):
-/// https, or http to a loopback host, with no placeholders.
-pub(crate) const URL_PATTERN: &str = concat!(
-    r"^(https://|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$))",
-    r"[\x21-\x3B=\x3F-\x7A|~]*$"
-);
-
-/// A readable message for a schema `pattern` failure of one of this crate's template and
-/// URL patterns, instead of the regex itself: `(message, hint)`, or `None` for a pattern this
-/// function does not know.
-pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
-    use crate::resolve::template::{
-        self, NAME_PATTERN, VALUE_PATTERN, brace_problem, malformed_problem,
-    };
-    let malformed = || match template::placeholders(value) {
-        Err(template::PlaceholderError::Malformed { at }) => Some(malformed_problem(value, at)),
-        _ => None,
-    };
-    let braces = || value.contains(['{', '}']).then(|| brace_problem(value));
-    if pattern == NAME_PATTERN {
-        return Some((
-            format!("`{value}` is not a valid placeholder name"),
-            "use letters, digits and `_`, starting with a letter, e.g. `api_host`".to_owned(),
-        ));
-    }
-    if pattern == VALUE_PATTERN {
-        return braces().or_else(malformed);
-    }
-    if pattern != URL_TEMPLATE_PATTERN && pattern != URL_PATTERN {
-        return None;
-    }
-    let from_rules = |text: &str| {
-        check_url(text, UrlRole::Endpoint)
-            .err()
-            .map(|problem| (problem.message, problem.hint.unwrap_or_default()))
-    };
-    let fallback = || {
-        (
-            format!("`{}` is not an https URL", escape_controls(value)),
-            "write an https URL (http only to a loopback host: 127.0.0.1, ::1, localhost)"
-                .to_owned(),
-        )
-    };
-    if pattern == URL_PATTERN && value.contains('<') && !value.contains(['{', '}']) {
-        return Some((
-            format!("`{value}` cannot use placeholders"),
-            "write this URL out in full: it is the same for every data center and connection"
-                .to_owned(),
-        ));
-    }
-    let found = braces().or_else(malformed).or_else(|| {
-        if !value.contains('<') {
-            return from_rules(value);
-        }
-        // A template: only what its literal text already breaks can be named.
-        let shown = escape_controls(value);
-        if value.starts_with("http://") {
-            Some((
-                format!("`{shown}` uses http; secrets would travel unencrypted"),
-                "use https (http is allowed only for loopback hosts: 127.0.0.1, ::1, localhost)"
-                    .to_owned(),
-            ))
-        } else if value.contains(char::is_whitespace) {
-            Some((
-                format!("`{shown}` has whitespace, which a URL cannot hold"),
-                "remove it, or percent-encode a space as `%20`".to_owned(),
-            ))
-        } else if !value.is_ascii() {
-            Some((
-                format!("`{shown}` has non-ASCII characters"),
-                "write a host in punycode (`xn--...`) and percent-encode other characters, as the URL is sent".to_owned(),
-            ))
-        } else {
-            None
-        }
-    });
-    Some(found.unwrap_or_else(fallback))
-}
+use super::dns::check_dns_name;
 
 /// What a URL is used for, which decides the extra rules it must follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,16 +123,6 @@ pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     Ok(url)
 }
 
-/// Checks one expanded URL when the parsed URL is not needed: a URL that is plainly fine
-/// ([`super::plain_url`], nearly every URL of a real definition) is accepted without the
-/// parser; any other goes through [`check_url`], which decides and words the problem.
-pub(crate) fn check_url_text(text: &str, role: UrlRole) -> Result<(), UrlProblem> {
-    if super::plain_url::is_plain_https(text, role) {
-        return Ok(());
-    }
-    check_url(text, role).map(drop)
-}
-
 /// What follows the first `://` of `text`, if it has one: `split_once("://")` without setting
 /// up a substring searcher for a three-byte needle, for every URL of every data center.
 pub(crate) fn after_scheme(text: &str) -> Option<&str> {
@@ -297,7 +192,7 @@ pub fn check_normalised(text: &str, url: &Url, role: UrlRole) -> Result<(), UrlP
 
 /// The text with its control characters (tabs, newlines) shown as escapes, so a message
 /// stays on one line and shows what the URL parser would have dropped.
-fn escape_controls(text: &str) -> String {
+pub(crate) fn escape_controls(text: &str) -> String {
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -307,26 +202,6 @@ fn escape_controls(text: &str) -> String {
         }
     }
     shown
-}
-
-/// Checks `docs_url`: documentation links follow the endpoint rules (https, no credentials,
-/// a valid ASCII host, written in normalised form), since outputs embed them as links.
-pub fn check_docs_url(text: &str) -> Result<(), UrlProblem> {
-    check_url_text(text, UrlRole::Endpoint)
-}
-
-/// The problem with the definition's `docs_url`, if it breaks [`check_docs_url`].
-pub fn docs_url_problem(
-    definition: &crate::definition::types::ProviderDefinition,
-) -> Option<crate::resolve::problem::Problem> {
-    let problem = check_docs_url(definition.docs_url.as_deref()?).err()?;
-    let mut located = crate::resolve::problem::Problem::provider(
-        "/docs_url",
-        crate::diagnostics::Anchor::Value,
-        problem.message,
-    );
-    located.hint = problem.hint;
-    Some(located)
 }
 
 /// True for the hosts RFC 8252 lets a native client listen on over plain http.
@@ -344,45 +219,6 @@ fn redact_userinfo(url: &Url) -> String {
     let _ = shown.set_username("***");
     let _ = shown.set_password(None);
     shown.to_string()
-}
-
-/// Checks a host name against RFC 1035/1123 label rules.
-///
-/// Labels are found by byte offsets rather than `str::split`, whose searcher costs more to
-/// set up than a host costs to scan, and this runs for every URL of every data center.
-pub(crate) fn check_dns_name(name: &str) -> Result<(), String> {
-    if name.len() > 253 {
-        return Err("longer than 253 characters".into());
-    }
-    let mut start = 0;
-    for end in (0..name.len())
-        .filter(|&at| name.as_bytes()[at] == b'.')
-        .chain([name.len()])
-    {
-        let label = &name[start..end];
-        start = end + 1;
-        let bytes = label.as_bytes();
-        if bytes.is_empty() {
-            return Err(
-                "it has an empty label (two dots in a row, or a leading or trailing dot)".into(),
-            );
-        }
-        if bytes.len() > 63 {
-            return Err(format!("label `{label}` is longer than 63 characters"));
-        }
-        if !bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(format!(
-                "label `{label}` has characters other than letters, digits and `-`"
-            ));
-        }
-        if bytes[0] == b'-' || bytes[bytes.len() - 1] == b'-' {
-            return Err(format!("label `{label}` starts or ends with `-`"));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -556,27 +392,13 @@ mod tests {
     }
 
     #[test]
-    fn docs_urls_follow_the_endpoint_rules() {
-        assert!(
-            check_docs_url("https://www.zoho.com/crm/developer/docs/api/v8/oauth-overview.html#x")
-                .is_ok()
-        );
-        assert_eq!(
-            check_docs_url("http://evil.example/docs").unwrap_err().rule,
-            "http"
-        );
-        assert_eq!(
-            check_docs_url("HTTPS://docs.example.com/")
-                .unwrap_err()
-                .rule,
-            "normalised"
-        );
-    }
-
-    #[test]
     fn rejects_unparseable_urls() {
         assert!(message("not a url", UrlRole::Endpoint).contains("not a valid URL"));
     }
+    use crate::definition::patterns::{
+        NAME_PATTERN as NAME, URL_PATTERN, URL_TEMPLATE_PATTERN, VALUE_PATTERN as VALUE,
+    };
+
     fn matches(pattern: &str, text: &str) -> bool {
         regex::Regex::new(pattern).unwrap().is_match(text)
     }
@@ -633,54 +455,5 @@ mod tests {
         assert!(!matches(URL_PATTERN, "https://<accounts_host>/x"));
         assert!(matches(NAME, "tenantId") && !matches(NAME, "tenant-id"));
         assert!(matches(VALUE, "accounts.zoho.<dc>") && !matches(VALUE, "${dc}.zoho.com"));
-    }
-
-    use crate::resolve::template::{NAME_PATTERN as NAME, VALUE_PATTERN as VALUE};
-
-    #[test]
-    fn a_pattern_failure_reads_as_a_sentence_not_a_regex() {
-        let explain = |pattern, value| pattern_problem(pattern, value).unwrap();
-        let (message, hint) = explain(URL_TEMPLATE_PATTERN, "https://${login_host}/auth");
-        assert_eq!(
-            message,
-            "`${login_host}` looks like Nango's placeholder syntax; placeholders here are written `<login_host>`"
-        );
-        assert!(hint.starts_with("write `<login_host>`"), "{hint}");
-        // The same words as the rule that would have refused it after expansion.
-        let (message, _) = explain(URL_PATTERN, "http://api.example.com/cb");
-        assert_eq!(
-            message,
-            check_url("http://api.example.com/cb", UrlRole::Redirect)
-                .unwrap_err()
-                .message
-        );
-        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<accounts_host/oauth");
-        assert_eq!(
-            message,
-            "malformed placeholder at character 9 of `https://<accounts_host/oauth`"
-        );
-        let (message, _) = explain(URL_TEMPLATE_PATTERN, "ftp://<host>/x");
-        assert_eq!(message, "`ftp://<host>/x` is not an https URL");
-        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<host>/caf\u{e9}");
-        assert_eq!(
-            message,
-            "`https://<host>/caf\u{e9}` has non-ASCII characters"
-        );
-        let (message, _) = explain(URL_PATTERN, "https://<host>/cb");
-        assert_eq!(message, "`https://<host>/cb` cannot use placeholders");
-        let (message, _) = explain(NAME, "api-host");
-        assert_eq!(message, "`api-host` is not a valid placeholder name");
-        let (message, _) = explain(VALUE, "{{dc}}.zoho.com");
-        assert!(
-            message.starts_with("`{{dc}}` looks like a Jinja"),
-            "{message}"
-        );
-        assert_eq!(pattern_problem("^[a-z]+$", "A"), None);
-        for (pattern, value) in [
-            (URL_TEMPLATE_PATTERN, "https://${login_host}/auth"),
-            (URL_PATTERN, "http://api.example.com/cb"),
-        ] {
-            assert!(!explain(pattern, value).0.contains(pattern));
-        }
     }
 }

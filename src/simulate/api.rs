@@ -11,7 +11,7 @@ use serde_json::json;
 use super::Shared;
 use super::expected::{Expected, ExpectedApi};
 use super::fault::ApiFailure;
-use super::server::{Answer, Received, json as json_reply};
+use super::reply::{Answer, Received, json as json_reply};
 use super::state::{ServerState, find};
 use crate::oauth::secret::constant_time_eq;
 

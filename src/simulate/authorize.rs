@@ -11,8 +11,8 @@
 use hyper::StatusCode;
 
 use super::Shared;
+use super::reply::{Answer, Received, redirect, text, with_query};
 use super::routes::{Endpoint, RouteTarget};
-use super::server::{Answer, Received, redirect, text, with_query};
 use super::state::{CodeGrant, Consent, ServerState, find};
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
 

@@ -19,6 +19,7 @@ mod authorize;
 mod connection;
 mod expected;
 mod fault;
+mod reply;
 mod routes;
 mod server;
 mod state;
@@ -49,8 +50,8 @@ use crate::resolve::connection::{ConnectionError, ConnectionValues, CredentialVa
 use crate::resolve::table::ResolvedProvider;
 use connection::ServedDataCenter;
 use fault::Faults;
+use reply::Received;
 use routes::Routes;
-use server::Received;
 use state::{Clock, ServerState};
 
 /// What to simulate and how the simulated server starts out.

@@ -8,69 +8,23 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::Shared;
+use super::reply::{Answer, Received, Reply, text};
 use super::routes::{Endpoint, RouteTarget};
-use super::state::{RecordedRequest, find};
+use super::state::RecordedRequest;
 use super::{api, authorize, token, token_modes};
 use crate::definition::types::{AuthMode, TokenBody};
 
 /// Largest request body read (a token request is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// An HTTP answer.
-pub(crate) type Reply = Response<Full<Bytes>>;
-
-/// An answer and what it means, for the record and the log (never a secret).
-pub(crate) struct Answer {
-    pub(crate) reply: Reply,
-    pub(crate) outcome: String,
-}
-
-impl Answer {
-    pub(crate) fn new(reply: Reply, outcome: impl Into<String>) -> Answer {
-        Answer {
-            reply,
-            outcome: outcome.into(),
-        }
-    }
-}
-
-/// A request, read whole.
-pub(crate) struct Received {
-    pub(crate) host: String,
-    pub(crate) path: String,
-    pub(crate) method: Method,
-    pub(crate) query: Vec<(String, String)>,
-    /// Body parameters, form-encoded or JSON (scalars as text).
-    pub(crate) form: Vec<(String, String)>,
-    /// How the body was encoded, by its content type (`None` when empty).
-    pub(crate) body: Option<TokenBody>,
-    /// A JSON body that is not an object of scalars.
-    pub(crate) unreadable_json: bool,
-    pub(crate) basic_auth: Option<(String, String)>,
-    /// Every header, its name in lower case, in order.
-    pub(crate) headers: Vec<(String, String)>,
-}
-
-impl Received {
-    /// The first value of header `name` (lower case).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        find(&self.headers, &name.to_ascii_lowercase())
-    }
-
-    /// A parameter from the query or else the form (token endpoints accept both, as Zoho).
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        find(&self.query, name).or_else(|| find(&self.form, name))
-    }
-}
 
 /// Accepts connections until the task is aborted.
 pub(crate) async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>) {
@@ -300,45 +254,4 @@ fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-/// `base` with `pairs` appended to its query.
-pub(crate) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    match url::Url::parse(base) {
-        Ok(mut url) => {
-            url.query_pairs_mut().extend_pairs(pairs);
-            url.to_string()
-        }
-        Err(_) => base.to_owned(),
-    }
-}
-
-pub(crate) fn redirect(location: &str) -> Reply {
-    Response::builder()
-        .status(StatusCode::FOUND)
-        .header(hyper::header::LOCATION, location)
-        .body(Full::new(Bytes::new()))
-        .expect("a redirect is a valid response")
-}
-
-pub(crate) fn text(status: StatusCode, body: &str) -> Reply {
-    Response::builder()
-        .status(status)
-        .header(hyper::header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .expect("a text page is a valid response")
-}
-
-pub(crate) fn json(status: StatusCode, body: &Value) -> Reply {
-    raw_json(status, body.to_string())
-}
-
-/// A JSON content type over any body (the `malformed-json` fault sends a broken one).
-pub(crate) fn raw_json(status: StatusCode, body: String) -> Reply {
-    Response::builder()
-        .status(status)
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .header(hyper::header::CACHE_CONTROL, "no-store")
-        .body(Full::new(Bytes::from(body)))
-        .expect("a JSON answer is a valid response")
 }

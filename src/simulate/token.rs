@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Shared;
+use super::reply::{Answer, Received, json as json_reply, raw_json, text};
 use super::routes::{Endpoint, RouteTarget};
-use super::server::{Answer, Received, json as json_reply, raw_json, text};
 use super::state::{ServerState, TokenGrant, find};
 use crate::definition::types::{ParameterPlacement, TokenAuthMethod, TokenBody};
 use crate::oauth::secret::constant_time_eq;

@@ -13,8 +13,8 @@ use hyper::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::Shared;
+use super::reply::{Answer, Received, json as json_reply, text};
 use super::routes::{Endpoint, RouteTarget};
-use super::server::{Answer, Received, json as json_reply, text};
 use super::state::{ServerState, TokenGrant, find};
 use super::token::{ACCESS_TOKEN_LIFETIME_SECS, authenticate};
 use crate::definition::types::{AuthMode, HttpMethod, TokenBody};

@@ -2,6 +2,7 @@
 //! are resolution itself, see [`crate::resolve`]). Every problem becomes a [`Diagnostic`] that
 //! names the file, line, column and path inside the document.
 
+mod pattern_message;
 pub(crate) mod schema_check;
 
 use std::path::Path;

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use std::sync::OnceLock;
 
+use super::pattern_message::pattern_problem;
 use crate::definition::document::{Document, Tree, escape_pointer_token, unescape_pointer_token};
 use crate::diagnostics::{Anchor, Diagnostic, Locator, closest, display_path};
-use crate::resolve::url_rules::pattern_problem;
 
 /// A compiled schema together with its source, which is needed to explain violations (the
 /// allowed keys of an object, the allowed values of an enum).

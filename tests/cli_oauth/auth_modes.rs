@@ -557,7 +557,7 @@ async fn zoho_crm_request_goes_to_the_users_data_center_in_the_environment_asked
     .unwrap();
     assert_eq!(tokens.data_center, "eu");
     let out = bed.path("zoho.json");
-    provider_forge::oauth::StoredConnection {
+    provider_forge::token_file::StoredConnection {
         provider: "zoho-crm".into(),
         client_id: CLIENT_ID.into(),
         tokens,
@@ -585,7 +585,11 @@ async fn zoho_crm_request_goes_to_the_users_data_center_in_the_environment_asked
     );
     assert_eq!(
         format!("https://{}", bed.sim.requests().pop().unwrap().host),
-        ZOHO_DCS.iter().find(|dc| dc.location == "eu").unwrap().api_domain
+        ZOHO_DCS
+            .iter()
+            .find(|dc| dc.location == "eu")
+            .unwrap()
+            .api_domain
     );
 
     // Expired: refreshed at Europe's accounts server with the client secret first.

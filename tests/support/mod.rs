@@ -114,8 +114,8 @@ pub fn load_provider(relative: &str) -> ResolvedProvider {
 /// Loads a provider from edited text (e.g. Zoho with per-DC secrets) as if it were `path`.
 pub fn load_provider_text(path: &Path, text: &str) -> ResolvedProvider {
     match catalog::load_one(path, text).expect("readable") {
-        Ok(provider) => provider.resolved,
-        Err(diagnostics) => panic!("invalid provider: {diagnostics:?}"),
+        catalog::Verdict::Valid(provider) => provider.resolved,
+        catalog::Verdict::Invalid(diagnostics) => panic!("invalid provider: {diagnostics:?}"),
     }
 }
 

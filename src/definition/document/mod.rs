@@ -10,7 +10,10 @@
 //! builder, all with hard limits that end in an error, never in a hang or unbounded memory.
 
 mod builder;
+pub(crate) mod lines;
+mod pointer;
 mod scalar;
+mod scalar_end;
 mod source_map;
 mod tree;
 mod yaml_error;
@@ -20,9 +23,9 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use source_map::{
-    NodeSpan, Position, Region, SourceMap, Span, escape_pointer_token, unescape_pointer_token,
-};
+pub use lines::{Position, Region, Span};
+pub use pointer::{escape_pointer_token, unescape_pointer_token};
+pub use source_map::{NodeSpan, SourceMap};
 pub(crate) use tree::{NodeRef, Tree};
 
 /// Largest definition file accepted, in bytes. Real definitions are tens of kilobytes.
@@ -132,8 +135,8 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
         // Everything before the bad byte is valid UTF-8.
         let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
         let skipped = if before.starts_with('\u{feff}') { 3 } else { 0 };
-        let lines = source_map::line_starts(before, skipped);
-        let start = source_map::position_in(before, &lines, valid);
+        let lines = lines::line_starts(before, skipped);
+        let start = lines::position_in(before, &lines, valid);
         let shown: Vec<String> = bytes[valid..valid + bad]
             .iter()
             .map(|byte| format!("0x{byte:02X}"))
@@ -189,12 +192,12 @@ pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
             .map_err(|errors| yaml_error::reword(body, errors))
     };
     result.map_err(|errors| {
-        let lines = source_map::line_starts(text, skipped);
+        let lines = lines::line_starts(text, skipped);
         errors
             .into_iter()
             .map(|mut error| {
-                let offset = source_map::offset_in(text, &lines, error.region.start);
-                error.region = source_map::region_in(text, &lines, Span::char_at(text, offset));
+                let offset = lines::offset_in(text, &lines, error.region.start);
+                error.region = lines::region_in(text, &lines, Span::char_at(text, offset));
                 error
             })
             .collect()

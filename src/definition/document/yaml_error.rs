@@ -6,7 +6,7 @@
 
 use yaml_rust2::scanner::ScanError;
 
-use super::source_map::{Position, lines};
+use super::lines::{Position, lines};
 use super::{ROOT, SyntaxError};
 
 /// A scanner error as read by a user: where the scanner stopped, and a hint when one is known.

@@ -13,6 +13,7 @@
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
+use super::fields::{Skip, scalar, skip, string_list};
 use super::template::Context;
 use super::values::{self, Uses};
 use crate::definition::types::{
@@ -105,22 +106,6 @@ const READ_FIELDS: &[&str] = &[
     "connection_config",
 ];
 
-/// Why an entry is not imported: the Nango feature with no equivalent, and the details.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skip {
-    /// The Nango feature, as its field name where there is one (`post_connection_script`).
-    pub feature: String,
-    /// What exactly in this entry needs it.
-    pub detail: String,
-}
-
-pub(super) fn skip(feature: impl Into<String>, detail: impl Into<String>) -> Skip {
-    Skip {
-        feature: feature.into(),
-        detail: detail.into(),
-    }
-}
-
 /// An entry mapped onto a definition.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Mapped {
@@ -132,24 +117,6 @@ pub(crate) struct Mapped {
     pub notes: Vec<String>,
 }
 
-/// A Nango field's value as the string Nango sends (numbers and booleans stringified as
-/// JavaScript would).
-pub(super) fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-pub(super) fn string_list(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_sequence)
-        .map(|items| items.iter().filter_map(scalar).collect())
-        .unwrap_or_default()
-}
-
 /// Maps one entry. `scopes` is the entry's list from Nango's providers.scopes.yaml, if any.
 pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mapped, Skip> {
     let fields = &entry.fields;
@@ -158,7 +125,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
     let mut notes = Vec::new();
     let mut not_carried_over = Vec::new();
 
-    if !crate::import::is_valid_id(&entry.id) {
+    if !crate::nango::import::is_valid_id(&entry.id) {
         return Err(skip(
             "key",
             format!(

@@ -13,6 +13,7 @@
 //! counts per reason. Output is deterministic: the same input gives byte-identical files, and a
 //! file whose content is already right is not rewritten.
 
+mod fields;
 mod mapping;
 mod report;
 mod template;
@@ -20,7 +21,7 @@ mod values;
 
 use std::path::Path;
 
-pub use mapping::Skip;
+pub use fields::Skip;
 pub use report::{EntryReport, ImportReport, Outcome, Summary};
 
 use crate::catalog;

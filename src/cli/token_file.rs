@@ -23,9 +23,9 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::secret::{AccessToken, CredentialSecret, RefreshToken};
-use super::token::TokenSet;
 use crate::definition::types::AuthMode;
+use crate::oauth::secret::{AccessToken, CredentialSecret, RefreshToken};
+use crate::oauth::token::TokenSet;
 
 /// A connection as stored: which provider and client, and its tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,11 @@ impl StoredCredentials {
 impl std::fmt::Debug for StoredCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map()
-            .entries(self.0.keys().map(|name| (name, super::secret::REDACTED)))
+            .entries(
+                self.0
+                    .keys()
+                    .map(|name| (name, crate::oauth::secret::REDACTED)),
+            )
             .finish()
     }
 }

@@ -21,62 +21,134 @@ use crate::definition::document::{
 
 /// One problem a user can fix in a YAML file.
 ///
-/// It is placed by a primary region (`line`/`column` to `end_line`/`end_column`, and the same
-/// range as `byte_start..byte_end`) and may carry secondary [`Label`]s: other places that
+/// It is placed by a primary [`Region`] and may carry secondary [`Label`]s: other places that
 /// explain it, possibly in other files (the first of two duplicate entries, the `set:` line of
 /// a provider whose shared data-center set is at fault). The text output shows the start of the
 /// primary region only; `--format json` shows everything.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// In JSON the region is written out flat, as tools read it: `line`/`column` to
+/// `end_line`/`end_column` (1-based; the end column is just past the last character,
+/// exclusive as in LSP and SARIF, and equal to `column` on the same line for an empty region,
+/// a value that is missing), and the same range as `byte_start..byte_end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The file the problem is in, as the user named it.
     pub file: PathBuf,
-    /// 1-based line where the problem starts.
-    pub line: usize,
-    /// 1-based column where the problem starts, in characters.
-    pub column: usize,
+    /// Where in the file the problem is.
+    pub region: Region,
     /// Where inside the document, as a dotted path (`data_centers.list[6].values.dc`).
     pub path: String,
-    /// Always `error` for now; kept in the JSON output so tools need not assume it.
-    pub severity: &'static str,
+    /// How serious the problem is.
+    pub severity: Severity,
     /// What is wrong.
     pub message: String,
     /// How to fix it, when that is known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// 1-based line where the problem ends.
-    pub end_line: usize,
-    /// 1-based column just past the problem's last character (exclusive, as in LSP and SARIF);
-    /// equal to `column` on the same line for an empty region (a value that is missing).
-    pub end_column: usize,
-    /// Byte offset in the file where the problem starts.
-    pub byte_start: usize,
-    /// Byte offset in the file just past the problem's end.
-    pub byte_end: usize,
     /// Other places that explain the problem, in the order they were added.
     pub labels: Vec<Label>,
 }
 
+/// How serious a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The file is invalid. Every diagnostic is an error for now; the JSON output says so, so
+    /// tools need not assume it.
+    Error,
+}
+
+impl Severity {
+    /// The word the outputs use: `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A secondary place of a [`Diagnostic`], with what it has to do with the problem.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Label {
     /// The file the place is in (it need not be the diagnostic's).
     pub file: PathBuf,
-    /// 1-based start line.
-    pub line: usize,
-    /// 1-based start column, in characters.
-    pub column: usize,
-    /// 1-based end line.
-    pub end_line: usize,
-    /// 1-based column just past the end (exclusive).
-    pub end_column: usize,
-    /// Byte offset of the start.
-    pub byte_start: usize,
-    /// Byte offset just past the end.
-    pub byte_end: usize,
+    /// Where in that file.
+    pub region: Region,
     /// The place as a dotted path in its document.
     pub path: String,
     /// What this place has to do with the problem (`first defined here`).
     pub message: String,
+}
+
+/// A region written out flat, as the JSON output has always shown it.
+#[derive(Serialize)]
+struct FlatRegion {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    byte_start: usize,
+    byte_end: usize,
+}
+
+impl From<Region> for FlatRegion {
+    fn from(region: Region) -> Self {
+        FlatRegion {
+            line: region.start.line,
+            column: region.start.column,
+            end_line: region.end.line,
+            end_column: region.end.column,
+            byte_start: region.span.start,
+            byte_end: region.span.end,
+        }
+    }
+}
+
+impl Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let flat = FlatRegion::from(self.region);
+        let fields = if self.hint.is_some() { 12 } else { 11 };
+        let mut out = serializer.serialize_struct("Diagnostic", fields)?;
+        out.serialize_field("file", &self.file)?;
+        out.serialize_field("line", &flat.line)?;
+        out.serialize_field("column", &flat.column)?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("severity", &self.severity)?;
+        out.serialize_field("message", &self.message)?;
+        if let Some(hint) = &self.hint {
+            out.serialize_field("hint", hint)?;
+        }
+        out.serialize_field("end_line", &flat.end_line)?;
+        out.serialize_field("end_column", &flat.end_column)?;
+        out.serialize_field("byte_start", &flat.byte_start)?;
+        out.serialize_field("byte_end", &flat.byte_end)?;
+        out.serialize_field("labels", &self.labels)?;
+        out.end()
+    }
+}
+
+impl Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let flat = FlatRegion::from(self.region);
+        let mut out = serializer.serialize_struct("Label", 9)?;
+        out.serialize_field("file", &self.file)?;
+        out.serialize_field("line", &flat.line)?;
+        out.serialize_field("column", &flat.column)?;
+        out.serialize_field("end_line", &flat.end_line)?;
+        out.serialize_field("end_column", &flat.end_column)?;
+        out.serialize_field("byte_start", &flat.byte_start)?;
+        out.serialize_field("byte_end", &flat.byte_end)?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("message", &self.message)?;
+        out.end()
+    }
 }
 
 impl Label {
@@ -89,41 +161,10 @@ impl Label {
     ) -> Self {
         Label {
             file: file.to_path_buf(),
-            line: region.start.line,
-            column: region.start.column,
-            end_line: region.end.line,
-            end_column: region.end.column,
-            byte_start: region.span.start,
-            byte_end: region.span.end,
+            region,
             path: path.into(),
             message: message.into(),
         }
-    }
-
-    /// The labelled region.
-    pub fn region(&self) -> Region {
-        region_of(
-            (self.line, self.column),
-            (self.end_line, self.end_column),
-            (self.byte_start, self.byte_end),
-        )
-    }
-}
-
-fn region_of(start: (usize, usize), end: (usize, usize), bytes: (usize, usize)) -> Region {
-    Region {
-        start: Position {
-            line: start.0,
-            column: start.1,
-        },
-        end: Position {
-            line: end.0,
-            column: end.1,
-        },
-        span: Span {
-            start: bytes.0,
-            end: bytes.1,
-        },
     }
 }
 
@@ -139,16 +180,11 @@ impl Diagnostic {
     ) -> Self {
         Diagnostic {
             file: file.to_path_buf(),
-            line: region.start.line,
-            column: region.start.column,
+            region,
             path: path.into(),
-            severity: "error",
+            severity: Severity::Error,
             message: message.into(),
             hint,
-            end_line: region.end.line,
-            end_column: region.end.column,
-            byte_start: region.span.start,
-            byte_end: region.span.end,
             labels: Vec::new(),
         }
     }
@@ -187,20 +223,17 @@ impl Diagnostic {
         self
     }
 
-    /// The primary region.
-    pub fn region(&self) -> Region {
-        region_of(
-            (self.line, self.column),
-            (self.end_line, self.end_column),
-            (self.byte_start, self.byte_end),
-        )
-    }
-
     /// Orders diagnostics by file, then position, then message, as the CLI prints them.
     pub fn sort(diagnostics: &mut [Diagnostic]) {
         diagnostics.sort_by(|a, b| {
-            (&a.file, a.line, a.column, &a.path, &a.message)
-                .cmp(&(&b.file, b.line, b.column, &b.path, &b.message))
+            let (a_start, b_start) = (a.region.start, b.region.start);
+            (&a.file, a_start.line, a_start.column, &a.path, &a.message).cmp(&(
+                &b.file,
+                b_start.line,
+                b_start.column,
+                &b.path,
+                &b.message,
+            ))
         });
     }
 
@@ -211,13 +244,13 @@ impl Diagnostic {
         diagnostics.dedup_by(|later, kept| {
             let same = (
                 &later.file,
-                later.region(),
+                later.region,
                 &later.path,
                 &later.message,
                 &later.hint,
             ) == (
                 &kept.file,
-                kept.region(),
+                kept.region,
                 &kept.path,
                 &kept.message,
                 &kept.hint,
@@ -240,8 +273,8 @@ impl fmt::Display for Diagnostic {
             f,
             "{}:{}:{}: {}: {} (at {})",
             self.file.display(),
-            self.line,
-            self.column,
+            self.region.start.line,
+            self.region.start.column,
             self.severity,
             self.message,
             self.path

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
-use super::mapping::{Skip, scalar, skip, string_list};
+use super::fields::{Skip, scalar, skip, string_list};
 use super::template::{self, Context, PlaceholderPosition, Unconvertible};
 use crate::definition::types::{
     Connection, ConnectionParam, RuntimeSource, RuntimeValue, ValueKind,
@@ -20,7 +20,8 @@ use crate::definition::types::{
 use crate::nango::NangoEntry;
 use crate::resolve::connection::Stage;
 use crate::resolve::template::is_placeholder_name;
-use crate::resolve::url_rules::{self, UrlRole};
+use crate::resolve::url_rules::UrlRole;
+use crate::resolve::{dns, plain_url};
 
 /// Attributes of a `connection_config` field carried over.
 const READ_FIELD_ATTRIBUTES: &[&str] = &["type", "description", "example", "pattern", "enum"];
@@ -374,8 +375,8 @@ fn fits_kind(value: &str, kind: ValueKind) -> bool {
         ValueKind::Segment => !value
             .chars()
             .any(|c| "/?#@:%\\".contains(c) || c.is_whitespace() || c.is_control()),
-        ValueKind::Host => url_rules::check_dns_name(value).is_ok(),
-        ValueKind::Url => url_rules::check_url_text(value, UrlRole::Endpoint).is_ok(),
+        ValueKind::Host => dns::check_dns_name(value).is_ok(),
+        ValueKind::Url => plain_url::check_url_text(value, UrlRole::Endpoint).is_ok(),
     }
 }
 

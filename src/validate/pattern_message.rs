@@ -1,0 +1,129 @@
+//! Readable wording for a schema `pattern` failure: the format's placeholder and URL patterns
+//! (`definition::patterns`) are regexes nobody can read in a message, so a failure is told in
+//! the words of the rule the pattern stands for, the same words resolution uses.
+
+use crate::definition::patterns::{NAME_PATTERN, URL_PATTERN, URL_TEMPLATE_PATTERN, VALUE_PATTERN};
+use crate::resolve::url_rules::{UrlRole, check_url, escape_controls};
+
+/// A readable message for a schema `pattern` failure of one of this crate's template and
+/// URL patterns, instead of the regex itself: `(message, hint)`, or `None` for a pattern this
+/// function does not know.
+pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
+    use crate::resolve::template::{self, brace_problem, malformed_problem};
+    let malformed = || match template::placeholders(value) {
+        Err(template::PlaceholderError::Malformed { at }) => Some(malformed_problem(value, at)),
+        _ => None,
+    };
+    let braces = || value.contains(['{', '}']).then(|| brace_problem(value));
+    if pattern == NAME_PATTERN {
+        return Some((
+            format!("`{value}` is not a valid placeholder name"),
+            "use letters, digits and `_`, starting with a letter, e.g. `api_host`".to_owned(),
+        ));
+    }
+    if pattern == VALUE_PATTERN {
+        return braces().or_else(malformed);
+    }
+    if pattern != URL_TEMPLATE_PATTERN && pattern != URL_PATTERN {
+        return None;
+    }
+    let from_rules = |text: &str| {
+        check_url(text, UrlRole::Endpoint)
+            .err()
+            .map(|problem| (problem.message, problem.hint.unwrap_or_default()))
+    };
+    let fallback = || {
+        (
+            format!("`{}` is not an https URL", escape_controls(value)),
+            "write an https URL (http only to a loopback host: 127.0.0.1, ::1, localhost)"
+                .to_owned(),
+        )
+    };
+    if pattern == URL_PATTERN && value.contains('<') && !value.contains(['{', '}']) {
+        return Some((
+            format!("`{value}` cannot use placeholders"),
+            "write this URL out in full: it is the same for every data center and connection"
+                .to_owned(),
+        ));
+    }
+    let found = braces().or_else(malformed).or_else(|| {
+        if !value.contains('<') {
+            return from_rules(value);
+        }
+        // A template: only what its literal text already breaks can be named.
+        let shown = escape_controls(value);
+        if value.starts_with("http://") {
+            Some((
+                format!("`{shown}` uses http; secrets would travel unencrypted"),
+                "use https (http is allowed only for loopback hosts: 127.0.0.1, ::1, localhost)"
+                    .to_owned(),
+            ))
+        } else if value.contains(char::is_whitespace) {
+            Some((
+                format!("`{shown}` has whitespace, which a URL cannot hold"),
+                "remove it, or percent-encode a space as `%20`".to_owned(),
+            ))
+        } else if !value.is_ascii() {
+            Some((
+                format!("`{shown}` has non-ASCII characters"),
+                "write a host in punycode (`xn--...`) and percent-encode other characters, as the URL is sent".to_owned(),
+            ))
+        } else {
+            None
+        }
+    });
+    Some(found.unwrap_or_else(fallback))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::patterns::{NAME_PATTERN as NAME, VALUE_PATTERN as VALUE};
+
+    #[test]
+    fn a_pattern_failure_reads_as_a_sentence_not_a_regex() {
+        let explain = |pattern, value| pattern_problem(pattern, value).unwrap();
+        let (message, hint) = explain(URL_TEMPLATE_PATTERN, "https://${login_host}/auth");
+        assert_eq!(
+            message,
+            "`${login_host}` looks like Nango's placeholder syntax; placeholders here are written `<login_host>`"
+        );
+        assert!(hint.starts_with("write `<login_host>`"), "{hint}");
+        // The same words as the rule that would have refused it after expansion.
+        let (message, _) = explain(URL_PATTERN, "http://api.example.com/cb");
+        assert_eq!(
+            message,
+            check_url("http://api.example.com/cb", UrlRole::Redirect)
+                .unwrap_err()
+                .message
+        );
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<accounts_host/oauth");
+        assert_eq!(
+            message,
+            "malformed placeholder at character 9 of `https://<accounts_host/oauth`"
+        );
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "ftp://<host>/x");
+        assert_eq!(message, "`ftp://<host>/x` is not an https URL");
+        let (message, _) = explain(URL_TEMPLATE_PATTERN, "https://<host>/caf\u{e9}");
+        assert_eq!(
+            message,
+            "`https://<host>/caf\u{e9}` has non-ASCII characters"
+        );
+        let (message, _) = explain(URL_PATTERN, "https://<host>/cb");
+        assert_eq!(message, "`https://<host>/cb` cannot use placeholders");
+        let (message, _) = explain(NAME, "api-host");
+        assert_eq!(message, "`api-host` is not a valid placeholder name");
+        let (message, _) = explain(VALUE, "{{dc}}.zoho.com");
+        assert!(
+            message.starts_with("`{{dc}}` looks like a Jinja"),
+            "{message}"
+        );
+        assert_eq!(pattern_problem("^[a-z]+$", "A"), None);
+        for (pattern, value) in [
+            (URL_TEMPLATE_PATTERN, "https://${login_host}/auth"),
+            (URL_PATTERN, "http://api.example.com/cb"),
+        ] {
+            assert!(!explain(pattern, value).0.contains(pattern));
+        }
+    }
+}

@@ -19,6 +19,7 @@ mod layers;
 pub mod lsp;
 pub mod nango;
 pub mod oauth;
+mod regular_file;
 pub mod render;
 pub mod resolve;
 pub mod schema;

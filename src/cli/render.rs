@@ -79,7 +79,7 @@ pub fn run(args: RenderArgs) -> u8 {
     let mut renderer = Renderer::new();
     let outputs = match &args.template {
         Some(path) => {
-            let source = match std::fs::read_to_string(path) {
+            let source = match read_template(path) {
                 Ok(source) => source,
                 Err(error) => {
                     return super::io_error(&format!("{}: cannot read: {error}", path.display()));
@@ -130,7 +130,10 @@ pub fn run(args: RenderArgs) -> u8 {
     match gathered.failure {
         Some(PlanError::Render(error)) => return report_render_error(&error, invalid),
         Some(error @ PlanError::Collision(_)) => {
-            eprintln!("provider-forge: error: {error}");
+            eprintln!(
+                "provider-forge: error: {}",
+                crate::diagnostics::visible(&error.to_string())
+            );
             return invalid;
         }
         None => {}
@@ -412,6 +415,35 @@ fn write(dir: &Path, staging: Staging) -> u8 {
     }
 }
 
+/// Reads a `--template` file: a regular file of at most [`MAX_TEMPLATE_BYTES`], refused by its
+/// size before any byte is read.
+fn read_template(path: &Path) -> io::Result<String> {
+    use crate::render::templates::MAX_TEMPLATE_BYTES;
+    let too_large = |size: u64| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the file is {size} bytes, more than the {MAX_TEMPLATE_BYTES} bytes a template may have"
+            ),
+        )
+    };
+    let size = crate::regular_file::size(path)?;
+    if size > MAX_TEMPLATE_BYTES as u64 {
+        return Err(too_large(size));
+    }
+    // The file may grow after the check: never read more than one byte past the limit.
+    let prefix = crate::regular_file::read_prefix(path, MAX_TEMPLATE_BYTES + 1)?;
+    if prefix.bytes.len() > MAX_TEMPLATE_BYTES {
+        return Err(too_large(prefix.len));
+    }
+    String::from_utf8(prefix.bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 /// A template error: its `FILE:LINE: error: ...` line, then the template's line with the part
 /// minijinja blames underlined (when it says which and the file is on disk).
 fn report_template_error(error: &crate::render::templates::TemplateError) {
@@ -435,7 +467,10 @@ fn report_template_error(error: &crate::render::templates::TemplateError) {
 fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
         RenderError::Template(error) => report_template_error(error),
-        RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
+        RenderError::Nango(error) => eprintln!(
+            "provider-forge: error: {}",
+            crate::diagnostics::visible(&error.to_string())
+        ),
     }
     code
 }

@@ -82,7 +82,10 @@ fn init_logging() {
 /// Prints configuration problems (missing keys, unreadable secrets: usage problems).
 fn problems(list: Vec<String>) -> Reported {
     for problem in &list {
-        eprintln!("provider-forge: error: {problem}");
+        eprintln!(
+            "provider-forge: error: {}",
+            crate::diagnostics::visible(problem)
+        );
     }
     Reported(EXIT_USAGE)
 }

@@ -272,15 +272,15 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{}:{}:{}: {}: {} (at {})",
-            self.file.display(),
+            visible(&self.file.display().to_string()),
             self.region.start.line,
             self.region.start.column,
             self.severity,
-            self.message,
-            self.path
+            visible(&self.message),
+            visible(&self.path)
         )?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  help: {hint}")?;
+            write!(f, "\n  help: {}", visible(hint))?;
         }
         Ok(())
     }

@@ -155,7 +155,9 @@ fn callback_state(query: &str) -> Option<String> {
 }
 
 fn valid_connection_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_CONNECTION_ID_LEN && !id.chars().any(char::is_control)
+    !id.is_empty()
+        && id.chars().nth(MAX_CONNECTION_ID_LEN).is_none()
+        && !id.chars().any(char::is_control)
 }
 
 impl Service {
@@ -451,5 +453,11 @@ mod tests {
         assert!(!valid_connection_id(""));
         assert!(!valid_connection_id("a\nb"));
         assert!(!valid_connection_id(&"x".repeat(MAX_CONNECTION_ID_LEN + 1)));
+    }
+
+    #[test]
+    fn connection_ids_are_bounded_in_characters_as_the_message_says() {
+        assert!(valid_connection_id(&"ü".repeat(MAX_CONNECTION_ID_LEN)));
+        assert!(!valid_connection_id(&"ü".repeat(MAX_CONNECTION_ID_LEN + 1)));
     }
 }

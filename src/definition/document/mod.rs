@@ -166,6 +166,37 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
     })
 }
 
+/// Reads `text` as YAML events only and refuses nesting deeper than [`MAX_DEPTH`]: the check
+/// to run before another YAML reader sees text from outside (serde_yaml's scanner takes time
+/// quadratic in the nesting depth before its own recursion limit fires; this reader stops at
+/// the limit at once). A syntax error is returned as well, at its place.
+pub fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        let (event, marker) = parser
+            .next_token()
+            .map_err(|error| yaml_error::scan_error(&error, ROOT.into()))?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SyntaxError::at(
+                        Position::from_marker(&marker),
+                        ROOT.into(),
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                        None,
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::StreamEnd => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
 /// Parses YAML text into a [`Document`]. A leading UTF-8 byte-order mark is skipped (it is not
 /// counted in columns, but byte offsets count it, as they are offsets into `text`).
 pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {

@@ -351,8 +351,20 @@ async fn faults_consent_and_the_users_dc_come_from_the_command_line() {
     );
     with_secrets(&mut simulate, &provider);
     let sim = SimulateProcess::start(simulate).await;
-    // Every Zoho accounts server, each once.
-    assert_eq!(sim.resolve.len(), 9, "{:?}", sim.resolve);
+    // Every Zoho accounts server, each once, and the API hosts of the three environments
+    // (www, sandbox, developer) of each of the nine data centers.
+    let accounts = sim
+        .resolve
+        .iter()
+        .filter(|entry| entry.starts_with("accounts."))
+        .count();
+    assert_eq!(accounts, 9, "{:?}", sim.resolve);
+    assert_eq!(sim.resolve.len(), 9 + 3 * 9, "{:?}", sim.resolve);
+    assert!(
+        sim.resolve
+            .iter()
+            .any(|e| e.starts_with("sandbox.zohoapis.eu:443:"))
+    );
 
     let mut connect = session.connect(&path, &sim);
     with_secrets(&mut connect, &provider);

@@ -7,6 +7,13 @@
 //! issuer: all checked before any request) → [`token::exchange_code`] at that data center's
 //! token URL → [`refresh::RefreshingConnection`] for single-flight refreshes → [`revoke::revoke`].
 //! [`complete_authorization`] runs the callback half in one call.
+//!
+//! The other modes: [`client_credentials::obtain`] (the client's own token),
+//! [`token_request::obtain`] and [`token_request::refresh`] (credentials traded for a token),
+//! [`renew::renew`] (a new token for a stored connection, whatever its mode) and
+//! [`api::call`] / [`api::verify`] (the API with credentials applied as the table's fill
+//! functions say). Every request they send is filled by
+//! [`crate::resolve::connection::fill_token_request`] or `fill_api_request`.
 
 pub mod api;
 pub mod authorize;

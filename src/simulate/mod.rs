@@ -8,6 +8,12 @@
 //! engine reads drives the server it talks to, so a definition can be tried end to end without
 //! the provider, and the engine's own tests and the service's tests run against it.
 //!
+//! Every auth mode is played: the token endpoints of client credentials and token requests
+//! (`token_modes`), and the provider's API at every API base URL (`api`), which answers only a
+//! call that carries the credentials exactly as the definition places them. What each call
+//! must carry is filled at start by the engine's own fill functions (`expected`), with the
+//! credentials the simulator accepts ([`Setup::credential_values`]).
+//!
 //! Its certificate authority is generated at start ([`Simulator::ca_pem`]); clients send the
 //! definition's real host names to it ([`Simulator::resolve_args`], [`Simulator::http_options`]).
 //! Tests steer it ([`Simulator::set_user_data_center`], [`Simulator::set_consent`],

@@ -47,7 +47,7 @@ pub struct RenderArgs {
     paths: Vec<PathBuf>,
     /// Output format; repeat it with --out to write several formats at once.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    format: Vec<Format>,
+    format: Vec<FormatArg>,
     /// Render this minijinja template instead of a built-in format.
     #[arg(long, value_name = "FILE", conflicts_with = "format")]
     template: Option<PathBuf>,
@@ -63,6 +63,34 @@ pub struct RenderArgs {
     /// With --out: write nothing; show a diff and exit 1 if DIR's files are not up to date.
     #[arg(long, requires = "out")]
     check: bool,
+}
+
+/// `--format`'s values: the library's [`Format`]s, named as [`Format::name`] spells them. The
+/// variants' docs are the help of each value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    /// The resolved table as JSON (shape: schemas/rendered.schema.json). The default.
+    Json,
+    /// The resolved table as YAML, same shape as JSON.
+    Yaml,
+    /// A Nango providers.yaml entry per provider.
+    Nango,
+    /// A Markdown docs page per provider: data centers, endpoints, scopes.
+    Markdown,
+    /// dotenv lines per data center (ZOHO_CRM_EU_TOKEN_URL=...).
+    Env,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Json => Format::Json,
+            FormatArg::Yaml => Format::Yaml,
+            FormatArg::Nango => Format::Nango,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Env => Format::Env,
+        }
+    }
 }
 
 pub fn run(args: RenderArgs) -> u8 {
@@ -94,7 +122,11 @@ pub fn run(args: RenderArgs) -> u8 {
             }
         }
         None if args.format.is_empty() => vec![Output::Builtin(Format::Json)],
-        None => args.format.iter().map(|f| Output::Builtin(*f)).collect(),
+        None => args
+            .format
+            .iter()
+            .map(|f| Output::Builtin(Format::from(*f)))
+            .collect(),
     };
 
     let selection = Selection {
@@ -473,4 +505,22 @@ fn report_render_error(error: &RenderError, code: u8) -> u8 {
         ),
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::FormatArg;
+    use crate::render::Format;
+
+    #[test]
+    fn every_library_format_is_a_format_value_of_its_own_name() {
+        for format in Format::ALL {
+            let arg = FormatArg::from_str(format.name(), false)
+                .unwrap_or_else(|error| panic!("--format {}: {error}", format.name()));
+            assert_eq!(Format::from(arg), format);
+        }
+        assert_eq!(FormatArg::value_variants().len(), Format::ALL.len());
+    }
 }

@@ -1,7 +1,7 @@
 //! YAML text to a document tree plus a source map, parsed once.
 //!
 //! The JSON Schema check and serde both read the document, while diagnostics must point into
-//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a [`Tree`]
+//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a `Tree`
 //! (an arena both of them read in place, see `tree`) and a [`SourceMap`] of where every key and
 //! value is written. A `serde_json::Value` of the document is built only when asked for
 //! ([`Document::value`]). Scalars are typed by the YAML 1.2 core schema (`scalar`); scanner
@@ -63,7 +63,7 @@ impl Document {
     }
 
     /// The document as JSON. Built on the first call, as a valid file never needs it: that
-    /// saves every mapping a hash table (issue 13).
+    /// saves every mapping a hash table.
     pub fn value(&self) -> &Value {
         self.value.get_or_init(|| self.tree.root().to_value())
     }

@@ -236,14 +236,18 @@ fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
         TestCaseError::fail(format!("a valid definition's examples are refused: {e}"))
     })?;
     for dc in &filled.data_centers {
-        let mut urls = vec![
-            &dc.authorization.as_ref().unwrap().issuer,
-            &dc.authorization.as_ref().unwrap().authorization_url,
-            &dc.authorization.as_ref().unwrap().entry_authorization_url,
-            &dc.token.as_ref().unwrap().token_url,
-            &dc.token.as_ref().unwrap().refresh_url,
-        ];
-        urls.extend(dc.token.as_ref().unwrap().revoke_url.as_ref());
+        let mut urls = Vec::new();
+        if let Some(endpoints) = &dc.authorization {
+            urls.extend([
+                &endpoints.issuer,
+                &endpoints.authorization_url,
+                &endpoints.entry_authorization_url,
+            ]);
+        }
+        if let Some(endpoints) = &dc.token {
+            urls.extend([&endpoints.token_url, &endpoints.refresh_url]);
+            urls.extend(endpoints.revoke_url.as_ref());
+        }
         urls.extend(dc.api_base_urls.values());
         for url in urls.into_iter().filter(|url| !url.contains('<')) {
             let parsed = url::Url::parse(url).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -562,18 +566,18 @@ fn url_pairs(
 ) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     for (t, f) in template.data_centers.iter().zip(&filled.data_centers) {
-        if let (Some(ta), Some(fa)) = (&t.authorization, &f.authorization) {
-            pairs.push((ta.issuer.clone(), fa.issuer.clone()));
-            pairs.push((ta.authorization_url.clone(), fa.authorization_url.clone()));
+        if let (Some(t), Some(f)) = (&t.authorization, &f.authorization) {
+            pairs.push((t.issuer.clone(), f.issuer.clone()));
+            pairs.push((t.authorization_url.clone(), f.authorization_url.clone()));
             pairs.push((
-                ta.entry_authorization_url.clone(),
-                fa.entry_authorization_url.clone(),
+                t.entry_authorization_url.clone(),
+                f.entry_authorization_url.clone(),
             ));
         }
-        if let (Some(tt), Some(ft)) = (&t.token, &f.token) {
-            pairs.push((tt.token_url.clone(), ft.token_url.clone()));
-            pairs.push((tt.refresh_url.clone(), ft.refresh_url.clone()));
-            if let (Some(t), Some(f)) = (&tt.revoke_url, &ft.revoke_url) {
+        if let (Some(t), Some(f)) = (&t.token, &f.token) {
+            pairs.push((t.token_url.clone(), f.token_url.clone()));
+            pairs.push((t.refresh_url.clone(), f.refresh_url.clone()));
+            if let (Some(t), Some(f)) = (&t.revoke_url, &f.revoke_url) {
                 pairs.push((t.clone(), f.clone()));
             }
         }

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use crate::definition::types::ProviderDefinition;
 use crate::diagnostics::{Anchor, Diagnostic};
 use crate::resolve::problem::Origin;
-use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
+use crate::resolve::{self, resolve};
 use crate::validate::{self, Checked};
 
 mod files;
@@ -65,6 +65,8 @@ pub struct Provider {
     pub definition: ProviderDefinition,
     /// Its resolved endpoint table.
     pub resolved: ResolvedProvider,
+    /// Likely mistakes that do not make it invalid (severity `warning`).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The outcome of loading files: the valid providers and every diagnostic of the invalid ones.
@@ -77,9 +79,9 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Whether every file was valid.
+    /// Whether every file was valid: no diagnostic but warnings.
     pub fn is_valid(&self) -> bool {
-        self.diagnostics.is_empty()
+        !self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
 
@@ -164,11 +166,17 @@ where
                 Ok(text) => text,
                 Err(diagnostic) => return Ok(Verdict::Invalid(vec![diagnostic])),
             };
-            Ok(provider(file, &text, index, &sets)?.map(&work))
+            Ok(provider(file, &text, index, &sets)?.map(|mut provider| {
+                let warnings = std::mem::take(&mut provider.warnings);
+                (work(provider), warnings)
+            }))
         },
-        |result: Result<Verdict<T>, LoadError>| {
+        |result: Result<Verdict<(T, Vec<Diagnostic>)>, LoadError>| {
             match result {
-                Ok(Verdict::Valid(made)) => sink(Loaded::Valid(made)),
+                Ok(Verdict::Valid((made, mut warnings))) => {
+                    diagnostics.append(&mut warnings);
+                    sink(Loaded::Valid(made));
+                }
                 Ok(Verdict::Invalid(mut found)) => {
                     diagnostics.append(&mut found);
                     sink(Loaded::Invalid);
@@ -307,13 +315,24 @@ fn semantic_checks(
         Ok(checked) => Some((path.as_path(), checked)),
         Err(_) => None,
     });
-    match resolve(&checked.content, set.map(|(_, set)| &set.content)) {
-        Ok(resolved) => Ok(Verdict::Valid(Provider {
-            path: file.to_path_buf(),
-            definition: checked.content,
-            resolved,
-        })),
-        Err(problems) => {
+    let resolution = resolve(&checked.content, set.map(|(_, set)| &set.content));
+    let warnings = resolve::warnings(&checked.content, resolution.as_ref().ok());
+    match resolution {
+        Ok(resolved) => {
+            let locator = checked.locator(file);
+            let warnings = warnings
+                .iter()
+                .map(|problem| problem.locate(&locator, None))
+                .collect();
+            Ok(Verdict::Valid(Provider {
+                path: file.to_path_buf(),
+                definition: checked.content,
+                resolved,
+                warnings,
+            }))
+        }
+        Err(mut problems) => {
+            problems.extend(warnings);
             let locator = checked.locator(file);
             let set_locator = set.map(|(path, set)| set.locator(path));
             let mut diagnostics: Vec<Diagnostic> = problems

@@ -25,7 +25,7 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
         }
         command(
             &mut out,
-            "error",
+            diagnostic.severity.as_str(),
             &diagnostic.file,
             [
                 diagnostic.region.start.line,

@@ -42,7 +42,8 @@ pub struct Diagnostic {
     pub region: Region,
     /// Where inside the document, as a dotted path (`data_centers.list[6].values.dc`).
     pub path: String,
-    /// How serious the problem is.
+    /// How serious the problem is: an error makes the file invalid; a warning (a credential
+    /// named like a secret but declared `secret: false`) is reported and leaves it valid.
     pub severity: Severity,
     /// What is wrong.
     pub message: String,
@@ -56,16 +57,19 @@ pub struct Diagnostic {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// The file is invalid. Every diagnostic is an error for now; the JSON output says so, so
-    /// tools need not assume it.
+    /// The file is invalid.
     Error,
+    /// A likely mistake that leaves the file valid: printed as `warning:`, and `validate`
+    /// still succeeds.
+    Warning,
 }
 
 impl Severity {
-    /// The word the outputs use: `error`.
+    /// The word the outputs use: `error` or `warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
+            Severity::Warning => "warning",
         }
     }
 }
@@ -152,6 +156,17 @@ impl Label {
 }
 
 impl Diagnostic {
+    /// The same diagnostic as a warning: printed, but the file stays valid.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Whether the diagnostic makes its file invalid (it is not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
     /// A diagnostic over a region of `file`: the constructor every placed problem goes
     /// through.
     pub fn at(

@@ -161,7 +161,7 @@ impl Workspace {
         };
         match FileKind::of(path) {
             FileKind::Provider => match catalog::load_one_with(path, text, &self.open) {
-                Ok(catalog::Verdict::Valid(_)) => Vec::new(),
+                Ok(catalog::Verdict::Valid(provider)) => provider.warnings,
                 Ok(catalog::Verdict::Invalid(diagnostics)) => diagnostics,
                 // `validate` stops with this as a usage error; an editor shows it on the file.
                 Err(error) => vec![Diagnostic::file_level(path, error.to_string(), None)],
@@ -225,6 +225,7 @@ impl Workspace {
             ),
             severity: Some(match diagnostic.severity {
                 Severity::Error => DiagnosticSeverity::ERROR,
+                Severity::Warning => DiagnosticSeverity::WARNING,
             }),
             source: Some("provider-forge".to_owned()),
             message,

@@ -39,7 +39,7 @@ pub async fn obtain(
     }
     let client_id = client.client_id_for(dc)?;
     let secret = client.secret_for(dc)?;
-    let method = exchange.token_auth_method;
+    let method = exchange.token_auth_method.unwrap_or_default();
     if method == TokenAuthMethod::ClientSecretPost {
         extra.push(("client_id".to_owned(), client_id.to_owned()));
         extra.push(("client_secret".to_owned(), secret.expose().to_owned()));

@@ -396,7 +396,8 @@ mod tests {
         assert!(message("not a url", UrlRole::Endpoint).contains("not a valid URL"));
     }
     use crate::definition::patterns::{
-        NAME_PATTERN as NAME, URL_PATTERN, URL_TEMPLATE_PATTERN, VALUE_PATTERN as VALUE,
+        NAME_PATTERN as NAME, TOKEN_URL_TEMPLATE_PATTERN, URL_PATTERN, URL_TEMPLATE_PATTERN,
+        VALUE_PATTERN as VALUE,
     };
 
     fn matches(pattern: &str, text: &str) -> bool {
@@ -453,6 +454,30 @@ mod tests {
             assert!(!matches(URL_PATTERN, url), "{url}");
         }
         assert!(!matches(URL_PATTERN, "https://<accounts_host>/x"));
+        for token_url in [
+            "https://auth.example.com/token?grant_type=client_credentials&key=<credentials.apiKey>",
+            "https://<host>/token?auth=<base64(<credentials.user>:<credentials.pass>)>",
+            "https://auth.example.com/token",
+        ] {
+            assert!(
+                matches(TOKEN_URL_TEMPLATE_PATTERN, token_url),
+                "{token_url}"
+            );
+        }
+        for token_url in [
+            "https://<credentials.apiKey>.example.com/token",
+            "https://auth.example.com/<credentials.apiKey>/token",
+            "https://auth.example.com/token?key=${apiKey}",
+        ] {
+            assert!(
+                !matches(TOKEN_URL_TEMPLATE_PATTERN, token_url),
+                "{token_url}"
+            );
+        }
+        assert!(!matches(
+            URL_TEMPLATE_PATTERN,
+            "https://auth.example.com/token?key=<credentials.apiKey>"
+        ));
         assert!(matches(NAME, "tenantId") && !matches(NAME, "tenant-id"));
         assert!(matches(VALUE, "accounts.zoho.<dc>") && !matches(VALUE, "${dc}.zoho.com"));
     }

@@ -2,7 +2,10 @@
 //! (`definition::patterns`) are regexes nobody can read in a message, so a failure is told in
 //! the words of the rule the pattern stands for, the same words resolution uses.
 
-use crate::definition::patterns::{NAME_PATTERN, URL_PATTERN, URL_TEMPLATE_PATTERN, VALUE_PATTERN};
+use crate::definition::patterns::{
+    NAME_PATTERN, PARAMETER_VALUE_PATTERN, TOKEN_URL_TEMPLATE_PATTERN, URL_PATTERN,
+    URL_TEMPLATE_PATTERN, VALUE_PATTERN,
+};
 use crate::resolve::url_rules::{UrlRole, check_url, escape_controls};
 
 /// A readable message for a schema `pattern` failure of one of this crate's template and
@@ -21,11 +24,31 @@ pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, Str
             "use letters, digits and `_`, starting with a letter, e.g. `api_host`".to_owned(),
         ));
     }
-    if pattern == VALUE_PATTERN {
+    if pattern == VALUE_PATTERN || pattern == PARAMETER_VALUE_PATTERN {
         return braces().or_else(malformed);
     }
-    if pattern != URL_TEMPLATE_PATTERN && pattern != URL_PATTERN {
+    if pattern != URL_TEMPLATE_PATTERN
+        && pattern != URL_PATTERN
+        && pattern != TOKEN_URL_TEMPLATE_PATTERN
+    {
         return None;
+    }
+    if pattern != URL_PATTERN && template::uses_credentials(value) {
+        let before_query = value.split_once('?').map_or(value, |(before, _)| before);
+        let message = if template::uses_credentials(before_query) {
+            format!("a credential is used in the host or path of `{value}`")
+        } else if pattern == URL_TEMPLATE_PATTERN {
+            format!("a credential is used in the query string of `{value}`")
+        } else {
+            format!("`{value}` is not a URL template")
+        };
+        return Some((
+            message,
+            format!(
+                "credentials are never in a host or a path; {}",
+                template::CREDENTIAL_PLACES
+            ),
+        ));
     }
     let from_rules = |text: &str| {
         check_url(text, UrlRole::Endpoint)

@@ -95,7 +95,7 @@ pub enum ConnectionError {
         title: String,
     },
     /// A credential the provider does not declare.
-    #[error("provider `{provider}` has no credential `{name}`; {declared}")]
+    #[error("provider `{provider}` has no credential `{}`; {declared}", visible(.name))]
     UnknownCredential {
         /// Provider id.
         provider: String,

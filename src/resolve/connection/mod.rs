@@ -10,7 +10,8 @@
 //! kept), so no value can move a request to a host the definition did not intend.
 //!
 //! The two phases live apart: `declare` checks the declarations at resolve time, [`fill()`]
-//! is the run-time side.
+//! is the run-time side, and `request` fills one API call or token request with the
+//! connection's credentials too ([`fill_api_request`], [`fill_token_request`]).
 
 mod declare;
 mod fill;
@@ -20,7 +21,6 @@ pub use declare::{ACCESS_TOKEN, Stage};
 pub(super) use declare::{LateName, LateNames, declarations, inputs};
 pub(super) use fill::check_fixed_host;
 pub use fill::{ConnectionError, ConnectionValues, fill};
-use fill::{ConnectionScope, connection_scope, recheck};
 pub use request::{
     ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, fill_api_request,
     fill_token_request, fill_verify_request,

@@ -5,7 +5,7 @@
 //! These are the one place a connection's credentials, its access token and its values enter
 //! a request; the engine, the simulator and the service call them and decide no placement of
 //! their own. Each starts from the resolved table (placeholders kept), checks the connection's
-//! values as [`super::fill`] does and its credentials (declared, given or defaulted, matching
+//! values as [`super::fill()`] does and its credentials (declared, given or defaulted, matching
 //! their pattern, no line breaks), expands every template once (a value is data, never a
 //! template), re-checks every URL it built against the host the definition fixes, computes
 //! `<base64(...)>`, and omits a header or query parameter that names an absent optional value
@@ -17,7 +17,8 @@ use std::fmt;
 use indexmap::IndexMap;
 use url::Url;
 
-use super::{ACCESS_TOKEN, ConnectionError, ConnectionScope, ConnectionValues, connection_scope};
+use super::declare::ACCESS_TOKEN;
+use super::fill::{ConnectionError, ConnectionScope, ConnectionValues, connection_scope, recheck};
 use crate::definition::types::{AuthMode, HttpMethod, TokenBody, VerifyMethod};
 use crate::resolve::credentials;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
@@ -460,7 +461,7 @@ impl RequestScope {
                 reason: "it names an optional value the connection left out".to_owned(),
             })?;
         if filled.value != template {
-            super::recheck(entry, template, &filled.value, UrlRole::Endpoint)?;
+            recheck(entry, template, &filled.value, UrlRole::Endpoint)?;
         }
         Ok(filled)
     }

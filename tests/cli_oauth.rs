@@ -3,6 +3,8 @@
 //! from the environment, the token file (0600, standard field names), and no secret on
 //! stdout or stderr.
 
+mod auth_modes;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

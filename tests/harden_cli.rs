@@ -142,6 +142,7 @@ fn stored(issuer: &str) -> StoredConnection {
             issuer: issuer.into(),
             metadata: Default::default(),
         },
+        credentials: Default::default(),
     }
 }
 

@@ -34,6 +34,7 @@ async fn no_secret_appears_in_any_error_or_debug_output() {
         provider: "zoho-crm".into(),
         client_id: CLIENT_ID.into(),
         tokens: tokens.clone(),
+        credentials: Default::default(),
     };
     debug.push(format!("{stored:?}"));
 

@@ -352,8 +352,20 @@ async fn faults_consent_and_the_users_dc_come_from_the_command_line() {
     );
     with_secrets(&mut simulate, &provider);
     let sim = SimulateProcess::start(simulate).await;
-    // Every Zoho accounts server, each once.
-    assert_eq!(sim.resolve.len(), 9, "{:?}", sim.resolve);
+    // Every Zoho accounts server, each once, and the API hosts of the three environments
+    // (www, sandbox, developer) of each of the nine data centers.
+    let accounts = sim
+        .resolve
+        .iter()
+        .filter(|entry| entry.starts_with("accounts."))
+        .count();
+    assert_eq!(accounts, 9, "{:?}", sim.resolve);
+    assert_eq!(sim.resolve.len(), 9 + 3 * 9, "{:?}", sim.resolve);
+    assert!(
+        sim.resolve
+            .iter()
+            .any(|e| e.starts_with("sandbox.zohoapis.eu:443:"))
+    );
 
     let mut connect = session.connect(&path, &sim);
     with_secrets(&mut connect, &provider);
@@ -533,4 +545,71 @@ fn help_explains_the_command_its_faults_environment_and_exit_codes() {
     ] {
         assert!(help.contains(needle), "missing {needle}:\n{help}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_accepts_the_credentials_it_is_given_and_plays_the_api_with_its_faults() {
+    const KEY: &str = "sk-test-simulate-cli-91c2";
+    let path = repo_path("tests/fixtures/auth/api-key.yaml");
+    let session = Session::new();
+    let mut simulate = session.simulate(&[&path], &["--fault", "api-429-once"]);
+    simulate.env("PROVIDER_FORGE_CREDENTIAL_APIKEY", KEY);
+    let sim = SimulateProcess::start(simulate).await;
+    assert!(
+        sim.resolve
+            .iter()
+            .any(|r| r.starts_with("api.keyed.test:443:127.0.0.1:")),
+        "{:?}",
+        sim.resolve
+    );
+    let out = session.path("tokens.json");
+    let connect = |key: &str| {
+        let creds = session.path("creds");
+        std::fs::write(&creds, format!("apiKey={key}\n")).unwrap();
+        let mut command = session.client("connect", &path, &sim);
+        command
+            .env_remove("PROVIDER_FORGE_CREDENTIAL_APIKEY")
+            .arg("--credentials-file")
+            .arg(&creds)
+            .arg("--out")
+            .arg(&out);
+        command
+    };
+    // The fault is for API calls: the verification of the wrong key meets it first.
+    let limited = run_command(connect("sk-test-another-key")).await;
+    assert_eq!(limited.status.code(), Some(1));
+    assert!(
+        text(&limited.stderr).contains("HTTP 429"),
+        "{}",
+        text(&limited.stderr)
+    );
+    let wrong = run_command(connect("sk-test-another-key")).await;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).contains("HTTP 401"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    assert!(!out.exists());
+    let right = run_command(connect(KEY)).await;
+    assert!(right.status.success(), "{}", text(&right.stderr));
+
+    let mut request = session.with_tokens("request", &path, &sim);
+    request.args(["GET", "v1/models"]);
+    let answer = run_command(request).await;
+    assert!(answer.status.success(), "{}", text(&answer.stderr));
+    let body: Value = serde_json::from_slice(&answer.stdout).unwrap();
+    assert_eq!(body["path"], "/v1/models");
+    let (log, lines) = session.log();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .filter(|(_, endpoint, _)| endpoint == "api")
+        .map(|(_, _, outcome)| outcome.as_str())
+        .collect();
+    assert_eq!(outcomes.len(), 4, "{log}");
+    assert_eq!(outcomes[0], "fault: api-429-once");
+    assert!(outcomes[1].starts_with("api 401"), "{log}");
+    assert!(!log.contains(KEY), "the log never holds a credential");
+    let (status, _) = sim.terminate();
+    assert!(status.success());
 }

@@ -290,12 +290,16 @@ async fn microsoft(adjust: impl FnOnce(String) -> String) -> Bench {
 #[tokio::test]
 async fn each_national_cloud_has_its_own_client_id_and_scope_names() {
     let bench = microsoft(|text| text).await;
+    // Each cloud's login server, and its Graph API (the simulator plays the API too).
     assert_eq!(
         bench.sim.hosts(),
         [
+            "graph.microsoft.com",
+            "graph.microsoft.us",
             "login.chinacloudapi.cn",
             "login.microsoftonline.com",
-            "login.microsoftonline.us"
+            "login.microsoftonline.us",
+            "microsoftgraph.chinacloudapi.cn",
         ]
     );
     let options = AuthorizationOptions {

@@ -1,5 +1,6 @@
 //! `provider-forge connect`: runs the authorization-code flow against the real provider (or a
-//! staging server) and writes the token set to a file readable only by its owner.
+//! staging server) and writes the token set to a file readable only by its owner. Providers
+//! of the other modes connect without a browser ([`super::connect_direct`]).
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -8,8 +9,10 @@ use std::time::Duration;
 use url::Url;
 
 use super::EXIT_OK;
+use super::credential_input::CredentialArgs;
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
 use super::token_file::{PendingTokenFile, StoredConnection};
+use crate::definition::types::AuthMode;
 use crate::diagnostics::visible;
 use crate::oauth::loopback::{Arrival, LoopbackListener, is_loopback_redirect};
 use crate::oauth::{self, AuthorizationOptions, OAuthError, authorization_request};
@@ -20,19 +23,20 @@ use crate::resolve::table::ResolvedProvider;
 pub struct ConnectArgs {
     /// The provider definition file.
     #[arg(value_name = "PROVIDER.yaml")]
-    provider: PathBuf,
+    pub(super) provider: PathBuf,
     /// The OAuth client id (for a provider with one app registration per data center, the one
-    /// of the data center given with --dc).
+    /// of the data center given with --dc). Required by oauth2_code and client_credentials
+    /// providers; the other modes have no client.
     #[arg(long, value_name = "ID")]
-    client_id: String,
+    pub(super) client_id: Option<String>,
     /// The user's data center, when known: the request goes straight to its authorization URL.
     /// Without it, the flow starts at the default DC's entry server (Zoho: accounts.zoho.com)
     /// and a multi-DC provider learns the user's DC from the callback.
     #[arg(long = "dc", value_name = "CODE")]
-    data_center: Option<String>,
+    pub(super) data_center: Option<String>,
     /// A scope to request (repeatable). Default: the provider's default scopes.
     #[arg(long = "scope", value_name = "SCOPE")]
-    scopes: Vec<String>,
+    pub(super) scopes: Vec<String>,
     /// The redirect URI registered for the client. A loopback http URI with a port
     /// (http://127.0.0.1:8765/callback) is listened on; for any other, paste the URL the
     /// browser lands on. Default: the provider's.
@@ -42,7 +46,7 @@ pub struct ConnectArgs {
     /// before the authorization URL is shown (its temporary file is created then): a directory,
     /// a symbolic link, or a location that cannot be written is refused with exit 2.
     #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Print the authorization URL alone on one line of stdout instead of opening a browser.
     #[arg(long)]
     no_browser: bool,
@@ -52,9 +56,12 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
     #[command(flatten)]
-    connection: ConnectionArgs,
+    pub(super) connection: ConnectionArgs,
     #[command(flatten)]
-    client: ClientArgs,
+    pub(super) client: ClientArgs,
+    /// The connection's credentials (api_key, basic, token_request providers).
+    #[command(flatten)]
+    pub(super) credentials: CredentialArgs,
 }
 
 pub fn run(args: ConnectArgs) -> u8 {
@@ -66,16 +73,20 @@ pub fn run(args: ConnectArgs) -> u8 {
 
 fn connect(args: ConnectArgs) -> Result<(), Reported> {
     let provider = oauth_common::load_provider(&args.provider)?;
+    if provider.auth_mode != AuthMode::Oauth2Code {
+        return super::connect_direct::connect(&args, &provider);
+    }
+    let client_id = oauth_common::client_id(&args.client_id, &provider)?;
     // Before anything is printed or sent: a refused value must not reach a URL.
     let provider = oauth_common::fill_connection(&provider, &args.connection, None)?;
-    let credentials = oauth_common::credentials(&provider, &args.client_id, &args.client)?;
+    let credentials = oauth_common::credentials(&provider, &client_id, &args.client)?;
     let http = oauth_common::http_client(&args.client, oauth::http::DEFAULT_TIMEOUT)?;
     let options = AuthorizationOptions {
         data_center: args.data_center.clone(),
         scopes: args.scopes.clone(),
         redirect_uri: args.redirect_uri.clone(),
     };
-    let pending = authorization_request(&provider, &args.client_id, &options).map_err(usage)?;
+    let pending = authorization_request(&provider, &client_id, &options).map_err(usage)?;
     let out = args
         .out
         .clone()
@@ -117,8 +128,9 @@ fn connect(args: ConnectArgs) -> Result<(), Reported> {
         let tokens = outcome.map_err(failed)?;
         let stored = StoredConnection {
             provider: provider.id.clone(),
-            client_id: args.client_id.clone(),
+            client_id: client_id.clone(),
             tokens,
+            credentials: Default::default(),
         };
         token_file.commit(&stored).map_err(usage)?;
         oauth_common::print_lines(&[

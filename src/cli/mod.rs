@@ -2,11 +2,14 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod connect_direct;
+mod credential_input;
 mod import;
 mod lsp;
 mod oauth_common;
 mod refresh;
 mod render;
+mod request;
 mod revoke;
 mod schema;
 mod serve;
@@ -53,15 +56,25 @@ enum Command {
     Render(render::RenderArgs),
     /// Print the JSON Schema of a file format (generated from the Rust types).
     Schema(schema::SchemaArgs),
-    /// Run the OAuth authorization-code flow and write the tokens to a file (mode 0600).
+    /// Connect to a provider and write the tokens (or credentials) to a file (mode 0600).
     ///
+    /// oauth2_code runs the authorization-code flow; client_credentials obtains a token with
+    /// --client-id and the secret; api_key, basic and token_request take the user's credentials
+    /// and run the definition's verification (and token request) before writing anything.
     /// The client secret comes from the environment variable PROVIDER_FORGE_CLIENT_SECRET
-    /// (per-DC secrets: PROVIDER_FORGE_CLIENT_SECRET_<CODE>) or --client-secret-file, never
-    /// from a flag value. Exit codes: 0 connected, 1 invalid definition or failed flow, 2 usage
-    /// or I/O error.
+    /// (per-DC secrets: PROVIDER_FORGE_CLIENT_SECRET_<CODE>) or --client-secret-file;
+    /// credentials from PROVIDER_FORGE_CREDENTIAL_<NAME> or --credentials-file; never from a
+    /// flag value. Exit codes: 0 connected, 1 invalid definition, failed flow or refused
+    /// credentials, 2 usage or I/O error.
     Connect(connect::ConnectArgs),
     /// Refresh the access token of a token file written by `connect` (rewritten atomically).
     Refresh(refresh::RefreshArgs),
+    /// Call the provider's API once with a connection's credentials, like `gh api`: the answer's
+    /// body on stdout; exit 0 on 2xx, 1 otherwise, 2 usage or I/O error.
+    ///
+    /// The credentials are applied exactly as the definition says; an expired token is renewed
+    /// first (the token file rewritten atomically).
+    Request(request::RequestArgs),
     /// Revoke the tokens of a token file written by `connect`, then delete the file.
     ///
     /// Token files (--tokens, for refresh and revoke alike) must be plain files of mode 0600 or
@@ -92,6 +105,7 @@ pub fn run() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Refresh(args) => refresh::run(args),
+        Command::Request(args) => request::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::Import(args) => import::run(args),
         Command::Serve(args) => serve::run(args),

@@ -98,6 +98,62 @@ pub fn print_lines(lines: &[String]) -> Result<(), Reported> {
     super::print_stdout(&text).map_err(Reported)
 }
 
+/// The `--client-id` a provider with a client needs (oauth2_code, client_credentials).
+pub fn client_id(given: &Option<String>, provider: &ResolvedProvider) -> Result<String, Reported> {
+    given.clone().ok_or_else(|| {
+        usage(format!(
+            "`{}` authenticates with `{}`: give the OAuth client's id with --client-id ID",
+            provider.id,
+            provider.auth_mode.as_str()
+        ))
+    })
+}
+
+/// The connection's values for a request: the `--param` values, and the runtime values kept
+/// in `tokens` (e.g. `instance_url` from the token response), the given ones first.
+pub fn connection_values(
+    provider: &ResolvedProvider,
+    args: &ConnectionArgs,
+    tokens: Option<&TokenSet>,
+) -> Result<crate::resolve::connection::ConnectionValues, Reported> {
+    let mut values = args.values()?;
+    if let Some(tokens) = tokens {
+        for name in provider.connection.runtime.keys() {
+            if let Some(serde_json::Value::String(value)) = tokens.metadata.get(name) {
+                values.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// Reports an engine error: bad input (a connection value or credential refused by its
+/// declaration, an unknown data center or scope) as a usage error (exit 2) before anything
+/// was sent; anything the provider answered or the network did as a failed flow (exit 1).
+pub fn engine_error(error: crate::oauth::OAuthError) -> Reported {
+    use crate::oauth::OAuthError;
+    match error {
+        OAuthError::Connection(_)
+        | OAuthError::NotInMode(_)
+        | OAuthError::UnknownDataCenter { .. }
+        | OAuthError::UnknownScope { .. }
+        | OAuthError::MissingClientId { .. }
+        | OAuthError::MissingClientSecret { .. }
+        | OAuthError::HttpSetup(_) => usage(error),
+        _ => failed(error),
+    }
+}
+
+/// The server a data center's tokens come from: its authorization server (`oauth2_code`), else
+/// the origin of its token URL. A token file records it, and its tokens go nowhere else.
+pub fn token_issuer(dc: &crate::resolve::table::ResolvedDataCenter) -> String {
+    match (&dc.authorization, &dc.token) {
+        (Some(authorization), _) => authorization.issuer.clone(),
+        (None, Some(token)) => crate::oauth::filled_request::origin(&token.token_url),
+        (None, None) => String::new(),
+    }
+}
+
 /// Prints a failed-flow error and returns its exit code. The message may quote a server's
 /// `error_description`: control characters in it are shown escaped, never sent to the terminal.
 pub fn failed(message: impl std::fmt::Display) -> Reported {
@@ -313,7 +369,7 @@ pub fn load_connection(
         )));
     };
     // The file names the server its tokens came from; never send them anywhere else.
-    let issuer = dc.authorization.as_ref().map_or("", |a| a.issuer.as_str());
+    let issuer = token_issuer(dc);
     if issuer != stored.tokens.issuer {
         return Err(usage(format!(
             "{}: the tokens were issued by {}, but data center `{}` is now served by {}; connect again",

@@ -1,10 +1,13 @@
-//! `provider-forge refresh`: refreshes the access token of a token file written by `connect`
-//! and rewrites the file atomically (still mode 0600).
+//! `provider-forge refresh`: renews the access token of a token file written by `connect`
+//! (the refresh grant; a new client-credentials token; a token request's refresh, or the
+//! request again) and rewrites the file atomically (still mode 0600).
 
 use super::EXIT_OK;
-use super::oauth_common::{self, Reported, StoredConnectionArgs, failed, usage};
+use super::oauth_common::{self, Reported, StoredConnectionArgs, engine_error, usage};
 use super::token_file::StoredConnection;
-use crate::oauth::{self, RetryPolicy};
+use crate::definition::types::AuthMode;
+use crate::oauth::{self, renew::renew};
+use crate::resolve::connection::ConnectionValues;
 
 /// Arguments of `refresh`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]
@@ -22,17 +25,27 @@ pub fn run(args: RefreshArgs) -> u8 {
 
 fn refresh(args: RefreshArgs) -> Result<(), Reported> {
     let (provider, stored) = oauth_common::load_connection(&args.stored)?;
-    let credentials = oauth_common::credentials(&provider, &stored.client_id, &args.stored.client)?;
+    // A token request has no client: its stored credentials renew the token.
+    let client = match provider.auth_mode {
+        AuthMode::TokenRequest => None,
+        _ => Some(oauth_common::credentials(
+            &provider,
+            &stored.client_id,
+            &args.stored.client,
+        )?),
+    };
     let http = oauth_common::http_client(&args.stored.client, oauth::http::DEFAULT_TIMEOUT)?;
+    // The table is filled with the connection's values already.
     let tokens = oauth_common::runtime()?
-        .block_on(oauth::refresh_tokens(
+        .block_on(renew(
             &http,
             &provider,
-            &credentials,
+            client.as_ref(),
+            &ConnectionValues::new(),
+            &stored.credentials.values(),
             &stored.tokens,
-            &RetryPolicy::default(),
         ))
-        .map_err(failed)?;
+        .map_err(engine_error)?;
     let stored = StoredConnection { tokens, ..stored };
     stored.write(&args.stored.tokens).map_err(usage)?;
     oauth_common::print_lines(&[

@@ -8,9 +8,11 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
+use super::credential_input::{self, CredentialArgs};
 use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, usage};
 use super::{EXIT_INVALID, EXIT_OK};
 use crate::catalog;
+use crate::definition::types::AuthMode;
 use crate::oauth::{ClientSecret, Credentials};
 use crate::simulate::{Consent, Fault, Setup, Simulator};
 
@@ -47,7 +49,7 @@ pub struct SimulateArgs {
     consent: ConsentArg,
     /// A fault to put in force (repeatable): error-with-200, expires-in-string,
     /// no-refresh-token, rotate-refresh-token, rate-limit-after:N, slow:MS,
-    /// server-error-once, malformed-json. See below.
+    /// server-error-once, malformed-json, api-401-once, api-429-once, api-500-once. See below.
     #[arg(long = "fault", value_name = "NAME[:ARG]")]
     faults: Vec<Fault>,
     /// Append one JSON line per request (host, path, endpoint, grant_type, outcome) to FILE.
@@ -63,6 +65,10 @@ pub struct SimulateArgs {
     /// connection calls (e.g. `--param subdomain=acme` serves acme.myshopify.com).
     #[command(flatten)]
     connection: ConnectionArgs,
+    /// The credentials the simulated provider accepts (API keys, usernames and passwords),
+    /// read exactly as `connect` reads them.
+    #[command(flatten)]
+    credentials: CredentialArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,9 +109,22 @@ Faults:
   slow:MS               token, refresh and revoke answers wait MS milliseconds
   server-error-once     the next token, refresh or revoke request gets HTTP 500
   malformed-json        token and refresh answers are truncated JSON
+  api-401-once          the next API call gets HTTP 401 whatever its credentials
+  api-429-once          the next API call gets HTTP 429 with Retry-After: 1
+  api-500-once          the next API call gets HTTP 500
+
+The API: every API base URL of every data center and environment answers any path with \
+HTTP 200 and a small JSON body (provider, data_center, environment, method, path) when the \
+call carries the credentials exactly as the definition places them (the right header, query \
+parameter, Basic pair, or a token this server issued), else 401 naming what was wrong; \
+verification endpoints included. Client-credentials and token-request providers get their \
+token endpoint: client authentication, body encoding, method, headers and parameters as the \
+definition says, the token (and its lifetime, and a refresh token) at the answer's paths.
 
 Environment: PROVIDER_FORGE_CLIENT_SECRET (or PROVIDER_FORGE_CLIENT_SECRET_<CODE> per data \
-center) is the secret the server expects, read as `connect` reads it.
+center) is the secret the server expects, read as `connect` reads it; only providers with a \
+client (oauth2_code, client_credentials) need one. PROVIDER_FORGE_CREDENTIAL_<NAME> (or \
+--credentials-file) are the credentials it accepts (api_key, basic, token_request).
 
 Output: one `--resolve HOST:443:ADDR` line per host, then `ready`; the server runs until \
 interrupted (Ctrl-C or SIGTERM). Example:
@@ -140,7 +159,13 @@ fn simulate(args: SimulateArgs) -> Result<(), Reported> {
     };
     let mut secrets: Vec<(String, ClientSecret)> = Vec::new();
     let mut client_id_keys: Vec<String> = Vec::new();
-    for provider in &providers {
+    let with_client = providers.iter().filter(|provider| {
+        matches!(
+            provider.auth_mode,
+            AuthMode::Oauth2Code | AuthMode::ClientCredentials
+        )
+    });
+    for provider in with_client {
         let credentials = oauth_common::credentials(provider, &args.client_id, &secret_args)?;
         for dc in &provider.data_centers {
             if let Ok(secret) = credentials.secret_for(dc) {
@@ -155,6 +180,14 @@ fn simulate(args: SimulateArgs) -> Result<(), Reported> {
         |credentials, key| credentials.with_client_id_for(key, args.client_id.clone()),
     );
     let connection_values = args.connection.values()?;
+    let mut declared: Vec<&str> = providers
+        .iter()
+        .flat_map(|provider| provider.credentials.keys().map(String::as_str))
+        .collect();
+    declared.sort();
+    declared.dedup();
+    let accepted = credential_input::read(declared, &args.credentials)?;
+    let credential_values = accepted.values();
     let setup = Setup {
         redirect_uris: args.redirect_uris.clone(),
         user_data_center: args.user_dc.clone(),
@@ -166,6 +199,7 @@ fn simulate(args: SimulateArgs) -> Result<(), Reported> {
         log: args.log.clone(),
         listen: args.listen,
         connection_values,
+        credential_values,
         ..Setup::new(providers, credentials)
     };
     oauth_common::runtime()?.block_on(async {

@@ -2,6 +2,11 @@
 //! OAuth field names at the top level, readable only by its owner (mode 0600), replaced
 //! atomically so a crash never leaves half a file.
 //!
+//! Two kinds of connection share the file: one that holds tokens ([`StoredConnection`]:
+//! `oauth2_code`, `client_credentials`, and `token_request`, which also keeps the credentials
+//! its request is run again with) and one that holds only credentials
+//! ([`CredentialConnection`]: `api_key`, `basic`). [`ConnectionFile`] reads either.
+//!
 //! This is the one place where secrets are written out on purpose, so it is the one place
 //! that calls `expose()` for storage.
 //!
@@ -18,7 +23,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::oauth::secret::{AccessToken, RefreshToken};
+use crate::definition::types::AuthMode;
+use crate::oauth::secret::{AccessToken, CredentialSecret, RefreshToken};
 use crate::oauth::token::TokenSet;
 
 /// A connection as stored: which provider and client, and its tokens.
@@ -26,10 +32,66 @@ use crate::oauth::token::TokenSet;
 pub struct StoredConnection {
     /// Provider id (checked against the definition on refresh and revoke).
     pub provider: String,
-    /// The client id the tokens were issued to.
+    /// The client id the tokens were issued to (empty for a `token_request`, which has no
+    /// client).
     pub client_id: String,
     /// The tokens.
     pub tokens: TokenSet,
+    /// The credentials a `token_request` is run again with (empty for the other modes).
+    pub credentials: StoredCredentials,
+}
+
+/// A connection that holds credentials only (`api_key`, `basic`): they go on every API call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialConnection {
+    /// Provider id.
+    pub provider: String,
+    /// The provider's auth mode when the file was written.
+    pub auth_mode: AuthMode,
+    /// The data center the connection was made at.
+    pub data_center: String,
+    /// The credentials, by name as the definition declares them.
+    pub credentials: StoredCredentials,
+}
+
+/// Credential values by name, each a secret: `Debug` shows the names only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StoredCredentials(pub IndexMap<String, CredentialSecret>);
+
+impl StoredCredentials {
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values to fill into a request.
+    pub fn values(&self) -> crate::resolve::connection::CredentialValues {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .keys()
+                    .map(|name| (name, crate::oauth::secret::REDACTED)),
+            )
+            .finish()
+    }
+}
+
+/// What a token file holds: tokens, or credentials only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionFile {
+    /// A connection with tokens.
+    Tokens(Box<StoredConnection>),
+    /// A connection with credentials only.
+    Credentials(CredentialConnection),
 }
 
 /// Why a token file could not be read or written.
@@ -64,8 +126,14 @@ pub enum StoreError {
 #[derive(Serialize, Deserialize)]
 struct TokenFile {
     provider: String,
+    /// Absent for `oauth2_code` (files written before other modes existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_mode: Option<AuthMode>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     client_id: String,
-    access_token: String,
+    /// Absent in a credentials-only file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,34 +144,68 @@ struct TokenFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<u64>,
     data_center: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     issuer: String,
+    /// Credential values by name (`token_request`, `api_key`, `basic`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    credentials: IndexMap<String, String>,
     /// Declared response metadata (e.g. `api_domain`), at the top level.
     #[serde(flatten)]
     metadata: IndexMap<String, Value>,
 }
 
-impl StoredConnection {
+fn exposed(credentials: &StoredCredentials) -> IndexMap<String, String> {
+    credentials
+        .0
+        .iter()
+        .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+        .collect()
+}
+
+fn sealed(credentials: IndexMap<String, String>) -> StoredCredentials {
+    StoredCredentials(
+        credentials
+            .into_iter()
+            .map(|(name, value)| (name, CredentialSecret::new(value)))
+            .collect(),
+    )
+}
+
+impl ConnectionFile {
+    /// The provider id the file belongs to.
+    pub fn provider(&self) -> &str {
+        match self {
+            ConnectionFile::Tokens(connection) => &connection.provider,
+            ConnectionFile::Credentials(connection) => &connection.provider,
+        }
+    }
+
     /// The file's JSON text (contains the secrets).
     pub fn to_json(&self) -> String {
-        let tokens = &self.tokens;
-        let file = TokenFile {
-            provider: self.provider.clone(),
-            client_id: self.client_id.clone(),
-            access_token: tokens.access_token.expose().to_owned(),
-            refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose().to_owned()),
-            token_type: tokens.token_type.clone(),
-            scope: tokens.scope.clone(),
-            expires_at: tokens.expires_at,
-            data_center: tokens.data_center.clone(),
-            issuer: tokens.issuer.clone(),
-            metadata: tokens.metadata.clone(),
+        let file = match self {
+            ConnectionFile::Tokens(connection) => return connection.to_json(),
+            ConnectionFile::Credentials(connection) => TokenFile {
+                provider: connection.provider.clone(),
+                auth_mode: Some(connection.auth_mode),
+                client_id: String::new(),
+                access_token: None,
+                refresh_token: None,
+                token_type: None,
+                scope: None,
+                expires_at: None,
+                data_center: connection.data_center.clone(),
+                issuer: String::new(),
+                credentials: exposed(&connection.credentials),
+                metadata: IndexMap::new(),
+            },
         };
         let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
         text.push('\n');
         text
     }
 
-    /// Reads a token file, after checking that it is a plain file only its owner can read.
+    /// Reads a token file of either kind, after checking that it is a plain file only its
+    /// owner can read.
     pub fn read(path: &Path) -> Result<Self, StoreError> {
         let text = read_private(path)?;
         let file: TokenFile = serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
@@ -111,11 +213,26 @@ impl StoredConnection {
             // Only the position: serde's message could quote a value, i.e. a token.
             reason: format!("invalid JSON or missing field near line {}", e.line()),
         })?;
-        Ok(Self {
+        let auth_mode = file.auth_mode.unwrap_or_default();
+        let Some(access_token) = file.access_token else {
+            if auth_mode.has_token() {
+                return Err(StoreError::Invalid {
+                    path: path.to_path_buf(),
+                    reason: "no `access_token`".to_owned(),
+                });
+            }
+            return Ok(ConnectionFile::Credentials(CredentialConnection {
+                provider: file.provider,
+                auth_mode,
+                data_center: file.data_center,
+                credentials: sealed(file.credentials),
+            }));
+        };
+        Ok(ConnectionFile::Tokens(Box::new(StoredConnection {
             provider: file.provider,
             client_id: file.client_id,
             tokens: TokenSet {
-                access_token: AccessToken::new(file.access_token),
+                access_token: AccessToken::new(access_token),
                 refresh_token: file.refresh_token.map(RefreshToken::new),
                 token_type: file.token_type,
                 scope: file.scope,
@@ -124,7 +241,52 @@ impl StoredConnection {
                 issuer: file.issuer,
                 metadata: file.metadata,
             },
-        })
+            credentials: sealed(file.credentials),
+        })))
+    }
+
+    /// Writes the file atomically with mode 0600 from the start.
+    pub fn write(&self, path: &Path) -> Result<(), StoreError> {
+        PendingTokenFile::create(path)?.commit_file(self)
+    }
+}
+
+impl StoredConnection {
+    /// The file's JSON text (contains the secrets).
+    pub fn to_json(&self) -> String {
+        let tokens = &self.tokens;
+        let file = TokenFile {
+            provider: self.provider.clone(),
+            auth_mode: None,
+            client_id: self.client_id.clone(),
+            access_token: Some(tokens.access_token.expose().to_owned()),
+            refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+            token_type: tokens.token_type.clone(),
+            scope: tokens.scope.clone(),
+            expires_at: tokens.expires_at,
+            data_center: tokens.data_center.clone(),
+            issuer: tokens.issuer.clone(),
+            credentials: exposed(&self.credentials),
+            metadata: tokens.metadata.clone(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Reads a token file, after checking that it is a plain file only its owner can read. A
+    /// credentials-only file is refused: it holds no tokens.
+    pub fn read(path: &Path) -> Result<Self, StoreError> {
+        match ConnectionFile::read(path)? {
+            ConnectionFile::Tokens(connection) => Ok(*connection),
+            ConnectionFile::Credentials(connection) => Err(StoreError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it holds `{}` credentials, not tokens; nothing to refresh or revoke",
+                    connection.auth_mode.as_str()
+                ),
+            }),
+        }
     }
 
     /// Writes the file atomically (a temporary file in the same directory, then a rename)
@@ -199,14 +361,22 @@ impl PendingTokenFile {
     }
 
     /// Writes the connection into the temporary file and renames it over the target.
-    pub fn commit(mut self, connection: &StoredConnection) -> Result<(), StoreError> {
+    pub fn commit(self, connection: &StoredConnection) -> Result<(), StoreError> {
+        self.commit_text(&connection.to_json())
+    }
+
+    /// Writes a connection file of either kind into the temporary file and renames it over
+    /// the target.
+    pub fn commit_file(self, file: &ConnectionFile) -> Result<(), StoreError> {
+        self.commit_text(&file.to_json())
+    }
+
+    fn commit_text(mut self, text: &str) -> Result<(), StoreError> {
         let io_error = |source| StoreError::Io {
             path: self.path.clone(),
             source,
         };
-        self.temp
-            .write_all(connection.to_json().as_bytes())
-            .map_err(io_error)?;
+        self.temp.write_all(text.as_bytes()).map_err(io_error)?;
         self.temp.as_file().sync_all().map_err(io_error)?;
         let path = self.path.clone();
         self.temp.persist(&path).map_err(|e| StoreError::Io {
@@ -299,6 +469,7 @@ mod tests {
                     Value::String("https://www.zohoapis.eu".into()),
                 )]),
             },
+            credentials: StoredCredentials::default(),
         };
         stored.write(&path).unwrap();
         stored.write(&path).unwrap(); // replacing an existing file works too
@@ -310,6 +481,34 @@ mod tests {
         assert_eq!(StoredConnection::read(&path).unwrap(), stored);
         // Only the token file is left: the temporary file was renamed, not copied.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_credentials_file_reads_back_as_written_and_is_not_a_token_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("freshdesk.json");
+        let file = ConnectionFile::Credentials(CredentialConnection {
+            provider: "freshdesk".into(),
+            auth_mode: AuthMode::Basic,
+            data_center: "default".into(),
+            credentials: StoredCredentials(IndexMap::from([
+                ("username".to_owned(), CredentialSecret::new("key-123")),
+                ("password".to_owned(), CredentialSecret::new("X")),
+            ])),
+        });
+        file.write(&path).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["auth_mode"], "basic");
+        assert_eq!(json["credentials"]["username"], "key-123");
+        assert!(json.get("access_token").is_none());
+        assert_eq!(ConnectionFile::read(&path).unwrap(), file);
+        assert!(!format!("{file:?}").contains("key-123"));
+        let error = StoredConnection::read(&path).unwrap_err().to_string();
+        assert!(error.contains("`basic` credentials, not tokens"), "{error}");
     }
 
     #[test]
@@ -343,6 +542,7 @@ mod tests {
                 issuer: "https://gitlab.com".into(),
                 metadata: IndexMap::new(),
             },
+            credentials: StoredCredentials::default(),
         }
     }
 

@@ -148,7 +148,7 @@ pub fn select_data_center<'a>(
 }
 
 /// The requested scopes (or the defaults), each checked against the catalog.
-fn checked_scopes(
+pub(crate) fn checked_scopes(
     provider: &ResolvedProvider,
     requested: &[String],
 ) -> Result<Vec<String>, OAuthError> {

@@ -167,6 +167,18 @@ pub enum OAuthError {
         /// HTTP status.
         status: u16,
     },
+    /// A token request, a verification or an API call was refused (a non-2xx answer outside
+    /// OAuth's error format): the provider's own words, secrets cut out
+    /// ([`super::summary::summarise`]).
+    #[error("the {endpoint} answered HTTP {status}{}", describe(.summary))]
+    Refused {
+        /// What was called (`token request`, `verification`, `API`).
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The provider's explanation without secrets, if it gave one.
+        summary: Option<String>,
+    },
     /// The server did not answer in time.
     #[error("the {endpoint} endpoint at {host} did not answer in time")]
     Timeout {

@@ -160,7 +160,11 @@ pub(crate) async fn send(
 }
 
 /// Maps a transport error to a typed error without its URL.
-fn transport_error(endpoint: &'static str, url: &url::Url, error: reqwest::Error) -> OAuthError {
+pub(crate) fn transport_error(
+    endpoint: &'static str,
+    url: &url::Url,
+    error: reqwest::Error,
+) -> OAuthError {
     if error.is_timeout() {
         return OAuthError::Timeout {
             endpoint,

@@ -7,17 +7,31 @@
 //! issuer: all checked before any request) → [`token::exchange_code`] at that data center's
 //! token URL → [`refresh::RefreshingConnection`] for single-flight refreshes → [`revoke::revoke`].
 //! [`complete_authorization`] runs the callback half in one call.
+//!
+//! The other modes: [`client_credentials::obtain`] (the client's own token),
+//! [`token_request::obtain`] and [`token_request::refresh`] (credentials traded for a token),
+//! [`renew::renew`] (a new token for a stored connection, whatever its mode) and
+//! [`api::call`] / [`api::verify`] (the API with credentials applied as the table's fill
+//! functions say). Every request they send is filled by
+//! [`crate::resolve::connection::fill_token_request`] or `fill_api_request`.
 
+pub mod api;
 pub mod authorize;
 pub mod callback;
+pub mod client_credentials;
 pub mod credentials;
 pub mod error;
+pub mod filled_request;
 pub mod http;
 pub mod loopback;
 pub mod refresh;
+pub mod renew;
 pub mod revoke;
 pub mod secret;
+pub mod summary;
 pub mod token;
+pub mod token_answer;
+pub mod token_request;
 
 pub use authorize::{AuthorizationOptions, PendingAuthorization, authorization_request};
 pub use callback::{CallbackParams, VerifiedCallback, parse_callback, verify_callback};
@@ -26,7 +40,9 @@ pub use error::OAuthError;
 pub use http::HttpOptions;
 pub use refresh::{RefreshingConnection, RetryPolicy, refresh_tokens};
 pub use revoke::{RevokedToken, revoke};
-pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PkceVerifier, RefreshToken};
+pub use secret::{
+    AccessToken, AuthorizationCode, ClientSecret, CredentialSecret, PkceVerifier, RefreshToken,
+};
 pub use token::{TokenSet, exchange_code};
 
 use std::borrow::Cow;

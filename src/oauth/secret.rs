@@ -81,6 +81,12 @@ secret_type!(
     /// A refresh token, exchanged for new access tokens.
     RefreshToken
 );
+secret_type!(
+    /// A credential a connection supplies (an API key, a username, a password): each is
+    /// kept redacted, the ones the definition does not call secret too, since a username
+    /// beside its password is half of the pair.
+    CredentialSecret
+);
 
 /// Compares two strings in time that depends only on their lengths, so an attacker probing
 /// `state` values learns nothing from response timing.

@@ -69,7 +69,7 @@ pub(crate) enum Use {
 /// What `mode` does with the section `name` (`issuer`, `authorization`, `token`, `callback`,
 /// `scopes`, `credentials`, `api`).
 pub(crate) fn section_use(mode: AuthMode, name: &str) -> Use {
-    use AuthMode::*;
+    use AuthMode::{ApiKey, Basic, ClientCredentials, Oauth2Code, TokenRequest};
     match (name, mode) {
         ("issuer" | "authorization" | "callback", Oauth2Code) => Use::Required,
         ("issuer" | "authorization" | "callback", _) => Use::Refused,

@@ -126,9 +126,8 @@ pub(crate) fn authorize(
             .authorization
             .as_ref()
             .map(|a| a.authorization_url.as_str());
-        let mut next = match user_url.map(url::Url::parse) {
-            Some(Ok(url)) => url,
-            _ => return refuse("the user's data center has no valid authorization URL"),
+        let Some(Ok(mut next)) = user_url.map(url::Url::parse) else {
+            return refuse("the user's data center has no valid authorization URL");
         };
         next.set_query(request_query(request).as_deref());
         return Answer::new(

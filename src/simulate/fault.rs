@@ -28,11 +28,19 @@ pub enum Fault {
     ServerErrorOnce,
     /// `malformed-json`: token and refresh answers are HTTP 200 with truncated JSON.
     MalformedJson,
+    /// `api-401-once`: the next API call answers HTTP 401 whatever its credentials (a token
+    /// revoked early). Each time it is given arms one more.
+    Api401Once,
+    /// `api-429-once`: the next API call answers HTTP 429 with `Retry-After`.
+    Api429Once,
+    /// `api-500-once`: the next API call answers HTTP 500.
+    Api500Once,
 }
 
 /// The fault names, for help texts and error messages.
 pub const FAULT_NAMES: &str = "error-with-200, expires-in-string, no-refresh-token, \
-     rotate-refresh-token, rate-limit-after:N, slow:MS, server-error-once, malformed-json";
+     rotate-refresh-token, rate-limit-after:N, slow:MS, server-error-once, malformed-json, \
+     api-401-once, api-429-once, api-500-once";
 
 impl FromStr for Fault {
     type Err = String;
@@ -53,6 +61,9 @@ impl FromStr for Fault {
             "rotate-refresh-token" => Fault::RotateRefreshToken,
             "server-error-once" => Fault::ServerErrorOnce,
             "malformed-json" => Fault::MalformedJson,
+            "api-401-once" => Fault::Api401Once,
+            "api-429-once" => Fault::Api429Once,
+            "api-500-once" => Fault::Api500Once,
             "rate-limit-after" => {
                 let n = number("a number of refreshes")?;
                 return u32::try_from(n)
@@ -84,6 +95,9 @@ impl fmt::Display for Fault {
             Fault::Slow(delay) => write!(f, "slow:{}", delay.as_millis()),
             Fault::ServerErrorOnce => f.write_str("server-error-once"),
             Fault::MalformedJson => f.write_str("malformed-json"),
+            Fault::Api401Once => f.write_str("api-401-once"),
+            Fault::Api429Once => f.write_str("api-429-once"),
+            Fault::Api500Once => f.write_str("api-500-once"),
         }
     }
 }
@@ -100,6 +114,19 @@ pub(crate) struct Faults {
     /// Server errors still to answer.
     pub(crate) server_errors: u32,
     pub(crate) malformed_json: bool,
+    /// API answers still to fail, in order of arming: 401, 429 or 500.
+    pub(crate) api_failures: std::collections::VecDeque<ApiFailure>,
+}
+
+/// An API call failed on purpose by a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiFailure {
+    /// HTTP 401.
+    Unauthorized,
+    /// HTTP 429 with `Retry-After`.
+    RateLimited,
+    /// HTTP 500.
+    ServerError,
 }
 
 impl Faults {
@@ -113,6 +140,9 @@ impl Faults {
             Fault::Slow(delay) => self.slow = Some(delay),
             Fault::ServerErrorOnce => self.server_errors += 1,
             Fault::MalformedJson => self.malformed_json = true,
+            Fault::Api401Once => self.api_failures.push_back(ApiFailure::Unauthorized),
+            Fault::Api429Once => self.api_failures.push_back(ApiFailure::RateLimited),
+            Fault::Api500Once => self.api_failures.push_back(ApiFailure::ServerError),
         }
     }
 }

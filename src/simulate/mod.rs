@@ -8,14 +8,22 @@
 //! engine reads drives the server it talks to, so a definition can be tried end to end without
 //! the provider, and the engine's own tests and the service's tests run against it.
 //!
+//! Every auth mode is played: the token endpoints of client credentials and token requests
+//! (`token_modes`), and the provider's API at every API base URL (`api`), which answers only a
+//! call that carries the credentials exactly as the definition places them. What each call
+//! must carry is filled at start by the engine's own fill functions (`expected`), with the
+//! credentials the simulator accepts ([`Setup::credential_values`]).
+//!
 //! Its certificate authority is generated at start ([`Simulator::ca_pem`]); clients send the
 //! definition's real host names to it ([`Simulator::resolve_args`], [`Simulator::http_options`]).
 //! Tests steer it ([`Simulator::set_user_data_center`], [`Simulator::set_consent`],
 //! [`Simulator::inject`], [`Simulator::advance_clock`]) and read what reached it
 //! ([`Simulator::count`], [`Simulator::requests`]).
 
+mod api;
 mod authorize;
 mod connection;
+mod expected;
 mod fault;
 mod reply;
 mod routes;
@@ -23,6 +31,7 @@ mod server;
 mod state;
 mod tls;
 mod token;
+mod token_modes;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -35,13 +44,15 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+pub use api::RETRY_AFTER_SECS;
 pub use fault::{FAULT_NAMES, Fault};
 pub use routes::Endpoint;
 pub use state::{Consent, RecordedRequest};
 pub use token::{ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, REFRESH_WINDOW_SECS};
 
+use crate::definition::types::AuthMode;
 use crate::oauth::{Credentials, HttpOptions};
-use crate::resolve::connection::{ConnectionError, ConnectionValues};
+use crate::resolve::connection::{ConnectionError, ConnectionValues, CredentialValues};
 use crate::resolve::table::ResolvedProvider;
 use connection::ServedDataCenter;
 use fault::Faults;
@@ -79,6 +90,9 @@ pub struct Setup {
     /// A runtime value given here (e.g. `instance_url`) is the one the server hands out;
     /// otherwise the server chooses one that passes the definition's declaration.
     pub connection_values: ConnectionValues,
+    /// The credentials the simulated provider accepts (`apiKey`, `username`, ...), by name;
+    /// each provider takes the ones it declares. A call with other values is refused.
+    pub credential_values: CredentialValues,
 }
 
 impl Setup {
@@ -95,6 +109,7 @@ impl Setup {
             log: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             connection_values: ConnectionValues::new(),
+            credential_values: CredentialValues::new(),
         }
     }
 }
@@ -140,6 +155,16 @@ pub enum SimulateError {
     /// A connection value is missing, or refused by its declaration.
     #[error(transparent)]
     Connection(ConnectionError),
+    /// The credentials a provider accepts are missing or refused by their declarations.
+    #[error(
+        "provider `{provider}`: {reason}; give the credentials the simulated provider accepts as `connect` takes them (PROVIDER_FORGE_CREDENTIAL_<NAME> or --credentials-file)"
+    )]
+    Credentials {
+        /// The provider id.
+        provider: String,
+        /// What is missing or refused.
+        reason: String,
+    },
     /// A connection value that no simulated provider declares.
     #[error("no simulated provider declares connection value `{name}`; declared: {declared}")]
     UnknownConnectionValue {
@@ -179,6 +204,8 @@ pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) routes: Routes,
+    /// What each API call and token request must carry.
+    pub(crate) expected: expected::Expectations,
     pub(crate) state: Mutex<ServerState>,
     log: Option<Mutex<std::fs::File>>,
 }
@@ -243,7 +270,13 @@ impl Simulator {
                 });
             }
         }
-        for provider in &setup.providers {
+        let with_client = setup.providers.iter().filter(|provider| {
+            matches!(
+                provider.auth_mode,
+                AuthMode::Oauth2Code | AuthMode::ClientCredentials
+            )
+        });
+        for provider in with_client {
             for dc in &provider.data_centers {
                 if setup.credentials.client_id_for(dc).is_err() {
                     return Err(SimulateError::MissingClientId {
@@ -275,8 +308,17 @@ impl Simulator {
             }
         }
         let served = connection::serve(&setup.providers, &setup.connection_values)?;
+        let expected = expected::expect(
+            &setup.providers,
+            &setup.connection_values,
+            &served,
+            &setup.credential_values,
+        )?;
         let routes = Routes::new(&served.providers).map_err(SimulateError::Setup)?;
-        let hosts = routes.hosts();
+        let mut hosts = routes.hosts();
+        hosts.extend(expected.hosts().map(str::to_owned));
+        hosts.sort();
+        hosts.dedup();
         let authority = tls::authority(&hosts).map_err(SimulateError::Setup)?;
         let log = match &setup.log {
             Some(path) => Some(Mutex::new(
@@ -314,6 +356,7 @@ impl Simulator {
             credentials: setup.credentials,
             redirect_uris,
             routes,
+            expected,
             state: Mutex::new(ServerState {
                 user_data_center: setup.user_data_center,
                 consent: setup.consent,

@@ -41,9 +41,16 @@ pub(crate) struct Received {
     /// A JSON body that is not an object of scalars.
     pub(crate) unreadable_json: bool,
     pub(crate) basic_auth: Option<(String, String)>,
+    /// Every header, its name in lower case, in order.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Received {
+    /// The first value of header `name` (lower case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, &name.to_ascii_lowercase())
+    }
+
     /// A parameter from the query or else the form (token endpoints accept both, as Zoho).
     pub(crate) fn param(&self, name: &str) -> Option<&str> {
         find(&self.query, name).or_else(|| find(&self.form, name))

@@ -12,12 +12,15 @@ use crate::resolve::table::ResolvedProvider;
 pub enum Endpoint {
     /// The authorization endpoint (the user's browser).
     Authorize,
-    /// The token endpoint with any grant type but `refresh_token` (the code exchange).
+    /// The token endpoint with any grant type but `refresh_token` (the code exchange), or the
+    /// token endpoint of a client-credentials or token-request provider.
     Token,
-    /// The refresh endpoint (`grant_type=refresh_token`).
+    /// The refresh endpoint (`grant_type=refresh_token`, or a token request's refresh).
     Refresh,
     /// The revocation endpoint (RFC 7009).
     Revoke,
+    /// The provider's API (any path under an API base URL).
+    Api,
 }
 
 impl Endpoint {
@@ -28,6 +31,7 @@ impl Endpoint {
             Self::Token => "token",
             Self::Refresh => "refresh",
             Self::Revoke => "revoke",
+            Self::Api => "api",
         }
     }
 }

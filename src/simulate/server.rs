@@ -20,8 +20,8 @@ use super::Shared;
 use super::reply::{Answer, Received, Reply, text};
 use super::routes::{Endpoint, RouteTarget};
 use super::state::RecordedRequest;
-use super::{authorize, token};
-use crate::definition::types::TokenBody;
+use super::{api, authorize, token, token_modes};
+use crate::definition::types::{AuthMode, TokenBody};
 
 /// Largest request body read (a token request is a few hundred bytes).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -56,7 +56,9 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
     };
     let targets = shared.routes.lookup(&request.host, &request.path);
-    let Some(endpoint) = classify(&request, targets) else {
+    let endpoint = classify(shared, &request, targets)
+        .or_else(|| api::serves(shared, &request.host, &request.path).then_some(Endpoint::Api));
+    let Some(endpoint) = endpoint else {
         let answer = Answer::new(
             text(StatusCode::NOT_FOUND, "no such endpoint at this host"),
             "not found",
@@ -88,7 +90,8 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
     }
     let answer = {
         let mut state = shared.state.lock().unwrap();
-        let answer = if endpoint != Endpoint::Authorize && state.faults.server_errors > 0 {
+        let token_side = !matches!(endpoint, Endpoint::Authorize | Endpoint::Api);
+        let answer = if token_side && state.faults.server_errors > 0 {
             state.faults.server_errors -= 1;
             Answer::new(
                 text(
@@ -98,11 +101,22 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
                 "fault: server-error-once",
             )
         } else {
+            let mode_target = |mode| token_modes::target(shared, targets, endpoint, mode);
             match endpoint {
                 Endpoint::Authorize => authorize::authorize(shared, &mut state, &request, targets),
-                Endpoint::Token => token::exchange(shared, &mut state, &request, targets),
-                Endpoint::Refresh => token::refresh(shared, &mut state, &request, targets),
+                Endpoint::Token | Endpoint::Refresh => {
+                    if let Some(here) = mode_target(AuthMode::ClientCredentials) {
+                        token_modes::client_credentials(shared, &mut state, &request, here)
+                    } else if let Some(here) = mode_target(AuthMode::TokenRequest) {
+                        token_modes::token_request(shared, &mut state, &request, here, endpoint)
+                    } else if endpoint == Endpoint::Token {
+                        token::exchange(shared, &mut state, &request, targets)
+                    } else {
+                        token::refresh(shared, &mut state, &request, targets)
+                    }
+                }
                 Endpoint::Revoke => token::revoke(shared, &mut state, &request, targets),
+                Endpoint::Api => api::call(shared, &mut state, &request),
             }
         };
         if let Some(recorded) = state.requests.get_mut(index) {
@@ -114,11 +128,27 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
     answer.reply
 }
 
-/// Which endpoint a request is for: the authorization endpoint takes GET; a POST with a
-/// `grant_type` goes to a token or refresh endpoint at that path; another POST to a revocation
-/// endpoint.
-fn classify(request: &Received, targets: &[RouteTarget]) -> Option<Endpoint> {
+/// Which endpoint a request is for: the token endpoint of a `token_request` or
+/// `client_credentials` provider takes any method (its refresh endpoint, a request with a
+/// `refresh_token`); the authorization endpoint takes GET; a POST with a `grant_type` goes to a
+/// token or refresh endpoint at that path; another POST to a revocation endpoint.
+fn classify(shared: &Shared, request: &Received, targets: &[RouteTarget]) -> Option<Endpoint> {
     let serves = |endpoint: Endpoint| targets.iter().any(|t| t.endpoint == endpoint);
+    let without_user = |endpoint: Endpoint| {
+        targets.iter().any(|t| {
+            t.endpoint == endpoint
+                && matches!(
+                    shared.providers[t.provider].auth_mode,
+                    AuthMode::ClientCredentials | AuthMode::TokenRequest
+                )
+        })
+    };
+    if request.param("refresh_token").is_some() && without_user(Endpoint::Refresh) {
+        return Some(Endpoint::Refresh);
+    }
+    if without_user(Endpoint::Token) {
+        return Some(Endpoint::Token);
+    }
     if request.method == Method::GET {
         return serves(Endpoint::Authorize).then_some(Endpoint::Authorize);
     }
@@ -156,6 +186,13 @@ async fn read(request: Request<Incoming>) -> Option<Received> {
         .get(hyper::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(parse_basic);
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
     let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
@@ -180,6 +217,7 @@ async fn read(request: Request<Incoming>) -> Option<Received> {
         body: encoding,
         unreadable_json,
         basic_auth,
+        headers,
     })
 }
 

@@ -33,7 +33,7 @@ pub const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;
 
 /// A failed token-side request.
 #[derive(Debug, Clone)]
-enum TokenFailure {
+pub(crate) enum TokenFailure {
     /// Wrong or missing client id, or the wrong authentication method.
     Client(&'static str),
     /// Wrong client secret.
@@ -94,7 +94,7 @@ impl TokenFailure {
         }
     }
 
-    fn answer(self, state: &ServerState) -> Answer {
+    pub(crate) fn answer(self, state: &ServerState) -> Answer {
         let (status, name) = self.dialect(state.faults.error_with_200);
         Answer::new(
             json_reply(status, &json!({ "error": name })),
@@ -123,7 +123,7 @@ fn local(targets: &[RouteTarget], endpoint: Endpoint, provider: Option<usize>) -
 
 /// Checks client authentication by the provider's method: `client_secret_post` wants the id
 /// and secret in the form and no Basic header; `client_secret_basic` the reverse.
-fn authenticate(
+pub(crate) fn authenticate(
     shared: &Shared,
     request: &Received,
     provider: usize,
@@ -417,7 +417,7 @@ fn body_fault(state: &ServerState) -> Option<Answer> {
 }
 
 impl TokenGrant {
-    fn new(provider: usize, dc: usize, scope: &str) -> TokenGrant {
+    pub(crate) fn new(provider: usize, dc: usize, scope: &str) -> TokenGrant {
         TokenGrant {
             provider,
             dc,

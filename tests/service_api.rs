@@ -376,7 +376,7 @@ async fn invalid_grant_requires_reauthorization(world: &World) {
 on_both_backends!(invalid_grant_requires_reauthorization);
 
 /// Revokes every refresh token the simulator issued, through the engine's public revoke.
-async fn revoke_everything_at_the_provider(world: &World) {
+pub(crate) async fn revoke_everything_at_the_provider(world: &World) {
     let provider = support::load_provider("providers/zoho-crm.yaml");
     for secret in world.sim.issued_secrets() {
         let tokens = provider_forge::oauth::TokenSet {

@@ -11,7 +11,7 @@ use crate::catalog;
 use crate::oauth;
 use std::time::Duration;
 
-use crate::service::{self, Service, api, config, keys, listener, store};
+use crate::service::{self, Service, api, config, keys, listener, store, webhooks};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -22,6 +22,8 @@ PROVIDER_FORGE_ENCRYPTION_KEY   32 random bytes, base64 (openssl rand -base64 32
 tokens at rest. Required; losing it loses every stored connection.\n  \
 PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS  earlier keys, comma-separated, still read during a \
 key rotation.\n  \
+PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA256), at least 16 \
+characters. Required with --webhook-url.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
 Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
 GET|DELETE /connections/{provider}/{connection_id}, \
@@ -85,6 +87,12 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish after SIGINT or SIGTERM before exiting.
     #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     shutdown_timeout: u64,
+    /// POST signed connection events (connection.created, connection.deleted,
+    /// connection.reauthorization_required) to this https URL (http only to a loopback host),
+    /// at least once, retried with backoff until a 2xx. The signing secret comes from
+    /// PROVIDER_FORGE_WEBHOOK_SECRET.
+    #[arg(long, value_name = "URL")]
+    webhook_url: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -138,7 +146,20 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
     url::Url::parse(&public_url).map_err(|e| usage(format!("--public-url `{public_url}`: {e}")))?;
     let clients =
         config::load_clients(&args.clients, &catalog.providers, &public_url).map_err(problems)?;
-    let (api_key, cipher) = config::keys_from_env().map_err(problems)?;
+    let keys = config::keys_from_env();
+    let webhooks = args
+        .webhook_url
+        .as_deref()
+        .map(webhooks::Webhooks::from_env)
+        .transpose();
+    let (api_key, cipher, webhooks) = match (keys, webhooks) {
+        (Ok((api_key, cipher)), Ok(webhooks)) => (api_key, cipher, webhooks),
+        (keys, webhooks) => {
+            let mut list = keys.err().unwrap_or_default();
+            list.extend(webhooks.err().unwrap_or_default());
+            return Err(problems(list));
+        }
+    };
     let http = oauth_common::http_client(
         &ClientArgs {
             client_secret_file: None,
@@ -184,6 +205,10 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             http,
         )
         .with_refresh_margin(args.refresh_margin);
+        let service = match webhooks {
+            Some(webhooks) => service.with_webhooks(webhooks),
+            None => service,
+        };
         let tcp = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -200,6 +225,9 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         };
         let service = Arc::new(service);
+        // Stopped with the process: rows it was sending stay leased until the lease expires,
+        // then this or another instance sends them again.
+        let delivery = service.webhook_delivery().map(|delivery| tokio::spawn(delivery.run()));
         listener::serve(
             tcp,
             api::router(Arc::clone(&service), api_key),
@@ -216,6 +244,9 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             tracing::warn!(
                 "shutdown timeout reached with a refresh in flight or a refreshed token set not yet stored"
             );
+        }
+        if let Some(delivery) = delivery {
+            delivery.abort();
         }
         Ok(())
     })

@@ -7,10 +7,6 @@
 //! authorization is how a server keeps it until the callback); only the explicit act of
 //! serialising reveals it, never formatting.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// What every secret prints as.
 pub const REDACTED: &str = "[redacted]";
 
@@ -32,33 +28,36 @@ macro_rules! secret_type {
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({REDACTED})", stringify!($name))
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, "{}({})", stringify!($name), $crate::oauth::secret::REDACTED)
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(REDACTED)
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str($crate::oauth::secret::REDACTED)
             }
         }
 
         /// Serialises the value itself: serialising is storing on purpose (a server-side
         /// session, an encrypted row), unlike `Debug`/`Display`, which stay redacted.
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self)
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <String as ::serde::Deserialize>::deserialize(deserializer).map(Self)
             }
         }
     };
 }
+
+/// For other modules' secrets (the service's webhook secret).
+pub(crate) use secret_type;
 
 secret_type!(
     /// The OAuth client secret (one shared secret, or one per data center).

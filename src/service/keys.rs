@@ -116,7 +116,7 @@ mod tests {
                     metadata: Default::default(),
                 },
             );
-            store.upsert_connection(&row).await.unwrap();
+            store.upsert_connection(&row, None).await.unwrap();
         }
     }
 

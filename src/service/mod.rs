@@ -10,7 +10,8 @@
 //! checked against stored rows, re-sealing), [`store`] (SQLite and PostgreSQL behind one
 //! trait), [`refresh`] (cross-process single refresh that no caller can cancel), [`api`] (the
 //! HTTP routes and their OpenAPI description), [`listener`] (serving them with connection
-//! limits). [`Service`] ties them together and is usable without HTTP.
+//! limits), [`webhooks`] (signed connection events, sent at least once from the store's
+//! outbox). [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
 pub mod config;
@@ -21,6 +22,7 @@ mod outside_text;
 pub mod refresh;
 pub mod store;
 mod tokens;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -40,7 +42,9 @@ use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
 use outside_text::Known;
 use refresh::{Refresher, TokenError};
-use store::{ConnectionRecord, ConnectionStatus, DatabaseError, PendingRecord, Store};
+use store::{ConnectionRecord, ConnectionStatus, DatabaseError, OutboxEvent, PendingRecord, Store};
+use tokio::sync::Notify;
+use webhooks::{EventType, Webhooks};
 
 /// How long a started session waits for its callback.
 pub const SESSION_LIFETIME_SECS: u64 = 600;
@@ -59,6 +63,8 @@ pub struct Service {
     refresh_margin_secs: u64,
     retry: RetryPolicy,
     refresher: Arc<Refresher>,
+    /// When webhooks are on: where they go, and what wakes their delivery.
+    webhooks: Option<(Webhooks, Arc<Notify>)>,
 }
 
 /// A request to start connecting a user.
@@ -230,6 +236,46 @@ impl Service {
             http,
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             retry: RetryPolicy::default(),
+            webhooks: None,
+        }
+    }
+
+    /// Turns webhooks on: every connection created, deleted or marked
+    /// `reauthorization_required` from now on writes its event to the outbox in the same
+    /// transaction, for [`Service::webhook_delivery`] to send.
+    pub fn with_webhooks(mut self, webhooks: Webhooks) -> Self {
+        let wake = Arc::new(Notify::new());
+        Arc::get_mut(&mut self.refresher)
+            .expect("webhooks are configured before the service is used")
+            .emit_events(Arc::clone(&wake));
+        self.webhooks = Some((webhooks, wake));
+        self
+    }
+
+    /// The task that sends the outbox, when webhooks are on; run it (one per process) for as
+    /// long as the service runs.
+    pub fn webhook_delivery(&self) -> Option<webhooks::Delivery> {
+        self.webhooks.as_ref().map(|(webhooks, wake)| {
+            webhooks::Delivery::new(
+                Arc::clone(&self.store),
+                webhooks.clone(),
+                self.http.clone(),
+                Arc::clone(wake),
+            )
+        })
+    }
+
+    /// The outbox row of an event about `record`, when webhooks are on.
+    fn event(&self, kind: EventType, record: &ConnectionRecord) -> Option<OutboxEvent> {
+        self.webhooks
+            .as_ref()
+            .map(|_| webhooks::event(kind, record, unix_now() as i64))
+    }
+
+    /// Wakes the delivery after an event was written.
+    fn wake_delivery(&self) {
+        if let Some((_, wake)) = &self.webhooks {
+            wake.notify_one();
         }
     }
 
@@ -381,7 +427,11 @@ impl Service {
             updated_at: now,
         };
         refresh::apply_tokens(&self.cipher, &mut record, &tokens);
-        self.store.upsert_connection(&record).await?;
+        let event = self.event(EventType::Created, &record);
+        self.store
+            .upsert_connection(&record, event.as_ref())
+            .await?;
+        self.wake_delivery();
         // A refreshed set of the replaced connection still waiting for its commit is stale.
         self.refresher
             .forget(&record.provider, &record.connection_id);
@@ -500,7 +550,12 @@ impl Service {
         // that landed meanwhile wrote a newer one, which is kept with its live tokens.
         if !self
             .store
-            .delete_connection(provider_id, connection_id, record.generation)
+            .delete_connection(
+                provider_id,
+                connection_id,
+                record.generation,
+                self.event(EventType::Deleted, &record).as_ref(),
+            )
             .await?
         {
             return Err(ServiceError::Changed(format!(
@@ -508,6 +563,7 @@ impl Service {
             )));
         }
         self.refresher.forget(provider_id, connection_id);
+        self.wake_delivery();
         tracing::info!(
             provider = provider_id,
             connection_id,

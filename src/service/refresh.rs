@@ -35,12 +35,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::crypto::{Cipher, CryptoError};
 use super::outside_text::for_log;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Lease, Store};
 use super::tokens::{open_tokens, seal_tokens};
+use super::webhooks::{self, EventType};
 use crate::oauth::token::unix_now;
 use crate::oauth::{OAuthError, TokenSet};
 
@@ -149,6 +150,8 @@ pub struct Refresher {
     holder: String,
     timing: Timing,
     slots: Mutex<HashMap<Key, Slot>>,
+    /// When webhooks are on: what wakes their delivery after an event is written.
+    events: Option<Arc<Notify>>,
 }
 
 impl Refresher {
@@ -165,7 +168,14 @@ impl Refresher {
             holder: format!("{:016x}", rand::random::<u64>()),
             timing,
             slots: Mutex::new(HashMap::new()),
+            events: None,
         }
+    }
+
+    /// Writes a `connection.reauthorization_required` event with the row that marks a
+    /// connection, and wakes `wake` after it.
+    pub(crate) fn emit_events(&mut self, wake: Arc<Notify>) {
+        self.events = Some(wake);
     }
 
     fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Slot>> {
@@ -320,7 +330,7 @@ impl Refresher {
             Ok(new_tokens) => {
                 let mut record = current;
                 apply_tokens(&self.cipher, &mut record, &new_tokens);
-                match self.store.commit_refresh(&record, &self.holder).await {
+                match self.store.commit_refresh(&record, &self.holder, None).await {
                     Ok(true) => {
                         tracing::info!(provider, connection_id, "refreshed");
                         let mut stored = record;
@@ -349,8 +359,27 @@ impl Refresher {
             Err(error) if needs_reauthorization(&error) => {
                 let mut record = current;
                 record.status = ConnectionStatus::ReauthorizationRequired;
-                if let Err(db) = self.store.commit_refresh(&record, &self.holder).await {
-                    tracing::warn!(provider, connection_id, error = %db, "could not mark the connection; the next refresh will ask again");
+                let event = self.events.as_ref().map(|_| {
+                    webhooks::event(
+                        EventType::ReauthorizationRequired,
+                        &record,
+                        unix_now() as i64,
+                    )
+                });
+                match self
+                    .store
+                    .commit_refresh(&record, &self.holder, event.as_ref())
+                    .await
+                {
+                    Ok(true) => {
+                        if let Some(wake) = &self.events {
+                            wake.notify_one();
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(db) => {
+                        tracing::warn!(provider, connection_id, error = %db, "could not mark the connection; the next refresh will ask again");
+                    }
                 }
                 tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh token refused; reauthorization required");
                 (Err(reauthorize(&run.key)), None)
@@ -439,7 +468,7 @@ impl Refresher {
                     if !still_kept {
                         break false;
                     }
-                    match self.store.commit_refresh(&record, &self.holder).await {
+                    match self.store.commit_refresh(&record, &self.holder, None).await {
                         Ok(landed) => break landed,
                         Err(error) => {
                             tracing::warn!(provider, connection_id, attempts, %error, "the refreshed tokens are still not stored; retrying");

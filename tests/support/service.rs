@@ -18,6 +18,8 @@ use super::{
 
 /// The API key every instance is started with.
 pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+/// The webhook signing secret every instance is started with (used with `--webhook-url`).
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
 /// Environment variable the clients file names for the client secret.
 const SECRET_VAR: &str = "PF_SERVICE_TEST_CLIENT_SECRET";
 const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -79,6 +81,26 @@ impl Backend {
             Backend::Postgres { url, .. } => {
                 let mut db = sqlx::PgConnection::connect(url).await.unwrap();
                 sqlx::query(statement).execute(&mut db).await.unwrap();
+            }
+        }
+    }
+
+    /// The first column of the first row of a query, as an integer (`SELECT count(*) ...`).
+    pub async fn query_count(&self, statement: &str) -> i64 {
+        match self {
+            Backend::Sqlite { url, .. } => {
+                let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(statement)
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap()
+            }
+            Backend::Postgres { url, .. } => {
+                let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(statement)
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap()
             }
         }
     }
@@ -183,6 +205,7 @@ impl World {
             .args(extra)
             .env(SECRET_VAR, SHARED_SECRET)
             .env("PROVIDER_FORGE_SECRET_KEY", API_KEY)
+            .env("PROVIDER_FORGE_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .env(
                 "PROVIDER_FORGE_ENCRYPTION_KEY",
                 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",

@@ -8,8 +8,8 @@ use super::*;
 use crate::oauth::AccessToken;
 use crate::oauth::RefreshToken;
 use crate::service::crypto::EncryptionKey;
-use crate::service::store::Lease;
 use crate::service::store::tests::{TestStore, record};
+use crate::service::store::{Lease, OutboxEvent};
 
 fn cipher() -> Cipher {
     Cipher::new(EncryptionKey::from_bytes([3; 32]), vec![])
@@ -65,7 +65,7 @@ fn token_set(access: &str, refresh: &str, expires_at: u64) -> TokenSet {
 async fn connect(store: &dyn Store, cipher: &Cipher, tokens: &TokenSet) {
     let mut row = record("zoho-crm", "c1");
     apply_tokens(cipher, &mut row, tokens);
-    store.upsert_connection(&row).await.unwrap();
+    store.upsert_connection(&row, None).await.unwrap();
 }
 
 const KEY: (&str, &str) = ("zoho-crm", "c1");
@@ -423,7 +423,7 @@ async fn a_hung_provider_holds_up_no_other_connection(test: TestStore) {
     connect(test.store.as_ref(), &cipher, &token_set("at-0", "rt-0", 1)).await;
     let mut other = record("gitlab", "c2");
     apply_tokens(&cipher, &mut other, &token_set("at-0", "rt-0", 1));
-    test.store.upsert_connection(&other).await.unwrap();
+    test.store.upsert_connection(&other, None).await.unwrap();
     let hung = HeldEndpoint::new();
     let stuck = {
         let (refresher, hung) = (refresher.clone(), hung.clone());
@@ -514,8 +514,12 @@ impl Store for FailingCommits {
     async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
         self.inner.purge_expired_pending(now).await
     }
-    async fn upsert_connection(&self, record: &ConnectionRecord) -> Result<(), DatabaseError> {
-        self.inner.upsert_connection(record).await
+    async fn upsert_connection(
+        &self,
+        record: &ConnectionRecord,
+        event: Option<&OutboxEvent>,
+    ) -> Result<(), DatabaseError> {
+        self.inner.upsert_connection(record, event).await
     }
     async fn connection(
         &self,
@@ -535,9 +539,10 @@ impl Store for FailingCommits {
         provider: &str,
         connection_id: &str,
         generation: i64,
+        event: Option<&OutboxEvent>,
     ) -> Result<bool, DatabaseError> {
         self.inner
-            .delete_connection(provider, connection_id, generation)
+            .delete_connection(provider, connection_id, generation, event)
             .await
     }
     async fn claim_refresh(
@@ -565,6 +570,7 @@ impl Store for FailingCommits {
         &self,
         record: &ConnectionRecord,
         holder: &str,
+        event: Option<&OutboxEvent>,
     ) -> Result<bool, DatabaseError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
         let failing = self
@@ -576,7 +582,7 @@ impl Store for FailingCommits {
                 "error returned from database: database or disk is full".into(),
             ));
         }
-        let landed = self.inner.commit_refresh(record, holder).await?;
+        let landed = self.inner.commit_refresh(record, holder, event).await?;
         self.landed.notify_one();
         Ok(landed)
     }
@@ -600,6 +606,24 @@ impl Store for FailingCommits {
         self.inner
             .reseal_connection(provider, connection_id, generation, sealed)
             .await
+    }
+    async fn claim_events(
+        &self,
+        lease: &Lease,
+        limit: i64,
+    ) -> Result<Vec<OutboxEvent>, DatabaseError> {
+        self.inner.claim_events(lease, limit).await
+    }
+    async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError> {
+        self.inner.event_delivered(id, holder).await
+    }
+    async fn event_failed(
+        &self,
+        id: &str,
+        holder: &str,
+        next_attempt_at: i64,
+    ) -> Result<bool, DatabaseError> {
+        self.inner.event_failed(id, holder, next_attempt_at).await
     }
 }
 
@@ -689,12 +713,15 @@ async fn a_connection_without_a_refresh_token_keeps_its_valid_access_token() {
     assert_eq!(stored.status, ConnectionStatus::Active);
     // Once it expired, the caller is told to connect again; the row is still not marked.
     test.store
-        .upsert_connection(&{
-            let mut expired = stored.clone();
-            tokens.expires_at = Some(1);
-            apply_tokens(&cipher, &mut expired, &tokens);
-            expired
-        })
+        .upsert_connection(
+            &{
+                let mut expired = stored.clone();
+                tokens.expires_at = Some(1);
+                apply_tokens(&cipher, &mut expired, &tokens);
+                expired
+            },
+            None,
+        )
         .await
         .unwrap();
     let result = refresher

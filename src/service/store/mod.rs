@@ -18,6 +18,13 @@
 //! it, with the stored refresh token, which is still the one the provider knows unless the
 //! provider had already answered (the window [`super::refresh`] documents).
 //!
+//! Webhook events live in an outbox table beside the connections: the write that creates,
+//! deletes or marks a connection takes an optional [`OutboxEvent`] and inserts it in the same
+//! transaction, only when the change itself happened. Delivery claims due rows with a lease
+//! like the refresh lease ([`Store::claim_events`]: a compare-and-set UPDATE, so of several
+//! instances one gets each row), deletes a row once it was delivered and reschedules it
+//! otherwise, both only while the lease is still the caller's.
+//!
 //! Pooled connections are checked when they come back: one still inside a transaction (a
 //! failed COMMIT, a dropped future) is closed, never handed out again, so a failure cannot
 //! leave the pool holding SQLite's write lock or refusing every later `BEGIN`.
@@ -118,6 +125,20 @@ pub struct PendingRecord {
     pub expires_at: i64,
 }
 
+/// A webhook event in the outbox: its id, the exact JSON body that is signed and posted, and
+/// how often its delivery failed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    /// The event's id (also in the body).
+    pub id: String,
+    /// The JSON posted to the receiver.
+    pub body: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Deliveries tried without a 2xx answer.
+    pub attempts: i64,
+}
+
 /// A store failure. Messages name the database problem, never a token or a password.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DatabaseError {
@@ -184,7 +205,12 @@ pub trait Store: Send + Sync {
     async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError>;
     /// Creates a connection, or replaces one with the same (provider, connection_id) after a
     /// new authorization (its generation moves on, its creation time stays).
-    async fn upsert_connection(&self, record: &ConnectionRecord) -> Result<(), DatabaseError>;
+    /// With `event`, the event is written to the outbox in the same transaction.
+    async fn upsert_connection(
+        &self,
+        record: &ConnectionRecord,
+        event: Option<&OutboxEvent>,
+    ) -> Result<(), DatabaseError>;
     /// One connection.
     async fn connection(
         &self,
@@ -198,12 +224,14 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<ConnectionRecord>, DatabaseError>;
     /// Deletes a connection if it is still at `generation` (the one whose tokens the caller
     /// revoked); false when there is none at that generation (gone, or replaced by a newer
-    /// connection, which is kept).
+    /// connection, which is kept). `event` is written to the outbox in the same transaction
+    /// when the row was deleted.
     async fn delete_connection(
         &self,
         provider: &str,
         connection_id: &str,
         generation: i64,
+        event: Option<&OutboxEvent>,
     ) -> Result<bool, DatabaseError>;
     /// Claims the refresh lease of a connection for `holder` until `until` (unix seconds):
     /// true when the row is still at `generation` and no lease unexpired at `now` is held.
@@ -223,11 +251,13 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, DatabaseError>;
     /// Writes new tokens, expiry and status (generation + 1) and clears the lease, if the row
     /// is still at `record.generation` and the lease is `holder`'s; false otherwise (nothing
-    /// written). Returns once the write is durable.
+    /// written). `event` is written to the outbox in the same transaction when the row was.
+    /// Returns once the write is durable.
     async fn commit_refresh(
         &self,
         record: &ConnectionRecord,
         holder: &str,
+        event: Option<&OutboxEvent>,
     ) -> Result<bool, DatabaseError>;
     /// Clears a lease `holder` holds, writing nothing else.
     async fn release_refresh(
@@ -244,6 +274,23 @@ pub trait Store: Send + Sync {
         connection_id: &str,
         generation: i64,
         sealed: &Sealed,
+    ) -> Result<bool, DatabaseError>;
+    /// Leases up to `limit` outbox events that are due at `lease.now` and not leased by a
+    /// live holder to `lease.holder` until `lease.until`, oldest first.
+    async fn claim_events(
+        &self,
+        lease: &Lease,
+        limit: i64,
+    ) -> Result<Vec<OutboxEvent>, DatabaseError>;
+    /// Deletes a delivered event if `holder` still holds its lease.
+    async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError>;
+    /// Counts a failed delivery, frees the lease and makes the event due again at
+    /// `next_attempt_at`, if `holder` still holds its lease.
+    async fn event_failed(
+        &self,
+        id: &str,
+        holder: &str,
+        next_attempt_at: i64,
     ) -> Result<bool, DatabaseError>;
 }
 
@@ -419,6 +466,22 @@ mod sql {
     pub const RESEAL: &str = "UPDATE connections SET key_id = $4, sealed = $5 \
         WHERE provider = $1 AND connection_id = $2 AND generation = $3";
 
+    pub const INSERT_EVENT: &str = "INSERT INTO webhook_outbox \
+        (id, body, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, 0, $3)";
+
+    pub const CLAIM_EVENTS: &str = "UPDATE webhook_outbox SET lease_holder = $1, lease_until = $2 \
+        WHERE id IN (SELECT id FROM webhook_outbox WHERE next_attempt_at <= $3 \
+        AND (lease_holder IS NULL OR lease_until < $3) ORDER BY created_at, id LIMIT $4) \
+        AND (lease_holder IS NULL OR lease_until < $3) \
+        RETURNING id, body, created_at, attempts";
+
+    pub const EVENT_DELIVERED: &str =
+        "DELETE FROM webhook_outbox WHERE id = $1 AND lease_holder = $2";
+
+    pub const EVENT_FAILED: &str = "UPDATE webhook_outbox SET attempts = attempts + 1, \
+        next_attempt_at = $3, lease_holder = NULL, lease_until = NULL \
+        WHERE id = $1 AND lease_holder = $2";
+
     /// A real read of the service's table (not `SELECT 1`, which a database without the
     /// schema, or a SQLite file that cannot be read, still answers).
     pub const PING: &str = "SELECT count(*) FROM connections WHERE provider = ''";
@@ -545,11 +608,15 @@ macro_rules! impl_store {
             async fn upsert_connection(
                 &self,
                 record: &ConnectionRecord,
+                event: Option<&OutboxEvent>,
             ) -> Result<(), DatabaseError> {
                 let statement = sql::upsert_connection();
+                let mut tx = self.pool.begin().await?;
                 bind_connection!(sqlx::query(&statement), record)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                insert_event!(&mut *tx, event);
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -584,14 +651,21 @@ macro_rules! impl_store {
                 provider: &str,
                 connection_id: &str,
                 generation: i64,
+                event: Option<&OutboxEvent>,
             ) -> Result<bool, DatabaseError> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(sql::DELETE_CONNECTION)
                     .bind(provider)
                     .bind(connection_id)
                     .bind(generation)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let deleted = done.rows_affected() > 0;
+                if deleted {
+                    insert_event!(&mut *tx, event);
+                }
+                tx.commit().await?;
+                Ok(deleted)
             }
 
             async fn claim_refresh(
@@ -633,13 +707,20 @@ macro_rules! impl_store {
                 &self,
                 record: &ConnectionRecord,
                 holder: &str,
+                event: Option<&OutboxEvent>,
             ) -> Result<bool, DatabaseError> {
                 let now = crate::oauth::token::unix_now() as i64;
+                let mut tx = self.pool.begin().await?;
                 let done = bind_token_update!(sqlx::query(sql::UPDATE_TOKENS), record, now)
                     .bind(holder)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let written = done.rows_affected() > 0;
+                if written {
+                    insert_event!(&mut *tx, event);
+                }
+                tx.commit().await?;
+                Ok(written)
             }
 
             async fn release_refresh(
@@ -674,6 +755,72 @@ macro_rules! impl_store {
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn claim_events(
+                &self,
+                lease: &Lease,
+                limit: i64,
+            ) -> Result<Vec<OutboxEvent>, DatabaseError> {
+                let rows = sqlx::query(sql::CLAIM_EVENTS)
+                    .bind(&lease.holder)
+                    .bind(lease.until)
+                    .bind(lease.now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut events = rows
+                    .iter()
+                    .map(|row| {
+                        Ok(OutboxEvent {
+                            id: sqlx::Row::try_get(row, 0)?,
+                            body: sqlx::Row::try_get(row, 1)?,
+                            created_at: sqlx::Row::try_get(row, 2)?,
+                            attempts: sqlx::Row::try_get(row, 3)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                // RETURNING gives no order.
+                events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+                Ok(events)
+            }
+
+            async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError> {
+                let done = sqlx::query(sql::EVENT_DELIVERED)
+                    .bind(id)
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn event_failed(
+                &self,
+                id: &str,
+                holder: &str,
+                next_attempt_at: i64,
+            ) -> Result<bool, DatabaseError> {
+                let done = sqlx::query(sql::EVENT_FAILED)
+                    .bind(id)
+                    .bind(holder)
+                    .bind(next_attempt_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+        }
+    };
+}
+
+/// Inserts an outbox event, when there is one, inside the caller's transaction.
+macro_rules! insert_event {
+    ($tx:expr, $event:expr) => {
+        if let Some(event) = $event {
+            sqlx::query(sql::INSERT_EVENT)
+                .bind(&event.id)
+                .bind(&event.body)
+                .bind(event.created_at)
+                .execute($tx)
+                .await?;
         }
     };
 }
@@ -689,7 +836,7 @@ macro_rules! pool_options {
     };
 }
 
-use {bind_connection, bind_pending, bind_token_update, impl_store, pool_options};
+use {bind_connection, bind_pending, bind_token_update, impl_store, insert_event, pool_options};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -118,15 +118,15 @@ async fn contract(store: &dyn Store) {
     // (provider, connection_id) is unique: a second upsert replaces, bumping the generation
     // and keeping the creation time.
     let first = record("zoho-crm", "c1");
-    store.upsert_connection(&first).await.unwrap();
+    store.upsert_connection(&first, None).await.unwrap();
     store
-        .upsert_connection(&record("gitlab", "c1"))
+        .upsert_connection(&record("gitlab", "c1"), None)
         .await
         .unwrap();
     let mut second = record("zoho-crm", "c1");
     second.data_center = "in".into();
     second.created_at = 99;
-    store.upsert_connection(&second).await.unwrap();
+    store.upsert_connection(&second, None).await.unwrap();
     let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
     assert_eq!(stored.data_center, "in");
     assert_eq!(stored.generation, 1);
@@ -181,12 +181,12 @@ async fn contract(store: &dyn Store) {
     updated.expires_at = Some(2_000);
     updated.status = ConnectionStatus::ReauthorizationRequired;
     assert!(
-        !store.commit_refresh(&updated, "b").await.unwrap(),
+        !store.commit_refresh(&updated, "b", None).await.unwrap(),
         "not the holder"
     );
-    assert!(store.commit_refresh(&updated, "a").await.unwrap());
+    assert!(store.commit_refresh(&updated, "a", None).await.unwrap());
     assert!(
-        !store.commit_refresh(&updated, "a").await.unwrap(),
+        !store.commit_refresh(&updated, "a", None).await.unwrap(),
         "generation moved"
     );
     let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
@@ -247,10 +247,25 @@ async fn contract(store: &dyn Store) {
     assert_eq!((stored.tokens, stored.generation), (resealed, 2));
 
     // Deletion only removes the generation the caller saw.
-    assert!(!store.delete_connection("zoho-crm", "c1", 1).await.unwrap());
+    assert!(
+        !store
+            .delete_connection("zoho-crm", "c1", 1, None)
+            .await
+            .unwrap()
+    );
     assert!(store.connection("zoho-crm", "c1").await.unwrap().is_some());
-    assert!(store.delete_connection("zoho-crm", "c1", 2).await.unwrap());
-    assert!(!store.delete_connection("zoho-crm", "c1", 2).await.unwrap());
+    assert!(
+        store
+            .delete_connection("zoho-crm", "c1", 2, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_connection("zoho-crm", "c1", 2, None)
+            .await
+            .unwrap()
+    );
     assert!(store.connection("zoho-crm", "c1").await.unwrap().is_none());
 }
 
@@ -267,6 +282,125 @@ async fn postgres_store_keeps_the_contract() {
         return;
     };
     contract(test.store.as_ref()).await;
+    test.finish().await;
+}
+
+fn outbox_event(id: &str, created_at: i64) -> OutboxEvent {
+    OutboxEvent {
+        id: id.into(),
+        body: format!(r#"{{"id":"{id}"}}"#),
+        created_at,
+        attempts: 0,
+    }
+}
+
+fn lease(holder: &str, now: i64) -> Lease {
+    Lease {
+        holder: holder.into(),
+        now,
+        until: now + 60,
+    }
+}
+
+fn ids(events: &[OutboxEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.id.as_str()).collect()
+}
+
+/// Events are written only with the change that causes them, leased to one holder at a time,
+/// rescheduled on failure and deleted once delivered.
+async fn outbox_contract(store: &dyn Store) {
+    let row = record("zoho-crm", "c1");
+    store
+        .upsert_connection(&row, Some(&outbox_event("e1", 100)))
+        .await
+        .unwrap();
+    // A delete or a commit that changes nothing writes no event.
+    assert!(
+        !store
+            .delete_connection("zoho-crm", "c1", 7, Some(&outbox_event("lost-1", 100)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .commit_refresh(&row, "nobody", Some(&outbox_event("lost-2", 100)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_connection(
+                "zoho-crm",
+                "c1",
+                row.generation,
+                Some(&outbox_event("e2", 101))
+            )
+            .await
+            .unwrap()
+    );
+
+    // Not due before they were written; then leased oldest first, to one holder.
+    assert!(
+        store
+            .claim_events(&lease("a", 99), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let claimed = store.claim_events(&lease("a", 200), 1).await.unwrap();
+    assert_eq!(ids(&claimed), ["e1"]);
+    assert_eq!(claimed[0].body, r#"{"id":"e1"}"#);
+    assert_eq!(
+        ids(&store.claim_events(&lease("b", 200), 10).await.unwrap()),
+        ["e2"]
+    );
+    assert!(
+        store
+            .claim_events(&lease("c", 200), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Only the holder records the outcome.
+    assert!(!store.event_delivered("e1", "b").await.unwrap());
+    assert!(!store.event_failed("e1", "b", 300).await.unwrap());
+    assert!(store.event_failed("e1", "a", 300).await.unwrap());
+
+    // At 299 the failed one is not due yet, and the lease of `b` (until 260) has expired: a
+    // holder that died is taken over, and can no longer record an outcome.
+    assert_eq!(
+        ids(&store.claim_events(&lease("c", 299), 10).await.unwrap()),
+        ["e2"]
+    );
+    assert!(!store.event_delivered("e2", "b").await.unwrap());
+    assert!(store.event_delivered("e2", "c").await.unwrap());
+    let retried = store.claim_events(&lease("d", 300), 10).await.unwrap();
+    assert_eq!(ids(&retried), ["e1"]);
+    assert_eq!(retried[0].attempts, 1);
+    assert!(store.event_delivered("e1", "d").await.unwrap());
+    assert!(
+        store
+            .claim_events(&lease("e", 10_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_outbox_keeps_the_contract() {
+    let test = TestStore::sqlite().await;
+    outbox_contract(test.store.as_ref()).await;
+    test.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_outbox_keeps_the_contract() {
+    let Some(test) = TestStore::postgres("postgres_outbox_keeps_the_contract").await else {
+        return;
+    };
+    outbox_contract(test.store.as_ref()).await;
     test.finish().await;
 }
 
@@ -308,7 +442,7 @@ async fn a_connection_left_in_a_transaction_never_returns_to_the_pool() {
     }
     let written = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        store.upsert_connection(&record("zoho-crm", "after")),
+        store.upsert_connection(&record("zoho-crm", "after"), None),
     )
     .await
     .expect("a write does not wait for the abandoned transaction");

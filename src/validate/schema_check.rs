@@ -102,6 +102,42 @@ impl SchemaChecker {
         })
     }
 
+    /// `value` without the keys the schema does not know, when that is all that keeps it from
+    /// its type's shape (besides values breaking a pattern): the part of a document that reads,
+    /// so the semantic checks can still run while a key is misspelt or half typed. `None` when
+    /// there is no unknown key, or when something else is wrong too (a missing or mistyped
+    /// field).
+    pub fn without_unknown_keys(&self, value: &Value) -> Option<Value> {
+        let unknown: Vec<String> = self
+            .validator()
+            .iter_errors(value)
+            .filter_map(|error| match error.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let pointer = error.instance_path().as_str().to_owned();
+                    let keys: Vec<String> = unexpected
+                        .iter()
+                        .map(|key| format!("{pointer}/{}", escape_pointer_token(key)))
+                        .collect();
+                    Some(keys)
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if unknown.is_empty() {
+            return None;
+        }
+        let mut readable = value.clone();
+        for pointer in &unknown {
+            let (parent, key) = pointer.rsplit_once('/')?;
+            readable
+                .pointer_mut(parent)
+                .and_then(Value::as_object_mut)?
+                .remove(&unescape_pointer_token(key));
+        }
+        self.only_patterns(&readable).then_some(readable)
+    }
+
     fn explain(&self, error: &ValidationError<'_>, locator: &Locator<'_>) -> Vec<Diagnostic> {
         let pointer = error.instance_path().as_str().to_owned();
         let schema_node = self.schema_node(error.schema_path().as_str());

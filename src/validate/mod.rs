@@ -24,9 +24,10 @@ pub struct Checked<T> {
     /// The parsed document, kept to place later (semantic) problems.
     pub document: Document,
     /// Schema violations that leave the document's shape intact (values breaking a URL or
-    /// placeholder pattern, keys the format does not have). When there are any the file is
-    /// invalid, but it was still read (without the unknown keys) so the semantic checks can
-    /// report its other mistakes in the same run.
+    /// placeholder pattern, keys the format does not have, values of optional fields it
+    /// refuses). When there are any the file is invalid, but it was still read (without the
+    /// unknown keys and refused values) so the semantic checks can report its other mistakes in
+    /// the same run.
     pub refused: Vec<Diagnostic>,
 }
 
@@ -123,9 +124,9 @@ fn check<T: DeserializeOwned>(
                 refused: diagnostics,
             });
         }
-        // The same for unknown keys (a misspelt or half-typed one): the rest of the document is
-        // read without them, so a schema error never hides the semantic ones.
-        if let Some(readable) = checker.without_unknown_keys(document.value())
+        // The same for unknown keys (a misspelt or half-typed one) and refused values: the rest
+        // of the document is read without them, so a schema error never hides the semantic ones.
+        if let Some(readable) = checker.readable_part(document.value())
             && let Ok(content) = T::deserialize(readable)
         {
             return Ok(Checked {

@@ -102,37 +102,40 @@ impl SchemaChecker {
         })
     }
 
-    /// `value` without the keys the schema does not know, when that is all that keeps it from
-    /// its type's shape (besides values breaking a pattern): the part of a document that reads,
-    /// so the semantic checks can still run while a key is misspelt or half typed. `None` when
-    /// there is no unknown key, or when something else is wrong too (a missing or mistyped
-    /// field).
-    pub fn without_unknown_keys(&self, value: &Value) -> Option<Value> {
-        let unknown: Vec<String> = self
+    /// `value` without the keys the schema does not know and without the fields whose value it
+    /// refuses (a value outside an enumeration, of the wrong type), when that is all that keeps
+    /// it from its type's shape besides values breaking a pattern: the part of a document that
+    /// reads, so the semantic checks can still run while a key is misspelt or half typed. `None`
+    /// when nothing was left out, or when something else is wrong too (a missing field, a
+    /// refused list item).
+    pub fn readable_part(&self, value: &Value) -> Option<Value> {
+        let left_out: Vec<String> = self
             .validator()
             .iter_errors(value)
-            .filter_map(|error| match error.kind() {
-                ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    let pointer = error.instance_path().as_str().to_owned();
-                    let keys: Vec<String> = unexpected
+            .flat_map(|error| {
+                let pointer = error.instance_path().as_str().to_owned();
+                match error.kind() {
+                    ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
                         .iter()
                         .map(|key| format!("{pointer}/{}", escape_pointer_token(key)))
-                        .collect();
-                    Some(keys)
+                        .collect(),
+                    ValidationErrorKind::Enum { .. }
+                    | ValidationErrorKind::OneOfNotValid { .. }
+                    | ValidationErrorKind::Type { .. } => vec![pointer],
+                    _ => Vec::new(),
                 }
-                _ => None,
             })
-            .flatten()
             .collect();
-        if unknown.is_empty() {
+        if left_out.is_empty() {
             return None;
         }
         let mut readable = value.clone();
-        for pointer in &unknown {
+        for pointer in &left_out {
             let (parent, key) = pointer.rsplit_once('/')?;
+            // Only a field can be left out; an item would shift its list's indices.
             readable
-                .pointer_mut(parent)
-                .and_then(Value::as_object_mut)?
+                .pointer_mut(parent)?
+                .as_object_mut()?
                 .remove(&unescape_pointer_token(key));
         }
         self.only_patterns(&readable).then_some(readable)
@@ -482,10 +485,12 @@ mod tests {
         let text = std::fs::read_to_string("providers/gitlab.yaml").unwrap();
         let edited = edit(&text);
         assert_ne!(edited, text, "the edit applies");
-        match check_provider(Path::new("p.yaml"), &edited) {
-            Ok(_) => Vec::new(),
-            Err(diagnostics) => diagnostics.iter().map(ToString::to_string).collect(),
-        }
+        // A document that still reads carries its schema errors as `refused`.
+        let diagnostics = match check_provider(Path::new("p.yaml"), &edited) {
+            Ok(checked) => checked.refused,
+            Err(diagnostics) => diagnostics,
+        };
+        diagnostics.iter().map(ToString::to_string).collect()
     }
 
     #[test]

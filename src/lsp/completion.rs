@@ -272,13 +272,10 @@ pub(super) fn effective_data_centers(
     let value = value.clone();
     let (section, set) = match kind {
         FileKind::Provider => {
-            let Some(section) = value
+            let section = value
                 .get("data_centers")
                 .cloned()
-                .and_then(|section| serde_json::from_value::<DataCenters>(section).ok())
-            else {
-                return None;
-            };
+                .and_then(|section| serde_json::from_value::<DataCenters>(section).ok())?;
             let set = section.set.as_ref().and_then(|name| {
                 let path = catalog::set_path(path, name);
                 let text = workspace.text(&path)?;

@@ -81,11 +81,19 @@ mod tests {
             .into_iter()
             .map(|action| match action {
                 CodeActionOrCommand::CodeAction(action) => {
-                    let mut changes = action.edit.unwrap().changes.unwrap();
-                    let edit = changes.remove(&uri).unwrap().remove(0);
+                    let (edited, mut edits) = action
+                        .edit
+                        .unwrap()
+                        .changes
+                        .unwrap()
+                        .into_iter()
+                        .next()
+                        .unwrap();
+                    assert_eq!(edited, uri);
+                    let edit = edits.remove(0);
                     (edit.range, edit.new_text)
                 }
-                other => panic!("a code action, not {other:?}"),
+                other @ CodeActionOrCommand::Command(_) => panic!("a code action, not {other:?}"),
             })
             .collect()
     }

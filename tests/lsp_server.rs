@@ -350,6 +350,332 @@ fn a_set_fault_found_through_a_provider_is_published_in_the_set_with_its_labels(
 }
 
 #[test]
+fn other_yaml_in_the_workspace_gets_no_diagnostics_nor_hover() {
+    let (dir, provider, _set) = workspace();
+    let root = provider.parent().unwrap();
+    fs::create_dir_all(root.join(".github/workflows")).unwrap();
+    let workflow = root.join(".github/workflows/ci.yml");
+    let workflow_text = "name: CI\non:\n  push:\njobs:\n  test:\n    runs-on: ubuntu-latest\n";
+    let clients = root.join("clients.yaml");
+    let clients_text = "zoho-crm:\n  client_id: 1000.ABC\n  client_secret_env: SECRET\n";
+    fs::write(&workflow, workflow_text).unwrap();
+    fs::write(&clients, clients_text).unwrap();
+
+    let mut client = Client::start();
+    client.open(&workflow, workflow_text);
+    client.open(&clients, clients_text);
+    // Hover has nothing to say about a workflow.
+    assert_eq!(
+        client.at("textDocument/hover", &workflow, 0, 1),
+        Value::Null
+    );
+    // A file that is a definition by its place: under `providers/`, with a schema error.
+    let under = root.join("providers/broken.yaml");
+    fs::create_dir_all(under.parent().unwrap()).unwrap();
+    client.open(&under, "on: push\n");
+    assert!(!client.diagnostics(&under).is_empty());
+    // A definition by its modeline, anywhere, whatever its keys.
+    let named = root.join("misc.yaml");
+    client.open(
+        &named,
+        "# yaml-language-server: $schema=schemas/provider.schema.json\nid: x\n",
+    );
+    assert!(!client.diagnostics(&named).is_empty());
+    // The server answers in order: had it said anything about the two others, it would be here.
+    assert!(!client.has_unread_diagnostics(&workflow));
+    assert!(!client.has_unread_diagnostics(&clients));
+    client.change(&workflow, 2, "name: CI\non: [push]\n");
+    client.open(&provider, PROVIDER);
+    assert_eq!(client.diagnostics(&provider), Vec::<Value>::new());
+    assert!(!client.has_unread_diagnostics(&workflow));
+    assert!(client.shutdown().success());
+    drop(dir);
+}
+
+#[test]
+fn a_half_typed_key_does_not_hide_the_semantic_errors() {
+    let (_dir, provider, _set) = workspace();
+    // While `pkc` is being typed: a placeholder misspelt and a default scope not in the catalog.
+    let text = PROVIDER
+        .replace("  pkce: true\n", "  pkce: true\n  pkc: \n")
+        .replace("https://<login_host>/token", "https://<login_hots>/token")
+        .replace("default: [read]", "default: [read, admin]");
+    fs::write(&provider, &text).unwrap();
+    let reference = validate(&[&provider]);
+
+    let mut client = Client::start();
+    client.open(&provider, &text);
+    let published = as_validate_prints(&client.diagnostics(&provider));
+    let messages: Vec<&str> = published.iter().map(|(_, m, _, _)| m.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("`pkc`")),
+        "the unknown key: {messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("login_hots")),
+        "the misspelt placeholder: {messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("admin")),
+        "the default scope outside the catalog: {messages:?}"
+    );
+    // `validate` collects the same.
+    assert_eq!(published, expected(&reference, &provider));
+    assert!(client.shutdown().success());
+}
+
+/// `text` with single-line `edits` (protocol ranges, ASCII text) applied.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+    let mut edits: Vec<&Value> = edits.iter().collect();
+    let start = |e: &Value, f: &str| e["range"]["start"][f].as_u64().unwrap() as usize;
+    edits.sort_by_key(|e| std::cmp::Reverse((start(e, "line"), start(e, "character"))));
+    for edit in edits {
+        let end = &edit["range"]["end"];
+        assert_eq!(end["line"].as_u64().unwrap() as usize, start(edit, "line"));
+        let line = &mut lines[start(edit, "line")];
+        line.replace_range(
+            start(edit, "character")..end["character"].as_u64().unwrap() as usize,
+            edit["newText"].as_str().unwrap(),
+        );
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn every_did_you_mean_has_a_quick_fix_that_makes_the_file_valid() {
+    let (_dir, provider, _set) = workspace();
+    let text = PROVIDER
+        .replace("  pkce: true", "  pkcee: true")
+        .replace(
+            "auth_method: client_secret_post",
+            "auth_method: client_secret_pst",
+        )
+        .replace("https://<login_host>/token", "https://<login_hots>/token")
+        .replace("default: [read]", "default: [raed]");
+    let mut client = Client::start();
+    client.open(&provider, &text);
+    let diagnostics = client.diagnostics(&provider);
+    let hinted = diagnostics
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("help: did you mean")
+        })
+        .count();
+    assert_eq!(hinted, 4, "{diagnostics:?}");
+
+    let actions = client.request(
+        "textDocument/codeAction",
+        serde_json::json!({
+            "textDocument": {"uri": crate::support::lsp_client::uri(&provider)},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}},
+            "context": {"diagnostics": diagnostics},
+        }),
+    );
+    let actions = actions.as_array().expect("a list of code actions");
+    assert_eq!(actions.len(), 4, "{actions:?}");
+    let uri = crate::support::lsp_client::uri(&provider);
+    let edits: Vec<Value> = actions
+        .iter()
+        .flat_map(|action| {
+            assert_eq!(action["kind"], "quickfix");
+            action["edit"]["changes"][&uri].as_array().unwrap().clone()
+        })
+        .collect();
+    let fixed = apply(&text, &edits);
+    assert_eq!(fixed, PROVIDER);
+    client.change(&provider, 2, &fixed);
+    assert_eq!(client.diagnostics(&provider), Vec::<Value>::new());
+    assert!(client.shutdown().success());
+}
+
+/// The names of a level of document symbols.
+fn symbol_names(symbols: &Value) -> Vec<&str> {
+    symbols
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .map(|symbol| symbol["name"].as_str().unwrap())
+        .collect()
+}
+
+fn child<'a>(symbols: &'a Value, name: &str) -> &'a Value {
+    symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|symbol| symbol["name"] == name)
+        .unwrap_or_else(|| panic!("no symbol {name} in {symbols}"))
+}
+
+#[test]
+fn the_outline_lists_sections_data_centers_and_scopes() {
+    let (_dir, provider, set) = workspace();
+    let mut client = Client::start();
+    client.open(&provider, PROVIDER);
+    let uri = crate::support::lsp_client::uri(&provider);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        serde_json::json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(
+        symbol_names(&symbols),
+        [
+            "id",
+            "display_name",
+            "data_centers",
+            "issuer",
+            "authorization",
+            "token",
+            "callback",
+            "api",
+            "scopes"
+        ]
+    );
+    let catalog = child(&child(&symbols, "scopes")["children"], "catalog");
+    assert_eq!(symbol_names(&catalog["children"]), ["read", "write"]);
+    let (line, _) = after(PROVIDER, "    - name: write");
+    assert_eq!(
+        catalog["children"][1]["selectionRange"]["start"]["line"],
+        line
+    );
+
+    client.open(&set, SET);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        serde_json::json!({"textDocument": {"uri": crate::support::lsp_client::uri(&set)}}),
+    );
+    let data_centers = child(&symbols, "data_centers");
+    assert_eq!(symbol_names(&data_centers["children"]), ["us", "eu"]);
+    assert_eq!(data_centers["children"][1]["detail"], "Europe");
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn definition_goes_from_the_set_name_to_its_file_and_from_a_placeholder_to_its_values() {
+    let (_dir, provider, set) = workspace();
+    let set_uri = crate::support::lsp_client::uri(&set);
+    let mut client = Client::start();
+    client.open(&provider, PROVIDER);
+
+    let (line, character) = after(PROVIDER, "  set: ac");
+    let found = client.at("textDocument/definition", &provider, line, character);
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["uri"], set_uri.as_str());
+    assert_eq!(found[0]["range"]["start"]["line"], 0);
+
+    // `<region>` has a value in each of the set's data centers.
+    let (line, character) = after(PROVIDER, "https://api.<reg");
+    let found = client.at("textDocument/definition", &provider, line, character);
+    let places: Vec<(&str, u64, u64)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let start = &l["range"]["start"];
+            (
+                l["uri"].as_str().unwrap(),
+                start["line"].as_u64().unwrap(),
+                start["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let (us, _) = after(SET, "      region: us");
+    let (eu, _) = after(SET, "      region: eu");
+    assert_eq!(
+        places,
+        [
+            (set_uri.as_str(), u64::from(us), 6),
+            (set_uri.as_str(), u64::from(eu), 6)
+        ]
+    );
+    // `<login_host>`: the set's default.
+    let (line, character) = after(PROVIDER, "issuer: https://<");
+    let found = client.at("textDocument/definition", &provider, line, character);
+    let (defaults, _) = after(SET, "  login_host:");
+    assert_eq!(found[0]["range"]["start"]["line"], defaults, "{found}");
+    // Nothing on a plain key.
+    let found = client.at("textDocument/definition", &provider, 0, 1);
+    assert_eq!(found, serde_json::json!([]));
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_set_changed_on_disk_rechecks_the_open_providers() {
+    let (_dir, provider, set) = workspace();
+    let mut client = Client::start_with(serde_json::json!({
+        "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}
+    }));
+    // The server asks to be told about sets changing on disk.
+    let request = client.server_request("client/registerCapability");
+    let registration = &request["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    let glob = registration["registerOptions"]["watchers"][0]["globPattern"]
+        .as_str()
+        .unwrap();
+    assert!(glob.contains("data-centers"), "{glob}");
+    client.respond(&request["id"], Value::Null);
+
+    client.open(&provider, PROVIDER);
+    assert_eq!(client.diagnostics(&provider), Vec::<Value>::new());
+    let changed = |client: &mut Client| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            serde_json::json!({"changes": [{"uri": crate::support::lsp_client::uri(&set), "type": 2}]}),
+        );
+    };
+    // Europe loses its `region` on disk (by a `git checkout`, another editor…).
+    fs::write(&set, SET.replace("      region: eu\n", "      area: eu\n")).unwrap();
+    changed(&mut client);
+    assert!(!client.diagnostics(&provider).is_empty());
+    fs::write(&set, SET).unwrap();
+    changed(&mut client);
+    assert_eq!(client.diagnostics(&provider), Vec::<Value>::new());
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn hover_on_a_scope_name_and_a_placeholder_shows_what_the_document_says() {
+    let (_dir, provider, _set) = workspace();
+    let schema = provider_forge::schema::provider_schema();
+    let mut client = Client::start();
+    client.open(&provider, PROVIDER);
+
+    // A list item: the list's description, and the scope's from the catalog.
+    let (line, character) = after(PROVIDER, "default: [re");
+    let hover = client.at("textDocument/hover", &provider, line, character);
+    let shown = hover["contents"]["value"].as_str().expect("markdown");
+    let default = schema["$defs"]["Scopes"]["properties"]["default"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(shown.contains(default), "{shown}");
+    assert!(shown.contains("`read`: Read things."), "{shown}");
+    // The same on the catalog entry's name.
+    let (line, character) = after(PROVIDER, "- name: wr");
+    let hover = client.at("textDocument/hover", &provider, line, character);
+    let shown = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(shown.contains("`write`: Write things."), "{shown}");
+
+    // A placeholder: its value in each data center of the set.
+    let (line, character) = after(PROVIDER, "https://api.<reg");
+    let hover = client.at("textDocument/hover", &provider, line, character);
+    let shown = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(shown.contains("`us` (United States): `us`"), "{shown}");
+    assert!(shown.contains("`eu` (Europe): `eu`"), "{shown}");
+    let (line, character) = after(PROVIDER, "issuer: https://<log");
+    let hover = client.at("textDocument/hover", &provider, line, character);
+    let shown = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(
+        shown.contains("default: `login.<region>.acme.test`"),
+        "{shown}"
+    );
+    assert!(client.shutdown().success());
+}
+
+#[test]
 fn exit_without_shutdown_ends_with_code_1() {
     let client = Client::start();
     assert_eq!(client.exit().code(), Some(1));

@@ -13,10 +13,11 @@ use lsp_types::{
 };
 use serde_json::Value;
 
+use super::classify::FileKind;
 use super::cursor::{self, Cursor, Step, Target};
 use super::schema_walk::Field;
 use super::text;
-use super::workspace::{FileKind, Workspace};
+use super::workspace::Workspace;
 use crate::catalog;
 use crate::definition::document::{self, Document};
 use crate::definition::types::{DataCenterSet, DataCenters, ProviderDefinition, Scopes};
@@ -248,18 +249,35 @@ fn data_center_placeholder_names(
     workspace: &Workspace,
     value: &serde_json::Value,
 ) -> Vec<String> {
+    let Some(effective) = effective_data_centers(request.path, request.kind, value, workspace)
+    else {
+        return Vec::new();
+    };
+    let mut names: IndexSet<String> = effective.defaults.keys().cloned().collect();
+    for dc in &effective.all {
+        names.extend(dc.values.keys().cloned());
+    }
+    names.into_iter().collect()
+}
+
+/// The data centers of the document at `path` (a `kind` file whose value is `value`) as
+/// resolution sees them: merged with the shared set, read as the editor shows it. `None` when
+/// its data-center section does not read yet.
+pub(super) fn effective_data_centers(
+    path: &std::path::Path,
+    kind: FileKind,
+    value: &serde_json::Value,
+    workspace: &Workspace,
+) -> Option<data_centers::EffectiveDataCenters> {
     let value = value.clone();
-    let (section, set) = match request.kind {
+    let (section, set) = match kind {
         FileKind::Provider => {
-            let Some(section) = value
+            let section = value
                 .get("data_centers")
                 .cloned()
-                .and_then(|section| serde_json::from_value::<DataCenters>(section).ok())
-            else {
-                return Vec::new();
-            };
+                .and_then(|section| serde_json::from_value::<DataCenters>(section).ok())?;
             let set = section.set.as_ref().and_then(|name| {
-                let path = catalog::set_path(request.path, name);
+                let path = catalog::set_path(path, name);
                 let text = workspace.text(&path)?;
                 let document = document::parse(&text).ok()?;
                 document.deserialize::<DataCenterSet>().ok()
@@ -268,7 +286,7 @@ fn data_center_placeholder_names(
         }
         FileKind::DataCenterSet => {
             let Ok(set) = serde_json::from_value::<DataCenterSet>(value) else {
-                return Vec::new();
+                return None;
             };
             let section = DataCenters {
                 set: Some(set.name.clone()),
@@ -280,11 +298,7 @@ fn data_center_placeholder_names(
         }
     };
     let (effective, _) = data_centers::effective(&with_data_centers(section), set.as_ref());
-    let mut names: IndexSet<String> = effective.defaults.keys().cloned().collect();
-    for dc in &effective.all {
-        names.extend(dc.values.keys().cloned());
-    }
-    names.into_iter().collect()
+    Some(effective)
 }
 
 /// A definition with only its data-center section, which is all [`data_centers::effective`]

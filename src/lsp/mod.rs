@@ -7,9 +7,13 @@
 //! [`crate::resolve`]. What the server adds is only the protocol, positions in the protocol's
 //! units, and finding the key under the cursor in a half-typed document.
 
+mod classify;
 mod completion;
 mod cursor;
+mod goto;
 mod hover;
+mod outline;
+mod quick_fix;
 mod schema_walk;
 mod server;
 mod text;

@@ -9,22 +9,33 @@ use std::sync::OnceLock;
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Exit, Notification as _,
-    PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, Exit,
+    Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{Completion, HoverRequest, Request as _};
+use lsp_types::request::{
+    CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest,
+    RegisterCapability, Request as _,
+};
 use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, HoverParams, HoverProviderCapability,
-    InitializeResult, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
-    TextDocumentSyncCapability, TextDocumentSyncKind,
+    DidChangeWatchedFilesParams, DidChangeWatchedFilesRegistrationOptions,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DocumentSymbolParams,
+    DocumentSymbolResponse, FileSystemWatcher, GlobPattern, GotoDefinitionParams,
+    GotoDefinitionResponse, HoverParams, HoverProviderCapability, InitializeParams,
+    InitializeResult, OneOf, PublishDiagnosticsParams, Registration, RegistrationParams,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
 };
 use serde_json::Value;
 
 use super::ServerError;
+use super::classify::FileKind;
 use super::completion::{self, Request as CompletionRequest};
 use super::hover;
-use super::workspace::{FileKind, Publication, Workspace};
+use super::quick_fix;
+use super::workspace::{Publication, Workspace};
+use super::{goto, outline};
+use crate::catalog::DATA_CENTER_SET_DIR;
 use crate::schema;
 
 /// How the loop ended.
@@ -38,7 +49,15 @@ pub enum Ending {
 
 /// Answers `initialize`, then serves until the client says `exit`.
 pub fn serve(connection: &Connection) -> Result<Ending, ServerError> {
-    let (id, _params) = connection.initialize_start()?;
+    let (id, params) = connection.initialize_start()?;
+    let watch = serde_json::from_value::<InitializeParams>(params).is_ok_and(|params| {
+        params
+            .capabilities
+            .workspace
+            .and_then(|workspace| workspace.did_change_watched_files)
+            .and_then(|watched| watched.dynamic_registration)
+            .unwrap_or(false)
+    });
     let result = InitializeResult {
         capabilities: capabilities(),
         server_info: Some(ServerInfo {
@@ -47,6 +66,9 @@ pub fn serve(connection: &Connection) -> Result<Ending, ServerError> {
         }),
     };
     connection.initialize_finish(id, serde_json::to_value(result)?)?;
+    if watch {
+        send(connection, Message::Request(watch_sets()?))?;
+    }
 
     let mut workspace = Workspace::default();
     for message in &connection.receiver {
@@ -86,8 +108,38 @@ fn capabilities() -> ServerCapabilities {
             trigger_characters: Some(vec!["<".to_owned()]),
             ..CompletionOptions::default()
         }),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        definition_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
+}
+
+/// Asks the client to report changes on disk of data-center sets, which open providers are
+/// checked against while the set itself is not open. (The client answers; nothing in the
+/// answer is needed.)
+fn watch_sets() -> Result<Request, ServerError> {
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: vec![FileSystemWatcher {
+            glob_pattern: GlobPattern::String(format!("**/{DATA_CENTER_SET_DIR}/*.yaml")),
+            kind: None,
+        }],
+    };
+    let registration = Registration {
+        id: "provider-forge-sets".to_owned(),
+        method: DidChangeWatchedFiles::METHOD.to_owned(),
+        register_options: Some(serde_json::to_value(options)?),
+    };
+    Ok(Request::new(
+        "provider-forge-watch".to_owned().into(),
+        RegisterCapability::METHOD.to_owned(),
+        RegistrationParams {
+            registrations: vec![registration],
+        },
+    ))
 }
 
 fn send(connection: &Connection, message: Message) -> Result<(), ServerError> {
@@ -97,7 +149,8 @@ fn send(connection: &Connection, message: Message) -> Result<(), ServerError> {
         .map_err(|_| ServerError::Disconnected)
 }
 
-/// Opening, editing and closing documents; other notifications are not needed.
+/// Opening, editing and closing documents, and files changed on disk; other notifications are
+/// not needed.
 fn notice(workspace: &mut Workspace, notification: Notification) -> Vec<Publication> {
     match notification.method.as_str() {
         DidOpenTextDocument::METHOD => {
@@ -122,6 +175,16 @@ fn notice(workspace: &mut Workspace, notification: Notification) -> Vec<Publicat
                 Err(_) => Vec::new(),
             }
         }
+        DidChangeWatchedFiles::METHOD => {
+            match serde_json::from_value::<DidChangeWatchedFilesParams>(notification.params) {
+                Ok(params) => params
+                    .changes
+                    .into_iter()
+                    .flat_map(|change| workspace.changed_on_disk(&change.uri))
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        }
         _ => Vec::new(),
     }
 }
@@ -132,9 +195,17 @@ fn answer(workspace: &Workspace, request: Request) -> Response {
         HoverRequest::METHOD => {
             serde_json::from_value::<HoverParams>(request.params).map(|params| {
                 let at = params.text_document_position_params;
-                let hover = workspace
-                    .document(&at.text_document.uri)
-                    .and_then(|(_, kind, text)| hover::hover(text, schema_of(kind), at.position));
+                let hover =
+                    workspace
+                        .document(&at.text_document.uri)
+                        .and_then(|(path, kind, text)| {
+                            let context = hover::Context {
+                                path: &path,
+                                kind,
+                                workspace,
+                            };
+                            hover::hover(text, schema_of(kind), at.position, Some(&context))
+                        });
                 serde_json::to_value(hover)
             })
         }
@@ -157,6 +228,37 @@ fn answer(workspace: &Workspace, request: Request) -> Response {
                 serde_json::to_value(CompletionResponse::Array(items))
             })
         }
+        DocumentSymbolRequest::METHOD => {
+            serde_json::from_value::<DocumentSymbolParams>(request.params).map(|params| {
+                let symbols = workspace
+                    .document(&params.text_document.uri)
+                    .map(|(_, _, text)| outline::symbols(text))
+                    .unwrap_or_default();
+                serde_json::to_value(DocumentSymbolResponse::Nested(symbols))
+            })
+        }
+        GotoDefinition::METHOD => serde_json::from_value::<GotoDefinitionParams>(request.params)
+            .map(|params| {
+                let at = params.text_document_position_params;
+                let found = match workspace.document(&at.text_document.uri) {
+                    Some((path, kind, text)) => {
+                        goto::definition(&path, kind, text, at.position, workspace)
+                    }
+                    None => Vec::new(),
+                };
+                serde_json::to_value(GotoDefinitionResponse::Array(found))
+            }),
+        CodeActionRequest::METHOD => serde_json::from_value::<CodeActionParams>(request.params)
+            .map(|params| {
+                let uri = params.text_document.uri;
+                let actions = match workspace.document(&uri) {
+                    Some((_, _, text)) => {
+                        quick_fix::quick_fixes(&uri, text, &params.context.diagnostics)
+                    }
+                    None => Vec::new(),
+                };
+                serde_json::to_value(actions)
+            }),
         _ => {
             return Response::new_err(
                 id,

@@ -14,32 +14,12 @@ use std::path::{Path, PathBuf};
 
 use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, Range, Uri};
 
+use super::classify::{self, FileKind};
 use super::text;
-use crate::catalog::{self, DATA_CENTER_SET_DIR, OpenFiles};
+use crate::catalog::{self, OpenFiles};
 use crate::definition::document;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::validate;
-
-/// Which format a file is in, told by where it is (as `validate` tells them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    /// A provider definition.
-    Provider,
-    /// A shared data-center set: a file in a `data-centers/` folder.
-    DataCenterSet,
-}
-
-impl FileKind {
-    /// The kind of the file at `path`.
-    pub fn of(path: &Path) -> FileKind {
-        let folder = path.parent().and_then(Path::file_name);
-        if folder.is_some_and(|name| name == DATA_CENTER_SET_DIR) {
-            FileKind::DataCenterSet
-        } else {
-            FileKind::Provider
-        }
-    }
-}
 
 /// New diagnostics for one file, ready to send.
 #[derive(Debug, Clone)]
@@ -57,6 +37,8 @@ pub struct Workspace {
     open: OpenFiles,
     /// How the client spells each open document's URI.
     uris: HashMap<PathBuf, Uri>,
+    /// The kind of each open document that is a definition; other YAML is not checked.
+    kinds: HashMap<PathBuf, FileKind>,
     /// What checking each open document found, in any file.
     found: HashMap<PathBuf, Vec<Diagnostic>>,
 }
@@ -66,6 +48,10 @@ impl Workspace {
     /// it) and return the diagnostics to publish.
     pub fn update(&mut self, uri: Uri, text: String) -> Vec<Publication> {
         let path = path_of(&uri);
+        // A definition keeps its kind while open, even while an edit hides its shape.
+        if let Some(kind) = classify::classify(&path, &text) {
+            self.kinds.insert(path.clone(), kind);
+        }
         self.open.insert(path.clone(), text);
         self.uris.insert(path.clone(), uri);
         self.recheck(&path, BTreeSet::new())
@@ -77,6 +63,7 @@ impl Workspace {
         let touched = self.files_reported_by(std::slice::from_ref(&path));
         self.found.remove(&path);
         self.open.remove(&path);
+        self.kinds.remove(&path);
         self.uris.remove(&path);
         // A closed set is read from disk again by the providers that use it.
         let mut publications = self.recheck(&path, touched);
@@ -90,11 +77,21 @@ impl Workspace {
         publications
     }
 
-    /// An open document: its path, kind and current text.
+    /// A file changed on disk (created, changed or deleted): the open providers that read it
+    /// from there are checked again. An open document is read from the editor, not the disk.
+    pub fn changed_on_disk(&mut self, uri: &Uri) -> Vec<Publication> {
+        let path = path_of(uri);
+        if self.open.contains_key(&path) {
+            return Vec::new();
+        }
+        self.recheck(&path, BTreeSet::new())
+    }
+
+    /// An open document that is a definition: its path, kind and current text.
     pub fn document(&self, uri: &Uri) -> Option<(PathBuf, FileKind, &str)> {
         let path = path_of(uri);
         let text = self.open.get(&path)?;
-        let kind = FileKind::of(&path);
+        let kind = *self.kinds.get(&path)?;
         Some((path, kind, text))
     }
 
@@ -126,15 +123,16 @@ impl Workspace {
     /// every open provider that names it.
     fn affected_by(&self, changed: &Path) -> Vec<PathBuf> {
         let mut affected = Vec::new();
-        if self.open.contains_key(changed) {
+        if self.kinds.contains_key(changed) {
             affected.push(changed.to_path_buf());
         }
-        if FileKind::of(changed) == FileKind::DataCenterSet {
+        // Providers find their set by its folder, whatever the set's own text says.
+        if FileKind::by_folder(changed) == FileKind::DataCenterSet {
             let mut users: Vec<PathBuf> = self
                 .open
                 .iter()
                 .filter(|(path, text)| {
-                    FileKind::of(path) == FileKind::Provider
+                    self.kinds.get(*path) == Some(&FileKind::Provider)
                         && set_used_by(path, text).as_deref() == Some(changed)
                 })
                 .map(|(path, _)| path.clone())
@@ -156,10 +154,10 @@ impl Workspace {
 
     /// Checks one open document exactly as `validate` would check that file.
     fn check(&self, path: &Path) -> Vec<Diagnostic> {
-        let Some(text) = self.open.get(path) else {
+        let (Some(text), Some(kind)) = (self.open.get(path), self.kinds.get(path)) else {
             return Vec::new();
         };
-        match FileKind::of(path) {
+        match kind {
             FileKind::Provider => match catalog::load_one_with(path, text, &self.open) {
                 Ok(catalog::Verdict::Valid(provider)) => provider.warnings,
                 Ok(catalog::Verdict::Invalid(diagnostics)) => diagnostics,
@@ -243,7 +241,8 @@ impl Workspace {
         Range::new(start, end.max(start))
     }
 
-    fn uri_of(&self, file: &Path) -> Option<Uri> {
+    /// How the client names `file`: as it opened it, else its `file:` URI.
+    pub fn uri_of(&self, file: &Path) -> Option<Uri> {
         if let Some(uri) = self.uris.get(file) {
             return Some(uri.clone());
         }

@@ -24,8 +24,10 @@ pub struct Checked<T> {
     /// The parsed document, kept to place later (semantic) problems.
     pub document: Document,
     /// Schema violations that leave the document's shape intact (values breaking a URL or
-    /// placeholder pattern). When there are any the file is invalid, but it was still read so
-    /// the semantic checks can report its other mistakes in the same run.
+    /// placeholder pattern, keys the format does not have, values of optional fields it
+    /// refuses). When there are any the file is invalid, but it was still read (without the
+    /// unknown keys and refused values) so the semantic checks can report its other mistakes in
+    /// the same run.
     pub refused: Vec<Diagnostic>,
 }
 
@@ -115,6 +117,17 @@ fn check<T: DeserializeOwned>(
         // semantic checks also report the file's other mistakes (one run, every error).
         if checker.only_patterns(document.value())
             && let Ok(content) = document.deserialize::<T>()
+        {
+            return Ok(Checked {
+                content,
+                document,
+                refused: diagnostics,
+            });
+        }
+        // The same for unknown keys (a misspelt or half-typed one) and refused values: the rest
+        // of the document is read without them, so a schema error never hides the semantic ones.
+        if let Some(readable) = checker.readable_part(document.value())
+            && let Ok(content) = T::deserialize(readable)
         {
             return Ok(Checked {
                 content,

@@ -102,6 +102,45 @@ impl SchemaChecker {
         })
     }
 
+    /// `value` without the keys the schema does not know and without the fields whose value it
+    /// refuses (a value outside an enumeration, of the wrong type), when that is all that keeps
+    /// it from its type's shape besides values breaking a pattern: the part of a document that
+    /// reads, so the semantic checks can still run while a key is misspelt or half typed. `None`
+    /// when nothing was left out, or when something else is wrong too (a missing field, a
+    /// refused list item).
+    pub fn readable_part(&self, value: &Value) -> Option<Value> {
+        let left_out: Vec<String> = self
+            .validator()
+            .iter_errors(value)
+            .flat_map(|error| {
+                let pointer = error.instance_path().as_str().to_owned();
+                match error.kind() {
+                    ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+                        .iter()
+                        .map(|key| format!("{pointer}/{}", escape_pointer_token(key)))
+                        .collect(),
+                    ValidationErrorKind::Enum { .. }
+                    | ValidationErrorKind::OneOfNotValid { .. }
+                    | ValidationErrorKind::Type { .. } => vec![pointer],
+                    _ => Vec::new(),
+                }
+            })
+            .collect();
+        if left_out.is_empty() {
+            return None;
+        }
+        let mut readable = value.clone();
+        for pointer in &left_out {
+            let (parent, key) = pointer.rsplit_once('/')?;
+            // Only a field can be left out; an item would shift its list's indices.
+            readable
+                .pointer_mut(parent)?
+                .as_object_mut()?
+                .remove(&unescape_pointer_token(key));
+        }
+        self.only_patterns(&readable).then_some(readable)
+    }
+
     fn explain(&self, error: &ValidationError<'_>, locator: &Locator<'_>) -> Vec<Diagnostic> {
         let pointer = error.instance_path().as_str().to_owned();
         let schema_node = self.schema_node(error.schema_path().as_str());
@@ -503,10 +542,12 @@ mod tests {
         let text = std::fs::read_to_string("providers/gitlab.yaml").unwrap();
         let edited = edit(&text);
         assert_ne!(edited, text, "the edit applies");
-        match check_provider(Path::new("p.yaml"), &edited) {
-            Ok(_) => Vec::new(),
-            Err(diagnostics) => diagnostics.iter().map(ToString::to_string).collect(),
-        }
+        // A document that still reads carries its schema errors as `refused`.
+        let diagnostics = match check_provider(Path::new("p.yaml"), &edited) {
+            Ok(checked) => checked.refused,
+            Err(diagnostics) => diagnostics,
+        };
+        diagnostics.iter().map(ToString::to_string).collect()
     }
 
     #[test]

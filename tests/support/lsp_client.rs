@@ -40,6 +40,11 @@ pub fn uri(path: &Path) -> String {
 impl Client {
     /// Starts the server and completes the `initialize` handshake.
     pub fn start() -> Client {
+        Client::start_with(json!({}))
+    }
+
+    /// Starts the server for a client with `capabilities` and completes the handshake.
+    pub fn start_with(capabilities: Value) -> Client {
         let mut child = Command::new(BIN)
             .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
@@ -67,7 +72,7 @@ impl Client {
         };
         let result = client.request(
             "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
         );
         assert!(
             result["capabilities"]["hoverProvider"] == json!(true),
@@ -95,6 +100,18 @@ impl Client {
             "{method} failed: {response}"
         );
         response["result"].clone()
+    }
+
+    /// The next request the server sends with `method`.
+    pub fn server_request(&mut self, method: &str) -> Value {
+        self.wait_for(&format!("a {method} request"), |message| {
+            message["method"] == method && message.get("id").is_some()
+        })
+    }
+
+    /// Answers a request of the server.
+    pub fn respond(&mut self, id: &Value, result: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
     }
 
     /// Opens a document with `text`.
@@ -135,6 +152,16 @@ impl Client {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Whether any diagnostics for `path` arrived among the messages not yet waited for. The
+    /// server answers in order, so after a later message has been awaited this is complete.
+    pub fn has_unread_diagnostics(&self, path: &Path) -> bool {
+        let uri = uri(path);
+        self.kept.iter().any(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == json!(uri)
+        })
     }
 
     /// A request at a 0-based line and UTF-16 character of a document.

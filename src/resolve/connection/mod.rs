@@ -17,5 +17,4 @@ mod fill;
 
 pub use declare::{ACCESS_TOKEN, Stage};
 pub(super) use declare::{LateName, LateNames, declarations, inputs};
-pub(super) use fill::check_fixed_host;
 pub use fill::{ConnectionError, ConnectionValues, fill};

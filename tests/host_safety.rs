@@ -167,10 +167,15 @@ fn value() -> impl Strategy<Value = String> {
 /// The hosts of every URL of a filled table.
 fn hosts(filled: &ResolvedProvider) -> Vec<(String, Url)> {
     let dc = &filled.data_centers[0];
-    [&dc.issuer, &dc.authorization_url, &dc.token_url, &dc.refresh_url]
-        .into_iter()
-        .map(|text| (text.clone(), Url::parse(text).expect("a filled URL parses")))
-        .collect()
+    [
+        &dc.issuer,
+        &dc.authorization_url,
+        &dc.token_url,
+        &dc.refresh_url,
+    ]
+    .into_iter()
+    .map(|text| (text.clone(), Url::parse(text).expect("a filled URL parses")))
+    .collect()
 }
 
 proptest! {
@@ -212,7 +217,9 @@ fn every_hostile_value_is_refused_or_kept_inside_the_template() {
     // The fixed list on its own, so each is tried whatever the random cases draw.
     for shape in SHAPES.iter() {
         for value in HOSTILE {
-            let values: ConnectionValues = [("v".to_owned(), (*value).to_owned())].into_iter().collect();
+            let values: ConnectionValues = [("v".to_owned(), (*value).to_owned())]
+                .into_iter()
+                .collect();
             if let Ok(filled) = fill(&shape.provider, &values) {
                 let token = Url::parse(&filled.data_centers[0].token_url).unwrap();
                 assert!(
@@ -228,22 +235,46 @@ fn every_hostile_value_is_refused_or_kept_inside_the_template() {
 #[test]
 fn loopback_names_and_ip_literals_are_refused_as_values() {
     let loose = &SHAPES[4];
-    for value in ["localhost", "a.localhost", "127.0.0.1", "[::1]", "10.0.0.1", "2130706433"] {
+    for value in [
+        "localhost",
+        "a.localhost",
+        "127.0.0.1",
+        "[::1]",
+        "10.0.0.1",
+        "2130706433",
+    ] {
         let values: ConnectionValues = [("v".to_owned(), value.to_owned())].into_iter().collect();
         assert!(fill(&loose.provider, &values).is_err(), "{value}");
     }
-    let values: ConnectionValues = [("v".to_owned(), "acme.example.net".to_owned())].into_iter().collect();
+    let values: ConnectionValues = [("v".to_owned(), "acme.example.net".to_owned())]
+        .into_iter()
+        .collect();
     assert!(fill(&loose.provider, &values).is_ok());
 }
 
 #[test]
 fn a_value_that_could_choose_the_domain_must_be_enumerated() {
     for (template, declaration) in [
-        ("https://api.amazon.<v>/auth/o2/token", "      example: com\n      pattern: '^[a-z.]+$'"),
-        ("https://example.com<v>/token", "      example: x\n      pattern: '^[a-z.]+$'"),
-        ("https://api<v>.example.com/token", "      example: x\n      pattern: '^[a-z.]+$'"),
-        ("https://<v>.com/token", "      example: x\n      pattern: '^[a-z.]+$'"),
-        ("https://<v>/token", "      example: x\n      pattern: '^[a-z.]+$'"),
+        (
+            "https://api.amazon.<v>/auth/o2/token",
+            "      example: com\n      pattern: '^[a-z.]+$'",
+        ),
+        (
+            "https://example.com<v>/token",
+            "      example: x\n      pattern: '^[a-z.]+$'",
+        ),
+        (
+            "https://api<v>.example.com/token",
+            "      example: x\n      pattern: '^[a-z.]+$'",
+        ),
+        (
+            "https://<v>.com/token",
+            "      example: x\n      pattern: '^[a-z.]+$'",
+        ),
+        (
+            "https://<v>/token",
+            "      example: x\n      pattern: '^[a-z.]+$'",
+        ),
     ] {
         let problems = load(&definition(template, declaration)).expect_err(template);
         assert!(
@@ -269,7 +300,12 @@ fn every_allowed_value_must_build_a_valid_host() {
         "      example: fr\n      pattern: '^[a-z.]+$'\n      enum: [com, de]",
     ))
     .expect_err("the example must be allowed");
-    assert!(problems.iter().any(|p| p.contains("not one of its allowed values")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("not one of its allowed values")),
+        "{problems:?}"
+    );
 }
 
 #[test]

@@ -219,11 +219,7 @@ pub struct ConnectionParam {
     /// registrable domain of a host (right of a fixed label, `api.amazon.<extension>`, or glued
     /// to fixed text, `api<region>.example.com`) must be listed this way; every URL each
     /// allowed value builds is checked when the definition is validated.
-    #[serde(
-        rename = "enum",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enum", default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub allowed: Option<Vec<String>>,
 }

@@ -16,8 +16,8 @@ use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinitio
 use crate::diagnostics::Anchor;
 use crate::resolve::checks::{MultiDcSelection, provider_place};
 use crate::resolve::connection::{LateName, LateNames, Stage};
-use crate::resolve::host_shape::{self, HostShape};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::host_shape::{self, HostShape};
 use crate::resolve::plain_url;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
@@ -456,8 +456,14 @@ impl<'a> Expander<'a> {
         }
         for (name, message, hint) in refused {
             let mut problem = Problem::at(place, Anchor::Value, message).hint(hint);
-            if let Some(declared) = self.late.names.get(name).and_then(|l| l.declared_at.clone()) {
-                problem = problem.related(declared, Anchor::Key, format!("`{name}` is declared here"));
+            if let Some(declared) = self
+                .late
+                .names
+                .get(name)
+                .and_then(|l| l.declared_at.clone())
+            {
+                problem =
+                    problem.related(declared, Anchor::Key, format!("`{name}` is declared here"));
             }
             self.report_once(place, &format!("<host {name}>"), problem);
         }
@@ -482,9 +488,13 @@ impl<'a> Expander<'a> {
                     let problem = Problem::at(
                         place,
                         Anchor::Value,
-                        format!("the allowed value `{value}` of `<{name}>` is refused here: {reason}"),
+                        format!(
+                            "the allowed value `{value}` of `<{name}>` is refused here: {reason}"
+                        ),
                     )
-                    .hint(format!("allow only values of `{name}` that give a valid host in `{template}`"));
+                    .hint(format!(
+                        "allow only values of `{name}` that give a valid host in `{template}`"
+                    ));
                     self.report_once(place, &format!("<allowed {name} {value}>"), problem);
                 }
             }

@@ -151,7 +151,10 @@ pub(super) fn connection(
         let enumerated = attribute("enum")
             .and_then(Value::as_sequence)
             .is_some_and(|items| !items.is_empty());
-        if let Some(open) = &usage.open_in_host {
+        let whole_host_segment = (kind == ValueKind::Segment
+            && usage.positions.contains(&PlaceholderPosition::WholeHost))
+        .then(|| format!("is a whole host in one place and part of a value in another ({places})"));
+        if let Some(open) = usage.open_in_host.as_ref().or(whole_host_segment.as_ref()) {
             if !enumerated || token_metadata.contains(name) || callback_metadata.contains(name) {
                 return Err(skip(
                     "connection_config enum",

@@ -189,8 +189,12 @@ fn check_allowed(
 ) {
     if allowed.is_empty() {
         problems.push(
-            Problem::provider(format!("{base}/enum"), Anchor::Value, format!("`{name}` allows no value"))
-                .hint("list the values allowed, or remove `enum`"),
+            Problem::provider(
+                format!("{base}/enum"),
+                Anchor::Value,
+                format!("`{name}` allows no value"),
+            )
+            .hint("list the values allowed, or remove `enum`"),
         );
         return;
     }

@@ -1,7 +1,6 @@
-//! Issue 8, item 10: `validate` + `render` of the whole imported Nango catalog against Nango's
-//! own toolchain (js-yaml + Ajv against schema.json, as Nango's
-//! scripts/validation/providers/validate.ts runs it) on the same providers, as one ratio from
-//! one run.
+//! `validate` + `render` of the whole imported Nango catalog against Nango's own toolchain
+//! (js-yaml + Ajv against schema.json, as Nango's scripts/validation/providers/validate.ts runs
+//! it) on the same providers, as one ratio from one run.
 //!
 //! - Ours: `import nango` Nango's providers.yaml into a temp dir (not timed), then, timed:
 //!   `catalog::load` of the directory (read, parse, JSON Schema, semantic checks, resolution of

@@ -1,4 +1,4 @@
-//! The catalog benchmark (issue 13): validate and render catalogs of N = 1, 1,000 and 5,000
+//! The catalog benchmark: validate and render catalogs of N = 1, 1,000 and 5,000
 //! definitions, half copies of providers/zoho-crm.yaml and half of providers/gitlab.yaml, with
 //! the shared Zoho data-center set beside them, against two floors and the Node toolchain.
 //!

@@ -3,7 +3,8 @@
 //! Each top-level module sits in one layer, lowest first; a module may use its own layer and
 //! the layers below it, never one above:
 //!
-//! 1. `definition`, `env_var`: the format's types and YAML reader, and leaf helpers;
+//! 1. `definition`, `env_var`, `regular_file`: the format's types and YAML reader, and leaf
+//!    helpers;
 //! 2. `diagnostics`: what a problem looks like and how it is printed;
 //! 3. `resolve`: the semantic rules and the resolved table (URLs are built here only);
 //! 4. `schema`, `validate`: the generated schemas and the checks of one file, whose messages
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["definition", "env_var"],
+    &["definition", "env_var", "regular_file"],
     &["diagnostics"],
     &["resolve"],
     &["schema", "validate"],

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: loading a catalog makes and frees many small
-/// values per file (YAML nodes, resolved URLs), and glibc's malloc and free were about 30% of
-/// the instructions of `validate` (callgrind, issue 13; numbers in BENCHMARKS.md).
+/// values per file (YAML nodes, resolved URLs), and glibc's malloc and free were a large share
+/// of the work of `validate` (numbers in BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -394,17 +394,23 @@ async fn a_servers_error_description_reaches_the_terminal_escaped() {
     let denied = with_param(
         &with_param(&callback, "error", "access_denied"),
         "error_description",
-        "no\u{1b}[2J\u{1b}]0;owned\u{7}",
+        "no\u{1b}[2J\u{1b}]0;owned\u{7}\nprovider-forge: error: forged\u{202e}",
     );
     let (_, stderr, status) = running.finish(Some(denied)).await;
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("denied access"), "{stderr}");
     assert!(
-        stderr.contains("no\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+        stderr.contains("no\\u{1b}[2J\\u{1b}]0;owned\\u{7}\\nprovider-forge: error: forged"),
         "{stderr:?}"
     );
     assert!(
-        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}') && !stderr.contains('\u{202e}'),
         "{stderr:?}"
+    );
+    assert!(
+        !stderr
+            .lines()
+            .any(|line| line.starts_with("provider-forge: error: forged")),
+        "a description cannot forge an error line: {stderr}"
     );
 }

@@ -96,6 +96,68 @@ fn control_characters_from_the_input_are_shown_escaped() {
     );
 }
 
+/// A definition whose `id` (quoted in the pattern message) holds a line break, an escape
+/// sequence, a C1 control, a bidi override and a Unicode line separator.
+fn forging_definition(dir: &Path) -> std::path::PathBuf {
+    let gitlab = fs::read_to_string("providers/gitlab.yaml").unwrap();
+    let forged = gitlab.replace(
+        "\nid: gitlab\n",
+        "\nid: \"gitlab\\nproviders/gitlab.yaml:1:1: error: forged\\r\\e[2J\\x9b\\u202Ex\\L\"\n",
+    );
+    assert_ne!(forged, gitlab);
+    let file = dir.join("forged.yaml");
+    fs::write(&file, forged).unwrap();
+    file
+}
+
+fn assert_no_raw_control(output: &str) {
+    for c in ['\u{1b}', '\r', '\u{9b}', '\u{202e}', '\u{2028}'] {
+        assert!(!output.contains(c), "{c:?} written raw: {output:?}");
+    }
+}
+
+#[test]
+fn a_value_with_a_line_break_cannot_forge_a_diagnostic_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = forging_definition(dir.path());
+    let output = validate(&[], &file);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_no_raw_control(&stderr);
+    // A problem's line is `FILE:LINE:COL: error: ...`; the source lines below it are indented
+    // or start with their number and ` | `.
+    let error_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| {
+            line.split_once(": error: ")
+                .is_some_and(|(place, _)| !place.contains(' '))
+        })
+        .collect();
+    assert_eq!(error_lines.len(), 1, "one problem, one line: {stderr}");
+    assert!(
+        error_lines[0].starts_with(&format!("{}:", file.display()))
+            && error_lines[0].contains("gitlab\\nproviders/gitlab.yaml:1:1: error: forged\\r"),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("1 error(s)\n"), "{stderr}");
+}
+
+#[test]
+fn github_annotations_write_no_control_character_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = forging_definition(dir.path());
+    let output = validate(&["--format", "github"], &file);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_no_raw_control(&stdout);
+    assert_eq!(stdout.lines().count(), 1, "one annotation: {stdout}");
+    assert!(stdout.starts_with("::error file="), "{stdout}");
+    assert!(
+        stdout.contains("gitlab\\nproviders/gitlab.yaml"),
+        "the value's line break is shown, not sent to the runner as one: {stdout}"
+    );
+}
+
 #[test]
 fn sarif_output_is_a_sarif_2_1_0_log_with_ranges_and_related_locations() {
     let file = "tests/corpus/invalid/duplicate-dc-code.yaml";

@@ -404,3 +404,93 @@ fn unreadable_or_malformed_input_exits_2() {
     let no_out = binary(&["import", "nango", "x.yaml"]);
     assert_eq!(no_out.status.code(), Some(2));
 }
+
+#[test]
+fn hostile_keys_reach_the_report_and_the_files_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    // Double-quoted YAML keys: an escape sequence, a line break that would forge a report line,
+    // a bidi override; one skipped entry and one imported entry with a hostile field.
+    let catalog = r#"
+"s-esc\e[2J\e]0;owned\a\nimported  forged -> /etc/passwd\u202E":
+    display_name: Evil
+    auth_mode: OAUTH2
+    authorization_url: https://evil.example/oauth
+    token_url: https://evil.example/token
+plain:
+    display_name: Plain
+    auth_mode: OAUTH2
+    authorization_url: https://plain.example/oauth
+    token_url: https://plain.example/token
+    "x\e[31m\nclient_secret: injected\u202E": 1
+"#;
+    let output = import(dir.path(), catalog, "text");
+    let text = String::from_utf8(output.stdout).unwrap();
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!text.contains(c), "{c:?} written raw: {text:?}");
+    }
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.starts_with("imported  forged")),
+        "a key cannot forge a report line: {text}"
+    );
+    assert!(text.contains("s-esc\\u{1b}[2J"), "{text}");
+    let written = fs::read_to_string(dir.path().join("out/plain.yaml")).unwrap();
+    assert!(
+        !written
+            .lines()
+            .any(|line| line.starts_with("client_secret")),
+        "a key cannot leave its comment line: {written}"
+    );
+    assert!(!written.contains('\u{1b}'), "{written:?}");
+}
+
+#[test]
+fn deep_nesting_is_refused_by_the_projects_reader_before_serde_yaml_reads_it() {
+    let n = 30_000;
+    let shapes = [
+        format!("a: {}{}\n", "[".repeat(n), "]".repeat(n)),
+        format!("a: {}1{}\n", "{a: ".repeat(n), "}".repeat(n)),
+        (0..2_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect(),
+        format!("a:\n{}x\n", "- ".repeat(n)),
+    ];
+    for (i, text) in shapes.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        // The scopes file is read the same way.
+        for (catalog, scopes) in [(text.as_str(), SCOPES), (CATALOG, text.as_str())] {
+            fs::write(dir.path().join("providers.yaml"), catalog).unwrap();
+            fs::write(dir.path().join("providers.scopes.yaml"), scopes).unwrap();
+            let mut child = Command::new(BIN)
+                .args(["import", "nango"])
+                .arg(dir.path().join("providers.yaml"))
+                .arg("--scopes")
+                .arg(dir.path().join("providers.scopes.yaml"))
+                .arg("--out")
+                .arg(dir.path().join("out"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let started = std::time::Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed() > std::time::Duration::from_secs(60) {
+                    child.kill().ok();
+                    panic!("shape {i}: import hung");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "shape {i}: {stderr}");
+            // The project's reader says where, in its own words (yaml-rust2 stops flow
+            // nesting itself, a little deeper than the builder's limit).
+            assert!(
+                stderr.contains("nesting deeper than 64 levels")
+                    || stderr.contains(": YAML syntax error: recursion limit exceeded"),
+                "shape {i}: {stderr}"
+            );
+        }
+    }
+}

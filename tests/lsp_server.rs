@@ -354,3 +354,65 @@ fn exit_without_shutdown_ends_with_code_1() {
     let client = Client::start();
     assert_eq!(client.exit().code(), Some(1));
 }
+
+/// Runs `lsp` on `input` (then end of input) under a 1 GB address-space limit; its exit code and
+/// stderr. A run still going after a minute is killed and reported as hung.
+fn lsp_on(input: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" lsp --stdio")
+        .arg(BIN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    let mut stdin = child.stdin.take().unwrap();
+    // The server may stop reading early; a write error is part of what is tested.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            panic!(
+                "lsp hung on {:?}",
+                String::from_utf8_lossy(&input[..input.len().min(80)])
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_content_length_no_message_can_have_is_a_protocol_error() {
+    for length in [
+        "99999999999999",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+        "1e9",
+    ] {
+        let (code, stderr) = lsp_on(format!("Content-Length: {length}\r\n\r\n{{}}").as_bytes());
+        assert_eq!(code, Some(2), "Content-Length {length}: {stderr}");
+        assert!(stderr.contains("Content-Length"), "{length}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{length}: {stderr}");
+    }
+}
+
+#[test]
+fn a_header_line_without_end_is_a_protocol_error_not_a_buffer() {
+    let mut input = b"Content-Length: 2\r\nX-Padding: ".to_vec();
+    input.resize(input.len() + (64 << 20), b'a');
+    let (code, stderr) = lsp_on(&input);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("header"), "{stderr}");
+}

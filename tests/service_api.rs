@@ -442,9 +442,11 @@ async fn the_key_is_required(world: &World) {
             assert_eq!(body["error"], "unauthorized");
         }
     }
-    // The callback and the health check are open.
+    // The callback and the health checks are open.
     let health = client.get(serve.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+    let ready = client.get(serve.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
     let callback = client
         .get(serve.url("/oauth/callback"))
         .send()
@@ -465,7 +467,8 @@ async fn the_key_is_required(world: &World) {
             "/connections/{provider}/{connection_id}/token",
             "/healthz",
             "/oauth/callback",
-            "/openapi.json"
+            "/openapi.json",
+            "/readyz"
         ]
     );
     let token_route = &openapi["paths"]["/connections/{provider}/{connection_id}/token"]["get"];
@@ -533,3 +536,248 @@ async fn a_dead_database_is_a_clear_503() {
     drop(serve);
     world.finish().await;
 }
+
+/// Waits until the simulator has received `n` requests at `endpoint` (they are recorded on
+/// receipt, before a slow answer).
+async fn until_received(world: &World, endpoint: Endpoint, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while world.sim.count(endpoint) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{endpoint:?} never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A caller that hangs up while the provider holds a rotating refresh's answer: the refresh
+/// still completes and is stored, so the next caller gets its token without a second refresh,
+/// and the rotated refresh token works afterwards.
+async fn a_caller_hanging_up_mid_refresh_loses_nothing(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "hangup").await;
+    expire(world, "zoho-crm", "hangup").await;
+    world.sim.inject(Fault::RotateRefreshToken);
+    world
+        .sim
+        .inject(Fault::Slow(std::time::Duration::from_millis(1500)));
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let hung_up = impatient
+        .get(serve.url("/connections/zoho-crm/hangup/token"))
+        .bearer_auth(support::service::API_KEY)
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the caller gave up before the answer");
+    let (status, token) = serve.get("/connections/zoho-crm/hangup/token").await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(world.sim.count(Endpoint::Refresh), 1, "one refresh");
+    world.sim.clear_faults();
+    world.sim.inject(Fault::RotateRefreshToken);
+    expire(world, "zoho-crm", "hangup").await;
+    let (status, again) = serve.get("/connections/zoho-crm/hangup/token").await;
+    assert_eq!(status, 200, "the rotated refresh token was stored: {again}");
+    assert_eq!(world.sim.count(Endpoint::Refresh), 2);
+}
+on_both_backends!(a_caller_hanging_up_mid_refresh_loses_nothing);
+
+/// DELETE racing a reconnect: the revocation of the old tokens is held at the provider while
+/// the user connects again; the newer connection survives with its tokens, and the DELETE
+/// says nothing was deleted.
+async fn delete_racing_a_reconnect_keeps_the_newer_connection(world: &World) {
+    let serve = world.instance(&[]);
+    serve.connect(world, "zoho-crm", "race").await;
+    let callback = serve.authorize(world, "zoho-crm", "race").await;
+    world
+        .sim
+        .inject(Fault::Slow(std::time::Duration::from_millis(1500)));
+    let delete = {
+        let client = serve.api.clone();
+        let url = serve.url("/connections/zoho-crm/race");
+        tokio::spawn(async move {
+            let response = client
+                .delete(url)
+                .bearer_auth(support::service::API_KEY)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        })
+    };
+    until_received(world, Endpoint::Revoke, 1).await;
+    world.sim.clear_faults();
+    world.sim.inject(Fault::ErrorWith200);
+    let (status, page) = serve.deliver_callback(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, body) = delete.await.unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "connection_changed");
+    let (status, connection) = serve.get("/connections/zoho-crm/race").await;
+    assert_eq!(status, 200, "the newer connection survives: {connection}");
+    let (status, token) = serve
+        .get("/connections/zoho-crm/race/token?force_refresh=true")
+        .await;
+    assert_eq!(status, 200, "and its refresh token is live: {token}");
+}
+on_both_backends!(delete_racing_a_reconnect_keeps_the_newer_connection);
+
+/// `/healthz` runs a real query (a database that lost its table is not healthy, although it
+/// still answers `SELECT 1`), and `/readyz` also requires every migration to be applied.
+async fn health_checks_tell_the_truth(world: &World) {
+    let serve = world.instance(&[]);
+    assert_eq!(serve.get("/healthz").await.0, 200);
+    assert_eq!(serve.get("/readyz").await.0, 200);
+    world
+        .backend
+        .execute("DELETE FROM _sqlx_migrations WHERE version = 2")
+        .await;
+    let (status, body) = serve.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "migrations_missing");
+    assert!(
+        body["message"].as_str().unwrap().contains("refresh lease"),
+        "{body}"
+    );
+    assert_eq!(serve.get("/healthz").await.0, 200, "still serving");
+    world.backend.execute("DROP TABLE connections").await;
+    let (status, body) = serve.get("/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "database_unavailable");
+    assert_eq!(serve.get("/readyz").await.0, 503);
+}
+on_both_backends!(health_checks_tell_the_truth);
+
+/// Microsoft's clouds are separate app registrations: `clients.yaml` gives a client id and a
+/// secret per data center, and each cloud's flow presents its own pair to the simulator,
+/// which accepts nothing else.
+async fn microsoft_world(backend: Option<Backend>) -> World {
+    use provider_forge::oauth::{ClientSecret, Credentials};
+    let world = World::start_with(backend, &["microsoft"], |setup| {
+        setup.credentials = Credentials::per_data_center(
+            "no-shared-id",
+            [
+                ("global".to_owned(), ClientSecret::new("ms-global-secret")),
+                ("usgov".to_owned(), ClientSecret::new("ms-usgov-secret")),
+                ("china".to_owned(), ClientSecret::new("ms-china-secret")),
+            ],
+        )
+        .with_client_id_for("global", "ms-global-id")
+        .with_client_id_for("usgov", "ms-usgov-id")
+        .with_client_id_for("china", "ms-china-id");
+    })
+    .await;
+    for (code, secret) in [("global", "ms-global-secret"), ("usgov", "ms-usgov-secret")] {
+        std::fs::write(world.dir.path().join(code), secret).unwrap();
+    }
+    let dir = world.dir.path().display();
+    std::fs::write(
+        &world.clients_file,
+        format!(
+            "microsoft:\n  redirect_uri: {REDIRECT_URI}\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\n"
+        ),
+    )
+    .unwrap();
+    world
+}
+
+async fn per_data_center_client_ids(world: &World) {
+    let serve = world.instance(&[]);
+    for (dc, id) in [(None, "ms-global-id"), (Some("usgov"), "ms-usgov-id")] {
+        let connection_id = format!("ms-{}", dc.unwrap_or("global"));
+        let mut request = serde_json::json!({
+            "provider": "microsoft",
+            "connection_id": connection_id,
+        });
+        if let Some(dc) = dc {
+            request["dc"] = dc.into();
+        }
+        let (status, session) = serve.start_session(request).await;
+        assert_eq!(status, 201, "{session}");
+        let url = session["authorization_url"].as_str().unwrap();
+        assert!(url.contains(&format!("client_id={id}")), "{url}");
+        let callback = browse_to_callback(&world.browser, url, REDIRECT_URI).await;
+        let (status, page) = serve.deliver_callback(&callback).await;
+        assert_eq!(status, 200, "{page}");
+        let (status, token) = serve
+            .get(&format!(
+                "/connections/microsoft/{connection_id}/token?force_refresh=true"
+            ))
+            .await;
+        assert_eq!(status, 200, "{token}");
+    }
+    assert_eq!(world.sim.count(Endpoint::Token), 2);
+    assert_eq!(world.sim.count(Endpoint::Refresh), 2);
+}
+on_both_backends!(per_data_center_client_ids, microsoft_world);
+
+/// A callback's `error_description` (anyone with a valid state writes it) that echoes the
+/// code and the client secret and carries a forged log line and terminal escapes: the page
+/// and the log hold neither secret, the log line stays one line, and the log, written to a
+/// file, has no escape sequence at all (no colours either).
+async fn callback_text_is_scrubbed_and_escaped(world: &World) {
+    let serve = world.instance(&[]);
+    let callback = serve.authorize(world, "zoho-crm", "hostile").await;
+    let code = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let description = format!(
+        "echo code={code} client_secret={}\n2026-01-01T00:00:00Z  INFO forged: connection stored\u{1b}]0;owned\u{7}\u{1b}[2J",
+        support::SHARED_SECRET
+    );
+    let hostile = with_param(
+        &with_param(&callback, "error", "access_denied"),
+        "error_description",
+        &description,
+    );
+    let (status, page) = serve.deliver_callback(&hostile).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Access denied"), "{page}");
+    let log = serve.log_text();
+    for (what, text) in [("the page", &page), ("the log", &log)] {
+        assert!(!text.contains(&code), "{what} holds the code: {text}");
+        assert!(
+            !text.contains(support::SHARED_SECRET),
+            "{what} holds the client secret: {text}"
+        );
+    }
+    assert!(
+        !log.contains('\u{1b}'),
+        "no escape sequence in the log: {log:?}"
+    );
+    let refused: Vec<&str> = log.lines().filter(|l| l.contains("forged")).collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert!(refused[0].contains("callback refused"), "{log}");
+}
+on_both_backends!(callback_text_is_scrubbed_and_escaped);
+
+/// A provider that issued no refresh token: a forced refresh sends nothing and hands out the
+/// still-valid access token; once it expired the caller is told to connect again, and the
+/// connection is never marked `reauthorization_required` (nothing was refused).
+async fn no_refresh_token_keeps_the_valid_access_token(world: &World) {
+    let serve = world.instance(&[]);
+    world.sim.inject(Fault::NoRefreshToken);
+    serve.connect(world, "zoho-crm", "once").await;
+    let (status, first) = serve.get("/connections/zoho-crm/once/token").await;
+    assert_eq!(status, 200, "{first}");
+    let (status, forced) = serve
+        .get("/connections/zoho-crm/once/token?force_refresh=true")
+        .await;
+    assert_eq!(status, 200, "{forced}");
+    assert_eq!(forced["access_token"], first["access_token"]);
+    assert_eq!(world.sim.count(Endpoint::Refresh), 0, "nothing was sent");
+    expire(world, "zoho-crm", "once").await;
+    let (status, body) = serve.get("/connections/zoho-crm/once/token").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "token_expired");
+    let (_, connection) = serve.get("/connections/zoho-crm/once").await;
+    assert_eq!(connection["status"], "active");
+    assert_eq!(world.sim.count(Endpoint::Refresh), 0);
+}
+on_both_backends!(no_refresh_token_keeps_the_valid_access_token);

@@ -226,7 +226,7 @@ pub fn load_one_with(file: &Path, text: &str, open: &OpenFiles) -> Result<Verdic
 
 /// Checks and resolves the provider in `file` (already read into `text`); `index` is the file's
 /// place in the load, which decides how a shared set's own diagnostics name its file.
-fn provider(file: &Path, text: &str, index: usize, sets: &Sets) -> Result<Verdict, LoadError> {
+fn provider(file: &Path, text: &str, index: usize, sets: &Sets<'_>) -> Result<Verdict, LoadError> {
     let mut checked = match validate::check_provider(file, text) {
         Ok(checked) => checked,
         Err(diagnostics) => return Ok(Verdict::Invalid(diagnostics)),
@@ -261,7 +261,7 @@ fn semantic_checks(
     file: &Path,
     checked: Checked<ProviderDefinition>,
     index: usize,
-    sets: &Sets,
+    sets: &Sets<'_>,
 ) -> Result<Verdict, LoadError> {
     let set = match checked
         .content

@@ -4,10 +4,9 @@
 //! Why not `par_iter` over chunks (what [`super::stream`] did before): a chunk is a barrier.
 //! The workers wait for the chunk's slowest file, and the pool idles while the caller hands the
 //! chunk's results on. Here each worker takes the next batch as soon as it is free, and the
-//! caller takes results while the workers go on. Measured in pairs at N = 5,000
-//! (BENCHMARKS.md): `render` 6% less wall time, its sink (staging the text) now overlapping
-//! the work; `validate`, whose sink does nothing, about the same (2 to 3% more CPU for the
-//! hand-over).
+//! caller takes results while the workers go on. `render` takes less wall time, its sink
+//! (staging the text) now overlapping the work; `validate`, whose sink does nothing, about the
+//! same, paying a little CPU for the hand-over (BENCHMARKS.md).
 //!
 //! Memory stays bounded: a worker may start a batch only while it is less than a window ahead
 //! of what the caller has taken, so about `window` results at most are made and not yet handed

@@ -73,9 +73,29 @@ pub fn run(args: ImportArgs) -> u8 {
     }
 }
 
+/// Largest Nango file read: 64 MiB, seventy times Nango's catalog today; checked before
+/// reading.
+const MAX_NANGO_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads one of Nango's files: a regular file (a FIFO would block, `/dev/zero` never ends) of
+/// at most [`MAX_NANGO_FILE_BYTES`].
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map_err(|error| format!("{}: cannot read: {error}", path.display()))
+    let failed = |reason: String| format!("{}: cannot read: {reason}", path.display());
+    let too_large = |size: u64| {
+        failed(format!(
+            "the file is {size} bytes, more than the {MAX_NANGO_FILE_BYTES} bytes read from Nango's files"
+        ))
+    };
+    let size = crate::regular_file::size(path).map_err(|error| failed(error.to_string()))?;
+    if size > MAX_NANGO_FILE_BYTES as u64 {
+        return Err(too_large(size));
+    }
+    let prefix = crate::regular_file::read_prefix(path, MAX_NANGO_FILE_BYTES + 1)
+        .map_err(|error| failed(error.to_string()))?;
+    if prefix.bytes.len() > MAX_NANGO_FILE_BYTES {
+        return Err(too_large(prefix.len));
+    }
+    String::from_utf8(prefix.bytes).map_err(|_| failed("the file is not UTF-8".into()))
 }
 
 fn nango(args: NangoArgs) -> u8 {

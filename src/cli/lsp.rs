@@ -19,7 +19,8 @@ its key). Completion offers the keys of the mapping under the cursor, enumerated
 shared set), and scope names of the catalog in `scopes.default`.\n\n\
 Editor setup: see \"Editor integration\" in README.md.\n\n\
 Exit codes: 0 after the editor's shutdown and exit, 1 when the editor exits without shutdown \
-or closes the connection, 2 on a protocol or I/O error."
+or closes the connection, 2 on a protocol or I/O error (a Content-Length over 64 MiB or a header \
+line over 1 KiB is one, refused before anything is allocated for it)."
 )]
 pub struct LspArgs {
     /// Use standard input and output (the only transport; accepted because editor clients

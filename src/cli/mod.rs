@@ -141,8 +141,12 @@ fn write_failed(name: &str, error: &std::io::Error) -> u8 {
     }
 }
 
-/// Reports a usage or I/O error and returns its exit code.
+/// Reports a usage or I/O error (control characters escaped: it may quote a path or a value)
+/// and returns its exit code.
 fn io_error(error: &dyn std::fmt::Display) -> u8 {
-    eprintln!("provider-forge: error: {error}");
+    eprintln!(
+        "provider-forge: error: {}",
+        crate::diagnostics::visible(&error.to_string())
+    );
     EXIT_USAGE
 }

@@ -47,7 +47,7 @@ pub struct RenderArgs {
     paths: Vec<PathBuf>,
     /// Output format; repeat it with --out to write several formats at once.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    format: Vec<Format>,
+    format: Vec<FormatArg>,
     /// Render this minijinja template instead of a built-in format.
     #[arg(long, value_name = "FILE", conflicts_with = "format")]
     template: Option<PathBuf>,
@@ -65,6 +65,34 @@ pub struct RenderArgs {
     check: bool,
 }
 
+/// `--format`'s values: the library's [`Format`]s, named as [`Format::name`] spells them. The
+/// variants' docs are the help of each value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    /// The resolved table as JSON (shape: schemas/rendered.schema.json). The default.
+    Json,
+    /// The resolved table as YAML, same shape as JSON.
+    Yaml,
+    /// A Nango providers.yaml entry per provider.
+    Nango,
+    /// A Markdown docs page per provider: data centers, endpoints, scopes.
+    Markdown,
+    /// dotenv lines per data center (ZOHO_CRM_EU_TOKEN_URL=...).
+    Env,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Json => Format::Json,
+            FormatArg::Yaml => Format::Yaml,
+            FormatArg::Nango => Format::Nango,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Env => Format::Env,
+        }
+    }
+}
+
 pub fn run(args: RenderArgs) -> u8 {
     // Invalid input under --check gets its own code: nothing was compared, unlike drift.
     let invalid = if args.check {
@@ -79,7 +107,7 @@ pub fn run(args: RenderArgs) -> u8 {
     let mut renderer = Renderer::new();
     let outputs = match &args.template {
         Some(path) => {
-            let source = match std::fs::read_to_string(path) {
+            let source = match read_template(path) {
                 Ok(source) => source,
                 Err(error) => {
                     return super::io_error(&format!("{}: cannot read: {error}", path.display()));
@@ -94,7 +122,11 @@ pub fn run(args: RenderArgs) -> u8 {
             }
         }
         None if args.format.is_empty() => vec![Output::Builtin(Format::Json)],
-        None => args.format.iter().map(|f| Output::Builtin(*f)).collect(),
+        None => args
+            .format
+            .iter()
+            .map(|f| Output::Builtin(Format::from(*f)))
+            .collect(),
     };
 
     let selection = Selection {
@@ -130,7 +162,10 @@ pub fn run(args: RenderArgs) -> u8 {
     match gathered.failure {
         Some(PlanError::Render(error)) => return report_render_error(&error, invalid),
         Some(error @ PlanError::Collision(_)) => {
-            eprintln!("provider-forge: error: {error}");
+            eprintln!(
+                "provider-forge: error: {}",
+                crate::diagnostics::visible(&error.to_string())
+            );
             return invalid;
         }
         None => {}
@@ -412,6 +447,35 @@ fn write(dir: &Path, staging: Staging) -> u8 {
     }
 }
 
+/// Reads a `--template` file: a regular file of at most [`MAX_TEMPLATE_BYTES`], refused by its
+/// size before any byte is read.
+fn read_template(path: &Path) -> io::Result<String> {
+    use crate::render::templates::MAX_TEMPLATE_BYTES;
+    let too_large = |size: u64| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the file is {size} bytes, more than the {MAX_TEMPLATE_BYTES} bytes a template may have"
+            ),
+        )
+    };
+    let size = crate::regular_file::size(path)?;
+    if size > MAX_TEMPLATE_BYTES as u64 {
+        return Err(too_large(size));
+    }
+    // The file may grow after the check: never read more than one byte past the limit.
+    let prefix = crate::regular_file::read_prefix(path, MAX_TEMPLATE_BYTES + 1)?;
+    if prefix.bytes.len() > MAX_TEMPLATE_BYTES {
+        return Err(too_large(prefix.len));
+    }
+    String::from_utf8(prefix.bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 /// A template error: its `FILE:LINE: error: ...` line, then the template's line with the part
 /// minijinja blames underlined (when it says which and the file is on disk).
 fn report_template_error(error: &crate::render::templates::TemplateError) {
@@ -435,7 +499,28 @@ fn report_template_error(error: &crate::render::templates::TemplateError) {
 fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
         RenderError::Template(error) => report_template_error(error),
-        RenderError::Nango(error) => eprintln!("provider-forge: error: {error}"),
+        RenderError::Nango(error) => eprintln!(
+            "provider-forge: error: {}",
+            crate::diagnostics::visible(&error.to_string())
+        ),
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::FormatArg;
+    use crate::render::Format;
+
+    #[test]
+    fn every_library_format_is_a_format_value_of_its_own_name() {
+        for format in Format::ALL {
+            let arg = FormatArg::from_str(format.name(), false)
+                .unwrap_or_else(|error| panic!("--format {}: {error}", format.name()));
+            assert_eq!(Format::from(arg), format);
+        }
+        assert_eq!(FormatArg::value_variants().len(), Format::ALL.len());
+    }
 }

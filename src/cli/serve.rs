@@ -9,7 +9,9 @@ use super::oauth_common::{self, ClientArgs, Reported, usage};
 use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::catalog;
 use crate::oauth;
-use crate::service::{self, Service, api, config, store};
+use std::time::Duration;
+
+use crate::service::{self, Service, api, config, keys, listener, store};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -23,10 +25,16 @@ key rotation.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
 Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
 GET|DELETE /connections/{provider}/{connection_id}, \
-GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, \
+GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
 GET /openapi.json.\n\n\
+Limits: a request head must arrive within --header-read-timeout, a connection with no \
+request in flight is closed after --idle-timeout, at most --max-connections are served at once \
+(others wait to be accepted), bodies are limited to 64 KiB and requests to 120 s. On SIGINT or \
+SIGTERM the service stops accepting, lets requests in flight finish, and exits after at most \
+--shutdown-timeout.\n\n\
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
-I/O or database error at start.")]
+I/O or database error at start, or encryption keys that open none of the stored connections. \
+With --reseal: 0 done, 1 some rows open with no configured key.")]
 pub struct ServeArgs {
     /// Directory (or files) of provider definitions; validated at start, and an invalid one
     /// stops the start with its diagnostics.
@@ -58,6 +66,25 @@ pub struct ServeArgs {
     /// Trust this PEM root certificate in addition to the system's (staging and tests).
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+    /// Seconds a client has to send a whole request head before its connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Most connections served at once; further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = listener::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Re-seal every stored connection still sealed under a key of
+    /// PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS with PROVIDER_FORGE_ENCRYPTION_KEY, print the
+    /// counts, and exit (0 when every row now opens with the current key alone, 1 when some
+    /// open with no configured key) instead of serving. Run it after a key rotation; the
+    /// previous key can then be dropped (ten minutes later: pending sessions keep theirs).
+    #[arg(long)]
+    reseal: bool,
+    /// Seconds to let requests in flight finish after SIGINT or SIGTERM before exiting.
+    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    shutdown_timeout: u64,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -68,13 +95,18 @@ pub fn run(args: ServeArgs) -> u8 {
     }
 }
 
-/// Structured logs on stderr, filtered by RUST_LOG (default `info`).
+/// Structured logs on stderr, filtered by RUST_LOG (default `info`), coloured only on a
+/// terminal and without NO_COLOR: a log file or collector gets no escape sequences.
 fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     // A second init (tests calling run twice) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -82,7 +114,10 @@ fn init_logging() {
 /// Prints configuration problems (missing keys, unreadable secrets: usage problems).
 fn problems(list: Vec<String>) -> Reported {
     for problem in &list {
-        eprintln!("provider-forge: error: {problem}");
+        eprintln!(
+            "provider-forge: error: {}",
+            crate::diagnostics::visible(problem)
+        );
     }
     Reported(EXIT_USAGE)
 }
@@ -118,6 +153,29 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         .map_err(|e| usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
         let store = store::open(&args.database).await.map_err(usage)?;
+        if args.reseal {
+            let report = keys::reseal(store.as_ref(), &cipher).await.map_err(usage)?;
+            println!(
+                "provider-forge serve --reseal: {} connections re-sealed with key {}, {} already under it, {} open with no configured key",
+                report.resealed,
+                cipher.current_key_id(),
+                report.current,
+                report.unopenable.len()
+            );
+            for (provider, connection_id) in &report.unopenable {
+                // Ids were checked for control characters when their session started.
+                eprintln!(
+                    "provider-forge: error: connection `{connection_id}` of `{provider}` opens with no configured key; keep the key it was sealed with"
+                );
+            }
+            return if report.unopenable.is_empty() {
+                Ok(())
+            } else {
+                Err(Reported(EXIT_INVALID))
+            };
+        }
+        // Keys that open none of the stored rows are a misconfiguration, not a fresh start.
+        keys::check(store.as_ref(), &cipher).await.map_err(usage)?;
         let service = Service::new(
             store,
             cipher,
@@ -126,19 +184,40 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             http,
         )
         .with_refresh_margin(args.refresh_margin);
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let tcp = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
-        let local = listener
+        let local = tcp
             .local_addr()
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
         // Tests and scripts read this line to learn the port.
         println!("provider-forge serve: listening on http://{local}");
         tracing::info!(%local, callback = %format!("{}/oauth/callback", public_url.trim_end_matches('/')), "serving");
-        axum::serve(listener, api::router(Arc::new(service), api_key))
-            .with_graceful_shutdown(shutdown_signal())
+        let limits = listener::Limits {
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        };
+        let service = Arc::new(service);
+        listener::serve(
+            tcp,
+            api::router(Arc::clone(&service), api_key),
+            limits.clone(),
+            shutdown_signal(),
+        )
+        .await;
+        // Refreshes still in flight, and refreshed tokens whose commit is being retried, get
+        // the same bounded wait: a provider's rotation is not dropped at a routine restart.
+        if tokio::time::timeout(limits.shutdown_timeout, service.settle())
             .await
-            .map_err(|e| usage(format!("server failed: {e}")))
+            .is_err()
+        {
+            tracing::warn!(
+                "shutdown timeout reached with a refresh in flight or a refreshed token set not yet stored"
+            );
+        }
+        Ok(())
     })
 }
 
@@ -147,14 +226,12 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = interrupt.await;
+            return;
+        };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

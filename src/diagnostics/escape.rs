@@ -6,20 +6,28 @@
 
 use std::borrow::Cow;
 
-/// Whether `c` must not reach a terminal raw. Tabs and line breaks are layout, not control;
-/// the callers decide about them.
+/// Whether `c` must not reach a terminal raw: every control character (C0 with tab, line feed
+/// and carriage return, DEL, C1), the Unicode line and paragraph separators, and the
+/// bidirectional marks, embeddings, overrides and isolates (the "Trojan Source" characters).
 fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\t' && c != '\n')
-        // Bidirectional embeddings, overrides and isolates (the "Trojan Source" characters).
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200E}' | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn push_escaped(out: &mut String, c: char) {
     out.extend(c.escape_default());
 }
 
-/// `text` with every control character except tab and line feed escaped (`\u{1b}`), for
-/// messages that quote input or a server's `error_description`.
+/// `text` with every character that could drive a terminal or break a line escaped, Rust-style
+/// (`\n`, `\u{1b}`, `\u{202e}`): the one function every human-facing line of text from
+/// outside (input files, servers' `error_description`, a hostile catalog's keys) goes through,
+/// so one problem stays on one line whatever a value holds. Text already escaped is left as it
+/// is (all its characters are printable), so escaping twice is harmless.
 pub fn visible(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -39,8 +47,10 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 /// text's, so diagnostics' byte ranges still point at the same characters.
 ///
 /// Line breaks become `\n` (a lone `\r` counts as a break, as in YAML; the `\r` of `\r\n` is
-/// dropped), a leading byte-order mark is dropped, control characters are escaped, and bytes
-/// that are not UTF-8 are shown as `\xNN`.
+/// dropped), a leading byte-order mark is dropped, control characters are escaped (a tab too:
+/// it is shown as `\t`, which is what YAML indentation must not hold, and the renderer cannot
+/// draw a caret under it by a guess at its width), and bytes that are not UTF-8 are shown as
+/// `\xNN`.
 pub(crate) struct PrintableSource {
     pub(crate) text: String,
     /// `offsets[i]` is where the file's byte `i` starts in `text`; one more entry for the end.
@@ -63,7 +73,7 @@ impl PrintableSource {
                 offsets.push(text.len());
                 match c {
                     '\r' if chars.peek().is_some_and(|&(_, next)| next == '\n') => {}
-                    '\r' => text.push('\n'),
+                    '\r' | '\n' => text.push('\n'),
                     c if is_unsafe(c) => push_escaped(&mut text, c),
                     c => text.push(c),
                 }
@@ -94,10 +104,21 @@ mod tests {
     #[test]
     fn escape_sequences_and_bidi_overrides_are_shown_not_obeyed() {
         assert_eq!(
-            visible("denied\u{1b}[2J\u{7}\u{202E}ok\tx\ny"),
-            "denied\\u{1b}[2J\\u{7}\\u{202e}ok\tx\ny"
+            visible("denied\u{1b}[2J\u{7}\u{202E}ok"),
+            "denied\\u{1b}[2J\\u{7}\\u{202e}ok"
         );
         assert!(matches!(visible("plain text"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn line_breaks_and_every_other_control_character_are_escaped() {
+        assert_eq!(
+            visible("a\nb\rc\td\u{85}e\u{9b}2Jf\u{2028}g\u{2029}h\u{2066}i\u{7f}"),
+            "a\\nb\\rc\\td\\u{85}e\\u{9b}2Jf\\u{2028}g\\u{2029}h\\u{2066}i\\u{7f}"
+        );
+        // Escaping what is already escaped changes nothing: callers may escape twice.
+        let once = visible("x\ny\u{1b}").into_owned();
+        assert_eq!(visible(&once), once);
     }
 
     #[test]

@@ -3,22 +3,25 @@
 //! the runner turns into an annotation on the file; each label becomes a `::notice` at its own
 //! place, so a fault in a shared set also marks the providers that use it.
 //!
-//! Escaping follows the runner's rules: in the message `%`, `\r` and `\n` become `%25`, `%0D`
-//! and `%0A`; in property values `:` and `,` also become `%3A` and `%2C`.
+//! Every text from the input (file names, paths, messages, hints) is first made [`visible`],
+//! so no control character reaches the runner's log raw and a value's line break is shown, not
+//! obeyed; the one line break left is the one before `help:`. Then escaping follows the
+//! runner's rules: in the message `%`, `\r` and `\n` become `%25`, `%0D` and `%0A`; in property
+//! values `:` and `,` also become `%3A` and `%2C`.
 
 use std::fmt::Write;
 use std::path::Path;
 
-use super::Diagnostic;
+use super::{Diagnostic, visible};
 
 /// The workflow commands for `diagnostics`, one per line.
 pub fn annotations(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let mut message = diagnostic.message.clone();
+        let mut message = visible(&diagnostic.message).into_owned();
         if let Some(hint) = &diagnostic.hint {
             message.push_str("\nhelp: ");
-            message.push_str(hint);
+            message.push_str(&visible(hint));
         }
         command(
             &mut out,
@@ -45,7 +48,11 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
                     label.region.end.column,
                 ],
                 &label.path,
-                &format!("{} ({})", label.message, diagnostic.message),
+                &format!(
+                    "{} ({})",
+                    visible(&label.message),
+                    visible(&diagnostic.message)
+                ),
             );
         }
     }
@@ -63,8 +70,8 @@ fn command(
     let _ = writeln!(
         out,
         "::{kind} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}",
-        escape_property(&file.to_string_lossy()),
-        escape_property(title),
+        escape_property(&visible(&file.to_string_lossy())),
+        escape_property(&visible(title)),
         escape_data(message),
     );
 }
@@ -92,5 +99,36 @@ mod tests {
             "100%25 done%0D%0Anext: a,b"
         );
         assert_eq!(escape_property("C:\\x,y%\nz"), "C%3A\\x%2Cy%25%0Az");
+    }
+
+    #[test]
+    fn control_characters_from_the_input_reach_the_runner_escaped() {
+        let region = crate::definition::document::Region {
+            start: crate::definition::document::Position { line: 1, column: 1 },
+            end: crate::definition::document::Position { line: 1, column: 2 },
+            span: crate::definition::document::Span { start: 0, end: 1 },
+        };
+        let mut diagnostic = Diagnostic::at(
+            Path::new("evil\u{1b}.yaml"),
+            region,
+            "a\u{202e}b",
+            "bad `x\u{1b}[2J\u{9b}y\nz`",
+            Some("try \u{7}".into()),
+        );
+        diagnostic.labels.push(crate::diagnostics::Label::new(
+            Path::new("set.yaml"),
+            region,
+            "p",
+            "here\u{1b}",
+        ));
+        let out = annotations(&[diagnostic]);
+        for c in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{7}'] {
+            assert!(!out.contains(c), "{c:?} written raw: {out:?}");
+        }
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(
+            out.contains("::bad `x\\u{1b}[2J\\u{9b}y\\nz`%0Ahelp: try \\u{7}\n"),
+            "{out}"
+        );
     }
 }

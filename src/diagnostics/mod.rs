@@ -3,7 +3,10 @@
 //! YAML errors, schema violations and semantic errors the same way.
 
 mod escape;
+// The CI output formats of `validate --format`: only the command line uses them.
+#[cfg(feature = "cli")]
 pub(crate) mod github;
+#[cfg(feature = "cli")]
 pub(crate) mod sarif;
 pub mod snippet;
 
@@ -13,6 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use serde_json::Value;
 
 use crate::definition::document::{
@@ -85,66 +89,45 @@ pub struct Label {
     pub message: String,
 }
 
-/// A region written out flat, as the JSON output has always shown it.
-#[derive(Serialize)]
-struct FlatRegion {
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-    byte_start: usize,
-    byte_end: usize,
+/// Writes where `region` starts as the JSON output has always shown it: `line`, `column`.
+fn serialize_start<S: SerializeStruct>(out: &mut S, region: &Region) -> Result<(), S::Error> {
+    out.serialize_field("line", &region.start.line)?;
+    out.serialize_field("column", &region.start.column)
 }
 
-impl From<Region> for FlatRegion {
-    fn from(region: Region) -> Self {
-        FlatRegion {
-            line: region.start.line,
-            column: region.start.column,
-            end_line: region.end.line,
-            end_column: region.end.column,
-            byte_start: region.span.start,
-            byte_end: region.span.end,
-        }
-    }
+/// Writes where `region` ends and its bytes: `end_line`, `end_column`, `byte_start`,
+/// `byte_end`.
+fn serialize_end<S: SerializeStruct>(out: &mut S, region: &Region) -> Result<(), S::Error> {
+    out.serialize_field("end_line", &region.end.line)?;
+    out.serialize_field("end_column", &region.end.column)?;
+    out.serialize_field("byte_start", &region.span.start)?;
+    out.serialize_field("byte_end", &region.span.end)
 }
 
 impl Serialize for Diagnostic {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let flat = FlatRegion::from(self.region);
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let fields = if self.hint.is_some() { 12 } else { 11 };
         let mut out = serializer.serialize_struct("Diagnostic", fields)?;
         out.serialize_field("file", &self.file)?;
-        out.serialize_field("line", &flat.line)?;
-        out.serialize_field("column", &flat.column)?;
+        serialize_start(&mut out, &self.region)?;
         out.serialize_field("path", &self.path)?;
         out.serialize_field("severity", &self.severity)?;
         out.serialize_field("message", &self.message)?;
         if let Some(hint) = &self.hint {
             out.serialize_field("hint", hint)?;
         }
-        out.serialize_field("end_line", &flat.end_line)?;
-        out.serialize_field("end_column", &flat.end_column)?;
-        out.serialize_field("byte_start", &flat.byte_start)?;
-        out.serialize_field("byte_end", &flat.byte_end)?;
+        serialize_end(&mut out, &self.region)?;
         out.serialize_field("labels", &self.labels)?;
         out.end()
     }
 }
 
 impl Serialize for Label {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let flat = FlatRegion::from(self.region);
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = serializer.serialize_struct("Label", 9)?;
         out.serialize_field("file", &self.file)?;
-        out.serialize_field("line", &flat.line)?;
-        out.serialize_field("column", &flat.column)?;
-        out.serialize_field("end_line", &flat.end_line)?;
-        out.serialize_field("end_column", &flat.end_column)?;
-        out.serialize_field("byte_start", &flat.byte_start)?;
-        out.serialize_field("byte_end", &flat.byte_end)?;
+        serialize_start(&mut out, &self.region)?;
+        serialize_end(&mut out, &self.region)?;
         out.serialize_field("path", &self.path)?;
         out.serialize_field("message", &self.message)?;
         out.end()
@@ -272,15 +255,15 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{}:{}:{}: {}: {} (at {})",
-            self.file.display(),
+            visible(&self.file.display().to_string()),
             self.region.start.line,
             self.region.start.column,
             self.severity,
-            self.message,
-            self.path
+            visible(&self.message),
+            visible(&self.path)
         )?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  help: {hint}")?;
+            write!(f, "\n  help: {}", visible(hint))?;
         }
         Ok(())
     }

@@ -3,8 +3,11 @@
 //! (rendered by annotate-snippets, the renderer rustc uses), then `help:`.
 //!
 //! The source is read again from disk when a diagnostic is shown (only files with problems pay
-//! for it) and made printable first: whatever the input holds, no control character or escape
-//! sequence reaches the terminal raw, and byte ranges are mapped onto the printable text.
+//! for it), and only as far as shown: up to the end of the line where the last place shown
+//! ends, never more than a definition may hold, and only from a regular file, so showing line
+//! 1 of a huge file reads a few kilobytes. It is made printable first: whatever the input
+//! holds, no control character or escape sequence reaches the terminal raw, and byte ranges
+//! are mapped onto the printable text.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -14,6 +17,8 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::escape::{PrintableSource, visible};
 use super::{Diagnostic, Label};
+use crate::definition::document::MAX_FILE_BYTES;
+use crate::regular_file;
 
 /// Whether to colour output written to a stream: only on a terminal, and never when
 /// `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
@@ -58,33 +63,85 @@ pub fn template_excerpt(
     range: std::ops::Range<usize>,
     color: bool,
 ) -> Option<String> {
-    let source = PrintableSource::new(&std::fs::read(file).ok()?);
     let place = LinePlace {
         bytes: (range.start, range.end),
         start: (line, 1),
     };
+    let source = shown_part(file, place.bytes_needed())?;
     let snippet = Snippet::source(source.text.as_str())
         .line_start(1)
         .annotation(AnnotationKind::Primary.span(place.range(&source)));
     Some(renderer(color).render(&[Group::with_level(Level::ERROR).element(snippet)]))
 }
 
+/// How far past the last byte shown a file is read, to finish that line.
+const LINE_TAIL: usize = 4096;
+
+/// The start of `file` as far as the line holding byte `needed` (at most [`LINE_TAIL`] bytes
+/// past it, and never more than [`MAX_FILE_BYTES`]), printable; `None` when it cannot be read
+/// or is not a regular file.
+fn shown_part(file: &Path, needed: usize) -> Option<PrintableSource> {
+    let needed = needed.min(MAX_FILE_BYTES);
+    let limit = needed.saturating_add(LINE_TAIL).min(MAX_FILE_BYTES);
+    let mut prefix = regular_file::read_prefix(file, limit).ok()?;
+    if prefix.len > prefix.bytes.len() as u64 {
+        let bytes = &mut prefix.bytes;
+        match bytes[needed.min(bytes.len())..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
+            Some(at) => bytes.truncate(needed + at),
+            None => bytes.truncate(whole_characters(bytes)),
+        }
+    }
+    Some(PrintableSource::new(&prefix.bytes))
+}
+
+/// The length of `bytes` without a UTF-8 character cut off at its end.
+fn whole_characters(bytes: &[u8]) -> usize {
+    let continuation = |b: &u8| b & 0b1100_0000 == 0b1000_0000;
+    let tail = bytes
+        .iter()
+        .rev()
+        .take(3)
+        .take_while(|b| continuation(b))
+        .count();
+    let Some(&lead) = bytes.len().checked_sub(tail + 1).map(|i| &bytes[i]) else {
+        return bytes.len();
+    };
+    let wanted = match lead {
+        0xC0..=0xDF => 1,
+        0xE0..=0xEF => 2,
+        0xF0..=0xF7 => 3,
+        _ => 0,
+    };
+    if tail < wanted {
+        bytes.len() - tail - 1
+    } else {
+        bytes.len()
+    }
+}
+
+/// The files shown so far, each read as far as the places shown in it need.
 #[derive(Default)]
 struct Sources {
-    files: HashMap<PathBuf, Option<PrintableSource>>,
+    files: HashMap<PathBuf, (usize, Option<PrintableSource>)>,
 }
 
 impl Sources {
-    fn load(&mut self, file: &Path) {
-        self.files.entry(file.to_path_buf()).or_insert_with(|| {
-            std::fs::read(file)
-                .ok()
-                .map(|bytes| PrintableSource::new(&bytes))
-        });
+    /// Makes sure `file` is read as far as byte `needed`.
+    fn load(&mut self, file: &Path, needed: usize) {
+        match self.files.get(file) {
+            Some((read, _)) if *read >= needed => {}
+            _ => {
+                let source = shown_part(file, needed);
+                self.files.insert(file.to_path_buf(), (needed, source));
+            }
+        }
     }
 
     fn get(&self, file: &Path) -> Option<&PrintableSource> {
-        self.files.get(file).and_then(Option::as_ref)
+        self.files.get(file).and_then(|(_, source)| source.as_ref())
     }
 }
 
@@ -109,14 +166,47 @@ impl LinePlace {
         }
     }
 
+    /// How much of the file must be read to show the place: to its end, or all a definition
+    /// may hold for a place known only by its line and column.
+    fn bytes_needed(&self) -> usize {
+        if self.bytes == (0, 0) && self.start != (1, 1) {
+            MAX_FILE_BYTES
+        } else {
+            self.bytes.1.max(self.bytes.0)
+        }
+    }
+
     /// The range in `source`'s printable text. A place made without its bytes (an empty
     /// range at byte 0 though it starts past 1:1) is found from its line and column instead.
+    /// A place that starts in a line's indentation starts at the line's first character
+    /// instead: the renderer cuts long indentation away, and would draw the caret of a place
+    /// inside it in the gutter.
     fn range(&self, source: &PrintableSource) -> std::ops::Range<usize> {
-        if self.bytes == (0, 0) && self.start != (1, 1) {
+        let (start, end) = if self.bytes == (0, 0) && self.start != (1, 1) {
             let at = offset_of(&source.text, self.start);
-            return at..at;
-        }
-        source.offset(self.bytes.0)..source.offset(self.bytes.1.max(self.bytes.0))
+            (at, at)
+        } else {
+            (
+                source.offset(self.bytes.0),
+                source.offset(self.bytes.1.max(self.bytes.0)),
+            )
+        };
+        let start = past_indentation(&source.text, start);
+        start..end.max(start)
+    }
+}
+
+/// `at`, or the first character after the indentation when `at` lies in the indentation of
+/// a line that has one.
+fn past_indentation(text: &str, at: usize) -> usize {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let is_indentation = |c: char| c.is_whitespace() && c != '\n';
+    if !text[line_start..at].chars().all(is_indentation) {
+        return at;
+    }
+    match text[at..].char_indices().find(|&(_, c)| !is_indentation(c)) {
+        Some((i, c)) if c != '\n' => at + i,
+        _ => at,
     }
 }
 
@@ -160,9 +250,19 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &mut Sources, 
         visible(&diagnostic.message),
         visible(&diagnostic.path),
     );
-    sources.load(&diagnostic.file);
+    let mut needed: Vec<(&Path, usize)> =
+        vec![(&diagnostic.file, LinePlace::of(diagnostic).bytes_needed())];
     for label in &diagnostic.labels {
-        sources.load(&label.file);
+        needed.push((&label.file, LinePlace::of_label(label).bytes_needed()));
+    }
+    for (file, _) in &needed {
+        let furthest = needed
+            .iter()
+            .filter(|(other, _)| other == file)
+            .map(|(_, bytes)| *bytes)
+            .max()
+            .unwrap_or(0);
+        sources.load(file, furthest);
     }
     if let Some(snippet) = snippet(diagnostic, sources, color) {
         out.push_str(&snippet);
@@ -225,6 +325,83 @@ fn snippet(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::definition::document::{Position, Region, Span};
+
+    /// A diagnostic over bytes `start..end` of `file`, which start at `line`:`column`.
+    fn diagnostic_at(
+        file: &Path,
+        (line, column): (usize, usize),
+        (start, end): (usize, usize),
+    ) -> Diagnostic {
+        let region = Region {
+            start: Position { line, column },
+            end: Position {
+                line,
+                column: column + end - start,
+            },
+            span: Span { start, end },
+        };
+        Diagnostic::at(file, region, "p", "message", None)
+    }
+
+    /// The caret lines of a rendering: each must be drawn right of the gutter (`  |`).
+    fn assert_carets_right_of_the_gutter(shown: &str) {
+        assert!(shown.contains('^'), "{shown}");
+        for line in shown.lines().filter(|line| line.contains('^')) {
+            assert!(line.starts_with("  | "), "caret in the gutter: {shown}");
+        }
+    }
+
+    #[test]
+    fn the_caret_stays_right_of_the_gutter_on_deeply_indented_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let tabs = dir.path().join("tabs.yaml");
+        std::fs::write(
+            &tabs,
+            "id: x\nname: y\n\t\t\t\t\t\t\t\t\t\tauthorization: 1\n",
+        )
+        .unwrap();
+        let shown = render(&[diagnostic_at(&tabs, (3, 1), (14, 15))], false);
+        assert_carets_right_of_the_gutter(&shown);
+        assert!(
+            shown.contains("3 | \\t\\t"),
+            "tabs are shown as what they are: {shown}"
+        );
+
+        let spaces = dir.path().join("spaces.yaml");
+        let indent = " ".repeat(40);
+        std::fs::write(&spaces, format!("{indent}id: x\n{indent}name: y\n")).unwrap();
+        let shown = render(&[diagnostic_at(&spaces, (1, 1), (0, 0))], false);
+        assert_carets_right_of_the_gutter(&shown);
+    }
+
+    #[test]
+    fn only_the_lines_shown_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.yaml");
+        std::fs::write(&path, "id: x\nname: y\n").unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(1 << 30).unwrap();
+        assert_eq!(shown_part(&path, 0).unwrap().text, "id: x");
+        assert_eq!(shown_part(&path, 7).unwrap().text, "id: x\nname: y");
+        let no_break = dir.path().join("nul.yaml");
+        std::fs::File::create(&no_break)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let shown = shown_part(&no_break, 0).unwrap().text;
+        assert_eq!(shown, "\\u{0}".repeat(LINE_TAIL));
+    }
+
+    #[test]
+    fn a_character_cut_at_the_end_of_what_is_read_is_left_out() {
+        assert_eq!(whole_characters("abé".as_bytes()), 4);
+        assert_eq!(whole_characters(&"abé".as_bytes()[..3]), 2);
+        assert_eq!(whole_characters(&"a€".as_bytes()[..3]), 1);
+        assert_eq!(whole_characters(&"a😀".as_bytes()[..4]), 1);
+        assert_eq!(whole_characters(b"a\xFF"), 2);
+        assert_eq!(whole_characters(b""), 0);
+    }
 
     #[test]
     fn line_and_column_find_offsets_in_the_printable_text() {

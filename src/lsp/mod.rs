@@ -13,9 +13,10 @@ mod hover;
 mod schema_walk;
 mod server;
 mod text;
+mod transport;
 mod workspace;
 
-use lsp_server::{Connection, ProtocolError};
+use lsp_server::ProtocolError;
 
 pub use server::Ending;
 use server::serve;
@@ -37,12 +38,22 @@ pub enum ServerError {
     Disconnected,
 }
 
-/// Serves one client over standard input and output until it exits.
+/// Serves one client over standard input and output until it exits. Framing is read by
+/// [`transport`], which bounds what a header may ask for.
 pub fn run_stdio() -> Result<Ending, ServerError> {
-    let (connection, io_threads) = Connection::stdio();
-    let ending = serve(&connection)?;
-    // The writer thread ends when the connection's sender is gone. (On an error the threads
-    // are left to end with the process: the reader may be blocked on input that never comes.)
+    let (connection, io_threads) = transport::stdio();
+    let ending = match serve(&connection) {
+        Ok(ending) => ending,
+        // A connection the reader closed is reported with the reader's error, when it stopped
+        // on one. (Otherwise the threads are left to end with the process: the reader may be
+        // blocked on input that never comes.)
+        Err(ServerError::Protocol(error)) if error.channel_is_disconnected() => {
+            io_threads.join_reader()?;
+            return Err(ServerError::Protocol(error));
+        }
+        Err(error) => return Err(error),
+    };
+    // The writer thread ends when the connection's sender is gone.
     drop(connection);
     io_threads.join()?;
     Ok(ending)

@@ -10,6 +10,8 @@
 
 use serde_yaml::{Mapping, Value};
 
+use crate::definition::document;
+
 /// Nango's `providers.yaml` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum NangoCatalogError {
@@ -48,10 +50,9 @@ pub struct NangoEntry {
 }
 
 impl NangoCatalog {
-    /// Parses Nango's `providers.yaml` text.
+    /// Parses Nango's `providers.yaml` text (its nesting checked first, see [`read_yaml`]).
     pub fn parse(text: &str) -> Result<Self, NangoCatalogError> {
-        let value: Value = serde_yaml::from_str(text)
-            .map_err(|e| NangoCatalogError::NotACatalog(e.to_string()))?;
+        let value = read_yaml(text)?;
         let Value::Mapping(mut entries) = value else {
             return Err(NangoCatalogError::NotACatalog(
                 "the top level is not a mapping".into(),
@@ -127,10 +128,10 @@ pub struct NangoScopes {
 }
 
 impl NangoScopes {
-    /// Parses Nango's `providers.scopes.yaml` text.
+    /// Parses Nango's `providers.scopes.yaml` text (its nesting checked first, see
+    /// [`read_yaml`]).
     pub fn parse(text: &str) -> Result<Self, NangoCatalogError> {
-        let value: Value = serde_yaml::from_str(text)
-            .map_err(|e| NangoCatalogError::NotACatalog(e.to_string()))?;
+        let value = read_yaml(text)?;
         let Value::Mapping(entries) = value else {
             return Err(NangoCatalogError::NotACatalog(
                 "the scopes file's top level is not a mapping".into(),
@@ -155,6 +156,17 @@ impl NangoScopes {
     pub fn for_provider(&self, id: &str) -> Option<&[String]> {
         self.lists.get(id).map(Vec::as_slice)
     }
+}
+
+/// Reads one of Nango's files as a serde_yaml value, once the project's own reader has found
+/// its nesting within [`document::MAX_DEPTH`] (serde_yaml would take hours on a few megabytes
+/// of deep nesting before refusing it).
+fn read_yaml(text: &str) -> Result<Value, NangoCatalogError> {
+    document::check_nesting(text).map_err(|error| {
+        let at = error.region.start;
+        NangoCatalogError::NotACatalog(format!("{}:{}: {}", at.line, at.column, error.message))
+    })?;
+    serde_yaml::from_str(text).map_err(|e| NangoCatalogError::NotACatalog(e.to_string()))
 }
 
 impl NangoEntry {

@@ -3,12 +3,17 @@
 //! Messages say what happened and, where the user can act, what to do. They never contain a
 //! secret: no client secret, code, verifier or token is ever a field here, and transport errors
 //! are recorded without their URL (a revocation URL can carry a token in its query string).
+//! Whatever came from outside (a callback's query, a provider's answer, a caller's scope or
+//! data-center code) is displayed [`visible`]: a line break or escape sequence in it can
+//! neither forge a log line nor drive a terminal.
+
+use crate::diagnostics::visible;
 
 /// An OAuth flow failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthError {
     /// A requested scope is not in the provider's catalog.
-    #[error("unknown scope `{scope}` for provider `{provider}`; known scopes: {known}")]
+    #[error("unknown scope `{}` for provider `{provider}`; known scopes: {known}", visible(.scope))]
     UnknownScope {
         /// The scope asked for.
         scope: String,
@@ -41,7 +46,7 @@ pub enum OAuthError {
         data_center: String,
     },
     /// A data center was named that the provider does not enable.
-    #[error("unknown data center `{code}`; enabled data centers: {enabled}")]
+    #[error("unknown data center `{}`; enabled data centers: {enabled}", visible(.code))]
     UnknownDataCenter {
         /// The code given.
         code: String,
@@ -49,7 +54,7 @@ pub enum OAuthError {
         enabled: String,
     },
     /// The redirect URI is not a valid absolute URL.
-    #[error("invalid redirect URI `{uri}`: {reason}")]
+    #[error("invalid redirect URI `{}`: {reason}", visible(.uri))]
     InvalidRedirectUri {
         /// The URI.
         uri: String,
@@ -57,7 +62,7 @@ pub enum OAuthError {
         reason: String,
     },
     /// A resolved endpoint URL could not be parsed (the resolved table is broken).
-    #[error("invalid endpoint URL `{url}` in the resolved table: {reason}")]
+    #[error("invalid endpoint URL `{}` in the resolved table: {reason}", visible(.url))]
     InvalidEndpoint {
         /// The URL.
         url: String,
@@ -65,7 +70,7 @@ pub enum OAuthError {
         reason: String,
     },
     /// The callback URL or query could not be parsed, or lacks a required parameter.
-    #[error("invalid callback: {0}")]
+    #[error("invalid callback: {}", visible(.0))]
     InvalidCallback(String),
     /// The callback's `state` does not match the one sent: possible CSRF, or a stale tab.
     #[error(
@@ -79,7 +84,7 @@ pub enum OAuthError {
         description: Option<String>,
     },
     /// The provider redirected back with another `error`.
-    #[error("the authorization server returned error `{error}`{}", describe(.description))]
+    #[error("the authorization server returned error `{}`{}", visible(.error), describe(.description))]
     AuthorizationFailed {
         /// The `error` code.
         error: String,
@@ -88,7 +93,8 @@ pub enum OAuthError {
     },
     /// The callback names a location that is not an enabled data center.
     #[error(
-        "the callback names location `{location}`, which is not an enabled data center; enabled: {enabled}"
+        "the callback names location `{}`, which is not an enabled data center; enabled: {enabled}",
+        visible(.location)
     )]
     UnknownLocation {
         /// The location received.
@@ -99,7 +105,8 @@ pub enum OAuthError {
     /// The callback's issuer parameter is not the data center's authorization server: a
     /// mix-up attack or a misconfigured definition. Nothing was sent anywhere.
     #[error(
-        "refusing the callback: its `{param}` is `{received}`, but data center `{data_center}` is served by `{expected}`; no request was made"
+        "refusing the callback: its `{param}` is `{}`, but data center `{data_center}` is served by `{expected}`; no request was made",
+        visible(.received)
     )]
     IssuerMismatch {
         /// The callback parameter name (`accounts-server`, `iss`).
@@ -122,7 +129,7 @@ pub enum OAuthError {
         data_center: String,
     },
     /// The server answered with an OAuth `error` (whatever the HTTP status).
-    #[error("the {endpoint} endpoint rejected the request: `{error}`{}", describe(.description))]
+    #[error("the {endpoint} endpoint rejected the request: `{}`{}", visible(.error), describe(.description))]
     Rejected {
         /// Which endpoint (`token`, `refresh`, `revoke`).
         endpoint: &'static str,
@@ -178,7 +185,7 @@ pub enum OAuthError {
         limit: usize,
     },
     /// The request could not be sent (DNS, connection, TLS).
-    #[error("could not reach the {endpoint} endpoint at {host}: {reason}")]
+    #[error("could not reach the {endpoint} endpoint at {host}: {}", visible(.reason))]
     Network {
         /// Which endpoint.
         endpoint: &'static str,
@@ -188,7 +195,7 @@ pub enum OAuthError {
         reason: String,
     },
     /// The response body is not the JSON the endpoint should return.
-    #[error("the {endpoint} endpoint returned an unparseable response: {reason}")]
+    #[error("the {endpoint} endpoint returned an unparseable response: {}", visible(.reason))]
     MalformedResponse {
         /// Which endpoint.
         endpoint: &'static str,
@@ -219,7 +226,72 @@ impl OAuthError {
 
 fn describe(description: &Option<String>) -> String {
     match description {
-        Some(text) if !text.is_empty() => format!(": {text}"),
+        Some(text) if !text.is_empty() => format!(": {}", visible(text)),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_a_callback_or_a_provider_is_displayed_escaped() {
+        let hostile = || "x\n2026-01-01 INFO forged\r\u{1b}[2J\u{9b}\u{202e}".to_owned();
+        let errors = [
+            OAuthError::UserDenied {
+                description: Some(hostile()),
+            },
+            OAuthError::AuthorizationFailed {
+                error: hostile(),
+                description: Some(hostile()),
+            },
+            OAuthError::Rejected {
+                endpoint: "token",
+                status: 400,
+                error: hostile(),
+                description: Some(hostile()),
+            },
+            OAuthError::RateLimited {
+                endpoint: "token",
+                description: Some(hostile()),
+            },
+            OAuthError::UnknownLocation {
+                location: hostile(),
+                enabled: "eu".into(),
+            },
+            OAuthError::IssuerMismatch {
+                param: "iss".into(),
+                received: hostile(),
+                data_center: "eu".into(),
+                expected: "https://a.example".into(),
+            },
+            OAuthError::InvalidCallback(hostile()),
+            OAuthError::UnknownScope {
+                scope: hostile(),
+                provider: "p".into(),
+                known: "a".into(),
+            },
+            OAuthError::UnknownDataCenter {
+                code: hostile(),
+                enabled: "eu".into(),
+            },
+            OAuthError::MalformedResponse {
+                endpoint: "token",
+                reason: hostile(),
+            },
+            OAuthError::Network {
+                endpoint: "token",
+                host: "a.example".into(),
+                reason: hostile(),
+            },
+        ];
+        for error in errors {
+            let shown = error.to_string();
+            for c in ['\n', '\r', '\u{1b}', '\u{9b}', '\u{202e}'] {
+                assert!(!shown.contains(c), "{c:?} displayed raw: {shown:?}");
+            }
+            assert!(shown.contains("x\\n2026-01-01 INFO forged\\r"), "{shown}");
+        }
     }
 }

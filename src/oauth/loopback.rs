@@ -143,13 +143,10 @@ impl BrowserCallback {
 /// Accepts connections and serves each on its own task.
 async fn serve(listener: TcpListener, path: Arc<str>, arrivals: mpsc::Sender<Arrival>) {
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let Ok((stream, _)) = listener.accept().await else {
             // Out of file descriptors and the like: give the system a moment, keep serving.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
         };
         tokio::spawn(serve_connection(stream, path.clone(), arrivals.clone()));
     }

@@ -1,8 +1,8 @@
 //! `render --format json`'s text: exactly what `serde_json::to_string_pretty` writes, for less.
 //!
 //! serde_json's `PrettyFormatter` writes a line break, then its two-space indent once per
-//! level, each as a separate write: a sixth of the instructions spent serializing the table
-//! (callgrind, issue 13). [`Indented`] writes the comma, the line break and the
+//! level, each as a separate write, a large share of the cost of serializing the table.
+//! [`Indented`] writes the comma, the line break and the
 //! whole indentation between two values as one slice of [`SEPARATOR`]. Every other byte is left
 //! to serde_json, so the text is the same byte for byte (`same_text_as_serde_json_pretty`).
 
@@ -24,8 +24,8 @@ const SEPARATOR: [u8; 2 + 2 * LEVELS] = {
 };
 
 /// Room for the JSON of one resolved provider, which is a few KB to about 20 KB. serde_json
-/// starts from 128 bytes, and growing from there copied the text once more, a tenth of the
-/// cost of serializing it (callgrind, issue 13).
+/// starts from 128 bytes, and growing from there copied the text once more, a noticeable part
+/// of the cost of serializing it.
 const CAPACITY: usize = 32 << 10;
 
 /// Serializes `value` as `serde_json::to_string_pretty` does.

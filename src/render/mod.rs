@@ -6,6 +6,8 @@
 pub mod filter;
 mod json;
 pub mod output;
+// Where `render` keeps rendered text until the whole catalog has rendered: the command's.
+#[cfg(feature = "cli")]
 pub(crate) mod staging;
 pub mod templates;
 
@@ -15,9 +17,9 @@ use std::path::Path;
 use crate::resolve::table::ResolvedProvider;
 use templates::{TemplateError, Templates};
 
-/// The built-in output formats. The variants' docs are also `render --format`'s help, so the
-/// command line and the library name the formats once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The built-in output formats. The command line's `--format` values map onto these one to one,
+/// by [`Format::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The resolved table as JSON (shape: schemas/rendered.schema.json). The default.
     Json,

@@ -4,6 +4,11 @@
 //! Everything is rendered in memory first ([`plan`]), so an invalid definition or a failing
 //! template means no file is touched; then each file is replaced atomically (a temporary file
 //! in DIR, renamed over the old one), so a reader never sees half a file.
+//!
+//! What is already in DIR is read like any input: only regular files (a FIFO there would
+//! block, a committed link to `/dev/zero` never ends; either is an error naming the path), and
+//! only as much as can match: a file whose size differs from the rendered text is not read to
+//! be replaced, and `--check` refuses one larger than any render can produce.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
+use super::templates::MAX_OUTPUT_BYTES;
 use super::{Output, RenderError, Renderer};
+use crate::regular_file;
 use crate::resolve::table::ResolvedProvider;
 
 /// One file to write: its name inside DIR and its contents.
@@ -89,7 +96,7 @@ pub fn write(dir: &Path, files: &[PlannedFile]) -> Result<WriteSummary, OutputEr
     let mut summary = WriteSummary::default();
     for file in files {
         let path = dir.join(&file.name);
-        if read_existing(&path)?.as_deref() == Some(file.contents.as_str()) {
+        if holds(&path, &file.contents)? {
             summary.unchanged.push(path);
             continue;
         }
@@ -154,11 +161,50 @@ pub fn check(dir: &Path, files: &[PlannedFile]) -> Result<Vec<Drift>, OutputErro
     Ok(drifts)
 }
 
-fn read_existing(path: &Path) -> Result<Option<String>, OutputError> {
-    match fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
+/// The size of the regular file at `path`, `None` when there is none.
+fn existing_size(path: &Path) -> Result<Option<u64>, OutputError> {
+    match regular_file::size(path) {
+        Ok(size) => Ok(Some(size)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(at(path)(error)),
+    }
+}
+
+/// Whether the file at `path` holds exactly `contents`; read only when its size matches.
+fn holds(path: &Path, contents: &str) -> Result<bool, OutputError> {
+    if existing_size(path)? != Some(contents.len() as u64) {
+        return Ok(false);
+    }
+    let prefix = regular_file::read_prefix(path, contents.len() + 1).map_err(at(path))?;
+    Ok(prefix.bytes == contents.as_bytes())
+}
+
+/// The text of the file at `path`, `None` when there is none; one larger than any render can
+/// produce is refused by its size.
+fn read_existing(path: &Path) -> Result<Option<String>, OutputError> {
+    let too_large = |size: u64| {
+        at(path)(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the file is {size} bytes, more than the {MAX_OUTPUT_BYTES} bytes a rendered file may have; remove it and render again"
+            ),
+        ))
+    };
+    match existing_size(path)? {
+        None => Ok(None),
+        Some(size) if size > MAX_OUTPUT_BYTES as u64 => Err(too_large(size)),
+        Some(_) => {
+            let prefix = regular_file::read_prefix(path, MAX_OUTPUT_BYTES + 1).map_err(at(path))?;
+            if prefix.bytes.len() > MAX_OUTPUT_BYTES {
+                return Err(too_large(prefix.len));
+            }
+            String::from_utf8(prefix.bytes).map(Some).map_err(|_| {
+                at(path)(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ))
+            })
+        }
     }
 }
 

@@ -14,9 +14,9 @@ use tempfile::{SpooledData, SpooledTempFile};
 use super::output::PlannedFile;
 
 /// How much staged text stays in memory before it moves to a temporary file. The bundled
-/// catalog renders to about 130 KB as JSON, so such a run never touches the disk; at
-/// 4 MiB the growing buffer (and the copies its doubling leaves behind in the allocator) took
-/// render's peak RSS at 5,000 providers past 30 MB (issue 13).
+/// catalog's JSON fits well within it, so such a run never touches the disk; a larger one let
+/// the growing buffer (and the copies its doubling leaves behind in the allocator) swell
+/// render's peak memory on large catalogs.
 pub const IN_MEMORY: usize = 1 << 20;
 
 /// How much text is gathered before it is written to the spool: [`Staging::spool`]'s buffer.
@@ -29,9 +29,8 @@ pub struct Staging {
     /// With a [`SPOOL_BUFFER`] of 256 KiB, so that the spool's file is written in large
     /// pieces. With `BufWriter`'s default 8 KiB, a provider's JSON (about 11 KB for Zoho CRM)
     /// went past the buffer: a write call for the separator waiting in it, then another for
-    /// the text. At 5,000 providers that was 5,680 write calls and 20 ms more system time
-    /// than the 211 calls now. Copying the text into the buffer costs 9.7 M instructions per
-    /// 1,000 providers, less CPU time than the calls it saves (issue 13).
+    /// the text, a couple of calls per provider where a large buffer needs a few per catalog.
+    /// Copying the text into the buffer costs less CPU time than the calls it saves.
     spool: BufWriter<SpooledTempFile>,
     /// Each staged file's name and length, in the order added.
     files: Vec<(String, usize)>,

@@ -30,6 +30,8 @@ pub const ENV: &str = "env";
 pub const FUEL: u64 = 5_000_000;
 /// Largest output one render may produce: 16 MiB, hundreds of times any real config.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest `--template` file read: 4 MiB, as for a definition; checked before reading.
+pub const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
 
 const BUILT_IN: [(&str, &str); 3] = [
     (NANGO, include_str!("templates/nango.yaml.j2")),

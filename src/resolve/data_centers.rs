@@ -59,8 +59,8 @@ impl EffectiveDataCenters {
     /// reported once, at the value.
     ///
     /// Worked out when a problem asks, not kept for every value: only a diagnostic reads it, and
-    /// formatting a pointer for each value of each data center of each provider was 8% of
-    /// `resolve`'s instructions (issue 13, BENCHMARKS.md round 7).
+    /// formatting a pointer for each value of each data center of each provider was a visible
+    /// share of `resolve`'s work (BENCHMARKS.md).
     pub(crate) fn value_place(
         &self,
         dc: Option<&EffectiveDataCenter>,

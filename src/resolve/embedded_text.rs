@@ -169,8 +169,8 @@ struct Texts {
 
 impl Texts {
     /// Checks one text. `pointer` is formatted only when the text has a problem: nearly every
-    /// text is fine, and building a pointer string for each one cost a tenth of loading a valid
-    /// file (callgrind, issue 13).
+    /// text is fine, and building a pointer string for each one was a large part of loading a
+    /// valid file.
     fn add(&mut self, origin: Origin, pointer: impl fmt::Display, anchor: Anchor, text: &str) {
         if is_printable_ascii(text) {
             return;
@@ -213,8 +213,8 @@ impl<F: Fn() -> String> fmt::Display for Lazy<F> {
 
 /// Whether `text` is all printable ASCII (space to `~`), so holds no forbidden character.
 /// Nearly every text is; this settles it a byte at a time without decoding characters, and
-/// folds without an early exit so that the compiler checks many bytes per instruction
-/// (decoding every character was 3% of validating a catalog; callgrind, issue 13).
+/// folds without an early exit so that the compiler checks many bytes at once (decoding every
+/// character showed in the profile of validating a catalog).
 fn is_printable_ascii(text: &str) -> bool {
     text.bytes().fold(true, |printable, byte| {
         printable & matches!(byte, b' '..=b'~')

@@ -358,7 +358,7 @@ impl<'a> Expander<'a> {
         }
         // Connection values are kept as `<name>`; a URL without one (most URLs, every URL of a
         // provider without connection values) is already its own sample, so it is expanded
-        // once, not twice (a quarter of `resolve`'s instructions, BENCHMARKS.md).
+        // once, not twice (the second expansion was much of `resolve`'s work, BENCHMARKS.md).
         let expanded_sample;
         let has_late = kept.contains('<');
         let sample = if has_late {

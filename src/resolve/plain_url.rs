@@ -3,7 +3,7 @@
 //! `resolve` checks every URL of every data center against the URL rules
 //! ([`super::url_rules::check_url`]), and the `url` crate's parse was the largest single cost
 //! of `validate` after reading the YAML: a full WHATWG parser that serialises each URL into a
-//! new string, for URLs that are almost all `https://host/path` (BENCHMARKS.md, round 6).
+//! new string, for URLs that are almost all `https://host/path` (BENCHMARKS.md).
 //!
 //! This module recognises a strict subset of the URLs the rules accept, for which every rule's
 //! answer is known without parsing: `https://`, then a host of lowercase letters, digits, `-`

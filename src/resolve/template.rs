@@ -17,7 +17,7 @@ const MAX_EXPANSION_DEPTH: usize = 16;
 
 /// The placeholders being expanded around the current one, outermost first. It never holds
 /// more than [`MAX_EXPANSION_DEPTH`], so it lives on the stack: a `Vec` here was allocated for
-/// every URL whose placeholder has a placeholder in its value (callgrind, issue 13).
+/// every URL whose placeholder has a placeholder in its value.
 type Chain<'s> = SmallVec<[&'s str; MAX_EXPANSION_DEPTH]>;
 
 /// Why a template could not be expanded for one data center.

@@ -1,6 +1,9 @@
-//! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz` and
-//! `/openapi.json`, which is generated from the handlers and types below (utoipa), so the
-//! description cannot drift from the code.
+//! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz`,
+//! `/readyz` and `/openapi.json`, which is generated from the handlers and types below
+//! (utoipa), so the description cannot drift from the code.
+//!
+//! JSON handlers return `Result<_, ServiceError>`; [`ServiceError`]'s `IntoResponse` is the one
+//! place that maps a failure to its status and error code.
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
 //! in constant time, and request logs that carry the method and path only: never a query
@@ -27,6 +30,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
+use super::outside_text::for_log;
 use super::refresh::TokenError;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
@@ -68,6 +72,7 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(protected)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -104,6 +109,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         get_token,
         delete_connection,
         healthz,
+        readyz,
         openapi_json
     ),
     modifiers(&BearerKey)
@@ -154,6 +160,10 @@ impl IntoResponse for ServiceError {
         let (status, code) = match &self {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
+            ServiceError::Token(TokenError::Expired { .. }) => {
+                (StatusCode::CONFLICT, "token_expired")
+            }
             ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
             ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
                 provider_failure(error)
@@ -180,7 +190,7 @@ impl IntoResponse for ServiceError {
             }
         };
         if status.is_server_error() {
-            tracing::error!(%message, "request failed");
+            tracing::error!(message = %for_log(&message), "request failed");
         }
         error(status, code, message)
     }
@@ -277,17 +287,8 @@ pub struct SessionCreated {
 async fn create_session(
     State(state): State<AppState>,
     body: Result<Json<CreateSession>, JsonRejection>,
-) -> Response {
-    let Json(body) = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                rejection.body_text(),
-            );
-        }
-    };
+) -> Result<(StatusCode, Json<SessionCreated>), ServiceError> {
+    let Json(body) = body.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
     let request = SessionRequest {
         provider: body.provider,
         connection_id: body.connection_id,
@@ -295,17 +296,14 @@ async fn create_session(
         scopes: body.scopes,
         params: body.params,
     };
-    match state.service.start_session(request).await {
-        Ok(session) => (
-            StatusCode::CREATED,
-            Json(SessionCreated {
-                authorization_url: session.authorization_url,
-                expires_at: session.expires_at,
-            }),
-        )
-            .into_response(),
-        Err(error) => error.into_response(),
-    }
+    let session = state.service.start_session(request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            authorization_url: session.authorization_url,
+            expires_at: session.expires_at,
+        }),
+    ))
 }
 
 const CALLBACK_PAGE: &str = r#"<!doctype html>
@@ -353,7 +351,7 @@ async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery
                 CallbackError::Refused(OAuthError::UserDenied { .. }) => "Access denied",
                 _ => "Connection failed",
             };
-            tracing::warn!(reason = %refusal, "callback refused");
+            tracing::warn!(reason = %for_log(&refusal.to_string()), "callback refused");
             page(StatusCode::BAD_REQUEST, title, &refusal.to_string())
         }
         Err(other) => {
@@ -437,17 +435,14 @@ pub struct ListQuery {
 async fn list_connections(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Response {
-    match state.service.connections(query.provider.as_deref()).await {
-        Ok(records) => Json(
-            records
-                .into_iter()
-                .map(|r| ConnectionView::new(&state.service, r))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<Json<Vec<ConnectionView>>, ServiceError> {
+    let records = state.service.connections(query.provider.as_deref()).await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| ConnectionView::new(&state.service, r))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(
@@ -464,11 +459,9 @@ async fn list_connections(
 async fn get_connection(
     State(state): State<AppState>,
     Path((provider, connection_id)): Path<(String, String)>,
-) -> Response {
-    match state.service.connection(&provider, &connection_id).await {
-        Ok(record) => Json(ConnectionView::new(&state.service, record)).into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<Json<ConnectionView>, ServiceError> {
+    let record = state.service.connection(&provider, &connection_id).await?;
+    Ok(Json(ConnectionView::new(&state.service, record)))
 }
 
 /// `GET .../token` query.
@@ -505,7 +498,7 @@ pub struct TokenView {
         (status = 200, description = "A token valid beyond the refresh margin", body = TokenView),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "No such connection", body = ErrorBody),
-        (status = 409, description = "The provider refused the refresh token: reauthorization required", body = ErrorBody),
+        (status = 409, description = "reauthorization_required: the provider refused the refresh token; token_expired: the access token expired and there is no refresh token (nothing was sent, the connection is kept); connection_values_refused", body = ErrorBody),
         (status = 429, description = "The provider is rate limiting refreshes", body = ErrorBody),
         (status = 502, description = "The provider failed (after bounded retries)", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody)
@@ -516,29 +509,21 @@ async fn get_token(
     State(state): State<AppState>,
     Path((provider, connection_id)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
-) -> Response {
-    match state
+) -> Result<impl IntoResponse, ServiceError> {
+    let issued = state
         .service
         .token(&provider, &connection_id, query.force_refresh)
-        .await
-    {
-        Ok(issued) => {
-            let mut response = Json(TokenView {
-                access_token: issued.tokens.access_token.expose().to_owned(),
-                token_type: issued.tokens.token_type,
-                expires_at: issued.tokens.expires_at,
-                api_base_url: issued.api_base_url,
-                metadata: issued.tokens.metadata,
-            })
-            .into_response();
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            response
-        }
-        Err(error) => error.into_response(),
-    }
+        .await?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(TokenView {
+            access_token: issued.tokens.access_token.expose().to_owned(),
+            token_type: issued.tokens.token_type,
+            expires_at: issued.tokens.expires_at,
+            api_base_url: issued.api_base_url,
+            metadata: issued.tokens.metadata,
+        }),
+    ))
 }
 
 /// The outcome of a deletion.
@@ -557,6 +542,7 @@ pub struct Deleted {
         (status = 200, description = "Revoked (when the provider can) and deleted", body = Deleted),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "No such connection", body = ErrorBody),
+        (status = 409, description = "connection_changed: reconnected or refreshed while being deleted; nothing deleted, DELETE again", body = ErrorBody),
         (status = 502, description = "The provider could not be reached; nothing deleted", body = ErrorBody)
     ),
     security(("bearer" = []))
@@ -564,56 +550,82 @@ pub struct Deleted {
 async fn delete_connection(
     State(state): State<AppState>,
     Path((provider, connection_id)): Path<(String, String)>,
-) -> Response {
-    match state.service.delete(&provider, &connection_id).await {
-        Ok(revoked) => Json(Deleted {
-            revoked: revoked.map(|kind| {
-                match kind {
-                    RevokedToken::Refresh => "refresh_token",
-                    RevokedToken::Access => "access_token",
-                }
-                .to_owned()
-            }),
-        })
-        .into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<Json<Deleted>, ServiceError> {
+    let revoked = state.service.delete(&provider, &connection_id).await?;
+    Ok(Json(Deleted {
+        revoked: revoked.map(|kind| {
+            match kind {
+                RevokedToken::Refresh => "refresh_token",
+                RevokedToken::Access => "access_token",
+            }
+            .to_owned()
+        }),
+    }))
 }
 
 /// Health.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `database_unavailable`.
+    /// `ok`, `database_unavailable`, or (readiness) `migrations_missing`.
     pub status: String,
     /// Why not ok.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    responses(
-        (status = 200, description = "Serving, database reachable", body = Health),
-        (status = 503, description = "Database unreachable", body = Health)
-    )
-)]
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.service.store().ping().await {
+fn health(check: Result<(), DatabaseError>) -> Response {
+    match check {
         Ok(()) => Json(Health {
             status: "ok".into(),
             message: None,
         })
         .into_response(),
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "database_unavailable".into(),
-                message: Some(error.to_string()),
-            }),
-        )
-            .into_response(),
+        Err(error) => {
+            let status = match error {
+                DatabaseError::Migration(_) => "migrations_missing",
+                _ => "database_unavailable",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: status.into(),
+                    message: Some(error.to_string()),
+                }),
+            )
+                .into_response()
+        }
     }
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    description = "Liveness: a real query on the connections table, through the pool the routes use.",
+    responses(
+        (status = 200, description = "Serving, database answering", body = Health),
+        (status = 503, description = "Database unreachable or failing", body = Health)
+    )
+)]
+async fn healthz(State(state): State<AppState>) -> Response {
+    health(state.service.store().ping().await)
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    description = "Readiness: the database answers and every migration this version ships is applied.",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Database unreachable, or migrations missing", body = Health)
+    )
+)]
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.service.store();
+    let check = match store.ping().await {
+        Ok(()) => store.ready().await,
+        Err(error) => Err(error),
+    };
+    health(check)
 }
 
 #[utoipa::path(

@@ -9,12 +9,19 @@
 //!   client_id: 1000.ABC
 //!   client_secret_env: ZOHO_CRM_SECRET      # or client_secret_file: /run/secrets/zoho
 //!   redirect_uri: https://forge.example.com/oauth/callback   # optional
-//! zoho-books:                               # a provider with one secret per data center
-//!   client_id: 1000.DEF
+//! microsoft:                    # one app registration (id and secret) per data center
+//!   data_center_client_ids:
+//!     global: 00000000-0000-0000-0000-000000000001
+//!     usgov: 00000000-0000-0000-0000-000000000002
 //!   data_center_secrets:
-//!     eu: { client_secret_env: BOOKS_EU }
-//!     in: { client_secret_file: /run/secrets/books-in }
+//!     global: { client_secret_env: MS_GLOBAL_SECRET }
+//!     usgov: { client_secret_file: /run/secrets/ms-usgov }
 //! ```
+//!
+//! `client_id` is the id every data center shares; a provider whose data centers are separate
+//! registrations (`client_id: per_data_center` in its definition) takes
+//! `data_center_client_ids` instead (a `client_id` beside it is used for the data centers not
+//! listed). Secrets follow the definition's `client_secret` the same way.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,7 +57,9 @@ struct SecretSource {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientEntry {
-    client_id: String,
+    client_id: Option<String>,
+    #[serde(default)]
+    data_center_client_ids: BTreeMap<String, String>,
     client_secret_env: Option<String>,
     client_secret_file: Option<PathBuf>,
     #[serde(default)]
@@ -94,6 +103,38 @@ pub fn load_clients(
             continue;
         };
         let resolved = &provider.resolved;
+        let per_dc_ids = resolved
+            .data_centers
+            .iter()
+            .any(|dc| dc.client_id_key.is_some());
+        for code in entry.data_center_client_ids.keys() {
+            if resolved.data_center(code).is_none() {
+                problems.push(format!(
+                    "{where_}: `{id}`: data_center_client_ids: data center `{code}` is not enabled; enabled: {}",
+                    resolved.data_center_codes().join(", ")
+                ));
+            }
+        }
+        if !per_dc_ids && !entry.data_center_client_ids.is_empty() {
+            problems.push(format!(
+                "{where_}: `{id}` has one client id for every data center; give it as `client_id:`, not under `data_center_client_ids:`"
+            ));
+        }
+        let client_id = match (&entry.client_id, per_dc_ids) {
+            (Some(client_id), _) => client_id.clone(),
+            (None, true) if !entry.data_center_client_ids.is_empty() => String::new(),
+            (None, true) => {
+                problems.push(format!(
+                    "{where_}: `{id}` is registered separately in each data center; give the ids under `data_center_client_ids:` (e.g. `{}: CLIENT_ID`)",
+                    resolved.default_data_center
+                ));
+                continue;
+            }
+            (None, false) => {
+                problems.push(format!("{where_}: `{id}`: no client_id"));
+                continue;
+            }
+        };
         let credentials = match resolved.client_secret {
             ClientSecretMode::Shared => {
                 let source = SecretSource {
@@ -101,7 +142,7 @@ pub fn load_clients(
                     client_secret_file: entry.client_secret_file.clone(),
                 };
                 match read_secret(&where_.to_string(), &id, &source) {
-                    Ok(secret) => Some(Credentials::shared(&entry.client_id, secret)),
+                    Ok(secret) => Some(Credentials::shared(&client_id, secret)),
                     Err(problem) => {
                         problems.push(problem);
                         None
@@ -128,7 +169,7 @@ pub fn load_clients(
                         "{where_}: `{id}` has one client secret per data center; give them under `data_center_secrets:` (e.g. `eu: {{ client_secret_env: NAME }}`)"
                     ));
                 }
-                Some(Credentials::per_data_center(&entry.client_id, secrets))
+                Some(Credentials::per_data_center(&client_id, secrets))
             }
         };
         let redirect_uri = entry
@@ -140,6 +181,23 @@ pub fn load_clients(
                 "{where_}: `{id}`: redirect_uri `{redirect_uri}` is not a URL: {e}"
             ));
         }
+        // Data centers listed get their own id; the others keep `client_id` (when given).
+        let credentials = credentials.map(|credentials| {
+            resolved
+                .data_centers
+                .iter()
+                .filter_map(|dc| dc.client_id_key.as_ref().map(|key| (key, &dc.code)))
+                .fold(credentials, |credentials, (key, code)| {
+                    match entry
+                        .data_center_client_ids
+                        .get(code)
+                        .or(entry.client_id.as_ref())
+                    {
+                        Some(client_id) => credentials.with_client_id_for(key, client_id),
+                        None => credentials,
+                    }
+                })
+        });
         if let Some(credentials) = credentials {
             clients.insert(
                 id,

@@ -102,6 +102,19 @@ impl Cipher {
         Self { current, previous }
     }
 
+    /// The id of the key new values are sealed with.
+    pub fn current_key_id(&self) -> &str {
+        &self.current.id
+    }
+
+    /// The ids of every configured key, the current one first.
+    pub fn key_ids(&self) -> Vec<&str> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|key| key.id.as_str())
+            .collect()
+    }
+
     /// Encrypts `plaintext` for the row described by `context`.
     pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Sealed {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.current.key));

@@ -6,14 +6,18 @@
 //! It drives the OAuth engine only through the library's public API ([`crate::oauth`]:
 //! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke()`]) and
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
-//! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`store`] (SQLite and
-//! PostgreSQL behind one trait), [`refresh`] (cross-process single refresh), [`api`] (the HTTP
-//! routes and their OpenAPI description). [`Service`] ties them together and is usable without
-//! HTTP.
+//! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`keys`] (the keys
+//! checked against stored rows, re-sealing), [`store`] (SQLite and PostgreSQL behind one
+//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), [`api`] (the
+//! HTTP routes and their OpenAPI description), [`listener`] (serving them with connection
+//! limits). [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
 pub mod config;
 pub mod crypto;
+pub mod keys;
+pub mod listener;
+mod outside_text;
 pub mod refresh;
 pub mod store;
 mod tokens;
@@ -23,6 +27,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::oauth::authorize::select_data_center;
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
 use crate::oauth::{
@@ -33,7 +38,8 @@ use crate::resolve::connection::ConnectionValues;
 use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
-use refresh::{Gates, TokenError};
+use outside_text::Known;
+use refresh::{Refresher, TokenError};
 use store::{ConnectionRecord, ConnectionStatus, DatabaseError, PendingRecord, Store};
 
 /// How long a started session waits for its callback.
@@ -52,7 +58,7 @@ pub struct Service {
     http: reqwest::Client,
     refresh_margin_secs: u64,
     retry: RetryPolicy,
-    gates: Gates,
+    refresher: Arc<Refresher>,
 }
 
 /// A request to start connecting a user.
@@ -100,6 +106,9 @@ pub enum ServiceError {
     /// Unknown provider or connection.
     #[error("{0}")]
     NotFound(String),
+    /// The connection changed under the operation (a newer one was stored meanwhile).
+    #[error("{0}")]
+    Changed(String),
     /// A token could not be issued.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -147,15 +156,54 @@ fn values_of(params: &BTreeMap<String, String>) -> ConnectionValues {
     params.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-/// The raw `state` of a callback query.
-fn callback_state(query: &str) -> Option<String> {
+/// The raw value of a callback query's parameter `name` (`state`, `code`).
+fn callback_param(query: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .find(|(name, _)| name == "state")
+        .find(|(n, _)| n == name)
         .map(|(_, value)| value.into_owned())
 }
 
+/// The raw `state` of a callback query.
+fn callback_state(query: &str) -> Option<String> {
+    callback_param(query, "state")
+}
+
+/// Whether a URL's host is a loopback name or an IP address.
+fn local_host(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// The first URL of a table filled with an end user's connection values whose host is a
+/// loopback name or an IP address. Definitions may point at such hosts (tests do), but a
+/// value must not turn the code exchange, client secret included, towards the service's own
+/// machine or a bare address.
+fn local_host_url(table: &ResolvedProvider) -> Option<&str> {
+    table.data_centers.iter().find_map(|dc| {
+        [
+            &dc.authorization_url,
+            &dc.token_url,
+            &dc.refresh_url,
+            &dc.issuer,
+        ]
+        .into_iter()
+        .chain(&dc.revoke_url)
+        .chain(dc.api_base_urls.values())
+        .map(String::as_str)
+        .find(|url| local_host(url))
+    })
+}
+
 fn valid_connection_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_CONNECTION_ID_LEN && !id.chars().any(char::is_control)
+    !id.is_empty()
+        && id.chars().nth(MAX_CONNECTION_ID_LEN).is_none()
+        && !id.chars().any(char::is_control)
 }
 
 impl Service {
@@ -168,6 +216,7 @@ impl Service {
         http: reqwest::Client,
     ) -> Self {
         Self {
+            refresher: Arc::new(Refresher::new(store.clone(), cipher.clone())),
             store,
             cipher,
             providers: providers
@@ -178,7 +227,6 @@ impl Service {
             http,
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             retry: RetryPolicy::default(),
-            gates: Gates::default(),
         }
     }
 
@@ -192,6 +240,12 @@ impl Service {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// Resolves once no refresh is in flight and every refreshed token set is stored: a
+    /// shutdown waits for this (bounded) so a provider's answer is not thrown away.
+    pub async fn settle(&self) {
+        self.refresher.settle().await;
     }
 
     /// The store (for health checks).
@@ -228,12 +282,24 @@ impl Service {
         // same values are filled in again at the callback and at every refresh.
         let table = connection_table(provider, &values_of(&request.params), None)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        if !request.params.is_empty() {
+            if let Some(url) = local_host_url(&table) {
+                return Err(ServiceError::BadRequest(format!(
+                    "the connection values are refused: they make `{url}`, a loopback or IP host; give the provider's DNS host names"
+                )));
+            }
+        }
         let options = AuthorizationOptions {
             data_center: request.data_center.clone(),
             scopes: request.scopes.clone(),
             redirect_uri: Some(client.redirect_uri.clone()),
         };
-        let pending = authorization_request(&table, &client.credentials.client_id, &options)
+        // A provider registered separately per data center gets the id of the data center
+        // the user is sent to.
+        let client_id = select_data_center(&table, options.data_center.as_deref())
+            .and_then(|dc| client.credentials.client_id_for(dc))
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let pending = authorization_request(&table, client_id, &options)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         let hash = state_hash(&pending.state);
         let plaintext = serde_json::to_vec(&pending).expect("a pending authorization serialises");
@@ -282,10 +348,14 @@ impl Service {
         let (provider, client) = self.provider(&pending_row.provider)?;
         let table = connection_table(provider, &values_of(&pending_row.params), None)
             .map_err(|e| refused(CallbackError::Refused(e.into())))?;
+        // What the provider or the callback says is scrubbed of what this flow holds secret.
+        let known = Known::client_secrets(&table, &client.credentials)
+            .with(&callback_param(query, "code").unwrap_or_default())
+            .with(pending.pkce_verifier.as_ref().map_or("", |v| v.expose()));
         let tokens =
             complete_authorization(&self.http, &table, &client.credentials, &pending, query)
                 .await
-                .map_err(|e| refused(CallbackError::Refused(e)))?;
+                .map_err(|e| refused(CallbackError::Refused(known.scrub_error(e))))?;
         let now = unix_now() as i64;
         let mut record = ConnectionRecord {
             provider: pending_row.provider.clone(),
@@ -309,6 +379,9 @@ impl Service {
         };
         refresh::apply_tokens(&self.cipher, &mut record, &tokens);
         self.store.upsert_connection(&record).await?;
+        // A refreshed set of the replaced connection still waiting for its commit is stale.
+        self.refresher
+            .forget(&record.provider, &record.connection_id);
         tracing::info!(provider = %record.provider, connection_id = %record.connection_id, data_center = %record.data_center, "connection stored");
         Ok(record)
     }
@@ -360,27 +433,29 @@ impl Service {
         force: bool,
     ) -> Result<IssuedToken, ServiceError> {
         let (provider, client) = self.provider(provider_id)?;
-        let (record, tokens) = refresh::fresh_tokens(
-            self.store.as_ref(),
-            &self.cipher,
-            &self.gates,
-            (provider_id, connection_id),
-            self.refresh_margin_secs,
-            force,
-            |record, tokens| async move {
-                let table =
-                    connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))?;
-                refresh_tokens(
-                    &self.http,
-                    &table,
-                    &client.credentials,
-                    &tokens,
-                    &self.retry,
-                )
-                .await
-            },
-        )
-        .await?;
+        let (provider, credentials) = (Arc::clone(provider), client.credentials.clone());
+        let (http, retry) = (self.http.clone(), self.retry.clone());
+        let (record, tokens) = self
+            .refresher
+            .token(
+                (provider_id, connection_id),
+                self.refresh_margin_secs,
+                force,
+                move |record, tokens| async move {
+                    let table = connection_table(
+                        &provider,
+                        &values_of(&record.params),
+                        Some(&tokens.metadata),
+                    )?;
+                    let known = Known::client_secrets(&table, &credentials)
+                        .with(tokens.access_token.expose())
+                        .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
+                    refresh_tokens(&http, &table, &credentials, &tokens, &retry)
+                        .await
+                        .map_err(|e| known.scrub_error(e))
+                },
+            )
+            .await?;
         Ok(IssuedToken {
             api_base_url: self.api_base_url(&record),
             record,
@@ -403,17 +478,29 @@ impl Service {
             let table =
                 connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))
                     .map_err(|e| ServiceError::Provider(e.into()))?;
+            let known = Known::client_secrets(&table, &client.credentials)
+                .with(tokens.access_token.expose())
+                .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
             match revoke(&self.http, &table, &client.credentials, &tokens).await {
                 Ok(kind) => Some(kind),
                 Err(OAuthError::Rejected { .. }) => None,
-                Err(error) => return Err(ServiceError::Provider(error)),
+                Err(error) => return Err(ServiceError::Provider(known.scrub_error(error))),
             }
         } else {
             None
         };
-        self.store
-            .delete_connection(provider_id, connection_id)
-            .await?;
+        // Only the generation whose tokens were revoked is deleted: a reconnect (or a refresh)
+        // that landed meanwhile wrote a newer one, which is kept with its live tokens.
+        if !self
+            .store
+            .delete_connection(provider_id, connection_id, record.generation)
+            .await?
+        {
+            return Err(ServiceError::Changed(format!(
+                "connection `{connection_id}` of `{provider_id}` changed while it was being deleted (reconnected or refreshed); nothing was deleted: DELETE again to revoke and delete the current one"
+            )));
+        }
+        self.refresher.forget(provider_id, connection_id);
         tracing::info!(
             provider = provider_id,
             connection_id,
@@ -442,10 +529,40 @@ mod tests {
     }
 
     #[test]
+    fn loopback_and_ip_hosts_are_told_apart_from_dns_names() {
+        for url in [
+            "https://127.0.0.1/token",
+            "https://localhost/token",
+            "https://LOCALHOST./token",
+            "https://api.localhost/token",
+            "https://[::1]:8443/token",
+            "https://10.0.0.7/token",
+            "https://0x7f.1/token",
+            "https://2130706433/token",
+            "https://169.254.169.254/latest",
+        ] {
+            assert!(local_host(url), "{url}");
+        }
+        for url in [
+            "https://acme.my.salesforce.com/services/oauth2/token",
+            "https://1234.suitetalk.api.netsuite.com/x",
+            "https://accounts.zoho.eu/oauth/v2/token",
+        ] {
+            assert!(!local_host(url), "{url}");
+        }
+    }
+
+    #[test]
     fn connection_ids_are_bounded() {
         assert!(valid_connection_id("user-42@acme"));
         assert!(!valid_connection_id(""));
         assert!(!valid_connection_id("a\nb"));
         assert!(!valid_connection_id(&"x".repeat(MAX_CONNECTION_ID_LEN + 1)));
+    }
+
+    #[test]
+    fn connection_ids_are_bounded_in_characters_as_the_message_says() {
+        assert!(valid_connection_id(&"ü".repeat(MAX_CONNECTION_ID_LEN)));
+        assert!(!valid_connection_id(&"ü".repeat(MAX_CONNECTION_ID_LEN + 1)));
     }
 }

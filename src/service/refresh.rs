@@ -1,32 +1,51 @@
 //! Refresh coordination: however many tasks and processes ask for one connection's token at
-//! once, the provider sees one refresh, and every caller gets the token it produced.
+//! once, the provider sees one refresh, every caller gets the token it produced, and the token
+//! set the provider answered with is never thrown away while the process lives.
 //!
 //! The steps, for a caller that found the stored token expiring (or was asked to force a
 //! refresh):
-//! 1. Wait for this process's gate for the connection, so only one task per process queues
-//!    on the database lock (the others would only hold pool connections while waiting).
-//! 2. Take the database lock ([`Store::lock_connection`]) and re-read the row under it. If
-//!    its generation moved since the caller's first read, someone refreshed meanwhile: release
-//!    and return that token. A still-valid token is returned without refreshing as well.
-//! 3. Otherwise refresh at the provider (transient failures retried within bounds by the
-//!    engine), seal the new token set, a rotated refresh token included, and commit it. Only
-//!    after the commit does any caller see the new access token, so a crash before the commit
-//!    leaves the old, still-valid refresh token in place, and a crash after it loses nothing.
-//! 4. `invalid_grant` marks the row `reauthorization_required` (committed, never deleted);
-//!    other failures release the lock and leave the row as it was.
+//! 1. Join this process's flight for the connection, or start one. A flight is a task of its
+//!    own (`tokio::spawn`): callers only wait for its outcome, so a caller that hangs up, or
+//!    a request that times out, cancels nothing.
+//! 2. The flight re-reads the row. If its generation moved since the caller's first read,
+//!    someone refreshed meanwhile: that token is the outcome. A still-valid token is returned
+//!    without refreshing as well.
+//! 3. Otherwise it claims the row's lease ([`Store::claim_refresh`], a compare-and-set on the
+//!    generation; other instances wait for the generation to move or the lease to expire). No
+//!    database lock or transaction is held while the provider is asked; the lease is renewed
+//!    meanwhile, so a slow provider does not lose it and a dead holder's lease runs out.
+//! 4. The new token set, a rotated refresh token included, is sealed and committed with a
+//!    compare-and-set on generation and holder. If the commit fails (database down, disk
+//!    full), the set is kept in memory: callers of this process are handed it, and the
+//!    flight's task keeps retrying the commit, with backoff, until it lands or the row is
+//!    replaced (a reconnect) or deleted.
+//! 5. `invalid_grant` marks the row `reauthorization_required` (committed, never deleted);
+//!    other failures release the lease and leave the row as it was. A connection without a
+//!    refresh token is never sent to the provider and never marked: its access token is
+//!    handed out while it is valid, and once it expired the caller is told to connect again.
+//!
+//! The one window left: the process dies (or is killed) after the provider answered and
+//! before the commit landed. A provider that rotates refresh tokens has then retired the
+//! stored one, and the connection needs reauthorization. The same holds for a lease that
+//! expired while the database was unreachable and was claimed by another instance before
+//! this one's retried commit landed.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 use super::crypto::{Cipher, CryptoError};
-use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Store};
+use super::outside_text::for_log;
+use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Lease, Store};
 use super::tokens::{open_tokens, seal_tokens};
 use crate::oauth::token::unix_now;
 use crate::oauth::{OAuthError, TokenSet};
 
 /// Why no token could be handed out.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TokenError {
     /// No such connection.
     #[error("no connection `{connection_id}` for provider `{provider}`")]
@@ -46,6 +65,17 @@ pub enum TokenError {
         /// Connection id.
         connection_id: String,
     },
+    /// The access token expired and the provider issued no refresh token: nothing can be
+    /// refreshed (nothing was sent to the provider, and the row is left as it is).
+    #[error(
+        "the access token of connection `{connection_id}` of `{provider}` expired and the provider issued no refresh token; start a new connect session"
+    )]
+    Expired {
+        /// Provider id.
+        provider: String,
+        /// Connection id.
+        connection_id: String,
+    },
     /// The refresh failed for another reason (after the bounded retries); nothing changed.
     #[error("refresh failed: {0}")]
     Refresh(#[from] OAuthError),
@@ -57,134 +87,421 @@ pub enum TokenError {
     Crypto(#[from] CryptoError),
 }
 
-/// One connection's gate: held by the task of this process that refreshes it.
-type Gate = Arc<tokio::sync::Mutex<()>>;
-
-/// Per-process gates, one per connection being refreshed, keyed by (provider, connection id).
-#[derive(Debug, Default)]
-pub struct Gates {
-    gates: Mutex<HashMap<(String, String), Gate>>,
-}
-
-impl Gates {
-    fn gate(&self, provider: &str, connection_id: &str) -> Gate {
-        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-        gates
-            .entry((provider.to_owned(), connection_id.to_owned()))
-            .or_default()
-            .clone()
-    }
-
-    /// Forgets a gate nobody else holds (the map would otherwise grow with every connection
-    /// ever refreshed). A task that races this only creates a fresh gate; the database lock
-    /// still keeps the refresh single.
-    fn forget(&self, provider: &str, connection_id: &str, gate: Arc<tokio::sync::Mutex<()>>) {
-        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (provider.to_owned(), connection_id.to_owned());
-        if Arc::strong_count(&gate) == 2 {
-            gates.remove(&key);
-        }
-    }
-}
-
 /// A record with its opened tokens.
 pub type Live = (ConnectionRecord, TokenSet);
 
+/// What a flight hands every caller that waited for it.
+type Outcome = Result<Live, TokenError>;
+
+/// (provider, connection id).
+type Key = (String, String);
+
 /// Whether `invalid_grant` (or Zoho's `invalid_code` on a refresh) says the refresh token is
-/// dead for good.
+/// dead for good. Only an answer from the provider can say so.
 pub fn needs_reauthorization(error: &OAuthError) -> bool {
     match error {
         OAuthError::Rejected { error, .. } => error == "invalid_grant" || error == "invalid_code",
-        OAuthError::NoRefreshToken => true,
         _ => false,
     }
 }
 
-/// The connection's tokens, refreshed first when they expire within `margin_secs` (or when
-/// `force`), with `refresh` called at most once across every process sharing the store.
-pub async fn fresh_tokens<F, Fut>(
-    store: &dyn Store,
-    cipher: &Cipher,
-    gates: &Gates,
-    (provider, connection_id): (&str, &str),
-    margin_secs: u64,
-    force: bool,
-    refresh: F,
-) -> Result<Live, TokenError>
-where
-    F: FnOnce(ConnectionRecord, TokenSet) -> Fut,
-    Fut: Future<Output = Result<TokenSet, OAuthError>>,
-{
-    let not_found = || TokenError::NotFound {
-        provider: provider.to_owned(),
-        connection_id: connection_id.to_owned(),
-    };
-    let reauthorize = || TokenError::ReauthorizationRequired {
-        provider: provider.to_owned(),
-        connection_id: connection_id.to_owned(),
-    };
-    let seen = store
-        .connection(provider, connection_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if seen.status == ConnectionStatus::ReauthorizationRequired {
-        return Err(reauthorize());
+/// How long leases last and how patiently commits are retried.
+#[derive(Debug, Clone)]
+pub(crate) struct Timing {
+    /// How long a claimed lease lasts without renewal; renewed every third of it.
+    pub(crate) lease: Duration,
+    /// First wait before polling another instance's lease again (doubles up to a second).
+    pub(crate) poll: Duration,
+    /// How long to wait for another instance's refresh before giving up (503).
+    pub(crate) wait_limit: Duration,
+    /// First wait before retrying a failed commit (doubles up to `commit_retry_max`).
+    pub(crate) commit_retry: Duration,
+    /// Longest wait between commit retries.
+    pub(crate) commit_retry_max: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(15),
+            poll: Duration::from_millis(50),
+            wait_limit: Duration::from_secs(110),
+            commit_retry: Duration::from_millis(250),
+            commit_retry_max: Duration::from_secs(5),
+        }
     }
-    let tokens = open_tokens(cipher, &seen)?;
-    if !force && !tokens.expires_within(unix_now(), margin_secs) {
-        return Ok((seen, tokens));
+}
+
+/// One connection's state in this process.
+#[derive(Default)]
+struct Slot {
+    /// The refresh in flight, which callers join.
+    flight: Option<watch::Receiver<Option<Outcome>>>,
+    /// A token set the provider issued whose commit has not landed yet.
+    unsaved: Option<Live>,
+}
+
+/// Hands out fresh tokens, refreshing each connection once however many callers ask.
+pub struct Refresher {
+    store: Arc<dyn Store>,
+    cipher: Cipher,
+    /// This process's lease holder id.
+    holder: String,
+    timing: Timing,
+    slots: Mutex<HashMap<Key, Slot>>,
+}
+
+impl Refresher {
+    /// A refresher over `store`, sealing with `cipher`.
+    pub fn new(store: Arc<dyn Store>, cipher: Cipher) -> Self {
+        Self::with_timing(store, cipher, Timing::default())
     }
 
-    let gate = gates.gate(provider, connection_id);
-    let result = async {
-        let _turn = gate.lock().await;
-        let lock = store
-            .lock_connection(provider, connection_id)
-            .await?
-            .ok_or_else(not_found)?;
-        let current = lock.record().clone();
-        if current.status == ConnectionStatus::ReauthorizationRequired {
-            lock.release().await?;
-            return Err(reauthorize());
+    /// A refresher with other lease and retry timing (tests).
+    pub(crate) fn with_timing(store: Arc<dyn Store>, cipher: Cipher, timing: Timing) -> Self {
+        Self {
+            store,
+            cipher,
+            holder: format!("{:016x}", rand::random::<u64>()),
+            timing,
+            slots: Mutex::new(HashMap::new()),
         }
-        let tokens = match open_tokens(cipher, &current) {
-            Ok(tokens) => tokens,
-            Err(error) => {
-                lock.release().await?;
-                return Err(error.into());
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Slot>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Resolves once no refresh is in flight and every refreshed set is stored (or dropped
+    /// because its connection changed): what a shutdown waits for, within its own bound.
+    pub async fn settle(&self) {
+        while !self.slots().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Forgets a token set kept in memory for a connection that was replaced or deleted.
+    pub(crate) fn forget(&self, provider: &str, connection_id: &str) {
+        let key = (provider.to_owned(), connection_id.to_owned());
+        if let Some(slot) = self.slots().get_mut(&key) {
+            slot.unsaved = None;
+        }
+    }
+
+    /// The connection's tokens, refreshed first when they expire within `margin_secs` (or when
+    /// `force`), with `refresh` called at most once across every process sharing the store.
+    pub async fn token<F, Fut>(
+        self: &Arc<Self>,
+        (provider, connection_id): (&str, &str),
+        margin_secs: u64,
+        force: bool,
+        refresh: F,
+    ) -> Result<Live, TokenError>
+    where
+        F: FnOnce(ConnectionRecord, TokenSet) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+    {
+        let key = (provider.to_owned(), connection_id.to_owned());
+        // A refreshed set not yet stored is the newest there is: hand it out while it lasts.
+        let unsaved = self.slots().get(&key).and_then(|slot| slot.unsaved.clone());
+        if let Some((record, tokens)) = unsaved {
+            if !tokens.expires_within(unix_now(), 0) {
+                return Ok((record, tokens));
+            }
+        }
+        let seen = self
+            .store
+            .connection(provider, connection_id)
+            .await?
+            .ok_or_else(|| not_found(&key))?;
+        if seen.status == ConnectionStatus::ReauthorizationRequired {
+            return Err(reauthorize(&key));
+        }
+        let tokens = open_tokens(&self.cipher, &seen)?;
+        if tokens.refresh_token.is_none() {
+            // Nothing to send: the access token serves until it expires.
+            return if tokens.expires_within(unix_now(), 0) {
+                Err(TokenError::Expired {
+                    provider: key.0,
+                    connection_id: key.1,
+                })
+            } else {
+                Ok((seen, tokens))
+            };
+        }
+        if !force && !tokens.expires_within(unix_now(), margin_secs) {
+            return Ok((seen, tokens));
+        }
+
+        let mut flight = {
+            let mut slots = self.slots();
+            let slot = slots.entry(key.clone()).or_default();
+            match &slot.flight {
+                // A flight whose task ended without an answer (it panicked) is replaced.
+                Some(flight) if flight.has_changed().is_ok() => flight.clone(),
+                _ => {
+                    let (sender, receiver) = watch::channel(None);
+                    slot.flight = Some(receiver.clone());
+                    let this = Arc::clone(self);
+                    let run = Flight {
+                        key: key.clone(),
+                        seen_generation: seen.generation,
+                        margin_secs,
+                        force,
+                    };
+                    tokio::spawn(async move { this.fly(run, refresh, sender).await });
+                    receiver
+                }
             }
         };
-        let refreshed_meanwhile = current.generation != seen.generation;
-        if refreshed_meanwhile || (!force && !tokens.expires_within(unix_now(), margin_secs)) {
-            lock.release().await?;
-            return Ok((current, tokens));
+        match flight.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone().expect("waited for an outcome"),
+            Err(_) => Err(TokenError::Store(DatabaseError::Unavailable(
+                "the refresh task ended without an answer".into(),
+            ))),
         }
-        match refresh(current.clone(), tokens).await {
+    }
+
+    /// The flight's task: runs the refresh to its end whoever still waits, publishes the
+    /// outcome, then retries an unlanded commit until it lands.
+    async fn fly<F, Fut>(
+        self: Arc<Self>,
+        run: Flight,
+        refresh: F,
+        sender: watch::Sender<Option<Outcome>>,
+    ) where
+        F: FnOnce(ConnectionRecord, TokenSet) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+    {
+        let (outcome, unsaved) = self.refresh_once(&run, refresh).await;
+        {
+            let mut slots = self.slots();
+            let slot = slots.entry(run.key.clone()).or_default();
+            slot.flight = None;
+            if let (Some(record), Ok(live)) = (&unsaved, &outcome) {
+                slot.unsaved = Some((record.clone(), live.1.clone()));
+            }
+        }
+        let _ = sender.send(Some(outcome));
+        if let Some(record) = unsaved {
+            self.commit_until_landed(&run.key, record).await;
+        }
+        let mut slots = self.slots();
+        if slots
+            .get(&run.key)
+            .is_some_and(|slot| slot.flight.is_none() && slot.unsaved.is_none())
+        {
+            slots.remove(&run.key);
+        }
+    }
+
+    /// Claims (or waits for) the lease, refreshes, and makes the first commit attempt. The
+    /// second value is the record to keep committing when that attempt failed.
+    async fn refresh_once<F, Fut>(
+        &self,
+        run: &Flight,
+        refresh: F,
+    ) -> (Outcome, Option<ConnectionRecord>)
+    where
+        F: FnOnce(ConnectionRecord, TokenSet) -> Fut,
+        Fut: Future<Output = Result<TokenSet, OAuthError>>,
+    {
+        let (current, tokens) = match self.claim(run).await {
+            Ok(Claim::Claimed(current, tokens)) => (current, tokens),
+            Ok(Claim::Done(live)) => return (Ok(live), None),
+            Err(error) => return (Err(error), None),
+        };
+        let (provider, connection_id) = (&run.key.0, &run.key.1);
+        let answer = tokio::select! {
+            answer = refresh(current.clone(), tokens) => answer,
+            never = self.keep_lease(&run.key) => match never {},
+        };
+        match answer {
             Ok(new_tokens) => {
                 let mut record = current;
-                apply_tokens(cipher, &mut record, &new_tokens);
-                lock.commit(&record).await?;
-                record.generation += 1;
-                tracing::info!(provider, connection_id, "refreshed");
-                Ok((record, new_tokens))
+                apply_tokens(&self.cipher, &mut record, &new_tokens);
+                match self.store.commit_refresh(&record, &self.holder).await {
+                    Ok(true) => {
+                        tracing::info!(provider, connection_id, "refreshed");
+                        let mut stored = record;
+                        stored.generation += 1;
+                        (Ok((stored, new_tokens)), None)
+                    }
+                    Ok(false) => {
+                        tracing::warn!(
+                            provider,
+                            connection_id,
+                            "refreshed, but the connection was replaced or deleted meanwhile; the new tokens are not stored"
+                        );
+                        (
+                            Err(TokenError::Store(DatabaseError::Unavailable(
+                                "the connection changed during its refresh; ask again".into(),
+                            ))),
+                            None,
+                        )
+                    }
+                    Err(error) => {
+                        tracing::warn!(provider, connection_id, %error, "refreshed, but the commit failed; the new tokens are kept in memory and the commit retried");
+                        (Ok((record.clone(), new_tokens)), Some(record))
+                    }
+                }
             }
             Err(error) if needs_reauthorization(&error) => {
                 let mut record = current;
                 record.status = ConnectionStatus::ReauthorizationRequired;
-                lock.commit(&record).await?;
-                tracing::warn!(provider, connection_id, %error, "refresh token refused; reauthorization required");
-                Err(reauthorize())
+                if let Err(db) = self.store.commit_refresh(&record, &self.holder).await {
+                    tracing::warn!(provider, connection_id, error = %db, "could not mark the connection; the next refresh will ask again");
+                }
+                tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh token refused; reauthorization required");
+                (Err(reauthorize(&run.key)), None)
             }
             Err(error) => {
-                lock.release().await?;
-                tracing::warn!(provider, connection_id, %error, "refresh failed");
-                Err(error.into())
+                let _ = self
+                    .store
+                    .release_refresh(provider, connection_id, &self.holder)
+                    .await;
+                tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh failed");
+                (Err(error.into()), None)
             }
         }
     }
-    .await;
-    gates.forget(provider, connection_id, gate);
-    result
+
+    /// Re-reads the row until this process holds its lease, or until someone else's refresh
+    /// (or a still-valid token) makes one unnecessary.
+    async fn claim(&self, run: &Flight) -> Result<Claim, TokenError> {
+        let (provider, connection_id) = (&run.key.0, &run.key.1);
+        let deadline = tokio::time::Instant::now() + self.timing.wait_limit;
+        let mut poll = self.timing.poll;
+        loop {
+            let current = self
+                .store
+                .connection(provider, connection_id)
+                .await?
+                .ok_or_else(|| not_found(&run.key))?;
+            if current.status == ConnectionStatus::ReauthorizationRequired {
+                return Err(reauthorize(&run.key));
+            }
+            let tokens = open_tokens(&self.cipher, &current)?;
+            let refreshed_meanwhile = current.generation != run.seen_generation;
+            if refreshed_meanwhile
+                || (!run.force && !tokens.expires_within(unix_now(), run.margin_secs))
+            {
+                return Ok(Claim::Done((current, tokens)));
+            }
+            let claimed = self
+                .store
+                .claim_refresh(provider, connection_id, current.generation, &self.lease())
+                .await?;
+            if claimed {
+                return Ok(Claim::Claimed(current, tokens));
+            }
+            // Another instance holds the lease: wait for its commit or for its lease to end.
+            if tokio::time::Instant::now() >= deadline {
+                return Err(TokenError::Store(DatabaseError::Unavailable(format!(
+                    "another instance has been refreshing connection `{connection_id}` of `{provider}` for too long; try again"
+                ))));
+            }
+            tokio::time::sleep(poll).await;
+            poll = (poll * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Renews the lease every third of its length, for as long as it is polled.
+    async fn keep_lease(&self, (provider, connection_id): &Key) -> std::convert::Infallible {
+        loop {
+            tokio::time::sleep(self.timing.lease / 3).await;
+            if let Err(error) = self
+                .store
+                .renew_refresh(provider, connection_id, &self.lease())
+                .await
+            {
+                tracing::warn!(provider, connection_id, %error, "could not renew the refresh lease");
+            }
+        }
+    }
+
+    /// Retries a failed commit until it lands or the row changed under it, keeping the lease.
+    async fn commit_until_landed(&self, key: &Key, record: ConnectionRecord) {
+        let (provider, connection_id) = (&key.0, &key.1);
+        let mut wait = self.timing.commit_retry;
+        let mut attempts = 1u32;
+        let landed = tokio::select! {
+            landed = async {
+                loop {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(self.timing.commit_retry_max);
+                    attempts += 1;
+                    // Stop when the connection was replaced or deleted in this process.
+                    let still_kept = self
+                        .slots()
+                        .get(key)
+                        .is_some_and(|slot| slot.unsaved.is_some());
+                    if !still_kept {
+                        break false;
+                    }
+                    match self.store.commit_refresh(&record, &self.holder).await {
+                        Ok(landed) => break landed,
+                        Err(error) => {
+                            tracing::warn!(provider, connection_id, attempts, %error, "the refreshed tokens are still not stored; retrying");
+                        }
+                    }
+                }
+            } => landed,
+            never = self.keep_lease(key) => match never {},
+        };
+        if let Some(slot) = self.slots().get_mut(key) {
+            slot.unsaved = None;
+        }
+        if landed {
+            tracing::info!(provider, connection_id, attempts, "refreshed tokens stored");
+        } else {
+            tracing::warn!(
+                provider,
+                connection_id,
+                "refreshed tokens dropped: the connection was replaced or deleted meanwhile"
+            );
+        }
+    }
+
+    fn lease(&self) -> Lease {
+        let now = unix_now() as i64;
+        Lease {
+            holder: self.holder.clone(),
+            now,
+            until: now + self.timing.lease.as_secs().max(1) as i64,
+        }
+    }
+}
+
+/// What a flight was started for.
+struct Flight {
+    key: Key,
+    /// The generation the first caller read.
+    seen_generation: i64,
+    margin_secs: u64,
+    force: bool,
+}
+
+/// The result of [`Refresher::claim`].
+enum Claim {
+    /// This process holds the lease on this row, with these tokens.
+    Claimed(ConnectionRecord, TokenSet),
+    /// No refresh needed: these are the tokens to hand out.
+    Done(Live),
+}
+
+fn not_found((provider, connection_id): &Key) -> TokenError {
+    TokenError::NotFound {
+        provider: provider.clone(),
+        connection_id: connection_id.clone(),
+    }
+}
+
+fn reauthorize((provider, connection_id): &Key) -> TokenError {
+    TokenError::ReauthorizationRequired {
+        provider: provider.clone(),
+        connection_id: connection_id.clone(),
+    }
 }
 
 /// Writes a new token set into a record (sealed; metadata in clear).

@@ -119,9 +119,8 @@ pub(crate) fn authorize(
 
     if provider.multi_dc && here.code != user.code {
         // The entry server sends the user on to their own DC, with the same request.
-        let mut next = match url::Url::parse(&user.authorization_url) {
-            Ok(url) => url,
-            Err(_) => return refuse("the user's data center has no valid authorization URL"),
+        let Ok(mut next) = url::Url::parse(&user.authorization_url) else {
+            return refuse("the user's data center has no valid authorization URL");
         };
         next.set_query(request_query(request).as_deref());
         return Answer::new(

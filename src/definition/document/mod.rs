@@ -1,7 +1,7 @@
 //! YAML text to a document tree plus a source map, parsed once.
 //!
 //! The JSON Schema check and serde both read the document, while diagnostics must point into
-//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a [`Tree`]
+//! the user's YAML. So the YAML is parsed once, event by event (`builder`), into a `Tree`
 //! (an arena both of them read in place, see `tree`) and a [`SourceMap`] of where every key and
 //! value is written. A `serde_json::Value` of the document is built only when asked for
 //! ([`Document::value`]). Scalars are typed by the YAML 1.2 core schema (`scalar`); scanner
@@ -63,7 +63,7 @@ impl Document {
     }
 
     /// The document as JSON. Built on the first call, as a valid file never needs it: that
-    /// saves every mapping a hash table (issue 13).
+    /// saves every mapping a hash table.
     pub fn value(&self) -> &Value {
         self.value.get_or_init(|| self.tree.root().to_value())
     }
@@ -164,6 +164,37 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
             ),
         }
     })
+}
+
+/// Reads `text` as YAML events only and refuses nesting deeper than [`MAX_DEPTH`]: the check
+/// to run before another YAML reader sees text from outside (serde_yaml's scanner takes time
+/// quadratic in the nesting depth before its own recursion limit fires; this reader stops at
+/// the limit at once). A syntax error is returned as well, at its place.
+pub fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        let (event, marker) = parser
+            .next_token()
+            .map_err(|error| yaml_error::scan_error(&error, ROOT.into()))?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SyntaxError::at(
+                        Position::from_marker(&marker),
+                        ROOT.into(),
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                        None,
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::StreamEnd => return Ok(()),
+            _ => {}
+        }
+    }
 }
 
 /// Parses YAML text into a [`Document`]. A leading UTF-8 byte-order mark is skipped (it is not

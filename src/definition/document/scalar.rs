@@ -61,8 +61,7 @@ pub(super) fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>)
 
 /// Whether a plain scalar starts the way one of the typed forms can: empty, `~`, a null or
 /// boolean word, or a number (a digit, a sign, `.`, or the `e` of an exponent). Most plain
-/// scalars are words and URLs, and this spares them every comparison that follows (callgrind,
-/// issue 13).
+/// scalars are words and URLs, and this spares them every comparison that follows.
 fn may_be_typed(text: &str) -> bool {
     matches!(
         text.as_bytes().first(),
@@ -92,7 +91,7 @@ fn parse_integer(text: &str) -> Option<Number> {
 fn looks_like_float(text: &str) -> bool {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
     // `all` before `any`: it stops at the first letter, so a word is refused at once, where
-    // looking for a digit first read every byte of every description (callgrind, issue 13).
+    // looking for a digit first read every byte of every description.
     !body.is_empty()
         && body
             .bytes()

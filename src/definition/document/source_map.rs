@@ -114,7 +114,7 @@ impl SourceMap {
     ///
     /// The records are sized from the text: a definition has about one node per 30 bytes and
     /// a byte of key text per 5 or 6, so they rarely grow (growing them record by record
-    /// copied each about twice; callgrind, issue 13).
+    /// copied each about twice).
     pub(super) fn new(text: &str, skipped: usize) -> Self {
         SourceMap {
             text: Arc::from(text),

@@ -5,8 +5,8 @@
 //! Yet a valid file's value is only ever walked twice, once by the schema check and once by
 //! serde. So the reader builds this instead: every node in one vector, each mapping's entries
 //! and each sequence's items in a run of a shared vector, found by index; keys are compared,
-//! never hashed, as real mappings hold a handful of keys. It saved 4% of render's instructions
-//! (callgrind, issue 13: 1,477 M -> 1,414 M for 1,000 providers).
+//! never hashed, as real mappings hold a handful of keys. It makes `render` measurably cheaper
+//! (BENCHMARKS.md).
 //!
 //! - The schema check reads it through jsonschema's [`Json`] representation trait ([`Tree`]
 //!   is the representation, [`NodeRef`] its node).
@@ -77,7 +77,7 @@ fn index(count: usize) -> u32 {
 impl Tree {
     /// An empty tree with room for a document of `text_len` bytes. Definitions hold about one
     /// node per 30 bytes and one mapping entry per 40, so the vectors rarely grow (growing
-    /// them cost about 1% of loading; callgrind, issue 13).
+    /// them was a measurable cost of loading).
     pub(super) fn for_text(text_len: usize) -> Self {
         Tree {
             items: Vec::with_capacity(text_len / 24),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::ImportOptions;
 use super::mapping::Mapped;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, visible};
 use crate::nango::NangoEntry;
 
 /// How one entry ended.
@@ -129,28 +129,32 @@ impl ImportReport {
         self.summary.invalid == 0
     }
 
-    /// The report as text: one block per entry, then the summary.
+    /// The report as text: one block per entry, then the summary. Nango's keys and whatever
+    /// quotes them are shown [`visible`]: a hostile catalog can neither drive the terminal nor
+    /// add a line to the report.
     pub fn text(&self) -> String {
         let mut out = String::new();
         for entry in &self.entries {
+            let id = visible(&entry.id);
             let alias = entry
                 .alias
                 .as_ref()
-                .map(|a| format!(" (alias of {a})"))
+                .map(|a| format!(" (alias of {})", visible(a)))
                 .unwrap_or_default();
             match &entry.outcome {
                 Outcome::Imported { file } => {
-                    let _ = writeln!(out, "imported  {}{alias} -> {}", entry.id, file.display());
+                    let file = file.display().to_string();
+                    let _ = writeln!(out, "imported  {id}{alias} -> {}", visible(&file));
                 }
                 Outcome::Skipped { feature, reason } => {
-                    let _ = writeln!(out, "skipped   {}{alias}: {feature}: {reason}", entry.id);
+                    let (feature, reason) = (visible(feature), visible(reason));
+                    let _ = writeln!(out, "skipped   {id}{alias}: {feature}: {reason}");
                 }
                 Outcome::Invalid { file, diagnostics } => {
                     let _ = writeln!(
                         out,
-                        "INVALID   {}{alias} -> {} ({} error(s)):",
-                        entry.id,
-                        file.display(),
+                        "INVALID   {id}{alias} -> {} ({} error(s)):",
+                        visible(&file.display().to_string()),
                         diagnostics.len()
                     );
                     for diagnostic in diagnostics {
@@ -162,29 +166,33 @@ impl ImportReport {
                 let _ = writeln!(
                     out,
                     "          not carried over: {}",
-                    entry.not_carried_over.join(", ")
+                    visible(&entry.not_carried_over.join(", "))
                 );
             }
             for note in &entry.notes {
-                let _ = writeln!(out, "          note: {note}");
+                let _ = writeln!(out, "          note: {}", visible(note));
             }
         }
         let s = &self.summary;
         let _ = writeln!(
             out,
             "\n{} OAUTH2 entries in {}: {} imported, {} skipped, {} invalid",
-            s.oauth2_entries, self.source, s.imported, s.skipped, s.invalid
+            s.oauth2_entries,
+            visible(&self.source),
+            s.imported,
+            s.skipped,
+            s.invalid
         );
         if !s.skipped_by_feature.is_empty() {
             let _ = writeln!(out, "skipped, by the Nango feature with no equivalent:");
             for (feature, count) in by_count(&s.skipped_by_feature) {
-                let _ = writeln!(out, "  {count:>4}  {feature}");
+                let _ = writeln!(out, "  {count:>4}  {}", visible(feature));
             }
         }
         if !s.not_carried_over_by_field.is_empty() {
             let _ = writeln!(out, "imported entries, by Nango field not carried over:");
             for (field, count) in by_count(&s.not_carried_over_by_field) {
-                let _ = writeln!(out, "  {count:>4}  {field}");
+                let _ = writeln!(out, "  {count:>4}  {}", visible(field));
             }
         }
         out
@@ -213,7 +221,8 @@ fn by_count(counts: &BTreeMap<String, usize>) -> Vec<(&String, &usize)> {
 }
 
 /// The text of a definition file: the schema line, where it came from, what it leaves out,
-/// then the definition as YAML.
+/// then the definition as YAML. Text from Nango's file in the comments is [`visible`], so it
+/// stays on its comment line.
 pub(super) fn definition_file(
     entry: &NangoEntry,
     mapped: &Mapped,
@@ -226,24 +235,24 @@ pub(super) fn definition_file(
     let alias = entry
         .alias
         .as_ref()
-        .map(|a| format!(" (alias of `{a}`, merged as Nango merges it)"))
+        .map(|a| format!(" (alias of `{}`, merged as Nango merges it)", visible(a)))
         .unwrap_or_default();
     let _ = writeln!(
         out,
         "# Imported by `provider-forge import nango` from the entry `{}`{alias} of Nango's\n\
          # providers.yaml (Nango's public repository, Elastic License 2.0).",
-        entry.id
+        visible(&entry.id)
     );
     if !mapped.not_carried_over.is_empty() {
         let _ = writeln!(out, "# Nango fields not carried over:");
         for field in &mapped.not_carried_over {
-            let _ = writeln!(out, "#   - {field}");
+            let _ = writeln!(out, "#   - {}", visible(field));
         }
     }
     if !mapped.notes.is_empty() {
         let _ = writeln!(out, "# Notes:");
         for note in &mapped.notes {
-            let _ = writeln!(out, "#   - {note}");
+            let _ = writeln!(out, "#   - {}", visible(note));
         }
     }
     out.push_str(

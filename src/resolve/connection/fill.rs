@@ -7,13 +7,15 @@ use regex::Regex;
 
 use super::declare::{ACCESS_TOKEN, check_value};
 use crate::definition::types::{ConnectionParam, RuntimeValue};
+use crate::diagnostics::visible;
 use crate::resolve::host_shape;
 use crate::resolve::table::{ConnectionInputs, ResolvedProvider};
 use crate::resolve::template::{self, PlaceholderValues};
 use crate::resolve::url_rules::{UrlProblem, UrlRole, check_url};
 
 /// Why a connection's values cannot be filled into a provider's table. Each names the value
-/// and, where it applies, the pattern it must match.
+/// and, where it applies, the pattern it must match. What the caller gave is displayed
+/// [`visible`]: a value with a line break cannot forge a line of the log or the terminal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     /// A required parameter has no value.
@@ -33,7 +35,7 @@ pub enum ConnectionError {
         example: String,
     },
     /// A value the provider does not declare.
-    #[error("provider `{provider}` has no connection value `{name}`; {declared}")]
+    #[error("provider `{provider}` has no connection value `{}`; {declared}", visible(.name))]
     Unknown {
         /// Provider id.
         provider: String,
@@ -43,7 +45,7 @@ pub enum ConnectionError {
         declared: String,
     },
     /// A value that fails its pattern or kind.
-    #[error("connection value `{name}` is refused: {reason}")]
+    #[error("connection value `{name}` is refused: {}", visible(.reason))]
     Invalid {
         /// Value name.
         name: String,
@@ -51,7 +53,7 @@ pub enum ConnectionError {
         reason: String,
     },
     /// An expanded URL breaks the URL rules or leaves the host the template fixes.
-    #[error("with the values given, {entry} is refused: {reason}")]
+    #[error("with the values given, {entry} is refused: {}", visible(.reason))]
     Url {
         /// The table entry, e.g. `token_url` of data center `eu`.
         entry: String,
@@ -225,4 +227,24 @@ fn recheck(
     };
     let url = check_url(filled, role).map_err(|UrlProblem { message, .. }| refuse(message))?;
     host_shape::check_filled_host(template, filled, &url, false).map_err(refuse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_value_is_displayed_on_one_line_with_its_controls_escaped() {
+        let pattern = Regex::new("^.*$").unwrap();
+        let value = "acme\nINFO forged line\u{1b}[2J\u{202e}";
+        let kind = crate::definition::types::ValueKind::Host;
+        let reason = check_value("subdomain", value, kind, &pattern, "^.*$").unwrap_err();
+        let shown = ConnectionError::Invalid {
+            name: "subdomain".into(),
+            reason,
+        }
+        .to_string();
+        assert!(!shown.contains(['\n', '\u{1b}', '\u{202e}']), "{shown:?}");
+        assert!(shown.contains("acme\\nINFO forged line\\u{1b}"), "{shown}");
+    }
 }

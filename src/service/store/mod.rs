@@ -7,11 +7,20 @@
 //! would need a live database to compile); the schema lives in `migrations/{sqlite,postgres}`
 //! and is migrated when the store opens.
 //!
-//! Refresh coordination rests on [`Store::lock_connection`]: it holds a database lock on one
-//! connection (PostgreSQL: `SELECT ... FOR UPDATE` in a transaction; SQLite: `BEGIN
-//! IMMEDIATE`) until the guard writes and commits, or is released. A process that dies while
-//! holding it loses its database session, and with it the lock; nothing was written, so the
-//! stored refresh token is still the one the provider knows.
+//! Refresh coordination rests on a lease, not on a database lock: [`Store::claim_refresh`]
+//! writes a holder id and an expiry onto the connection's row with a compare-and-set UPDATE
+//! (it succeeds only at the generation the caller read and when no unexpired lease is held),
+//! [`Store::renew_refresh`] extends it while the provider is being asked, and
+//! [`Store::commit_refresh`] writes the new tokens and clears the lease in one UPDATE that
+//! again compares generation and holder. Every statement is a single short write, so no
+//! transaction, and no SQLite write lock, is ever held while a provider is called. A process
+//! that dies while holding a lease stops renewing it; it expires and another instance claims
+//! it, with the stored refresh token, which is still the one the provider knows unless the
+//! provider had already answered (the window [`super::refresh`] documents).
+//!
+//! Pooled connections are checked when they come back: one still inside a transaction (a
+//! failed COMMIT, a dropped future) is closed, never handed out again, so a failure cannot
+//! leave the pool holding SQLite's write lock or refusing every later `BEGIN`.
 
 mod postgres;
 mod sqlite;
@@ -109,8 +118,8 @@ pub struct PendingRecord {
     pub expires_at: i64,
 }
 
-/// A store failure. Messages name the database problem, never a token.
-#[derive(Debug, thiserror::Error)]
+/// A store failure. Messages name the database problem, never a token or a password.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DatabaseError {
     /// The database cannot be reached or failed (down, full, timed out).
     #[error("database unavailable: {0}")]
@@ -121,11 +130,29 @@ pub enum DatabaseError {
     /// The schema could not be migrated.
     #[error("database migration failed: {0}")]
     Migration(String),
-    /// The `--database` URL is not one the store understands.
+    /// The `--database` URL is not one the store understands (held with its password
+    /// replaced, see [`redacted_url`]).
     #[error(
         "unsupported database URL `{0}`: use sqlite://PATH (e.g. sqlite://provider-forge.db) or postgres://USER@HOST/DB"
     )]
     UnsupportedUrl(String),
+}
+
+/// A database URL fit for a message or a log: the password, when there is one, replaced by
+/// `***`. Text with an `@` that does not parse as a URL with a host is shown only up to its
+/// scheme, since a password could sit anywhere in it.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        _ if !url.contains('@') => url.to_owned(),
+        Ok(parsed) => format!("{}:...", parsed.scheme()),
+        Err(_) => "...".to_owned(),
+    }
 }
 
 impl From<sqlx::Error> for DatabaseError {
@@ -142,8 +169,11 @@ impl From<sqlx::Error> for DatabaseError {
 /// Where connections and pending authorizations live.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Checks that the database answers.
+    /// Checks that the database answers a real query on the service's tables, through the
+    /// pool the service uses.
     async fn ping(&self) -> Result<(), DatabaseError>;
+    /// Checks that the database answers and every migration this version ships is applied.
+    async fn ready(&self) -> Result<(), DatabaseError>;
     /// Saves a pending authorization.
     async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), DatabaseError>;
     /// Removes and returns the pending authorization with this state hash (single use: of two
@@ -166,31 +196,66 @@ pub trait Store: Send + Sync {
         &self,
         provider: Option<&str>,
     ) -> Result<Vec<ConnectionRecord>, DatabaseError>;
-    /// Deletes a connection; false when there was none.
+    /// Deletes a connection if it is still at `generation` (the one whose tokens the caller
+    /// revoked); false when there is none at that generation (gone, or replaced by a newer
+    /// connection, which is kept).
     async fn delete_connection(
         &self,
         provider: &str,
         connection_id: &str,
+        generation: i64,
     ) -> Result<bool, DatabaseError>;
-    /// Locks one connection against every other process and task until the guard is used up.
-    /// `None` when the connection does not exist.
-    async fn lock_connection(
+    /// Claims the refresh lease of a connection for `holder` until `until` (unix seconds):
+    /// true when the row is still at `generation` and no lease unexpired at `now` is held.
+    async fn claim_refresh(
         &self,
         provider: &str,
         connection_id: &str,
-    ) -> Result<Option<Box<dyn ConnectionLock>>, DatabaseError>;
+        generation: i64,
+        lease: &Lease,
+    ) -> Result<bool, DatabaseError>;
+    /// Extends a lease `holder` still holds; false when it holds none.
+    async fn renew_refresh(
+        &self,
+        provider: &str,
+        connection_id: &str,
+        lease: &Lease,
+    ) -> Result<bool, DatabaseError>;
+    /// Writes new tokens, expiry and status (generation + 1) and clears the lease, if the row
+    /// is still at `record.generation` and the lease is `holder`'s; false otherwise (nothing
+    /// written). Returns once the write is durable.
+    async fn commit_refresh(
+        &self,
+        record: &ConnectionRecord,
+        holder: &str,
+    ) -> Result<bool, DatabaseError>;
+    /// Clears a lease `holder` holds, writing nothing else.
+    async fn release_refresh(
+        &self,
+        provider: &str,
+        connection_id: &str,
+        holder: &str,
+    ) -> Result<(), DatabaseError>;
+    /// Replaces a row's sealed tokens (re-sealed under another key, same plaintext) if it is
+    /// still at `generation`; the generation does not move. False when the row changed.
+    async fn reseal_connection(
+        &self,
+        provider: &str,
+        connection_id: &str,
+        generation: i64,
+        sealed: &Sealed,
+    ) -> Result<bool, DatabaseError>;
 }
 
-/// A connection held under a database lock.
-#[async_trait]
-pub trait ConnectionLock: Send {
-    /// The row as read under the lock.
-    fn record(&self) -> &ConnectionRecord;
-    /// Writes new tokens, expiry and status (generation + 1) and commits, releasing the lock.
-    /// Returns once the write is durable.
-    async fn commit(self: Box<Self>, record: &ConnectionRecord) -> Result<(), DatabaseError>;
-    /// Releases the lock without writing.
-    async fn release(self: Box<Self>) -> Result<(), DatabaseError>;
+/// A refresh lease: who holds it, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The holder's id (one per process).
+    pub holder: String,
+    /// Unix seconds: when a claim is made, leases that ended before this are free.
+    pub now: i64,
+    /// Unix seconds until which the lease is held.
+    pub until: i64,
 }
 
 /// Opens the store a `--database` URL names, creating a SQLite file on first start, and
@@ -201,7 +266,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, DatabaseError> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
-        Err(DatabaseError::UnsupportedUrl(url.to_owned()))
+        Err(DatabaseError::UnsupportedUrl(redacted_url(url)))
     }
 }
 
@@ -311,7 +376,8 @@ mod sql {
              token_type = excluded.token_type, metadata = excluded.metadata, \
              params = excluded.params, expires_at = excluded.expires_at, \
              status = excluded.status, key_id = excluded.key_id, sealed = excluded.sealed, \
-             generation = connections.generation + 1, updated_at = excluded.updated_at"
+             generation = connections.generation + 1, updated_at = excluded.updated_at, \
+             lease_holder = NULL, lease_until = NULL"
         )
     }
 
@@ -333,11 +399,32 @@ mod sql {
     }
 
     pub const DELETE_CONNECTION: &str =
-        "DELETE FROM connections WHERE provider = $1 AND connection_id = $2";
+        "DELETE FROM connections WHERE provider = $1 AND connection_id = $2 AND generation = $3";
 
     pub const UPDATE_TOKENS: &str = "UPDATE connections SET token_type = $3, granted_scope = $4, \
         metadata = $5, expires_at = $6, status = $7, key_id = $8, sealed = $9, \
-        generation = generation + 1, updated_at = $10 WHERE provider = $1 AND connection_id = $2";
+        generation = generation + 1, updated_at = $10, lease_holder = NULL, lease_until = NULL \
+        WHERE provider = $1 AND connection_id = $2 AND generation = $11 AND lease_holder = $12";
+
+    pub const CLAIM_LEASE: &str = "UPDATE connections SET lease_holder = $4, lease_until = $5 \
+        WHERE provider = $1 AND connection_id = $2 AND generation = $3 \
+        AND (lease_holder IS NULL OR lease_until < $6)";
+
+    pub const RENEW_LEASE: &str = "UPDATE connections SET lease_until = $4 \
+        WHERE provider = $1 AND connection_id = $2 AND lease_holder = $3";
+
+    pub const RELEASE_LEASE: &str = "UPDATE connections SET lease_holder = NULL, lease_until = NULL \
+        WHERE provider = $1 AND connection_id = $2 AND lease_holder = $3";
+
+    pub const RESEAL: &str = "UPDATE connections SET key_id = $4, sealed = $5 \
+        WHERE provider = $1 AND connection_id = $2 AND generation = $3";
+
+    /// A real read of the service's table (not `SELECT 1`, which a database without the
+    /// schema, or a SQLite file that cannot be read, still answers).
+    pub const PING: &str = "SELECT count(*) FROM connections WHERE provider = ''";
+
+    pub const APPLIED_MIGRATIONS: &str =
+        "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
 }
 
 /// Binds a connection's columns in [`CONNECTION_COLUMNS`] order.
@@ -379,6 +466,7 @@ macro_rules! bind_token_update {
             .bind(&r.tokens.key_id)
             .bind(&r.tokens.bytes)
             .bind($now)
+            .bind(r.generation)
     }};
 }
 
@@ -397,17 +485,34 @@ macro_rules! bind_pending {
     }};
 }
 
-/// Implements [`Store`] and [`ConnectionLock`] for a backend: the statements are the same
-/// on both, only the pool type and how a lock is taken differ (`$store` has an inherent
-/// `async fn begin_locked(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`
-/// and a `LOCK_SUFFIX` appended to the locking SELECT).
+/// Implements [`Store`] for a backend: the statements are the same on both, only the pool
+/// type differs (`$store` has a `pool` field and a `MIGRATOR`).
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $lock:ident) => {
+    ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::service::store::Store for $store {
             async fn ping(&self) -> Result<(), DatabaseError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                sqlx::query(sql::PING).execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn ready(&self) -> Result<(), DatabaseError> {
+                let applied: Vec<i64> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let missing: Vec<String> = Self::MIGRATOR
+                    .iter()
+                    .filter(|m| !applied.contains(&m.version))
+                    .map(|m| format!("{} {}", m.version, m.description))
+                    .collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(DatabaseError::Migration(format!(
+                        "not applied: {}",
+                        missing.join(", ")
+                    )))
+                }
             }
 
             async fn insert_pending(&self, pending: &PendingRecord) -> Result<(), DatabaseError> {
@@ -478,73 +583,113 @@ macro_rules! impl_store {
                 &self,
                 provider: &str,
                 connection_id: &str,
+                generation: i64,
             ) -> Result<bool, DatabaseError> {
                 let done = sqlx::query(sql::DELETE_CONNECTION)
                     .bind(provider)
                     .bind(connection_id)
+                    .bind(generation)
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn lock_connection(
+            async fn claim_refresh(
                 &self,
                 provider: &str,
                 connection_id: &str,
-            ) -> Result<Option<Box<dyn ConnectionLock>>, DatabaseError> {
-                let mut tx = self.begin_locked().await?;
-                let statement = format!("{}{}", sql::select_connection(), Self::LOCK_SUFFIX);
-                let row = sqlx::query(&statement)
+                generation: i64,
+                lease: &Lease,
+            ) -> Result<bool, DatabaseError> {
+                let done = sqlx::query(sql::CLAIM_LEASE)
                     .bind(provider)
                     .bind(connection_id)
-                    .fetch_optional(&mut *tx)
+                    .bind(generation)
+                    .bind(&lease.holder)
+                    .bind(lease.until)
+                    .bind(lease.now)
+                    .execute(&self.pool)
                     .await?;
-                match row {
-                    None => {
-                        tx.rollback().await?;
-                        Ok(None)
-                    }
-                    Some(row) => {
-                        let record = read_connection(&row)?;
-                        Ok(Some(Box::new($lock { tx, record })))
-                    }
-                }
-            }
-        }
-
-        /// A connection row held under this backend's lock (an open transaction).
-        struct $lock {
-            tx: sqlx::Transaction<'static, $db>,
-            record: ConnectionRecord,
-        }
-
-        #[async_trait::async_trait]
-        impl ConnectionLock for $lock {
-            fn record(&self) -> &ConnectionRecord {
-                &self.record
+                Ok(done.rows_affected() > 0)
             }
 
-            async fn commit(
-                mut self: Box<Self>,
+            async fn renew_refresh(
+                &self,
+                provider: &str,
+                connection_id: &str,
+                lease: &Lease,
+            ) -> Result<bool, DatabaseError> {
+                let done = sqlx::query(sql::RENEW_LEASE)
+                    .bind(provider)
+                    .bind(connection_id)
+                    .bind(&lease.holder)
+                    .bind(lease.until)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn commit_refresh(
+                &self,
                 record: &ConnectionRecord,
-            ) -> Result<(), DatabaseError> {
+                holder: &str,
+            ) -> Result<bool, DatabaseError> {
                 let now = crate::oauth::token::unix_now() as i64;
-                bind_token_update!(sqlx::query(sql::UPDATE_TOKENS), record, now)
-                    .execute(&mut *self.tx)
+                let done = bind_token_update!(sqlx::query(sql::UPDATE_TOKENS), record, now)
+                    .bind(holder)
+                    .execute(&self.pool)
                     .await?;
-                self.tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn release_refresh(
+                &self,
+                provider: &str,
+                connection_id: &str,
+                holder: &str,
+            ) -> Result<(), DatabaseError> {
+                sqlx::query(sql::RELEASE_LEASE)
+                    .bind(provider)
+                    .bind(connection_id)
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 
-            async fn release(self: Box<Self>) -> Result<(), DatabaseError> {
-                self.tx.rollback().await?;
-                Ok(())
+            async fn reseal_connection(
+                &self,
+                provider: &str,
+                connection_id: &str,
+                generation: i64,
+                sealed: &Sealed,
+            ) -> Result<bool, DatabaseError> {
+                let done = sqlx::query(sql::RESEAL)
+                    .bind(provider)
+                    .bind(connection_id)
+                    .bind(generation)
+                    .bind(&sealed.key_id)
+                    .bind(&sealed.bytes)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
         }
     };
 }
 
-use {bind_connection, bind_pending, bind_token_update, impl_store};
+/// Pool hooks for both backends: a connection coming back to the pool while still inside a
+/// transaction (a COMMIT that failed, a future dropped mid-transaction) is closed instead of
+/// kept, which rolls the transaction back and frees any lock it holds.
+macro_rules! pool_options {
+    ($options:expr) => {
+        $options.after_release(|connection, _| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(connection)) })
+        })
+    };
+}
+
+use {bind_connection, bind_pending, bind_token_update, impl_store, pool_options};
 
 #[cfg(test)]
 pub(crate) mod tests;

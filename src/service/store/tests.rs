@@ -91,6 +91,7 @@ pub(crate) fn record(provider: &str, id: &str) -> ConnectionRecord {
 
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
+    store.ready().await.unwrap();
     // Pending authorizations are single use.
     let pending = PendingRecord {
         state_hash: "h1".into(),
@@ -137,48 +138,119 @@ async fn contract(store: &dyn Store) {
     assert_eq!(zoho.len(), 1);
     assert_eq!(zoho[0].connection_id, "c1");
 
-    // A lock commits new tokens and bumps the generation; a released lock writes nothing.
-    let lock = store
-        .lock_connection("zoho-crm", "c1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(lock.record().generation, 1);
-    let mut updated = lock.record().clone();
+    // A lease is claimed at the generation read, by one holder at a time; a commit by its
+    // holder writes the tokens, bumps the generation and frees the lease.
+    let lease = |holder: &str, now: i64| Lease {
+        holder: holder.into(),
+        now,
+        until: now + 15,
+    };
+    assert!(
+        !store
+            .claim_refresh("zoho-crm", "c1", 0, &lease("a", 100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_refresh("zoho-crm", "c1", 1, &lease("a", 100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refresh("zoho-crm", "c1", 1, &lease("b", 110))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .renew_refresh("zoho-crm", "c1", &lease("a", 110))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .renew_refresh("zoho-crm", "c1", &lease("b", 110))
+            .await
+            .unwrap()
+    );
+    let mut updated = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    assert_eq!(updated.generation, 1);
     updated.tokens.bytes = vec![7; 30];
     updated.expires_at = Some(2_000);
     updated.status = ConnectionStatus::ReauthorizationRequired;
-    lock.commit(&updated).await.unwrap();
+    assert!(
+        !store.commit_refresh(&updated, "b").await.unwrap(),
+        "not the holder"
+    );
+    assert!(store.commit_refresh(&updated, "a").await.unwrap());
+    assert!(
+        !store.commit_refresh(&updated, "a").await.unwrap(),
+        "generation moved"
+    );
     let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
     assert_eq!(stored.tokens.bytes, vec![7; 30]);
     assert_eq!(stored.expires_at, Some(2_000));
     assert_eq!(stored.status, ConnectionStatus::ReauthorizationRequired);
     assert_eq!(stored.generation, 2);
-    let lock = store
-        .lock_connection("zoho-crm", "c1")
-        .await
-        .unwrap()
-        .unwrap();
-    lock.release().await.unwrap();
-    assert_eq!(
+    // An expired lease is free for another holder; a released one at once.
+    assert!(
         store
-            .connection("zoho-crm", "c1")
+            .claim_refresh("zoho-crm", "c1", 2, &lease("a", 200))
             .await
             .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refresh("zoho-crm", "c1", 2, &lease("b", 214))
+            .await
             .unwrap()
-            .generation,
-        2
     );
     assert!(
         store
-            .lock_connection("zoho-crm", "nope")
+            .claim_refresh("zoho-crm", "c1", 2, &lease("b", 216))
             .await
             .unwrap()
-            .is_none()
     );
+    store.release_refresh("zoho-crm", "c1", "b").await.unwrap();
+    assert!(
+        store
+            .claim_refresh("zoho-crm", "c1", 2, &lease("a", 217))
+            .await
+            .unwrap()
+    );
+    store.release_refresh("zoho-crm", "c1", "a").await.unwrap();
+    assert_eq!(
+        store.connection("zoho-crm", "c1").await.unwrap().unwrap(),
+        stored,
+        "leases write nothing else"
+    );
+    // Re-sealing keeps the generation, and only applies to the generation it read.
+    let resealed = Sealed {
+        key_id: "k2".into(),
+        bytes: vec![8; 30],
+    };
+    assert!(
+        !store
+            .reseal_connection("zoho-crm", "c1", 1, &resealed)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .reseal_connection("zoho-crm", "c1", 2, &resealed)
+            .await
+            .unwrap()
+    );
+    let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
+    assert_eq!((stored.tokens, stored.generation), (resealed, 2));
 
-    assert!(store.delete_connection("zoho-crm", "c1").await.unwrap());
-    assert!(!store.delete_connection("zoho-crm", "c1").await.unwrap());
+    // Deletion only removes the generation the caller saw.
+    assert!(!store.delete_connection("zoho-crm", "c1", 1).await.unwrap());
+    assert!(store.connection("zoho-crm", "c1").await.unwrap().is_some());
+    assert!(store.delete_connection("zoho-crm", "c1", 2).await.unwrap());
+    assert!(!store.delete_connection("zoho-crm", "c1", 2).await.unwrap());
     assert!(store.connection("zoho-crm", "c1").await.unwrap().is_none());
 }
 
@@ -212,4 +284,68 @@ async fn a_missing_database_is_a_clear_error() {
     );
     let error = open("mysql://x").await.err().unwrap();
     assert!(error.to_string().contains("use sqlite://PATH"), "{error}");
+}
+
+/// A pooled connection that comes back inside a transaction (a COMMIT that failed after the
+/// disk filled, a future dropped mid-transaction) holding SQLite's write lock: it must not
+/// stay in the pool, where it would keep every other writer waiting and refuse every later
+/// `BEGIN`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_left_in_a_transaction_never_returns_to_the_pool() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    {
+        let mut pooled = store.pool().acquire().await.unwrap();
+        let transaction = pooled.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        // What a failed COMMIT leaves: sqlx still counts the transaction open.
+        #[expect(
+            clippy::mem_forget,
+            reason = "the test leaves a transaction open on purpose"
+        )]
+        std::mem::forget(transaction);
+    }
+    let written = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.upsert_connection(&record("zoho-crm", "after")),
+    )
+    .await
+    .expect("a write does not wait for the abandoned transaction");
+    written.unwrap();
+    // Committed for everyone, not inside the abandoned transaction.
+    let mut outside = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM connections WHERE connection_id = 'after'")
+            .fetch_one(&mut outside)
+            .await
+            .unwrap();
+    assert_eq!(count, 1);
+    for _ in 0..16 {
+        store.ping().await.unwrap();
+        store.take_pending("none").await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn no_database_error_echoes_a_password() {
+    for url in [
+        "postgresql+asyncpg://app:PW-hunter2@db.internal/forge",
+        "mysql://app:PW-hunter2@db.internal/forge",
+        "postgres://app:PW-hunter2@127.0.0.1:notaport/none",
+        "sqlite://app:PW-hunter2@/nonexistent-dir/x/y.db?mode=ro",
+        "app:PW-hunter2@db.internal",
+    ] {
+        let error = open(url).await.err().unwrap().to_string();
+        assert!(!error.contains("PW-hunter2"), "{url}: {error}");
+    }
+    let error = open("postgresql+asyncpg://app:PW-hunter2@db.internal/forge")
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("unsupported database URL `postgresql+asyncpg://app:***@db.internal/forge`"),
+        "{error}"
+    );
 }

@@ -21,6 +21,7 @@ mod harden_corpus;
 mod harden_definitions;
 mod harden_fuzz;
 mod harden_oauth;
+mod host_safety;
 mod import_nango;
 mod import_round_trip;
 mod lsp_server;

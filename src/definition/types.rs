@@ -347,6 +347,14 @@ pub struct ConnectionParam {
     /// expands to the empty string.
     #[serde(default, skip_serializing_if = "is_default")]
     pub optional: bool,
+    /// The values allowed, when there are few (Amazon's marketplace domains: `[com, co.uk,
+    /// de]`). Each must match `pattern` too. A value that stands where it could choose the
+    /// registrable domain of a host (right of a fixed label, `api.amazon.<extension>`, or glued
+    /// to fixed text, `api<region>.example.com`) must be listed this way; every URL each
+    /// allowed value builds is checked when the definition is validated.
+    #[serde(rename = "enum", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub allowed: Option<Vec<String>>,
 }
 
 /// What a connection value stands for inside a URL, which decides the characters it may hold.

@@ -51,6 +51,10 @@ pub(super) fn declare(fields: &IndexMap<String, CredentialField>, late: &mut Lat
                 available_from: Stage::Authorization,
                 sample: "sample-credential".to_owned(),
                 builtin: false,
+                // Never in a host or path: the expansion refuses that before any host check.
+                kind: crate::definition::types::ValueKind::Segment,
+                allowed: None,
+                declared_at: None,
             },
         );
     }

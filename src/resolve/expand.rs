@@ -12,11 +12,12 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 
 use crate::definition::document::escape_pointer_token;
-use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
+use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition, ValueKind};
 use crate::diagnostics::Anchor;
 use crate::resolve::checks::{MultiDcSelection, provider_place};
-use crate::resolve::connection::{self, LateName, LateNames, Stage};
+use crate::resolve::connection::{LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
+use crate::resolve::host_shape::{self, HostShape};
 use crate::resolve::plain_url;
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
@@ -411,6 +412,9 @@ impl<'a> Expander<'a> {
             self.report_once(place, "<credentials>", problem);
             return None;
         }
+        if kept.contains('<') {
+            self.host_shape(endpoint, &kept, dc);
+        }
         // Connection values are kept as `<name>`; a URL without one (most URLs, every URL of a
         // provider without connection values) is already its own sample, so it is expanded
         // once, not twice (the second expansion was much of `resolve`'s work, BENCHMARKS.md).
@@ -435,7 +439,8 @@ impl<'a> Expander<'a> {
             plain_url::check_url_text(sample, *role)
         } else {
             check_url(sample, *role).and_then(|url| {
-                connection::check_fixed_host(&kept, sample, &url).map_err(fixed_host_problem)
+                host_shape::check_filled_host(&kept, sample, &url, false)
+                    .map_err(fixed_host_problem)
             })
         };
         match checked {
@@ -447,6 +452,110 @@ impl<'a> Expander<'a> {
                     .or_insert_with(|| (problem, Vec::new()));
                 dcs.1.extend(dc.map(|dc| format!("`{}`", dc.code)));
                 None
+            }
+        }
+    }
+
+    /// Checks where connection values stand in the host of `kept` (the template with its
+    /// data-center placeholders expanded): a value that could choose the registrable domain must
+    /// be enumerated, a whole host must be declared as one, and every URL an allowed value
+    /// builds must pass the URL rules and keep what the template fixes.
+    fn host_shape(
+        &mut self,
+        endpoint: &EndpointTemplate<'_>,
+        kept: &str,
+        dc: Option<&EffectiveDataCenter>,
+    ) {
+        let EndpointTemplate {
+            place,
+            template,
+            role,
+            ..
+        } = endpoint;
+        let mut refused = Vec::new();
+        let mut enumerated = Vec::new();
+        match HostShape::of(kept) {
+            HostShape::WholeHost(name) => match self.late.names.get(name) {
+                Some(late) if late.allowed.is_some() => enumerated.push(name),
+                Some(late) if late.kind == ValueKind::Segment => refused.push((
+                    name,
+                    format!(
+                        "`<{name}>` is the whole host of `{template}`, but it is declared as part of a label or path segment"
+                    ),
+                    "declare it `kind: host` with a pattern that bounds the hosts it may name, or list the hosts allowed under `enum`".to_owned(),
+                )),
+                _ => {}
+            },
+            HostShape::LeftOfDomain { names, .. } => enumerated.extend(names),
+            HostShape::Open(open) => {
+                for (name, openness) in open.values {
+                    let Some(late) = self.late.names.get(name) else {
+                        continue;
+                    };
+                    if late.allowed.is_some() {
+                        enumerated.push(name);
+                        continue;
+                    }
+                    let hint = if late.available_from == Stage::Authorization {
+                        "list the values allowed under `enum` (e.g. `enum: [com, co.uk, de]`), put the value left of a fixed registrable domain (`<tenant>.example.com`), or declare it as a whole host (`kind: host`) bounded by its pattern"
+                    } else {
+                        "a value learnt during the flow cannot be enumerated: use it as a whole host (`kind: host`) or a whole URL (`kind: url`) bounded by its pattern, or left of a fixed registrable domain (`<tenant>.example.com`)"
+                    };
+                    refused.push((
+                        name,
+                        format!(
+                            "`<{name}>` {} in the host of `{template}`, so a value such as `evil.com` would move the request to another domain",
+                            openness.describe()
+                        ),
+                        hint.to_owned(),
+                    ));
+                }
+            }
+            HostShape::Fixed(_) | HostShape::WholeUrl(_) => {}
+        }
+        for (name, message, hint) in refused {
+            let mut problem = Problem::at(place, Anchor::Value, message).hint(hint);
+            if let Some(declared) = self
+                .late
+                .names
+                .get(name)
+                .and_then(|l| l.declared_at.clone())
+            {
+                problem =
+                    problem.related(declared, Anchor::Key, format!("`{name}` is declared here"));
+            }
+            self.report_once(place, &format!("<host {name}>"), problem);
+        }
+        let empty = IndexMap::new();
+        for name in enumerated {
+            let allowed = self.late.names[name].allowed.clone().unwrap_or_default();
+            for value in allowed {
+                let mut late = self.samples.clone();
+                late.insert(name.to_owned(), Some(value.clone()));
+                let scope = PlaceholderValues {
+                    values: dc.map_or(&empty, |dc| &dc.values),
+                    defaults: &self.dcs.defaults,
+                    late: &late,
+                };
+                let Ok(filled) = template::expand(template, scope) else {
+                    continue;
+                };
+                let checked = check_url(&filled, *role)
+                    .map_err(|problem| problem.message)
+                    .and_then(|url| host_shape::check_filled_host(kept, &filled, &url, false));
+                if let Err(reason) = checked {
+                    let problem = Problem::at(
+                        place,
+                        Anchor::Value,
+                        format!(
+                            "the allowed value `{value}` of `<{name}>` is refused here: {reason}"
+                        ),
+                    )
+                    .hint(format!(
+                        "allow only values of `{name}` that give a valid host in `{template}`"
+                    ));
+                    self.report_once(place, &format!("<allowed {name} {value}>"), problem);
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ pub(crate) mod data_centers;
 pub(crate) mod dns;
 pub(crate) mod embedded_text;
 mod expand;
+pub(crate) mod host_shape;
 mod modes;
 pub(crate) mod plain_url;
 pub mod problem;

@@ -21,7 +21,7 @@ use crate::nango::NangoEntry;
 use crate::resolve::connection::Stage;
 use crate::resolve::template::is_placeholder_name;
 use crate::resolve::url_rules::UrlRole;
-use crate::resolve::{dns, plain_url};
+use crate::resolve::{dns, host_shape, plain_url};
 
 /// Attributes of a `connection_config` field carried over.
 const READ_FIELD_ATTRIBUTES: &[&str] = &["type", "description", "example", "pattern", "enum"];
@@ -36,6 +36,9 @@ struct ValueUsage {
     in_url: bool,
     /// Places where the value is used without Nango's `||` fallback.
     without_fallback: Vec<String>,
+    /// Where the value stands in a host so that it could choose the registrable domain, and
+    /// why: it is imported only with Nango's `enum`.
+    open_in_host: Option<String>,
 }
 
 /// Everything the entry's templates say about connection values.
@@ -70,8 +73,15 @@ impl Uses {
                 format!("{place} is `{text}`; `<` and `>` delimit placeholders in our format"),
             ),
         })?;
+        let open = match context {
+            Context::Url => host_shape::open_values(&converted.text),
+            Context::Value | Context::Header => Vec::new(),
+        };
         for use_ in &converted.uses {
             let usage = self.by_name.entry(use_.name.clone()).or_default();
+            if let Some((_, why)) = open.iter().find(|(name, _)| *name == use_.name) {
+                usage.open_in_host = Some(format!("{why} in the host of {place}"));
+            }
             usage.positions.push(use_.position);
             usage.in_url |= context == Context::Url;
             usage.earliest = Some(usage.earliest.map_or(stage, |s| s.min(stage)));
@@ -138,6 +148,23 @@ pub(super) fn connection(
             })
             .map(str::to_owned);
         let kind = kind_of(name, usage)?;
+        let enumerated = attribute("enum")
+            .and_then(Value::as_sequence)
+            .is_some_and(|items| !items.is_empty());
+        let whole_host_segment = (kind == ValueKind::Segment
+            && usage.positions.contains(&PlaceholderPosition::WholeHost))
+        .then(|| format!("is a whole host in one place and part of a value in another ({places})"));
+        if let Some(open) = usage.open_in_host.as_ref().or(whole_host_segment.as_ref()) {
+            if !enumerated || token_metadata.contains(name) || callback_metadata.contains(name) {
+                return Err(skip(
+                    "connection_config enum",
+                    format!(
+                        "`{name}` {open}: without a list of allowed values it could move the \
+                         request to another domain"
+                    ),
+                ));
+            }
+        }
         let runtime_source = if token_metadata.contains(name) {
             Some(RuntimeSource::TokenResponse)
         } else if callback_metadata.contains(name) {
@@ -244,6 +271,7 @@ pub(super) fn connection(
         let fits = |value: &str| {
             matcher.is_match(value)
                 && fits_kind(value, kind)
+                && (enumeration.is_empty() || enumeration.iter().any(|e| e == value))
                 && (!usage.in_url || value.to_ascii_lowercase() == value)
         };
         let candidates = nango_example
@@ -290,6 +318,7 @@ pub(super) fn connection(
                 kind,
                 default: usage.fallback.clone(),
                 optional,
+                allowed: (!enumeration.is_empty()).then_some(enumeration),
             },
         );
         note_unread_attributes(name, declared, &["optional"], not_carried_over);

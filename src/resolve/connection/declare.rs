@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use regex::Regex;
 
 use crate::definition::document::escape_pointer_token;
-use crate::definition::types::{ProviderDefinition, RuntimeSource, ValueKind};
+use crate::definition::types::{ConnectionParam, ProviderDefinition, RuntimeSource, ValueKind};
 use crate::diagnostics::Anchor;
 use crate::resolve::data_centers::EffectiveDataCenters;
 use crate::resolve::dns::check_dns_name;
@@ -40,6 +40,12 @@ pub(in crate::resolve) struct LateName {
     pub(in crate::resolve) sample: String,
     /// The built-in `<access_token>`.
     pub(in crate::resolve) builtin: bool,
+    /// What the value is inside a URL.
+    pub(in crate::resolve) kind: ValueKind,
+    /// The allowed values, when the declaration lists them (`enum`).
+    pub(in crate::resolve) allowed: Option<Vec<String>>,
+    /// Where it is declared (`None`: built in).
+    pub(in crate::resolve) declared_at: Option<Place>,
 }
 
 /// Every late name of a provider.
@@ -98,6 +104,9 @@ pub(in crate::resolve) fn declarations(
             available_from: Stage::ApiHeaders,
             sample: "sample-access-token".to_owned(),
             builtin: true,
+            kind: ValueKind::Segment,
+            allowed: None,
+            declared_at: None,
         },
     );
     let Some(connection) = &definition.connection else {
@@ -127,12 +136,18 @@ pub(in crate::resolve) fn declarations(
                 }
             }
         }
+        if let (Some(pattern), Some(allowed)) = (&pattern, &param.allowed) {
+            check_allowed(name, param, allowed, pattern, &base, problems);
+        }
         late.names.insert(
             name.clone(),
             LateName {
                 available_from: Stage::Authorization,
                 sample: param.example.clone(),
                 builtin: false,
+                kind: param.kind,
+                allowed: param.allowed.clone(),
+                declared_at: Some(crate::resolve::checks::provider_place(base)),
             },
         );
     }
@@ -153,10 +168,64 @@ pub(in crate::resolve) fn declarations(
                 },
                 sample: sample(value.kind),
                 builtin: false,
+                kind: value.kind,
+                allowed: None,
+                declared_at: Some(crate::resolve::checks::provider_place(base)),
             },
         );
     }
     late
+}
+
+/// Checks a parameter's allowed values: each a valid value, and the example and default among
+/// them.
+fn check_allowed(
+    name: &str,
+    param: &ConnectionParam,
+    allowed: &[String],
+    pattern: &Regex,
+    base: &str,
+    problems: &mut Vec<Problem>,
+) {
+    if allowed.is_empty() {
+        problems.push(
+            Problem::provider(
+                format!("{base}/enum"),
+                Anchor::Value,
+                format!("`{name}` allows no value"),
+            )
+            .hint("list the values allowed, or remove `enum`"),
+        );
+        return;
+    }
+    for (index, value) in allowed.iter().enumerate() {
+        if let Err(reason) = check_value(name, value, param.kind, pattern, &param.pattern) {
+            problems.push(
+                Problem::provider(
+                    format!("{base}/enum/{index}"),
+                    Anchor::Value,
+                    format!("an allowed value of `{name}` is not a valid value: {reason}"),
+                )
+                .hint(format!("allow only values that match `{}`", param.pattern)),
+            );
+        }
+    }
+    for (field, value) in [
+        ("example", Some(&param.example)),
+        ("default", param.default.as_ref()),
+    ] {
+        let Some(value) = value.filter(|value| !allowed.contains(value)) else {
+            continue;
+        };
+        problems.push(
+            Problem::provider(
+                format!("{base}/{field}"),
+                Anchor::Value,
+                format!("the {field} `{value}` of `{name}` is not one of its allowed values"),
+            )
+            .hint(format!("give one of: {}", allowed.join(", "))),
+        );
+    }
 }
 
 /// A stand-in value of each kind, for checking URL shapes at resolve time.

@@ -4,14 +4,14 @@
 
 use indexmap::IndexMap;
 use regex::Regex;
-use url::Url;
 
 use super::declare::{ACCESS_TOKEN, check_value};
 use crate::definition::types::{ConnectionParam, RuntimeValue};
 use crate::diagnostics::visible;
+use crate::resolve::host_shape;
 use crate::resolve::table::{ConnectionInputs, ResolvedProvider, RuntimeInput};
 use crate::resolve::template::{self, PlaceholderValues};
-use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_url};
+use crate::resolve::url_rules::{UrlProblem, UrlRole, check_url};
 
 /// Why a connection's values cannot be filled into a provider's table. Each names the value
 /// and, where it applies, the pattern it must match. What the caller gave is displayed
@@ -310,6 +310,12 @@ fn param_value(
     };
     let pattern = Regex::new(&declared.pattern).map_err(|e| invalid(e.to_string()))?;
     check_value(name, &value, declared.kind, &pattern, &declared.pattern).map_err(invalid)?;
+    if let Some(allowed) = declared.allowed.as_ref().filter(|a| !a.contains(&value)) {
+        return Err(invalid(format!(
+            "`{value}` is not one of the values `{name}` allows: {}",
+            allowed.join(", ")
+        )));
+    }
     Ok(Some(value))
 }
 
@@ -324,8 +330,8 @@ fn runtime_value(name: &str, declared: &RuntimeValue, value: &str) -> Result<(),
 }
 
 /// Re-checks a URL built from connection values: the URL rules, then the host the template
-/// fixes (the whole host when the template's host has no placeholder, else its literal suffix
-/// after the last placeholder).
+/// fixes (the whole host, or every fixed label left and right of the values; never a loopback
+/// or IP host from a value).
 pub(super) fn recheck(
     entry: &str,
     template: &str,
@@ -337,65 +343,7 @@ pub(super) fn recheck(
         reason,
     };
     let url = check_url(filled, role).map_err(|UrlProblem { message, .. }| refuse(message))?;
-    check_fixed_host(template, filled, &url).map_err(refuse)
-}
-
-/// Checks that `url` (built from `template`) keeps the host the template fixes: the whole host
-/// when the template's host has no placeholder, else its literal text after the last one.
-pub(in crate::resolve) fn check_fixed_host(
-    template: &str,
-    filled: &str,
-    url: &Url,
-) -> Result<(), String> {
-    let host = url.host_str().unwrap_or_default();
-    match fixed_host(template) {
-        FixedHost::Whole(expected) if !host.eq_ignore_ascii_case(expected) => Err(format!(
-            "`{filled}` goes to host `{}`, not `{expected}` as the definition says",
-            host.to_ascii_lowercase()
-        )),
-        FixedHost::Suffix(suffix) if !ends_with_ignoring_ascii_case(host, suffix) => Err(format!(
-            "`{filled}` goes to host `{}`, outside `*{suffix}` which the definition fixes",
-            host.to_ascii_lowercase()
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn ends_with_ignoring_ascii_case(text: &str, suffix: &str) -> bool {
-    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
-    text.len() >= suffix.len() && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-}
-
-/// What a URL template fixes of its host.
-#[derive(Debug, PartialEq, Eq)]
-enum FixedHost<'a> {
-    /// The host is written out: it must stay exactly that.
-    Whole(&'a str),
-    /// The host ends in literal text after its last placeholder: it must keep that suffix.
-    Suffix(&'a str),
-    /// The host ends in a placeholder (a whole-host or whole-URL value): its pattern bounds it.
-    Free,
-}
-
-fn fixed_host(template: &str) -> FixedHost<'_> {
-    let Some(rest) = url_rules::after_scheme(template) else {
-        return FixedHost::Free;
-    };
-    let authority = url_rules::authority(rest);
-    // Byte searches (all four marks are ASCII): this runs for every URL of every data center.
-    let last = |text: &str, mark: u8| text.bytes().rposition(|b| b == mark);
-    let host = last(authority, b'@').map_or(authority, |at| &authority[at + 1..]);
-    let host = match (host.starts_with('['), last(host, b':')) {
-        // An IPv6 literal (`[::1]`) has colons of its own: it ends at its bracket.
-        (true, _) => host.find(']').map_or(host, |close| &host[..=close]),
-        (false, Some(colon)) if !host[colon..].contains('>') => &host[..colon],
-        (false, _) => host,
-    };
-    match last(host, b'>') {
-        None => FixedHost::Whole(host),
-        Some(close) if close + 1 < host.len() => FixedHost::Suffix(&host[close + 1..]),
-        Some(_) => FixedHost::Free,
-    }
+    host_shape::check_filled_host(template, filled, &url, false).map_err(refuse)
 }
 
 #[cfg(test)]
@@ -415,28 +363,5 @@ mod tests {
         .to_string();
         assert!(!shown.contains(['\n', '\u{1b}', '\u{202e}']), "{shown:?}");
         assert!(shown.contains("acme\\nINFO forged line\\u{1b}"), "{shown}");
-    }
-
-    #[test]
-    fn a_template_fixes_its_written_host_or_the_suffix_after_its_last_placeholder() {
-        assert_eq!(
-            fixed_host("https://<subdomain>.myshopify.com/admin"),
-            FixedHost::Suffix(".myshopify.com")
-        );
-        assert_eq!(
-            fixed_host("https://login.microsoftonline.com/<tenant>/v2.0"),
-            FixedHost::Whole("login.microsoftonline.com")
-        );
-        assert_eq!(fixed_host("https://<hostname>/services"), FixedHost::Free);
-        assert_eq!(fixed_host("<instance_url>/services/data"), FixedHost::Free);
-        assert_eq!(
-            fixed_host("https://<a>-api.example.com"),
-            FixedHost::Suffix("-api.example.com")
-        );
-        assert_eq!(fixed_host("http://[::1]/<path>"), FixedHost::Whole("[::1]"));
-        assert_eq!(
-            fixed_host("http://[::1]:8080/<path>"),
-            FixedHost::Whole("[::1]")
-        );
     }
 }

@@ -19,7 +19,6 @@ mod request;
 
 pub use declare::{ACCESS_TOKEN, Stage};
 pub(super) use declare::{LateName, LateNames, declarations, inputs};
-pub(super) use fill::check_fixed_host;
 pub use fill::{ConnectionError, ConnectionValues, fill};
 pub use request::{
     ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, fill_api_request,

@@ -307,6 +307,8 @@ fn every_oauth2_entry_is_imported_and_round_trips_equal_or_is_skipped_with_its_r
         scopes.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--auth-mode",
+        "OAUTH2",
         "--format",
         "json",
     ]);

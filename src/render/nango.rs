@@ -53,8 +53,9 @@ pub struct RenderedNangoEntry {
     pub scope_separator: Option<String>,
     /// `default_scopes`.
     pub default_scopes: Vec<String>,
-    /// `authorization_params`.
-    pub authorization_params: IndexMap<String, String>,
+    /// `authorization_params`: text, except `true` and `false`, which are booleans (see
+    /// [`query_flags`]).
+    pub authorization_params: IndexMap<String, serde_json::Value>,
     /// `disable_pkce: true` when the provider sends no PKCE challenge (Nango's default is on).
     pub disable_pkce: bool,
     /// `token_params`.
@@ -267,7 +268,7 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
         scope_separator: (provider.authorization.scope_separator != " ")
             .then(|| provider.authorization.scope_separator.clone()),
         default_scopes: default_scopes(provider, &nango)?,
-        authorization_params: nango.values(&provider.authorization.params),
+        authorization_params: query_flags(nango.values(&provider.authorization.params)),
         disable_pkce: !provider.authorization.pkce,
         token_params: nango.values(&provider.token_params),
         refresh_params: nango.values(&provider.refresh_params),
@@ -286,6 +287,24 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
             .collect(),
         connection_config,
     })
+}
+
+/// Parameters of a URL's query string with the flags `true` and `false` as booleans. Nango
+/// turns every value of the query into text, so a boolean sends the same bytes; its schema
+/// types such flags (Twitch's `force_verify`) as booleans and refuses the whole file when one is
+/// a string.
+fn query_flags(params: IndexMap<String, String>) -> IndexMap<String, serde_json::Value> {
+    params
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value.as_str() {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => serde_json::Value::String(value),
+            };
+            (name, value)
+        })
+        .collect()
 }
 
 /// What the provider calls its authorization server: "accounts server" where its callback

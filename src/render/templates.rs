@@ -116,6 +116,7 @@ impl Templates {
                 .expect("the default delimiters are valid"),
         );
         env.add_filter("quoted", quoted);
+        env.add_filter("scalar", scalar);
         env.add_filter("dotenv", dotenv);
         env.add_filter("env_key", env_key);
         env.add_filter("md", markdown_cell);
@@ -243,6 +244,16 @@ fn quoted(value: String) -> String {
         }
     }
     text
+}
+
+/// `scalar`: a boolean or a number as YAML writes it bare, any other value as [`quoted`] text.
+fn scalar(value: Value) -> String {
+    match value.kind() {
+        minijinja::value::ValueKind::Bool | minijinja::value::ValueKind::Number => {
+            value.to_string()
+        }
+        _ => quoted(value.to_string()),
+    }
 }
 
 /// `dotenv`: a dotenv value, bare when it is made of URL-safe characters, otherwise single

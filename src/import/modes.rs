@@ -570,7 +570,7 @@ fn body_params(
 }
 
 /// Nango's `token_url`, which must be one string.
-fn token_url<'a>(entry: &'a NangoEntry) -> Result<&'a str, Skip> {
+fn token_url(entry: &NangoEntry) -> Result<&str, Skip> {
     match entry.fields.get("token_url") {
         Some(Value::String(url)) => Ok(url),
         Some(_) => Err(skip("token_url", "the token URL differs per auth mode")),

@@ -3,14 +3,12 @@
 //! from the environment, the token file (0600, standard field names), and no secret on
 //! stdout or stderr.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::cli::*;
-use support::*;
+use crate::support::cli::*;
+use crate::support::*;
 
 struct Cli {
     sim: Simulator,

@@ -4,16 +4,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::cli::{BIN, stderr};
+
 fn validate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .arg("validate")
         .args(args)
         .output()
         .expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

@@ -10,6 +10,8 @@ use provider_forge::oauth::{AuthorizationOptions, OAuthError, authorization_requ
 use provider_forge::resolve::connection::{ConnectionError, ConnectionValues, fill};
 use provider_forge::resolve::table::ResolvedProvider;
 
+use crate::support::cli::BIN;
+
 fn bundled(name: &str) -> ResolvedProvider {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("providers/{name}.yaml"));
     let text = std::fs::read_to_string(&path).unwrap();
@@ -259,7 +261,7 @@ fn an_unfilled_table_starts_no_authorization() {
 }
 
 fn connect(params: &[&str]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_provider-forge"));
+    let mut command = Command::new(BIN);
     command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([

@@ -6,8 +6,10 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::cli::BIN;
+
 fn validate(args: &[&str], path: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .arg("validate")
         .args(args)
         .arg(path)

@@ -8,8 +8,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::cli::BIN;
+
 fn validate_json(path: &Path) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .args(["validate", "--format", "json"])
         .arg(path)
         .output()

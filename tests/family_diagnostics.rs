@@ -2,10 +2,13 @@
 //! provider file when the provider is wrong, in the set's file when the set is.
 //! Fixtures: tests/fixtures/family/bad/ (providers) and its data-centers/ (sets).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use provider_forge::catalog;
+
+use crate::support::cli::BIN;
+use crate::support::repo_path;
 
 const FIXTURES: &str = "tests/fixtures/family/bad";
 
@@ -52,15 +55,11 @@ tests/fixtures/family/bad/unknown-set.yaml:6:8: error: data-center set `zohoo` n
 5 error(s)
 ";
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 #[test]
 fn validate_reports_each_fault_where_it_is() {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .args(["validate", FIXTURES])
-        .current_dir(manifest())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the binary runs");
     assert_eq!(output.status.code(), Some(1));
@@ -80,7 +79,7 @@ fn each_bad_provider_alone_gets_its_own_diagnostic() {
     ];
     for (file, expected) in cases {
         let path = Path::new(FIXTURES).join(file);
-        let absolute = manifest().join(&path);
+        let absolute = repo_path(&path);
         let catalog = catalog::load(&[absolute]).expect("readable");
         let lines: Vec<String> = catalog.diagnostics.iter().map(|d| d.to_string()).collect();
         assert_eq!(lines.len(), 1, "{file}: {lines:?}");

@@ -16,15 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use provider_forge::oauth::{AccessToken, RefreshToken, StoredConnection, TokenSet};
 
-const BIN: &str = env!("CARGO_BIN_EXE_provider-forge");
-
-fn repo(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::cli::{BIN, mode, text};
+use crate::support::repo_path;
 
 /// Runs the binary with stdout already closed by its reader, as `| head` leaves it.
 fn with_closed_stdout(args: &[&str]) -> Output {
@@ -42,8 +35,8 @@ fn with_closed_stdout(args: &[&str]) -> Output {
 
 #[test]
 fn every_command_ends_quietly_on_a_closed_pipe() {
-    let providers = repo("providers");
-    let crm = repo("providers/zoho-crm.yaml");
+    let providers = repo_path("providers");
+    let crm = repo_path("providers/zoho-crm.yaml");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.json");
     let commands: Vec<Vec<&str>> = vec![
@@ -77,7 +70,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     // Diagnostics on stderr, read by `2>&1 | head -1`: the same quiet end.
     let mut child = Command::new(BIN)
         .arg("validate")
-        .arg(repo("tests/corpus/invalid"))
+        .arg(repo_path("tests/corpus/invalid"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -90,7 +83,7 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
 fn connect_refuses(out: &Path, expected: &str) {
     let output = Command::new(BIN)
         .arg("connect")
-        .arg(repo("providers/gitlab.yaml"))
+        .arg(repo_path("providers/gitlab.yaml"))
         .args(["--client-id", "id", "--no-browser", "--timeout", "1"])
         .arg("--out")
         .arg(out)
@@ -278,8 +271,7 @@ fn refresh_and_revoke_refuse_a_token_file_others_can_read_or_a_link() {
     // Once private, the same file works, and refresh keeps it private.
     let output = run(&["refresh"], &provider, &tokens);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let mode = std::fs::metadata(&tokens).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    assert_eq!(mode(&tokens), 0o600);
 }
 
 #[test]

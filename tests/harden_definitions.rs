@@ -1,7 +1,7 @@
 //! Hostile definitions (issue 12, items 5, 6, 7, 10 and 11): what `validate` refuses, and what
 //! the outputs escape, read through the catalog's public entry and the binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use provider_forge::catalog;
@@ -9,14 +9,11 @@ use provider_forge::diagnostics::Diagnostic;
 use provider_forge::render::Renderer;
 use provider_forge::resolve::table::ResolvedProvider;
 
-const BIN: &str = env!("CARGO_BIN_EXE_provider-forge");
-
-fn repo(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
+use crate::support::cli::BIN;
+use crate::support::repo_path;
 
 fn original(name: &str) -> String {
-    std::fs::read_to_string(repo(&format!("providers/{name}"))).unwrap()
+    std::fs::read_to_string(repo_path(format!("providers/{name}"))).unwrap()
 }
 
 /// `edit` applied to a bundled provider (each pair must match), checked as if it were that
@@ -27,7 +24,7 @@ fn diagnostics_of(name: &str, edits: &[(&str, &str)]) -> Vec<Diagnostic> {
         assert!(text.contains(from), "{from} in {name}");
         text = text.replacen(from, to, 1);
     }
-    match catalog::load_one(&repo(&format!("providers/{name}")), &text).unwrap() {
+    match catalog::load_one(&repo_path(format!("providers/{name}")), &text).unwrap() {
         Ok(_) => Vec::new(),
         Err(diagnostics) => diagnostics,
     }
@@ -198,7 +195,7 @@ fn names_with_control_characters_are_refused_at_their_position() {
 fn a_data_center_name_with_a_newline_in_the_shared_set_is_placed_in_the_set() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("data-centers")).unwrap();
-    let set = std::fs::read_to_string(repo("providers/data-centers/zoho.yaml")).unwrap();
+    let set = std::fs::read_to_string(repo_path("providers/data-centers/zoho.yaml")).unwrap();
     let (before, after) = set.split_once("name: Europe").expect("the EU entry");
     std::fs::write(
         dir.path().join("data-centers/zoho.yaml"),
@@ -260,7 +257,7 @@ fn provider_named(display_name: &str, scope_name: &str, description: &str) -> Re
             &format!("description: {description:?}"),
             1,
         );
-    match catalog::load_one(&repo("providers/gitlab.yaml"), &text).unwrap() {
+    match catalog::load_one(&repo_path("providers/gitlab.yaml"), &text).unwrap() {
         Ok(provider) => provider.resolved,
         Err(diagnostics) => panic!("{}", shown(&diagnostics)),
     }
@@ -358,7 +355,7 @@ fn the_cli_reports_a_runaway_template_with_exit_1() {
     .unwrap();
     let output = Command::new(BIN)
         .arg("render")
-        .arg(repo("providers/gitlab.yaml"))
+        .arg(repo_path("providers/gitlab.yaml"))
         .arg("--template")
         .arg(&template)
         .output()

@@ -17,6 +17,8 @@ use proptest::test_runner::Config;
 use provider_forge::catalog;
 use provider_forge::render::{Format, Output, Renderer};
 
+use crate::support::yaml_files;
+
 fn cases() -> u32 {
     std::env::var("PROVIDER_FORGE_FUZZ_CASES")
         .ok()
@@ -41,13 +43,7 @@ fn providers_dir() -> PathBuf {
 /// Every bundled provider file, as (path, text). Mutations are checked as if they were that
 /// file, so `set: zoho` still finds the shared set.
 fn bundled() -> Vec<(PathBuf, String)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(providers_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(providers_dir())
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();

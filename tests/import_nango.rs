@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 use provider_forge::nango::NangoCatalog;
 use serde_json::Value as Json;
 
+use crate::support::cli::BIN;
+
 /// Invented entries, one per case the importer must tell apart.
 const CATALOG: &str = r#"
 shop:
@@ -131,7 +133,7 @@ shop:
 "#;
 
 fn binary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .args(args)
         .output()
         .expect("the binary runs")

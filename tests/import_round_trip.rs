@@ -26,6 +26,8 @@ use provider_forge::nango::NangoCatalog;
 use serde_json::Value as Json;
 use serde_yaml::{Mapping, Value};
 
+use crate::support::cli::BIN;
+
 /// The floor measured: imported entries that round-trip equal.
 const AT_LEAST_EQUAL: usize = 272;
 
@@ -48,7 +50,7 @@ fn env_path(name: &str) -> Option<PathBuf> {
 }
 
 fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .args(args)
         .output()
         .expect("the binary runs")

@@ -3,15 +3,14 @@
 //! same file), they follow edits of the provider and of its shared set, and hover and
 //! completion answer from the schema and the document.
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lsp_client::Client;
 use serde_json::Value;
+
+use crate::support::cli::BIN;
+use crate::support::lsp_client::Client;
 
 const SET: &str = "\
 name: acme
@@ -69,7 +68,7 @@ fn workspace() -> (tempfile::TempDir, PathBuf, PathBuf) {
 
 /// What `validate --format json` reports for `paths`: the reference the server must match.
 fn validate(paths: &[&Path]) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .args(["validate", "--format", "json"])
         .args(paths)
         .output()

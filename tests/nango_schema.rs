@@ -8,6 +8,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::cli::BIN;
+
 /// The path of Nango's schema.json, or `None` (after saying so loudly) when it is not set.
 /// Under CI=true a missing variable fails the test: CI must always run this check.
 fn nango_schema_path() -> Option<PathBuf> {
@@ -44,7 +46,7 @@ fn errors(validator: &jsonschema::Validator, document: &Value) -> Vec<String> {
 }
 
 fn rendered_nango() -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["render", "providers/", "--format", "nango"])
         .output()
@@ -170,7 +172,7 @@ fn imported_and_rendered(providers: &std::path::Path, modes: &[&str]) -> Value {
     for mode in modes {
         args.extend(["--auth-mode".to_owned(), (*mode).to_owned()]);
     }
-    let binary = env!("CARGO_BIN_EXE_provider-forge");
+    let binary = BIN;
     let import = Command::new(binary).args(&args).output().unwrap();
     assert_eq!(
         import.status.code(),

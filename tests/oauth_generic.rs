@@ -2,14 +2,13 @@
 //! no data centers, space-separated scopes, PKCE S256 verified by the server, the `iss`
 //! callback parameter, client_secret_basic, refresh-token rotation, RFC 7009 revocation.
 
-mod support;
-
 use std::time::Duration;
 
 use provider_forge::oauth::{
     self, AuthorizationOptions, OAuthError, PkceVerifier, RetryPolicy, authorization_request,
 };
-use support::*;
+
+use crate::support::*;
 
 const FIXTURE: &str = "tests/fixtures/generic-idp.yaml";
 

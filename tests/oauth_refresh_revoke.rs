@@ -1,14 +1,13 @@
 //! Refresh (keeping what Zoho omits, bounded retries, single flight, the rate limit) and
 //! revocation, against the simulated Zoho accounts servers.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use provider_forge::oauth::{OAuthError, RefreshingConnection, RetryPolicy, revoke};
 use serde_json::json;
-use support::*;
+
+use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -3,15 +3,14 @@
 //! secret involved (client secrets, codes, verifiers, access and refresh tokens). Also checks
 //! that TLS verification is real: without the test CA the simulator is refused.
 
-mod support;
-
 use std::time::Duration;
 
 use provider_forge::oauth::{
     self, AuthorizationOptions, ClientSecret, Credentials, OAuthError, RetryPolicy,
     StoredConnection, authorization_request,
 };
-use support::*;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn no_secret_appears_in_any_error_or_debug_output() {

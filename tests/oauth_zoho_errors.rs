@@ -1,12 +1,11 @@
 //! What goes wrong in a Zoho flow, and that each failure is typed, clear, and (for forged
 //! callbacks) stopped before any request reaches a token endpoint.
 
-mod support;
-
 use std::time::Duration;
 
 use provider_forge::oauth::OAuthError;
-use support::*;
+
+use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

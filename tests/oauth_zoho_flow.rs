@@ -1,13 +1,12 @@
 //! The whole authorization-code flow against the simulated Zoho accounts servers, for every
 //! one of the nine data centers, through the library, with shared and per-DC secrets.
 
-mod support;
-
 use std::time::Duration;
 
 use provider_forge::oauth::{self, AuthorizationOptions, authorization_request};
 use serde_json::json;
-use support::*;
+
+use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -9,14 +9,11 @@ use std::process::Command;
 use provider_forge::catalog;
 use provider_forge::diagnostics::Diagnostic;
 
+use crate::support::cli::BIN;
+use crate::support::yaml_files;
+
 fn corpus() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir("tests/corpus/invalid")
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files("tests/corpus/invalid")
 }
 
 fn diagnostics(file: &Path, text: &str) -> Vec<Diagnostic> {
@@ -121,7 +118,7 @@ fn a_byte_that_is_not_utf8_is_reported_where_it_is_and_the_other_files_are_still
         dir.path().join("b-http-token-url.yaml"),
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .args(["validate", "--format", "json"])
         .arg(dir.path())
         .output()

@@ -8,13 +8,15 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::cli::{BIN, stderr};
+
 /// Runs `validate PATH` with at most 1 GB of address space. A run that has not ended after a
 /// minute is killed and reported as hung (a FIFO used to block `validate` forever).
 fn validate_bounded(path: &Path) -> Output {
     let child: Child = Command::new("sh")
         .arg("-c")
         .arg("ulimit -v 1000000 && exec \"$0\" validate \"$1\"")
-        .arg(env!("CARGO_BIN_EXE_provider-forge"))
+        .arg(BIN)
         .arg(path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -32,10 +34,6 @@ fn validate_bounded(path: &Path) -> Output {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

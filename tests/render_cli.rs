@@ -4,23 +4,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::cli::{BIN, stderr, stdout};
+
 const ZOHO: &str = "providers/zoho-crm.yaml";
 
 fn render(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("render")
         .args(args)
         .output()
         .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn json(output: &Output) -> serde_json::Value {
@@ -283,7 +277,7 @@ fn broken_catalog() -> (tempfile::TempDir, PathBuf) {
 fn invalid_definitions_are_refused_like_validate_and_nothing_is_written() {
     let (dir, providers) = broken_catalog();
     let out = dir.path().join("out");
-    let rendered = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let rendered = Command::new(BIN)
         .args([
             "render",
             path_arg(&providers),
@@ -294,7 +288,7 @@ fn invalid_definitions_are_refused_like_validate_and_nothing_is_written() {
         ])
         .output()
         .unwrap();
-    let validated = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let validated = Command::new(BIN)
         .args(["validate", path_arg(&providers)])
         .output()
         .unwrap();

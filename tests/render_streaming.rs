@@ -11,6 +11,8 @@ use provider_forge::catalog;
 use provider_forge::render::{Format, Output as RenderOutput, Renderer};
 use provider_forge::resolve::table::ResolvedProvider;
 
+use crate::support::cli::BIN;
+
 /// 80 files: several chunks of work on one and on two threads (32 files per thread at a time).
 const COPIES: usize = 40;
 
@@ -55,7 +57,7 @@ fn generated_catalog(break_some: bool) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn run(threads: usize, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    Command::new(BIN)
         .env("RAYON_NUM_THREADS", threads.to_string())
         .args(args)
         .output()

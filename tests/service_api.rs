@@ -1,12 +1,11 @@
 //! The service's HTTP API end to end: `provider-forge serve` processes against the project's
 //! HTTPS simulator, each case on SQLite and on a real PostgreSQL.
 
-mod service_support;
-mod support;
-
 use serde_json::Value;
-use service_support::{Backend, World, expire};
-use support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
+
+use crate::support;
+use crate::support::service::{Backend, World, expire};
+use crate::support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
 
 /// Runs a case on SQLite and on PostgreSQL (skipped loudly when no server is reachable outside
 /// CI).

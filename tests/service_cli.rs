@@ -1,16 +1,9 @@
 //! `provider-forge serve` refuses to start half-configured: missing keys, an invalid
 //! definition or a bad clients file stop it with a clear message and the documented exit code.
 
-mod service_support;
-mod support;
-
-use std::process::Output;
-
-use service_support::World;
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::support;
+use crate::support::cli::stderr;
+use crate::support::service::World;
 
 #[tokio::test]
 async fn missing_keys_stop_the_start_naming_each_variable() {

@@ -2,14 +2,11 @@
 //! many requests arrive at however many instances, and an instance killed mid-refresh loses
 //! nothing.
 
-mod service_support;
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use service_support::{API_KEY, Backend, World, expire};
-use support::{Endpoint, Fault};
+use crate::support::service::{API_KEY, Backend, World, expire};
+use crate::support::{Endpoint, Fault};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_refresh_an_expired_connection_exactly_once() {

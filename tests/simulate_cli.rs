@@ -4,16 +4,15 @@
 //! binary, checked against the request log. Also faults, consent and the user's DC from the
 //! command line, usage errors, `--help`, and a clean stop on SIGTERM.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use provider_forge::resolve::table::ResolvedProvider;
 use serde_json::Value;
-use support::cli::*;
-use support::*;
+
+use crate::support::cli::*;
+use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -119,13 +118,7 @@ impl Session {
 }
 
 fn bundled_providers() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("providers"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(repo_path("providers"))
 }
 
 fn host_of(url: &str) -> String {

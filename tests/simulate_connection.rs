@@ -5,8 +5,6 @@
 //! bodies, per-DC client ids and scope names, and issuers with a path (`iss`) are spoken as the
 //! definition says, and what it does not say is refused.
 
-mod support;
-
 use std::time::Duration;
 
 use provider_forge::definition::types::TokenBody;
@@ -17,7 +15,8 @@ use provider_forge::oauth::{
 use provider_forge::resolve::connection::{ConnectionValues, fill};
 use provider_forge::resolve::table::ResolvedProvider;
 use serde_json::json;
-use support::*;
+
+use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 const SHOPIFY: &str = "providers/shopify.yaml";

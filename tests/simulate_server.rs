@@ -5,8 +5,6 @@
 //! refused by the engine before any token request: tests/oauth_zoho_errors.rs and, through the
 //! binary, tests/cli_oauth.rs.)
 
-mod support;
-
 use std::time::Duration;
 
 use provider_forge::oauth::{
@@ -14,7 +12,8 @@ use provider_forge::oauth::{
 };
 use provider_forge::resolve::table::ResolvedProvider;
 use serde_json::{Value, json};
-use support::*;
+
+use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 const GITLAB: &str = "providers/gitlab.yaml";

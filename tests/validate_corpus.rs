@@ -6,14 +6,10 @@ use std::path::{Path, PathBuf};
 
 use provider_forge::catalog;
 
+use crate::support::yaml_files;
+
 fn corpus(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new("tests/corpus").join(dir))
-        .expect("corpus directory")
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
+    yaml_files(Path::new("tests/corpus").join(dir))
 }
 
 fn expected_positions(text: &str) -> Vec<String> {

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::cli::BIN;
+
 /// (code, accounts server, production API, sandbox API, developer API)
 const FACTS: [(&str, &str, &str, &str, &str); 9] = [
     (
@@ -75,7 +77,7 @@ const FACTS: [(&str, &str, &str, &str, &str); 9] = [
 ];
 
 fn rendered_zoho_crm() -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+    let output = Command::new(BIN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["render", "providers/zoho-crm.yaml", "--format", "json"])
         .output()

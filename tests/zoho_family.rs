@@ -12,25 +12,7 @@ use provider_forge::render::{Format, Output, Renderer};
 use provider_forge::resolve::table::ResolvedProvider;
 use provider_forge::validate;
 
-/// The twelve products of the family.
-const FAMILY: [&str; 12] = [
-    "zoho-bigin",
-    "zoho-books",
-    "zoho-calendar",
-    "zoho-crm",
-    "zoho-desk",
-    "zoho-inventory",
-    "zoho-invoice",
-    "zoho-mail",
-    "zoho-people",
-    "zoho-projects",
-    "zoho-recruit",
-    "zoho-workdrive",
-];
-
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{ZOHO_FAMILY, repo_path};
 
 fn load(dir: &Path) -> Catalog {
     let catalog = catalog::load(&[dir.to_path_buf()]).expect("the directory is readable");
@@ -51,13 +33,13 @@ fn resolved(catalog: &Catalog, id: &str) -> ResolvedProvider {
 
 #[test]
 fn the_whole_providers_directory_renders_and_covers_the_family() {
-    let catalog = load(&manifest().join("providers"));
+    let catalog = load(&repo_path("providers"));
     let ids: BTreeSet<&str> = catalog
         .providers
         .iter()
         .map(|p| p.resolved.id.as_str())
         .collect();
-    for id in FAMILY {
+    for id in ZOHO_FAMILY {
         assert!(ids.contains(id), "{id} missing from providers/");
     }
     let providers: Vec<ResolvedProvider> = catalog
@@ -78,8 +60,8 @@ fn the_whole_providers_directory_renders_and_covers_the_family() {
 
 #[test]
 fn every_family_member_uses_the_shared_set_and_canada_keeps_its_accounts_server() {
-    let catalog = load(&manifest().join("providers"));
-    for id in FAMILY {
+    let catalog = load(&repo_path("providers"));
+    for id in ZOHO_FAMILY {
         let provider = catalog
             .providers
             .iter()
@@ -132,27 +114,25 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The providers directory with the tenth DC appended to the shared set and nothing else changed.
 fn providers_with_tenth_dc() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&manifest().join("providers"), dir.path());
+    copy_tree(&repo_path("providers"), dir.path());
     let set_path = dir.path().join("data-centers").join("zoho.yaml");
     let mut set = fs::read_to_string(&set_path).unwrap();
     if !set.ends_with('\n') {
         set.push('\n');
     }
-    set.push_str(
-        &fs::read_to_string(manifest().join("tests/fixtures/family/tenth-dc-ae.yaml")).unwrap(),
-    );
+    set.push_str(&fs::read_to_string(repo_path("tests/fixtures/family/tenth-dc-ae.yaml")).unwrap());
     fs::write(&set_path, set).unwrap();
     dir
 }
 
 #[test]
 fn a_data_center_added_to_the_set_reaches_every_product_that_does_not_narrow() {
-    let before = load(&manifest().join("providers"));
+    let before = load(&repo_path("providers"));
     let dir = providers_with_tenth_dc();
     let after = load(dir.path());
 
     let mut inheriting = Vec::new();
-    for id in FAMILY {
+    for id in ZOHO_FAMILY {
         let definition = &after
             .providers
             .iter()
@@ -242,7 +222,7 @@ fn family_comparison(nango_path: &Path) -> Vec<nango::ProductComparison> {
     let text =
         fs::read_to_string(nango_path).unwrap_or_else(|e| panic!("{}: {e}", nango_path.display()));
     let nango = NangoCatalog::parse(&text).expect("Nango's providers.yaml parses");
-    let providers = manifest().join("providers");
+    let providers = repo_path("providers");
     let catalog = load(&providers);
     let set_path = providers.join("data-centers/zoho.yaml");
     let set: DataCenterSet =
@@ -258,7 +238,7 @@ fn the_readme_family_table_is_the_computed_one() {
         return;
     };
     let fresh = nango::markdown_table(&family_comparison(&path));
-    let readme = fs::read_to_string(manifest().join("docs/zoho-family.md")).unwrap();
+    let readme = fs::read_to_string(repo_path("docs/zoho-family.md")).unwrap();
     let start = readme
         .find(TABLE_START)
         .expect("docs/zoho-family.md has the family-table start marker");

@@ -1,5 +1,6 @@
-//! Glue for tests that run the real binary: run a command off the async runtime, read a
-//! background `connect` (or `simulate`) line by line, and small file helpers.
+//! Glue for tests that run the real binary: its path, its output as text, a command run off
+//! the async runtime, a background `connect` (or `simulate`) read line by line, and small file
+//! helpers. Every test starts the binary through [`BIN`].
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -8,6 +9,7 @@ use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 
 use serde_json::Value;
 
+/// The `provider-forge` binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_provider-forge");
 
 /// Runs a command to completion off the async runtime (the simulator keeps serving).
@@ -31,6 +33,16 @@ pub async fn run(mut command: Command, stdin: Option<String>) -> Output {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What a finished run printed on stdout, as text.
+pub fn stdout(output: &Output) -> String {
+    text(&output.stdout)
+}
+
+/// What a finished run printed on stderr, as text.
+pub fn stderr(output: &Output) -> String {
+    text(&output.stderr)
 }
 
 pub fn free_port() -> u16 {
@@ -105,8 +117,6 @@ pub struct SimulateProcess {
     child: Child,
     /// The `--resolve` values it printed, one per host.
     pub resolve: Vec<String>,
-    /// Its stdout lines before `ready`, as printed.
-    pub printed: Vec<String>,
 }
 
 impl SimulateProcess {
@@ -148,11 +158,7 @@ impl SimulateProcess {
                         .to_owned()
                 })
                 .collect();
-            SimulateProcess {
-                child,
-                resolve,
-                printed,
-            }
+            SimulateProcess { child, resolve }
         })
         .await
         .unwrap()

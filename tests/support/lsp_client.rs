@@ -4,7 +4,6 @@
 //!
 //! Every wait is for a specific message, bounded by [`TIMEOUT`]; messages that arrive while
 //! waiting for another are kept, in order, for a later wait.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,6 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use super::cli::BIN;
 
 /// Longest wait for any one message. Generous: the server answers in milliseconds, but the
 /// test machine may be busy.
@@ -39,7 +40,7 @@ pub fn uri(path: &Path) -> String {
 impl Client {
     /// Starts the server and completes the `initialize` handshake.
     pub fn start() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_provider-forge"))
+        let mut child = Command::new(BIN)
             .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -1,8 +1,11 @@
-//! Test support: glue around the library's simulator (`provider_forge::simulate`), the Zoho
-//! facts the tests check the resolved tables against, a scripted browser, and provider loading.
-#![allow(dead_code)]
+//! Test support, shared by every module of the test binary: glue around the library's
+//! simulator (`provider_forge::simulate`), the Zoho facts the tests check the resolved tables
+//! against, a scripted browser, and provider loading. `cli` runs the binary, `lsp_client`
+//! speaks to its language server, `service` runs `serve` on a database of its own.
 
 pub mod cli;
+pub mod lsp_client;
+pub mod service;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,7 +14,6 @@ use provider_forge::catalog;
 use provider_forge::oauth::{ClientSecret, Credentials};
 use provider_forge::resolve::table::ResolvedProvider;
 
-#[allow(unused_imports)]
 pub use provider_forge::simulate::{
     ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, Consent, Endpoint, Fault, REFRESH_WINDOW_SECS,
     Setup, Simulator,
@@ -51,19 +53,28 @@ const fn dc(location: &'static str, host: &'static str, api: &'static str) -> Zo
     }
 }
 
+/// The twelve products of the Zoho family, in id order: the providers on the Zoho set.
+pub const ZOHO_FAMILY: [&str; 12] = [
+    "zoho-bigin",
+    "zoho-books",
+    "zoho-calendar",
+    "zoho-crm",
+    "zoho-desk",
+    "zoho-inventory",
+    "zoho-invoice",
+    "zoho-mail",
+    "zoho-people",
+    "zoho-projects",
+    "zoho-recruit",
+    "zoho-workdrive",
+];
+
 /// Zoho's documented refresh limit: this many refreshes per refresh token per ten minutes.
 pub const REFRESH_LIMIT: u32 = 10;
 
 /// Host of the plain standard OAuth server of tests/fixtures/generic-idp.yaml.
 pub const GENERIC_HOST: &str = "login.generic-idp.test";
 pub const GENERIC_FIXTURE: &str = "tests/fixtures/generic-idp.yaml";
-
-pub fn zoho_dc(location: &str) -> ZohoDc {
-    *ZOHO_DCS
-        .iter()
-        .find(|dc| dc.location == location)
-        .unwrap_or_else(|| panic!("no Zoho DC {location}"))
-}
 
 /// Redirect URI registered at the simulator (never served: the scripted browser stops there).
 pub const REDIRECT_URI: &str = "https://api.nango.dev/oauth/callback";
@@ -75,8 +86,22 @@ pub fn per_dc_secret(location: &str) -> String {
     format!("sim-{location}-client-secret-9d2e")
 }
 
-pub fn repo_path(relative: &str) -> PathBuf {
+/// `relative` inside the repository (the package root).
+pub fn repo_path(relative: impl AsRef<Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The `.yaml` files directly in `dir`, sorted by name. The paths keep `dir`'s form: a
+/// relative `dir` gives relative paths, as `validate` prints them.
+pub fn yaml_files(dir: impl AsRef<Path>) -> Vec<PathBuf> {
+    let dir = dir.as_ref();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Loads a provider through the catalog, i.e. the resolved table the engine must use.

@@ -1,7 +1,6 @@
 //! Glue for the service tests: a database per test (SQLite file or a fresh PostgreSQL
 //! database, dropped afterwards), `provider-forge serve` processes pointed at the project's
 //! simulator, and a platform-side HTTP client.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::Connection;
 
-use crate::support::{
+use super::cli::BIN;
+use super::{
     CLIENT_ID, Consent, Fault, REDIRECT_URI, SHARED_SECRET, Setup, Simulator, browse_to_callback,
     load_provider, repo_path,
 };
@@ -134,7 +134,7 @@ impl World {
         let mut setup = Setup {
             redirect_uris: vec![REDIRECT_URI.to_owned()],
             consent: Consent::Allow,
-            ..Setup::new(providers, crate::support::shared_credentials())
+            ..Setup::new(providers, super::shared_credentials())
         };
         adjust(&mut setup);
         let sim = Simulator::start(setup).await.expect("simulator starts");
@@ -170,7 +170,7 @@ impl World {
 
     /// The `serve` command line with other providers and clients files.
     pub fn serve_command_from(&self, providers: &Path, clients: &Path, extra: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_provider-forge"));
+        let mut command = Command::new(BIN);
         command
             .arg("serve")
             .arg("--providers")

@@ -349,12 +349,14 @@ fn compare_one(
             let pairs = [
                 (
                     HostRole::Accounts,
-                    host(&dc.authorization_url),
+                    dc.authorization
+                        .as_ref()
+                        .and_then(|a| host(&a.authorization_url)),
                     NangoEntry::host_for(entry.authorization_url.as_deref(), &extension),
                 ),
                 (
                     HostRole::Token,
-                    host(&dc.token_url),
+                    dc.token.as_ref().and_then(|t| host(&t.token_url)),
                     NangoEntry::host_for(entry.token_url.as_deref(), &extension),
                 ),
                 (

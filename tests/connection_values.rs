@@ -35,28 +35,39 @@ fn values(pairs: &[(&str, &str)]) -> ConnectionValues {
 #[test]
 fn a_shop_subdomain_fills_every_shopify_url() {
     let shopify = bundled("shopify");
-    assert!(shopify.data_centers[0].token_url.contains("<subdomain>"));
+    assert!(
+        shopify.data_centers[0]
+            .token
+            .as_ref()
+            .unwrap()
+            .token_url
+            .contains("<subdomain>")
+    );
     let filled = fill(&shopify, &values(&[("subdomain", "acme")])).unwrap();
     let dc = &filled.data_centers[0];
     assert_eq!(
-        dc.authorization_url,
+        dc.authorization.as_ref().unwrap().authorization_url,
         "https://acme.myshopify.com/admin/oauth/authorize"
     );
     assert_eq!(
-        dc.token_url,
+        dc.token.as_ref().unwrap().token_url,
         "https://acme.myshopify.com/admin/oauth/access_token"
     );
     assert_eq!(
         dc.api_base_urls["production"],
         "https://acme.myshopify.com/admin/api"
     );
-    assert_eq!(dc.issuer, "https://acme.myshopify.com");
+    assert_eq!(
+        dc.authorization.as_ref().unwrap().issuer,
+        "https://acme.myshopify.com"
+    );
     assert!(
         filled.connection.is_empty(),
         "a filled table needs nothing more"
     );
     assert_eq!(
-        filled.api_headers["x-shopify-access-token"], "<access_token>",
+        filled.api_auth.as_ref().unwrap().headers["x-shopify-access-token"],
+        "<access_token>",
         "the access token is filled by whoever calls the API, not here"
     );
 }
@@ -128,7 +139,7 @@ fn a_segment_value_may_not_change_the_url_structure_whatever_its_pattern() {
     }
     let filled = fill(&lax, &values(&[("shop", "acme")])).unwrap();
     assert_eq!(
-        filled.data_centers[0].token_url,
+        filled.data_centers[0].token.as_ref().unwrap().token_url,
         "https://acme.example.com/token"
     );
 }
@@ -172,7 +183,7 @@ fn salesforce_falls_back_to_the_login_host_and_fills_instance_url_once_learnt() 
     let filled = fill(&salesforce, &ConnectionValues::new()).unwrap();
     let dc = &filled.data_centers[0];
     assert_eq!(
-        dc.authorization_url,
+        dc.authorization.as_ref().unwrap().authorization_url,
         "https://login.salesforce.com/services/oauth2/authorize"
     );
     assert_eq!(dc.api_base_urls["production"], "<instance_url>");
@@ -185,7 +196,7 @@ fn salesforce_falls_back_to_the_login_host_and_fills_instance_url_once_learnt() 
     )
     .unwrap();
     assert_eq!(
-        my_domain.data_centers[0].token_url,
+        my_domain.data_centers[0].token.as_ref().unwrap().token_url,
         "https://acme.my.salesforce.com/services/oauth2/token"
     );
     let learnt = fill(
@@ -208,7 +219,13 @@ fn microsoft_takes_the_tenant_per_connection_and_graph_scopes_per_cloud() {
     let microsoft = bundled("microsoft");
     let common = fill(&microsoft, &ConnectionValues::new()).unwrap();
     assert_eq!(
-        common.data_center("global").unwrap().issuer,
+        common
+            .data_center("global")
+            .unwrap()
+            .authorization
+            .as_ref()
+            .unwrap()
+            .issuer,
         "https://login.microsoftonline.com/common/v2.0"
     );
     let contoso = fill(
@@ -218,7 +235,7 @@ fn microsoft_takes_the_tenant_per_connection_and_graph_scopes_per_cloud() {
     .unwrap();
     let usgov = contoso.data_center("usgov").unwrap();
     assert_eq!(
-        usgov.token_url,
+        usgov.token.as_ref().unwrap().token_url,
         "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
     );
     assert_eq!(usgov.client_id_key.as_deref(), Some("usgov"));

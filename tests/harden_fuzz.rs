@@ -227,13 +227,13 @@ fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
     })?;
     for dc in &filled.data_centers {
         let mut urls = vec![
-            &dc.issuer,
-            &dc.authorization_url,
-            &dc.entry_authorization_url,
-            &dc.token_url,
-            &dc.refresh_url,
+            &dc.authorization.as_ref().unwrap().issuer,
+            &dc.authorization.as_ref().unwrap().authorization_url,
+            &dc.authorization.as_ref().unwrap().entry_authorization_url,
+            &dc.token.as_ref().unwrap().token_url,
+            &dc.token.as_ref().unwrap().refresh_url,
         ];
-        urls.extend(dc.revoke_url.as_ref());
+        urls.extend(dc.token.as_ref().unwrap().revoke_url.as_ref());
         urls.extend(dc.api_base_urls.values());
         for url in urls.into_iter().filter(|url| !url.contains('<')) {
             let parsed = url::Url::parse(url).map_err(|e| TestCaseError::fail(e.to_string()))?;

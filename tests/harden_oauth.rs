@@ -45,7 +45,7 @@ fn tokens(provider: &ResolvedProvider) -> TokenSet {
         scope: None,
         expires_at: None,
         data_center: dc.code.clone(),
-        issuer: dc.issuer.clone(),
+        issuer: dc.authorization.as_ref().unwrap().issuer.clone(),
         metadata: Default::default(),
     }
 }

@@ -165,7 +165,7 @@ async fn try_provider(path: &Path) {
     assert!(
         sim.resolve.iter().any(|r| r.starts_with(&format!(
             "{}:443:127.0.0.1:",
-            host_of(&default_dc.token_url)
+            host_of(&default_dc.token.as_ref().unwrap().token_url)
         ))),
         "{name}: {:?}",
         sim.resolve
@@ -181,8 +181,15 @@ async fn try_provider(path: &Path) {
     assert!(status.success(), "{name}: {stderr}");
     let stored = read_json(&session.path("tokens.json"));
     assert_eq!(stored["data_center"], default_dc.code.as_str(), "{name}");
-    assert_eq!(stored["issuer"], default_dc.issuer.as_str(), "{name}");
+    assert_eq!(
+        stored["issuer"],
+        default_dc.authorization.as_ref().unwrap().issuer.as_str(),
+        "{name}"
+    );
     if provider
+        .token
+        .as_ref()
+        .unwrap()
         .token_response_metadata
         .iter()
         .any(|m| m == "api_domain")
@@ -220,7 +227,7 @@ async fn try_provider(path: &Path) {
     revoke.args(&params);
     with_secrets(&mut revoke, &provider);
     let revoked = run(revoke, None).await;
-    if provider.revoke.is_some() && revoked.status.success() {
+    if provider.token.as_ref().unwrap().revoke.is_some() && revoked.status.success() {
         assert!(
             !session.path("tokens.json").exists(),
             "{name}: revoke deletes the token file"
@@ -239,7 +246,7 @@ async fn try_provider(path: &Path) {
         text(&revoked.stdout),
         text(&revoked.stderr),
     ];
-    match &provider.revoke {
+    match &provider.token.as_ref().unwrap().revoke {
         Some(_) => {
             assert!(
                 revoked.status.success(),
@@ -269,13 +276,17 @@ async fn try_provider(path: &Path) {
         .map(|(_, endpoint, _)| endpoint.as_str())
         .filter(|e| *e != "authorize")
         .collect();
-    let expected: &[&str] = match provider.revoke {
+    let expected: &[&str] = match provider.token.as_ref().unwrap().revoke {
         Some(_) => &["token", "refresh", "revoke", "refresh"],
         None => &["token", "refresh", "refresh"],
     };
     assert_eq!(endpoints, expected, "{name}: {log}");
     let exchange = lines.iter().find(|(_, e, _)| e == "token").unwrap();
-    assert_eq!(exchange.0, host_of(&default_dc.token_url), "{name}");
+    assert_eq!(
+        exchange.0,
+        host_of(&default_dc.token.as_ref().unwrap().token_url),
+        "{name}"
+    );
     assert!(exchange.2.starts_with("tokens issued"), "{name}: {log}");
 
     let mut secrets = vec![SHARED_SECRET.to_owned(), first_access];

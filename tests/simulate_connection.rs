@@ -65,7 +65,11 @@ async fn shopify_is_served_at_the_shop_the_connection_names_with_its_extra_token
     // The definition asks for expiring=1 in the code exchange: one without it is refused.
     let (_, callback) = bench.authorize().await;
     let code = code_of(&callback);
-    let token_url = &bench.provider.data_centers[0].token_url;
+    let token_url = &bench.provider.data_centers[0]
+        .token
+        .as_ref()
+        .unwrap()
+        .token_url;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -215,7 +219,11 @@ async fn json_token_bodies_are_read_and_the_definitions_encoding_is_required() {
 
     // A form-encoded refresh to a JSON provider is refused.
     let refresh_token = refreshed.refresh_token.as_ref().unwrap().expose();
-    let token_url = &bench.provider.data_centers[0].token_url;
+    let token_url = &bench.provider.data_centers[0]
+        .token
+        .as_ref()
+        .unwrap()
+        .token_url;
     let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
@@ -228,7 +236,13 @@ async fn json_token_bodies_are_read_and_the_definitions_encoding_is_required() {
     let tokens = gitlab.connect().await;
     let response = gitlab
         .http
-        .post(&gitlab.provider.data_centers[0].token_url)
+        .post(
+            &gitlab.provider.data_centers[0]
+                .token
+                .as_ref()
+                .unwrap()
+                .token_url,
+        )
         .json(&json!({
             "grant_type": "refresh_token",
             "refresh_token": tokens.refresh_token.as_ref().unwrap().expose(),

@@ -448,7 +448,11 @@ async fn the_token_side_takes_credentials_and_tokens_only_where_the_definition_p
     let bench = Bench::start(GENERIC_FIXTURE, |setup| setup, TIMEOUT).await;
     let tokens = bench.connect().await;
     let refresh_token = tokens.refresh_token.as_ref().unwrap().expose();
-    let token_url = &bench.provider.data_centers[0].token_url;
+    let token_url = &bench.provider.data_centers[0]
+        .token
+        .as_ref()
+        .unwrap()
+        .token_url;
     let (status, body) = post(
         &bench,
         token_url,
@@ -481,7 +485,13 @@ async fn the_token_side_takes_credentials_and_tokens_only_where_the_definition_p
     let bench = gitlab(vec![]).await;
     let tokens = bench.connect().await;
     let refresh_token = tokens.refresh_token.as_ref().unwrap().expose();
-    let revoke_url = bench.provider.data_centers[0].revoke_url.clone().unwrap();
+    let revoke_url = bench.provider.data_centers[0]
+        .token
+        .as_ref()
+        .unwrap()
+        .revoke_url
+        .clone()
+        .unwrap();
     let in_query = with_param(&revoke_url, "token", refresh_token);
     let credentials = [("client_id", CLIENT_ID), ("client_secret", SHARED_SECRET)];
     let (status, body) = post(&bench, &in_query, None, &credentials).await;

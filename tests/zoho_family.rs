@@ -75,7 +75,8 @@ fn every_family_member_uses_the_shared_set_and_canada_keeps_its_accounts_server(
         assert_eq!(set, Some("zoho"), "{id} does not use the shared set");
         if let Some(ca) = provider.resolved.data_center("ca") {
             assert_eq!(
-                ca.token_url, "https://accounts.zohocloud.ca/oauth/v2/token",
+                ca.token.as_ref().unwrap().token_url,
+                "https://accounts.zohocloud.ca/oauth/v2/token",
                 "{id}"
             );
         }
@@ -169,21 +170,30 @@ fn a_data_center_added_to_the_set_reaches_every_product_that_does_not_narrow() {
     let ae = crm.data_center("ae").unwrap();
     assert_eq!(ae.name, "United Arab Emirates");
     assert_eq!(ae.location.as_deref(), Some("ae"));
-    assert_eq!(ae.issuer, "https://accounts.zoho.ae");
     assert_eq!(
-        ae.authorization_url,
+        ae.authorization.as_ref().unwrap().issuer,
+        "https://accounts.zoho.ae"
+    );
+    assert_eq!(
+        ae.authorization.as_ref().unwrap().authorization_url,
         "https://accounts.zoho.ae/oauth/v2/auth"
     );
-    assert_eq!(ae.token_url, "https://accounts.zoho.ae/oauth/v2/token");
-    assert_eq!(ae.refresh_url, "https://accounts.zoho.ae/oauth/v2/token");
     assert_eq!(
-        ae.revoke_url.as_deref(),
+        ae.token.as_ref().unwrap().token_url,
+        "https://accounts.zoho.ae/oauth/v2/token"
+    );
+    assert_eq!(
+        ae.token.as_ref().unwrap().refresh_url,
+        "https://accounts.zoho.ae/oauth/v2/token"
+    );
+    assert_eq!(
+        ae.token.as_ref().unwrap().revoke_url.as_deref(),
         Some("https://accounts.zoho.ae/oauth/v2/token/revoke")
     );
     // A multi-DC client still starts at the global accounts server.
-    assert_eq!(ae.entry_data_center, "us");
+    assert_eq!(ae.authorization.as_ref().unwrap().entry_data_center, "us");
     assert_eq!(
-        ae.entry_authorization_url,
+        ae.authorization.as_ref().unwrap().entry_authorization_url,
         "https://accounts.zoho.com/oauth/v2/auth"
     );
     assert_eq!(ae.api_base_urls["production"], "https://www.zohoapis.ae");

@@ -313,13 +313,14 @@ pub fn load_connection(
         )));
     };
     // The file names the server its tokens came from; never send them anywhere else.
-    if dc.issuer != stored.tokens.issuer {
+    let issuer = dc.authorization.as_ref().map_or("", |a| a.issuer.as_str());
+    if issuer != stored.tokens.issuer {
         return Err(usage(format!(
             "{}: the tokens were issued by {}, but data center `{}` is now served by {}; connect again",
             tokens_path.display(),
             stored.tokens.issuer,
             dc.code,
-            dc.issuer
+            issuer
         )));
     }
     Ok((provider, stored))

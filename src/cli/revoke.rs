@@ -23,7 +23,11 @@ pub fn run(args: RevokeArgs) -> u8 {
 
 fn revoke(args: RevokeArgs) -> Result<(), Reported> {
     let (provider, stored) = oauth_common::load_connection(&args.stored)?;
-    let needs_secret = provider.revoke.as_ref().is_some_and(|r| r.client_auth);
+    let needs_secret = provider
+        .token
+        .as_ref()
+        .and_then(|token| token.revoke.as_ref())
+        .is_some_and(|r| r.client_auth);
     let credentials = if needs_secret {
         oauth_common::credentials(&provider, &stored.client_id, &args.stored.client)?
     } else {

@@ -10,7 +10,7 @@ use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::resolve::template::{NAME_PATTERN, VALUE_PATTERN};
+use crate::resolve::template::{NAME_PATTERN, PARAMETER_VALUE_PATTERN, VALUE_PATTERN};
 use crate::resolve::url_rules::{URL_PATTERN, URL_TEMPLATE_PATTERN};
 
 /// A URL or host template. `<name>` placeholders are replaced per data center, e.g.
@@ -77,6 +77,13 @@ pub struct ProviderDefinition {
     /// Required by `oauth2_code`; optional for `client_credentials`; not used by the other modes.
     #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
+}
+
+impl ProviderDefinition {
+    /// The auth mode: as written under `auth.mode`, else `oauth2_code`.
+    pub fn mode(&self) -> AuthMode {
+        self.auth.as_ref().map(|auth| auth.mode).unwrap_or_default()
+    }
 }
 
 /// How a provider authenticates connections.
@@ -440,9 +447,11 @@ pub struct Token {
     pub revoke: Option<Revoke>,
     /// Extra parameters of the code-exchange request, e.g. `expiring: "1"`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub params: IndexMap<String, String>,
     /// Extra parameters of the refresh request.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub refresh_params: IndexMap<String, String>,
     /// How token and refresh requests encode their body: a form (RFC 6749) or JSON.
     #[serde(default, skip_serializing_if = "is_default")]
@@ -454,6 +463,7 @@ pub struct Token {
     /// `authorization: "Basic <base64(<credentials.username>:<credentials.password>)>"`.
     /// Values may hold `<credentials.NAME>`, connection values and `<base64(...)>`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub headers: IndexMap<String, Template>,
     /// Where a `token_request`'s answer holds the token and its lifetime. Required by
     /// `token_request`; `client_credentials` reads the standard `access_token` and
@@ -464,6 +474,7 @@ pub struct Token {
     /// `refresh_params`). A `token_request` without a refresh (`response.refresh_token`
     /// absent) runs the token request again when the token expires.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub refresh_headers: IndexMap<String, Template>,
 }
 
@@ -589,10 +600,12 @@ pub struct Api {
     /// `<access_token>`; `basic` sends `Authorization: Basic ...` unless a header here sets
     /// `authorization`. A header naming an absent optional value is omitted.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub headers: IndexMap<String, Template>,
     /// Query parameters added to every API call, e.g. `key: "<credentials.apiKey>"`. A
     /// parameter naming an absent optional value is omitted.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub query: IndexMap<String, Template>,
     /// A request that proves a connection's credentials work, run before anything is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -613,6 +626,7 @@ pub struct Verify {
     pub endpoints: Vec<String>,
     /// Headers sent besides the credentials (e.g. `content-type: application/json`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(transform = parameter_map)]
     pub headers: IndexMap<String, Template>,
 }
 
@@ -755,6 +769,17 @@ fn constrain_placeholder_map(object: &mut serde_json::Map<String, Value>) {
     }
 }
 
+/// Schema of a header or request-parameter map: values follow the placeholder syntax with
+/// `<credentials.NAME>` and `<base64(...)>`, so schema-only editors flag `${apiKey}` too.
+fn parameter_map(schema: &mut Schema) {
+    let values = schema
+        .get_mut("additionalProperties")
+        .and_then(Value::as_object_mut);
+    if let Some(values) = values {
+        with_pattern(values, PARAMETER_VALUE_PATTERN, PARAMETER_VALUE_MESSAGE);
+    }
+}
+
 /// Schema of `auth.credentials`: keys are credential names (Nango's `apiKey`, `username`).
 fn credential_names(schema: &mut Schema) {
     schema.insert(
@@ -820,6 +845,9 @@ const NAME_MESSAGE: &str =
     "A placeholder name: letters, digits and `_`, starting with a letter or `_` (e.g. `api_host`).";
 /// What a schema-only editor says when a placeholder value breaks [`VALUE_PATTERN`].
 const VALUE_MESSAGE: &str = "Placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`), with a name of letters, digits and `_`.";
+/// What a schema-only editor says when a header or parameter value breaks
+/// [`PARAMETER_VALUE_PATTERN`].
+const PARAMETER_VALUE_MESSAGE: &str = "Placeholders are written `<name>`, `<credentials.NAME>` or `<base64(TEXT)>` (not `${name}`, `{{name}}` or `{name}`), with names of letters, digits and `_`.";
 /// What a schema-only editor says when a URL template breaks [`URL_TEMPLATE_PATTERN`].
 const URL_TEMPLATE_MESSAGE: &str = "An https URL (http only to localhost, 127.0.0.1 or [::1]) in printable ASCII, or a template starting with a whole-URL placeholder; placeholders are written `<name>` (not `${name}`, `{{name}}` or `{name}`).";
 /// What a schema-only editor says when a URL breaks [`URL_PATTERN`].

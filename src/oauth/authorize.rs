@@ -70,6 +70,9 @@ pub fn authorization_request(
         });
     }
     let dc = select_data_center(provider, options.data_center.as_deref())?;
+    let endpoints = provider.require(dc.authorization.as_ref(), "authorization endpoint")?;
+    let request = provider.require(provider.authorization.as_ref(), "authorization request")?;
+    let callback = provider.require(provider.callback.as_ref(), "callback")?;
     let scopes = checked_scopes(provider, &options.scopes)?;
     let sent: Vec<&str> = scopes
         .iter()
@@ -82,19 +85,18 @@ pub fn authorization_request(
     let redirect_uri = options
         .redirect_uri
         .clone()
-        .unwrap_or_else(|| provider.callback.redirect_uri.clone());
+        .unwrap_or_else(|| callback.redirect_uri.clone());
     Url::parse(&redirect_uri).map_err(|e| OAuthError::InvalidRedirectUri {
         uri: redirect_uri.clone(),
         reason: e.to_string(),
     })?;
     let start = match options.data_center {
-        Some(_) => &dc.authorization_url,
-        None => &dc.entry_authorization_url,
+        Some(_) => &endpoints.authorization_url,
+        None => &endpoints.entry_authorization_url,
     };
     let mut url = parse_endpoint(start)?;
     let state = random_token(STATE_BYTES);
-    let pkce_verifier = provider
-        .authorization
+    let pkce_verifier = request
         .pkce
         .then(|| PkceVerifier::new(random_token(VERIFIER_BYTES)));
     {
@@ -104,7 +106,7 @@ pub fn authorization_request(
             .append_pair("client_id", client_id)
             .append_pair("redirect_uri", &redirect_uri);
         if !scopes.is_empty() {
-            query.append_pair("scope", &sent.join(&provider.authorization.scope_separator));
+            query.append_pair("scope", &sent.join(&request.scope_separator));
         }
         query.append_pair("state", &state);
         if let Some(verifier) = &pkce_verifier {
@@ -112,7 +114,7 @@ pub fn authorization_request(
                 .append_pair("code_challenge", &pkce_challenge(verifier))
                 .append_pair("code_challenge_method", "S256");
         }
-        for (name, value) in &provider.authorization.params {
+        for (name, value) in &request.params {
             query.append_pair(name, value);
         }
     }

@@ -63,6 +63,7 @@ pub fn parse_callback(
     } else {
         input.trim_start_matches('?').to_owned()
     };
+    let callback = provider.require(provider.callback.as_ref(), "callback")?;
     let mut params = CallbackParams::default();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         let value = value.into_owned();
@@ -72,12 +73,8 @@ pub fn parse_callback(
             "state" => params.state = Some(value),
             "error" => params.error = Some(value),
             "error_description" => params.error_description = Some(value),
-            _ if provider.callback.location_param.as_deref() == Some(name) => {
-                params.location = Some(value)
-            }
-            _ if provider.callback.issuer_param.as_deref() == Some(name) => {
-                params.issuer = Some(value)
-            }
+            _ if callback.location_param.as_deref() == Some(name) => params.location = Some(value),
+            _ if callback.issuer_param.as_deref() == Some(name) => params.issuer = Some(value),
             _ if from_callback(provider).any(|declared| declared == name) => {
                 params.runtime.insert(name.to_owned(), value);
             }
@@ -128,13 +125,17 @@ pub fn verify_callback(
         })?,
         None => select_data_center(provider, Some(&pending.data_center))?,
     };
-    if let (Some(received), Some(param)) = (&params.issuer, &provider.callback.issuer_param) {
-        if received != &data_center.issuer {
+    let callback = provider.require(provider.callback.as_ref(), "callback")?;
+    if let (Some(received), Some(param)) = (&params.issuer, &callback.issuer_param) {
+        let expected = &provider
+            .require(data_center.authorization.as_ref(), "issuer")?
+            .issuer;
+        if received != expected {
             return Err(OAuthError::IssuerMismatch {
                 param: param.clone(),
                 received: received.clone(),
                 data_center: data_center.code.clone(),
-                expected: data_center.issuer.clone(),
+                expected: expected.clone(),
             });
         }
     }

@@ -32,6 +32,9 @@ pub enum OAuthError {
     /// their pattern), so no request was made.
     #[error(transparent)]
     Connection(#[from] crate::resolve::connection::ConnectionError),
+    /// The provider's auth mode has no such step (an authorization request for `api_key`).
+    #[error(transparent)]
+    NotInMode(#[from] crate::resolve::table::NotInMode),
     /// The provider has a client id per data center and none was given for this one.
     #[error("no client id for data center `{data_center}` (key `{key}`); give one per data center")]
     MissingClientId {

@@ -68,9 +68,13 @@ pub async fn refresh_tokens(
             credentials,
             dc,
             TokenEndpoint {
-                url: &dc.refresh_url,
+                url: &provider
+                    .require(dc.token.as_ref(), "token endpoint")?
+                    .refresh_url,
                 name: "refresh",
-                extra: &provider.refresh_params,
+                extra: &provider
+                    .require(provider.token.as_ref(), "token endpoint")?
+                    .refresh_params,
             },
             form,
         )

@@ -27,12 +27,14 @@ pub async fn revoke(
     credentials: &Credentials,
     tokens: &TokenSet,
 ) -> Result<RevokedToken, OAuthError> {
-    let spec = provider
+    let exchange = provider.require(provider.token.as_ref(), "token endpoint")?;
+    let spec = exchange
         .revoke
         .as_ref()
         .ok_or_else(|| OAuthError::RevocationUnsupported(provider.id.clone()))?;
     let dc = select_data_center(provider, Some(&tokens.data_center))?;
-    let revoke_url = dc
+    let revoke_url = provider
+        .require(dc.token.as_ref(), "token endpoint")?
         .revoke_url
         .as_deref()
         .ok_or_else(|| OAuthError::RevocationUnsupported(provider.id.clone()))?;
@@ -63,7 +65,7 @@ pub async fn revoke(
         request = authenticate(
             request,
             &mut form,
-            provider.token_auth_method,
+            exchange.token_auth_method,
             credentials.client_id_for(dc)?,
             secret,
         );

@@ -90,9 +90,13 @@ pub async fn exchange_code(
         credentials,
         dc,
         TokenEndpoint {
-            url: &dc.token_url,
+            url: &provider
+                .require(dc.token.as_ref(), "token endpoint")?
+                .token_url,
             name: "token",
-            extra: &provider.token_params,
+            extra: &provider
+                .require(provider.token.as_ref(), "token endpoint")?
+                .token_params,
         },
         form,
     )
@@ -129,13 +133,14 @@ pub(crate) async fn post_token_request(
     mut form: Vec<(&'static str, String)>,
 ) -> Result<Map<String, Value>, OAuthError> {
     let endpoint = target.name;
+    let exchange = provider.require(provider.token.as_ref(), "token endpoint")?;
     let url = parse_endpoint(target.url)?;
     let secret = credentials.secret_for(dc)?;
     let request = http.post(url.clone());
     let request = authenticate(
         request,
         &mut form,
-        provider.token_auth_method,
+        exchange.token_auth_method,
         credentials.client_id_for(dc)?,
         secret,
     );
@@ -146,7 +151,7 @@ pub(crate) async fn post_token_request(
     for (name, value) in target.extra {
         fields.entry(name.clone()).or_insert_with(|| value.clone());
     }
-    let request = match provider.token_body {
+    let request = match exchange.token_body {
         TokenBody::Form => request.form(&fields),
         TokenBody::Json => request.json(&fields),
         TokenBody::Query => request.query(&fields),
@@ -244,7 +249,8 @@ pub(crate) fn token_set_from(
         body.get(name).and_then(Value::as_str).map(str::to_owned)
     };
     let mut metadata = previous.map(|p| p.metadata.clone()).unwrap_or_default();
-    for name in &provider.token_response_metadata {
+    let exchange = provider.require(provider.token.as_ref(), "token endpoint")?;
+    for name in &exchange.token_response_metadata {
         if let Some(value) = body.get(name) {
             metadata.insert(name.clone(), value.clone());
         }
@@ -256,7 +262,10 @@ pub(crate) fn token_set_from(
         scope: text(&body, "scope").or_else(|| previous?.scope.clone()),
         expires_at,
         data_center: dc.code.clone(),
-        issuer: dc.issuer.clone(),
+        issuer: provider
+            .require(dc.authorization.as_ref(), "issuer")?
+            .issuer
+            .clone(),
         metadata,
     })
 }

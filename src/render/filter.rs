@@ -201,7 +201,10 @@ mod tests {
             .find(|p| p.id == "zoho-crm")
             .and_then(|p| p.data_center("ca"))
             .unwrap();
-        assert_eq!(ca.token_url, original.token_url);
+        assert_eq!(
+            ca.token.as_ref().unwrap().token_url,
+            original.token.as_ref().unwrap().token_url
+        );
         assert_eq!(
             ca.api_base_urls.iter().collect::<Vec<_>>(),
             [(&"sandbox".to_owned(), &original.api_base_urls["sandbox"])]

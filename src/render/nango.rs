@@ -175,24 +175,39 @@ pub fn entries(provider: &ResolvedProvider) -> Result<Vec<RenderedNangoEntry>, N
 
 /// Builds the Nango view of a resolved provider as one entry.
 pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRenderError> {
+    let (Some(request), Some(callback), Some(exchange)) = (
+        provider.authorization.as_ref(),
+        provider.callback.as_ref(),
+        provider.token.as_ref(),
+    ) else {
+        return Err(NangoRenderError {
+            provider: provider.id.clone(),
+            endpoint: "auth",
+            reason: format!(
+                "its auth mode `{}` is not written as a Nango entry yet",
+                provider.auth_mode.as_str()
+            ),
+            why: "only `oauth2_code` providers are exported for now",
+        });
+    };
     let dcs = &provider.data_centers;
     let nango = Interpolation::new(provider);
     let endpoint = |name: &'static str, url: fn(&ResolvedDataCenter) -> &str| {
         under_issuer(provider, name, url).map(|url| nango.value(&url))
     };
-    let authorization_url = endpoint("authorization URL", |dc| &dc.authorization_url)?;
-    let token_url = endpoint("token URL", |dc| &dc.token_url)?;
-    let refresh_url = if dcs.iter().all(|dc| dc.refresh_url == dc.token_url) {
+    let authorization_url = endpoint("authorization URL", dc_authorization_url)?;
+    let token_url = endpoint("token URL", dc_token_url)?;
+    let refresh_url = if dcs.iter().all(|dc| dc_refresh_url(dc) == dc_token_url(dc)) {
         None
     } else {
-        Some(endpoint("refresh URL", |dc| &dc.refresh_url)?)
+        Some(endpoint("refresh URL", dc_refresh_url)?)
     };
 
     let mut connection_config = Vec::new();
     if dcs.len() > 1 {
         let listing: Vec<String> = dcs
             .iter()
-            .map(|dc| format!("{}: {}", dc.name, origin(&dc.issuer)))
+            .map(|dc| format!("{}: {}", dc.name, origin(dc_issuer(dc))))
             .collect();
         connection_config.push(NangoField::choice(
             ISSUER_FIELD,
@@ -203,7 +218,9 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
                 provider.display_name,
                 listing.join("; ")
             ),
-            dcs.iter().map(|dc| origin(&dc.issuer).to_owned()).collect(),
+            dcs.iter()
+                .map(|dc| origin(dc_issuer(dc)).to_owned())
+                .collect(),
         ));
     }
     let mut api_urls: Vec<String> = Vec::new();
@@ -244,14 +261,11 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
     };
     connection_config.extend(connection_fields(provider));
 
-    let mut redirect_uri_metadata: Vec<String> = [
-        &provider.callback.location_param,
-        &provider.callback.issuer_param,
-    ]
-    .into_iter()
-    .flatten()
-    .cloned()
-    .collect();
+    let mut redirect_uri_metadata: Vec<String> = [&callback.location_param, &callback.issuer_param]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     for (name, runtime) in &provider.connection.runtime {
         if runtime.declared.from == crate::definition::types::RuntimeSource::Callback {
             redirect_uri_metadata.push(name.clone());
@@ -265,24 +279,28 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
         authorization_url,
         token_url,
         refresh_url,
-        scope_separator: (provider.authorization.scope_separator != " ")
-            .then(|| provider.authorization.scope_separator.clone()),
+        scope_separator: (request.scope_separator != " ").then(|| request.scope_separator.clone()),
         default_scopes: default_scopes(provider, &nango)?,
-        authorization_params: query_flags(nango.values(&provider.authorization.params)),
-        disable_pkce: !provider.authorization.pkce,
-        token_params: nango.values(&provider.token_params),
-        refresh_params: nango.values(&provider.refresh_params),
-        body_format: (provider.token_body == TokenBody::Json).then(|| "json".to_owned()),
-        token_request_auth_method: match provider.token_auth_method {
+        authorization_params: query_flags(nango.values(&request.params)),
+        disable_pkce: !request.pkce,
+        token_params: nango.values(&exchange.token_params),
+        refresh_params: nango.values(&exchange.refresh_params),
+        body_format: (exchange.token_body == TokenBody::Json).then(|| "json".to_owned()),
+        token_request_auth_method: match exchange.token_auth_method {
             TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
             TokenAuthMethod::ClientSecretPost => None,
         },
-        token_response_metadata: provider.token_response_metadata.clone(),
+        token_response_metadata: exchange.token_response_metadata.clone(),
         redirect_uri_metadata,
         proxy_base_url,
+        // Nango's proxy sends the token's `Authorization` header itself.
         proxy_headers: provider
-            .api_headers
+            .api_auth
             .iter()
+            .flat_map(|api| &api.headers)
+            .filter(|(name, value)| {
+                !(name.as_str() == "Authorization" && value.ends_with("<access_token>"))
+            })
             .map(|(name, value)| (name.to_ascii_lowercase(), nango.value(value)))
             .collect(),
         connection_config,
@@ -307,10 +325,34 @@ fn query_flags(params: IndexMap<String, String>) -> IndexMap<String, serde_json:
         .collect()
 }
 
+/// The table's URLs of one data center, for the `oauth2_code` providers `entry` takes (an
+/// absent part reads as empty, and `entry` refuses other modes before reading any).
+fn dc_issuer(dc: &ResolvedDataCenter) -> &str {
+    dc.authorization.as_ref().map_or("", |a| a.issuer.as_str())
+}
+
+fn dc_authorization_url(dc: &ResolvedDataCenter) -> &str {
+    dc.authorization
+        .as_ref()
+        .map_or("", |a| a.authorization_url.as_str())
+}
+
+fn dc_token_url(dc: &ResolvedDataCenter) -> &str {
+    dc.token.as_ref().map_or("", |t| t.token_url.as_str())
+}
+
+fn dc_refresh_url(dc: &ResolvedDataCenter) -> &str {
+    dc.token.as_ref().map_or("", |t| t.refresh_url.as_str())
+}
+
 /// What the provider calls its authorization server: "accounts server" where its callback
 /// says so (Zoho's `accounts-server` parameter), the neutral "sign-in server" otherwise.
 fn server_noun(provider: &ResolvedProvider) -> &'static str {
-    if provider.callback.issuer_param.as_deref() == Some("accounts-server") {
+    let issuer_param = provider
+        .callback
+        .as_ref()
+        .and_then(|c| c.issuer_param.as_deref());
+    if issuer_param == Some("accounts-server") {
         "accounts server"
     } else {
         "sign-in server"
@@ -498,7 +540,7 @@ fn under_issuer(
     }
     let mut shared: Option<&str> = None;
     for dc in dcs {
-        let issuer = origin(&dc.issuer);
+        let issuer = origin(dc_issuer(dc));
         let not_under = || {
             error(format!(
                 "the {endpoint} of data center `{}` ({}) is not under its issuer {issuer}",
@@ -550,8 +592,14 @@ mod tests {
         assert_eq!(issuer.key, ISSUER_FIELD);
         for (dc, origin) in provider.data_centers.iter().zip(&issuer.values) {
             let substitute = |url: &str| url.replace("${connectionConfig.issuer}", origin);
-            assert_eq!(substitute(&entry.authorization_url), dc.authorization_url);
-            assert_eq!(substitute(&entry.token_url), dc.token_url);
+            assert_eq!(
+                substitute(&entry.authorization_url),
+                dc.authorization.as_ref().unwrap().authorization_url
+            );
+            assert_eq!(
+                substitute(&entry.token_url),
+                dc.token.as_ref().unwrap().token_url
+            );
         }
     }
 
@@ -563,7 +611,8 @@ mod tests {
             .iter_mut()
             .find(|dc| dc.code == "ca")
             .unwrap();
-        ca.token_url = format!("{}/oauth/v3/token", ca.issuer);
+        let issuer = ca.authorization.as_ref().unwrap().issuer.clone();
+        ca.token.as_mut().unwrap().token_url = format!("{issuer}/oauth/v3/token");
         let error = entry(&provider).unwrap_err();
         assert_eq!(error.endpoint, "token URL");
         assert!(error.reason.contains("`ca`"), "{}", error.reason);
@@ -572,8 +621,16 @@ mod tests {
     #[test]
     fn a_url_outside_its_issuer_cannot_be_a_nango_entry() {
         let mut provider = zoho_crm();
-        provider.data_centers[1].authorization_url =
-            provider.data_centers[0].authorization_url.clone();
+        provider.data_centers[1]
+            .authorization
+            .as_mut()
+            .unwrap()
+            .authorization_url = provider.data_centers[0]
+            .authorization
+            .as_ref()
+            .unwrap()
+            .authorization_url
+            .clone();
         let error = entry(&provider).unwrap_err();
         assert!(
             error.reason.contains("not under its issuer"),

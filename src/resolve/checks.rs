@@ -214,12 +214,12 @@ pub(super) fn check_scopes(
             problems.push(problem);
         }
     }
-    if sections.authorization.value.scope_separator.is_empty() {
+    if let Some(authorization) = sections.authorization
+        && authorization.value.scope_separator.is_empty()
+    {
         problems.push(
             Problem::at(
-                &sections
-                    .authorization
-                    .place("/authorization/scope_separator"),
+                &authorization.place("/authorization/scope_separator"),
                 Anchor::Value,
                 "scope separator is empty",
             )
@@ -233,7 +233,9 @@ pub(super) fn check_callback(
     sections: &Sections<'_>,
     problems: &mut Vec<Problem>,
 ) {
-    let callback = sections.callback;
+    let Some(callback) = sections.callback else {
+        return;
+    };
     if let Err(problem) = check_url_text(&callback.value.redirect_uri, UrlRole::Redirect) {
         let mut p = Problem::at(
             &callback.place("/callback/redirect_uri"),

@@ -24,6 +24,13 @@ use crate::resolve::table::{ConnectionInput, ConnectionInputs, ResolvedProvider,
 use crate::resolve::template::{self, PlaceholderValues};
 use crate::resolve::url_rules::{self, UrlProblem, UrlRole, check_dns_name, check_url};
 
+mod request;
+
+pub use request::{
+    ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, fill_api_request,
+    fill_token_request, fill_verify_request,
+};
+
 /// The built-in late value: the connection's access token, usable in API headers only.
 pub const ACCESS_TOKEN: &str = "access_token";
 
@@ -386,20 +393,92 @@ pub enum ConnectionError {
         /// What is wrong.
         reason: String,
     },
+    /// A data center the provider does not enable.
+    #[error("provider `{provider}` has no data center `{code}`; enabled: {enabled}")]
+    UnknownDataCenter {
+        /// Provider id.
+        provider: String,
+        /// The code asked for.
+        code: String,
+        /// The enabled codes, comma-separated.
+        enabled: String,
+    },
+    /// An API environment the provider does not define.
+    #[error("provider `{provider}` has no API environment `{environment}`; it defines: {known}")]
+    UnknownEnvironment {
+        /// Provider id.
+        provider: String,
+        /// The environment asked for.
+        environment: String,
+        /// The environments defined, comma-separated.
+        known: String,
+    },
+    /// A part the provider's auth mode does not have (a token request of an `api_key`
+    /// provider).
+    #[error(transparent)]
+    NotInMode(#[from] crate::resolve::table::NotInMode),
+    /// A required credential has no value.
+    #[error("provider `{provider}` needs the credential `{name}` ({title})")]
+    MissingCredential {
+        /// Provider id.
+        provider: String,
+        /// Credential name.
+        name: String,
+        /// Its title.
+        title: String,
+    },
+    /// A credential the provider does not declare.
+    #[error("provider `{provider}` has no credential `{name}`; {declared}")]
+    UnknownCredential {
+        /// Provider id.
+        provider: String,
+        /// The name given.
+        name: String,
+        /// What the provider declares.
+        declared: String,
+    },
+    /// A credential that fails its pattern or holds a character no header may carry. The
+    /// value itself is never part of the message.
+    #[error("credential `{name}` is refused: {reason}")]
+    InvalidCredential {
+        /// Credential name.
+        name: String,
+        /// Why, without the value.
+        reason: String,
+    },
+    /// A request needs a value the connection does not have yet: the access token before a
+    /// token was obtained, or a runtime value before the flow learnt it.
+    #[error("{entry} needs `<{name}>`, which this connection does not have yet")]
+    NotKnownYet {
+        /// The table entry, e.g. `api_auth.headers.Authorization`.
+        entry: String,
+        /// The placeholder.
+        name: String,
+    },
 }
 
 /// The values of one connection, by name: parameters the user supplies and runtime values the
 /// flow learnt.
 pub type ConnectionValues = IndexMap<String, String>;
 
-/// Fills a connection's values into a resolved table: the one run-time expander. Every
-/// declared parameter must be given (or have a default, or be optional); runtime values are
-/// filled when given and otherwise kept as `<name>`. The result lists only the inputs still
-/// unfilled, so a table can be filled again with runtime values once the flow learns them.
-pub fn fill(
+/// The late names of one connection: each declared parameter's value (given, default, or
+/// empty when optional), each runtime value given, and `<name>` kept for runtime values not
+/// known yet, credentials and the access token.
+pub(super) struct ConnectionScope {
+    /// Late name -> its value, or `None` to keep `<name>`.
+    pub(super) late: IndexMap<String, Option<String>>,
+    /// Optional parameters the connection left out (and have no default): a header or query
+    /// parameter naming one is omitted rather than sent empty.
+    pub(super) absent: Vec<String>,
+    /// Runtime values not known yet.
+    pub(super) still_open: IndexMap<String, RuntimeInput>,
+}
+
+/// Checks a connection's values against the provider's declarations and gives their scope.
+pub(super) fn connection_scope(
     provider: &ResolvedProvider,
     values: &ConnectionValues,
-) -> Result<ResolvedProvider, ConnectionError> {
+) -> Result<ConnectionScope, ConnectionError> {
     let inputs = &provider.connection;
     for name in values.keys() {
         if !inputs.params.contains_key(name) && !inputs.runtime.contains_key(name) {
@@ -418,9 +497,13 @@ pub fn fill(
         }
     }
     let mut late: IndexMap<String, Option<String>> = IndexMap::new();
+    let mut absent = Vec::new();
     for (name, input) in &inputs.params {
         let value = param_value(provider, name, &input.declared, values.get(name))?;
-        late.insert(name.clone(), Some(value));
+        if value.is_none() {
+            absent.push(name.clone());
+        }
+        late.insert(name.clone(), Some(value.unwrap_or_default()));
     }
     let mut still_open = IndexMap::new();
     for (name, input) in &inputs.runtime {
@@ -435,8 +518,30 @@ pub fn fill(
             }
         }
     }
+    for name in provider.credentials.keys() {
+        late.insert(format!("{}{name}", template::CREDENTIALS_PREFIX), None);
+    }
     late.insert(ACCESS_TOKEN.to_owned(), None);
+    Ok(ConnectionScope {
+        late,
+        absent,
+        still_open,
+    })
+}
 
+/// Fills a connection's values into a resolved table: the one run-time expander of connection
+/// values. Every declared parameter must be given (or have a default, or be optional); runtime
+/// values are filled when given and otherwise kept as `<name>`, as are credentials and the
+/// access token ([`fill_api_request`] and [`fill_token_request`] fill those for one request).
+/// The result lists only the inputs still unfilled, so a table can be filled again with
+/// runtime values once the flow learns them.
+pub fn fill(
+    provider: &ResolvedProvider,
+    values: &ConnectionValues,
+) -> Result<ResolvedProvider, ConnectionError> {
+    let ConnectionScope {
+        late, still_open, ..
+    } = connection_scope(provider, values)?;
     let scope = PlaceholderValues::late_only(&late);
     let text = |template: &str| -> String {
         template::expand(template, scope).expect("a resolved table holds only late names")
@@ -453,27 +558,46 @@ pub fn fill(
     };
 
     let mut filled = provider.clone();
-    filled.authorization.params = texts(&provider.authorization.params);
-    filled.token_params = texts(&provider.token_params);
-    filled.refresh_params = texts(&provider.refresh_params);
-    filled.api_headers = texts(&provider.api_headers);
+    if let Some(authorization) = &mut filled.authorization {
+        authorization.params = texts(&authorization.params);
+    }
+    if let Some(token) = &mut filled.token {
+        token.token_params = texts(&token.token_params);
+        token.refresh_params = texts(&token.refresh_params);
+    }
+    if let Some(request) = &mut filled.token_request {
+        request.headers = texts(&request.headers);
+        request.refresh_headers = texts(&request.refresh_headers);
+    }
+    if let Some(api_auth) = &mut filled.api_auth {
+        api_auth.headers = texts(&api_auth.headers);
+        api_auth.query = texts(&api_auth.query);
+    }
+    if let Some(verify) = &mut filled.verify {
+        verify.headers = texts(&verify.headers);
+    }
     for dc in &mut filled.data_centers {
         let of = |field: &str| format!("`{field}` of data center `{}`", dc.code);
-        dc.issuer = url(of("issuer"), &dc.issuer, UrlRole::Origin)?;
-        dc.authorization_url = url(
-            of("authorization_url"),
-            &dc.authorization_url,
-            UrlRole::Endpoint,
-        )?;
-        dc.entry_authorization_url = url(
-            of("entry_authorization_url"),
-            &dc.entry_authorization_url,
-            UrlRole::Endpoint,
-        )?;
-        dc.token_url = url(of("token_url"), &dc.token_url, UrlRole::Endpoint)?;
-        dc.refresh_url = url(of("refresh_url"), &dc.refresh_url, UrlRole::Endpoint)?;
-        if let Some(revoke) = &dc.revoke_url {
-            dc.revoke_url = Some(url(of("revoke_url"), revoke, UrlRole::Endpoint)?);
+        if let Some(endpoints) = &mut dc.authorization {
+            endpoints.issuer = url(of("issuer"), &endpoints.issuer, UrlRole::Origin)?;
+            endpoints.authorization_url = url(
+                of("authorization_url"),
+                &endpoints.authorization_url,
+                UrlRole::Endpoint,
+            )?;
+            endpoints.entry_authorization_url = url(
+                of("entry_authorization_url"),
+                &endpoints.entry_authorization_url,
+                UrlRole::Endpoint,
+            )?;
+        }
+        if let Some(endpoints) = &mut dc.token {
+            endpoints.token_url = url(of("token_url"), &endpoints.token_url, UrlRole::Endpoint)?;
+            endpoints.refresh_url =
+                url(of("refresh_url"), &endpoints.refresh_url, UrlRole::Endpoint)?;
+            if let Some(revoke) = &endpoints.revoke_url {
+                endpoints.revoke_url = Some(url(of("revoke_url"), revoke, UrlRole::Endpoint)?);
+            }
         }
         for (environment, base) in dc.api_base_urls.iter_mut() {
             *base = url(
@@ -498,11 +622,11 @@ fn param_value(
     name: &str,
     declared: &ConnectionParam,
     given: Option<&String>,
-) -> Result<String, ConnectionError> {
+) -> Result<Option<String>, ConnectionError> {
     let value = match (given, &declared.default) {
         (Some(value), _) => value.clone(),
         (None, Some(default)) => default.clone(),
-        (None, None) if declared.optional => return Ok(String::new()),
+        (None, None) if declared.optional => return Ok(None),
         (None, None) => {
             return Err(ConnectionError::Missing {
                 provider: provider.id.clone(),
@@ -519,7 +643,7 @@ fn param_value(
     };
     let pattern = Regex::new(&declared.pattern).map_err(|e| invalid(e.to_string()))?;
     check_value(name, &value, declared.kind, &pattern, &declared.pattern).map_err(invalid)?;
-    Ok(value)
+    Ok(Some(value))
 }
 
 fn runtime_value(name: &str, declared: &RuntimeValue, value: &str) -> Result<(), ConnectionError> {
@@ -535,7 +659,7 @@ fn runtime_value(name: &str, declared: &RuntimeValue, value: &str) -> Result<(),
 /// Re-checks a URL built from connection values: the URL rules, then the host the template
 /// fixes (the whole host when the template's host has no placeholder, else its literal suffix
 /// after the last placeholder).
-fn recheck(
+pub(super) fn recheck(
     entry: &str,
     template: &str,
     filled: &str,

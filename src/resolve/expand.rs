@@ -19,7 +19,9 @@ use crate::resolve::connection::{self, LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
 use crate::resolve::problem::{Place, Problem};
 use crate::resolve::sections::Sections;
-use crate::resolve::table::{ResolvedDataCenter, SINGLE_DATA_CENTER};
+use crate::resolve::table::{
+    AuthorizationEndpoints, ResolvedDataCenter, SINGLE_DATA_CENTER, TokenEndpoints,
+};
 use crate::resolve::template::{self, PlaceholderError, PlaceholderValues};
 use crate::resolve::url_rules::{self, UrlRole, check_url};
 
@@ -30,6 +32,8 @@ pub(super) struct Usage {
     pub(super) entry: String,
     /// When the value is needed.
     pub(super) stage: Stage,
+    /// Whether `<credentials.NAME>` and `<base64(...)>` may be used here.
+    pub(super) credentials: bool,
 }
 
 impl Usage {
@@ -37,7 +41,14 @@ impl Usage {
         Usage {
             entry: entry.into(),
             stage,
+            credentials: false,
         }
+    }
+
+    /// The same usage, where credentials may be used.
+    pub(super) fn with_credentials(mut self, allowed: bool) -> Self {
+        self.credentials = allowed;
+        self
     }
 }
 
@@ -47,15 +58,17 @@ pub(super) struct EndpointTemplate<'d> {
     template: &'d str,
     role: UrlRole,
     usage: Usage,
+    /// Whether credentials may be in the URL's query string (`token.url` only).
+    query_credentials: bool,
 }
 
 /// The templates every data center expands, each with its place and table entry: built once
 /// per provider, so their pointer and entry strings are not formatted again for every data
 /// center.
 pub(super) struct Templates<'d> {
-    issuer: EndpointTemplate<'d>,
-    authorization: EndpointTemplate<'d>,
-    token: EndpointTemplate<'d>,
+    issuer: Option<EndpointTemplate<'d>>,
+    authorization: Option<EndpointTemplate<'d>>,
+    token: Option<EndpointTemplate<'d>>,
     refresh: Option<EndpointTemplate<'d>>,
     revoke: Option<EndpointTemplate<'d>>,
     /// API base URL templates by environment.
@@ -72,10 +85,13 @@ impl<'d> Templates<'d> {
             place,
             template,
             role: UrlRole::Endpoint,
-            usage: Usage::new(entry, stage),
+            // Where in the URL a credential is is `credentials_in_url`'s to say.
+            usage: Usage::new(entry, stage).with_credentials(true),
+            query_credentials: false,
         };
+        let token_section = token;
         Templates {
-            issuer: EndpointTemplate {
+            issuer: issuer.map(|issuer| EndpointTemplate {
                 role: UrlRole::Origin,
                 ..endpoint(
                     issuer.place("/issuer"),
@@ -83,35 +99,44 @@ impl<'d> Templates<'d> {
                     "issuer",
                     Stage::Authorization,
                 )
-            },
-            authorization: endpoint(
-                authorization.place("/authorization/url"),
-                &authorization.value.url,
-                "authorization_url",
-                Stage::Authorization,
-            ),
-            token: endpoint(
-                token.place("/token/url"),
-                &token.value.url,
-                "token_url",
-                Stage::TokenExchange,
-            ),
-            refresh: token.value.refresh_url.as_ref().map(|template| {
+            }),
+            authorization: authorization.map(|authorization| {
                 endpoint(
-                    token.place("/token/refresh_url"),
-                    template,
-                    "refresh_url",
-                    Stage::AfterToken,
+                    authorization.place("/authorization/url"),
+                    &authorization.value.url,
+                    "authorization_url",
+                    Stage::Authorization,
                 )
             }),
-            revoke: token.value.revoke.as_ref().map(|revoke| {
-                endpoint(
-                    token.place("/token/revoke/url"),
-                    &revoke.url,
-                    "revoke_url",
-                    Stage::AfterToken,
+            token: token_section.map(|token| EndpointTemplate {
+                query_credentials: true,
+                ..endpoint(
+                    token.place("/token/url"),
+                    &token.value.url,
+                    "token_url",
+                    Stage::TokenExchange,
                 )
             }),
+            refresh: token_section
+                .and_then(|token| Some((token, token.value.refresh_url.as_ref()?)))
+                .map(|(token, template)| {
+                    endpoint(
+                        token.place("/token/refresh_url"),
+                        template,
+                        "refresh_url",
+                        Stage::AfterToken,
+                    )
+                }),
+            revoke: token_section
+                .and_then(|token| Some((token, token.value.revoke.as_ref()?)))
+                .map(|(token, revoke)| {
+                    endpoint(
+                        token.place("/token/revoke/url"),
+                        &revoke.url,
+                        "revoke_url",
+                        Stage::AfterToken,
+                    )
+                }),
             api: definition
                 .api
                 .iter()
@@ -251,12 +276,15 @@ impl<'a> Expander<'a> {
         let code = dc
             .map_or(SINGLE_DATA_CENTER, |dc| dc.code.as_str())
             .to_owned();
-        let issuer = self.url(&templates.issuer, dc);
-        let authorization_url = self.url(&templates.authorization, dc);
-        let token_url = self.url(&templates.token, dc);
+        let issuer = templates.issuer.as_ref().map(|issuer| self.url(issuer, dc));
+        let authorization_url = templates
+            .authorization
+            .as_ref()
+            .map(|authorization| self.url(authorization, dc));
+        let token_url = templates.token.as_ref().map(|token| self.url(token, dc));
         let refresh_url = match &templates.refresh {
             Some(refresh) => self.url(refresh, dc),
-            None => token_url.clone(),
+            None => token_url.clone().flatten(),
         };
         let revoke_url = match &templates.revoke {
             Some(revoke) => Some(self.url(revoke, dc)?),
@@ -283,28 +311,53 @@ impl<'a> Expander<'a> {
             ClientIdMode::Shared => None,
             ClientIdMode::PerDataCenter => Some(code.clone()),
         };
+        let authorization = match (issuer, authorization_url) {
+            (Some(issuer), Some(authorization_url)) => Some(AuthorizationEndpoints {
+                issuer: issuer?,
+                authorization_url: authorization_url?,
+                entry_data_center: selection
+                    .entry
+                    .get(&code)
+                    .cloned()
+                    .unwrap_or_else(|| code.clone()),
+                entry_authorization_url: String::new(),
+            }),
+            _ => None,
+        };
+        let token = match token_url {
+            Some(token_url) => Some(TokenEndpoints {
+                token_url: token_url?,
+                refresh_url: refresh_url?,
+                revoke_url,
+            }),
+            None => None,
+        };
         Some(ResolvedDataCenter {
             name: dc.map_or_else(|| definition.display_name.clone(), |dc| dc.name.clone()),
             location: dc
-                .filter(|_| sections.callback.value.location_param.is_some())
+                .filter(|_| {
+                    sections
+                        .callback
+                        .is_some_and(|callback| callback.value.location_param.is_some())
+                })
                 .map(|dc| dc.location.clone()),
-            issuer: issuer?,
-            authorization_url: authorization_url?,
-            entry_data_center: selection
-                .entry
-                .get(&code)
-                .cloned()
-                .unwrap_or_else(|| code.clone()),
-            entry_authorization_url: String::new(),
-            token_url: token_url?,
-            refresh_url: refresh_url?,
-            revoke_url,
+            authorization,
+            token,
             api_base_urls,
             client_secret_key,
             client_id_key,
             scope_names,
             code,
         })
+    }
+
+    /// Records that the table entry `entry` uses the late name `name` (a value the table
+    /// implies rather than one a template names).
+    pub(super) fn record_use(&mut self, name: &str, entry: &str) {
+        let entries = self.used_in.entry(name.to_owned()).or_default();
+        if !entries.iter().any(|known| known == entry) {
+            entries.push(entry.to_owned());
+        }
     }
 
     /// Expands a parameter or header map that is the same for every data center: connection
@@ -315,6 +368,7 @@ impl<'a> Expander<'a> {
         params: &IndexMap<String, String>,
         entry: &str,
         stage: Stage,
+        credentials: bool,
     ) -> IndexMap<String, String> {
         let mut out = IndexMap::new();
         for (name, template) in params {
@@ -322,7 +376,7 @@ impl<'a> Expander<'a> {
                 origin: base.origin,
                 pointer: format!("{}/{}", base.pointer, escape_pointer_token(name)),
             };
-            let usage = Usage::new(format!("{entry}.{name}"), stage);
+            let usage = Usage::new(format!("{entry}.{name}"), stage).with_credentials(credentials);
             if let Some(value) = self.text(&place, template, None, &usage) {
                 out.insert(name.clone(), value);
             }
@@ -342,6 +396,7 @@ impl<'a> Expander<'a> {
             template,
             role,
             usage,
+            query_credentials,
         } = endpoint;
         // The schema refuses these already; a definition built in code gets the same words.
         if template.bytes().any(|b| b == b'{' || b == b'}') {
@@ -351,6 +406,10 @@ impl<'a> Expander<'a> {
             return None;
         }
         let kept = self.text(place, template, dc, usage)?;
+        if let Some(problem) = credentials_in_url(place, &kept, *query_credentials) {
+            self.report_once(place, "<credentials>", problem);
+            return None;
+        }
         // Connection values are kept as `<name>`; a URL without one (most URLs, every URL of a
         // provider without connection values) is already its own sample, so it is expanded
         // once, not twice (a quarter of `resolve`'s instructions, BENCHMARKS.md).
@@ -422,6 +481,15 @@ impl<'a> Expander<'a> {
             // No connection value left in it (most templates): nothing to record or refuse.
             return Some(kept);
         }
+        if !usage.credentials && template::uses_credentials(&kept) {
+            let message = format!(
+                "credentials cannot be used in `{}` (`{template}`)",
+                usage.entry
+            );
+            let problem = Problem::at(place, Anchor::Value, message).hint(CREDENTIAL_PLACES);
+            self.report_once(place, "<credentials>", problem);
+            return None;
+        }
         let names = template::placeholders(&kept).expect("a kept expansion is well formed");
         let mut too_early = false;
         for name in names {
@@ -448,6 +516,17 @@ impl<'a> Expander<'a> {
 
     /// How to fix a placeholder nothing defines: the closest known name, or the known ones.
     fn unknown_hint(&self, name: &str) -> String {
+        if let Some(field) = template::credential_name(name) {
+            let declared = self
+                .late
+                .names
+                .keys()
+                .filter(|late| template::credential_name(late).is_some());
+            return match crate::diagnostics::closest(name, declared.map(String::as_str)) {
+                Some(close) => format!("did you mean `<{close}>`?"),
+                None => format!("declare `{field}` under `auth.credentials`"),
+            };
+        }
         let mut known: Vec<&str> = self.dcs.defaults.keys().map(String::as_str).collect();
         for dc in &self.dcs.all {
             known.extend(dc.values.keys().map(String::as_str));
@@ -544,6 +623,32 @@ impl<'a> Expander<'a> {
             }
         }
     }
+}
+
+/// Where `<credentials.NAME>` and `<base64(...)>` may be written.
+const CREDENTIAL_PLACES: &str = "credentials go in `api.headers`, `api.query`, `api.verify.headers`, `token.headers`, `token.params`, `token.refresh_params` and the query string of `token.url`";
+
+/// A credential in a URL's host or path, or in a query string that may not hold one: a
+/// credential must never decide where a request goes, nor be written into a URL that is logged
+/// or shown.
+fn credentials_in_url(place: &Place, kept: &str, query_allowed: bool) -> Option<Problem> {
+    if !template::uses_credentials(kept) {
+        return None;
+    }
+    let (before_query, query) = match kept.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (kept, None),
+    };
+    let message = if template::uses_credentials(before_query) {
+        format!("a credential is used in the host or path of `{kept}`")
+    } else if !query_allowed && query.is_some_and(template::uses_credentials) {
+        format!("a credential is used in the query string of `{kept}`")
+    } else {
+        return None;
+    };
+    Some(Problem::at(place, Anchor::Value, message).hint(format!(
+        "credentials are never in a host or a path; {CREDENTIAL_PLACES}"
+    )))
 }
 
 /// A URL whose host a connection value could move, in the words of the URL rules.

@@ -14,6 +14,7 @@
 
 mod checks;
 pub mod connection;
+mod credentials;
 pub(crate) mod data_centers;
 pub(crate) mod embedded_text;
 mod expand;
@@ -26,14 +27,17 @@ pub(crate) mod url_rules;
 
 use std::collections::BTreeMap;
 
-use crate::definition::types::{DataCenterSet, ProviderDefinition, RuntimeSource};
+use indexmap::IndexMap;
+
+use crate::definition::types::{AuthMode, DataCenterSet, ProviderDefinition, RuntimeSource};
 use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
 use connection::Stage;
 use data_centers::EffectiveDataCenter;
 use expand::{Expander, Templates};
 use problem::Problem;
 use table::{
-    AuthorizationRequest, CallbackSpec, ResolvedDataCenter, ResolvedProvider, RevokeRequest,
+    ApiAuth, AuthorizationRequest, CallbackSpec, ResolvedDataCenter, ResolvedProvider,
+    RevokeRequest, TokenExchange, TokenRequestSpec, VerifyRequest,
 };
 
 /// Resolves a definition (and its shared data-center set, if any) into its endpoint table, or
@@ -50,7 +54,9 @@ pub fn resolve(
     check_callback(definition, &sections, &mut problems);
     problems.extend(embedded_text::check_embedded_text(definition, set));
     problems.extend(url_rules::docs_url_problem(definition));
-    let late = connection::declarations(definition, &dcs, &mut problems);
+    let mut late = connection::declarations(definition, &dcs, &mut problems);
+    let credential_fields = credentials::effective(definition);
+    credentials::declare(&credential_fields, &mut late);
 
     let mut expander = Expander::new(&dcs, &late);
     let mut resolved = Vec::new();
@@ -63,35 +69,97 @@ pub fn resolve(
     for dc in &targets {
         resolved.push(expander.data_center(definition, &sections, &templates, *dc, &selection));
     }
-    let (authorization, token) = (sections.authorization, sections.token);
-    let authorization_params = expander.parameters(
-        &authorization.place("/authorization/params"),
-        &authorization.value.params,
-        "authorization.params",
-        Stage::Authorization,
-    );
-    let token_params = expander.parameters(
-        &token.place("/token/params"),
-        &token.value.params,
-        "token_params",
-        Stage::TokenExchange,
-    );
-    let refresh_params = expander.parameters(
-        &token.place("/token/refresh_params"),
-        &token.value.refresh_params,
-        "refresh_params",
-        Stage::AfterToken,
-    );
-    let api_headers = match &definition.api {
-        Some(api) => expander.parameters(
-            &checks::provider_place("/api/headers"),
-            &api.headers,
-            "api_headers",
-            Stage::ApiHeaders,
-        ),
-        None => Default::default(),
+    let authorization = sections
+        .authorization
+        .map(|authorization| AuthorizationRequest {
+            scope_separator: authorization.value.scope_separator.clone(),
+            pkce: authorization.value.pkce,
+            params: expander.parameters(
+                &authorization.place("/authorization/params"),
+                &authorization.value.params,
+                "authorization.params",
+                Stage::Authorization,
+                false,
+            ),
+        });
+    let mode = definition.mode();
+    let token = sections.token.map(|token| {
+        let exchange = TokenExchange {
+            token_auth_method: token.value.auth_method,
+            token_response_metadata: token.value.response_metadata.clone(),
+            token_params: expander.parameters(
+                &token.place("/token/params"),
+                &token.value.params,
+                "token_params",
+                Stage::TokenExchange,
+                true,
+            ),
+            refresh_params: expander.parameters(
+                &token.place("/token/refresh_params"),
+                &token.value.refresh_params,
+                "refresh_params",
+                Stage::AfterToken,
+                true,
+            ),
+            token_body: token.value.body,
+            revoke: token.value.revoke.as_ref().map(|revoke| RevokeRequest {
+                client_auth: revoke.client_auth,
+                token_in: revoke.token_in,
+            }),
+        };
+        let request = (mode == AuthMode::TokenRequest).then(|| TokenRequestSpec {
+            method: token.value.method.unwrap_or_default(),
+            headers: expander.parameters(
+                &token.place("/token/headers"),
+                &token.value.headers,
+                "token_request.headers",
+                Stage::TokenExchange,
+                true,
+            ),
+            response: token.value.response.clone().unwrap_or_else(|| {
+                crate::definition::types::TokenResponse {
+                    token: "access_token".to_owned(),
+                    expires_in: Some("expires_in".to_owned()),
+                    expires_at: None,
+                    lifetime_secs: None,
+                    refresh_token: None,
+                }
+            }),
+            refresh_headers: expander.parameters(
+                &token.place("/token/refresh_headers"),
+                &token.value.refresh_headers,
+                "token_request.refresh_headers",
+                Stage::AfterToken,
+                true,
+            ),
+        });
+        (exchange, request)
+    });
+    let (token, token_request) = match token {
+        Some((exchange, request)) => (Some(exchange), request),
+        None => (None, None),
     };
+    let api_auth = definition
+        .api
+        .as_ref()
+        .map(|api| api_auth(mode, api, &mut expander));
+    let verify = definition
+        .api
+        .as_ref()
+        .and_then(|api| api.verify.as_ref())
+        .map(|verify| VerifyRequest {
+            method: verify.method,
+            endpoints: verify.endpoints.clone(),
+            headers: expander.parameters(
+                &checks::provider_place("/api/verify/headers"),
+                &verify.headers,
+                "verify.headers",
+                Stage::AfterToken,
+                true,
+            ),
+        });
     let inputs = connection::inputs(definition, &late, &expander.used_in, &mut problems);
+    let credentials = credentials::resolved(&credential_fields, &expander.used_in);
     problems.append(&mut expander.finish());
     if !problems.is_empty() {
         return Err(problems);
@@ -101,55 +169,109 @@ pub fn resolve(
     let mut data_centers: Vec<ResolvedDataCenter> = resolved.into_iter().flatten().collect();
     let authorization_urls: BTreeMap<String, String> = data_centers
         .iter()
-        .map(|dc| (dc.code.clone(), dc.authorization_url.clone()))
+        .filter_map(|dc| {
+            let endpoints = dc.authorization.as_ref()?;
+            Some((dc.code.clone(), endpoints.authorization_url.clone()))
+        })
         .collect();
     for dc in &mut data_centers {
-        dc.entry_authorization_url = authorization_urls[&dc.entry_data_center].clone();
+        if let Some(endpoints) = &mut dc.authorization {
+            endpoints.entry_authorization_url =
+                authorization_urls[&endpoints.entry_data_center].clone();
+        }
     }
 
     // Token-response values are kept with the connection like any listed metadata.
-    let mut token_response_metadata = token.value.response_metadata.clone();
-    for (name, runtime) in &inputs.runtime {
-        if runtime.declared.from == RuntimeSource::TokenResponse
-            && !token_response_metadata.contains(name)
-        {
-            token_response_metadata.push(name.clone());
+    let token = token.map(|mut token| {
+        for (name, runtime) in &inputs.runtime {
+            if runtime.declared.from == RuntimeSource::TokenResponse
+                && !token.token_response_metadata.contains(name)
+            {
+                token.token_response_metadata.push(name.clone());
+            }
         }
-    }
+        token
+    });
 
     Ok(ResolvedProvider {
         id: definition.id.clone(),
         display_name: definition.display_name.clone(),
         docs_url: definition.docs_url.clone(),
+        auth_mode: mode,
         multi_dc: definition.multi_dc.as_ref().is_some_and(|m| m.enabled),
         default_data_center: selection.default.clone(),
         client_secret: selection.client_secret,
-        authorization: AuthorizationRequest {
-            scope_separator: authorization.value.scope_separator.clone(),
-            pkce: authorization.value.pkce,
-            params: authorization_params,
-        },
-        token_auth_method: token.value.auth_method,
-        token_response_metadata,
-        token_params,
-        refresh_params,
-        token_body: token.value.body,
-        revoke: token.value.revoke.as_ref().map(|revoke| RevokeRequest {
-            client_auth: revoke.client_auth,
-            token_in: revoke.token_in,
+        credentials,
+        authorization,
+        token,
+        token_request,
+        callback: sections.callback.map(|callback| CallbackSpec {
+            redirect_uri: callback.value.redirect_uri.clone(),
+            location_param: callback.value.location_param.clone(),
+            issuer_param: callback.value.issuer_param.clone(),
         }),
-        callback: CallbackSpec {
-            redirect_uri: sections.callback.value.redirect_uri.clone(),
-            location_param: sections.callback.value.location_param.clone(),
-            issuer_param: sections.callback.value.issuer_param.clone(),
-        },
-        api_auth_scheme: definition.api.as_ref().map(|api| api.auth_scheme.clone()),
-        api_headers,
+        api_auth,
+        verify,
         connection: inputs,
         default_scopes: definition.scopes.default.clone(),
         scopes: definition.scopes.catalog.clone(),
         data_centers,
     })
+}
+
+/// Exactly how credentials reach the API: the implied `Authorization` header first (`basic`'s
+/// pair unless a header sets `authorization`; `<auth_scheme> <access_token>` for token modes
+/// unless a header uses `<access_token>`), then the headers and query parameters written.
+fn api_auth(
+    mode: AuthMode,
+    api: &crate::definition::types::Api,
+    expander: &mut Expander<'_>,
+) -> ApiAuth {
+    let mut headers = IndexMap::new();
+    let sets_authorization = api
+        .headers
+        .keys()
+        .any(|name| name.eq_ignore_ascii_case("authorization"));
+    let uses_token = api
+        .headers
+        .values()
+        .any(|value| value.contains(&format!("<{}>", connection::ACCESS_TOKEN)));
+    match mode {
+        AuthMode::Basic if !sets_authorization => {
+            headers.insert(
+                "Authorization".to_owned(),
+                credentials::BASIC_AUTHORIZATION.to_owned(),
+            );
+            for name in credentials::BASIC_FIELDS {
+                expander.record_use(
+                    &credentials::late_name(name),
+                    "api_auth.headers.Authorization",
+                );
+            }
+        }
+        mode if mode.has_token() && !uses_token && !sets_authorization => {
+            headers.insert(
+                "Authorization".to_owned(),
+                format!("{} <{}>", api.auth_scheme, connection::ACCESS_TOKEN),
+            );
+        }
+        _ => {}
+    }
+    headers.extend(expander.parameters(
+        &checks::provider_place("/api/headers"),
+        &api.headers,
+        "api_auth.headers",
+        Stage::ApiHeaders,
+        true,
+    ));
+    let query = expander.parameters(
+        &checks::provider_place("/api/query"),
+        &api.query,
+        "api_auth.query",
+        Stage::AfterToken,
+        true,
+    );
+    ApiAuth { headers, query }
 }
 
 #[cfg(test)]
@@ -201,17 +323,23 @@ scopes:
     fn resolves_canada_and_the_china_entry_exception() {
         let resolved = resolve(&definition(|_| {}), None).unwrap();
         let ca = resolved.data_center("ca").unwrap();
-        assert_eq!(ca.issuer, "https://accounts.zohocloud.ca");
-        assert_eq!(ca.token_url, "https://accounts.zohocloud.ca/oauth/v2/token");
+        assert_eq!(
+            ca.authorization.as_ref().unwrap().issuer,
+            "https://accounts.zohocloud.ca"
+        );
+        assert_eq!(
+            ca.token.as_ref().unwrap().token_url,
+            "https://accounts.zohocloud.ca/oauth/v2/token"
+        );
         assert_eq!(ca.api_base_urls["production"], "https://www.zohoapis.ca");
         assert_eq!(
-            ca.entry_authorization_url,
+            ca.authorization.as_ref().unwrap().entry_authorization_url,
             "https://accounts.zoho.com/oauth/v2/auth"
         );
         let cn = resolved.data_center("cn").unwrap();
-        assert_eq!(cn.entry_data_center, "cn");
+        assert_eq!(cn.authorization.as_ref().unwrap().entry_data_center, "cn");
         assert_eq!(
-            cn.entry_authorization_url,
+            cn.authorization.as_ref().unwrap().entry_authorization_url,
             "https://accounts.zoho.com.cn/oauth/v2/auth"
         );
         assert_eq!(cn.client_secret_key, "cn");
@@ -376,10 +504,13 @@ scopes:
         assert_eq!(resolved.data_center_codes(), vec![SINGLE_DATA_CENTER]);
         let only = &resolved.data_centers[0];
         assert_eq!(
-            only.entry_authorization_url,
+            only.authorization.as_ref().unwrap().entry_authorization_url,
             "https://auth.example.com/authorize"
         );
-        assert_eq!(only.refresh_url, "https://auth.example.com/token");
+        assert_eq!(
+            only.token.as_ref().unwrap().refresh_url,
+            "https://auth.example.com/token"
+        );
         assert_eq!(only.location, None);
         assert!(!resolved.multi_dc);
     }
@@ -450,8 +581,11 @@ scopes:
         });
         let resolved = resolve(&product, Some(&set)).unwrap();
         let eu = resolved.data_center("eu").unwrap();
-        assert_eq!(eu.token_url, "https://accounts.zoho.eu/oauth/v3/token");
-        assert_eq!(eu.revoke_url, None);
+        assert_eq!(
+            eu.token.as_ref().unwrap().token_url,
+            "https://accounts.zoho.eu/oauth/v3/token"
+        );
+        assert_eq!(eu.token.as_ref().unwrap().revoke_url, None);
     }
 
     #[test]
@@ -481,7 +615,16 @@ scopes:
         });
         let resolved = resolve(&product, Some(&set)).unwrap();
         assert_eq!(resolved.data_center_codes(), vec!["us", "eu"]);
-        assert_eq!(resolved.data_center("eu").unwrap().entry_data_center, "us");
+        assert_eq!(
+            resolved
+                .data_center("eu")
+                .unwrap()
+                .authorization
+                .as_ref()
+                .unwrap()
+                .entry_data_center,
+            "us"
+        );
     }
 
     #[test]
@@ -547,7 +690,10 @@ scopes:
             None,
         )
         .unwrap();
-        assert_eq!(resolved.token_params["r"], "<region>");
+        assert_eq!(
+            resolved.token.as_ref().unwrap().token_params["r"],
+            "<region>"
+        );
         assert_eq!(
             resolved.connection.runtime["region"].used_in,
             ["token_params.r"]

@@ -81,40 +81,107 @@ impl<'a> PlaceholderValues<'a> {
     }
 }
 
-/// The placeholder names a template uses, in order of appearance, or where it is malformed.
+/// The placeholder names a template uses, in order of appearance (those inside a
+/// `<base64(...)>` included), or where it is malformed.
 pub fn placeholders(template: &str) -> Result<Vec<&str>, PlaceholderError> {
-    scan(template, 0)
-        .map(|found| found.map(|(_, name)| name))
-        .collect()
+    let mut names = Vec::new();
+    collect_names(template, &mut names)?;
+    Ok(names)
 }
 
-/// Each `<name>` of `template` from byte `from` on, in order: the byte offset of its `<` and
-/// the name, or where a `<` opens no well-formed placeholder (the scan ends there). Allocates
-/// nothing and searches bytes (`<` and `>` are ASCII): expansion runs it for every template of
-/// every data center.
+fn collect_names<'t>(template: &'t str, names: &mut Vec<&'t str>) -> Result<(), PlaceholderError> {
+    for found in scan(template, 0) {
+        match found?.piece {
+            Piece::Name(name) => names.push(name),
+            Piece::Base64(inner) => collect_names(inner, names)?,
+        }
+    }
+    Ok(())
+}
+
+/// The prefix of a credential placeholder: `<credentials.apiKey>`.
+pub const CREDENTIALS_PREFIX: &str = "credentials.";
+
+/// Opens a base64 placeholder: `<base64(TEXT)>`.
+const BASE64_OPEN: &str = "<base64(";
+
+/// The credential a placeholder name refers to (`apiKey` for `credentials.apiKey`), if it is
+/// one.
+pub fn credential_name(name: &str) -> Option<&str> {
+    name.strip_prefix(CREDENTIALS_PREFIX)
+        .filter(|rest| is_placeholder_name(rest))
+}
+
+/// One placeholder of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece<'t> {
+    /// `<name>` or `<credentials.NAME>`.
+    Name(&'t str),
+    /// `<base64(TEXT)>`: TEXT, which may hold placeholders of its own.
+    Base64(&'t str),
+}
+
+/// A placeholder found by [`scan`]: where it starts, how long it is, and what it is.
+#[derive(Debug, Clone, Copy)]
+struct Found<'t> {
+    open: usize,
+    len: usize,
+    piece: Piece<'t>,
+}
+
+/// Each placeholder of `template` from byte `from` on, in order, or where a `<` opens no
+/// well-formed placeholder (the scan ends there). Allocates nothing and searches bytes (`<`,
+/// `>` and `)` are ASCII): expansion runs it for every template of every data center.
 fn scan(
     template: &str,
     from: usize,
-) -> impl Iterator<Item = Result<(usize, &str), PlaceholderError>> + '_ {
+) -> impl Iterator<Item = Result<Found<'_>, PlaceholderError>> + '_ {
     let bytes = template.as_bytes();
     let mut offset = from;
     std::iter::from_fn(move || {
         let open = offset + bytes.get(offset..)?.iter().position(|&b| b == b'<')?;
-        let found = bytes[open + 1..]
-            .iter()
-            .position(|&b| b == b'>')
-            .map(|close| &template[open + 1..open + 1 + close])
-            .filter(|name| is_placeholder_name(name));
-        match found {
-            Some(name) => {
-                offset = open + name.len() + 2;
-                Some(Ok((open, name)))
+        match placeholder_at(template, open) {
+            Some(found) => {
+                offset = open + found.len;
+                Some(Ok(found))
             }
             None => {
                 offset = template.len() + 1;
                 Some(Err(PlaceholderError::Malformed { at: open }))
             }
         }
+    })
+}
+
+/// The well-formed placeholder whose `<` is at byte `open`, if there is one.
+fn placeholder_at(template: &str, open: usize) -> Option<Found<'_>> {
+    let bytes = template.as_bytes();
+    if template[open..].starts_with(BASE64_OPEN) {
+        // TEXT ends at the `)>` that closes it: placeholders inside it are skipped whole.
+        let start = open + BASE64_OPEN.len();
+        let mut at = start;
+        while at < bytes.len() {
+            if bytes[at] == b')' && bytes.get(at + 1) == Some(&b'>') {
+                return Some(Found {
+                    open,
+                    len: at + 2 - open,
+                    piece: Piece::Base64(&template[start..at]),
+                });
+            }
+            if bytes[at] == b'<' {
+                at += placeholder_at(template, at)?.len;
+            } else {
+                at += 1;
+            }
+        }
+        return None;
+    }
+    let close = bytes[open + 1..].iter().position(|&b| b == b'>')?;
+    let name = &template[open + 1..open + 1 + close];
+    (is_placeholder_name(name) || credential_name(name).is_some()).then_some(Found {
+        open,
+        len: name.len() + 2,
+        piece: Piece::Name(name),
     })
 }
 
@@ -134,6 +201,11 @@ pub(crate) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 /// `<` opens a well-formed `<name>`, and no `{` or `}`, which are other tools' placeholder
 /// syntax. Checked for every value, used or not, since either is a mistake wherever it is.
 pub(crate) const VALUE_PATTERN: &str = "^([^<{}]|<[A-Za-z_][A-Za-z0-9_]*>)*$";
+
+/// JSON Schema `pattern` of a header, query or request parameter value: [`VALUE_PATTERN`]
+/// with `<credentials.NAME>` and one level of `<base64(...)>` (a regular expression cannot
+/// count nesting; deeper ones are checked by `validate`).
+pub(crate) const PARAMETER_VALUE_PATTERN: &str = "^([^<{}]|<(credentials\\.)?[A-Za-z_][A-Za-z0-9_]*>|<base64\\(([^<{}]|<(credentials\\.)?[A-Za-z_][A-Za-z0-9_]*>)*\\)>)*$";
 
 /// What is wrong with a malformed placeholder at byte `at` of `template`, and how to fix it:
 /// one wording for the schema check and for expansion. `at` may point into a value the
@@ -230,39 +302,77 @@ pub fn expand(template: &str, scope: PlaceholderValues<'_>) -> Result<String, Pl
     Ok(out)
 }
 
-/// Appends `template` expanded to `out`. `chain` holds the placeholders being expanded around
-/// this one (for cycles, and to say which value wrote a missing name).
+/// Whether a template uses a credential or `<base64(...)>` (`false` when it is malformed:
+/// that is reported on its own).
+pub fn uses_credentials(template: &str) -> bool {
+    template.contains(BASE64_OPEN)
+        || placeholders(template)
+            .is_ok_and(|names| names.iter().any(|name| credential_name(name).is_some()))
+}
+
+/// Appends `template` expanded to `out`; true when a late name was kept as `<name>`. `chain`
+/// holds the placeholders being expanded around this one (for cycles, and to say which value
+/// wrote a missing name).
 fn expand_into<'s>(
     template: &'s str,
     scope: PlaceholderValues<'s>,
     chain: &mut Chain<'s>,
     out: &mut String,
-) -> Result<(), PlaceholderError> {
+) -> Result<bool, PlaceholderError> {
     let mut copied = 0;
+    let mut kept = false;
     for found in scan(template, 0) {
-        let (open, name) = found?;
+        let Found { open, len, piece } = found?;
         out.push_str(&template[copied..open]);
-        copied = open + name.len() + 2;
-        if let Err(error) = expand_one(name, scope, chain, out) {
-            // A malformed placeholder anywhere in this template is its problem, whatever a
-            // value looked up before it lacks.
-            return Err(match scan(template, copied).find_map(Result::err) {
-                Some(malformed) => malformed,
-                None => error,
-            });
+        copied = open + len;
+        let done = match piece {
+            Piece::Name(name) => expand_one(name, scope, chain, out),
+            Piece::Base64(inner) => expand_base64(inner, scope, chain, out),
+        };
+        match done {
+            Ok(kept_here) => kept |= kept_here,
+            Err(error) => {
+                // A malformed placeholder anywhere in this template is its problem, whatever a
+                // value looked up before it lacks.
+                return Err(match scan(template, copied).find_map(Result::err) {
+                    Some(malformed) => malformed,
+                    None => error,
+                });
+            }
         }
     }
     out.push_str(&template[copied..]);
-    Ok(())
+    Ok(kept)
 }
 
-/// Appends the value of the placeholder `name` to `out`.
+/// Appends `<base64(TEXT)>`: the base64 of TEXT expanded, or, while TEXT still keeps a late
+/// name, the placeholder with TEXT expanded as far as it goes.
+fn expand_base64<'s>(
+    inner: &'s str,
+    scope: PlaceholderValues<'s>,
+    chain: &mut Chain<'s>,
+    out: &mut String,
+) -> Result<bool, PlaceholderError> {
+    use base64::Engine as _;
+    let mut text = String::with_capacity(inner.len() + 16);
+    let kept = expand_into(inner, scope, chain, &mut text)?;
+    if kept {
+        out.push_str(BASE64_OPEN);
+        out.push_str(&text);
+        out.push_str(")>");
+    } else {
+        base64::engine::general_purpose::STANDARD.encode_string(text.as_bytes(), out);
+    }
+    Ok(kept)
+}
+
+/// Appends the value of the placeholder `name` to `out`; true when it was kept as `<name>`.
 fn expand_one<'s>(
     name: &'s str,
     scope: PlaceholderValues<'s>,
     chain: &mut Chain<'s>,
     out: &mut String,
-) -> Result<(), PlaceholderError> {
+) -> Result<bool, PlaceholderError> {
     if chain.contains(&name) || chain.len() >= MAX_EXPANSION_DEPTH {
         let mut cycle: Vec<String> = chain.iter().map(|seen| (*seen).to_owned()).collect();
         cycle.push(name.to_owned());
@@ -280,14 +390,16 @@ fn expand_one<'s>(
             out.push('<');
             out.push_str(name);
             out.push('>');
+            return Ok(true);
         }
         Some(Lookup::Template(value)) => {
             chain.push(name);
-            expand_into(value, scope, chain, out)?;
+            let kept = expand_into(value, scope, chain, out)?;
             chain.pop();
+            return Ok(kept);
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -442,6 +554,81 @@ mod tests {
             "a connection value is never expanded as a template"
         );
     }
+    #[test]
+    fn credentials_and_base64_are_placeholders_and_base64_waits_for_its_values() {
+        let template = "Basic <base64(<credentials.username>:<credentials.password>)>";
+        assert_eq!(
+            placeholders(template),
+            Ok(vec!["credentials.username", "credentials.password"])
+        );
+        let kept: IndexMap<String, Option<String>> = IndexMap::from([
+            ("credentials.username".to_owned(), None),
+            ("credentials.password".to_owned(), None),
+        ]);
+        assert_eq!(
+            expand(template, PlaceholderValues::late_only(&kept)).unwrap(),
+            template,
+            "kept until the credentials are known"
+        );
+        let filled: IndexMap<String, Option<String>> = IndexMap::from([
+            (
+                "credentials.username".to_owned(),
+                Some("Aladdin".to_owned()),
+            ),
+            (
+                "credentials.password".to_owned(),
+                Some("open sesame".to_owned()),
+            ),
+        ]);
+        // RFC 7617's example.
+        assert_eq!(
+            expand(template, PlaceholderValues::late_only(&filled)).unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        // A value is data: a `)>` inside it does not end the base64 text early.
+        let tricky: IndexMap<String, Option<String>> =
+            IndexMap::from([("credentials.k".to_owned(), Some(")>".to_owned()))]);
+        assert_eq!(
+            expand(
+                "<base64(<credentials.k>)>",
+                PlaceholderValues::late_only(&tricky)
+            )
+            .unwrap(),
+            "KT4="
+        );
+        assert_eq!(
+            placeholders("x <base64(<credentials.k>"),
+            Err(PlaceholderError::Malformed { at: 2 })
+        );
+        assert_eq!(
+            placeholders("<credentials.>"),
+            Err(PlaceholderError::Malformed { at: 0 })
+        );
+        assert_eq!(
+            placeholders("<other.name>"),
+            Err(PlaceholderError::Malformed { at: 0 })
+        );
+        assert!(uses_credentials("?key=<credentials.k>"));
+        assert!(uses_credentials("<base64(a:b)>"));
+        assert!(!uses_credentials("https://<subdomain>.example.com"));
+    }
+
+    #[test]
+    fn the_parameter_pattern_takes_credentials_and_base64() {
+        let pattern = regex::Regex::new(PARAMETER_VALUE_PATTERN).unwrap();
+        for good in [
+            "<credentials.apiKey>",
+            "Basic <base64(<credentials.username>:<credentials.password>)>",
+            "Bearer <access_token>",
+            "2023-06-01",
+        ] {
+            assert!(pattern.is_match(good), "{good}");
+        }
+        for bad in ["${apiKey}", "<credentials.>", "<base64(<x>", "{{ key }}"] {
+            assert!(!pattern.is_match(bad), "{bad}");
+        }
+    }
+
     #[test]
     fn finds_placeholders_written_in_other_tools_syntax() {
         let found =

@@ -398,7 +398,11 @@ impl Service {
     ) -> Result<Option<RevokedToken>, ServiceError> {
         let record = self.connection(provider_id, connection_id).await?;
         let (provider, client) = self.provider(provider_id)?;
-        let revoked = if provider.revoke.is_some() {
+        let revoked = if provider
+            .token
+            .as_ref()
+            .is_some_and(|token| token.revoke.is_some())
+        {
             let tokens = tokens::open_tokens(&self.cipher, &record)?;
             let table =
                 connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))

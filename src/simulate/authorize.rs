@@ -102,8 +102,11 @@ pub(crate) fn authorize(
     if find(query, "response_type") != Some("code") {
         return fail("unsupported_response_type", "response_type must be code");
     }
+    let Some(request_spec) = provider.authorization.as_ref() else {
+        return refuse("this provider has no authorization endpoint");
+    };
     let challenge = find(query, "code_challenge");
-    if provider.authorization.pkce
+    if request_spec.pkce
         && (challenge.is_none() || find(query, "code_challenge_method") != Some("S256"))
     {
         return fail(
@@ -111,7 +114,7 @@ pub(crate) fn authorize(
             "this provider requires a PKCE S256 code_challenge",
         );
     }
-    for (name, value) in &provider.authorization.params {
+    for (name, value) in &request_spec.params {
         if find(query, name) != Some(value.as_str()) {
             return fail("invalid_request", &format!("expected {name}={value}"));
         }
@@ -119,9 +122,13 @@ pub(crate) fn authorize(
 
     if provider.multi_dc && here.code != user.code {
         // The entry server sends the user on to their own DC, with the same request.
-        let mut next = match url::Url::parse(&user.authorization_url) {
-            Ok(url) => url,
-            Err(_) => return refuse("the user's data center has no valid authorization URL"),
+        let user_url = user
+            .authorization
+            .as_ref()
+            .map(|a| a.authorization_url.as_str());
+        let mut next = match user_url.map(url::Url::parse) {
+            Some(Ok(url)) => url,
+            _ => return refuse("the user's data center has no valid authorization URL"),
         };
         next.set_query(request_query(request).as_deref());
         return Answer::new(
@@ -142,7 +149,7 @@ pub(crate) fn authorize(
             dc: here_index(provider, here),
             redirect_uri: redirect_uri.to_owned(),
             scope: scope.to_owned(),
-            challenge: if provider.authorization.pkce {
+            challenge: if request_spec.pkce {
                 challenge.map(str::to_owned)
             } else {
                 None
@@ -172,7 +179,12 @@ pub(crate) fn authorize(
 /// The requested scopes, split by the provider's separator.
 fn scopes<'a>(provider: &'a ResolvedProvider, scope: &'a str) -> impl Iterator<Item = &'a str> {
     scope
-        .split(provider.authorization.scope_separator.as_str())
+        .split(
+            provider
+                .authorization
+                .as_ref()
+                .map_or(" ", |a| a.scope_separator.as_str()),
+        )
         .filter(|s| !s.is_empty())
 }
 
@@ -213,18 +225,28 @@ pub(crate) fn user_data_center<'a>(
         .unwrap_or(&provider.data_centers[0])
 }
 
+/// The DC's issuer under the definition's callback parameter name, when it sends one.
+fn issuer_param<'a>(
+    provider: &'a ResolvedProvider,
+    dc: &'a ResolvedDataCenter,
+) -> Option<(&'a str, &'a str)> {
+    let param = provider.callback.as_ref()?.issuer_param.as_deref()?;
+    Some((param, dc.authorization.as_ref()?.issuer.as_str()))
+}
+
 /// The DC's callback parameters: its location and its issuer, under the definition's names.
 fn callback_params<'a>(
     provider: &'a ResolvedProvider,
     dc: &'a ResolvedDataCenter,
 ) -> Vec<(&'a str, &'a str)> {
     let mut pairs = Vec::new();
-    if let (Some(param), Some(location)) = (&provider.callback.location_param, &dc.location) {
+    let Some(callback) = &provider.callback else {
+        return pairs;
+    };
+    if let (Some(param), Some(location)) = (&callback.location_param, &dc.location) {
         pairs.push((param.as_str(), location.as_str()));
     }
-    if let Some(param) = &provider.callback.issuer_param {
-        pairs.push((param.as_str(), dc.issuer.as_str()));
-    }
+    pairs.extend(issuer_param(provider, dc));
     pairs
 }
 
@@ -243,9 +265,7 @@ fn error_redirect(
         pairs.push(("error_description", description));
     }
     pairs.push(("state", client_state));
-    if let Some(param) = &provider.callback.issuer_param {
-        pairs.push((param.as_str(), dc.issuer.as_str()));
-    }
+    pairs.extend(issuer_param(provider, dc));
     let outcome = match error {
         "access_denied" => "consent denied".to_owned(),
         _ => format!("error {error}: {description}"),

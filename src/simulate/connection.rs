@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use super::SimulateError;
 use crate::definition::types::{RuntimeSource, ValueKind};
 use crate::resolve::connection::{ConnectionValues, fill};
-use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
+use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider, TokenExchange};
 
 /// What the server hands out and expects for one data center of one provider, with this
 /// simulation's connection values filled in.
@@ -88,9 +88,17 @@ pub(crate) fn serve(
             let chosen = choose_runtime(&base, dc)?;
             let filled = fill(&base, &chosen).map_err(SimulateError::Connection)?;
             table.data_centers[d] = filled.data_centers[d].clone();
+            let exchange = filled.token.unwrap_or_else(|| TokenExchange {
+                token_auth_method: Default::default(),
+                token_response_metadata: Vec::new(),
+                token_params: IndexMap::new(),
+                refresh_params: IndexMap::new(),
+                token_body: Default::default(),
+                revoke: None,
+            });
             let mut entry = ServedDataCenter {
-                token_params: filled.token_params,
-                refresh_params: filled.refresh_params,
+                token_params: exchange.token_params,
+                refresh_params: exchange.refresh_params,
                 ..ServedDataCenter::default()
             };
             for (name, input) in &provider.connection.runtime {
@@ -147,9 +155,12 @@ fn candidates(dc: &ResolvedDataCenter, kind: ValueKind) -> Vec<String> {
         .or_else(|| dc.api_base_urls.values().next())
         .filter(concrete)
         .cloned();
-    let issuer = url::Url::parse(&dc.issuer)
-        .ok()
-        .filter(|_| !dc.issuer.contains('<'));
+    let issuer = dc
+        .authorization
+        .as_ref()
+        .map(|a| a.issuer.as_str())
+        .filter(|issuer| !issuer.contains('<'))
+        .and_then(|issuer| url::Url::parse(issuer).ok());
     let origin = issuer
         .as_ref()
         .map(|url| url.origin().ascii_serialization());
@@ -183,7 +194,7 @@ mod tests {
         let served = serve(&[bundled("salesforce.yaml")], &values).unwrap();
         let dc = &served.providers[0].data_centers[0];
         assert_eq!(
-            dc.token_url,
+            dc.token.as_ref().unwrap().token_url,
             "https://acme.my.salesforce.com/services/oauth2/token"
         );
         assert_eq!(

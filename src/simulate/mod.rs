@@ -262,9 +262,9 @@ impl Simulator {
         }
         let mut redirect_uris = setup.redirect_uris.clone();
         if redirect_uris.is_empty() {
-            for provider in &setup.providers {
-                if !redirect_uris.contains(&provider.callback.redirect_uri) {
-                    redirect_uris.push(provider.callback.redirect_uri.clone());
+            for callback in setup.providers.iter().filter_map(|p| p.callback.as_ref()) {
+                if !redirect_uris.contains(&callback.redirect_uri) {
+                    redirect_uris.push(callback.redirect_uri.clone());
                 }
             }
         }

@@ -56,11 +56,15 @@ impl Routes {
         let mut routes = Routes::default();
         for (p, provider) in providers.iter().enumerate() {
             for (d, dc) in provider.data_centers.iter().enumerate() {
+                let (authorization, token) = (dc.authorization.as_ref(), dc.token.as_ref());
                 let urls = [
-                    (Endpoint::Authorize, Some(&dc.authorization_url)),
-                    (Endpoint::Token, Some(&dc.token_url)),
-                    (Endpoint::Refresh, Some(&dc.refresh_url)),
-                    (Endpoint::Revoke, dc.revoke_url.as_ref()),
+                    (
+                        Endpoint::Authorize,
+                        authorization.map(|a| &a.authorization_url),
+                    ),
+                    (Endpoint::Token, token.map(|t| &t.token_url)),
+                    (Endpoint::Refresh, token.map(|t| &t.refresh_url)),
+                    (Endpoint::Revoke, token.and_then(|t| t.revoke_url.as_ref())),
                 ];
                 for (endpoint, url) in urls {
                     let Some(url) = url else { continue };

@@ -132,7 +132,12 @@ fn authenticate(
     let provider = &shared.providers[provider];
     let dc = &provider.data_centers[dc];
     let form_secret = request.param("client_secret");
-    let (id, secret) = match provider.token_auth_method {
+    let method = provider
+        .token
+        .as_ref()
+        .map(|token| token.token_auth_method)
+        .unwrap_or_default();
+    let (id, secret) = match method {
         TokenAuthMethod::ClientSecretPost => {
             if request.basic_auth.is_some() {
                 return Err(TokenFailure::Client(
@@ -181,8 +186,13 @@ fn as_described(
             "the JSON body is not an object of parameters".to_owned(),
         ));
     }
-    if request.body.is_some_and(|body| body != provider.token_body) {
-        let expected = match provider.token_body {
+    let token_body = provider
+        .token
+        .as_ref()
+        .map(|token| token.token_body)
+        .unwrap_or_default();
+    if request.body.is_some_and(|body| body != token_body) {
+        let expected = match token_body {
             TokenBody::Form => "form-encoded (application/x-www-form-urlencoded)",
             TokenBody::Json => "JSON (application/json)",
             TokenBody::Query => "empty, with the parameters in the query string",
@@ -349,7 +359,11 @@ pub(crate) fn revoke(
 ) -> Answer {
     let target = local(targets, Endpoint::Revoke, None);
     let provider = &shared.providers[target.provider];
-    let Some(spec) = &provider.revoke else {
+    let Some(spec) = provider
+        .token
+        .as_ref()
+        .and_then(|token| token.revoke.as_ref())
+    else {
         return Answer::new(text(StatusCode::NOT_FOUND, "no revocation"), "not found");
     };
     if spec.client_auth {
@@ -449,7 +463,11 @@ fn token_answer(
     for (name, value) in runtime {
         body.insert(name.clone(), json!(value));
     }
-    for name in &resolved.token_response_metadata {
+    let metadata = resolved
+        .token
+        .iter()
+        .flat_map(|t| &t.token_response_metadata);
+    for name in metadata {
         if !body.contains_key(name) {
             body.insert(name.clone(), metadata_value(resolved, dc, name));
         }

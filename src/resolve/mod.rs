@@ -149,7 +149,22 @@ pub fn resolve(
         .and_then(|api| api.verify.as_ref())
         .map(|verify| VerifyRequest {
             method: verify.method,
-            endpoints: verify.endpoints.clone(),
+            // Paths may hold connection values (`/v1/boards/<boardToken>`), never credentials.
+            endpoints: expander
+                .parameters(
+                    &checks::provider_place("/api/verify/endpoints"),
+                    &verify
+                        .endpoints
+                        .iter()
+                        .enumerate()
+                        .map(|(index, endpoint)| (index.to_string(), endpoint.clone()))
+                        .collect(),
+                    "verify.endpoints",
+                    Stage::AfterToken,
+                    false,
+                )
+                .into_values()
+                .collect(),
             headers: expander.parameters(
                 &checks::provider_place("/api/verify/headers"),
                 &verify.headers,

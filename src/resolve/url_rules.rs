@@ -27,8 +27,9 @@ pub(crate) const URL_TEMPLATE_PATTERN: &str = concat!(
     // A host built by a placeholder: printable ASCII up to the first `<`, no `/ ? #`.
     r"|[\x21\x22\x24-\x2E\x30-\x3B=\x40-\x7A|~]*<[A-Za-z_][A-Za-z0-9_]*>)",
     r"|<[A-Za-z_][A-Za-z0-9_]*>)",
-    // Printable ASCII except `<`, `>`, `{`, `}`, or a placeholder.
-    r"([\x21-\x3B=\x3F-\x7A|~]|<[A-Za-z_][A-Za-z0-9_]*>)*$"
+    // Printable ASCII except `<`, `>`, `{`, `}`, or a placeholder; a credential placeholder
+    // too, which resolution allows in the query string of a token request's URL only.
+    r"([\x21-\x3B=\x3F-\x7A|~]|<(credentials\.)?[A-Za-z_][A-Za-z0-9_]*>)*$"
 );
 
 /// JSON Schema `pattern` of a URL written out in full (`docs_url`, `callback.redirect_uri`):

@@ -193,15 +193,36 @@ fn imported_and_rendered(providers: &std::path::Path, modes: &[&str]) -> Value {
 }
 
 #[test]
-fn every_imported_oauth2_entry_renders_back_valid_against_nangos_schema() {
+fn every_imported_entry_renders_back_valid_against_nangos_schema() {
     let (Some(validator), Some(providers)) = (nango_validator(), nango_providers_path()) else {
         return;
     };
-    let document = imported_and_rendered(&providers, &["OAUTH2"]);
+    let document = imported_and_rendered(&providers, &[]);
     // Twitch's `force_verify: false` is a boolean in Nango's schema: it must come back as one.
     assert_eq!(
         document["twitch"]["authorization_params"]["force_verify"],
         Value::Bool(false)
+    );
+    // Each mode comes back as Nango's auth_mode with its fields.
+    let anthropic = &document["anthropic"];
+    assert_eq!(anthropic["auth_mode"], "API_KEY");
+    assert_eq!(anthropic["proxy"]["headers"]["x-api-key"], "${apiKey}");
+    assert_eq!(anthropic["credentials"]["apiKey"]["secret"], true);
+    let freshdesk = &document["freshdesk"];
+    assert_eq!(freshdesk["auth_mode"], "BASIC");
+    assert_eq!(freshdesk["credentials"]["password"]["hidden"], true);
+    assert_eq!(freshdesk["credentials"]["password"]["default_value"], "X");
+    assert_eq!(document["auth0-cc"]["auth_mode"], "OAUTH2_CC");
+    assert_eq!(document["auth0-cc"]["body_format"], "json");
+    let altrata = &document["altrata"];
+    assert_eq!(altrata["auth_mode"], "TWO_STEP");
+    assert_eq!(
+        altrata["token_headers"]["authorization"],
+        "Basic ${base64(${credentials.username}:${credentials.password})}"
+    );
+    assert_eq!(
+        altrata["token_response"]["token_expiration_strategy"],
+        "expireIn"
     );
     let problems = errors(&validator, &document);
     assert!(problems.is_empty(), "Nango's schema rejects: {problems:#?}");

@@ -22,7 +22,7 @@ use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
 use super::mapping::{Mapped, Skip, scalar, skip, string_list};
-use super::template::{Context, Vocabulary};
+use super::template::{self, Context, Vocabulary};
 use super::values::{self, Uses, rust_pattern};
 use crate::definition::types::{
     Api, Auth, AuthMode, CredentialField, HttpMethod, ProviderDefinition, Scope, Scopes, Token,
@@ -244,7 +244,7 @@ pub(crate) fn map(entry: &NangoEntry, mode: AuthMode) -> Result<Mapped, Skip> {
     let definition = ProviderDefinition {
         id: entry.id.clone(),
         display_name: text("display_name").unwrap_or(&entry.id).to_owned(),
-        docs_url: text("docs").map(str::to_owned),
+        docs_url: docs_url(text("docs"), &mut not_carried_over),
         auth: Some(Auth { mode, credentials }),
         data_centers: None,
         multi_dc: None,
@@ -262,6 +262,17 @@ pub(crate) fn map(entry: &NangoEntry, mode: AuthMode) -> Result<Mapped, Skip> {
         not_carried_over,
         notes,
     })
+}
+
+/// Nango's `docs` link, when it is https (an http link is listed as not carried over).
+fn docs_url(docs: Option<&str>, not_carried_over: &mut Vec<String>) -> Option<String> {
+    let docs = docs?;
+    if docs.starts_with("https://") {
+        Some(docs.to_owned())
+    } else {
+        not_carried_over.push("docs (not an https URL)".to_owned());
+        None
+    }
 }
 
 /// The credential fields the end user supplies, with Nango's names.
@@ -459,15 +470,31 @@ fn verify(
             "the verification names no endpoint",
         ));
     }
+    // The endpoints are paths: connection values may stand in them, credentials may not.
+    let paths = Vocabulary {
+        access_token: false,
+        ..Vocabulary::default()
+    };
     let endpoints = endpoints
         .iter()
         .map(|endpoint| {
+            let carries_credential = template::convert_with(endpoint, Context::Value, vocabulary)
+                .is_ok_and(|converted| !converted.credentials.is_empty());
+            if carries_credential {
+                return Err(skip(
+                    "credential in a URL host or path",
+                    format!(
+                        "the verification endpoint `{endpoint}` carries a credential in its path \
+                         or query; credentials reach the API in headers or api.query"
+                    ),
+                ));
+            }
             uses.convert_with(
                 endpoint,
                 "proxy.verification.endpoints",
                 Context::Value,
                 Stage::AfterToken,
-                Some(vocabulary),
+                Some(&paths),
             )
         })
         .collect::<Result<_, _>>()?;

@@ -112,6 +112,15 @@ impl Uses {
                 format!("{place} is `{text}`, whose `${{base64(` is not closed by `)}}`"),
             ),
         })?;
+        if converted.text.contains(['{', '}']) {
+            return Err(skip(
+                "literal { or }",
+                format!(
+                    "{place} is `{text}`; our templates have no literal braces (a JSON or \
+                     GraphQL document in a parameter)"
+                ),
+            ));
+        }
         for name in &converted.credentials {
             let places = self.credentials.entry(name.clone()).or_default();
             if !places.iter().any(|p| p == place) {

@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use crate::definition::types::{AuthMode, DataCenterSet, ProviderDefinition, RuntimeSource};
+use crate::diagnostics::Anchor;
 use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
 use connection::Stage;
 use data_centers::EffectiveDataCenter;
@@ -142,7 +143,7 @@ pub fn resolve(
     let api_auth = definition
         .api
         .as_ref()
-        .map(|api| api_auth(mode, api, &mut expander));
+        .map(|api| api_auth(mode, api, &mut expander, &mut problems));
     let verify = definition
         .api
         .as_ref()
@@ -241,6 +242,7 @@ fn api_auth(
     mode: AuthMode,
     api: &crate::definition::types::Api,
     expander: &mut Expander<'_>,
+    problems: &mut Vec<Problem>,
 ) -> ApiAuth {
     let mut headers = IndexMap::new();
     let sets_authorization = api
@@ -265,6 +267,17 @@ fn api_auth(
             }
         }
         mode if mode.has_token() && !uses_token && !sets_authorization => {
+            if !is_http_token(&api.auth_scheme) {
+                problems.push(
+                    Problem::provider(
+                        "/api/auth_scheme",
+                        Anchor::Value,
+                        format!("`{}` is not an authorization scheme", api.auth_scheme),
+                    )
+                    .hint("a scheme is one word of letters, digits and `-._~+!#$%&'*^`|` (RFC 9110), e.g. `Bearer`"),
+                );
+                return ApiAuth::default();
+            }
             headers.insert(
                 "Authorization".to_owned(),
                 format!("{} <{}>", api.auth_scheme, connection::ACCESS_TOKEN),
@@ -287,6 +300,14 @@ fn api_auth(
         true,
     );
     ApiAuth { headers, query }
+}
+
+/// Whether `text` is an HTTP token (RFC 9110 section 5.6.2), what an authorization scheme is.
+fn is_http_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -332,6 +353,22 @@ scopes:
             .into_iter()
             .map(|p| (p.pointer, p.message))
             .collect()
+    }
+
+    /// The scheme goes into the implied `Authorization` header as written: a placeholder or a
+    /// space there would be filled or split at run time.
+    #[test]
+    fn an_auth_scheme_must_be_one_http_token() {
+        for scheme in ["<dc>", "Zoho oauthtoken", ""] {
+            let found = problems(|d| d.api.as_mut().unwrap().auth_scheme = scheme.into());
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, "/api/auth_scheme");
+        }
+        let resolved = resolve(&definition(|_| {}), None).unwrap();
+        assert_eq!(
+            resolved.api_auth.unwrap().headers["Authorization"],
+            "Bearer <access_token>"
+        );
     }
 
     #[test]

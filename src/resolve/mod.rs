@@ -751,4 +751,47 @@ scopes:
             ["token_params.r"]
         );
     }
+
+    const API_KEY: &str = r#"
+id: boards
+display_name: Boards
+auth: { mode: api_key, credentials: { apiKey: {} } }
+connection:
+  params:
+    boardToken: { description: The board, example: acme, pattern: "^[a-z]+$" }
+api:
+  environments: { production: "https://boards.example.com" }
+  headers: { authorization: "Bearer <credentials.apiKey>" }
+  verify: { endpoints: ["/v1/boards/<boardToken>"] }
+"#;
+
+    #[test]
+    fn a_connection_value_in_a_verify_endpoint_is_a_use_and_a_credential_is_refused() {
+        let definition: ProviderDefinition = serde_yaml::from_str(API_KEY).unwrap();
+        let resolved = resolve(&definition, None).expect("valid");
+        assert_eq!(
+            resolved.verify.as_ref().unwrap().endpoints,
+            ["/v1/boards/<boardToken>"]
+        );
+        assert_eq!(
+            resolved.connection.params["boardToken"].used_in,
+            ["verify.endpoints.0"]
+        );
+        let mut with_key = definition.clone();
+        with_key
+            .api
+            .as_mut()
+            .unwrap()
+            .verify
+            .as_mut()
+            .unwrap()
+            .endpoints = vec!["/v1/keys/<credentials.apiKey>".to_owned()];
+        let problems = resolve(&with_key, None).expect_err("a credential in a path");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.pointer.ends_with("/api/verify/endpoints/0")),
+            "{problems:?}"
+        );
+    }
 }

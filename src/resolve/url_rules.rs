@@ -608,6 +608,9 @@ mod tests {
             // Only expansion can tell whether these hosts are loopback.
             "http://<host>/callback",
             "http://local<suffix>:8080/cb",
+            // A token request may carry a credential in its query (resolution refuses one in
+            // the host or path).
+            "https://api.leapsome.com/v1/token?secret=<credentials.secret>",
         ] {
             assert!(matches(URL_TEMPLATE_PATTERN, template), "{template}");
         }

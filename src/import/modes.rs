@@ -91,7 +91,6 @@ const READ_ALWAYS: &[&str] = &[
     "proxy",
     "connection_config",
     "credentials",
-    "post_connection_script",
 ];
 
 /// Top-level fields each mode reads besides [`READ_ALWAYS`].

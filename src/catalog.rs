@@ -21,8 +21,8 @@ use crate::definition::document;
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
 use crate::diagnostics::{Anchor, Diagnostic};
 use crate::resolve::problem::Origin;
-use crate::resolve::resolve;
 use crate::resolve::table::ResolvedProvider;
+use crate::resolve::{self, resolve};
 use crate::validate::{self, Checked};
 
 mod ordered;
@@ -62,6 +62,8 @@ pub struct Provider {
     pub definition: ProviderDefinition,
     /// Its resolved endpoint table.
     pub resolved: ResolvedProvider,
+    /// Likely mistakes that do not make it invalid (severity `warning`).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The outcome of loading files: the valid providers and every diagnostic of the invalid ones.
@@ -74,9 +76,9 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Whether every file was valid.
+    /// Whether every file was valid: no diagnostic but warnings.
     pub fn is_valid(&self) -> bool {
-        self.diagnostics.is_empty()
+        !self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
 
@@ -107,6 +109,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Catalog, LoadError> {
         diagnostics,
     })
 }
+
+/// What became of one provider file: `work`'s result and the file's warnings, or its
+/// diagnostics.
+type FileOutcome<T> = Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 /// Loads the files in `paths` like [`load`], without keeping them: each valid provider goes to
 /// `work` (on a worker thread, files in parallel) and then `work`'s result to `sink` (on the
@@ -141,11 +147,17 @@ where
                 Ok(text) => text,
                 Err(diagnostic) => return Ok(Err(vec![diagnostic])),
             };
-            Ok(provider(file, &text, index, &sets)?.map(&work))
+            Ok(provider(file, &text, index, &sets)?.map(|mut provider| {
+                let warnings = std::mem::take(&mut provider.warnings);
+                (work(provider), warnings)
+            }))
         },
-        |result: Result<Result<T, Vec<Diagnostic>>, LoadError>| {
+        |result: Result<FileOutcome<T>, LoadError>| {
             match result {
-                Ok(Ok(made)) => sink(Loaded::Valid(made)),
+                Ok(Ok((made, mut warnings))) => {
+                    diagnostics.append(&mut warnings);
+                    sink(Loaded::Valid(made));
+                }
                 Ok(Err(mut found)) => {
                     diagnostics.append(&mut found);
                     sink(Loaded::Invalid);
@@ -400,13 +412,24 @@ fn semantic_checks(
         Ok(checked) => Some((path.as_path(), checked)),
         Err(_) => None,
     });
-    match resolve(&checked.content, set.map(|(_, set)| &set.content)) {
-        Ok(resolved) => Ok(Ok(Provider {
-            path: file.to_path_buf(),
-            definition: checked.content,
-            resolved,
-        })),
-        Err(problems) => {
+    let resolution = resolve(&checked.content, set.map(|(_, set)| &set.content));
+    let warnings = resolve::warnings(&checked.content, resolution.as_ref().ok());
+    match resolution {
+        Ok(resolved) => {
+            let locator = checked.locator(file);
+            let warnings = warnings
+                .iter()
+                .map(|problem| problem.locate(&locator, None))
+                .collect();
+            Ok(Ok(Provider {
+                path: file.to_path_buf(),
+                definition: checked.content,
+                resolved,
+                warnings,
+            }))
+        }
+        Err(mut problems) => {
+            problems.extend(warnings);
             let locator = checked.locator(file);
             let set_locator = set.map(|(path, set)| set.locator(path));
             let mut diagnostics: Vec<Diagnostic> = problems

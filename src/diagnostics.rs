@@ -36,7 +36,8 @@ pub struct Diagnostic {
     pub column: usize,
     /// Where inside the document, as a dotted path (`data_centers.list[6].values.dc`).
     pub path: String,
-    /// Always `error` for now; kept in the JSON output so tools need not assume it.
+    /// `error`, or `warning` for a likely mistake that does not make the file invalid (a
+    /// credential named like a secret but declared `secret: false`).
     pub severity: &'static str,
     /// What is wrong.
     pub message: String,
@@ -128,6 +129,17 @@ fn region_of(start: (usize, usize), end: (usize, usize), bytes: (usize, usize)) 
 }
 
 impl Diagnostic {
+    /// The same diagnostic as a warning: printed, but the file stays valid.
+    pub fn warning(mut self) -> Self {
+        self.severity = "warning";
+        self
+    }
+
+    /// Whether the diagnostic makes its file invalid (it is not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity != "warning"
+    }
+
     /// A diagnostic over a region of `file`: the constructor every placed problem goes
     /// through.
     pub fn at(

@@ -226,14 +226,18 @@ fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
         TestCaseError::fail(format!("a valid definition's examples are refused: {e}"))
     })?;
     for dc in &filled.data_centers {
-        let mut urls = vec![
-            &dc.authorization.as_ref().unwrap().issuer,
-            &dc.authorization.as_ref().unwrap().authorization_url,
-            &dc.authorization.as_ref().unwrap().entry_authorization_url,
-            &dc.token.as_ref().unwrap().token_url,
-            &dc.token.as_ref().unwrap().refresh_url,
-        ];
-        urls.extend(dc.token.as_ref().unwrap().revoke_url.as_ref());
+        let mut urls = Vec::new();
+        if let Some(endpoints) = &dc.authorization {
+            urls.extend([
+                &endpoints.issuer,
+                &endpoints.authorization_url,
+                &endpoints.entry_authorization_url,
+            ]);
+        }
+        if let Some(endpoints) = &dc.token {
+            urls.extend([&endpoints.token_url, &endpoints.refresh_url]);
+            urls.extend(endpoints.revoke_url.as_ref());
+        }
         urls.extend(dc.api_base_urls.values());
         for url in urls.into_iter().filter(|url| !url.contains('<')) {
             let parsed = url::Url::parse(url).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -4,6 +4,7 @@
 //! load into their platform.
 
 use provider_forge::catalog;
+use provider_forge::definition::types::AuthMode;
 use provider_forge::render::{Format, Output, Renderer};
 
 #[test]
@@ -19,9 +20,17 @@ fn every_format_of_every_bundled_provider() {
         );
         let provider = &catalog.providers[0].resolved;
         for format in Format::ALL {
-            let text = renderer
-                .provider(provider, &Output::Builtin(format))
-                .unwrap_or_else(|error| panic!("{}: {format:?}: {error}", path.display()));
+            let text = match renderer.provider(provider, &Output::Builtin(format)) {
+                Ok(text) => text,
+                // The Nango export does not write the other modes yet: what it says instead
+                // is reviewed like any output.
+                Err(error)
+                    if format == Format::Nango && provider.auth_mode != AuthMode::Oauth2Code =>
+                {
+                    format!("error: {error}\n")
+                }
+                Err(error) => panic!("{}: {format:?}: {error}", path.display()),
+            };
             insta::with_settings!({
                 snapshot_path => "../snapshots",
                 prepend_module_to_snapshot => false,

@@ -178,6 +178,13 @@ fn a_streamed_catalog_renders_exactly_like_the_whole_catalog_at_once() {
         let providers: Vec<ResolvedProvider> =
             loaded.providers.into_iter().map(|p| p.resolved).collect();
         for format in Format::ALL {
+            // The Nango export writes `oauth2_code` providers only, for now.
+            let other_modes = providers
+                .iter()
+                .any(|p| p.auth_mode != provider_forge::definition::types::AuthMode::Oauth2Code);
+            if format == Format::Nango && other_modes {
+                continue;
+            }
             let printed = run(3, &["render", path_arg(dir), "--format", format.name()]);
             assert_eq!(printed.status.code(), Some(0), "{}", format.name());
             assert!(

@@ -117,8 +117,9 @@ impl Session {
     }
 }
 
+/// The bundled providers the authorization-code flow serves.
 fn bundled_providers() -> Vec<PathBuf> {
-    yaml_files(repo_path("providers"))
+    oauth2_code_providers()
 }
 
 fn host_of(url: &str) -> String {

@@ -66,6 +66,32 @@ fn diagnostics_match_the_reviewed_snapshots() {
     });
 }
 
+/// Likely mistakes that leave a definition valid: each file is accepted, and warned about at
+/// its `# expect:` positions with a reviewed snapshot of the text.
+#[test]
+fn warnings_leave_the_file_valid_and_are_reported_where_expected() {
+    let files = corpus("warning");
+    assert!(!files.is_empty());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let catalog = catalog::load(std::slice::from_ref(&file)).unwrap();
+        assert!(catalog.is_valid(), "{} was refused", file.display());
+        assert_eq!(catalog.providers.len(), 1);
+        let found: Vec<String> = catalog
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}", d.line, d.column))
+            .collect();
+        assert_eq!(found, expected_positions(&text), "{}", file.display());
+        assert!(catalog.diagnostics.iter().all(|d| d.severity == "warning"));
+        let shown = provider_forge::diagnostics::snippet::render(&catalog.diagnostics, false);
+        let name = format!("validate__{}", file.file_stem().unwrap().to_string_lossy());
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(name, shown);
+        });
+    }
+}
+
 #[test]
 fn the_valid_corpus_and_the_bundled_providers_are_clean() {
     let mut files = corpus("valid");
@@ -76,7 +102,7 @@ fn the_valid_corpus_and_the_bundled_providers_are_clean() {
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert!(catalog.is_valid(), "{}", shown.join("\n"));
+    assert!(catalog.diagnostics.is_empty(), "{}", shown.join("\n"));
     assert!(
         catalog
             .providers

@@ -107,8 +107,19 @@ fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(
     use std::fmt::Write;
     let color = crate::diagnostics::snippet::stderr_color();
     let mut text = crate::diagnostics::snippet::render(diagnostics, color);
-    if !diagnostics.is_empty() {
-        let _ = writeln!(text, "{} error(s)", diagnostics.len());
+    let warnings = diagnostics.iter().filter(|d| !d.is_error()).count();
+    let errors = diagnostics.len() - warnings;
+    match (errors, warnings) {
+        (0, 0) => {}
+        (_, 0) => {
+            let _ = writeln!(text, "{errors} error(s)");
+        }
+        (0, _) => {
+            let _ = writeln!(text, "{warnings} warning(s)");
+        }
+        _ => {
+            let _ = writeln!(text, "{errors} error(s), {warnings} warning(s)");
+        }
     }
     write_stream(&mut std::io::stderr().lock(), "stderr", &text)
 }

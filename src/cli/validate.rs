@@ -66,7 +66,8 @@ pub fn run(args: ValidateArgs) -> u8 {
     if let Err(code) = report(&diagnostics, args.format) {
         return code;
     }
-    if diagnostics.is_empty() {
+    // Warnings are printed; only errors make a file invalid.
+    if !diagnostics.iter().any(Diagnostic::is_error) {
         if args.format == DiagnosticFormat::Text {
             eprintln!("{valid} provider(s) valid");
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::resolve::template::{NAME_PATTERN, PARAMETER_VALUE_PATTERN, VALUE_PATTERN};
-use crate::resolve::url_rules::{URL_PATTERN, URL_TEMPLATE_PATTERN};
+use crate::resolve::url_rules::{TOKEN_URL_TEMPLATE_PATTERN, URL_PATTERN, URL_TEMPLATE_PATTERN};
 
 /// A URL or host template. `<name>` placeholders are replaced per data center, e.g.
 /// `https://<accounts_host>/oauth/v2/auth` or `https://www.zohoapis.<dc>`, or per connection
@@ -21,7 +21,7 @@ pub type Template = String;
 /// One OAuth 2.0 integration provider, described once for every data center it runs in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "provider-forge provider definition")]
+#[schemars(title = "provider-forge provider definition", transform = mode_rules)]
 pub struct ProviderDefinition {
     /// Stable identifier of the provider, used in rendered output and file names
     /// (lowercase letters, digits and dashes, e.g. `zoho-crm`).
@@ -74,7 +74,8 @@ pub struct ProviderDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Api>,
     /// Every scope the provider offers, and the ones requested when the user names none.
-    /// Required by `oauth2_code`; optional for `client_credentials`; not used by the other modes.
+    /// Used by `oauth2_code` (left out when the provider has none) and `client_credentials`;
+    /// not used by the other modes.
     #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
 }
@@ -154,6 +155,7 @@ impl AuthMode {
 /// A credential field the end user supplies (an API key, a username, a password).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = hidden_needs_default)]
 pub struct CredentialField {
     /// Label shown in forms (e.g. `API Key`). Defaults to the field's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -428,8 +430,9 @@ fn default_scope_separator() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Token {
-    /// URL template of the token endpoint (authorization-code exchange).
-    #[schemars(transform = url_template)]
+    /// URL template of the token endpoint (authorization-code exchange, client credentials, or
+    /// the token request). Its query string may hold `<credentials.NAME>`.
+    #[schemars(transform = token_url_template)]
     pub url: Template,
     /// URL template of the refresh endpoint, when it is not the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -780,6 +783,88 @@ fn parameter_map(schema: &mut Schema) {
     }
 }
 
+/// The sections each auth mode requires or refuses, as an `if`/`then` per mode: editors that
+/// only read the schema flag `authorization` in an `api_key` provider as they do a typo. The
+/// semantic checks (`resolve::modes`) give the same verdicts. Sections a data-center set may
+/// share (`issuer`, `authorization`, `token`, `callback`) are not required here.
+fn mode_rules(schema: &mut Schema) {
+    let mode_is = |mode: &str| match mode {
+        // The default: `auth` or its `mode` left out.
+        "oauth2_code" => {
+            json!({ "properties": { "auth": { "properties": { "mode": { "const": mode } } } } })
+        }
+        _ => json!({
+            "required": ["auth"],
+            "properties": { "auth": { "required": ["mode"], "properties": { "mode": { "const": mode } } } }
+        }),
+    };
+    let refuse = |names: &[&str]| -> serde_json::Map<String, Value> {
+        names
+            .iter()
+            .map(|name| ((*name).to_owned(), Value::Bool(false)))
+            .collect()
+    };
+    let oauth_only = ["issuer", "authorization", "callback"];
+    let token_request_only = json!({ "properties": {
+        "method": false, "headers": false, "response": false, "refresh_headers": false
+    } });
+    let no_entry = json!({ "properties": { "entry": false } });
+    let some_credentials = json!({
+        "required": ["credentials"],
+        "properties": { "credentials": { "minProperties": 1 } }
+    });
+    let no_credentials = json!({ "properties": { "credentials": false } });
+    let mut rules = Vec::new();
+    // oauth2_code may list no scopes: many providers need none, and a definition without
+    // scopes is written without the section.
+    let mut properties = serde_json::Map::new();
+    properties.insert("auth".into(), no_credentials.clone());
+    properties.insert("token".into(), token_request_only.clone());
+    rules.push(json!({ "if": mode_is("oauth2_code"), "then": { "properties": properties } }));
+    for mode in ["api_key", "basic"] {
+        let mut properties = refuse(&oauth_only);
+        properties.extend(refuse(&["token", "scopes"]));
+        properties.insert("multi_dc".into(), no_entry.clone());
+        properties.insert(
+            "auth".into(),
+            if mode == "basic" {
+                json!({ "properties": { "credentials": { "propertyNames": { "enum": ["username", "password"] } } } })
+            } else {
+                some_credentials.clone()
+            },
+        );
+        rules.push(json!({ "if": mode_is(mode), "then": { "required": ["api"], "properties": properties } }));
+    }
+    let mut properties = refuse(&oauth_only);
+    properties.insert("multi_dc".into(), no_entry.clone());
+    properties.insert("auth".into(), no_credentials);
+    properties.insert("token".into(), token_request_only);
+    rules
+        .push(json!({ "if": mode_is("client_credentials"), "then": { "properties": properties } }));
+    let mut properties = refuse(&oauth_only);
+    properties.extend(refuse(&["scopes"]));
+    properties.insert("multi_dc".into(), no_entry);
+    properties.insert("auth".into(), some_credentials);
+    properties.insert(
+        "token".into(),
+        json!({
+            "required": ["response"],
+            "properties": { "response": { "properties": { "token": { "minLength": 1 } } } }
+        }),
+    );
+    rules.push(json!({ "if": mode_is("token_request"), "then": { "properties": properties } }));
+    schema.insert("allOf".into(), Value::Array(rules));
+}
+
+/// Schema of a credential field: a hidden one needs a `default`, since it is never asked for.
+fn hidden_needs_default(schema: &mut Schema) {
+    schema.insert(
+        "if".into(),
+        json!({ "required": ["hidden"], "properties": { "hidden": { "const": true } } }),
+    );
+    schema.insert("then".into(), json!({ "required": ["default"] }));
+}
+
 /// Schema of `auth.credentials`: keys are credential names (Nango's `apiKey`, `username`).
 fn credential_names(schema: &mut Schema) {
     schema.insert(
@@ -800,6 +885,13 @@ fn placeholder_names(schema: &mut Schema) {
 fn url_template(schema: &mut Schema) {
     if let Some(object) = schema.as_object_mut() {
         with_pattern(object, URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
+    }
+}
+
+/// Schema of `token.url`: a URL template whose query string may hold credentials.
+fn token_url_template(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        with_pattern(object, TOKEN_URL_TEMPLATE_PATTERN, URL_TEMPLATE_MESSAGE);
     }
 }
 

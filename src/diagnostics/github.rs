@@ -22,7 +22,7 @@ pub fn annotations(diagnostics: &[Diagnostic]) -> String {
         }
         command(
             &mut out,
-            "error",
+            diagnostic.severity,
             &diagnostic.file,
             [
                 diagnostic.line,

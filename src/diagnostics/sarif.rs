@@ -54,7 +54,7 @@ fn result(diagnostic: &Diagnostic) -> Value {
     }
     let mut result = json!({
         "ruleId": RULE_ID,
-        "level": "error",
+        "level": diagnostic.severity,
         "message": {"text": text},
         "locations": [{
             "physicalLocation": physical(

@@ -144,9 +144,12 @@ fn offset_of(text: &str, (line, column): (usize, usize)) -> usize {
 
 fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &mut Sources, color: bool) {
     let error = if color {
-        let style = anstyle::Style::new()
-            .bold()
-            .fg_color(Some(anstyle::AnsiColor::BrightRed.into()));
+        let color = if diagnostic.is_error() {
+            anstyle::AnsiColor::BrightRed
+        } else {
+            anstyle::AnsiColor::BrightYellow
+        };
+        let style = anstyle::Style::new().bold().fg_color(Some(color.into()));
         format!("{style}{}{style:#}", diagnostic.severity)
     } else {
         diagnostic.severity.to_owned()

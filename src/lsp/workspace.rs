@@ -161,7 +161,7 @@ impl Workspace {
         };
         match FileKind::of(path) {
             FileKind::Provider => match catalog::load_one_with(path, text, &self.open) {
-                Ok(Ok(_)) => Vec::new(),
+                Ok(Ok(provider)) => provider.warnings,
                 Ok(Err(diagnostics)) => diagnostics,
                 // `validate` stops with this as a usage error; an editor shows it on the file.
                 Err(error) => vec![Diagnostic::file_level(path, error.to_string(), None)],

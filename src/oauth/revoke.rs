@@ -65,7 +65,7 @@ pub async fn revoke(
         request = authenticate(
             request,
             &mut form,
-            exchange.token_auth_method,
+            exchange.token_auth_method.unwrap_or_default(),
             credentials.client_id_for(dc)?,
             secret,
         );

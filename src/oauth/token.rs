@@ -140,7 +140,7 @@ pub(crate) async fn post_token_request(
     let request = authenticate(
         request,
         &mut form,
-        exchange.token_auth_method,
+        exchange.token_auth_method.unwrap_or_default(),
         credentials.client_id_for(dc)?,
         secret,
     );

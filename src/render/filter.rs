@@ -215,7 +215,18 @@ mod tests {
     fn the_default_pseudo_data_center_selects_single_site_providers() {
         let narrowed = narrow(&bundled(), &select(&["default"], &[])).unwrap();
         let ids: Vec<&str> = narrowed.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["gitlab", "salesforce", "shopify"]);
+        assert_eq!(
+            ids,
+            [
+                "anthropic",
+                "auth0-m2m",
+                "freshdesk",
+                "gitlab",
+                "heap",
+                "salesforce",
+                "shopify"
+            ]
+        );
     }
 
     #[test]

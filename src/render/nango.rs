@@ -312,7 +312,7 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
         token_params: nango.values(&exchange.token_params),
         refresh_params: nango.values(&exchange.refresh_params),
         body_format: (exchange.token_body == TokenBody::Json).then(|| "json".to_owned()),
-        token_request_auth_method: match exchange.token_auth_method {
+        token_request_auth_method: match exchange.token_auth_method.unwrap_or_default() {
             TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
             TokenAuthMethod::ClientSecretPost => None,
         },
@@ -587,7 +587,7 @@ fn mode_entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRe
                 TokenBody::Json => Some("json".to_owned()),
                 TokenBody::Query => Some("query".to_owned()),
             };
-            entry.token_request_auth_method = match exchange.token_auth_method {
+            entry.token_request_auth_method = match exchange.token_auth_method.unwrap_or_default() {
                 TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
                 TokenAuthMethod::ClientSecretPost => None,
             };

@@ -486,7 +486,8 @@ impl<'a> Expander<'a> {
                 "credentials cannot be used in `{}` (`{template}`)",
                 usage.entry
             );
-            let problem = Problem::at(place, Anchor::Value, message).hint(CREDENTIAL_PLACES);
+            let problem =
+                Problem::at(place, Anchor::Value, message).hint(template::CREDENTIAL_PLACES);
             self.report_once(place, "<credentials>", problem);
             return None;
         }
@@ -510,7 +511,12 @@ impl<'a> Expander<'a> {
     }
 
     fn unknown_placeholder(&self, place: &Place, template: &str, name: &str) -> Problem {
-        let message = format!("unknown placeholder `<{name}>` in `{template}`");
+        let message = match template::credential_name(name) {
+            Some(field) => {
+                format!("credential `{field}` is not declared (`<{name}>` in `{template}`)")
+            }
+            None => format!("unknown placeholder `<{name}>` in `{template}`"),
+        };
         Problem::at(place, Anchor::Value, message).hint(self.unknown_hint(name))
     }
 
@@ -625,9 +631,6 @@ impl<'a> Expander<'a> {
     }
 }
 
-/// Where `<credentials.NAME>` and `<base64(...)>` may be written.
-const CREDENTIAL_PLACES: &str = "credentials go in `api.headers`, `api.query`, `api.verify.headers`, `token.headers`, `token.params`, `token.refresh_params` and the query string of `token.url`";
-
 /// A credential in a URL's host or path, or in a query string that may not hold one: a
 /// credential must never decide where a request goes, nor be written into a URL that is logged
 /// or shown.
@@ -647,7 +650,8 @@ fn credentials_in_url(place: &Place, kept: &str, query_allowed: bool) -> Option<
         return None;
     };
     Some(Problem::at(place, Anchor::Value, message).hint(format!(
-        "credentials are never in a host or a path; {CREDENTIAL_PLACES}"
+        "credentials are never in a host or a path; {}",
+        template::CREDENTIAL_PLACES
     )))
 }
 

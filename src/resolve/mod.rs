@@ -18,6 +18,7 @@ mod credentials;
 pub(crate) mod data_centers;
 pub(crate) mod embedded_text;
 mod expand;
+mod modes;
 mod plain_url;
 pub mod problem;
 pub(crate) mod sections;
@@ -53,6 +54,7 @@ pub fn resolve(
     let selection = MultiDcSelection::new(definition, &sections, &dcs, &enabled, &mut problems);
     check_scopes(definition, &sections, &mut problems);
     check_callback(definition, &sections, &mut problems);
+    modes::check(definition, sections.token, &mut problems);
     problems.extend(embedded_text::check_embedded_text(definition, set));
     problems.extend(url_rules::docs_url_problem(definition));
     let mut late = connection::declarations(definition, &dcs, &mut problems);
@@ -86,7 +88,7 @@ pub fn resolve(
     let mode = definition.mode();
     let token = sections.token.map(|token| {
         let exchange = TokenExchange {
-            token_auth_method: token.value.auth_method,
+            token_auth_method: (mode != AuthMode::TokenRequest).then_some(token.value.auth_method),
             token_response_metadata: token.value.response_metadata.clone(),
             token_params: expander.parameters(
                 &token.place("/token/params"),
@@ -233,6 +235,26 @@ pub fn resolve(
         scopes: definition.scopes.catalog.clone(),
         data_centers,
     })
+}
+
+/// What is wrong with writing the node at `pointer` of `document` in a provider of the auth
+/// mode named `mode`, and how to fix it: the schema check's words for a section the mode
+/// refuses, the same as the semantic check's.
+pub(crate) fn refusal(document: &serde_json::Value, pointer: &str, mode: &str) -> (String, String) {
+    let mode =
+        serde_json::from_value(serde_json::Value::String(mode.to_owned())).unwrap_or_default();
+    let dotted = crate::diagnostics::display_path(document, pointer);
+    modes::refusal(pointer, &dotted, mode)
+}
+
+/// Likely mistakes that leave a definition valid (each a [`Problem`] marked as a warning): a
+/// credential named like a secret but declared `secret: false`, and, given the table
+/// [`resolve`] built, a declared credential nothing uses.
+pub fn warnings(
+    definition: &ProviderDefinition,
+    resolved: Option<&ResolvedProvider>,
+) -> Vec<Problem> {
+    modes::warnings(definition, resolved)
 }
 
 /// Exactly how credentials reach the API: the implied `Authorization` header first (`basic`'s

@@ -26,6 +26,8 @@ pub struct Problem {
     pub hint: Option<String>,
     /// Other places that explain the problem (the first of two duplicates).
     pub related: Vec<Related>,
+    /// A likely mistake that does not make the file invalid.
+    pub warning: bool,
 }
 
 /// A secondary place of a [`Problem`], shown as a label of its diagnostic.
@@ -53,12 +55,19 @@ impl Problem {
             message: message.into(),
             hint: None,
             related: Vec::new(),
+            warning: false,
         }
     }
 
     /// The same problem with a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// The same problem as a warning: reported, but the file stays valid.
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
         self
     }
 
@@ -95,6 +104,9 @@ impl Problem {
             self.message.clone(),
             self.hint.clone(),
         );
+        if self.warning {
+            diagnostic = diagnostic.warning();
+        }
         for related in &self.related {
             diagnostic = diagnostic.with_label(locator(related.place.origin).label(
                 &related.place.pointer,

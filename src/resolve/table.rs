@@ -85,8 +85,11 @@ fn is_form(body: &TokenBody) -> bool {
 /// per data center, in [`TokenEndpoints`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TokenExchange {
-    /// How the client authenticates at the token endpoint.
-    pub token_auth_method: TokenAuthMethod,
+    /// How the client authenticates at the token endpoint (`oauth2_code`,
+    /// `client_credentials`); absent for `token_request`, whose request carries the
+    /// credentials as its headers and params say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_auth_method: Option<TokenAuthMethod>,
     /// Extra token-response fields kept with a connection (Zoho: `api_domain`).
     pub token_response_metadata: Vec<String>,
     /// Extra parameters of the token request (may hold `<name>` connection values and

@@ -102,6 +102,9 @@ fn collect_names<'t>(template: &'t str, names: &mut Vec<&'t str>) -> Result<(), 
 /// The prefix of a credential placeholder: `<credentials.apiKey>`.
 pub const CREDENTIALS_PREFIX: &str = "credentials.";
 
+/// Where `<credentials.NAME>` and `<base64(...)>` may be written, for hints.
+pub(crate) const CREDENTIAL_PLACES: &str = "credentials go in `api.headers`, `api.query`, `api.verify.headers`, `token.headers`, `token.params`, `token.refresh_params` and the query string of `token.url`";
+
 /// Opens a base64 placeholder: `<base64(TEXT)>`.
 const BASE64_OPEN: &str = "<base64(";
 

@@ -21,15 +21,39 @@ use url::{Host, Url};
 /// (non-ASCII and whitespace are not the normalised form; braces are refused as other tools'
 /// placeholder syntax), so an editor never flags a file `validate` accepts. Written for both
 /// ECMA-262 (yaml-language-server) and Rust regexes: no look-around, no class subtraction.
-pub(crate) const URL_TEMPLATE_PATTERN: &str = concat!(
-    r"^(https://",
-    r"|http://((localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$)",
-    // A host built by a placeholder: printable ASCII up to the first `<`, no `/ ? #`.
-    r"|[\x21\x22\x24-\x2E\x30-\x3B=\x40-\x7A|~]*<[A-Za-z_][A-Za-z0-9_]*>)",
-    r"|<[A-Za-z_][A-Za-z0-9_]*>)",
-    // Printable ASCII except `<`, `>`, `{`, `}`, or a placeholder; a credential placeholder
-    // too, which resolution allows in the query string of a token request's URL only.
-    r"([\x21-\x3B=\x3F-\x7A|~]|<(credentials\.)?[A-Za-z_][A-Za-z0-9_]*>)*$"
+pub(crate) const URL_TEMPLATE_PATTERN: &str =
+    concat!(url_template_start!(), url_template_rest!(), "$");
+
+/// The start of [`URL_TEMPLATE_PATTERN`]: the scheme and what opens the host.
+macro_rules! url_template_start {
+    () => {
+        concat!(
+            r"^(https://",
+            r"|http://((localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$)",
+            // A host built by a placeholder: printable ASCII up to the first `<`, no `/ ? #`.
+            r"|[\x21\x22\x24-\x2E\x30-\x3B=\x40-\x7A|~]*<[A-Za-z_][A-Za-z0-9_]*>)",
+            r"|<[A-Za-z_][A-Za-z0-9_]*>)",
+        )
+    };
+}
+use url_template_start;
+
+/// The rest of [`URL_TEMPLATE_PATTERN`]: printable ASCII except `<`, `>`, `{`, `}`, or a
+/// placeholder.
+macro_rules! url_template_rest {
+    () => {
+        r"([\x21-\x3B=\x3F-\x7A|~]|<[A-Za-z_][A-Za-z0-9_]*>)*"
+    };
+}
+use url_template_rest;
+
+/// JSON Schema `pattern` of `token.url`: [`URL_TEMPLATE_PATTERN`], whose query string may also
+/// hold `<credentials.NAME>` and `<base64(...)>` (a `token_request` that sends its key there).
+pub(crate) const TOKEN_URL_TEMPLATE_PATTERN: &str = concat!(
+    url_template_start!(),
+    url_template_rest!(),
+    r"(\?([\x21-\x3B=\x3F-\x7A|~]|<(credentials\.)?[A-Za-z_][A-Za-z0-9_]*>",
+    r"|<base64\(([\x21-\x3B=\x3F-\x7A|~]|<(credentials\.)?[A-Za-z_][A-Za-z0-9_]*>)*\)>)*)?$"
 );
 
 /// JSON Schema `pattern` of a URL written out in full (`docs_url`, `callback.redirect_uri`):
@@ -60,8 +84,28 @@ pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, Str
     if pattern == VALUE_PATTERN {
         return braces().or_else(malformed);
     }
-    if pattern != URL_TEMPLATE_PATTERN && pattern != URL_PATTERN {
+    if pattern != URL_TEMPLATE_PATTERN
+        && pattern != URL_PATTERN
+        && pattern != TOKEN_URL_TEMPLATE_PATTERN
+    {
         return None;
+    }
+    if pattern != URL_PATTERN && template::uses_credentials(value) {
+        let before_query = value.split_once('?').map_or(value, |(before, _)| before);
+        let message = if template::uses_credentials(before_query) {
+            format!("a credential is used in the host or path of `{value}`")
+        } else if pattern == URL_TEMPLATE_PATTERN {
+            format!("a credential is used in the query string of `{value}`")
+        } else {
+            format!("`{value}` is not a URL template")
+        };
+        return Some((
+            message,
+            format!(
+                "credentials are never in a host or a path; {}",
+                template::CREDENTIAL_PLACES
+            ),
+        ));
     }
     let from_rules = |text: &str| {
         check_url(text, UrlRole::Endpoint)
@@ -608,9 +652,6 @@ mod tests {
             // Only expansion can tell whether these hosts are loopback.
             "http://<host>/callback",
             "http://local<suffix>:8080/cb",
-            // A token request may carry a credential in its query (resolution refuses one in
-            // the host or path).
-            "https://api.leapsome.com/v1/token?secret=<credentials.secret>",
         ] {
             assert!(matches(URL_TEMPLATE_PATTERN, template), "{template}");
         }
@@ -635,6 +676,30 @@ mod tests {
             assert!(!matches(URL_PATTERN, url), "{url}");
         }
         assert!(!matches(URL_PATTERN, "https://<accounts_host>/x"));
+        for token_url in [
+            "https://auth.example.com/token?grant_type=client_credentials&key=<credentials.apiKey>",
+            "https://<host>/token?auth=<base64(<credentials.user>:<credentials.pass>)>",
+            "https://auth.example.com/token",
+        ] {
+            assert!(
+                matches(TOKEN_URL_TEMPLATE_PATTERN, token_url),
+                "{token_url}"
+            );
+        }
+        for token_url in [
+            "https://<credentials.apiKey>.example.com/token",
+            "https://auth.example.com/<credentials.apiKey>/token",
+            "https://auth.example.com/token?key=${apiKey}",
+        ] {
+            assert!(
+                !matches(TOKEN_URL_TEMPLATE_PATTERN, token_url),
+                "{token_url}"
+            );
+        }
+        assert!(!matches(
+            URL_TEMPLATE_PATTERN,
+            "https://auth.example.com/token?key=<credentials.apiKey>"
+        ));
         assert!(matches(NAME, "tenantId") && !matches(NAME, "tenant-id"));
         assert!(matches(VALUE, "accounts.zoho.<dc>") && !matches(VALUE, "${dc}.zoho.com"));
     }

@@ -89,7 +89,7 @@ pub(crate) fn serve(
             let filled = fill(&base, &chosen).map_err(SimulateError::Connection)?;
             table.data_centers[d] = filled.data_centers[d].clone();
             let exchange = filled.token.unwrap_or_else(|| TokenExchange {
-                token_auth_method: Default::default(),
+                token_auth_method: None,
                 token_response_metadata: Vec::new(),
                 token_params: IndexMap::new(),
                 refresh_params: IndexMap::new(),

@@ -135,7 +135,7 @@ fn authenticate(
     let method = provider
         .token
         .as_ref()
-        .map(|token| token.token_auth_method)
+        .and_then(|token| token.token_auth_method)
         .unwrap_or_default();
     let (id, secret) = match method {
         TokenAuthMethod::ClientSecretPost => {

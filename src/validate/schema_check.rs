@@ -209,12 +209,60 @@ impl SchemaChecker {
                 };
                 vec![locator.diagnostic(&pointer, Anchor::Value, message, hint)]
             }
+            // A section the auth mode does not use (the schema's `if`/`then` per mode).
+            ValidationErrorKind::FalseSchema => {
+                let mode = locator
+                    .value
+                    .pointer("/auth/mode")
+                    .and_then(Value::as_str)
+                    .unwrap_or("oauth2_code");
+                let (message, hint) = crate::resolve::refusal(locator.value, &pointer, mode);
+                vec![locator.diagnostic(&pointer, Anchor::Key, message, Some(hint))]
+            }
+            ValidationErrorKind::MinProperties { limit } => {
+                let path = display_path(locator.value, &pointer);
+                let (message, hint) = if pointer == "/auth/credentials" {
+                    let mode = locator
+                        .value
+                        .pointer("/auth/mode")
+                        .and_then(Value::as_str)
+                        .unwrap_or("oauth2_code");
+                    (
+                        format!("`{mode}` needs at least one credential under `auth.credentials`"),
+                        "declare what each connection supplies, e.g. `apiKey: { title: API Key }`, and use it as `<credentials.apiKey>`".to_owned(),
+                    )
+                } else {
+                    (
+                        format!("`{path}` needs at least {limit} entries"),
+                        "add the entries it needs".to_owned(),
+                    )
+                };
+                vec![locator.diagnostic(&pointer, Anchor::Value, message, Some(hint))]
+            }
+            ValidationErrorKind::MinLength { .. } if pointer == "/token/response/token" => {
+                vec![locator.diagnostic(
+                    &pointer,
+                    Anchor::Value,
+                    "the token path is empty",
+                    Some(
+                        "write where the answer holds the token, e.g. `access_token` or `data.token`"
+                            .to_owned(),
+                    ),
+                )]
+            }
             // A key of a mapping that breaks `propertyNames` (a placeholder name): at the key.
             ValidationErrorKind::PropertyNames { error: inner } => {
                 let key = shown_value(inner.instance());
                 let at = format!("{pointer}/{}", escape_pointer_token(&key));
                 let (message, hint) = match inner.kind() {
                     ValidationErrorKind::Pattern { pattern } => pattern_problem(pattern, &key),
+                    ValidationErrorKind::Enum { options } => Some((
+                        format!("`{key}` is not allowed here"),
+                        format!(
+                            "allowed: {}",
+                            enum_options(&serde_json::json!({ "enum": options })).join(", ")
+                        ),
+                    )),
                     _ => None,
                 }
                 .unwrap_or_else(|| (inner.to_string(), String::new()));
@@ -345,7 +393,16 @@ impl SchemaChecker {
     }
 
     fn required_description(&self, keyword_path: &str, name: &str) -> Option<String> {
-        let property = self.owner(keyword_path)?.get("properties")?.get(name)?;
+        let property = self
+            .owner(keyword_path)
+            .and_then(|owner| owner.get("properties")?.get(name))
+            .or_else(|| {
+                // An `if`/`then` (a mode's rules, a hidden credential's default) requires a
+                // property its own node does not describe: the node it belongs to does.
+                let (owner, _) = keyword_path.rsplit_once("/then/")?;
+                let owner = owner.rsplit_once("/allOf/").map_or(owner, |(base, _)| base);
+                self.schema_node(owner)?.get("properties")?.get(name)
+            })?;
         let description = property.get("description").or_else(|| {
             let reference = property.get("$ref")?.as_str()?;
             self.schema_node(reference.strip_prefix('#')?)?

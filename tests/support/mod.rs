@@ -105,6 +105,20 @@ pub fn yaml_files(dir: impl AsRef<Path>) -> Vec<PathBuf> {
 }
 
 /// Loads a provider through the catalog, i.e. the resolved table the engine must use.
+/// The bundled providers that authenticate with `oauth2_code` (no `auth.mode`): the ones the
+/// Nango export and the simulator's authorization-code flow serve today.
+pub fn oauth2_code_providers() -> Vec<PathBuf> {
+    yaml_files(repo_path("providers"))
+        .into_iter()
+        .filter(|path| {
+            let loaded = provider_forge::catalog::load(std::slice::from_ref(path)).unwrap();
+            loaded.providers.iter().all(|p| {
+                p.resolved.auth_mode == provider_forge::definition::types::AuthMode::Oauth2Code
+            })
+        })
+        .collect()
+}
+
 pub fn load_provider(relative: &str) -> ResolvedProvider {
     let path = repo_path(relative);
     let text = std::fs::read_to_string(&path).expect("provider file");

@@ -186,6 +186,12 @@ pub(crate) fn map(entry: &NangoEntry, mode: AuthMode) -> Result<Mapped, Skip> {
     };
     let api = api(&proxy, &mut uses, &api_vocabulary, &mut not_carried_over)?;
 
+    if mode == AuthMode::ApiKey && !uses.credentials.contains_key("apiKey") {
+        return Err(skip(
+            "apiKey sent nowhere",
+            "no header, query parameter or token request of the entry carries the key",
+        ));
+    }
     // Credentials the requests use must be declared (basic always has username and password).
     for (name, places) in &uses.credentials {
         let implied = mode == AuthMode::Basic && matches!(name.as_str(), "username" | "password");
@@ -496,7 +502,16 @@ fn verify(
                 Some(&paths),
             )
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<String>, _>>()?;
+    if let Some(endpoint) = endpoints.iter().find(|e| e.contains('<')) {
+        return Err(skip(
+            "proxy.verification.endpoints with a placeholder",
+            format!(
+                "the verification endpoint `{endpoint}` is built from the connection's values; \
+                 our verification endpoints are literal paths"
+            ),
+        ));
+    }
     let headers = text_map(
         verification.get("headers"),
         "proxy.verification.headers",
@@ -761,6 +776,12 @@ fn token_response(entry: &NangoEntry) -> Result<TokenResponse, Skip> {
             "the entry does not say where the token is in the answer",
         ));
     };
+    if token.is_empty() {
+        return Err(skip(
+            "token_response.token: ''",
+            "the token is the whole answer, which our token paths cannot name",
+        ));
+    }
     let expiration = path("token_expiration");
     // Nango reads `token_expiration` as a date unless the strategy says seconds.
     let (expires_in, expires_at) = match path("token_expiration_strategy").as_deref() {

@@ -249,9 +249,9 @@ fn quoted(value: String) -> String {
 /// `scalar`: a boolean or a number as YAML writes it bare, any other value as [`quoted`] text.
 fn scalar(value: Value) -> String {
     match value.kind() {
-        minijinja::value::ValueKind::Bool | minijinja::value::ValueKind::Number => {
-            value.to_string()
-        }
+        // YAML's lowercase spelling, not Jinja's `True`.
+        minijinja::value::ValueKind::Bool => value.is_true().to_string(),
+        minijinja::value::ValueKind::Number => value.to_string(),
         _ => quoted(value.to_string()),
     }
 }
@@ -341,6 +341,14 @@ fn markdown_code(value: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_are_written_as_yaml_spells_them() {
+        assert_eq!(scalar(Value::from(false)), "false");
+        assert_eq!(scalar(Value::from(true)), "true");
+        assert_eq!(scalar(Value::from(3)), "3");
+        assert_eq!(scalar(Value::from("false")), "\"false\"");
+    }
 
     #[test]
     fn dotenv_values_are_bare_when_safe_and_quoted_otherwise() {

@@ -152,22 +152,7 @@ pub fn resolve(
         .and_then(|api| api.verify.as_ref())
         .map(|verify| VerifyRequest {
             method: verify.method,
-            // Paths may hold connection values (`/v1/boards/<boardToken>`), never credentials.
-            endpoints: expander
-                .parameters(
-                    &checks::provider_place("/api/verify/endpoints"),
-                    &verify
-                        .endpoints
-                        .iter()
-                        .enumerate()
-                        .map(|(index, endpoint)| (index.to_string(), endpoint.clone()))
-                        .collect(),
-                    "verify.endpoints",
-                    Stage::AfterToken,
-                    false,
-                )
-                .into_values()
-                .collect(),
+            endpoints: verify.endpoints.clone(),
             headers: expander.parameters(
                 &checks::provider_place("/api/verify/headers"),
                 &verify.headers,
@@ -771,49 +756,6 @@ scopes:
         assert_eq!(
             resolved.connection.runtime["region"].used_in,
             ["token_params.r"]
-        );
-    }
-
-    const API_KEY: &str = r#"
-id: boards
-display_name: Boards
-auth: { mode: api_key, credentials: { apiKey: {} } }
-connection:
-  params:
-    boardToken: { description: The board, example: acme, pattern: "^[a-z]+$" }
-api:
-  environments: { production: "https://boards.example.com" }
-  headers: { authorization: "Bearer <credentials.apiKey>" }
-  verify: { endpoints: ["/v1/boards/<boardToken>"] }
-"#;
-
-    #[test]
-    fn a_connection_value_in_a_verify_endpoint_is_a_use_and_a_credential_is_refused() {
-        let definition: ProviderDefinition = serde_yaml::from_str(API_KEY).unwrap();
-        let resolved = resolve(&definition, None).expect("valid");
-        assert_eq!(
-            resolved.verify.as_ref().unwrap().endpoints,
-            ["/v1/boards/<boardToken>"]
-        );
-        assert_eq!(
-            resolved.connection.params["boardToken"].used_in,
-            ["verify.endpoints.0"]
-        );
-        let mut with_key = definition.clone();
-        with_key
-            .api
-            .as_mut()
-            .unwrap()
-            .verify
-            .as_mut()
-            .unwrap()
-            .endpoints = vec!["/v1/keys/<credentials.apiKey>".to_owned()];
-        let problems = resolve(&with_key, None).expect_err("a credential in a path");
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.pointer.ends_with("/api/verify/endpoints/0")),
-            "{problems:?}"
         );
     }
 }

@@ -163,6 +163,7 @@ fn main() {
         &ImportOptions {
             schema_ref: import::DEFAULT_SCHEMA_REF.to_owned(),
             source: providers.display().to_string(),
+            modes: vec!["OAUTH2".to_owned()],
         },
     )
     .expect("the import writes its files");
@@ -184,7 +185,7 @@ fn main() {
     println!(
         "providers: {} imported Nango OAUTH2 entries (of {}), {} runs each",
         ids.len(),
-        report.summary.oauth2_entries,
+        report.summary.entries,
         RUNS
     );
     println!(

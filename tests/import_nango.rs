@@ -115,12 +115,15 @@ odd:
     proxy:
         base_url: https://odd.example
     docs: https://docs.example/odd
-apikey:
-    display_name: Not OAuth
-    auth_mode: API_KEY
+oauth1:
+    display_name: OAuth 1.0a
+    auth_mode: OAUTH1
+    request_url: https://oauth1.example/request_token
+    authorization_url: https://oauth1.example/authorize
+    token_url: https://oauth1.example/access_token
     proxy:
-        base_url: https://apikey.example
-    docs: https://docs.example/apikey
+        base_url: https://oauth1.example
+    docs: https://docs.example/oauth1
 "#;
 
 const SCOPES: &str = r#"
@@ -184,7 +187,7 @@ fn an_alias_of_an_alias_takes_the_fields_resolved_above_it() {
 }
 
 #[test]
-fn every_oauth2_entry_is_imported_or_skipped_and_only_those() {
+fn every_entry_of_a_mode_the_format_has_is_imported_or_skipped_and_only_those() {
     let dir = tempfile::tempdir().unwrap();
     let report = report(dir.path());
     let outcomes: Vec<(String, String)> = report["entries"]
@@ -214,7 +217,8 @@ fn every_oauth2_entry_is_imported_or_skipped_and_only_those() {
         .collect();
     assert_eq!(outcomes, expected);
     let summary = &report["summary"];
-    assert_eq!(summary["oauth2_entries"], 8);
+    assert_eq!(summary["entries"], 8);
+    assert_eq!(summary["by_mode"]["OAUTH2"]["imported"], 4);
     assert_eq!(summary["imported"], 4);
     assert_eq!(summary["skipped"], 4);
     assert_eq!(
@@ -239,7 +243,7 @@ fn every_oauth2_entry_is_imported_or_skipped_and_only_those() {
             .contains("providers/data-centers/zoho.yaml")
     );
     assert!(!dir.path().join("out/mail.yaml").exists());
-    assert!(!dir.path().join("out/apikey.yaml").exists());
+    assert!(!dir.path().join("out/oauth1.yaml").exists());
 }
 
 #[test]
@@ -354,7 +358,7 @@ fn the_text_report_ends_with_counts_per_reason() {
     let output = import(dir.path(), CATALOG, "text");
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("8 OAUTH2 entries in "), "{text}");
+    assert!(text.contains("8 entries (8 OAUTH2) in "), "{text}");
     assert!(
         text.contains(": 4 imported, 4 skipped, 0 invalid\n"),
         "{text}"

@@ -142,3 +142,91 @@ fn zoho_crm_entry_offers_exactly_the_nine_accounts_servers() {
     assert!(api.contains(&"https://www.zohoapis.ca"));
     assert!(api.contains(&"https://sandbox.zohoapis.uk"));
 }
+
+/// The path of Nango's providers.yaml, or `None` (after saying so loudly) when it is not set.
+/// Under CI=true a missing variable fails the test.
+fn nango_providers_path() -> Option<PathBuf> {
+    match std::env::var_os("PROVIDER_FORGE_NANGO_PROVIDERS") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => {
+            let message = "PROVIDER_FORGE_NANGO_PROVIDERS is not set: imported entries were NOT \
+                           rendered back and validated against Nango's schema.json.";
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{message}");
+            }
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+            None
+        }
+    }
+}
+
+/// `import nango` of Nango's whole file (the given modes), then `render --format nango` of
+/// what was imported, parsed as Nango parses its file.
+fn imported_and_rendered(providers: &std::path::Path, modes: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imported");
+    let mut args = vec![
+        "import".to_owned(),
+        "nango".to_owned(),
+        providers.display().to_string(),
+        "--out".to_owned(),
+        out.display().to_string(),
+    ];
+    for mode in modes {
+        args.extend(["--auth-mode".to_owned(), (*mode).to_owned()]);
+    }
+    let binary = BIN;
+    let import = Command::new(binary).args(&args).output().unwrap();
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&import.stdout)
+    );
+    let render = Command::new(binary)
+        .args(["render", out.to_str().unwrap(), "--format", "nango"])
+        .output()
+        .unwrap();
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    serde_yaml::from_slice(&render.stdout).expect("the nango output is one YAML mapping")
+}
+
+#[test]
+fn every_imported_entry_renders_back_valid_against_nangos_schema() {
+    let (Some(validator), Some(providers)) = (nango_validator(), nango_providers_path()) else {
+        return;
+    };
+    let document = imported_and_rendered(&providers, &[]);
+    // Twitch's `force_verify: false` is a boolean in Nango's schema: it must come back as one.
+    assert_eq!(
+        document["twitch"]["authorization_params"]["force_verify"],
+        Value::Bool(false)
+    );
+    // Each mode comes back as Nango's auth_mode with its fields.
+    let anthropic = &document["anthropic"];
+    assert_eq!(anthropic["auth_mode"], "API_KEY");
+    assert_eq!(anthropic["proxy"]["headers"]["x-api-key"], "${apiKey}");
+    assert_eq!(anthropic["credentials"]["apiKey"]["secret"], true);
+    let freshdesk = &document["freshdesk"];
+    assert_eq!(freshdesk["auth_mode"], "BASIC");
+    assert_eq!(freshdesk["credentials"]["password"]["hidden"], true);
+    assert_eq!(freshdesk["credentials"]["password"]["default_value"], "X");
+    assert_eq!(document["auth0-cc"]["auth_mode"], "OAUTH2_CC");
+    assert_eq!(document["auth0-cc"]["body_format"], "json");
+    let altrata = &document["altrata"];
+    assert_eq!(altrata["auth_mode"], "TWO_STEP");
+    assert_eq!(
+        altrata["token_headers"]["authorization"],
+        "Basic ${base64(${credentials.username}:${credentials.password})}"
+    );
+    assert_eq!(
+        altrata["token_response"]["token_expiration_strategy"],
+        "expireIn"
+    );
+    let problems = errors(&validator, &document);
+    assert!(problems.is_empty(), "Nango's schema rejects: {problems:#?}");
+}

@@ -18,19 +18,24 @@ pub struct ImportArgs {
 
 #[derive(Debug, Subcommand)]
 enum Source {
-    /// Convert every OAUTH2 entry of Nango's providers.yaml into a definition file.
+    /// Convert the entries of Nango's providers.yaml into definition files.
+    ///
+    /// Entries of the auth modes the format has are imported: OAUTH2 (auth.mode oauth2_code),
+    /// API_KEY (api_key), BASIC (basic), OAUTH2_CC (client_credentials) and TWO_STEP
+    /// (token_request); --auth-mode narrows that.
     ///
     /// Each entry (aliases merged as Nango merges them) becomes DIR/<key>.yaml with the Nango
     /// key as `id`, or is skipped with the Nango feature our format has no equivalent for
     /// (post_connection_script, a provider-specific token client, authorization URL rewrites,
-    /// ...). Fields that do not change the flow (docs links, categories, webhooks, proxy
+    /// request signing, client certificates, further login steps, ...). Fields that do not change the flow (docs links, categories, webhooks, proxy
     /// pagination and retries) are listed per entry as not carried over. Every written file is
     /// then validated like any definition.
     #[command(after_help = "\
-The report lists every OAUTH2 entry (imported with the fields not carried over, or skipped with \
+The report lists every entry of the imported modes (imported with the fields not carried over, or skipped with \
 the feature and the reason), then counts per reason. --format json prints the same report as one \
-JSON object {source, entries: [{id, alias?, outcome: imported|skipped|invalid, file | feature + \
-reason | diagnostics, not_carried_over, notes}], summary}.
+JSON object {source, entries: [{id, alias?, auth_mode, outcome: imported|skipped|invalid, file | \
+feature + reason | diagnostics, not_carried_over, notes}], summary: {entries, imported, skipped, \
+invalid, skipped_by_feature, not_carried_over_by_field, by_mode}}.
 
 Written files start with `# yaml-language-server: $schema=REF` and are byte-identical across \
 runs; a file already up to date is not rewritten. Files of entries skipped now are not removed.
@@ -54,6 +59,10 @@ struct NangoArgs {
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// Import only entries of this Nango auth_mode (repeatable); default: every mode the format
+    /// has.
+    #[arg(long = "auth-mode", value_name = "MODE", value_parser = clap::builder::PossibleValuesParser::new(import::NANGO_MODES))]
+    auth_modes: Vec<String>,
     /// `$schema` reference written on each file's first line.
     #[arg(long, value_name = "REF", default_value = DEFAULT_SCHEMA_REF)]
     schema_ref: String,
@@ -117,6 +126,7 @@ fn nango(args: NangoArgs) -> u8 {
     let options = ImportOptions {
         schema_ref: args.schema_ref,
         source: args.providers.display().to_string(),
+        modes: args.auth_modes,
     };
     let report = match import::import_nango(&catalog, scopes.as_ref(), &args.out, &options) {
         Ok(report) => report,

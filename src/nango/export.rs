@@ -24,10 +24,12 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::definition::types::{TokenAuthMethod, TokenBody, ValueKind};
+use crate::definition::types::{
+    AuthMode, HttpMethod, TokenAuthMethod, TokenBody, ValueKind, VerifyMethod,
+};
 use crate::resolve::connection::ACCESS_TOKEN;
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
-use crate::resolve::template::{self, PlaceholderValues};
+use crate::resolve::template::{self, CREDENTIALS_PREFIX, PlaceholderValues};
 
 /// Connection-config field holding the chosen data center's issuer origin.
 pub const ISSUER_FIELD: &str = "issuer";
@@ -53,8 +55,9 @@ pub struct RenderedNangoEntry {
     pub scope_separator: Option<String>,
     /// `default_scopes`.
     pub default_scopes: Vec<String>,
-    /// `authorization_params`.
-    pub authorization_params: IndexMap<String, String>,
+    /// `authorization_params`: text, except `true` and `false`, which are booleans (see
+    /// [`query_flags`]).
+    pub authorization_params: IndexMap<String, serde_json::Value>,
     /// `disable_pkce: true` when the provider sends no PKCE challenge (Nango's default is on).
     pub disable_pkce: bool,
     /// `token_params`.
@@ -76,6 +79,73 @@ pub struct RenderedNangoEntry {
     pub proxy_headers: IndexMap<String, String>,
     /// `connection_config` fields.
     pub connection_config: Vec<NangoField>,
+    /// `auth_mode`: `OAUTH2`, `API_KEY`, `BASIC`, `OAUTH2_CC` or `TWO_STEP`.
+    pub auth_mode: &'static str,
+    /// `credentials`: the fields the end user fills in.
+    pub credentials: Vec<NangoCredential>,
+    /// `proxy.query`.
+    pub proxy_query: IndexMap<String, String>,
+    /// `proxy.verification`.
+    pub verification: Option<NangoVerification>,
+    /// `token_request_method`, only for a `GET` token request (Nango's default is POST).
+    pub token_request_method: Option<String>,
+    /// `token_headers` of a token request.
+    pub token_headers: IndexMap<String, String>,
+    /// `token_response` of a token request.
+    pub token_response: Option<NangoTokenResponse>,
+    /// `token_expires_in_ms`: the lifetime of a token whose answer names none.
+    pub token_expires_in_ms: Option<u64>,
+    /// `refresh_token_params` of a token request.
+    pub refresh_token_params: IndexMap<String, String>,
+    /// `refresh_token_headers` of a token request.
+    pub refresh_token_headers: IndexMap<String, String>,
+}
+
+/// A `credentials` field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NangoCredential {
+    /// Field name (`apiKey`, `username`).
+    pub key: String,
+    /// `title` (required by Nango's schema).
+    pub title: String,
+    /// `description` (required by Nango's schema).
+    pub description: String,
+    /// `example`.
+    pub example: Option<String>,
+    /// `pattern`.
+    pub pattern: Option<String>,
+    /// `secret`, written when it differs from what Nango's form assumes for the name.
+    pub secret: Option<bool>,
+    /// `optional`.
+    pub optional: bool,
+    /// `hidden`.
+    pub hidden: bool,
+    /// `default_value`.
+    pub default_value: Option<String>,
+}
+
+/// `proxy.verification`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NangoVerification {
+    /// `method`: `GET` or `POST`.
+    pub method: String,
+    /// `endpoints`.
+    pub endpoints: Vec<String>,
+    /// `headers`.
+    pub headers: IndexMap<String, String>,
+}
+
+/// `token_response` of a token request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NangoTokenResponse {
+    /// `token`: the path of the token.
+    pub token: String,
+    /// `token_expiration`: the path of its lifetime or expiry.
+    pub token_expiration: Option<String>,
+    /// `token_expiration_strategy`: `expireIn` (seconds) or `expireAt` (a date).
+    pub token_expiration_strategy: Option<String>,
+    /// `refresh_token`: the path of a refresh token.
+    pub refresh_token: Option<String>,
 }
 
 /// A `connection_config` field.
@@ -179,15 +249,7 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
         provider.callback.as_ref(),
         provider.token.as_ref(),
     ) else {
-        return Err(NangoRenderError {
-            provider: provider.id.clone(),
-            endpoint: "auth",
-            reason: format!(
-                "its auth mode `{}` is not written as a Nango entry yet",
-                provider.auth_mode.as_str()
-            ),
-            why: "only `oauth2_code` providers are exported for now",
-        });
+        return mode_entry(provider);
     };
     let dcs = &provider.data_centers;
     let nango = Interpolation::new(provider);
@@ -222,6 +284,79 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
                 .collect(),
         ));
     }
+    let proxy_base_url = proxy_base_url(provider, &nango, &mut connection_config);
+    connection_config.extend(connection_fields(provider));
+
+    let mut redirect_uri_metadata: Vec<String> = [&callback.location_param, &callback.issuer_param]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    for (name, runtime) in &provider.connection.runtime {
+        if runtime.declared.from == crate::definition::types::RuntimeSource::Callback {
+            redirect_uri_metadata.push(name.clone());
+        }
+    }
+
+    Ok(RenderedNangoEntry {
+        key: provider.id.clone(),
+        display_name: provider.display_name.clone(),
+        docs: provider.docs_url.clone().unwrap_or_default(),
+        authorization_url,
+        token_url,
+        refresh_url,
+        scope_separator: (request.scope_separator != " ").then(|| request.scope_separator.clone()),
+        default_scopes: default_scopes(provider, &nango)?,
+        authorization_params: query_flags(nango.values(&request.params)),
+        disable_pkce: !request.pkce,
+        token_params: nango.values(&exchange.token_params),
+        refresh_params: nango.values(&exchange.refresh_params),
+        body_format: (exchange.token_body == TokenBody::Json).then(|| "json".to_owned()),
+        token_request_auth_method: match exchange.token_auth_method.unwrap_or_default() {
+            TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
+            TokenAuthMethod::ClientSecretPost => None,
+        },
+        token_response_metadata: exchange.token_response_metadata.clone(),
+        redirect_uri_metadata,
+        proxy_base_url,
+        auth_mode: "OAUTH2",
+        credentials: Vec::new(),
+        proxy_query: provider
+            .api_auth
+            .iter()
+            .flat_map(|api| &api.query)
+            .map(|(name, value)| (name.clone(), nango.value(value)))
+            .collect(),
+        verification: None,
+        token_request_method: None,
+        token_headers: IndexMap::new(),
+        token_response: None,
+        token_expires_in_ms: None,
+        refresh_token_params: IndexMap::new(),
+        refresh_token_headers: IndexMap::new(),
+        // Nango's proxy sends the token's `Authorization` header itself.
+        proxy_headers: provider
+            .api_auth
+            .iter()
+            .flat_map(|api| &api.headers)
+            .filter(|(name, value)| {
+                !(name.as_str() == "Authorization" && value.ends_with("<access_token>"))
+            })
+            .map(|(name, value)| (name.to_ascii_lowercase(), nango.value(value)))
+            .collect(),
+        connection_config,
+    })
+}
+
+/// `proxy.base_url`: the one API base URL as Nango writes it, or, when data centers or
+/// environments have several, `${connectionConfig.api_base_url}` with a field whose `enum` is
+/// every one of them.
+fn proxy_base_url(
+    provider: &ResolvedProvider,
+    nango: &Interpolation,
+    connection_config: &mut Vec<NangoField>,
+) -> Option<String> {
+    let dcs = &provider.data_centers;
     let mut api_urls: Vec<String> = Vec::new();
     for dc in dcs {
         for url in dc.api_base_urls.values() {
@@ -230,7 +365,7 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
             }
         }
     }
-    let proxy_base_url = match api_urls.len() {
+    match api_urls.len() {
         0 => None,
         1 => Some(nango.value(&api_urls[0])),
         _ => {
@@ -257,53 +392,25 @@ pub fn entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRen
             ));
             Some(interpolation(API_BASE_URL_FIELD))
         }
-    };
-    connection_config.extend(connection_fields(provider));
-
-    let mut redirect_uri_metadata: Vec<String> = [&callback.location_param, &callback.issuer_param]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    for (name, runtime) in &provider.connection.runtime {
-        if runtime.declared.from == crate::definition::types::RuntimeSource::Callback {
-            redirect_uri_metadata.push(name.clone());
-        }
     }
+}
 
-    Ok(RenderedNangoEntry {
-        key: provider.id.clone(),
-        display_name: provider.display_name.clone(),
-        docs: provider.docs_url.clone().unwrap_or_default(),
-        authorization_url,
-        token_url,
-        refresh_url,
-        scope_separator: (request.scope_separator != " ").then(|| request.scope_separator.clone()),
-        default_scopes: default_scopes(provider, &nango)?,
-        authorization_params: nango.values(&request.params),
-        disable_pkce: !request.pkce,
-        token_params: nango.values(&exchange.token_params),
-        refresh_params: nango.values(&exchange.refresh_params),
-        body_format: (exchange.token_body == TokenBody::Json).then(|| "json".to_owned()),
-        token_request_auth_method: match exchange.token_auth_method.unwrap_or_default() {
-            TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
-            TokenAuthMethod::ClientSecretPost => None,
-        },
-        token_response_metadata: exchange.token_response_metadata.clone(),
-        redirect_uri_metadata,
-        proxy_base_url,
-        // Nango's proxy sends the token's `Authorization` header itself.
-        proxy_headers: provider
-            .api_auth
-            .iter()
-            .flat_map(|api| &api.headers)
-            .filter(|(name, value)| {
-                !(name.as_str() == "Authorization" && value.ends_with("<access_token>"))
-            })
-            .map(|(name, value)| (name.to_ascii_lowercase(), nango.value(value)))
-            .collect(),
-        connection_config,
-    })
+/// Parameters of a URL's query string with the flags `true` and `false` as booleans. Nango
+/// turns every value of the query into text, so a boolean sends the same bytes; its schema
+/// types such flags (Twitch's `force_verify`) as booleans and refuses the whole file when one is
+/// a string.
+fn query_flags(params: IndexMap<String, String>) -> IndexMap<String, serde_json::Value> {
+    params
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value.as_str() {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => serde_json::Value::String(value),
+            };
+            (name, value)
+        })
+        .collect()
 }
 
 /// The table's URLs of one data center, for the `oauth2_code` providers `entry` takes (an
@@ -324,6 +431,208 @@ fn dc_token_url(dc: &ResolvedDataCenter) -> &str {
 
 fn dc_refresh_url(dc: &ResolvedDataCenter) -> &str {
     dc.token.as_ref().map_or("", |t| t.refresh_url.as_str())
+}
+
+/// Nango's `auth_mode` of a mode.
+fn nango_mode(mode: AuthMode) -> &'static str {
+    match mode {
+        AuthMode::Oauth2Code => "OAUTH2",
+        AuthMode::ApiKey => "API_KEY",
+        AuthMode::Basic => "BASIC",
+        AuthMode::ClientCredentials => "OAUTH2_CC",
+        AuthMode::TokenRequest => "TWO_STEP",
+    }
+}
+
+/// The `Authorization` header Nango's proxy sends itself for `mode`, as the table writes it:
+/// Basic for `BASIC`, Bearer for the token modes. Written out, it would be the same request.
+fn implied_authorization(mode: AuthMode) -> Option<String> {
+    match mode {
+        AuthMode::Basic => {
+            Some("Basic <base64(<credentials.username>:<credentials.password>)>".to_owned())
+        }
+        AuthMode::ClientCredentials | AuthMode::TokenRequest => {
+            Some(format!("Bearer <{ACCESS_TOKEN}>"))
+        }
+        _ => None,
+    }
+}
+
+/// The Nango entry of a provider that authenticates with an API key, Basic auth, client
+/// credentials or a token request: Nango's `auth_mode`, the credential fields, the proxy (base
+/// URL, headers, query, verification) and the token request.
+fn mode_entry(provider: &ResolvedProvider) -> Result<RenderedNangoEntry, NangoRenderError> {
+    let mode = provider.auth_mode;
+    let error = |endpoint: &'static str, reason: String, why: &'static str| NangoRenderError {
+        provider: provider.id.clone(),
+        endpoint,
+        reason,
+        why,
+    };
+    let nango = Interpolation::new(provider);
+    // Nango's API_KEY and BASIC entries name their fields bare (`${apiKey}`).
+    let bare = matches!(mode, AuthMode::ApiKey | AuthMode::Basic);
+    let text = |value: &str| nango.text(value, bare);
+    let texts = |map: &IndexMap<String, String>| -> IndexMap<String, String> {
+        map.iter()
+            .map(|(name, value)| (name.clone(), text(value)))
+            .collect()
+    };
+    let headers = |map: &IndexMap<String, String>| -> IndexMap<String, String> {
+        map.iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), text(value)))
+            .collect()
+    };
+
+    let mut connection_config = Vec::new();
+    let proxy_base_url = proxy_base_url(provider, &nango, &mut connection_config);
+    connection_config.extend(connection_fields(provider));
+    let implied = implied_authorization(mode);
+    let api_auth = provider.api_auth.clone().unwrap_or_default();
+    let proxy_headers = api_auth
+        .headers
+        .iter()
+        .filter(|(name, value)| {
+            !(name.eq_ignore_ascii_case("authorization") && Some(*value) == implied.as_ref())
+        })
+        .map(|(name, value)| (name.to_ascii_lowercase(), text(value)))
+        .collect();
+    let verification = match &provider.verify {
+        None => None,
+        Some(verify) => Some(NangoVerification {
+            method: match verify.method {
+                VerifyMethod::Get => "GET".to_owned(),
+                VerifyMethod::Post => "POST".to_owned(),
+                VerifyMethod::Head => {
+                    return Err(error(
+                        "verification",
+                        "the verification request is a HEAD request".to_owned(),
+                        "Nango verifies credentials with GET or POST only",
+                    ));
+                }
+            },
+            endpoints: verify.endpoints.iter().map(|e| text(e)).collect(),
+            headers: headers(&verify.headers),
+        }),
+    };
+    let credentials = provider
+        .credentials
+        .iter()
+        .map(|(key, field)| NangoCredential {
+            key: key.clone(),
+            title: field.title.clone(),
+            description: field.description.clone().unwrap_or_default(),
+            example: field.example.clone(),
+            pattern: field.pattern.clone(),
+            secret: Some(field.secret),
+            optional: field.optional,
+            hidden: field.hidden,
+            default_value: field.default.clone(),
+        })
+        .collect();
+
+    let mut entry = RenderedNangoEntry {
+        key: provider.id.clone(),
+        display_name: provider.display_name.clone(),
+        docs: provider.docs_url.clone().unwrap_or_default(),
+        authorization_url: String::new(),
+        token_url: String::new(),
+        refresh_url: None,
+        scope_separator: None,
+        default_scopes: Vec::new(),
+        authorization_params: IndexMap::new(),
+        disable_pkce: false,
+        token_params: IndexMap::new(),
+        refresh_params: IndexMap::new(),
+        body_format: None,
+        token_request_auth_method: None,
+        token_response_metadata: Vec::new(),
+        redirect_uri_metadata: Vec::new(),
+        proxy_base_url,
+        proxy_headers,
+        connection_config,
+        auth_mode: nango_mode(mode),
+        credentials,
+        proxy_query: texts(&api_auth.query),
+        verification,
+        token_request_method: None,
+        token_headers: IndexMap::new(),
+        token_response: None,
+        token_expires_in_ms: None,
+        refresh_token_params: IndexMap::new(),
+        refresh_token_headers: IndexMap::new(),
+    };
+    let Some(exchange) = &provider.token else {
+        return Ok(entry);
+    };
+    let dcs = &provider.data_centers;
+    let first = dcs.first().and_then(|dc| dc.token.as_ref());
+    let Some(endpoints) =
+        first.filter(|first| dcs.iter().all(|dc| dc.token.as_ref() == Some(*first)))
+    else {
+        return Err(error(
+            "token URL",
+            "its data centers have different token endpoints".to_owned(),
+            "Nango's client-credentials and token-request entries have one token URL",
+        ));
+    };
+    entry.token_url = text(&endpoints.token_url);
+    entry.token_params = texts(&exchange.token_params);
+    entry.token_response_metadata = exchange.token_response_metadata.clone();
+    match mode {
+        AuthMode::ClientCredentials => {
+            entry.default_scopes = default_scopes(provider, &nango)?;
+            entry.body_format = match exchange.token_body {
+                TokenBody::Form => None,
+                TokenBody::Json => Some("json".to_owned()),
+                TokenBody::Query => Some("query".to_owned()),
+            };
+            entry.token_request_auth_method = match exchange.token_auth_method.unwrap_or_default() {
+                TokenAuthMethod::ClientSecretBasic => Some("basic".to_owned()),
+                TokenAuthMethod::ClientSecretPost => None,
+            };
+        }
+        _ => {
+            entry.body_format = Some(
+                match exchange.token_body {
+                    TokenBody::Form => "form",
+                    TokenBody::Json => "json",
+                    TokenBody::Query => {
+                        return Err(error(
+                            "token request",
+                            "the token request sends its parameters in the query string".to_owned(),
+                            "Nango's token requests send a JSON or form body",
+                        ));
+                    }
+                }
+                .to_owned(),
+            );
+            if endpoints.refresh_url != endpoints.token_url {
+                entry.refresh_url = Some(text(&endpoints.refresh_url));
+            }
+            entry.refresh_token_params = texts(&exchange.refresh_params);
+            if let Some(request) = &provider.token_request {
+                entry.token_request_method =
+                    (request.method == HttpMethod::Get).then(|| "GET".to_owned());
+                entry.token_headers = headers(&request.headers);
+                entry.refresh_token_headers = headers(&request.refresh_headers);
+                let response = &request.response;
+                let (expiration, strategy) = match (&response.expires_in, &response.expires_at) {
+                    (Some(path), _) => (Some(path.clone()), Some("expireIn".to_owned())),
+                    (None, Some(path)) => (Some(path.clone()), Some("expireAt".to_owned())),
+                    (None, None) => (None, None),
+                };
+                entry.token_response = Some(NangoTokenResponse {
+                    token: response.token.clone(),
+                    token_expiration: expiration,
+                    token_expiration_strategy: strategy,
+                    refresh_token: response.refresh_token.clone(),
+                });
+                entry.token_expires_in_ms = response.lifetime_secs.map(|secs| secs * 1000);
+            }
+        }
+    }
+    Ok(entry)
 }
 
 /// What the provider calls its authorization server: "accounts server" where its callback
@@ -481,11 +790,79 @@ impl Interpolation {
         }
     }
 
+    /// A value of the other modes, which may hold credentials and `<base64(...)>`: written with
+    /// [`nango_text`], the fallback the same way.
+    fn text(&self, text: &str, bare: bool) -> String {
+        let primary = nango_text(text, bare, &self.interpolated);
+        if !self.has_defaults {
+            return primary;
+        }
+        let fallback = nango_text(text, bare, &self.fallback);
+        if fallback == primary {
+            primary
+        } else {
+            format!("{primary} || {fallback}")
+        }
+    }
+
     fn values(&self, map: &IndexMap<String, String>) -> IndexMap<String, String> {
         map.iter()
             .map(|(name, value)| (name.clone(), self.value(value)))
             .collect()
     }
+}
+
+/// A table value as Nango writes it: each connection value or the access token as `names`
+/// gives it, `<credentials.NAME>` as `${credentials.NAME}`, or `${NAME}` when `bare` (the
+/// spelling of Nango's API_KEY and BASIC entries, whose proxy reads the fields flat), and
+/// `<base64(TEXT)>` as `${base64(TEXT)}`. The table holds no other `<`: the format has no
+/// literal angle brackets.
+fn nango_text(text: &str, bare: bool, names: &IndexMap<String, Option<String>>) -> String {
+    const BASE64: &str = "<base64(";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        if let Some(inner_and_rest) = after.strip_prefix(BASE64) {
+            let end = base64_end(inner_and_rest).unwrap_or(inner_and_rest.len());
+            out.push_str("${base64(");
+            out.push_str(&nango_text(&inner_and_rest[..end], bare, names));
+            out.push_str(")}");
+            rest = inner_and_rest.get(end + 2..).unwrap_or_default();
+            continue;
+        }
+        let Some(end) = after.find('>') else {
+            break;
+        };
+        let name = &after[1..end];
+        match name.strip_prefix(CREDENTIALS_PREFIX) {
+            Some(field) if bare => out.push_str(&format!("${{{field}}}")),
+            Some(_) => out.push_str(&format!("${{{name}}}")),
+            None => match names.get(name) {
+                Some(Some(value)) => out.push_str(value),
+                _ => out.push_str(&after[..=end]),
+            },
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the TEXT of `<base64(TEXT)>` ends in `after` (the text after `<base64(`): the index of
+/// the `)` followed by `>` that closes it, nested `<base64(...)>` included.
+fn base64_end(after: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in after.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 && after[i + 1..].starts_with('>') => return Some(i),
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `${connectionConfig.FIELD}`, Nango's interpolation syntax.
@@ -562,6 +939,30 @@ mod tests {
         let catalog = crate::catalog::load(&[path]).expect("readable");
         assert!(catalog.is_valid(), "{:#?}", catalog.diagnostics);
         catalog.providers[0].resolved.clone()
+    }
+
+    #[test]
+    fn credentials_and_base64_are_written_as_nango_interpolates_them() {
+        let names = IndexMap::from([
+            ("org".to_owned(), Some("${connectionConfig.org}".to_owned())),
+            (ACCESS_TOKEN.to_owned(), Some("${accessToken}".to_owned())),
+        ]);
+        assert_eq!(
+            nango_text("Bearer <credentials.apiKey>", true, &names),
+            "Bearer ${apiKey}"
+        );
+        assert_eq!(
+            nango_text(
+                "Basic <base64(<org>:<credentials.password>)>",
+                false,
+                &names
+            ),
+            "Basic ${base64(${connectionConfig.org}:${credentials.password})}"
+        );
+        assert_eq!(
+            nango_text("<access_token> <base64(<credentials.k>)>-x", false, &names),
+            "${accessToken} ${base64(${credentials.k})}-x"
+        );
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl Templates {
                 .expect("the default delimiters are valid"),
         );
         env.add_filter("quoted", quoted);
+        env.add_filter("scalar", scalar);
         env.add_filter("dotenv", dotenv);
         env.add_filter("env_key", env_key);
         env.add_filter("md", markdown_cell);
@@ -247,6 +248,16 @@ fn quoted(value: String) -> String {
     text
 }
 
+/// `scalar`: a boolean or a number as YAML writes it bare, any other value as [`quoted`] text.
+fn scalar(value: Value) -> String {
+    match value.kind() {
+        // YAML's lowercase spelling, not Jinja's `True`.
+        minijinja::value::ValueKind::Bool => value.is_true().to_string(),
+        minijinja::value::ValueKind::Number => value.to_string(),
+        _ => quoted(value.to_string()),
+    }
+}
+
 /// `dotenv`: a dotenv value, bare when it is made of URL-safe characters, otherwise single
 /// quoted (single quotes are literal in sh and dotenv). A value a single-quoted string cannot
 /// hold safely (a quote, a backslash, a control character) is refused, not mangled.
@@ -332,6 +343,14 @@ fn markdown_code(value: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_are_written_as_yaml_spells_them() {
+        assert_eq!(scalar(Value::from(false)), "false");
+        assert_eq!(scalar(Value::from(true)), "true");
+        assert_eq!(scalar(Value::from(3)), "3");
+        assert_eq!(scalar(Value::from("false")), "\"false\"");
+    }
 
     #[test]
     fn dotenv_values_are_bare_when_safe_and_quoted_otherwise() {

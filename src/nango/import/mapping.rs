@@ -200,12 +200,6 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         Some(other) => return Err(skip("body_format", format!("token body `{other}`"))),
     };
     let proxy = get("proxy").and_then(Value::as_mapping);
-    if proxy.is_some_and(|p| p.contains_key("query")) {
-        return Err(skip(
-            "proxy.query",
-            "query parameters added to every API call",
-        ));
-    }
 
     // Endpoints and parameters, recording every connection value they use.
     let mut uses = Uses::default();
@@ -280,22 +274,30 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
             .get("base_url")
             .and_then(Value::as_str)
             .filter(|b| !b.is_empty());
-        let mut headers = IndexMap::new();
-        for (name, value) in proxy
-            .get("headers")
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flatten()
-        {
-            let (Some(name), Some(value)) = (name.as_str(), scalar(value)) else {
-                return Err(skip("proxy.headers", "a header that is not a string"));
-            };
-            let place = format!("proxy.headers.{name}");
-            headers.insert(
-                name.to_owned(),
-                uses.convert(&value, &place, Context::Header, Stage::AfterToken)?,
-            );
-        }
+        let mut carried = |field: &str| -> Result<IndexMap<String, String>, Skip> {
+            let mut out = IndexMap::new();
+            for (name, value) in proxy
+                .get(field)
+                .and_then(Value::as_mapping)
+                .into_iter()
+                .flatten()
+            {
+                let (Some(name), Some(value)) = (name.as_str(), scalar(value)) else {
+                    return Err(skip(
+                        format!("proxy.{field}"),
+                        format!("a value of `proxy.{field}` that is not text"),
+                    ));
+                };
+                let place = format!("proxy.{field}.{name}");
+                out.insert(
+                    name.to_owned(),
+                    uses.convert(&value, &place, Context::Header, Stage::AfterToken)?,
+                );
+            }
+            Ok(out)
+        };
+        let headers = carried("headers")?;
+        let query = carried("query")?;
         match base {
             Some(base) => {
                 let base = uses.convert(base, "proxy.base_url", Context::Url, Stage::AfterToken)?;
@@ -303,7 +305,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
                     auth_scheme: "Bearer".to_owned(),
                     environments: IndexMap::from([("production".to_owned(), base)]),
                     headers,
-                    query: IndexMap::new(),
+                    query,
                     verify: None,
                 });
             }
@@ -311,11 +313,14 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
                 if !headers.is_empty() {
                     not_carried_over.push("proxy.headers".to_owned());
                 }
+                if !query.is_empty() {
+                    not_carried_over.push("proxy.query".to_owned());
+                }
             }
         }
         for (key, _) in proxy {
             let key = key.as_str().unwrap_or_default();
-            if !matches!(key, "base_url" | "headers") {
+            if !matches!(key, "base_url" | "headers" | "query") {
                 not_carried_over.push(format!("proxy.{key}"));
             }
         }

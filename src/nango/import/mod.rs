@@ -1,6 +1,8 @@
-//! Importing Nango's OAuth 2.0 catalog: each `OAUTH2` entry of Nango's `providers.yaml` becomes
-//! one definition file, `DIR/<nango-key>.yaml` with the key as `id`, or is skipped with the Nango
-//! feature that has no equivalent in our format.
+//! Importing Nango's catalog: each entry of Nango's `providers.yaml` whose `auth_mode` the format
+//! has (`OAUTH2`, `API_KEY`, `BASIC`, `OAUTH2_CC`, `TWO_STEP`) becomes one definition file,
+//! `DIR/<nango-key>.yaml` with the key as `id`, or is skipped with the Nango feature that has no
+//! equivalent in our format. Authorization-code entries are mapped by `mapping`, the others by
+//! `modes`.
 //!
 //! The importer sits at the start of the one-way flow, never beside it: it writes YAML, and each
 //! file written is then loaded through the same path as any hand-written definition
@@ -15,6 +17,7 @@
 
 mod fields;
 mod mapping;
+mod modes;
 mod report;
 mod template;
 mod values;
@@ -22,7 +25,7 @@ mod values;
 use std::path::Path;
 
 pub use fields::Skip;
-pub use report::{EntryReport, ImportReport, Outcome, Summary};
+pub use report::{Counts, EntryReport, ImportReport, Outcome, Summary};
 
 use crate::catalog;
 use crate::nango::{NangoCatalog, NangoScopes};
@@ -32,8 +35,11 @@ use crate::render::output::{self, OutputError, PlannedFile};
 /// file, as the bundled definitions write it (an output directory beside `schemas/`).
 pub const DEFAULT_SCHEMA_REF: &str = "../schemas/provider.schema.json";
 
-/// Nango's `auth_mode` of the entries imported.
+/// Nango's `auth_mode` of the authorization-code entries.
 const OAUTH2: &str = "OAUTH2";
+
+/// Every Nango `auth_mode` the importer maps, in the order reports list them.
+pub const NANGO_MODES: &[&str] = &["OAUTH2", "API_KEY", "BASIC", "OAUTH2_CC", "TWO_STEP"];
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -42,6 +48,9 @@ pub struct ImportOptions {
     pub schema_ref: String,
     /// Where Nango's catalog was read from, named in each file's header comment.
     pub source: String,
+    /// Nango `auth_mode`s to import (`OAUTH2`, `API_KEY`, ...); empty: every mode the format
+    /// has.
+    pub modes: Vec<String>,
 }
 
 /// Whether `id` fits the provider id pattern of the format (`^[a-z0-9]+(-[a-z0-9]+)*$`).
@@ -69,11 +78,21 @@ pub fn import_nango(
         let Some(entry) = catalog.entry(id) else {
             continue;
         };
-        if entry.auth_mode() != Some(OAUTH2) {
+        let Some(nango_mode) = entry.auth_mode().map(str::to_owned) else {
+            continue;
+        };
+        if !options.modes.is_empty() && !options.modes.contains(&nango_mode) {
             continue;
         }
-        let list = scopes.and_then(|s| s.for_provider(id));
-        let report = match mapping::map(&entry, list) {
+        let mapped = if nango_mode == OAUTH2 {
+            let list = scopes.and_then(|s| s.for_provider(id));
+            mapping::map(&entry, list)
+        } else if let Some(mode) = modes::mode_of(&nango_mode) {
+            modes::map(&entry, mode)
+        } else {
+            continue;
+        };
+        let report = match mapped {
             Ok(mapped) => {
                 let name = format!("{id}.yaml");
                 let contents = report::definition_file(&entry, &mapped, options);
@@ -84,6 +103,7 @@ pub fn import_nango(
                 EntryReport {
                     id: id.to_owned(),
                     alias: entry.alias.clone(),
+                    auth_mode: nango_mode,
                     outcome: Outcome::Imported {
                         file: out.join(name),
                     },
@@ -94,6 +114,7 @@ pub fn import_nango(
             Err(skip) => EntryReport {
                 id: id.to_owned(),
                 alias: entry.alias.clone(),
+                auth_mode: nango_mode,
                 outcome: Outcome::Skipped {
                     feature: skip.feature,
                     reason: skip.detail,

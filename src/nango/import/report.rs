@@ -37,7 +37,7 @@ pub enum Outcome {
     },
 }
 
-/// One Nango OAUTH2 entry and what became of it.
+/// One Nango entry and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EntryReport {
     /// The Nango key, which is also the definition's `id`.
@@ -45,6 +45,8 @@ pub struct EntryReport {
     /// The entry it aliases in Nango's file, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    /// Nango's `auth_mode` of the entry (`OAUTH2`, `API_KEY`, ...).
+    pub auth_mode: String,
     /// How it ended.
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -54,11 +56,40 @@ pub struct EntryReport {
     pub notes: Vec<String>,
 }
 
+/// Counts over the whole run, or over the entries of one `auth_mode`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// Entries considered (aliases resolved).
+    pub entries: usize,
+    /// Entries written and valid.
+    pub imported: usize,
+    /// Entries skipped.
+    pub skipped: usize,
+    /// Entries written but invalid.
+    pub invalid: usize,
+    /// Skipped entries per Nango feature.
+    pub skipped_by_feature: BTreeMap<String, usize>,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: &Outcome) {
+        self.entries += 1;
+        match outcome {
+            Outcome::Imported { .. } => self.imported += 1,
+            Outcome::Skipped { feature, .. } => {
+                self.skipped += 1;
+                *self.skipped_by_feature.entry(feature.clone()).or_default() += 1;
+            }
+            Outcome::Invalid { .. } => self.invalid += 1,
+        }
+    }
+}
+
 /// Counts over the whole run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    /// OAUTH2 entries in Nango's file (aliases resolved).
-    pub oauth2_entries: usize,
+    /// Entries of the imported modes in Nango's file (aliases resolved).
+    pub entries: usize,
     /// Entries written and valid.
     pub imported: usize,
     /// Entries skipped.
@@ -69,6 +100,8 @@ pub struct Summary {
     pub skipped_by_feature: BTreeMap<String, usize>,
     /// Imported entries per top-level field not carried over.
     pub not_carried_over_by_field: BTreeMap<String, usize>,
+    /// The same counts per Nango `auth_mode`.
+    pub by_mode: BTreeMap<String, Counts>,
 }
 
 /// The whole report.
@@ -76,7 +109,7 @@ pub struct Summary {
 pub struct ImportReport {
     /// Where Nango's catalog was read from.
     pub source: String,
-    /// One report per OAUTH2 entry, in Nango's file order.
+    /// One report per entry of the imported modes, in Nango's file order.
     pub entries: Vec<EntryReport>,
     /// The counts.
     pub summary: Summary,
@@ -84,26 +117,15 @@ pub struct ImportReport {
 
 impl ImportReport {
     pub(super) fn new(source: String, entries: Vec<EntryReport>) -> Self {
-        let mut summary = Summary {
-            oauth2_entries: entries.len(),
-            imported: 0,
-            skipped: 0,
-            invalid: 0,
-            skipped_by_feature: BTreeMap::new(),
-            not_carried_over_by_field: BTreeMap::new(),
-        };
+        let mut total = Counts::default();
+        let mut by_mode: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut not_carried_over_by_field = BTreeMap::new();
         for entry in &entries {
-            match &entry.outcome {
-                Outcome::Imported { .. } => summary.imported += 1,
-                Outcome::Skipped { feature, .. } => {
-                    summary.skipped += 1;
-                    *summary
-                        .skipped_by_feature
-                        .entry(feature.clone())
-                        .or_default() += 1;
-                }
-                Outcome::Invalid { .. } => summary.invalid += 1,
-            }
+            total.add(&entry.outcome);
+            by_mode
+                .entry(entry.auth_mode.clone())
+                .or_default()
+                .add(&entry.outcome);
             let mut top: Vec<&str> = entry
                 .not_carried_over
                 .iter()
@@ -111,12 +133,20 @@ impl ImportReport {
                 .collect();
             top.dedup();
             for field in top {
-                *summary
-                    .not_carried_over_by_field
+                *not_carried_over_by_field
                     .entry(field.to_owned())
                     .or_default() += 1;
             }
         }
+        let summary = Summary {
+            entries: total.entries,
+            imported: total.imported,
+            skipped: total.skipped,
+            invalid: total.invalid,
+            skipped_by_feature: total.skipped_by_feature,
+            not_carried_over_by_field,
+            by_mode,
+        };
         ImportReport {
             source,
             entries,
@@ -174,15 +204,31 @@ impl ImportReport {
             }
         }
         let s = &self.summary;
+        let modes: Vec<String> = s
+            .by_mode
+            .iter()
+            .map(|(mode, counts)| format!("{} {mode}", counts.entries))
+            .collect();
         let _ = writeln!(
             out,
-            "\n{} OAUTH2 entries in {}: {} imported, {} skipped, {} invalid",
-            s.oauth2_entries,
+            "\n{} entries ({}) in {}: {} imported, {} skipped, {} invalid",
+            s.entries,
+            modes.join(", "),
             visible(&self.source),
             s.imported,
             s.skipped,
             s.invalid
         );
+        for (mode, counts) in &s.by_mode {
+            let _ = writeln!(
+                out,
+                "{mode}: {} entries, {} imported, {} skipped, {} invalid",
+                counts.entries, counts.imported, counts.skipped, counts.invalid
+            );
+            for (feature, count) in by_count(&counts.skipped_by_feature) {
+                let _ = writeln!(out, "  {count:>4}  skipped: {feature}");
+            }
+        }
         if !s.skipped_by_feature.is_empty() {
             let _ = writeln!(out, "skipped, by the Nango feature with no equivalent:");
             for (feature, count) in by_count(&s.skipped_by_feature) {

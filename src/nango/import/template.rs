@@ -41,6 +41,8 @@ pub(crate) struct Converted {
     /// `(name, literal)` when the Nango string was a fallback `LEFT || RIGHT` whose RIGHT is LEFT
     /// with `name` replaced by `literal`.
     pub fallback: Option<(String, String)>,
+    /// The credential fields it uses (`${apiKey}`, `${credentials.NAME}`), in order.
+    pub credentials: Vec<String>,
 }
 
 /// Why a Nango string cannot be converted.
@@ -52,6 +54,10 @@ pub(crate) enum Unconvertible {
     Fallback(String),
     /// A literal `<` or `>`, which our format would read as a placeholder.
     AngleBracket(String),
+    /// A credential in a URL's host or path (Nango's telegram: `.../bot${apiKey}`).
+    CredentialInPath(String),
+    /// `${base64(` without its closing `)}`.
+    UnclosedBase64(String),
 }
 
 impl fmt::Display for Unconvertible {
@@ -60,6 +66,8 @@ impl fmt::Display for Unconvertible {
             Unconvertible::Interpolation(what) => write!(f, "`${{{what}}}`"),
             Unconvertible::Fallback(text) => write!(f, "`{text}`"),
             Unconvertible::AngleBracket(text) => write!(f, "`{text}`"),
+            Unconvertible::CredentialInPath(name) => write!(f, "credential `{name}`"),
+            Unconvertible::UnclosedBase64(text) => write!(f, "`{text}`"),
         }
     }
 }
@@ -81,17 +89,53 @@ pub(crate) enum Context {
     Header,
 }
 
-/// Converts one Nango string used in `context`.
+/// The names a Nango string may use besides connection values, which depend on the auth mode
+/// and on where the string is used (Nango's per-mode interpolation context).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Vocabulary {
+    /// `${accessToken}` (written `<access_token>`).
+    pub access_token: bool,
+    /// `${credentials.NAME}` (written `<credentials.NAME>`) and `${base64(...)}`.
+    pub credentials: bool,
+    /// Credential names Nango also accepts bare (`${apiKey}`, `${username}`).
+    pub bare_credentials: Vec<String>,
+}
+
+impl Vocabulary {
+    /// The OAuth 2.0 vocabulary: the access token in API headers only.
+    fn oauth(context: Context) -> Self {
+        Vocabulary {
+            access_token: context == Context::Header,
+            ..Vocabulary::default()
+        }
+    }
+}
+
+const CREDENTIALS_PREFIX: &str = "credentials.";
+const BASE64_OPEN: &str = "base64(";
+
+/// Converts one Nango string of an OAuth 2.0 entry used in `context`.
 pub(crate) fn convert(text: &str, context: Context) -> Result<Converted, Unconvertible> {
+    convert_with(text, context, &Vocabulary::oauth(context))
+}
+
+/// Converts one Nango string used in `context`, where `vocabulary` says which names besides
+/// connection values it may use.
+pub(crate) fn convert_with(
+    text: &str,
+    context: Context,
+    vocabulary: &Vocabulary,
+) -> Result<Converted, Unconvertible> {
     if text.contains('<') || text.contains('>') {
         return Err(Unconvertible::AngleBracket(text.to_owned()));
     }
     if !text.contains("||") {
-        let (text, uses) = plain(text, context)?;
+        let (text, uses, credentials) = plain(text, context, vocabulary)?;
         return Ok(Converted {
             text,
             uses,
             fallback: None,
+            credentials,
         });
     }
     // Nango splits on every `||` and reads the first two parts only; a third alternative is
@@ -101,7 +145,10 @@ pub(crate) fn convert(text: &str, context: Context) -> Result<Converted, Unconve
     let [left, right] = parts.as_slice() else {
         return Err(not_a_default());
     };
-    let (ours, uses) = plain(left, context)?;
+    let (ours, uses, credentials) = plain(left, context, vocabulary)?;
+    if !credentials.is_empty() {
+        return Err(not_a_default());
+    }
     let names: Vec<&str> = uses.iter().map(|u| u.name.as_str()).collect();
     let Some(first) = names.first() else {
         return Err(not_a_default());
@@ -123,15 +170,36 @@ pub(crate) fn convert(text: &str, context: Context) -> Result<Converted, Unconve
         text: ours,
         fallback: Some(((*first).to_owned(), literal.to_owned())),
         uses,
+        credentials,
     })
 }
 
+/// A string converted without `||`: the template, the connection values and the credentials
+/// it uses.
+type Plain = (String, Vec<Use>, Vec<String>);
+
 /// Converts a string without `||`.
-fn plain(text: &str, context: Context) -> Result<(String, Vec<Use>), Unconvertible> {
+fn plain(text: &str, context: Context, vocabulary: &Vocabulary) -> Result<Plain, Unconvertible> {
     let mut out = String::with_capacity(text.len());
     let mut uses = Vec::new();
+    let mut credentials = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
+        if vocabulary.credentials && rest[start + 2..].starts_with(BASE64_OPEN) {
+            let open = start + 2 + BASE64_OPEN.len();
+            let close = base64_end(&rest[open..])
+                .ok_or_else(|| Unconvertible::UnclosedBase64(text.to_owned()))?;
+            let (inner, inner_uses, inner_credentials) =
+                plain(&rest[open..open + close], Context::Value, vocabulary)?;
+            out.push_str(&rest[..start]);
+            out.push_str("<base64(");
+            out.push_str(&inner);
+            out.push_str(")>");
+            uses.extend(inner_uses);
+            credentials.extend(inner_credentials);
+            rest = &rest[open + close + 2..];
+            continue;
+        }
         let Some(length) = rest[start + 2..].find('}') else {
             break;
         };
@@ -152,9 +220,17 @@ fn plain(text: &str, context: Context) -> Result<(String, Vec<Use>), Unconvertib
             out.push('<');
             out.push_str(name);
             out.push('>');
-        } else if inner == ACCESS_TOKEN && context == Context::Header {
+        } else if inner == ACCESS_TOKEN && vocabulary.access_token {
             out.push('<');
             out.push_str(OUR_ACCESS_TOKEN);
+            out.push('>');
+        } else if let Some(name) = credential(inner, vocabulary) {
+            if context == Context::Url && !out.contains('?') {
+                return Err(Unconvertible::CredentialInPath(name.to_owned()));
+            }
+            credentials.push(name.to_owned());
+            out.push_str("<credentials.");
+            out.push_str(name);
             out.push('>');
         } else {
             return Err(Unconvertible::Interpolation(inner.to_owned()));
@@ -162,7 +238,37 @@ fn plain(text: &str, context: Context) -> Result<(String, Vec<Use>), Unconvertib
         rest = &rest[start + 3 + length..];
     }
     out.push_str(rest);
-    Ok((out, uses))
+    Ok((out, uses, credentials))
+}
+
+/// The credential `inner` names (`credentials.NAME`, or a bare name Nango also accepts).
+fn credential<'a>(inner: &'a str, vocabulary: &Vocabulary) -> Option<&'a str> {
+    if !vocabulary.credentials {
+        return None;
+    }
+    match inner.strip_prefix(CREDENTIALS_PREFIX) {
+        Some(name) => Some(name),
+        None => vocabulary
+            .bare_credentials
+            .iter()
+            .any(|bare| bare == inner)
+            .then_some(inner),
+    }
+}
+
+/// Where the text of `${base64(TEXT)}` ends in `after` (the text after `base64(`): the index
+/// of the `)` that closes it, followed by `}`.
+fn base64_end(after: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in after.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return after[i + 1..].starts_with('}').then_some(i),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where a placeholder starting after `before` stands (refined by what follows it).
@@ -204,6 +310,66 @@ mod tests {
         assert_eq!(url.uses[0].position, PlaceholderPosition::WholeUrl);
         let value = convert("${connectionConfig.instance_url}", Context::Value).unwrap();
         assert_eq!(value.uses[0].position, PlaceholderPosition::Inside);
+    }
+
+    #[test]
+    fn credentials_and_base64_become_our_placeholders() {
+        let vocabulary = Vocabulary {
+            access_token: false,
+            credentials: true,
+            bare_credentials: vec!["apiKey".to_owned()],
+        };
+        let key = convert_with("Bearer ${apiKey}", Context::Header, &vocabulary).unwrap();
+        assert_eq!(key.text, "Bearer <credentials.apiKey>");
+        assert_eq!(key.credentials, ["apiKey"]);
+        let basic = convert_with(
+            "Basic ${base64(${credentials.username}:${connectionConfig.org})}",
+            Context::Header,
+            &vocabulary,
+        )
+        .unwrap();
+        assert_eq!(basic.text, "Basic <base64(<credentials.username>:<org>)>");
+        assert_eq!(basic.credentials, ["username"]);
+        assert_eq!(basic.uses[0].name, "org");
+        assert_eq!(
+            convert_with("${accessToken}", Context::Header, &vocabulary),
+            Err(Unconvertible::Interpolation("accessToken".into()))
+        );
+        assert_eq!(
+            convert_with("${password}", Context::Header, &vocabulary),
+            Err(Unconvertible::Interpolation("password".into()))
+        );
+    }
+
+    #[test]
+    fn a_credential_may_sit_in_a_query_string_but_not_in_a_host_or_path() {
+        let vocabulary = Vocabulary {
+            credentials: true,
+            bare_credentials: vec!["apiKey".to_owned()],
+            ..Vocabulary::default()
+        };
+        let query = convert_with(
+            "https://x.example/token?key=${apiKey}",
+            Context::Url,
+            &vocabulary,
+        )
+        .unwrap();
+        assert_eq!(
+            query.text,
+            "https://x.example/token?key=<credentials.apiKey>"
+        );
+        assert_eq!(
+            convert_with(
+                "https://api.telegram.org/bot${apiKey}",
+                Context::Url,
+                &vocabulary
+            ),
+            Err(Unconvertible::CredentialInPath("apiKey".into()))
+        );
+        assert!(matches!(
+            convert_with("${base64(${apiKey}", Context::Header, &vocabulary),
+            Err(Unconvertible::UnclosedBase64(_))
+        ));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
 use super::fields::{Skip, scalar, skip, string_list};
-use super::template::{self, Context, PlaceholderPosition, Unconvertible};
+use super::template::{self, Context, PlaceholderPosition, Unconvertible, Vocabulary};
 use crate::definition::types::{
     Connection, ConnectionParam, RuntimeSource, RuntimeValue, ValueKind,
 };
@@ -41,14 +41,21 @@ struct ValueUsage {
     open_in_host: Option<String>,
 }
 
-/// Everything the entry's templates say about connection values.
+/// Everything the entry's templates say about connection values and credentials.
 #[derive(Debug, Default)]
 pub(super) struct Uses {
     by_name: IndexMap<String, ValueUsage>,
+    /// Each credential used, with the places that use it.
+    pub(super) credentials: IndexMap<String, Vec<String>>,
 }
 
 impl Uses {
-    /// Converts `text` found at `place`, recording the values it uses.
+    /// The connection values the converted templates use.
+    pub(super) fn connection_names(&self) -> impl Iterator<Item = &String> {
+        self.by_name.keys()
+    }
+
+    /// Converts `text` of an OAuth 2.0 entry found at `place`, recording the values it uses.
     pub(super) fn convert(
         &mut self,
         text: &str,
@@ -56,11 +63,36 @@ impl Uses {
         context: Context,
         stage: Stage,
     ) -> Result<String, Skip> {
-        let converted = template::convert(text, context).map_err(|error| match error {
-            Unconvertible::Interpolation(name) => skip(
-                format!("${{{name}}}"),
-                format!("{place} uses Nango's `${{{name}}}`, which our format has no value for"),
-            ),
+        self.convert_with(text, place, context, stage, None)
+    }
+
+    /// Converts `text` found at `place` with the names `vocabulary` allows (the OAuth 2.0
+    /// vocabulary when `None`), recording the values and credentials it uses.
+    pub(super) fn convert_with(
+        &mut self,
+        text: &str,
+        place: &str,
+        context: Context,
+        stage: Stage,
+        vocabulary: Option<&Vocabulary>,
+    ) -> Result<String, Skip> {
+        let converted = match vocabulary {
+            Some(vocabulary) => template::convert_with(text, context, vocabulary),
+            None => template::convert(text, context),
+        };
+        let converted = converted.map_err(|error| match error {
+            Unconvertible::Interpolation(name) => {
+                let feature = match name.split_once('(') {
+                    Some((function, _)) => format!("${{{function}(...)}}"),
+                    None => format!("${{{name}}}"),
+                };
+                skip(
+                    feature,
+                    format!(
+                        "{place} uses Nango's `${{{name}}}`, which our format has no value for"
+                    ),
+                )
+            }
             Unconvertible::Fallback(text) => skip(
                 "|| fallback",
                 format!(
@@ -72,11 +104,37 @@ impl Uses {
                 "literal < or >",
                 format!("{place} is `{text}`; `<` and `>` delimit placeholders in our format"),
             ),
+            Unconvertible::CredentialInPath(name) => skip(
+                "credential in a URL host or path",
+                format!(
+                    "{place} puts credential `{name}` into the URL before its query string; \
+                     credentials may reach a request in headers, the query or the body only"
+                ),
+            ),
+            Unconvertible::UnclosedBase64(text) => skip(
+                "${base64(...)}",
+                format!("{place} is `{text}`, whose `${{base64(` is not closed by `)}}`"),
+            ),
         })?;
         let open = match context {
             Context::Url => host_shape::open_values(&converted.text),
             Context::Value | Context::Header => Vec::new(),
         };
+        if converted.text.contains(['{', '}']) {
+            return Err(skip(
+                "literal { or }",
+                format!(
+                    "{place} is `{text}`; our templates have no literal braces (a JSON or \
+                     GraphQL document in a parameter)"
+                ),
+            ));
+        }
+        for name in &converted.credentials {
+            let places = self.credentials.entry(name.clone()).or_default();
+            if !places.iter().any(|p| p == place) {
+                places.push(place.to_owned());
+            }
+        }
         for use_ in &converted.uses {
             let usage = self.by_name.entry(use_.name.clone()).or_default();
             if let Some((_, why)) = open.iter().find(|(name, _)| *name == use_.name) {
@@ -192,7 +250,11 @@ pub(super) fn connection(
                 ));
             }
             let pattern = match attribute("pattern").and_then(Value::as_str) {
-                Some(pattern) => Some(rust_pattern(name, pattern, notes)?),
+                Some(pattern) => Some(rust_pattern(
+                    &format!("connection_config.{name}"),
+                    pattern,
+                    notes,
+                )?),
                 None => None,
             };
             connection.runtime.insert(
@@ -237,7 +299,7 @@ pub(super) fn connection(
             .map(|items| items.iter().filter_map(scalar).collect())
             .unwrap_or_default();
         let pattern = match attribute("pattern").and_then(Value::as_str) {
-            Some(pattern) => rust_pattern(name, pattern, notes)?,
+            Some(pattern) => rust_pattern(&format!("connection_config.{name}"), pattern, notes)?,
             None if !enumeration.is_empty() => {
                 let alternatives: Vec<String> =
                     enumeration.iter().map(|v| regex::escape(v)).collect();
@@ -412,29 +474,34 @@ fn fits_kind(value: &str, kind: ValueKind) -> bool {
 /// Nango's (JavaScript) pattern as a Rust `regex` pattern anchored with `^` and `$`.
 /// Look-around has no Rust equivalent: a leading negative look-ahead (Salesforce's "not a
 /// Lightning domain") is dropped and said so; any other look-around stops the import.
-fn rust_pattern(name: &str, pattern: &str, notes: &mut Vec<String>) -> Result<String, Skip> {
+pub(super) fn rust_pattern(
+    place: &str,
+    pattern: &str,
+    notes: &mut Vec<String>,
+) -> Result<String, Skip> {
     let mut pattern = pattern.to_owned();
     let look_ahead = pattern
         .strip_prefix("^(?!")
         .and_then(|rest| closing_parenthesis(rest).map(|end| (rest, end)));
     if let Some((rest, end)) = look_ahead {
         notes.push(format!(
-            "connection_config.{name}.pattern: the negative look-ahead `(?!{}` is dropped (Rust \
-             regular expressions have no look-around)",
+            "{place}.pattern: the negative look-ahead `(?!{}` is dropped (Rust regular \
+             expressions have no look-around)",
             &rest[..=end]
         ));
         pattern = format!("^{}", &rest[end + 1..]);
     }
     if !pattern.starts_with('^') || !pattern.ends_with('$') {
         notes.push(format!(
-            "connection_config.{name}.pattern: anchored as `^(?:...)$` (Nango tests it unanchored)"
+            "{place}.pattern: anchored as `^(?:...)$` (Nango tests it unanchored)"
         ));
         pattern = format!("^(?:{pattern})$");
     }
     if let Err(error) = regex::Regex::new(&pattern) {
+        let section = place.split('.').next().unwrap_or(place);
         return Err(skip(
-            "connection_config pattern",
-            format!("the pattern of `{name}` is not a Rust regular expression: {error}"),
+            format!("{section} pattern"),
+            format!("the pattern of `{place}` is not a Rust regular expression: {error}"),
         ));
     }
     Ok(pattern)
@@ -468,8 +535,12 @@ mod tests {
     #[test]
     fn a_leading_negative_look_ahead_is_dropped_and_said_so() {
         let mut notes = Vec::new();
-        let pattern =
-            rust_pattern("hostname", r"^(?!(?:.*\.)?x\.com$)[a-z.]+$", &mut notes).unwrap();
+        let pattern = rust_pattern(
+            "connection_config.hostname",
+            r"^(?!(?:.*\.)?x\.com$)[a-z.]+$",
+            &mut notes,
+        )
+        .unwrap();
         assert_eq!(pattern, "^[a-z.]+$");
         assert!(notes[0].contains("(?!(?:.*\\.)?x\\.com$)"), "{notes:?}");
     }
@@ -478,7 +549,7 @@ mod tests {
     fn an_unanchored_pattern_is_anchored() {
         let mut notes = Vec::new();
         assert_eq!(
-            rust_pattern("v", "[0-9]+", &mut notes).unwrap(),
+            rust_pattern("connection_config.v", "[0-9]+", &mut notes).unwrap(),
             "^(?:[0-9]+)$"
         );
         assert_eq!(notes.len(), 1);

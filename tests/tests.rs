@@ -34,6 +34,7 @@ mod oauth_zoho_flow;
 mod reader_input;
 mod reader_limits;
 mod render_cli;
+mod render_outputs_read_back;
 mod render_snapshots;
 mod render_streaming;
 mod schemas_are_fresh;

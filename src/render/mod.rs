@@ -10,6 +10,7 @@ pub mod output;
 #[cfg(feature = "cli")]
 pub(crate) mod staging;
 pub mod templates;
+mod yaml;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -255,5 +256,5 @@ fn table_json(providers: &[ResolvedProvider]) -> String {
 }
 
 fn table_yaml(providers: &[ResolvedProvider]) -> String {
-    serde_yaml::to_string(providers).expect("the table always serializes")
+    yaml::to_string(providers)
 }

@@ -300,7 +300,10 @@ async fn a_connection_left_in_a_transaction_never_returns_to_the_pool() {
         let mut pooled = store.pool().acquire().await.unwrap();
         let transaction = pooled.begin_with("BEGIN IMMEDIATE").await.unwrap();
         // What a failed COMMIT leaves: sqlx still counts the transaction open.
-        #[expect(clippy::mem_forget, reason = "the test leaves a transaction open on purpose")]
+        #[expect(
+            clippy::mem_forget,
+            reason = "the test leaves a transaction open on purpose"
+        )]
         std::mem::forget(transaction);
     }
     let written = tokio::time::timeout(

@@ -156,3 +156,60 @@ fn yaml_output_reads_back_in_pyyaml_as_the_json_output() {
     }
     assert_yaml_reads_as_json(&path);
 }
+
+/// A provider whose env output would write `CLASH_EU_WEST_PRODUCTION_API_URL` for two
+/// settings: data center `eu` with environment `west-production`, and `eu-west` with
+/// `production`.
+const CLASHING_NAMES: &str = "id: clash
+display_name: Clash
+docs_url: https://example.com/docs
+data_centers:
+  list:
+    - code: eu
+      name: Europe
+      values: { host: eu.example.com }
+    - code: eu-west
+      name: Western Europe
+      values: { host: west.example.com }
+multi_dc:
+  enabled: false
+  default: eu
+issuer: https://<host>
+authorization:
+  url: https://<host>/authorize
+token:
+  url: https://<host>/token
+callback:
+  redirect_uri: https://example.com/callback
+api:
+  environments:
+    production: https://<host>/api
+    west-production: https://<host>/west-api
+scopes:
+  default: [read]
+  catalog:
+    - name: read
+      description: Read.
+";
+
+#[test]
+fn env_output_refuses_two_settings_under_one_name_and_names_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clash.yaml");
+    std::fs::write(&path, CLASHING_NAMES).unwrap();
+    // The definition itself is fine: the other formats render it.
+    render(&path, "json");
+    let output = Command::new(BIN)
+        .args(["render", &path.display().to_string(), "--format", "env"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(output.stdout.is_empty(), "nothing half-written on stdout");
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "provider-forge: error: provider `clash`: the env output would write \
+         `CLASH_EU_WEST_PRODUCTION_API_URL` twice, for data center `eu`, environment \
+         `west-production` and for data center `eu-west`, environment `production`; rename a \
+         data center or an API environment so that their names differ"
+    );
+}

@@ -3,6 +3,7 @@
 //!
 //! Every output reads the resolved table ([`crate::resolve::table`]); none builds a URL.
 
+mod env;
 pub mod filter;
 mod json;
 pub mod output;
@@ -16,6 +17,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::resolve::table::ResolvedProvider;
+pub use env::EnvNameClash;
 use templates::{TemplateError, Templates};
 
 /// The built-in output formats. The command line's `--format` values map onto these one to one,
@@ -100,6 +102,9 @@ pub enum RenderError {
     /// The provider's endpoints do not fit Nango's interpolation model.
     #[error(transparent)]
     Nango(#[from] crate::nango::export::NangoRenderError),
+    /// Two settings would be written under one name in the env output.
+    #[error(transparent)]
+    EnvNameClash(#[from] EnvNameClash),
 }
 
 /// Renders resolved providers with the built-in templates and, optionally, one user template.
@@ -172,6 +177,7 @@ impl Renderer {
                 Ok(self.templates.render(templates::MARKDOWN, provider, None)?)
             }
             Output::Builtin(Format::Env) => {
+                env::check_names(provider)?;
                 Ok(self.templates.render(templates::ENV, provider, None)?)
             }
             Output::Template { name, .. } => Ok(self.templates.render(name, provider, None)?),

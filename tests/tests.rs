@@ -12,6 +12,7 @@ mod support;
 mod cli_oauth;
 mod cli_validate;
 mod connection_values;
+mod conventions_cli;
 mod dc_value_diagnostics;
 mod diagnostic_rendering;
 mod diagnostic_spans;

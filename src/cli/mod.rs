@@ -2,6 +2,7 @@
 //! Each command lives in its own module and only calls the library and prints.
 
 mod connect;
+mod conventions;
 mod import;
 mod lsp;
 mod oauth_common;
@@ -81,6 +82,10 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Run the language server for editors (stdio): diagnostics, hover and completion.
     Lsp(lsp::LspArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(conventions::CompletionsArgs),
+    /// Print the man page (roff) on stdout: `provider-forge man > provider-forge.1`.
+    Man(conventions::ManArgs),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -97,6 +102,8 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Lsp(args) => lsp::run(args),
+        Command::Completions(args) => conventions::completions(args),
+        Command::Man(args) => conventions::man(args),
     };
     ExitCode::from(code)
 }

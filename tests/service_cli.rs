@@ -265,31 +265,24 @@ async fn a_wrong_key_is_refused_and_reseal_retires_the_old_one() {
     world.finish().await;
 }
 
-/// The clients file README.md shows under "Running the service" (keep the two in step): a
-/// shared secret, a provider with one client for every data center, and one registered
-/// separately per data center. `serve` starts with it.
-const README_CLIENTS_EXAMPLE: &str = "\
-zoho-crm:
-  client_id: 1000.ABC
-  client_secret_env: ZOHO_CRM_SECRET      # or client_secret_file: /run/secrets/zoho-crm
-  # redirect_uri: defaults to <--public-url>/oauth/callback; register it with the provider
-zoho-books:                               # one client for every Zoho data center
-  client_id: 1000.DEF
-  client_secret_env: ZOHO_BOOKS_SECRET
-microsoft:                                # one app registration per cloud (data center)
-  data_center_client_ids:
-    global: 11111111-2222-3333-4444-555555555555
-    usgov: 66666666-7777-8888-9999-000000000000
-  data_center_secrets:
-    global: { client_secret_env: MS_GLOBAL_SECRET }
-    usgov: { client_secret_env: MS_USGOV_SECRET }
-";
+/// The clients file docs/service.md shows (its first `yaml` block): a shared secret, a
+/// provider with one client for every data center, and one registered separately per data
+/// center. Read from the document itself, so the example cannot drift from what starts.
+fn documented_clients_example() -> String {
+    let doc = std::fs::read_to_string(support::repo_path("docs/service.md")).unwrap();
+    let start = doc
+        .find("```yaml\n")
+        .expect("docs/service.md has a yaml block")
+        + 8;
+    let end = start + doc[start..].find("```").expect("the yaml block ends");
+    doc[start..end].to_owned()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_clients_example_starts() {
     let world = World::start(None).await;
     let clients = world.dir.path().join("readme-clients.yaml");
-    std::fs::write(&clients, README_CLIENTS_EXAMPLE).unwrap();
+    std::fs::write(&clients, documented_clients_example()).unwrap();
     let mut child = world
         .serve_command_from(&support::repo_path("providers"), &clients, &[])
         .env("ZOHO_CRM_SECRET", "s1")

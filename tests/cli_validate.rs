@@ -177,3 +177,30 @@ fn the_generic_example_in_a_fixture_directory_is_valid() {
     let output = validate(&["providers/gitlab.yaml", "tests/corpus/valid/"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+#[test]
+fn a_duplicate_scope_points_back_to_the_first_one() {
+    let output = validate(&[
+        "--format",
+        "json",
+        "tests/corpus/invalid/duplicate-scope.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let diagnostics: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(diagnostics[0]["line"], 42);
+    let label = &diagnostics[0]["labels"][0];
+    assert_eq!(
+        (
+            &label["line"],
+            &label["column"],
+            &label["path"],
+            &label["message"]
+        ),
+        (
+            &40.into(),
+            &13.into(),
+            &"scopes.catalog[0].name".into(),
+            &"first defined here".into()
+        )
+    );
+}

@@ -224,3 +224,74 @@ fn github_output_is_one_workflow_command_per_problem_and_label() {
         ]
     );
 }
+
+/// What GitHub code scanning needs beyond a valid log: rule help, file URIs relative to a
+/// declared base, and fingerprints that stay the same when an unrelated edit moves the problem
+/// down the file (otherwise every upload opens the alert again).
+#[test]
+fn sarif_results_suit_code_scanning_and_keep_their_fingerprint_across_edits() {
+    let original = fs::read_to_string(crate::support::repo_path(
+        "tests/corpus/invalid/duplicate-dc-code.yaml",
+    ))
+    .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    fs::create_dir(repo.path().join("providers")).unwrap();
+    let file = Path::new("providers/acme.yaml");
+    let run = |text: &str| -> serde_json::Value {
+        fs::write(repo.path().join(file), text).unwrap();
+        let output = Command::new(BIN)
+            .current_dir(repo.path())
+            .args(["validate", "--format", "sarif"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let before = run(&original);
+    let after = run(&format!("# a comment added above\n\n{original}"));
+
+    let run_before = &before["runs"][0];
+    let rule = &run_before["tool"]["driver"]["rules"][0];
+    assert!(
+        rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("docs/validate.md")
+    );
+    assert!(
+        rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("`provider-forge validate")
+    );
+    let root = run_before["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    let root_dir = url::Url::parse(root).unwrap().to_file_path().unwrap();
+    assert_eq!(
+        root_dir.canonicalize().unwrap(),
+        repo.path().canonicalize().unwrap(),
+        "{root}"
+    );
+    let location = |log: &serde_json::Value| {
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"].clone()
+    };
+    assert_eq!(
+        location(&before)["artifactLocation"],
+        serde_json::json!({"uri": "providers/acme.yaml", "uriBaseId": "%SRCROOT%"})
+    );
+    assert_eq!(
+        location(&after)["region"]["startLine"],
+        location(&before)["region"]["startLine"].as_u64().unwrap() + 2,
+        "the problem moved down two lines"
+    );
+    let fingerprints =
+        |log: &serde_json::Value| log["runs"][0]["results"][0]["partialFingerprints"].clone();
+    assert!(
+        fingerprints(&before)
+            .as_object()
+            .is_some_and(|f| !f.is_empty())
+    );
+    assert_eq!(fingerprints(&before), fingerprints(&after));
+}

@@ -151,12 +151,23 @@ fn diagnostics_come_in_the_same_order_on_one_thread_and_on_many() {
 }
 
 /// Renders the catalog the way `render` did before it streamed: load everything, then render
-/// the whole list in one call (serde on the full array for JSON and YAML, every provider's
-/// text joined by a newline for the templates).
+/// the whole list in one call (serde on the full array for JSON, every provider's one-item
+/// sequence in turn for YAML, every provider's text joined by a newline for the templates).
 fn rendered_whole(providers: &[ResolvedProvider], format: Format) -> String {
     match format {
         Format::Json => serde_json::to_string_pretty(providers).unwrap() + "\n",
-        Format::Yaml => serde_yaml::to_string(providers).unwrap(),
+        Format::Yaml if providers.is_empty() => "[]\n".to_owned(),
+        Format::Yaml => {
+            let renderer = Renderer::new();
+            providers
+                .iter()
+                .map(|provider| {
+                    renderer
+                        .provider(provider, &RenderOutput::Builtin(format))
+                        .unwrap()
+                })
+                .collect()
+        }
         _ => {
             let renderer = Renderer::new();
             let output = RenderOutput::Builtin(format);

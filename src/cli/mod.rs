@@ -3,6 +3,7 @@
 
 mod connect;
 mod connect_direct;
+mod conventions;
 mod credential_input;
 mod import;
 mod lsp;
@@ -94,6 +95,10 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Run the language server for editors (stdio): diagnostics, hover and completion.
     Lsp(lsp::LspArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(conventions::CompletionsArgs),
+    /// Print the man page (roff) on stdout: `provider-forge man > provider-forge.1`.
+    Man(conventions::ManArgs),
 }
 
 /// Parses the command line, runs the command and returns its exit code.
@@ -111,6 +116,8 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Lsp(args) => lsp::run(args),
+        Command::Completions(args) => conventions::completions(args),
+        Command::Man(args) => conventions::man(args),
     };
     ExitCode::from(code)
 }

@@ -499,7 +499,7 @@ fn report_template_error(error: &crate::render::templates::TemplateError) {
 fn report_render_error(error: &RenderError, code: u8) -> u8 {
     match error {
         RenderError::Template(error) => report_template_error(error),
-        RenderError::Nango(error) => eprintln!(
+        error => eprintln!(
             "provider-forge: error: {}",
             crate::diagnostics::visible(&error.to_string())
         ),

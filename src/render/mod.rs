@@ -3,6 +3,7 @@
 //!
 //! Every output reads the resolved table ([`crate::resolve::table`]); none builds a URL.
 
+mod env;
 pub mod filter;
 mod json;
 pub mod output;
@@ -10,11 +11,13 @@ pub mod output;
 #[cfg(feature = "cli")]
 pub(crate) mod staging;
 pub mod templates;
+mod yaml;
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use crate::resolve::table::ResolvedProvider;
+pub use env::EnvNameClash;
 use templates::{TemplateError, Templates};
 
 /// The built-in output formats. The command line's `--format` values map onto these one to one,
@@ -99,6 +102,9 @@ pub enum RenderError {
     /// The provider's endpoints do not fit Nango's interpolation model.
     #[error(transparent)]
     Nango(#[from] crate::nango::export::NangoRenderError),
+    /// Two settings would be written under one name in the env output.
+    #[error(transparent)]
+    EnvNameClash(#[from] EnvNameClash),
 }
 
 /// Renders resolved providers with the built-in templates and, optionally, one user template.
@@ -171,6 +177,7 @@ impl Renderer {
                 Ok(self.templates.render(templates::MARKDOWN, provider, None)?)
             }
             Output::Builtin(Format::Env) => {
+                env::check_names(provider)?;
                 Ok(self.templates.render(templates::ENV, provider, None)?)
             }
             Output::Template { name, .. } => Ok(self.templates.render(name, provider, None)?),
@@ -255,5 +262,5 @@ fn table_json(providers: &[ResolvedProvider]) -> String {
 }
 
 fn table_yaml(providers: &[ResolvedProvider]) -> String {
-    serde_yaml::to_string(providers).expect("the table always serializes")
+    yaml::to_string(providers)
 }

@@ -235,7 +235,7 @@ fn is_unsafe_char(c: char) -> bool {
 /// `quoted`: a double-quoted string that is valid JSON and valid YAML (any text, safely):
 /// JSON escaping, plus `\uXXXX` for the characters JSON leaves raw but YAML forbids or reads
 /// as line breaks (DEL, C1 controls, U+2028, U+2029, U+FEFF).
-fn quoted(value: String) -> String {
+pub(super) fn quoted(value: String) -> String {
     let json = serde_json::to_string(&value).expect("a string always serializes");
     let mut text = String::with_capacity(json.len());
     for c in json.chars() {

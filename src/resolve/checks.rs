@@ -185,17 +185,22 @@ pub(super) fn check_scopes(
 ) {
     let catalog = &definition.scopes.catalog;
     for (index, scope) in catalog.iter().enumerate() {
-        if catalog[..index]
+        if let Some(first) = catalog[..index]
             .iter()
-            .any(|earlier| earlier.name == scope.name)
+            .position(|earlier| earlier.name == scope.name)
         {
+            let first = Place {
+                origin: problem::Origin::Provider,
+                pointer: format!("/scopes/catalog/{first}/name"),
+            };
             problems.push(
                 Problem::provider(
                     format!("/scopes/catalog/{index}/name"),
                     Anchor::Value,
                     format!("duplicate scope `{}`", scope.name),
                 )
-                .hint("list each scope once"),
+                .hint("list each scope once")
+                .related(first, Anchor::Value, "first defined here"),
             );
         }
     }

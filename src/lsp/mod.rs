@@ -43,7 +43,7 @@ pub enum ServerError {
 }
 
 /// Serves one client over standard input and output until it exits. Framing is read by
-/// [`transport`], which bounds what a header may ask for.
+/// `transport`, which bounds what a header may ask for.
 pub fn run_stdio() -> Result<Ending, ServerError> {
     let (connection, io_threads) = transport::stdio();
     let ending = match serve(&connection) {

@@ -50,7 +50,7 @@ pub struct NangoEntry {
 }
 
 impl NangoCatalog {
-    /// Parses Nango's `providers.yaml` text (its nesting checked first, see [`read_yaml`]).
+    /// Parses Nango's `providers.yaml` text (its nesting checked first, see `read_yaml`).
     pub fn parse(text: &str) -> Result<Self, NangoCatalogError> {
         let value = read_yaml(text)?;
         let Value::Mapping(mut entries) = value else {
@@ -129,7 +129,7 @@ pub struct NangoScopes {
 
 impl NangoScopes {
     /// Parses Nango's `providers.scopes.yaml` text (its nesting checked first, see
-    /// [`read_yaml`]).
+    /// `read_yaml`).
     pub fn parse(text: &str) -> Result<Self, NangoCatalogError> {
         let value = read_yaml(text)?;
         let Value::Mapping(entries) = value else {

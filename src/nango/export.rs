@@ -56,7 +56,7 @@ pub struct RenderedNangoEntry {
     /// `default_scopes`.
     pub default_scopes: Vec<String>,
     /// `authorization_params`: text, except `true` and `false`, which are booleans (see
-    /// [`query_flags`]).
+    /// `query_flags`).
     pub authorization_params: IndexMap<String, serde_json::Value>,
     /// `disable_pkce: true` when the provider sends no PKCE challenge (Nango's default is on).
     pub disable_pkce: bool,

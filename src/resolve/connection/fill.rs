@@ -199,7 +199,8 @@ pub(super) fn connection_scope(
 /// Fills a connection's values into a resolved table: the one run-time expander of connection
 /// values. Every declared parameter must be given (or have a default, or be optional); runtime
 /// values are filled when given and otherwise kept as `<name>`, as are credentials and the
-/// access token ([`fill_api_request`](super::fill_api_request) and [`fill_token_request`](super::fill_token_request) fill those for one request).
+/// access token ([`fill_api_request`](super::fill_api_request) and
+/// [`fill_token_request`](super::fill_token_request) fill those for one request).
 /// The result lists only the inputs still unfilled, so a table can be filled again with
 /// runtime values once the flow learns them.
 pub fn fill(

@@ -57,6 +57,7 @@ macro_rules! secret_type {
 }
 
 /// For other modules' secrets (the service's webhook secret).
+#[cfg(feature = "service")]
 pub(crate) use secret_type;
 
 secret_type!(

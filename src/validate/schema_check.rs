@@ -299,7 +299,8 @@ impl SchemaChecker {
                         format!("`{key}` is not allowed here"),
                         format!(
                             "allowed: {}",
-                            enum_options(&serde_json::json!({ "enum": options })).join(", ")
+                            enum_options(&serde_json::json!({ "enum": options.as_ref() }))
+                                .join(", ")
                         ),
                     )),
                     _ => None,

@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use crate::definition::types::{AuthMode, DataCenterSet, ProviderDefinition, RuntimeSource};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
 use connection::Stage;
 use data_centers::EffectiveDataCenter;
@@ -279,6 +279,7 @@ fn api_auth(
             if !is_http_token(&api.auth_scheme) {
                 problems.push(
                     Problem::provider(
+                        Kind::InvalidValue,
                         "/api/auth_scheme",
                         Anchor::Value,
                         format!("`{}` is not an authorization scheme", api.auth_scheme),

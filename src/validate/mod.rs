@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::definition::document::{self, Document};
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
-use crate::diagnostics::{Anchor, Diagnostic, Locator};
+use crate::diagnostics::{Anchor, Diagnostic, Kind, Locator};
 use crate::schema;
 use schema_check::SchemaChecker;
 
@@ -75,6 +75,7 @@ pub fn check_data_center_set(
         .unwrap_or_default();
     if checked.content.name != stem {
         return Err(vec![checked.locator(file).diagnostic(
+            Kind::SetName,
             "/name",
             Anchor::Value,
             format!(
@@ -141,6 +142,7 @@ fn check<T: DeserializeOwned>(
     // from the document in place: it is kept beside the content, so no copy of it.
     let content = document.deserialize::<T>().map_err(|error| {
         vec![Diagnostic::file_level(
+            Kind::InternalError,
             file,
             format!("the document passed the schema but could not be read: {error}"),
             Some("this is a provider-forge bug; please report it with the file".into()),

@@ -24,7 +24,8 @@ PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS  earlier keys, comma-separated, still re
 key rotation.\n  \
 PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA256), at least 16 \
 characters. Required with --webhook-url.\n  \
-RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
+RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys \
+(--log-format json writes them as JSON lines).\n\n\
 Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
 GET|DELETE /connections/{provider}/{connection_id}, \
 GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
@@ -93,30 +94,50 @@ pub struct ServeArgs {
     /// PROVIDER_FORGE_WEBHOOK_SECRET.
     #[arg(long, value_name = "URL")]
     webhook_url: Option<String>,
+    /// How the log on stderr is written: `text`, one line per event for people (coloured only
+    /// on a terminal without NO_COLOR), or `json`, one JSON object per line for log
+    /// collectors (`timestamp`, `level`, `target`, `fields` with the `message`, and the
+    /// request's `span`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// The shapes of `serve`'s log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One line per event, for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
-    init_logging();
+    init_logging(args.log_format);
     match serve(args) {
         Ok(()) => EXIT_OK,
         Err(Reported(code)) => code,
     }
 }
 
-/// Structured logs on stderr, filtered by RUST_LOG (default `info`), coloured only on a
-/// terminal and without NO_COLOR: a log file or collector gets no escape sequences.
-fn init_logging() {
+/// Structured logs on stderr, filtered by RUST_LOG (default `info`): text coloured only on a
+/// terminal and without NO_COLOR, so a log file or collector gets no escape sequences, or JSON
+/// lines, never coloured. The events are the same either way.
+fn init_logging(format: LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let colour = std::io::stderr().is_terminal()
+    let colour = format == LogFormat::Text
+        && std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-    // A second init (tests calling run twice) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second init (tests calling run twice) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// Prints configuration problems (missing keys, unreadable secrets: usage problems).

@@ -140,6 +140,10 @@ pub struct ErrorBody {
     /// The connection's status, when the error is about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ConnectionStatus>,
+    /// The request field refused (`credentials.apiKey`, `params.subdomain`, `environment`),
+    /// when the error is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -149,6 +153,7 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
             error: code.to_owned(),
             message: message.into(),
             status: None,
+            field: None,
         }),
     )
         .into_response()
@@ -159,6 +164,18 @@ impl IntoResponse for ServiceError {
         let message = self.to_string();
         let (status, code) = match &self {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServiceError::Field(field) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(ErrorBody {
+                        error: field.code().to_owned(),
+                        message,
+                        status: None,
+                        field: Some(field.field()),
+                    }),
+                )
+                    .into_response();
+            }
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
             ServiceError::Token(TokenError::Expired { .. }) => {
@@ -178,6 +195,7 @@ impl IntoResponse for ServiceError {
                         error: "reauthorization_required".into(),
                         message,
                         status: Some(ConnectionStatus::ReauthorizationRequired),
+                        field: None,
                     }),
                 )
                     .into_response();
@@ -472,19 +490,36 @@ pub struct TokenQuery {
     /// one refresh).
     #[serde(default)]
     pub force_refresh: bool,
+    /// The API environment whose base URL to hand out (`sandbox`); default: the
+    /// connection's own.
+    pub environment: Option<String>,
 }
 
-/// A usable access token.
+/// What a caller needs to call the connection's API itself.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
-    /// The access token.
-    pub access_token: String,
+    /// The access token (token modes; absent for `api_key` and `basic`, whose credentials
+    /// travel in `headers` and `query`).
+    pub access_token: Option<String>,
     /// `token_type` as returned (usually `Bearer`).
     pub token_type: Option<String>,
     /// Unix seconds.
     pub expires_at: Option<u64>,
-    /// Production API base URL of the connection's data center.
+    /// The API base URL of the connection's data center in `environment`; a call's path
+    /// goes after it.
     pub api_base_url: Option<String>,
+    /// The API environment of `api_base_url`.
+    pub environment: Option<String>,
+    /// How the connection authenticates (`oauth2_code`, `api_key`, `basic`,
+    /// `client_credentials`, `token_request`).
+    pub auth_mode: String,
+    /// Headers to send on every API call, ready to use, exactly as the definition places
+    /// the credentials (Zoho: `Authorization: Zoho-oauthtoken …`; an API key's `x-api-key`).
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub headers: IndexMap<String, String>,
+    /// Query parameters to add to every API call (an API key sent as `?key=`).
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub query: IndexMap<String, String>,
     /// Token-response fields kept (Zoho: `api_domain`).
     #[schema(value_type = Object)]
     pub metadata: IndexMap<String, Value>,
@@ -495,7 +530,8 @@ pub struct TokenView {
     path = "/connections/{provider}/{connection_id}/token",
     params(("provider" = String, Path), ("connection_id" = String, Path), TokenQuery),
     responses(
-        (status = 200, description = "A token valid beyond the refresh margin", body = TokenView),
+        (status = 200, description = "A token valid beyond the refresh margin, with the ready headers and query parameters that carry it", body = TokenView),
+        (status = 400, description = "unknown_environment: the provider defines no such API environment (the message lists the ones it has)", body = ErrorBody),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "No such connection", body = ErrorBody),
         (status = 409, description = "reauthorization_required: the provider refused the refresh token; token_expired: the access token expired and there is no refresh token (nothing was sent, the connection is kept); connection_values_refused", body = ErrorBody),
@@ -510,18 +546,38 @@ async fn get_token(
     Path((provider, connection_id)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
 ) -> Result<impl IntoResponse, ServiceError> {
-    let issued = state
+    let authorized = state
         .service
-        .token(&provider, &connection_id, query.force_refresh)
+        .authorize(
+            &provider,
+            &connection_id,
+            query.environment.as_deref(),
+            query.force_refresh,
+        )
         .await?;
+    let exposed = |map: &IndexMap<String, crate::resolve::connection::Filled>| {
+        map.iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+            .collect()
+    };
+    let authorization = authorized.authorization.as_ref();
+    let tokens = authorized.tokens;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         Json(TokenView {
-            access_token: issued.tokens.access_token.expose().to_owned(),
-            token_type: issued.tokens.token_type,
-            expires_at: issued.tokens.expires_at,
-            api_base_url: issued.api_base_url,
-            metadata: issued.tokens.metadata,
+            access_token: tokens
+                .as_ref()
+                .map(|tokens| tokens.access_token.expose().to_owned()),
+            token_type: tokens.as_ref().and_then(|tokens| tokens.token_type.clone()),
+            expires_at: tokens.as_ref().and_then(|tokens| tokens.expires_at),
+            api_base_url: authorization.map(|a| a.base_url.clone()),
+            environment: authorization.map(|a| a.environment.clone()),
+            auth_mode: authorized.auth_mode.as_str().to_owned(),
+            headers: authorization
+                .map(|a| exposed(&a.headers))
+                .unwrap_or_default(),
+            query: authorization.map(|a| exposed(&a.query)).unwrap_or_default(),
+            metadata: tokens.map(|tokens| tokens.metadata).unwrap_or_default(),
         }),
     ))
 }

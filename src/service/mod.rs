@@ -14,8 +14,10 @@
 //! outbox). [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
+mod authorization;
 pub mod config;
 pub mod crypto;
+pub mod fields;
 pub mod keys;
 pub mod listener;
 mod outside_text;
@@ -109,6 +111,9 @@ pub enum ServiceError {
     /// The request is wrong (unknown scope or data center, bad connection id, ...).
     #[error("{0}")]
     BadRequest(String),
+    /// A field of the request is refused (a credential, a parameter, the environment).
+    #[error(transparent)]
+    Field(#[from] fields::FieldError),
     /// Unknown provider or connection.
     #[error("{0}")]
     NotFound(String),
@@ -302,14 +307,19 @@ impl Service {
         self.store.as_ref()
     }
 
+    /// A provider's resolved table.
+    fn provider_table(&self, id: &str) -> Result<&Arc<ResolvedProvider>, ServiceError> {
+        self.providers
+            .get(id)
+            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))
+    }
+
+    /// A provider's resolved table and its client from the clients file.
     fn provider(
         &self,
         id: &str,
     ) -> Result<(&Arc<ResolvedProvider>, &ProviderClient), ServiceError> {
-        let provider = self
-            .providers
-            .get(id)
-            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))?;
+        let provider = self.provider_table(id)?;
         let client = self.clients.get(id).ok_or_else(|| {
             ServiceError::NotFound(format!(
                 "provider `{id}` has no OAuth client in the clients file"

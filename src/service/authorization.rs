@@ -6,15 +6,21 @@
 //! It is the one place the service applies a connection's credentials: the token route hands
 //! its headers and query out, and the proxy applies them. Nothing here places a credential
 //! itself: [`fill_api_request`] fills the resolved table's `api_auth` with the connection's
-//! values, credentials and access token. A token comes from [`Service::token`], so a token
-//! that expires soon is refreshed first, once across every instance, and `force_refresh`
-//! forces one refresh through the same single flight (after a 401 from the provider); a
-//! refused refresh marks the connection `reauthorization_required` there.
+//! values, the credentials sealed with it and its access token. A token comes from
+//! [`Service::token`], so a token that expires soon is renewed first, once across every
+//! instance, and `force_refresh` forces one renewal through the same single flight (after a
+//! 401 from the provider); a refused refresh marks the connection `reauthorization_required`
+//! there. `api_key` and `basic` connections have no token: their credentials are opened from
+//! the row as they were stored.
+
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use super::fields::FieldError;
+use super::refresh::TokenError;
 use super::store::ConnectionRecord;
+use super::tokens::open;
 use super::{Service, ServiceError, values_of};
 use crate::definition::types::AuthMode;
 use crate::oauth::{OAuthError, TokenSet, connection_table};
@@ -55,10 +61,7 @@ pub(crate) struct Authorization {
 #[derive(Debug, Clone)]
 pub(crate) struct Authorized {
     /// The row (metadata).
-    #[expect(dead_code, reason = "read by callers to come")]
     pub(crate) record: ConnectionRecord,
-    /// How the connection authenticates.
-    pub(crate) auth_mode: AuthMode,
     /// The tokens, for connections that hold some.
     pub(crate) tokens: Option<TokenSet>,
     /// How to call the API.
@@ -146,44 +149,105 @@ impl Service {
         environment: Option<&str>,
         force_refresh: bool,
     ) -> Result<Authorized, ServiceError> {
-        let issued = self
-            .token(provider_id, connection_id, force_refresh)
-            .await?;
-        let provider = self.provider_table(provider_id)?;
-        let (record, tokens) = (issued.record, issued.tokens);
-        let authorization = if provider.api_auth.is_some() {
-            let table =
-                connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))
-                    .map_err(refused)?;
-            let environment =
-                choose_environment(provider, environment, None).map_err(ServiceError::Field)?;
-            let request = fill_api_request(
-                &table,
-                &record.data_center,
-                environment.as_deref(),
-                &ConnectionValues::new(),
-                &CredentialValues::new(),
-                Some(tokens.access_token.expose()),
-            )
-            .map_err(refused)?;
-            Some(Authorization {
-                base_url: request.base_url,
-                environment: environment.unwrap_or_default(),
-                headers: request.headers,
-                query: request.query,
-                generation: record.generation,
-                auth_mode: provider.auth_mode,
-                expires_at: tokens.expires_at,
-            })
+        let provider = Arc::clone(self.provider_table(provider_id)?);
+        let (record, tokens) = if provider.auth_mode.has_token() {
+            let issued = self
+                .token(provider_id, connection_id, force_refresh)
+                .await
+                .map_err(|error| match error {
+                    ServiceError::Token(TokenError::NoToken { mode, .. }) => {
+                        mode_changed(&provider, connection_id, mode)
+                    }
+                    other => other,
+                })?;
+            (issued.record, Some(issued.tokens))
         } else {
-            None
+            // The credentials are the authorization: nothing to refresh.
+            (self.connection(provider_id, connection_id).await?, None)
+        };
+        if record.auth_mode != provider.auth_mode {
+            return Err(mode_changed(
+                &provider,
+                connection_id,
+                record.auth_mode.as_str(),
+            ));
+        }
+        let authorization = match &provider.api_auth {
+            Some(_) => {
+                Some(self.fill_authorization(&provider, &record, tokens.as_ref(), environment)?)
+            }
+            None => None,
         };
         Ok(Authorized {
-            auth_mode: provider.auth_mode,
             record,
-            tokens: Some(tokens),
+            tokens,
             authorization,
         })
+    }
+
+    /// Fills the connection's API call: its values, the credentials sealed with it, its access
+    /// token, in the environment asked for (else its own).
+    fn fill_authorization(
+        &self,
+        provider: &ResolvedProvider,
+        record: &ConnectionRecord,
+        tokens: Option<&TokenSet>,
+        environment: Option<&str>,
+    ) -> Result<Authorization, ServiceError> {
+        let credentials = match record.auth_mode {
+            // An OAuth connection holds no credentials of its own: nothing more to open.
+            AuthMode::Oauth2Code => CredentialValues::new(),
+            _ => open(&self.cipher, record)?.1.credential_values(),
+        };
+        let table = connection_table(
+            provider,
+            &values_of(&record.params),
+            tokens.map(|tokens| &tokens.metadata),
+        )
+        .map_err(refused)?;
+        let environment = choose_environment(provider, environment, record.environment.as_deref())
+            .map_err(|error| match environment {
+                Some(_) => ServiceError::Field(error),
+                // The connection's own environment is no longer defined.
+                None => ServiceError::Provider(OAuthError::Connection(
+                    ConnectionError::UnknownEnvironment {
+                        provider: provider.id.clone(),
+                        environment: record.environment.clone().unwrap_or_default(),
+                        known: environments(provider).join(", "),
+                    },
+                )),
+            })?;
+        let request = fill_api_request(
+            &table,
+            &record.data_center,
+            environment.as_deref(),
+            &ConnectionValues::new(),
+            &credentials,
+            tokens.map(|tokens| tokens.access_token.expose()),
+        )
+        .map_err(refused)?;
+        Ok(Authorization {
+            base_url: request.base_url,
+            environment: environment.unwrap_or_default(),
+            headers: request.headers,
+            query: request.query,
+            generation: record.generation,
+            auth_mode: record.auth_mode,
+            expires_at: tokens.and_then(|tokens| tokens.expires_at),
+        })
+    }
+}
+
+fn mode_changed(
+    provider: &ResolvedProvider,
+    connection_id: &str,
+    stored: &'static str,
+) -> ServiceError {
+    ServiceError::ModeChanged {
+        provider: provider.id.clone(),
+        connection_id: connection_id.to_owned(),
+        stored,
+        now: provider.auth_mode.as_str(),
     }
 }
 
@@ -197,7 +261,7 @@ mod tests {
     use crate::oauth::{AccessToken, ClientSecret, Credentials, RefreshToken};
     use crate::service::config::ProviderClient;
     use crate::service::crypto::{Cipher, EncryptionKey};
-    use crate::service::refresh::{TokenError, apply_tokens};
+    use crate::service::refresh::apply_tokens;
     use crate::service::store::tests::{TestStore, record};
 
     fn load(relative: &str) -> ResolvedProvider {
@@ -264,6 +328,8 @@ mod tests {
         );
         let mut row = record("zoho-crm", "c1");
         row.params.clear();
+        // Made before environments were stored: the definition's first applies.
+        row.environment = None;
         let expires_at = unix_now() + 3600;
         apply_tokens(
             &cipher,
@@ -278,6 +344,7 @@ mod tests {
                 issuer: "https://accounts.zoho.eu".into(),
                 metadata: Default::default(),
             },
+            &Default::default(),
         );
         test.store.upsert_connection(&row, None).await.unwrap();
 

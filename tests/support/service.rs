@@ -223,7 +223,7 @@ impl World {
     ) -> World {
         let dir = tempfile::tempdir().unwrap();
         let backend = backend.unwrap_or_else(|| Backend::sqlite(dir.path()));
-        let providers_dir = dir.path().join("providers");
+        let providers_dir = dir.path().join("definitions");
         std::fs::create_dir(&providers_dir).unwrap();
         let providers = definitions
             .iter()

@@ -240,8 +240,7 @@ impl World {
         adjust(&mut setup);
         let sim = Simulator::start(setup).await.expect("simulator starts");
         let browser =
-            provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10)))
-                .unwrap();
+            provider_forge::oauth::http_client(&sim.http_options(Duration::from_secs(10))).unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, sim.ca_pem()).unwrap();
         let clients_file = dir.path().join("clients.yaml");

@@ -9,10 +9,11 @@ mod kind;
 pub(crate) mod github;
 #[cfg(feature = "cli")]
 pub(crate) mod sarif;
-pub mod snippet;
+pub(crate) mod snippet;
 
 pub use escape::visible;
 pub use kind::{DOCS_URL, Kind};
+pub use snippet::{render, stderr_color, template_excerpt, use_color};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -308,7 +308,25 @@ fn api_auth(
         Stage::AfterToken,
         true,
     );
-    ApiAuth { headers, query }
+    for (kind, names) in [("after", &api.retry.after), ("at", &api.retry.at)] {
+        for (index, name) in names.iter().enumerate() {
+            if !is_http_token(name) {
+                problems.push(
+                    Problem::provider(
+                        format!("/api/retry/{kind}/{index}"),
+                        Anchor::Value,
+                        format!("`{name}` is not a header name"),
+                    )
+                    .hint("a header name is one word of letters, digits and `-._~+!#$%&'*^`|` (RFC 9110), e.g. `x-ratelimit-reset`"),
+                );
+            }
+        }
+    }
+    ApiAuth {
+        headers,
+        query,
+        retry: api.retry.clone(),
+    }
 }
 
 /// Whether `text` is an HTTP token (RFC 9110 section 5.6.2), what an authorization scheme is.

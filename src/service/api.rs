@@ -7,7 +7,8 @@
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
 //! in constant time, and request logs that carry the method and path only: never a query
-//! string (the callback's carries the code and state), a header or a body.
+//! string (the callback's carries the code and state), a header or a body. The proxy route
+//! ([`super::proxy`]) takes the key like every other, and its own body limit and timeouts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
 use super::outside_text::for_log;
+use super::proxy;
 use super::refresh::TokenError;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
@@ -69,18 +71,24 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         )
         .route("/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    // The proxy streams bodies past these limits and bounds its calls with its own
+    // (`--proxy-timeout`, `--proxy-max-body`).
+    let proxied = Router::new()
+        .route(proxy::PATH, proxy::route(Arc::clone(&state.service)))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(protected)
-        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .merge(proxied)
+        .fallback(not_found)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 // The path only: the callback's query string carries the code and state.
@@ -99,7 +107,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(
         title = "provider-forge service",
-        description = "Connect users to OAuth providers and hand out fresh access tokens."
+        description = "Connect users to OAuth providers, hand out fresh access tokens, and proxy API calls with a connection's credentials."
     ),
     paths(
         create_session,
@@ -108,6 +116,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         get_connection,
         get_token,
         delete_connection,
+        proxy::forward,
         healthz,
         readyz,
         openapi_json
@@ -142,7 +151,7 @@ pub struct ErrorBody {
     pub status: Option<ConnectionStatus>,
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
         Json(ErrorBody {

@@ -88,6 +88,19 @@ pub enum TokenError {
     Crypto(#[from] CryptoError),
 }
 
+/// When a token is renewed before it is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Renew {
+    /// When it expires within the refresh margin.
+    IfExpiring,
+    /// Always (the token route's `force_refresh`).
+    Always,
+    /// When the stored token is still the one of this generation, which the provider's API
+    /// refused; a token stored since is handed out as it is. However many callers (here or in
+    /// other instances) saw the same token refused, the provider sees one refresh.
+    Refused(i64),
+}
+
 /// A record with its opened tokens.
 pub type Live = (ConnectionRecord, TokenSet);
 
@@ -202,9 +215,30 @@ impl Refresher {
     /// `force`), with `refresh` called at most once across every process sharing the store.
     pub async fn token<F, Fut>(
         self: &Arc<Self>,
-        (provider, connection_id): (&str, &str),
+        key: (&str, &str),
         margin_secs: u64,
         force: bool,
+        refresh: F,
+    ) -> Result<Live, TokenError>
+    where
+        F: FnOnce(ConnectionRecord, TokenSet) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+    {
+        let renew = if force {
+            Renew::Always
+        } else {
+            Renew::IfExpiring
+        };
+        self.renewed(key, margin_secs, renew, refresh).await
+    }
+
+    /// The connection's tokens, renewed first as `renew` says, with `refresh` called at most
+    /// once across every process sharing the store.
+    pub(crate) async fn renewed<F, Fut>(
+        self: &Arc<Self>,
+        (provider, connection_id): (&str, &str),
+        margin_secs: u64,
+        renew: Renew,
         refresh: F,
     ) -> Result<Live, TokenError>
     where
@@ -239,6 +273,16 @@ impl Refresher {
                 Ok((seen, tokens))
             };
         }
+        let force = match renew {
+            Renew::IfExpiring => false,
+            Renew::Always => true,
+            // Refreshed (or replaced) since the refused token was handed out: the stored one
+            // is newer, and is what the caller needs.
+            Renew::Refused(generation) if generation != seen.generation => {
+                return Ok((seen, tokens));
+            }
+            Renew::Refused(_) => true,
+        };
         if !force && !tokens.expires_within(unix_now(), margin_secs) {
             return Ok((seen, tokens));
         }

@@ -534,6 +534,9 @@ impl Store for FailingCommits {
     ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
         self.inner.connections(provider).await
     }
+    fn watch(&self, watcher: Arc<dyn crate::service::store::changes::Watcher>) {
+        self.inner.watch(watcher);
+    }
     async fn delete_connection(
         &self,
         provider: &str,

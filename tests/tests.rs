@@ -43,6 +43,7 @@ mod schemas_are_fresh;
 mod service_api;
 mod service_cli;
 mod service_instances;
+mod service_proxy;
 mod service_webhooks;
 mod simulate_cli;
 mod simulate_connection;

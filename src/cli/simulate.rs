@@ -122,7 +122,7 @@ The API: every API base URL of every data center and environment answers any pat
 HTTP 200 and a small JSON body (provider, data_center, environment, method, path) when the \
 call carries the credentials exactly as the definition places them (the right header, query \
 parameter, Basic pair, or a token this server issued), else 401 naming what was wrong; \
-verification endpoints included. Under each API base path, `_simulate/echo` answers what \
+verification endpoints included. A path under an API base ending in `_simulate/echo` answers what \
 arrived (method, path, query, headers, body; credential values masked), `_simulate/upload` \
 counts a streamed body and answers its length, and `_simulate/download?bytes=N` streams N \
 bytes (byte i is i % 251): endpoints for testing a proxy, behind the same credential check. \

@@ -5,8 +5,8 @@
 //! provider and data center. Anything else is 401, with the names (never the values) of what
 //! was wrong. The `api-*` faults come first, in the order they were armed.
 //!
-//! Under every API base path, `_simulate/` holds what a test of a proxy needs, each behind the
-//! same credential check:
+//! A path ending in `_simulate/NAME`, under any API base path, is what a test of a proxy
+//! needs, behind the same credential check:
 //! - `_simulate/echo` answers what arrived: method, path, query and headers (a credential's
 //!   value shown as `[credential]`), and the body as text;
 //! - `_simulate/upload` reads the body as it arrives, counting its bytes where a test sees them
@@ -42,7 +42,7 @@ const HOLD_LIMIT: Duration = Duration::from_secs(600);
 /// Largest body the echo endpoint reads.
 const ECHO_BYTES: usize = 64 * 1024;
 
-/// The path segment under an API base where the test endpoints live.
+/// The segment before a test endpoint's name.
 const TEST_SEGMENT: &str = "/_simulate/";
 
 /// Bytes of one download chunk: a whole number of the pattern's 251-byte periods, so every
@@ -138,10 +138,7 @@ pub(crate) async fn call(
     };
     let provider = &shared.providers[api.provider];
     let dc = &provider.data_centers[api.dc];
-    let test = request
-        .path
-        .strip_prefix(&api.path_prefix)
-        .and_then(|rest| rest.strip_prefix(TEST_SEGMENT));
+    let test = request.path.rsplit_once(TEST_SEGMENT).map(|(_, name)| name);
     let (reply, outcome) = match test {
         Some("echo") => {
             let body = body.read(ECHO_BYTES).await;

@@ -126,7 +126,7 @@ struct Prepared {
 impl Prepared {
     fn new(authorization: Authorization) -> Result<Prepared, ProxyError> {
         let unusable = |what: String| {
-            ProxyError::Service(ServiceError::BadRequest(format!(
+            ProxyError::from(ServiceError::BadRequest(format!(
                 "the connection's credentials cannot be sent: {what}"
             )))
         };
@@ -184,7 +184,13 @@ enum ProxyError {
     #[error("the provider could not be reached: {0}")]
     Unreachable(String),
     #[error(transparent)]
-    Service(#[from] ServiceError),
+    Service(Box<ServiceError>),
+}
+
+impl From<ServiceError> for ProxyError {
+    fn from(error: ServiceError) -> Self {
+        ProxyError::Service(Box::new(error))
+    }
 }
 
 impl IntoResponse for ProxyError {
@@ -464,3 +470,6 @@ enum Failure {
     Timeout,
     Network(String),
 }
+
+#[cfg(test)]
+mod tests;

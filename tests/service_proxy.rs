@@ -13,13 +13,16 @@ use crate::service_api::revoke_everything_at_the_provider;
 use crate::support::service::{API_KEY, Backend, Instance, World, until};
 use crate::support::{Endpoint, Fault};
 
-/// Runs a case on SQLite and on PostgreSQL.
+/// Runs a case on SQLite and on PostgreSQL, in the Zoho world unless another is named.
 macro_rules! on_both_backends {
     ($case:ident) => {
+        on_both_backends!($case, zoho_world);
+    };
+    ($case:ident, $world:ident) => {
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let world = super::World::start(None).await;
+                let world = super::$world(None).await;
                 super::$case(&world).await;
                 world.finish().await;
             }
@@ -29,12 +32,17 @@ macro_rules! on_both_backends {
                 let Some(backend) = super::Backend::postgres(stringify!($case)).await else {
                     return;
                 };
-                let world = super::World::start(Some(backend)).await;
+                let world = super::$world(Some(backend)).await;
                 super::$case(&world).await;
                 world.finish().await;
             }
         }
     };
+}
+
+/// Zoho CRM (its dialect, the user in the EU) and GitLab.
+async fn zoho_world(backend: Option<Backend>) -> World {
+    World::start(backend).await
 }
 
 /// An instance with a Zoho CRM connection `id` (the user in the EU).
@@ -683,3 +691,89 @@ async fn a_delete_on_one_instance_cools_the_connection_on_the_other() {
     drop((first, second));
     world.finish().await;
 }
+
+/// Every mode's credentials go where its definition puts them, and a refused call is renewed
+/// only where there is a token to renew.
+async fn every_mode_through_the_proxy(world: &World) {
+    use crate::service_connections::{APP_KEY, PASSWORD, SUBDOMAIN, USERNAME, create};
+    let serve = world.instance(&[]);
+    for body in [
+        serde_json::json!({"provider": "keyed-api", "connection_id": "k1",
+            "credentials": {"apiKey": crate::service_connections::API_KEY}}),
+        serde_json::json!({"provider": "query-key", "connection_id": "q1",
+            "credentials": {"apiKey": crate::service_connections::API_KEY}}),
+        serde_json::json!({"provider": "basic-desk", "connection_id": "d1",
+            "credentials": {"username": USERNAME, "password": PASSWORD},
+            "params": {"subdomain": SUBDOMAIN}}),
+        serde_json::json!({"provider": "machine-api", "connection_id": "m1", "credentials": {}}),
+        serde_json::json!({"provider": "two-step", "connection_id": "t1",
+            "credentials": {"username": USERNAME, "password": PASSWORD, "appKey": APP_KEY}}),
+    ] {
+        let (status, created) = create(&serve, body).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    for (path, host) in [
+        ("keyed-api/k1/v1/models", "api.keyed.test"),
+        // The caller's own `key` is replaced by the connection's: the provider accepts it.
+        (
+            "query-key/q1/v1/ping?key=not-mine&page=2",
+            "maps.query-key.test",
+        ),
+        ("basic-desk/d1/agents/me", "acme.desk.test"),
+        ("machine-api/m1/v2/clients", "api.machine.test"),
+        ("two-step/t1/v1/me", "api.two-step.test"),
+    ] {
+        let (status, body) = serve.proxy_get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let call = world.sim.requests().pop().unwrap();
+        assert_eq!(call.endpoint, Endpoint::Api);
+        assert_eq!(call.host, host, "{path}");
+    }
+    let call = world.sim.requests().pop().unwrap();
+    assert!(call.path.ends_with("/v1/me"), "{call:?}");
+    let ping = world
+        .sim
+        .requests()
+        .into_iter()
+        .rfind(|call| call.path.ends_with("/v1/ping"))
+        .unwrap();
+    let names: Vec<&str> = ping.query.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["page", "key"], "one key, the connection's");
+
+    // An API key is sent to the sandbox when asked.
+    let response = serve
+        .proxy(Method::GET, "keyed-api/k1/v1/models")
+        .header("Provider-Forge-Environment", "sandbox")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        world.sim.requests().pop().unwrap().host,
+        "sandbox.keyed.test"
+    );
+
+    // Refused: a key or a pair is passed back as it is; a token is renewed once.
+    let renewals = || world.sim.count(Endpoint::Token) + world.sim.count(Endpoint::Refresh);
+    for path in ["keyed-api/k1/v1/models", "basic-desk/d1/agents/me"] {
+        let before = renewals();
+        world.sim.inject(Fault::Api401Once);
+        assert_eq!(serve.proxy_get(path).await.0, 401, "{path}");
+        assert_eq!(renewals(), before, "{path}");
+    }
+    for path in ["machine-api/m1/v2/clients", "two-step/t1/v1/me"] {
+        let before = renewals();
+        world.sim.inject(Fault::Api401Once);
+        let (status, body) = serve.proxy_get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(renewals(), before + 1, "{path}");
+    }
+    crate::support::assert_no_secret(
+        "the service log",
+        &serve.log_text(),
+        &crate::service_connections::mode_secrets(world),
+    );
+}
+on_both_backends!(every_mode_through_the_proxy, modes_world);
+
+use crate::service_connections::modes_world;

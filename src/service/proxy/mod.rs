@@ -26,7 +26,6 @@
 //! is logged once with its method, provider, connection, upstream host, status, attempts and
 //! duration; never a header value, a query string or a body.
 
-mod adapter;
 mod cache;
 mod headers;
 mod retry;
@@ -45,11 +44,11 @@ use axum::routing::{MethodRouter, any};
 use tokio::time::Instant;
 
 use super::api::{ErrorBody, error as error_response};
+use super::authorization::Authorization;
 use super::outside_text::for_log;
 use super::refresh::Renew;
 use super::{Service, ServiceError};
 use crate::oauth::token::unix_now;
-use adapter::Authorization;
 use cache::HotConnections;
 use stream::{Abandoned, Outgoing};
 use upstream::{Base, PathRefused};
@@ -130,9 +129,9 @@ impl Prepared {
                 "the connection's credentials cannot be sent: {what}"
             )))
         };
-        let base = Base::parse(&authorization.api.base_url).map_err(unusable)?;
-        let mut headers = Vec::with_capacity(authorization.api.headers.len());
-        for (name, value) in &authorization.api.headers {
+        let base = Base::parse(&authorization.base_url).map_err(unusable)?;
+        let mut headers = Vec::with_capacity(authorization.headers.len());
+        for (name, value) in &authorization.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| unusable(format!("`{name}` is not a header name")))?;
             let mut value = HeaderValue::from_str(value.expose())
@@ -141,7 +140,6 @@ impl Prepared {
             headers.push((name, value));
         }
         let query = authorization
-            .api
             .query
             .iter()
             .map(|(name, value)| (name.clone(), value.expose().to_owned()))
@@ -151,7 +149,7 @@ impl Prepared {
             headers,
             query,
             generation: authorization.generation,
-            renewable: authorization.renewable,
+            renewable: authorization.auth_mode.has_token(),
             expires_at: authorization.expires_at,
         })
     }
@@ -389,7 +387,7 @@ impl Call<'_> {
         }
         let epoch = cache.epoch();
         let authorization = service
-            .proxy_authorization(self.provider, self.connection_id, environment, renew)
+            .authorization(self.provider, self.connection_id, environment, renew)
             .await?;
         let prepared = Arc::new(Prepared::new(authorization)?);
         cache.keep(

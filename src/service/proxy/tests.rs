@@ -59,7 +59,8 @@ async fn a_hot_connection_reads_no_row_until_it_changes() {
     let cipher = Cipher::new(EncryptionKey::from_bytes([5; 32]), vec![]);
     let mut row = record("zoho-crm", "c1");
     row.params.clear();
-    apply_tokens(&cipher, &mut row, &tokens("first"));
+    row.environment = Some("production".into());
+    apply_tokens(&cipher, &mut row, &tokens("first"), &Default::default());
     store.upsert_connection(&row, None).await.unwrap();
     let client = ProviderClient {
         credentials: Credentials::shared("id", ClientSecret::new("secret")),
@@ -136,7 +137,7 @@ async fn a_token_about_to_expire_is_not_served_from_memory() {
     let mut expiring = tokens("old");
     expiring.refresh_token = None;
     expiring.expires_at = Some(unix_now() + 60);
-    apply_tokens(&cipher, &mut row, &expiring);
+    apply_tokens(&cipher, &mut row, &expiring, &Default::default());
     store.upsert_connection(&row, None).await.unwrap();
     let client = ProviderClient {
         credentials: Credentials::shared("id", ClientSecret::new("secret")),

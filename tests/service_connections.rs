@@ -301,6 +301,14 @@ async fn every_mode_connects_and_hands_out_ready_credentials(world: &World) {
     support::assert_no_secret("the connection list", &list.to_string(), &secrets);
     world.backend.assert_no_secret_at_rest(&secrets).await;
     support::assert_no_secret("the service log", &serve.log_text(), &secrets);
+
+    // Deleted like any connection (these definitions revoke nothing).
+    for path in ["keyed-api/k1", "machine-api/m2"] {
+        let (status, deleted) = serve.delete(&format!("/connections/{path}")).await;
+        assert_eq!(status, 200, "{deleted}");
+        assert_eq!(deleted["revoked"], Value::Null);
+        assert_eq!(serve.get(&format!("/connections/{path}")).await.0, 404);
+    }
 }
 on_both_backends!(
     every_mode_connects_and_hands_out_ready_credentials,
@@ -364,6 +372,12 @@ async fn refused_credentials_store_nothing(world: &World) {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "unknown_credential");
+    // The modes connect here, not through a consent session.
+    let (status, body) = serve
+        .start_session(json!({"provider": "keyed-api", "connection_id": "k"}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(message(&body).contains("POST /connections"), "{body}");
     assert_eq!(serve.get("/connections/basic-desk/d").await.0, 404);
     assert_eq!(
         world.sim.requests().len(),

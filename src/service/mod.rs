@@ -113,8 +113,8 @@ pub struct IssuedToken {
     pub record: ConnectionRecord,
     /// The tokens.
     pub tokens: TokenSet,
-    /// The production API base URL of the connection's data center, when the provider has
-    /// an API section.
+    /// The API base URL of the connection's data center in its environment, when the
+    /// provider has an API section.
     pub api_base_url: Option<String>,
 }
 
@@ -362,6 +362,14 @@ impl Service {
     /// Starts a session: builds the authorization request and stores it (sealed) until its
     /// callback, for at most [`SESSION_LIFETIME_SECS`].
     pub async fn start_session(&self, request: SessionRequest) -> Result<Session, ServiceError> {
+        let provider = self.provider_table(&request.provider)?;
+        if provider.auth_mode != AuthMode::Oauth2Code {
+            return Err(ServiceError::BadRequest(format!(
+                "provider `{}` connects with credentials ({}), not the user's consent: make the connection with POST /connections",
+                provider.id,
+                provider.auth_mode.as_str()
+            )));
+        }
         let (provider, client) = self.provider(&request.provider)?;
         if !valid_connection_id(&request.connection_id) {
             return Err(fields::FieldError::ConnectionId.into());

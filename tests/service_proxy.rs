@@ -287,6 +287,7 @@ const MIB: usize = 1024 * 1024;
 async fn a_large_body_streams_both_ways(world: &World) {
     let serve = connected(world, "large", &[]).await;
     let total = 64 * MIB;
+    let peak_before = serve.peak_memory_kib();
 
     // Up: the provider has the first mebibyte while the platform still holds the rest.
     let (feed, fed) = tokio::sync::mpsc::channel(1);
@@ -348,6 +349,12 @@ async fn a_large_body_streams_both_ways(world: &World) {
     }
     assert!(released);
     assert_eq!(received, total);
+    // Neither body was ever held: the service's peak memory grew by far less than one of them.
+    let growth = serve.peak_memory_kib().saturating_sub(peak_before);
+    assert!(
+        growth < 16 * 1024,
+        "the peak grew by {growth} KiB moving 64 MiB each way"
+    );
 }
 on_both_backends!(a_large_body_streams_both_ways);
 

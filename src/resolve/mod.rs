@@ -383,6 +383,35 @@ scopes:
             .collect()
     }
 
+    /// Rate-limit headers are looked up by name in every answer: each must be one.
+    #[test]
+    fn retry_headers_must_be_header_names() {
+        let found = problems(|d| {
+            let retry = &mut d.api.as_mut().unwrap().retry;
+            retry.after = vec!["x-ratelimit-retry-after".into(), "retry after".into()];
+            retry.at = vec!["<reset>".into()];
+        });
+        let pointers: Vec<&str> = found.iter().map(|(pointer, _)| pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/api/retry/after/1", "/api/retry/at/0"],
+            "{found:?}"
+        );
+        assert_eq!(found[0].1, "`retry after` is not a header name");
+        let resolved = resolve(
+            &definition(|d| {
+                d.api.as_mut().unwrap().retry.at = vec!["x-ratelimit-reset".into()];
+            }),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            resolved.api_auth.unwrap().retry.at,
+            ["x-ratelimit-reset"],
+            "kept for the proxy"
+        );
+    }
+
     /// The scheme goes into the implied `Authorization` header as written: a placeholder or a
     /// space there would be filled or split at run time.
     #[test]

@@ -474,6 +474,16 @@ impl Instance {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The most memory the process has held so far (VmHWM), KiB.
+    pub fn peak_memory_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
     /// A call through the proxy to `path` (what follows `/proxy/`), with the API key.
     pub fn proxy(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.api

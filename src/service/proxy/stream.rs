@@ -41,6 +41,8 @@ pub(crate) struct Idle<B> {
     inner: B,
     idle: Duration,
     timer: Pin<Box<Sleep>>,
+    /// Whether the timer runs: from the moment the body has nothing to give, until a frame.
+    waiting: bool,
     /// Bytes still allowed.
     allowed: u64,
     /// The length declared for it, handed on as its size.
@@ -55,6 +57,7 @@ impl<B> Idle<B> {
             inner,
             idle,
             timer: Box::pin(tokio::time::sleep(idle)),
+            waiting: false,
             allowed: limit,
             declared,
             abandoned: Arc::default(),
@@ -92,13 +95,17 @@ where
                     Some(left) => this.allowed = left,
                     None => return this.abandon(Abandoned::TooLarge),
                 }
-                let deadline = Instant::now() + this.idle;
-                this.timer.as_mut().reset(deadline);
+                this.waiting = false;
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
+                if !this.waiting {
+                    this.waiting = true;
+                    let deadline = Instant::now() + this.idle;
+                    this.timer.as_mut().reset(deadline);
+                }
                 ready!(this.timer.as_mut().poll(cx));
                 this.abandon(Abandoned::Idle)
             }
@@ -271,6 +278,41 @@ mod tests {
             .unwrap();
         assert!(over.next().unwrap().collect().await.is_err());
         assert_eq!(over.abandoned(), Some(Abandoned::TooLarge));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_arriving_is_abandoned_after_the_idle_time() {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(1);
+        sender.send(Bytes::from_static(b"first")).await.unwrap();
+        let body = Body::new(Fed(receiver));
+        let mut body = Outgoing::new(body, 1024, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let collected = body.next().unwrap().collect().await;
+        assert!(
+            collected.is_err(),
+            "the sender is still open but sends nothing"
+        );
+        assert_eq!(body.abandoned(), Some(Abandoned::Idle));
+        drop(sender);
+    }
+
+    /// A body of what a channel receives, its length not declared.
+    struct Fed(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl HttpBody for Fed {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            self.get_mut()
+                .0
+                .poll_recv(cx)
+                .map(|part| part.map(|part| Ok(Frame::data(part))))
+        }
     }
 
     #[tokio::test]

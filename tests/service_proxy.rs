@@ -101,6 +101,13 @@ async fn zoho_calls_carry_the_connections_credentials(world: &World) {
     assert_eq!(response.status(), 400);
     let (status, body) = serve.proxy_get("zoho-crm/nobody/crm/v8/Leads").await;
     assert_eq!(status, 404, "{body}");
+    // TRACE would have the provider echo the credentials back; CONNECT would open a tunnel.
+    let trace = serve
+        .proxy(Method::TRACE, "zoho-crm/eu-user/crm/v8/Leads")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(trace.status(), 405);
     let (status, _) = serve.proxy_get("nowhere/eu-user/x").await;
     assert_eq!(status, 404);
     let unkeyed = serve

@@ -3,22 +3,22 @@
 //! definition places them, and passes the provider's answer back as it comes.
 //!
 //! The contract, each part in a module of its own:
-//! - [`upstream`]: the URL is the base URL, the caller's path and the caller's query, built so
+//! - `upstream`: the URL is the base URL, the caller's path and the caller's query, built so
 //!   that nothing the caller sends changes the host; a path that tries is refused with 400 and
 //!   never sent.
-//! - [`headers`]: the caller's `Authorization`, `Cookie`, `Host`, `Proxy-*` and hop-by-hop
+//! - `headers`: the caller's `Authorization`, `Cookie`, `Host`, `Proxy-*` and hop-by-hop
 //!   headers never go up; the others do, then the credentials. The answer's hop-by-hop headers
 //!   stay behind.
-//! - [`stream`]: bodies stream both ways, within a size limit and an idle timeout; only a small
+//! - `stream`: bodies stream both ways, within a size limit and an idle timeout; only a small
 //!   body of declared length is held, so that it can be sent again.
-//! - [`retry`]: 429, 503 and network errors are retried for idempotent calls (or when the
+//! - `retry`: 429, 503 and network errors are retried for idempotent calls (or when the
 //!   caller opts in), bounded in count and time, after the wait the answer asks for.
 //! - A 401 on a token connection renews the token once, through the same single flight as the
 //!   token route, conditioned on the refused token still being the stored one, so however many
 //!   calls (on however many instances) see it refused, the provider sees one refresh. The call
 //!   is made once more; a second 401 is passed back. A refused refresh marks the connection
 //!   `reauthorization_required` and answers 409.
-//! - [`cache`]: a hot connection's credentials come from memory, kept true by the store's
+//! - `cache`: a hot connection's credentials come from memory, kept true by the store's
 //!   change feed.
 //!
 //! `Provider-Forge-Environment: NAME` picks the API environment for one call (the connection's
@@ -52,8 +52,6 @@ use crate::oauth::token::unix_now;
 use cache::HotConnections;
 use stream::{Abandoned, Outgoing};
 use upstream::{Base, PathRefused};
-
-pub use stream::REPLAYABLE_BODY_BYTES;
 
 /// Default `--proxy-retries`.
 pub const DEFAULT_RETRIES: u32 = 3;

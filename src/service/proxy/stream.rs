@@ -20,7 +20,7 @@ use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 /// Largest body held whole, so that it can be sent again.
-pub const REPLAYABLE_BODY_BYTES: u64 = 64 * 1024;
+pub(crate) const REPLAYABLE_BODY_BYTES: u64 = 64 * 1024;
 
 /// The error a body stream ends with.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -25,7 +25,8 @@ key rotation.\n  \
 PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA256), at least 16 \
 characters. Required with --webhook-url.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
-Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
+Routes: POST /connect/sessions, GET /oauth/callback, \
+GET /connections[?provider=ID&status=S&limit=N&cursor=C] (a page: {items, next_cursor}), \
 GET|DELETE /connections/{provider}/{connection_id}, \
 GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
 GET /openapi.json.\n\n\

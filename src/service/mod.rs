@@ -11,13 +11,15 @@
 //! trait), [`refresh`] (cross-process single refresh that no caller can cancel), [`api`] (the
 //! HTTP routes and their OpenAPI description), [`listener`] (serving them with connection
 //! limits), [`webhooks`] (signed connection events, sent at least once from the store's
-//! outbox). [`Service`] ties them together and is usable without HTTP.
+//! outbox), [`listing`] (connections a page at a time, behind a sealed cursor). [`Service`]
+//! ties them together and is usable without HTTP.
 
 pub mod api;
 pub mod config;
 pub mod crypto;
 pub mod keys;
 pub mod listener;
+pub mod listing;
 mod outside_text;
 pub mod refresh;
 pub mod store;
@@ -109,6 +111,9 @@ pub enum ServiceError {
     /// The request is wrong (unknown scope or data center, bad connection id, ...).
     #[error("{0}")]
     BadRequest(String),
+    /// A listing's cursor is not one the service handed out for that listing.
+    #[error("{0}")]
+    InvalidCursor(String),
     /// Unknown provider or connection.
     #[error("{0}")]
     NotFound(String),
@@ -439,12 +444,13 @@ impl Service {
         Ok(record)
     }
 
-    /// Connections (metadata only), optionally of one provider.
+    /// One page of connections (metadata only), filtered by provider and status, in
+    /// (provider, connection_id) order; see [`listing`].
     pub async fn connections(
         &self,
-        provider: Option<&str>,
-    ) -> Result<Vec<ConnectionRecord>, ServiceError> {
-        Ok(self.store.connections(provider).await?)
+        request: &listing::PageRequest,
+    ) -> Result<listing::Page, ServiceError> {
+        listing::page(self.store.as_ref(), &self.cipher, request).await
     }
 
     /// One connection (metadata only).

@@ -1,12 +1,15 @@
 -- wrk script for benches/service_scale.sh and benches/proxy_peers.sh: prints one RESULT line
 -- (requests/s, p50 and p99 in ms, answers that were not 2xx, socket errors).
 --
--- With WRK_PATHS=TEMPLATE and WRK_IDS=N, each request goes to TEMPLATE with `{id}` replaced by
--- a random zoho-crm connection of the N that examples/seed_connections.rs stores
--- (c0000000, c0000001, ...: those whose last digit is 0 to 5).
+-- With WRK_PATHS=TEMPLATE, WRK_IDS=N and WRK_DIGITS=LO-HI, each request goes to TEMPLATE with
+-- `{id}` replaced by a random one of the N connections examples/seed_connections.rs stores
+-- (c0000000, c0000001, ...) whose last digit is LO to HI (which picks the provider: 0-4
+-- zoho-crm, 5 bench-api).
 
 local template = os.getenv("WRK_PATHS")
 local ids = tonumber(os.getenv("WRK_IDS") or "0")
+local lo, hi = string.match(os.getenv("WRK_DIGITS") or "0-4", "^(%d)-(%d)$")
+lo, hi = tonumber(lo), tonumber(hi)
 local counter = 0
 
 function setup(thread)
@@ -20,7 +23,7 @@ end
 
 function request()
   if template and ids >= 10 then
-    local n = math.random(0, math.floor(ids / 10) - 1) * 10 + math.random(0, 5)
+    local n = math.random(0, math.floor(ids / 10) - 1) * 10 + math.random(lo, hi)
     local path = template:gsub("{id}", string.format("c%07d", n))
     return wrk.format(nil, path)
   end

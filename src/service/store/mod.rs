@@ -514,12 +514,38 @@ mod sql {
         )
     }
 
+    /// Where a page starts: after a whole key, or (within one provider's listing) after a
+    /// connection id.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PageStart {
+        /// From the first connection.
+        First,
+        /// After `(provider, connection_id)`: two placeholders. With a provider filter as
+        /// well (a key of another provider, which no cursor holds: the store's contract allows
+        /// it), the scan starts at the provider and checks the key row by row: right, not fast.
+        AfterKey,
+        /// After `connection_id` within the filtered provider: one placeholder. Written apart
+        /// from the row comparison because PostgreSQL positions an index scan on `provider =
+        /// $1` alone when both are given, and walks every row of the provider before the key.
+        AfterId,
+    }
+
+    impl PageStart {
+        pub fn of(filter: &ConnectionFilter, after: Option<&super::ConnectionKey>) -> Self {
+            match after {
+                None => Self::First,
+                Some(key) if filter.provider.as_ref() == Some(&key.provider) => Self::AfterId,
+                Some(_) => Self::AfterKey,
+            }
+        }
+    }
+
     /// A page of connections: keyset pagination, never OFFSET. Only the conditions in use
     /// are written (no `$1 IS NULL OR ...`), so each shape has a plan that uses its index
     /// also when PostgreSQL switches a prepared statement to a generic plan. Placeholders,
-    /// in order: the provider, the status, the key to start after (provider, id), the limit;
-    /// each only when used.
-    pub fn select_connections(filter: &ConnectionFilter, after: bool) -> String {
+    /// in order: the provider, the status, where to start ([`PageStart`]), the limit; each
+    /// only when used.
+    pub fn select_connections(filter: &ConnectionFilter, start: PageStart) -> String {
         let mut placeholders = 0;
         let mut next = || {
             placeholders += 1;
@@ -532,9 +558,13 @@ mod sql {
         if filter.status.is_some() {
             conditions.push(format!("status = ${}", next()));
         }
-        if after {
-            let (provider, id) = (next(), next());
-            conditions.push(format!("(provider, connection_id) > (${provider}, ${id})"));
+        match start {
+            PageStart::First => {}
+            PageStart::AfterKey => {
+                let (provider, id) = (next(), next());
+                conditions.push(format!("(provider, connection_id) > (${provider}, ${id})"));
+            }
+            PageStart::AfterId => conditions.push(format!("connection_id > ${}", next())),
         }
         let limit = next();
         let filter = if conditions.is_empty() {
@@ -742,7 +772,8 @@ macro_rules! impl_store {
                 after: Option<&$crate::service::store::ConnectionKey>,
                 limit: u32,
             ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
-                let statement = sql::select_connections(filter, after.is_some());
+                let start = sql::PageStart::of(filter, after);
+                let statement = sql::select_connections(filter, start);
                 let mut query = sqlx::query(&statement);
                 if let Some(provider) = &filter.provider {
                     query = query.bind(provider);
@@ -751,7 +782,10 @@ macro_rules! impl_store {
                     query = query.bind(status.as_str());
                 }
                 if let Some(key) = after {
-                    query = query.bind(&key.provider).bind(&key.connection_id);
+                    if start == sql::PageStart::AfterKey {
+                        query = query.bind(&key.provider);
+                    }
+                    query = query.bind(&key.connection_id);
                 }
                 let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
                 rows.iter().map(read_connection).collect()

@@ -523,6 +523,21 @@ async fn listing_contract(store: &dyn Store) {
             ("zoho-desk".to_owned(), "u1".to_owned())
         ]
     );
+    // With a provider filter, a key of another provider starts before or after all of it.
+    let zoho = ConnectionFilter {
+        provider: Some("zoho-crm".into()),
+        status: None,
+    };
+    let from_before = store
+        .connections(&zoho, Some(&after("gitlab", "u9")), 10)
+        .await
+        .unwrap();
+    assert_eq!(from_before.len(), 4);
+    let from_after = store
+        .connections(&zoho, Some(&after("zoho-desk", "u0")), 10)
+        .await
+        .unwrap();
+    assert!(from_after.is_empty());
     // Whole rows, as stored.
     assert_eq!(
         page[0],
@@ -545,29 +560,91 @@ async fn postgres_pages_of_connections() {
     }
 }
 
-/// Every shape of the page query (each filter, with and without a key to start after) as the
-/// database would run it.
-fn page_statements() -> Vec<(ConnectionFilter, bool, String)> {
-    filters()
-        .into_iter()
-        .take(6)
-        .flat_map(|filter| {
-            [false, true].map(|after| {
-                let statement = sql::select_connections(&filter, after);
-                (filter.clone(), after, statement)
-            })
-        })
-        .collect()
+/// Every shape of the page query: each filter, from the first connection and after a key
+/// (of the filtered provider, or of another one), with the conditions each shape must hand
+/// the index as where its range starts, in SQLite's and in PostgreSQL's words.
+fn page_statements() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+    let mut shapes = Vec::new();
+    for filter in filters().into_iter().take(6) {
+        let mut starts = vec![sql::PageStart::First, sql::PageStart::AfterKey];
+        if filter.provider.is_some() {
+            starts.push(sql::PageStart::AfterId);
+        }
+        for start in starts {
+            let mut conditions = Vec::new();
+            if filter.provider.is_some() {
+                conditions.push(("provider=?", "(provider = "));
+            }
+            if filter.status.is_some() {
+                conditions.push(("status=?", "(status = "));
+            }
+            match start {
+                sql::PageStart::First => {}
+                // With a provider filter too (a key of another provider, which no cursor
+                // holds), SQLite starts at the provider and checks the key row by row.
+                sql::PageStart::AfterKey if filter.provider.is_some() => {
+                    conditions.push(("provider=?", "(ROW(provider, connection_id) > ROW("));
+                }
+                sql::PageStart::AfterKey => conditions.push((
+                    "(provider,connection_id)>(?,?)",
+                    "(ROW(provider, connection_id) > ROW(",
+                )),
+                sql::PageStart::AfterId => {
+                    conditions.push(("connection_id>?", "(connection_id > "))
+                }
+            }
+            let shape = format!("{filter:?} {start:?}");
+            shapes.push((shape, sql::select_connections(&filter, start), conditions));
+        }
+    }
+    shapes
 }
 
-/// SQLite's plan of each page query reads an index in order: no sort of the whole set, no
-/// scan of the table, and the status index for a status filter.
+/// A page of one provider's connections resumes after an id, the shape its index starts at.
+#[test]
+fn a_page_within_a_provider_starts_after_an_id() {
+    use sql::PageStart;
+    let key = |provider: &str| ConnectionKey {
+        provider: provider.into(),
+        connection_id: "u1".into(),
+    };
+    let zoho = ConnectionFilter {
+        provider: Some("zoho-crm".into()),
+        status: Some(ConnectionStatus::Active),
+    };
+    let all = ConnectionFilter::default();
+    assert_eq!(PageStart::of(&zoho, None), PageStart::First);
+    assert_eq!(
+        PageStart::of(&zoho, Some(&key("zoho-crm"))),
+        PageStart::AfterId
+    );
+    assert_eq!(
+        PageStart::of(&zoho, Some(&key("gitlab"))),
+        PageStart::AfterKey
+    );
+    assert_eq!(
+        PageStart::of(&all, Some(&key("zoho-crm"))),
+        PageStart::AfterKey
+    );
+}
+
+/// The index a shape must read: the status index for a status filter, the primary key else.
+fn page_index(shape: &str, status_index: &'static str, key_index: &'static str) -> &'static str {
+    if shape.contains("status: Some") {
+        status_index
+    } else {
+        key_index
+    }
+}
+
+/// SQLite's plan of each page query is a range of an index read in order: no sort, the status
+/// index for a status filter, and every condition a constraint of the index search.
 #[tokio::test]
 async fn sqlite_pages_are_index_range_scans() {
     use sqlx::Connection;
     let test = TestStore::sqlite().await;
     let mut db = sqlx::SqliteConnection::connect(&test.url).await.unwrap();
-    for (filter, after, statement) in page_statements() {
+    for (shape, statement, conditions) in page_statements() {
         let explain = format!("EXPLAIN QUERY PLAN {statement}");
         let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
         for _ in 0..statement.matches('$').count() {
@@ -581,24 +658,26 @@ async fn sqlite_pages_are_index_range_scans() {
             .map(|row| row.3)
             .collect();
         let plan = plan.join("; ");
-        assert!(!plan.contains("TEMP B-TREE"), "{filter:?} {after}: {plan}");
-        let index = if filter.status.is_some() {
-            "INDEX connections_by_status"
-        } else {
-            "INDEX sqlite_autoindex_connections_1"
-        };
-        assert!(plan.contains(index), "{filter:?} {after}: {plan}");
-        if after || filter.provider.is_some() || filter.status.is_some() {
-            assert!(plan.starts_with("SEARCH"), "{filter:?} {after}: {plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{shape}: {plan}");
+        let index = page_index(
+            &shape,
+            "INDEX connections_by_status",
+            "INDEX sqlite_autoindex_connections_1",
+        );
+        assert!(plan.contains(index), "{shape}: {plan}");
+        for (condition, _) in conditions {
+            assert!(plan.starts_with("SEARCH"), "{shape}: {plan}");
+            assert!(plan.contains(condition), "{shape}: {condition} in {plan}");
         }
     }
     drop(db);
     test.finish().await;
 }
 
-/// PostgreSQL can serve each page query from an index in order (with sequential scans and
-/// sorts priced out, the plan is an index scan with no sort), the status index for a status
-/// filter. BENCHMARKS.md has the plans the planner picks on its own at a million rows.
+/// PostgreSQL can serve each page query from a range of an index read in order: with
+/// sequential scans and sorts priced out, the plan is an index scan with no sort and no
+/// filter, every condition an index condition, the status index for a status filter.
+/// BENCHMARKS.md has the plans the planner picks on its own at a million rows.
 #[tokio::test]
 async fn postgres_pages_are_index_range_scans() {
     use sqlx::Connection;
@@ -609,30 +688,38 @@ async fn postgres_pages_are_index_range_scans() {
     for setting in ["SET enable_seqscan = off", "SET enable_sort = off"] {
         sqlx::query(setting).execute(&mut db).await.unwrap();
     }
-    for (filter, after, statement) in page_statements() {
+    for (shape, statement, conditions) in page_statements() {
         let explain = format!("EXPLAIN {statement}");
         let mut query = sqlx::query_scalar::<_, String>(&explain);
         for _ in 0..statement.matches('$').count() - 1 {
             query = query.bind("x");
         }
-        let plan = query
-            .bind(10_i64)
-            .fetch_all(&mut db)
-            .await
-            .unwrap()
-            .join("\n");
+        let plan = query.bind(10_i64).fetch_all(&mut db).await.unwrap();
+        let text = plan.join("\n");
         assert!(
-            !plan.contains("Sort") && !plan.contains("Seq Scan"),
-            "{filter:?} {after}: {plan}"
+            !text.contains("Sort") && !text.contains("Seq Scan") && !text.contains("Filter"),
+            "{shape}: {text}"
         );
-        let index = if filter.status.is_some() {
-            "connections_by_status"
-        } else {
-            "connections_pkey"
-        };
+        let index = page_index(&shape, "connections_by_status", "connections_pkey");
         assert!(
-            plan.contains(&format!("Index Scan using {index}")),
-            "{filter:?} {after}: {plan}"
+            text.contains(&format!("Index Scan using {index}")),
+            "{shape}: {text}"
+        );
+        let index_cond = plan
+            .iter()
+            .find(|line| line.contains("Index Cond"))
+            .map_or("", String::as_str);
+        for (_, condition) in &conditions {
+            assert!(
+                index_cond.contains(condition),
+                "{shape}: {condition} in {text}"
+            );
+        }
+        // The row comparison only when the key is of another provider than the filtered one.
+        assert_eq!(
+            index_cond.contains("ROW("),
+            conditions.iter().any(|(_, c)| c.contains("ROW(")),
+            "{shape}: {text}"
         );
     }
     drop(db);

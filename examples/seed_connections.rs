@@ -1,6 +1,12 @@
 //! Fills a PostgreSQL database with connections for the scale benchmark
-//! (`benches/service_scale.sh`): COUNT rows as `serve` would have stored them, each with its
-//! own token set sealed for its own row by the service's code, written with COPY.
+//! (`benches/service_scale.sh`): COUNT rows as `serve` would have stored them after a callback,
+//! each with its own token pair sealed for its own row, written with COPY.
+//!
+//! The tokens are sealed with the service's public [`Cipher`] in the row format the service
+//! reads for OAuth connections made before connections held credentials (the JSON pair of
+//! tokens, bound to `tokens\0PROVIDER\0ID`), which it must open for as long as such rows exist;
+//! the service's own sealing stays private. Should the two ever differ, the benchmark's token
+//! and proxy routes answer 500 and wrk counts every answer as non-2xx.
 //!
 //! ```sh
 //! PROVIDER_FORGE_ENCRYPTION_KEY=$(openssl rand -base64 32) \
@@ -9,21 +15,21 @@
 //!
 //! The database is migrated first (the store's own migrations). A table that already holds
 //! exactly COUNT connections is left alone; any other is emptied and filled again. The rows:
-//! connection `c0000000` to `c{COUNT-1}` (seven digits), of `zoho-crm` (six in ten), `zoho-books`
-//! and `gitlab` (two in ten each) by the last digit, in the providers' data centers in turn,
-//! with their default scopes, the `api_domain` Zoho returns, a Zoho-shaped access and refresh
-//! token, an expiry 30 days ahead (so the token route never refreshes), and one in a hundred
-//! (the ids ending in 99, all gitlab) marked `reauthorization_required`.
+//! connection `c0000000` to `c{COUNT-1}` (seven digits), by the last digit of `zoho-crm` (0 to
+//! 4), `bench-api` (5: the proxy benchmarks' provider, `benches/proxy/bench-api.yaml`),
+//! `zoho-books` (6, 7) or `gitlab` (8, 9), in the providers' data centers in turn, with their
+//! default scopes, the `api_domain` Zoho returns, a Zoho-shaped access and refresh token, an
+//! expiry 30 days ahead (so the token route never refreshes), and one in a hundred (the ids
+//! ending in 99, all gitlab) marked `reauthorization_required`.
 
 use std::path::Path;
 use std::time::Instant;
 
 use provider_forge::catalog;
-use provider_forge::oauth::token::unix_now;
-use provider_forge::oauth::{AccessToken, RefreshToken, TokenSet};
-use provider_forge::resolve::table::ResolvedProvider;
-use provider_forge::service::crypto::{Cipher, EncryptionKey, Sealed};
-use provider_forge::service::refresh::apply_tokens;
+use provider_forge::definition::AuthMode;
+use provider_forge::oauth::unix_now;
+use provider_forge::resolve::ResolvedProvider;
+use provider_forge::service::crypto::{Cipher, EncryptionKey};
 use provider_forge::service::store::{self, ConnectionRecord, ConnectionStatus};
 use sqlx::Connection;
 
@@ -34,7 +40,7 @@ const PROVIDERS: [&str; 10] = [
     "zoho-crm",
     "zoho-crm",
     "zoho-crm",
-    "zoho-crm",
+    "bench-api",
     "zoho-books",
     "zoho-books",
     "gitlab",
@@ -44,7 +50,7 @@ const PROVIDERS: [&str; 10] = [
 /// The columns written, in the order of each COPY line.
 const COLUMNS: &str = "provider, connection_id, data_center, issuer, scopes, granted_scope, \
     token_type, metadata, params, expires_at, status, key_id, sealed, generation, created_at, \
-    updated_at";
+    updated_at, auth_mode, environment";
 
 /// Rows per COPY message.
 const BATCH: usize = 10_000;
@@ -65,11 +71,16 @@ async fn main() {
         EncryptionKey::from_base64(&key).expect("a valid key"),
         vec![],
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
-    let files: Vec<_> = ["zoho-crm", "zoho-books", "gitlab"]
-        .iter()
-        .map(|id| root.join(format!("{id}.yaml")))
-        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files: Vec<_> = [
+        "providers/zoho-crm.yaml",
+        "providers/zoho-books.yaml",
+        "providers/gitlab.yaml",
+        "benches/proxy/bench-api.yaml",
+    ]
+    .iter()
+    .map(|file| root.join(file))
+    .collect();
     let providers: Vec<ResolvedProvider> = catalog::load(&files)
         .expect("the providers load")
         .providers
@@ -150,42 +161,40 @@ fn row(cipher: &Cipher, provider: &ResolvedProvider, n: u64, now: u64) -> Connec
             rand::random::<u128>()
         )
     };
-    let tokens = TokenSet {
-        access_token: AccessToken::new(zoho_token()),
-        refresh_token: Some(RefreshToken::new(zoho_token())),
-        token_type: Some("Bearer".to_owned()),
-        scope: Some(provider.default_scopes.join(",")),
-        expires_at: Some(now + 30 * 24 * 3600),
+    let connection_id = format!("c{n:07}");
+    let secret = serde_json::json!({"access_token": zoho_token(), "refresh_token": zoho_token()});
+    let context = [
+        b"tokens\0".as_slice(),
+        provider.id.as_bytes(),
+        b"\0",
+        connection_id.as_bytes(),
+    ]
+    .concat();
+    let tokens = cipher.seal(&context, secret.to_string().as_bytes());
+    let created = (now - 1_000_000 + n % 1_000_000) as i64;
+    ConnectionRecord {
+        provider: provider.id.clone(),
+        connection_id,
         data_center: dc.code.clone(),
         issuer,
-        metadata,
-    };
-    let created = (now - 1_000_000 + n % 1_000_000) as i64;
-    let mut record = ConnectionRecord {
-        provider: provider.id.clone(),
-        connection_id: format!("c{n:07}"),
-        data_center: String::new(),
-        issuer: String::new(),
         scopes: provider.default_scopes.clone(),
-        granted_scope: None,
-        token_type: None,
-        metadata: Default::default(),
+        granted_scope: Some(provider.default_scopes.join(",")),
+        token_type: Some("Bearer".to_owned()),
+        metadata,
         params: Default::default(),
-        expires_at: None,
-        status: ConnectionStatus::Active,
-        tokens: Sealed {
-            key_id: String::new(),
-            bytes: Vec::new(),
+        expires_at: Some((now + 30 * 24 * 3600) as i64),
+        status: if n % 100 == 99 {
+            ConnectionStatus::ReauthorizationRequired
+        } else {
+            ConnectionStatus::Active
         },
+        tokens,
         generation: 0,
         created_at: created,
         updated_at: created,
-    };
-    apply_tokens(cipher, &mut record, &tokens);
-    if n % 100 == 99 {
-        record.status = ConnectionStatus::ReauthorizationRequired;
+        auth_mode: AuthMode::Oauth2Code,
+        environment: Some("production".to_owned()),
     }
-    record
 }
 
 /// One line of COPY's text format, in [`COLUMNS`] order.
@@ -212,6 +221,8 @@ fn push_line(buffer: &mut String, r: &ConnectionRecord) {
         r.generation.to_string(),
         r.created_at.to_string(),
         r.updated_at.to_string(),
+        r.auth_mode.as_str().to_owned(),
+        r.environment.as_deref().map_or("\\N".into(), text),
     ];
     buffer.push_str(&fields.join("\t"));
     buffer.push('\n');

@@ -42,6 +42,7 @@ mod render_streaming;
 mod schemas_are_fresh;
 mod service_api;
 mod service_cli;
+mod service_connections;
 mod service_instances;
 mod service_webhooks;
 mod simulate_cli;

@@ -19,7 +19,7 @@ use crate::service::{self, Service, api, config, keys, listener, store, webhooks
 PROVIDER_FORGE_SECRET_KEY       bearer key API clients send (Authorization: Bearer KEY); \
 at least 16 characters. Required.\n  \
 PROVIDER_FORGE_ENCRYPTION_KEY   32 random bytes, base64 (openssl rand -base64 32): encrypts \
-tokens at rest. Required; losing it loses every stored connection.\n  \
+tokens and credentials at rest. Required; losing it loses every stored connection.\n  \
 PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS  earlier keys, comma-separated, still read during a \
 key rotation.\n  \
 PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA256), at least 16 \
@@ -27,8 +27,10 @@ characters. Required with --webhook-url.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
 Routes: POST /connect/sessions, GET /oauth/callback, \
 GET /connections[?provider=ID&status=S&limit=N&cursor=C] (a page: {items, next_cursor}), \
+POST /connections (api_key, basic, token_request, client_credentials), \
 GET|DELETE /connections/{provider}/{connection_id}, \
-GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
+GET /connections/{provider}/{connection_id}/token[?force_refresh=true&environment=NAME], \
+GET /healthz, GET /readyz, \
 GET /openapi.json.\n\n\
 Limits: a request head must arrive within --header-read-timeout, a connection with no \
 request in flight is closed after --idle-timeout, at most --max-connections are served at once \
@@ -45,7 +47,9 @@ pub struct ServeArgs {
     providers: Vec<PathBuf>,
     /// YAML file with each provider's OAuth client: client_id, client_secret_env: NAME or
     /// client_secret_file: PATH (or data_center_secrets: {CODE: {...}} for providers with a
-    /// secret per data center), and optionally redirect_uri.
+    /// secret per data center), and optionally redirect_uri. oauth2_code providers need one;
+    /// client_credentials connections use it unless they bring their own; the other modes
+    /// take none.
     #[arg(long, value_name = "FILE")]
     clients: PathBuf,
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).

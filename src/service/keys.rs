@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use super::crypto::Cipher;
 use super::store::{DatabaseError, Store, Walk};
-use super::tokens::{open_tokens, seal_tokens};
+use super::tokens::{open, seal};
 
 /// Why the configured keys cannot be used with this database.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +44,7 @@ pub async fn check(store: &dyn Store, cipher: &Cipher) -> Result<(), KeyCheckErr
     let mut walk = Walk::new(store, Default::default(), PAGE);
     let (mut rows, mut sealed_with) = (0, BTreeSet::new());
     while let Some(page) = walk.next_page().await? {
-        if page.iter().any(|row| open_tokens(cipher, row).is_ok()) {
+        if page.iter().any(|row| open(cipher, row).is_ok()) {
             return Ok(());
         }
         rows += page.len();
@@ -93,13 +93,19 @@ async fn reseal_page(
             report.current += 1;
             continue;
         }
-        let Ok(tokens) = open_tokens(cipher, &row) else {
+        let Ok((tokens, secrets)) = open(cipher, &row) else {
             report
                 .unopenable
                 .push((row.provider.clone(), row.connection_id.clone()));
             continue;
         };
-        let sealed = seal_tokens(cipher, &row.provider, &row.connection_id, &tokens);
+        let sealed = seal(
+            cipher,
+            &row.provider,
+            &row.connection_id,
+            tokens.as_ref(),
+            &secrets,
+        );
         if store
             .reseal_connection(&row.provider, &row.connection_id, row.generation, &sealed)
             .await?
@@ -140,6 +146,7 @@ mod tests {
                     issuer: "https://accounts.zoho.eu".into(),
                     metadata: Default::default(),
                 },
+                &Default::default(),
             );
             store.upsert_connection(&row, None).await.unwrap();
         }
@@ -173,7 +180,7 @@ mod tests {
             .unwrap();
         assert_eq!(rows.len(), 3);
         for row in rows {
-            let tokens = open_tokens(&wrong, &row).unwrap();
+            let tokens = crate::service::tokens::open_tokens(&wrong, &row).unwrap();
             let id = &row.connection_id;
             assert_eq!(tokens.refresh_token.unwrap().expose(), format!("rt-{id}"));
         }

@@ -8,15 +8,21 @@
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
 //! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`keys`] (the keys
 //! checked against stored rows, re-sealing), [`store`] (SQLite and PostgreSQL behind one
-//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), [`api`] (the
-//! HTTP routes and their OpenAPI description), [`listener`] (serving them with connection
-//! limits), [`webhooks`] (signed connection events, sent at least once from the store's
-//! outbox), [`listing`] (connections a page at a time, behind a sealed cursor). [`Service`]
-//! ties them together and is usable without HTTP.
+//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), `direct`
+//! (connections of the modes without a browser: API keys, Basic, token requests, client
+//! credentials), `authorization` (the ready headers and query parameters of a connection's
+//! API calls), [`fields`] (refused request fields), [`api`] (the HTTP routes and their
+//! OpenAPI description), [`listener`] (serving them with connection limits), [`webhooks`]
+//! (signed connection events, sent at least once from the store's outbox), [`listing`]
+//! (connections a page at a time, behind a sealed cursor). [`Service`] ties them together and
+//! is usable without HTTP.
 
 pub mod api;
+mod authorization;
 pub mod config;
 pub mod crypto;
+mod direct;
+pub mod fields;
 pub mod keys;
 pub mod listener;
 pub mod listing;
@@ -31,11 +37,13 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::definition::types::AuthMode;
 use crate::oauth::authorize::select_data_center;
+use crate::oauth::renew::renew;
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
 use crate::oauth::{
-    AuthorizationOptions, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
+    AuthorizationOptions, Credentials, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
     authorization_request, complete_authorization, connection_table, refresh_tokens, revoke,
 };
 use crate::resolve::connection::ConnectionValues;
@@ -82,6 +90,8 @@ pub struct SessionRequest {
     pub scopes: Vec<String>,
     /// Connection parameters, stored with the connection.
     pub params: BTreeMap<String, String>,
+    /// The API environment the connection is for; the definition's first when `None`.
+    pub environment: Option<String>,
 }
 
 /// A started session: where to send the user, and until when the callback is accepted.
@@ -100,8 +110,8 @@ pub struct IssuedToken {
     pub record: ConnectionRecord,
     /// The tokens.
     pub tokens: TokenSet,
-    /// The production API base URL of the connection's data center, when the provider has
-    /// an API section.
+    /// The API base URL of the connection's data center in its environment, when the
+    /// provider has an API section.
     pub api_base_url: Option<String>,
 }
 
@@ -114,6 +124,9 @@ pub enum ServiceError {
     /// A listing's cursor is not one the service handed out for that listing.
     #[error("{0}")]
     InvalidCursor(String),
+    /// A field of the request is refused (a credential, a parameter, the environment).
+    #[error(transparent)]
+    Field(#[from] fields::FieldError),
     /// Unknown provider or connection.
     #[error("{0}")]
     NotFound(String),
@@ -135,6 +148,29 @@ pub enum ServiceError {
     /// A stored value could not be opened.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The provider refused the credentials a connection was made with (at its token endpoint
+    /// or its verification); nothing was stored.
+    #[error("the provider refused the credentials; nothing was stored: {message}")]
+    VerificationFailed {
+        /// The provider's HTTP status.
+        provider_status: u16,
+        /// What it said, secrets cut out.
+        message: String,
+    },
+    /// The connection was made in another auth mode than the provider's definition now uses.
+    #[error(
+        "connection `{connection_id}` of `{provider}` was made as a `{stored}` connection, and the provider's definition now uses `{now}`; connect again"
+    )]
+    ModeChanged {
+        /// Provider id.
+        provider: String,
+        /// Connection id.
+        connection_id: String,
+        /// The connection's mode.
+        stored: &'static str,
+        /// The definition's mode.
+        now: &'static str,
+    },
 }
 
 /// Why a callback stored nothing.
@@ -307,14 +343,19 @@ impl Service {
         self.store.as_ref()
     }
 
+    /// A provider's resolved table.
+    fn provider_table(&self, id: &str) -> Result<&Arc<ResolvedProvider>, ServiceError> {
+        self.providers
+            .get(id)
+            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))
+    }
+
+    /// A provider's resolved table and its client from the clients file.
     fn provider(
         &self,
         id: &str,
     ) -> Result<(&Arc<ResolvedProvider>, &ProviderClient), ServiceError> {
-        let provider = self
-            .providers
-            .get(id)
-            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))?;
+        let provider = self.provider_table(id)?;
         let client = self.clients.get(id).ok_or_else(|| {
             ServiceError::NotFound(format!(
                 "provider `{id}` has no OAuth client in the clients file"
@@ -326,12 +367,20 @@ impl Service {
     /// Starts a session: builds the authorization request and stores it (sealed) until its
     /// callback, for at most [`SESSION_LIFETIME_SECS`].
     pub async fn start_session(&self, request: SessionRequest) -> Result<Session, ServiceError> {
-        let (provider, client) = self.provider(&request.provider)?;
-        if !valid_connection_id(&request.connection_id) {
+        let provider = self.provider_table(&request.provider)?;
+        if provider.auth_mode != AuthMode::Oauth2Code {
             return Err(ServiceError::BadRequest(format!(
-                "connection_id must be 1 to {MAX_CONNECTION_ID_LEN} characters without control characters"
+                "provider `{}` connects with credentials ({}), not the user's consent: make the connection with POST /connections",
+                provider.id,
+                provider.auth_mode.as_str()
             )));
         }
+        let (provider, client) = self.provider(&request.provider)?;
+        if !valid_connection_id(&request.connection_id) {
+            return Err(fields::FieldError::ConnectionId.into());
+        }
+        let environment =
+            authorization::choose_environment(provider, request.environment.as_deref(), None)?;
         // The values are checked (pattern, host safety) before any URL is built, and the
         // same values are filled in again at the callback and at every refresh.
         let table = connection_table(provider, &values_of(&request.params), None)
@@ -368,6 +417,7 @@ impl Service {
                 connection_id: request.connection_id.clone(),
                 params: request.params,
                 expires_at: expires_at as i64,
+                environment,
             })
             .await?;
         // Sessions nobody finished are swept as new ones start.
@@ -430,8 +480,10 @@ impl Service {
             generation: 0,
             created_at: now,
             updated_at: now,
+            auth_mode: AuthMode::Oauth2Code,
+            environment: pending_row.environment.clone(),
         };
-        refresh::apply_tokens(&self.cipher, &mut record, &tokens);
+        refresh::apply_tokens(&self.cipher, &mut record, &tokens, &Default::default());
         let event = self.event(EventType::Created, &record);
         self.store
             .upsert_connection(&record, event.as_ref())
@@ -469,30 +521,53 @@ impl Service {
             })
     }
 
-    /// The production API base URL of a connection's data center, with the connection's
-    /// values filled in (a shop's host, Salesforce's `instance_url`); `None` when the provider
-    /// has no API section or the values no longer fill its definition.
+    /// The API base URL of a connection's data center in its environment, with the
+    /// connection's values filled in (a shop's host, Salesforce's `instance_url`); `None` when
+    /// the provider has no API section or the values no longer fill its definition.
     pub fn api_base_url(&self, record: &ConnectionRecord) -> Option<String> {
         let provider = self.providers.get(&record.provider)?;
+        let environment = self.environment(record)?;
         let table =
             connection_table(provider, &values_of(&record.params), Some(&record.metadata)).ok()?;
         let dc = table.data_center(&record.data_center)?;
-        dc.api_base_urls
-            .get("production")
-            .or_else(|| dc.api_base_urls.values().next())
-            .cloned()
+        dc.api_base_urls.get(&environment).cloned()
+    }
+
+    /// The API environment a connection uses: the one it was made for, else the definition's
+    /// first; `None` when the provider has no API section (or no longer defines it).
+    pub fn environment(&self, record: &ConnectionRecord) -> Option<String> {
+        let provider = self.providers.get(&record.provider)?;
+        authorization::choose_environment(provider, None, record.environment.as_deref())
+            .ok()
+            .flatten()
+    }
+
+    /// The client a provider's connections use unless they brought their own: the platform's,
+    /// from the clients file.
+    fn platform_client(&self, id: &str) -> Result<Credentials, ServiceError> {
+        self.provider(id)
+            .map(|(_, client)| client.credentials.clone())
     }
 
     /// A valid access token: the stored one while it is outside the refresh margin, else
-    /// (or with `force`) a refreshed one, refreshed once however many callers ask.
+    /// (or with `force`) a renewed one, renewed once however many callers ask. An
+    /// `oauth2_code` connection is refreshed with its refresh token and the platform's client;
+    /// a `client_credentials` one asks again with its own client or the platform's; a
+    /// `token_request` one makes its refresh request, or its token request again.
     pub async fn token(
         &self,
         provider_id: &str,
         connection_id: &str,
         force: bool,
     ) -> Result<IssuedToken, ServiceError> {
-        let (provider, client) = self.provider(provider_id)?;
-        let (provider, credentials) = (Arc::clone(provider), client.credentials.clone());
+        let provider = Arc::clone(self.provider_table(provider_id)?);
+        let platform = match provider.auth_mode {
+            AuthMode::Oauth2Code => Some(self.platform_client(provider_id)?),
+            _ => self
+                .clients
+                .get(provider_id)
+                .map(|client| client.credentials.clone()),
+        };
         let (http, retry) = (self.http.clone(), self.retry.clone());
         let (record, tokens) = self
             .refresher
@@ -500,18 +575,45 @@ impl Service {
                 (provider_id, connection_id),
                 self.refresh_margin_secs,
                 force,
-                move |record, tokens| async move {
+                move |record, tokens, secrets| async move {
                     let table = connection_table(
                         &provider,
                         &values_of(&record.params),
                         Some(&tokens.metadata),
                     )?;
-                    let known = Known::client_secrets(&table, &credentials)
+                    let client = match &secrets.client {
+                        Some(own) => Some(direct::own_client(
+                            select_data_center(&table, Some(&tokens.data_center))?,
+                            own,
+                        )),
+                        None => platform,
+                    };
+                    let mut known = client
+                        .as_ref()
+                        .map(|client| Known::client_secrets(&table, client))
+                        .unwrap_or_default()
                         .with(tokens.access_token.expose())
                         .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
-                    refresh_tokens(&http, &table, &credentials, &tokens, &retry)
-                        .await
-                        .map_err(|e| known.scrub_error(e))
+                    for secret in secrets.values() {
+                        known = known.with(secret);
+                    }
+                    let renewed = match (record.auth_mode, &client) {
+                        (AuthMode::Oauth2Code, Some(client)) => {
+                            refresh_tokens(&http, &table, client, &tokens, &retry).await
+                        }
+                        _ => {
+                            renew(
+                                &http,
+                                &table,
+                                client.as_ref(),
+                                &ConnectionValues::new(),
+                                &secrets.credential_values(),
+                                &tokens,
+                            )
+                            .await
+                        }
+                    };
+                    renewed.map_err(|e| known.scrub_error(e))
                 },
             )
             .await?;
@@ -531,20 +633,29 @@ impl Service {
         connection_id: &str,
     ) -> Result<Option<RevokedToken>, ServiceError> {
         let record = self.connection(provider_id, connection_id).await?;
-        let (provider, client) = self.provider(provider_id)?;
-        let revoked = if provider
+        let provider = self.provider_table(provider_id)?;
+        let revokes = provider
             .token
             .as_ref()
-            .is_some_and(|token| token.revoke.is_some())
-        {
-            let tokens = tokens::open_tokens(&self.cipher, &record)?;
+            .is_some_and(|token| token.revoke.is_some());
+        let revoked = if revokes && record.auth_mode.has_token() {
+            let (tokens, secrets) = tokens::open(&self.cipher, &record)?;
+            let tokens = tokens.ok_or(CryptoError::Tampered)?;
             let table =
                 connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))
                     .map_err(|e| ServiceError::Provider(e.into()))?;
-            let known = Known::client_secrets(&table, &client.credentials)
+            let client = match &secrets.client {
+                Some(own) => direct::own_client(
+                    select_data_center(&table, Some(&tokens.data_center))
+                        .map_err(ServiceError::Provider)?,
+                    own,
+                ),
+                None => self.platform_client(provider_id)?,
+            };
+            let known = Known::client_secrets(&table, &client)
                 .with(tokens.access_token.expose())
                 .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
-            match revoke(&self.http, &table, &client.credentials, &tokens).await {
+            match revoke(&self.http, &table, &client, &tokens).await {
                 Ok(kind) => Some(kind),
                 Err(OAuthError::Rejected { .. }) => None,
                 Err(error) => return Err(ServiceError::Provider(known.scrub_error(error))),

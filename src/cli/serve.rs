@@ -26,7 +26,8 @@ PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA2
 characters. Required with --webhook-url.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys \
 (--log-format json writes them as JSON lines).\n\n\
-Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
+Routes: POST /connect/sessions, GET /oauth/callback, \
+GET /connections[?provider=ID&status=S&limit=N&cursor=C] (a page: {items, next_cursor}), \
 POST /connections (api_key, basic, token_request, client_credentials), \
 GET|DELETE /connections/{provider}/{connection_id}, \
 GET /connections/{provider}/{connection_id}/token[?force_refresh=true&environment=NAME], \

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -32,10 +32,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
 use super::direct::ConnectionRequest;
+use super::listing::PageRequest;
 use super::outside_text::for_log;
 use super::proxy;
 use super::refresh::{Renew, TokenError};
-use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
+use super::store::{ConnectionFilter, ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::{CredentialSecret, OAuthError};
@@ -182,6 +183,7 @@ impl IntoResponse for ServiceError {
         let message = self.to_string();
         let (status, code) = match &self {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServiceError::InvalidCursor(_) => (StatusCode::BAD_REQUEST, "invalid_cursor"),
             ServiceError::Field(field) => {
                 return (
                     StatusCode::BAD_REQUEST,
@@ -491,32 +493,65 @@ impl ConnectionView {
 /// `GET /connections` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this provider's connections.
     pub provider: Option<String>,
+    /// Only connections in this status.
+    pub status: Option<ConnectionStatus>,
+    /// Connections per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, sent with the same `provider` and `status`.
+    pub cursor: Option<String>,
+}
+
+/// A page of connections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionList {
+    /// The connections, by provider then id.
+    pub items: Vec<ConnectionView>,
+    /// Send it as `cursor` (with the same filters) for the next page; `null` on the last page.
+    /// Opaque: it is sealed, and any other value is refused.
+    pub next_cursor: Option<String>,
 }
 
 #[utoipa::path(
     get,
     path = "/connections",
+    description = "Connections a page at a time, by provider then id: follow `next_cursor` until it is `null`. Each page costs the same however many connections are stored (keyset pagination on an index); a connection created or deleted meanwhile neither shifts nor repeats the others.",
     params(ListQuery),
     responses(
-        (status = 200, description = "Connections, by provider then id", body = [ConnectionView]),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody)
+        (status = 200, description = "One page of connections", body = ConnectionList),
+        (status = 400, description = "bad_request: a limit out of 1 to 1000, an unknown status or query parameter; invalid_cursor: a cursor altered, from a listing with other filters, or sealed with a key no longer configured", body = ErrorBody),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
 async fn list_connections(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<ConnectionView>>, ServiceError> {
-    let records = state.service.connections(query.provider.as_deref()).await?;
-    Ok(Json(
-        records
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<ConnectionList>, ServiceError> {
+    let Query(query) =
+        query.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
+    let request = PageRequest {
+        filter: ConnectionFilter {
+            provider: query.provider,
+            status: query.status,
+        },
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let page = state.service.connections(&request).await?;
+    Ok(Json(ConnectionList {
+        items: page
+            .items
             .into_iter()
             .map(|r| ConnectionView::new(&state.service, r))
             .collect(),
-    ))
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// `POST /connections` body: a connection made from credentials (`api_key`, `basic`,

@@ -14,8 +14,8 @@
 //! API calls), [`fields`] (refused request fields), [`api`] (the HTTP routes and their
 //! OpenAPI description), [`listener`] (serving them with connection limits), [`webhooks`]
 //! (signed connection events, sent at least once from the store's outbox), [`proxy`] (API
-//! calls made with a connection's credentials). [`Service`] ties them together and is usable
-//! without HTTP.
+//! calls made with a connection's credentials), [`listing`] (connections a page at a time,
+//! behind a sealed cursor). [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
 mod authorization;
@@ -25,6 +25,7 @@ mod direct;
 pub mod fields;
 pub mod keys;
 pub mod listener;
+pub mod listing;
 mod outside_text;
 pub mod proxy;
 pub mod refresh;
@@ -124,6 +125,9 @@ pub enum ServiceError {
     /// The request is wrong (unknown scope or data center, bad connection id, ...).
     #[error("{0}")]
     BadRequest(String),
+    /// A listing's cursor is not one the service handed out for that listing.
+    #[error("{0}")]
+    InvalidCursor(String),
     /// A field of the request is refused (a credential, a parameter, the environment).
     #[error(transparent)]
     Field(#[from] fields::FieldError),
@@ -491,12 +495,13 @@ impl Service {
         Ok(record)
     }
 
-    /// Connections (metadata only), optionally of one provider.
+    /// One page of connections (metadata only), filtered by provider and status, in
+    /// (provider, connection_id) order; see [`listing`].
     pub async fn connections(
         &self,
-        provider: Option<&str>,
-    ) -> Result<Vec<ConnectionRecord>, ServiceError> {
-        Ok(self.store.connections(provider).await?)
+        request: &listing::PageRequest,
+    ) -> Result<listing::Page, ServiceError> {
+        listing::page(self.store.as_ref(), &self.cipher, request).await
     }
 
     /// One connection (metadata only).

@@ -557,9 +557,11 @@ impl Store for FailingCommits {
     }
     async fn connections(
         &self,
-        provider: Option<&str>,
+        filter: &crate::service::store::ConnectionFilter,
+        after: Option<&crate::service::store::ConnectionKey>,
+        limit: u32,
     ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
-        self.inner.connections(provider).await
+        self.inner.connections(filter, after, limit).await
     }
     fn watch(&self, watcher: Arc<dyn crate::service::store::changes::Watcher>) {
         self.inner.watch(watcher);

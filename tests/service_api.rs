@@ -588,6 +588,8 @@ async fn the_key_is_required(world: &World) {
         ("GET", "/connections/zoho-crm/x"),
         ("GET", "/connections/zoho-crm/x/token"),
         ("DELETE", "/connections/zoho-crm/x"),
+        ("GET", "/proxy/zoho-crm/x/crm/v8/Leads"),
+        ("POST", "/proxy/zoho-crm/x/crm/v8/Leads"),
         ("GET", "/openapi.json"),
     ] {
         let method: reqwest::Method = method.parse().unwrap();
@@ -628,6 +630,7 @@ async fn the_key_is_required(world: &World) {
             "/healthz",
             "/oauth/callback",
             "/openapi.json",
+            "/proxy/{provider}/{connection_id}/{path}",
             "/readyz"
         ]
     );

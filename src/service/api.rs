@@ -7,7 +7,8 @@
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
 //! in constant time, and request logs that carry the method and path only: never a query
-//! string (the callback's carries the code and state), a header or a body.
+//! string (the callback's carries the code and state), a header or a body. The proxy route
+//! ([`super::proxy`]) takes the key like every other, and its own body limit and timeouts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,7 +34,8 @@ use super::config::ApiKey;
 use super::direct::ConnectionRequest;
 use super::listing::PageRequest;
 use super::outside_text::for_log;
-use super::refresh::TokenError;
+use super::proxy;
+use super::refresh::{Renew, TokenError};
 use super::store::{ConnectionFilter, ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
 use crate::oauth::revoke::RevokedToken;
@@ -74,18 +76,24 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         )
         .route("/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    // The proxy streams bodies past these limits and bounds its calls with its own
+    // (`--proxy-timeout`, `--proxy-max-body`).
+    let proxied = Router::new()
+        .route(proxy::PATH, proxy::route(Arc::clone(&state.service)))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(protected)
-        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .merge(proxied)
+        .fallback(not_found)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 // The path only: the callback's query string carries the code and state.
@@ -104,7 +112,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(
         title = "provider-forge service",
-        description = "Connect users to providers (OAuth consent, API keys, Basic, token requests, client credentials) and hand out what calling their API takes: fresh tokens, ready headers and query parameters."
+        description = "Connect users to providers (OAuth consent, API keys, Basic, token requests, client credentials), hand out what calling their API takes (fresh tokens, ready headers and query parameters), and proxy API calls with a connection's credentials."
     ),
     paths(
         create_session,
@@ -114,6 +122,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         get_connection,
         get_token,
         delete_connection,
+        proxy::forward,
         healthz,
         readyz,
         openapi_json
@@ -155,7 +164,7 @@ pub struct ErrorBody {
     pub provider_status: Option<u16>,
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
         Json(ErrorBody {
@@ -709,7 +718,7 @@ async fn get_token(
             &provider,
             &connection_id,
             query.environment.as_deref(),
-            query.force_refresh,
+            Renew::forced(query.force_refresh),
         )
         .await?;
     let exposed = |map: &IndexMap<String, crate::resolve::connection::Filled>| {

@@ -29,6 +29,7 @@
 //! failed COMMIT, a dropped future) is closed, never handed out again, so a failure cannot
 //! leave the pool holding SQLite's write lock or refusing every later `BEGIN`.
 
+pub mod changes;
 mod postgres;
 mod sqlite;
 
@@ -41,6 +42,7 @@ use serde_json::Value;
 
 use super::crypto::Sealed;
 use crate::definition::types::AuthMode;
+use changes::Watcher;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -329,6 +331,10 @@ pub trait Store: Send + Sync {
         lease: &Lease,
         limit: i64,
     ) -> Result<Vec<OutboxEvent>, DatabaseError>;
+    /// Tells `watcher` of every committed change to a connection from now on, and whether
+    /// changes made by other instances reach it ([`changes`]). On PostgreSQL the first call
+    /// starts listening for them (it must be made inside the async runtime).
+    fn watch(&self, watcher: Arc<dyn Watcher>);
     /// Deletes a delivered event if `holder` still holds its lease.
     async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError>;
     /// Counts a failed delivery, frees the lease and makes the event due again at
@@ -716,7 +722,9 @@ macro_rules! bind_pending {
 }
 
 /// Implements [`Store`] for a backend: the statements are the same on both, only the pool
-/// type differs (`$store` has a `pool` field and a `MIGRATOR`).
+/// type differs (`$store` has a `pool` field, a `feed` of [`changes`], a `MIGRATOR`, an
+/// `announce` that tells other instances of a change inside the writing transaction, and a
+/// `watch_changes`).
 macro_rules! impl_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -783,7 +791,10 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 insert_event!(&mut *tx, event);
+                Self::announce(&mut *tx, &record.provider, &record.connection_id).await?;
                 tx.commit().await?;
+                self.feed
+                    .connection(&record.provider, &record.connection_id);
                 Ok(())
             }
 
@@ -842,8 +853,12 @@ macro_rules! impl_store {
                 let deleted = done.rows_affected() > 0;
                 if deleted {
                     insert_event!(&mut *tx, event);
+                    Self::announce(&mut *tx, provider, connection_id).await?;
                 }
                 tx.commit().await?;
+                if deleted {
+                    self.feed.connection(provider, connection_id);
+                }
                 Ok(deleted)
             }
 
@@ -897,8 +912,13 @@ macro_rules! impl_store {
                 let written = done.rows_affected() > 0;
                 if written {
                     insert_event!(&mut *tx, event);
+                    Self::announce(&mut *tx, &record.provider, &record.connection_id).await?;
                 }
                 tx.commit().await?;
+                if written {
+                    self.feed
+                        .connection(&record.provider, &record.connection_id);
+                }
                 Ok(written)
             }
 
@@ -924,15 +944,24 @@ macro_rules! impl_store {
                 generation: i64,
                 sealed: &Sealed,
             ) -> Result<bool, DatabaseError> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(sql::RESEAL)
                     .bind(provider)
                     .bind(connection_id)
                     .bind(generation)
                     .bind(&sealed.key_id)
                     .bind(&sealed.bytes)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let resealed = done.rows_affected() > 0;
+                if resealed {
+                    Self::announce(&mut *tx, provider, connection_id).await?;
+                }
+                tx.commit().await?;
+                if resealed {
+                    self.feed.connection(provider, connection_id);
+                }
+                Ok(resealed)
             }
 
             async fn claim_events(
@@ -961,6 +990,10 @@ macro_rules! impl_store {
                 // RETURNING gives no order.
                 events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
                 Ok(events)
+            }
+
+            fn watch(&self, watcher: std::sync::Arc<dyn $crate::service::store::changes::Watcher>) {
+                self.watch_changes(watcher);
             }
 
             async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError> {

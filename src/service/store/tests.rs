@@ -1,6 +1,7 @@
 //! The store contract, run on SQLite and, when reachable, on PostgreSQL.
 
 use super::*;
+use changes::Watcher;
 
 /// A store for one test, and what to drop afterwards.
 pub(crate) struct TestStore {
@@ -822,4 +823,139 @@ async fn no_database_error_echoes_a_password() {
         error.contains("unsupported database URL `postgresql+asyncpg://app:***@db.internal/forge`"),
         "{error}"
     );
+}
+
+/// Records what a watcher hears.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<changes::Change>>);
+
+impl Watcher for Heard {
+    fn changed(&self, change: &changes::Change) {
+        self.0.lock().unwrap().push(change.clone());
+    }
+}
+
+impl Heard {
+    /// The connection changes heard so far (not the feed's ups and downs).
+    fn connections(&self) -> Vec<(String, String)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|change| match change {
+                changes::Change::Connection {
+                    provider,
+                    connection_id,
+                } => Some((provider.clone(), connection_id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits (at most ten seconds) until `n` connection changes were heard.
+    async fn until(&self, n: usize) -> Vec<(String, String)> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.connections().len() < n && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.connections()
+    }
+
+    fn up(&self) -> bool {
+        self.0.lock().unwrap().last() == Some(&changes::Change::Resumed)
+    }
+}
+
+/// Every write that changes a connection is heard by the writing store's watchers, and by
+/// `others` (stores of other instances on the same database); a write that did not happen is
+/// heard by none.
+async fn changes_are_heard(store: &dyn Store, others: &[Arc<dyn Store>]) {
+    let here = Arc::new(Heard::default());
+    store.watch(here.clone());
+    let there: Vec<Arc<Heard>> = others
+        .iter()
+        .map(|other| {
+            let heard = Arc::new(Heard::default());
+            other.watch(heard.clone());
+            heard
+        })
+        .collect();
+    for heard in there.iter().chain([&here]) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !heard.up() {
+            assert!(std::time::Instant::now() < deadline, "never listening");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    let c1 = ("zoho-crm".to_owned(), "c1".to_owned());
+    let mut row = record("zoho-crm", "c1");
+    store.upsert_connection(&row, None).await.unwrap();
+    row.generation = store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap()
+        .generation;
+    let lease = Lease {
+        holder: "h".into(),
+        now: 1,
+        until: i64::MAX,
+    };
+    assert!(
+        store
+            .claim_refresh("zoho-crm", "c1", row.generation, &lease)
+            .await
+            .unwrap()
+    );
+    assert!(store.commit_refresh(&row, "h", None).await.unwrap());
+    let generation = row.generation + 1;
+    assert!(
+        store
+            .reseal_connection("zoho-crm", "c1", generation, &row.tokens)
+            .await
+            .unwrap()
+    );
+    // Writes that do not happen are not announced.
+    assert!(!store.commit_refresh(&row, "h", None).await.unwrap());
+    assert!(
+        !store
+            .delete_connection("zoho-crm", "c1", generation + 5, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_connection("zoho-crm", "c1", generation, None)
+            .await
+            .unwrap()
+    );
+    // Heard here at once (and again, on PostgreSQL, as this instance's own notifications
+    // come back); elsewhere once each.
+    let expected = vec![c1.clone(); 4];
+    let heard = here.connections();
+    assert!(
+        heard.len() >= 4 && heard.iter().all(|change| *change == c1),
+        "upsert, refresh, re-seal, delete: {heard:?}"
+    );
+    for heard in &there {
+        assert_eq!(heard.until(4).await, expected);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_changes_are_heard() {
+    let test = TestStore::sqlite().await;
+    changes_are_heard(test.store.as_ref(), &[]).await;
+    test.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_changes_are_heard_by_every_instance() {
+    let Some(test) = TestStore::postgres("postgres_changes_are_heard_by_every_instance").await
+    else {
+        return;
+    };
+    let other = open(&test.url).await.unwrap();
+    changes_are_heard(test.store.as_ref(), &[other]).await;
+    test.finish().await;
 }

@@ -159,7 +159,7 @@ async fn contract(store: &dyn Store) {
         status: None,
     };
     let zoho = store.connections(&zoho, None, 10).await.unwrap();
-    assert_eq!(zoho, [stored.clone()]);
+    assert_eq!(zoho, std::slice::from_ref(&stored));
 
     // A lease is claimed at the generation read, by one holder at a time; a commit by its
     // holder writes the tokens, bumps the generation and frees the lease.
@@ -575,10 +575,14 @@ async fn postgres_pages_of_connections() {
     }
 }
 
+/// A shape's name, its statement, and what its index search must start from: each condition
+/// in SQLite's words and in PostgreSQL's.
+type PageShape = (String, String, Vec<(&'static str, &'static str)>);
+
 /// Every shape of the page query: each filter, from the first connection and after a key
 /// (of the filtered provider, or of another one), with the conditions each shape must hand
 /// the index as where its range starts, in SQLite's and in PostgreSQL's words.
-fn page_statements() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+fn page_statements() -> Vec<PageShape> {
     let mut shapes = Vec::new();
     for filter in filters().into_iter().take(6) {
         let mut starts = vec![sql::PageStart::First, sql::PageStart::AfterKey];

@@ -285,6 +285,41 @@ pub fn fill(
     Ok(filled)
 }
 
+/// Checks one connection parameter's value (or its absence) as [`fill()`] does: a required
+/// parameter must be given, a value must match its pattern, kind and allowed values. For forms
+/// that report every field at once; [`fill()`] still checks the whole table, URLs included.
+pub fn check_param(
+    provider: &ResolvedProvider,
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), ConnectionError> {
+    let input = provider
+        .connection
+        .params
+        .get(name)
+        .ok_or_else(|| ConnectionError::Unknown {
+            provider: provider.id.clone(),
+            name: name.to_owned(),
+            declared: format!(
+                "it declares: {}",
+                provider
+                    .connection
+                    .params
+                    .keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    param_value(
+        provider,
+        name,
+        &input.declared,
+        value.map(str::to_owned).as_ref(),
+    )
+    .map(drop)
+}
+
 fn param_value(
     provider: &ResolvedProvider,
     name: &str,

@@ -11,6 +11,7 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use crate::oauth::authorize::random_token;
 
@@ -65,22 +66,12 @@ pub(crate) fn token(page_token: &str, nonce: &str) -> String {
         .collect()
 }
 
-/// Whether `presented` is the token of this page and nonce (constant time).
+/// Whether `presented` is the token of this page and nonce (compared in constant time).
 pub(crate) fn verify(page_token: &str, nonce: &str, presented: &str) -> bool {
-    let Some(bytes) = decode_hex(presented) else {
-        return false;
-    };
-    mac(page_token, nonce).verify_slice(&bytes).is_ok()
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    token(page_token, nonce)
+        .as_bytes()
+        .ct_eq(presented.as_bytes())
+        .into()
 }
 
 /// The `Set-Cookie` value that gives the browser `nonce` for pages under `path`.

@@ -258,6 +258,7 @@ async fn an_oauth_connection_in_a_chosen_cloud_and_environment_lands_on_return_t
     let (status, connection) = serve.get("/connections/microsoft/u1").await;
     assert_eq!(status, 200, "{connection}");
     assert_eq!(connection["data_center"], "usgov");
+    assert_eq!(connection["environment"], "beta");
     assert_eq!(connection["params"]["tenant"], TENANT);
     assert_eq!(
         world
@@ -266,6 +267,73 @@ async fn an_oauth_connection_in_a_chosen_cloud_and_environment_lands_on_return_t
         1,
         "the code was exchanged in the chosen cloud"
     );
+    browser.close().await;
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_connection_is_verified_stored_and_lands_on_return_to() {
+    let Some((world, serve, browser)) = bench("connect page API key").await else {
+        return;
+    };
+    let url = connect_url(
+        &serve,
+        json!({
+            "provider": "anthropic",
+            "connection_id": "k1",
+            "return_to": format!("{PLATFORM_ORIGIN}/connected"),
+        }),
+    )
+    .await;
+    browser.client.goto(&url).await.unwrap();
+
+    // A key the provider does not know: the page again, the key not in it, nothing stored.
+    browser
+        .find("#credential-apiKey")
+        .await
+        .send_keys("sk-ant-api03-revoked-0000")
+        .await
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let refused = browser.find("#form-error").await.text().await.unwrap();
+    assert!(
+        refused.contains("did not accept these credentials"),
+        "{refused}"
+    );
+    assert!(!browser.source().await.contains("sk-ant-api03-revoked-0000"));
+    assert_eq!(serve.get("/connections/anthropic/k1").await.0, 404);
+
+    browser
+        .find("#credential-apiKey")
+        .await
+        .send_keys(ANTHROPIC_KEY)
+        .await
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let landed = url::Url::parse(&format!(
+        "{PLATFORM_ORIGIN}/connected?connection_id=k1&provider=anthropic&status=connected"
+    ))
+    .unwrap();
+    browser
+        .client
+        .wait()
+        .at_most(NAVIGATION)
+        .for_url(&landed)
+        .await
+        .unwrap_or_else(|e| panic!("did not land on return_to: {e}\n{}", serve.log_text()));
+    let (status, connection) = serve.get("/connections/anthropic/k1").await;
+    assert_eq!(status, 200, "{connection}");
+    assert_eq!(connection["auth_mode"], "api_key");
     browser.close().await;
     world.finish().await;
 }

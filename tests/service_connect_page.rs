@@ -7,7 +7,8 @@ use reqwest::header::{HeaderMap, LOCATION};
 use serde_json::{Value, json};
 
 use crate::support::service::{
-    Instance, PLATFORM_ORIGIN, PUBLIC_URL, TENANT, World, connect_world, on_both_backends_with,
+    ANTHROPIC_KEY, Instance, PLATFORM_ORIGIN, PUBLIC_URL, TENANT, World, connect_world,
+    on_both_backends_with,
 };
 use crate::support::{Consent, assert_no_secret, browse_to_callback};
 
@@ -455,7 +456,7 @@ async fn refused_values_store_nothing(world: &World) {
     assert!(
         refused
             .text_of("credential-apiKey-error")
-            .contains("expected form"),
+            .contains("does not match the pattern `^sk-ant-[A-Za-z0-9_-]+$`"),
         "{}",
         refused.html
     );
@@ -464,10 +465,36 @@ async fn refused_values_store_nothing(world: &World) {
         "{}",
         refused.html
     );
+    assert!(
+        world.sim.requests().is_empty(),
+        "nothing reached the provider"
+    );
 
-    // Nothing was used up: the page still opens.
+    // A key of the right form that the provider refuses: said above the form, nothing stored.
+    let csrf = refused.csrf();
+    let refused = visitor
+        .post(
+            &key_url,
+            &[
+                ("csrf", &csrf),
+                ("credential.apiKey", "sk-ant-api03-revoked-0000"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.html);
+    assert!(
+        refused
+            .text_of("form-error")
+            .contains("Anthropic did not accept these credentials (it answered HTTP 401)"),
+        "{}",
+        refused.html
+    );
+    assert!(!refused.html.contains("sk-ant-api03-revoked-0000"));
+    assert_eq!(serve.get("/connections/anthropic/k1").await.0, 404);
+
+    // Nothing was used up: the pages still open.
     assert_eq!(visitor.get(&url).await.status, 200);
-    assert!(world.sim.requests().is_empty());
+    assert_eq!(visitor.get(&key_url).await.status, 200);
 }
 on_both_backends_with!(refused_values_store_nothing, connect_world);
 
@@ -522,6 +549,11 @@ async fn the_page_leads_to_the_chosen_cloud_and_back(world: &World) {
     let (status, connection) = serve.get("/connections/microsoft/u1").await;
     assert_eq!(status, 200, "{connection}");
     assert_eq!(connection["data_center"], "usgov");
+    assert_eq!(connection["environment"], "beta");
+    assert_eq!(
+        connection["api_base_url"],
+        "https://graph.microsoft.us/beta"
+    );
     assert_eq!(connection["params"]["tenant"], TENANT);
 
     // Single use: the page is gone, and so is the session's own authorization request: a
@@ -606,3 +638,74 @@ async fn refusals_land_on_return_to_and_pages_expire(world: &World) {
     assert!(expired.html.contains("expired"), "{}", expired.html);
 }
 on_both_backends_with!(refusals_land_on_return_to_and_pages_expire, connect_world);
+
+/// An API key typed on the page is verified at the provider and stored; the browser lands on
+/// `return_to`, and the page is used up. Without `return_to` (Basic, with a subdomain) the
+/// page says the window can be closed.
+async fn credential_connections_are_stored_from_the_page(world: &World) {
+    let serve = world.connect_instance();
+    let mut visitor = Visitor::new();
+    let key = session(
+        &serve,
+        json!({"provider": "anthropic", "connection_id": "k1", "return_to": return_to()}),
+    )
+    .await;
+    let url = serve.local(key["connect_url"].as_str().unwrap());
+    let csrf = visitor.get(&url).await.csrf();
+    let stored = visitor
+        .post(
+            &url,
+            &[("csrf", &csrf), ("credential.apiKey", ANTHROPIC_KEY)],
+        )
+        .await;
+    assert_eq!(stored.status, 303, "{}", stored.html);
+    assert_eq!(
+        landing(stored.header("location")),
+        pairs(&[
+            ("user", "42"),
+            ("connection_id", "k1"),
+            ("provider", "anthropic"),
+            ("status", "connected"),
+        ])
+    );
+    let (status, connection) = serve.get("/connections/anthropic/k1").await;
+    assert_eq!(status, 200, "{connection}");
+    assert_eq!(connection["auth_mode"], "api_key", "{connection}");
+    assert_eq!(visitor.get(&url).await.status, 404, "single use");
+    assert_no_secret(
+        "the service log",
+        &serve.log_text(),
+        &[ANTHROPIC_KEY.to_owned()],
+    );
+
+    let desk = session(
+        &serve,
+        json!({"provider": "freshdesk", "connection_id": "d1"}),
+    )
+    .await;
+    let url = serve.local(desk["connect_url"].as_str().unwrap());
+    let csrf = visitor.get(&url).await.csrf();
+    let done = visitor
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("param.subdomain", "acme"),
+                ("credential.username", "desk-key-5f0a"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(
+        done.html.contains("You can close this window."),
+        "{}",
+        done.html
+    );
+    let (status, connection) = serve.get("/connections/freshdesk/d1").await;
+    assert_eq!(status, 200, "{connection}");
+    assert_eq!(connection["params"]["subdomain"], "acme");
+}
+on_both_backends_with!(
+    credential_connections_are_stored_from_the_page,
+    connect_world
+);

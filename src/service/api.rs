@@ -34,12 +34,13 @@ use super::connect_page::{
     self,
     return_to::{Outcome, landing_url},
 };
+use super::direct::ConnectionRequest;
 use super::outside_text::for_log;
 use super::refresh::TokenError;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
-use crate::oauth::OAuthError;
 use crate::oauth::revoke::RevokedToken;
+use crate::oauth::{CredentialSecret, OAuthError};
 
 /// Largest accepted request body: a session request is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -62,7 +63,10 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
     };
     let protected = Router::new()
         .route("/connect/sessions", post(create_session))
-        .route("/connections", get(list_connections))
+        .route(
+            "/connections",
+            get(list_connections).post(create_connection),
+        )
         .route(
             "/connections/{provider}/{connection_id}",
             get(get_connection).delete(delete_connection),
@@ -113,7 +117,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(
         title = "provider-forge service",
-        description = "Connect users to OAuth providers and hand out fresh access tokens."
+        description = "Connect users to providers (OAuth consent, API keys, Basic, token requests, client credentials) and hand out what calling their API takes: fresh tokens, ready headers and query parameters."
     ),
     paths(
         create_session,
@@ -122,6 +126,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         connect_page::routes::submit,
         connect_page::routes::stylesheet,
         list_connections,
+        create_connection,
         get_connection,
         get_token,
         delete_connection,
@@ -157,6 +162,13 @@ pub struct ErrorBody {
     /// The connection's status, when the error is about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ConnectionStatus>,
+    /// The request field refused (`credentials.apiKey`, `params.subdomain`, `environment`),
+    /// when the error is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The provider's HTTP status, when it refused the credentials (`verification_failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_status: Option<u16>,
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -166,6 +178,8 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
             error: code.to_owned(),
             message: message.into(),
             status: None,
+            field: None,
+            provider_status: None,
         }),
     )
         .into_response()
@@ -176,8 +190,15 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
 pub(crate) fn status_and_code(error: &ServiceError) -> (StatusCode, &'static str) {
     match error {
         ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+        ServiceError::Field(field) => (StatusCode::BAD_REQUEST, field.code()),
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
+        ServiceError::VerificationFailed { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "verification_failed")
+        }
+        ServiceError::ModeChanged { .. } | ServiceError::Token(TokenError::NoToken { .. }) => {
+            (StatusCode::CONFLICT, "connection_mode_changed")
+        }
         ServiceError::Token(TokenError::Expired { .. }) => (StatusCode::CONFLICT, "token_expired"),
         ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
         ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
@@ -212,16 +233,25 @@ impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         let message = self.to_string();
         let (status, code) = status_and_code(&self);
-        if matches!(
-            self,
-            ServiceError::Token(TokenError::ReauthorizationRequired { .. })
-        ) {
+        let (status_field, field, provider_status) = match &self {
+            ServiceError::Field(field) => (None, Some(field.field()), None),
+            ServiceError::VerificationFailed {
+                provider_status, ..
+            } => (None, None, Some(*provider_status)),
+            ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
+                (Some(ConnectionStatus::ReauthorizationRequired), None, None)
+            }
+            _ => (None, None, None),
+        };
+        if status_field.is_some() || field.is_some() || provider_status.is_some() {
             return (
                 status,
                 Json(ErrorBody {
                     error: code.into(),
                     message,
-                    status: Some(ConnectionStatus::ReauthorizationRequired),
+                    status: status_field,
+                    field,
+                    provider_status,
                 }),
             )
                 .into_response();
@@ -304,6 +334,11 @@ pub struct CreateSession {
     /// Without it the browser ends on a page that says the window can be closed.
     #[serde(default)]
     pub return_to: Option<String>,
+    /// The API environment the connection is for (`production`, `sandbox`, ...): stored with
+    /// it, and the one whose base URL its calls use. Default: the definition's first; an
+    /// unknown one is a 400 `unknown_environment` listing the ones it defines.
+    #[serde(default)]
+    pub environment: Option<String>,
 }
 
 /// A started session.
@@ -331,7 +366,7 @@ pub struct SessionCreated {
     request_body = CreateSession,
     responses(
         (status = 201, description = "Session started", body = SessionCreated),
-        (status = 400, description = "Unknown scope or data center, a refused connection parameter, return_to not on an allowed origin, bad body", body = ErrorBody),
+        (status = 400, description = "Unknown scope or data center, unknown environment (`unknown_environment`, `field`: `environment`), a refused connection parameter, return_to not on an allowed origin, bad body", body = ErrorBody),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "Unknown provider", body = ErrorBody)
     ),
@@ -349,6 +384,7 @@ async fn create_session(
         scopes: body.scopes,
         params: body.params,
         return_to: body.return_to,
+        environment: body.environment,
     };
     let session = state.service.start_session(request).await?;
     Ok((
@@ -432,13 +468,22 @@ pub struct ConnectionView {
     pub connection_id: String,
     /// `active`, or `reauthorization_required` once the provider refused the refresh token.
     pub status: ConnectionStatus,
+    /// How the connection authenticates: `oauth2_code`, `api_key`, `basic`,
+    /// `client_credentials` or `token_request`.
+    pub auth_mode: String,
     /// The user's data center.
     pub data_center: String,
+    /// The server the connection's tokens come from: for OAuth, the accounts server the user
+    /// was sent to (Zoho: `https://accounts.zoho.eu`); else the token endpoint's origin.
+    /// Absent for `api_key` and `basic`.
+    pub issuer: Option<String>,
+    /// The API environment the connection was made for (`production`, `sandbox`, ...).
+    pub environment: Option<String>,
     /// Scopes requested.
     pub scopes: Vec<String>,
     /// `scope` as granted by the provider.
     pub granted_scope: Option<String>,
-    /// Production API base URL of the data center.
+    /// The API base URL of the data center in the connection's environment.
     pub api_base_url: Option<String>,
     /// `token_type` as returned.
     pub token_type: Option<String>,
@@ -459,9 +504,12 @@ impl ConnectionView {
     fn new(service: &Service, record: ConnectionRecord) -> Self {
         Self {
             api_base_url: service.api_base_url(&record),
+            environment: service.environment(&record),
             provider: record.provider,
             connection_id: record.connection_id,
             status: record.status,
+            auth_mode: record.auth_mode.as_str().to_owned(),
+            issuer: Some(record.issuer).filter(|issuer| !issuer.is_empty()),
             data_center: record.data_center,
             scopes: record.scopes,
             granted_scope: record.granted_scope,
@@ -506,6 +554,81 @@ async fn list_connections(
     ))
 }
 
+/// `POST /connections` body: a connection made from credentials (`api_key`, `basic`,
+/// `token_request`, `client_credentials`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConnection {
+    /// Provider id (a definition in `--providers` of one of those modes).
+    pub provider: String,
+    /// Your id for the connection; a later connection with the same id replaces it.
+    pub connection_id: String,
+    /// The credentials by the names the definition declares (`apiKey`; `username` and
+    /// `password`). A `client_credentials` connection gives its own `client_id` and
+    /// `client_secret`, or neither to use the platform's client from `--clients`. Checked
+    /// against their declaration (400 naming the field), sealed at rest, never shown again.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub credentials: IndexMap<String, CredentialSecret>,
+    /// The provider's connection parameters (`connection.params`, e.g. a helpdesk's
+    /// `subdomain`), checked against their patterns.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// The API environment (`production`, `sandbox`, ...); default: the definition's first.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// The data center; default: the definition's default.
+    #[serde(default)]
+    pub dc: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/connections",
+    request_body = CreateConnection,
+    description = "Makes a connection from credentials: every field is checked against the definition, a token is obtained (`client_credentials`, `token_request`), the definition's verification is run (`api.verify`), and only then is the connection stored, sealed, with its `connection.created` event. Its token is renewed like an OAuth refresh, once across instances.",
+    responses(
+        (status = 201, description = "Verified and stored", body = ConnectionView),
+        (status = 400, description = "A refused field: `error` is `missing_credential`, `unknown_credential`, `invalid_credential`, `missing_param`, `unknown_param`, `invalid_param`, `unknown_environment`, `unknown_data_center` or `invalid_connection_id`, and `field` names it (`credentials.apiKey`, `params.subdomain`, `environment`, `dc`); `bad_request` for a provider that connects through OAuth consent", body = ErrorBody),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 404, description = "Unknown provider", body = ErrorBody),
+        (status = 422, description = "verification_failed: the provider refused the credentials (its status in `provider_status`); nothing was stored", body = ErrorBody),
+        (status = 502, description = "The provider could not be reached or failed; nothing was stored", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn create_connection(
+    State(state): State<AppState>,
+    body: Result<Json<CreateConnection>, JsonRejection>,
+) -> Result<(StatusCode, Json<ConnectionView>), ServiceError> {
+    let Json(body) = body.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
+    let request = ConnectionRequest {
+        provider: body.provider,
+        connection_id: body.connection_id,
+        credentials: body
+            .credentials
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+            .collect(),
+        params: body.params,
+        environment: body.environment,
+        data_center: body.dc,
+    };
+    let written = state.service.create_connection(request).await?;
+    // The stored row, as GET answers it (a replaced connection keeps its creation time); the
+    // row as written if it cannot be read back.
+    let record = state
+        .service
+        .connection(&written.provider, &written.connection_id)
+        .await
+        .unwrap_or(written);
+    Ok((
+        StatusCode::CREATED,
+        Json(ConnectionView::new(&state.service, record)),
+    ))
+}
+
 #[utoipa::path(
     get,
     path = "/connections/{provider}/{connection_id}",
@@ -533,19 +656,36 @@ pub struct TokenQuery {
     /// one refresh).
     #[serde(default)]
     pub force_refresh: bool,
+    /// The API environment whose base URL to hand out (`sandbox`); default: the
+    /// connection's own.
+    pub environment: Option<String>,
 }
 
-/// A usable access token.
+/// What a caller needs to call the connection's API itself.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
-    /// The access token.
-    pub access_token: String,
+    /// The access token (token modes; absent for `api_key` and `basic`, whose credentials
+    /// travel in `headers` and `query`).
+    pub access_token: Option<String>,
     /// `token_type` as returned (usually `Bearer`).
     pub token_type: Option<String>,
     /// Unix seconds.
     pub expires_at: Option<u64>,
-    /// Production API base URL of the connection's data center.
+    /// The API base URL of the connection's data center in `environment`; a call's path
+    /// goes after it.
     pub api_base_url: Option<String>,
+    /// The API environment of `api_base_url`.
+    pub environment: Option<String>,
+    /// How the connection authenticates (`oauth2_code`, `api_key`, `basic`,
+    /// `client_credentials`, `token_request`).
+    pub auth_mode: String,
+    /// Headers to send on every API call, ready to use, exactly as the definition places
+    /// the credentials (Zoho: `Authorization: Zoho-oauthtoken …`; an API key's `x-api-key`).
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub headers: IndexMap<String, String>,
+    /// Query parameters to add to every API call (an API key sent as `?key=`).
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub query: IndexMap<String, String>,
     /// Token-response fields kept (Zoho: `api_domain`).
     #[schema(value_type = Object)]
     pub metadata: IndexMap<String, Value>,
@@ -556,7 +696,8 @@ pub struct TokenView {
     path = "/connections/{provider}/{connection_id}/token",
     params(("provider" = String, Path), ("connection_id" = String, Path), TokenQuery),
     responses(
-        (status = 200, description = "A token valid beyond the refresh margin", body = TokenView),
+        (status = 200, description = "A token valid beyond the refresh margin, with the ready headers and query parameters that carry it", body = TokenView),
+        (status = 400, description = "unknown_environment: the provider defines no such API environment (the message lists the ones it has)", body = ErrorBody),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "No such connection", body = ErrorBody),
         (status = 409, description = "reauthorization_required: the provider refused the refresh token; token_expired: the access token expired and there is no refresh token (nothing was sent, the connection is kept); connection_values_refused", body = ErrorBody),
@@ -571,18 +712,38 @@ async fn get_token(
     Path((provider, connection_id)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
 ) -> Result<impl IntoResponse, ServiceError> {
-    let issued = state
+    let authorized = state
         .service
-        .token(&provider, &connection_id, query.force_refresh)
+        .authorize(
+            &provider,
+            &connection_id,
+            query.environment.as_deref(),
+            query.force_refresh,
+        )
         .await?;
+    let exposed = |map: &IndexMap<String, crate::resolve::connection::Filled>| {
+        map.iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+            .collect()
+    };
+    let authorization = authorized.authorization.as_ref();
+    let tokens = authorized.tokens;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         Json(TokenView {
-            access_token: issued.tokens.access_token.expose().to_owned(),
-            token_type: issued.tokens.token_type,
-            expires_at: issued.tokens.expires_at,
-            api_base_url: issued.api_base_url,
-            metadata: issued.tokens.metadata,
+            access_token: tokens
+                .as_ref()
+                .map(|tokens| tokens.access_token.expose().to_owned()),
+            token_type: tokens.as_ref().and_then(|tokens| tokens.token_type.clone()),
+            expires_at: tokens.as_ref().and_then(|tokens| tokens.expires_at),
+            api_base_url: authorization.map(|a| a.base_url.clone()),
+            environment: authorization.map(|a| a.environment.clone()),
+            auth_mode: authorized.record.auth_mode.as_str().to_owned(),
+            headers: authorization
+                .map(|a| exposed(&a.headers))
+                .unwrap_or_default(),
+            query: authorization.map(|a| exposed(&a.query)).unwrap_or_default(),
+            metadata: tokens.map(|tokens| tokens.metadata).unwrap_or_default(),
         }),
     ))
 }

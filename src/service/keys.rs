@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use super::crypto::Cipher;
 use super::store::{DatabaseError, Store};
-use super::tokens::{open_tokens, seal_tokens};
+use super::tokens::{open, seal};
 
 /// Why the configured keys cannot be used with this database.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum KeyCheckError {
 /// when at least one opens (a row sealed with a dropped key is reported when it is used).
 pub async fn check(store: &dyn Store, cipher: &Cipher) -> Result<(), KeyCheckError> {
     let rows = store.connections(None).await?;
-    if rows.is_empty() || rows.iter().any(|row| open_tokens(cipher, row).is_ok()) {
+    if rows.is_empty() || rows.iter().any(|row| open(cipher, row).is_ok()) {
         return Ok(());
     }
     let sealed_with: BTreeSet<&str> = rows.iter().map(|row| row.tokens.key_id.as_str()).collect();
@@ -68,13 +68,19 @@ pub async fn reseal(store: &dyn Store, cipher: &Cipher) -> Result<Resealed, Data
             report.current += 1;
             continue;
         }
-        let Ok(tokens) = open_tokens(cipher, &row) else {
+        let Ok((tokens, secrets)) = open(cipher, &row) else {
             report
                 .unopenable
                 .push((row.provider.clone(), row.connection_id.clone()));
             continue;
         };
-        let sealed = seal_tokens(cipher, &row.provider, &row.connection_id, &tokens);
+        let sealed = seal(
+            cipher,
+            &row.provider,
+            &row.connection_id,
+            tokens.as_ref(),
+            &secrets,
+        );
         if store
             .reseal_connection(&row.provider, &row.connection_id, row.generation, &sealed)
             .await?
@@ -115,6 +121,7 @@ mod tests {
                     issuer: "https://accounts.zoho.eu".into(),
                     metadata: Default::default(),
                 },
+                &Default::default(),
             );
             store.upsert_connection(&row, None).await.unwrap();
         }
@@ -143,7 +150,7 @@ mod tests {
         assert!(report.unopenable.is_empty());
         // The old key can go: every row opens with the new key alone, unchanged.
         for row in store.connections(None).await.unwrap() {
-            let tokens = open_tokens(&wrong, &row).unwrap();
+            let tokens = crate::service::tokens::open_tokens(&wrong, &row).unwrap();
             let id = &row.connection_id;
             assert_eq!(tokens.refresh_token.unwrap().expose(), format!("rt-{id}"));
         }

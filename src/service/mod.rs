@@ -8,16 +8,22 @@
 //! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
 //! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`keys`] (the keys
 //! checked against stored rows, re-sealing), [`store`] (SQLite and PostgreSQL behind one
-//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), [`api`] (the
-//! HTTP routes and their OpenAPI description), [`listener`] (serving them with connection
-//! limits), [`webhooks`] (signed connection events, sent at least once from the store's
-//! outbox), [`connect_page`] (the HTML page an end user connects on). [`Service`] ties them
-//! together and is usable without HTTP.
+//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), `direct`
+//! (connections of the modes without a browser: API keys, Basic, token requests, client
+//! credentials), `authorization` (the ready headers and query parameters of a connection's
+//! API calls), [`fields`] (refused request fields), [`api`] (the HTTP routes and their
+//! OpenAPI description), [`listener`] (serving them with connection limits), [`webhooks`]
+//! (signed connection events, sent at least once from the store's outbox), [`connect_page`]
+//! (the HTML page an end user connects on). [`Service`] ties them together and is usable
+//! without HTTP.
 
 pub mod api;
+mod authorization;
 pub mod config;
 pub mod connect_page;
 pub mod crypto;
+mod direct;
+pub mod fields;
 pub mod keys;
 pub mod listener;
 mod outside_text;
@@ -33,10 +39,11 @@ use sha2::{Digest, Sha256};
 
 use crate::definition::types::AuthMode;
 use crate::oauth::authorize::{checked_scopes, select_data_center};
+use crate::oauth::renew::renew;
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
 use crate::oauth::{
-    AuthorizationOptions, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
+    AuthorizationOptions, Credentials, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
     authorization_request, complete_authorization, connection_table, refresh_tokens, revoke,
 };
 use crate::resolve::connection::{ConnectionError, ConnectionValues, check_param};
@@ -86,6 +93,9 @@ pub struct SessionRequest {
     pub scopes: Vec<String>,
     /// Connection parameters, stored with the connection.
     pub params: BTreeMap<String, String>,
+    /// The API environment the connection is for; the definition's first when `None` (the
+    /// connect page asks when the definition has several).
+    pub environment: Option<String>,
     /// Where the browser lands at the end (on an origin of `--return-origin`).
     pub return_to: Option<String>,
 }
@@ -101,6 +111,22 @@ pub struct Session {
     pub connect_url: Option<String>,
     /// Unix seconds.
     pub expires_at: u64,
+}
+
+/// Whose connection a pending authorization makes, and what its callback stores with it.
+pub(crate) struct PendingSession<'a> {
+    /// Provider id.
+    pub(crate) provider: &'a str,
+    /// The connection's id.
+    pub(crate) connection_id: &'a str,
+    /// Connection parameters.
+    pub(crate) params: &'a BTreeMap<String, String>,
+    /// The API environment.
+    pub(crate) environment: Option<String>,
+    /// Where the browser lands at the end.
+    pub(crate) return_to: Option<String>,
+    /// Unix seconds after which the callback is refused.
+    pub(crate) expires_at: u64,
 }
 
 /// Where a callback's session sends the browser at the end.
@@ -132,6 +158,9 @@ pub enum ServiceError {
     /// The request is wrong (unknown scope or data center, bad connection id, ...).
     #[error("{0}")]
     BadRequest(String),
+    /// A field of the request is refused (a credential, a parameter, the environment).
+    #[error(transparent)]
+    Field(#[from] fields::FieldError),
     /// Unknown provider or connection.
     #[error("{0}")]
     NotFound(String),
@@ -153,6 +182,29 @@ pub enum ServiceError {
     /// A stored value could not be opened.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The provider refused the credentials a connection was made with (at its token endpoint
+    /// or its verification); nothing was stored.
+    #[error("the provider refused the credentials; nothing was stored: {message}")]
+    VerificationFailed {
+        /// The provider's HTTP status.
+        provider_status: u16,
+        /// What it said, secrets cut out.
+        message: String,
+    },
+    /// The connection was made in another auth mode than the provider's definition now uses.
+    #[error(
+        "connection `{connection_id}` of `{provider}` was made as a `{stored}` connection, and the provider's definition now uses `{now}`; connect again"
+    )]
+    ModeChanged {
+        /// Provider id.
+        provider: String,
+        /// Connection id.
+        connection_id: String,
+        /// The connection's mode.
+        stored: &'static str,
+        /// The definition's mode.
+        now: &'static str,
+    },
 }
 
 /// Why a callback stored nothing.
@@ -239,9 +291,13 @@ fn checked_values<'p>(
     provider: &'p ResolvedProvider,
     params: &BTreeMap<String, String>,
 ) -> Result<Result<std::borrow::Cow<'p, ResolvedProvider>, ConnectionError>, ServiceError> {
+    // Each declared value on its own first, so a refused one is named even while another is
+    // still missing; anything else is the whole table's to judge.
     for (name, value) in params {
-        check_param(provider, name, Some(value))
-            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        if provider.connection.params.contains_key(name) {
+            check_param(provider, name, Some(value))
+                .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        }
     }
     let table = match connection_table(provider, &values_of(params), None) {
         Ok(table) => table,
@@ -380,14 +436,19 @@ impl Service {
         self.store.as_ref()
     }
 
+    /// A provider's resolved table.
+    fn provider_table(&self, id: &str) -> Result<&Arc<ResolvedProvider>, ServiceError> {
+        self.providers
+            .get(id)
+            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))
+    }
+
+    /// A provider's resolved table and its client from the clients file.
     fn provider(
         &self,
         id: &str,
     ) -> Result<(&Arc<ResolvedProvider>, &ProviderClient), ServiceError> {
-        let provider = self
-            .providers
-            .get(id)
-            .ok_or_else(|| ServiceError::NotFound(format!("unknown provider `{id}`")))?;
+        let provider = self.provider_table(id)?;
         let client = self.clients.get(id).ok_or_else(|| {
             ServiceError::NotFound(format!(
                 "provider `{id}` has no OAuth client in the clients file"
@@ -409,7 +470,7 @@ impl Service {
             AuthMode::ApiKey | AuthMode::Basic | AuthMode::TokenRequest => {
                 if self.connect.is_none() {
                     return Err(ServiceError::BadRequest(format!(
-                        "provider `{}` authenticates with `{}`: its users type their credentials on the connect page, which this service does not serve",
+                        "provider `{}` connects with credentials ({}), not the user's consent: make the connection with POST /connections (this service serves no connect page)",
                         provider.id,
                         provider.auth_mode.as_str()
                     )));
@@ -418,20 +479,20 @@ impl Service {
             }
             AuthMode::ClientCredentials => {
                 return Err(ServiceError::BadRequest(format!(
-                    "provider `{}` authenticates with `client_credentials`: no user takes part, so there is no session to start",
+                    "provider `{}` connects with credentials (client_credentials), not the user's consent: make the connection with POST /connections",
                     provider.id
                 )));
             }
         };
         if !valid_connection_id(&request.connection_id) {
-            return Err(ServiceError::BadRequest(format!(
-                "connection_id must be 1 to {MAX_CONNECTION_ID_LEN} characters without control characters"
-            )));
+            return Err(fields::FieldError::ConnectionId.into());
         }
         let return_to = match &request.return_to {
             Some(return_to) => Some(self.check_return_to(return_to)?),
             None => None,
         };
+        let environment =
+            authorization::choose_environment(provider, request.environment.as_deref(), None)?;
         if let Some(code) = &request.data_center {
             select_data_center(provider, Some(code)).map_err(|e| bad(&e))?;
         }
@@ -464,11 +525,14 @@ impl Service {
             state_hash = Some(
                 self.keep_pending(
                     &pending,
-                    &request.provider,
-                    &request.connection_id,
-                    &request.params,
-                    return_to.clone(),
-                    expires_at,
+                    PendingSession {
+                        provider: &request.provider,
+                        connection_id: &request.connection_id,
+                        params: &request.params,
+                        environment,
+                        return_to: return_to.clone(),
+                        expires_at,
+                    },
                 )
                 .await?,
             );
@@ -496,11 +560,7 @@ impl Service {
     async fn keep_pending(
         &self,
         pending: &PendingAuthorization,
-        provider: &str,
-        connection_id: &str,
-        params: &BTreeMap<String, String>,
-        return_to: Option<String>,
-        expires_at: u64,
+        session: PendingSession<'_>,
     ) -> Result<String, ServiceError> {
         let hash = state_hash(&pending.state);
         let plaintext = serde_json::to_vec(pending).expect("a pending authorization serialises");
@@ -510,11 +570,12 @@ impl Service {
                     .cipher
                     .seal(&tokens::pending_context(&hash), &plaintext),
                 state_hash: hash.clone(),
-                provider: provider.to_owned(),
-                connection_id: connection_id.to_owned(),
-                params: params.clone(),
-                expires_at: expires_at as i64,
-                return_to,
+                provider: session.provider.to_owned(),
+                connection_id: session.connection_id.to_owned(),
+                params: session.params.clone(),
+                expires_at: session.expires_at as i64,
+                environment: session.environment,
+                return_to: session.return_to,
             })
             .await?;
         Ok(hash)
@@ -604,8 +665,10 @@ impl Service {
             generation: 0,
             created_at: now,
             updated_at: now,
+            auth_mode: AuthMode::Oauth2Code,
+            environment: pending_row.environment.clone(),
         };
-        refresh::apply_tokens(&self.cipher, &mut record, &tokens);
+        refresh::apply_tokens(&self.cipher, &mut record, &tokens, &Default::default());
         let event = self.event(EventType::Created, &record);
         self.store
             .upsert_connection(&record, event.as_ref())
@@ -642,30 +705,53 @@ impl Service {
             })
     }
 
-    /// The production API base URL of a connection's data center, with the connection's
-    /// values filled in (a shop's host, Salesforce's `instance_url`); `None` when the provider
-    /// has no API section or the values no longer fill its definition.
+    /// The API base URL of a connection's data center in its environment, with the
+    /// connection's values filled in (a shop's host, Salesforce's `instance_url`); `None` when
+    /// the provider has no API section or the values no longer fill its definition.
     pub fn api_base_url(&self, record: &ConnectionRecord) -> Option<String> {
         let provider = self.providers.get(&record.provider)?;
+        let environment = self.environment(record)?;
         let table =
             connection_table(provider, &values_of(&record.params), Some(&record.metadata)).ok()?;
         let dc = table.data_center(&record.data_center)?;
-        dc.api_base_urls
-            .get("production")
-            .or_else(|| dc.api_base_urls.values().next())
-            .cloned()
+        dc.api_base_urls.get(&environment).cloned()
+    }
+
+    /// The API environment a connection uses: the one it was made for, else the definition's
+    /// first; `None` when the provider has no API section (or no longer defines it).
+    pub fn environment(&self, record: &ConnectionRecord) -> Option<String> {
+        let provider = self.providers.get(&record.provider)?;
+        authorization::choose_environment(provider, None, record.environment.as_deref())
+            .ok()
+            .flatten()
+    }
+
+    /// The client a provider's connections use unless they brought their own: the platform's,
+    /// from the clients file.
+    fn platform_client(&self, id: &str) -> Result<Credentials, ServiceError> {
+        self.provider(id)
+            .map(|(_, client)| client.credentials.clone())
     }
 
     /// A valid access token: the stored one while it is outside the refresh margin, else
-    /// (or with `force`) a refreshed one, refreshed once however many callers ask.
+    /// (or with `force`) a renewed one, renewed once however many callers ask. An
+    /// `oauth2_code` connection is refreshed with its refresh token and the platform's client;
+    /// a `client_credentials` one asks again with its own client or the platform's; a
+    /// `token_request` one makes its refresh request, or its token request again.
     pub async fn token(
         &self,
         provider_id: &str,
         connection_id: &str,
         force: bool,
     ) -> Result<IssuedToken, ServiceError> {
-        let (provider, client) = self.provider(provider_id)?;
-        let (provider, credentials) = (Arc::clone(provider), client.credentials.clone());
+        let provider = Arc::clone(self.provider_table(provider_id)?);
+        let platform = match provider.auth_mode {
+            AuthMode::Oauth2Code => Some(self.platform_client(provider_id)?),
+            _ => self
+                .clients
+                .get(provider_id)
+                .map(|client| client.credentials.clone()),
+        };
         let (http, retry) = (self.http.clone(), self.retry.clone());
         let (record, tokens) = self
             .refresher
@@ -673,18 +759,45 @@ impl Service {
                 (provider_id, connection_id),
                 self.refresh_margin_secs,
                 force,
-                move |record, tokens| async move {
+                move |record, tokens, secrets| async move {
                     let table = connection_table(
                         &provider,
                         &values_of(&record.params),
                         Some(&tokens.metadata),
                     )?;
-                    let known = Known::client_secrets(&table, &credentials)
+                    let client = match &secrets.client {
+                        Some(own) => Some(direct::own_client(
+                            select_data_center(&table, Some(&tokens.data_center))?,
+                            own,
+                        )),
+                        None => platform,
+                    };
+                    let mut known = client
+                        .as_ref()
+                        .map(|client| Known::client_secrets(&table, client))
+                        .unwrap_or_default()
                         .with(tokens.access_token.expose())
                         .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
-                    refresh_tokens(&http, &table, &credentials, &tokens, &retry)
-                        .await
-                        .map_err(|e| known.scrub_error(e))
+                    for secret in secrets.values() {
+                        known = known.with(secret);
+                    }
+                    let renewed = match (record.auth_mode, &client) {
+                        (AuthMode::Oauth2Code, Some(client)) => {
+                            refresh_tokens(&http, &table, client, &tokens, &retry).await
+                        }
+                        _ => {
+                            renew(
+                                &http,
+                                &table,
+                                client.as_ref(),
+                                &ConnectionValues::new(),
+                                &secrets.credential_values(),
+                                &tokens,
+                            )
+                            .await
+                        }
+                    };
+                    renewed.map_err(|e| known.scrub_error(e))
                 },
             )
             .await?;
@@ -704,20 +817,29 @@ impl Service {
         connection_id: &str,
     ) -> Result<Option<RevokedToken>, ServiceError> {
         let record = self.connection(provider_id, connection_id).await?;
-        let (provider, client) = self.provider(provider_id)?;
-        let revoked = if provider
+        let provider = self.provider_table(provider_id)?;
+        let revokes = provider
             .token
             .as_ref()
-            .is_some_and(|token| token.revoke.is_some())
-        {
-            let tokens = tokens::open_tokens(&self.cipher, &record)?;
+            .is_some_and(|token| token.revoke.is_some());
+        let revoked = if revokes && record.auth_mode.has_token() {
+            let (tokens, secrets) = tokens::open(&self.cipher, &record)?;
+            let tokens = tokens.ok_or(CryptoError::Tampered)?;
             let table =
                 connection_table(provider, &values_of(&record.params), Some(&tokens.metadata))
                     .map_err(|e| ServiceError::Provider(e.into()))?;
-            let known = Known::client_secrets(&table, &client.credentials)
+            let client = match &secrets.client {
+                Some(own) => direct::own_client(
+                    select_data_center(&table, Some(&tokens.data_center))
+                        .map_err(ServiceError::Provider)?,
+                    own,
+                ),
+                None => self.platform_client(provider_id)?,
+            };
+            let known = Known::client_secrets(&table, &client)
                 .with(tokens.access_token.expose())
                 .with(tokens.refresh_token.as_ref().map_or("", |t| t.expose()));
-            match revoke(&self.http, &table, &client.credentials, &tokens).await {
+            match revoke(&self.http, &table, &client, &tokens).await {
                 Ok(kind) => Some(kind),
                 Err(OAuthError::Rejected { .. }) => None,
                 Err(error) => return Err(ServiceError::Provider(known.scrub_error(error))),

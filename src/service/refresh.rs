@@ -20,9 +20,12 @@
 //!    flight's task keeps retrying the commit, with backoff, until it lands or the row is
 //!    replaced (a reconnect) or deleted.
 //! 5. `invalid_grant` marks the row `reauthorization_required` (committed, never deleted);
-//!    other failures release the lease and leave the row as it was. A connection without a
-//!    refresh token is never sent to the provider and never marked: its access token is
-//!    handed out while it is valid, and once it expired the caller is told to connect again.
+//!    other failures release the lease and leave the row as it was. An `oauth2_code`
+//!    connection without a refresh token is never sent to the provider and never marked: its
+//!    access token is handed out while it is valid, and once it expired the caller is told to
+//!    connect again. `client_credentials` and `token_request` connections need no refresh
+//!    token: their renewal asks again with the client or credentials sealed in the row,
+//!    through the same single flight.
 //!
 //! The one window left: the process dies (or is killed) after the provider answered and
 //! before the commit landed. A provider that rotates refresh tokens has then retired the
@@ -40,8 +43,9 @@ use tokio::sync::{Notify, watch};
 use super::crypto::{Cipher, CryptoError};
 use super::outside_text::for_log;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Lease, Store};
-use super::tokens::{open_tokens, seal_tokens};
+use super::tokens::{ConnectionSecrets, open, open_tokens, seal};
 use super::webhooks::{self, EventType};
+use crate::definition::types::AuthMode;
 use crate::oauth::token::unix_now;
 use crate::oauth::{OAuthError, TokenSet};
 
@@ -76,6 +80,19 @@ pub enum TokenError {
         provider: String,
         /// Connection id.
         connection_id: String,
+    },
+    /// The connection holds no token (an `api_key` or `basic` connection) while its
+    /// provider's definition now uses a token mode.
+    #[error(
+        "connection `{connection_id}` of `{provider}` was made as a `{mode}` connection, which holds no token, and the provider's definition now uses another mode; connect again"
+    )]
+    NoToken {
+        /// Provider id.
+        provider: String,
+        /// Connection id.
+        connection_id: String,
+        /// The connection's mode.
+        mode: &'static str,
     },
     /// The refresh failed for another reason (after the bounded retries); nothing changed.
     #[error("refresh failed: {0}")]
@@ -199,8 +216,10 @@ impl Refresher {
     }
 
     /// The connection's tokens, refreshed first when they expire within `margin_secs` (or when
-    /// `force`), with `refresh` called at most once across every process sharing the store.
-    pub async fn token<F, Fut>(
+    /// `force`), with `refresh` called at most once across every process sharing the store. It
+    /// is given the row, its tokens and what the connection supplied itself (credentials, its
+    /// own client), which a renewal sends again.
+    pub(crate) async fn token<F, Fut>(
         self: &Arc<Self>,
         (provider, connection_id): (&str, &str),
         margin_secs: u64,
@@ -208,7 +227,7 @@ impl Refresher {
         refresh: F,
     ) -> Result<Live, TokenError>
     where
-        F: FnOnce(ConnectionRecord, TokenSet) -> Fut + Send + 'static,
+        F: FnOnce(ConnectionRecord, TokenSet, ConnectionSecrets) -> Fut + Send + 'static,
         Fut: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
     {
         let key = (provider.to_owned(), connection_id.to_owned());
@@ -227,8 +246,11 @@ impl Refresher {
         if seen.status == ConnectionStatus::ReauthorizationRequired {
             return Err(reauthorize(&key));
         }
+        if !seen.auth_mode.has_token() {
+            return Err(no_token(&key, seen.auth_mode));
+        }
         let tokens = open_tokens(&self.cipher, &seen)?;
-        if tokens.refresh_token.is_none() {
+        if tokens.refresh_token.is_none() && !renews_without_refresh_token(seen.auth_mode) {
             // Nothing to send: the access token serves until it expires.
             return if tokens.expires_within(unix_now(), 0) {
                 Err(TokenError::Expired {
@@ -280,7 +302,7 @@ impl Refresher {
         refresh: F,
         sender: watch::Sender<Option<Outcome>>,
     ) where
-        F: FnOnce(ConnectionRecord, TokenSet) -> Fut + Send + 'static,
+        F: FnOnce(ConnectionRecord, TokenSet, ConnectionSecrets) -> Fut + Send + 'static,
         Fut: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
     {
         let (outcome, unsaved) = self.refresh_once(&run, refresh).await;
@@ -313,23 +335,23 @@ impl Refresher {
         refresh: F,
     ) -> (Outcome, Option<ConnectionRecord>)
     where
-        F: FnOnce(ConnectionRecord, TokenSet) -> Fut,
+        F: FnOnce(ConnectionRecord, TokenSet, ConnectionSecrets) -> Fut,
         Fut: Future<Output = Result<TokenSet, OAuthError>>,
     {
-        let (current, tokens) = match self.claim(run).await {
-            Ok(Claim::Claimed(current, tokens)) => (current, tokens),
+        let (current, tokens, secrets) = match self.claim(run).await {
+            Ok(Claim::Claimed(current, tokens, secrets)) => (current, tokens, secrets),
             Ok(Claim::Done(live)) => return (Ok(live), None),
             Err(error) => return (Err(error), None),
         };
         let (provider, connection_id) = (&run.key.0, &run.key.1);
         let answer = tokio::select! {
-            answer = refresh(current.clone(), tokens) => answer,
+            answer = refresh(current.clone(), tokens, secrets.clone()) => answer,
             never = self.keep_lease(&run.key) => match never {},
         };
         match answer {
             Ok(new_tokens) => {
                 let mut record = current;
-                apply_tokens(&self.cipher, &mut record, &new_tokens);
+                apply_tokens(&self.cipher, &mut record, &new_tokens, &secrets);
                 match self.store.commit_refresh(&record, &self.holder, None).await {
                     Ok(true) => {
                         tracing::info!(provider, connection_id, "refreshed");
@@ -410,7 +432,10 @@ impl Refresher {
             if current.status == ConnectionStatus::ReauthorizationRequired {
                 return Err(reauthorize(&run.key));
             }
-            let tokens = open_tokens(&self.cipher, &current)?;
+            let (tokens, secrets) = open(&self.cipher, &current)?;
+            let Some(tokens) = tokens else {
+                return Err(no_token(&run.key, current.auth_mode));
+            };
             let refreshed_meanwhile = current.generation != run.seen_generation;
             if refreshed_meanwhile
                 || (!run.force && !tokens.expires_within(unix_now(), run.margin_secs))
@@ -422,7 +447,7 @@ impl Refresher {
                 .claim_refresh(provider, connection_id, current.generation, &self.lease())
                 .await?;
             if claimed {
-                return Ok(Claim::Claimed(current, tokens));
+                return Ok(Claim::Claimed(current, tokens, secrets));
             }
             // Another instance holds the lease: wait for its commit or for its lease to end.
             if tokio::time::Instant::now() >= deadline {
@@ -513,8 +538,8 @@ struct Flight {
 
 /// The result of [`Refresher::claim`].
 enum Claim {
-    /// This process holds the lease on this row, with these tokens.
-    Claimed(ConnectionRecord, TokenSet),
+    /// This process holds the lease on this row, with these tokens and secrets.
+    Claimed(ConnectionRecord, TokenSet, ConnectionSecrets),
     /// No refresh needed: these are the tokens to hand out.
     Done(Live),
 }
@@ -526,6 +551,14 @@ fn not_found((provider, connection_id): &Key) -> TokenError {
     }
 }
 
+fn no_token((provider, connection_id): &Key, mode: AuthMode) -> TokenError {
+    TokenError::NoToken {
+        provider: provider.clone(),
+        connection_id: connection_id.clone(),
+        mode: mode.as_str(),
+    }
+}
+
 fn reauthorize((provider, connection_id): &Key) -> TokenError {
     TokenError::ReauthorizationRequired {
         provider: provider.clone(),
@@ -533,9 +566,27 @@ fn reauthorize((provider, connection_id): &Key) -> TokenError {
     }
 }
 
-/// Writes a new token set into a record (sealed; metadata in clear).
-pub fn apply_tokens(cipher: &Cipher, record: &mut ConnectionRecord, tokens: &TokenSet) {
-    record.tokens = seal_tokens(cipher, &record.provider, &record.connection_id, tokens);
+/// Whether a connection of `mode` gets a new token without a refresh token: by asking again
+/// with the client (`client_credentials`) or the credentials (`token_request`) it holds.
+pub(crate) fn renews_without_refresh_token(mode: AuthMode) -> bool {
+    matches!(mode, AuthMode::ClientCredentials | AuthMode::TokenRequest)
+}
+
+/// Writes a new token set into a record, sealed with what the connection supplied itself
+/// (`secrets`), its metadata in clear.
+pub(crate) fn apply_tokens(
+    cipher: &Cipher,
+    record: &mut ConnectionRecord,
+    tokens: &TokenSet,
+    secrets: &ConnectionSecrets,
+) {
+    record.tokens = seal(
+        cipher,
+        &record.provider,
+        &record.connection_id,
+        Some(tokens),
+        secrets,
+    );
     record.token_type = tokens.token_type.clone();
     record.granted_scope = tokens.scope.clone();
     record.metadata = tokens.metadata.clone();

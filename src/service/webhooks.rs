@@ -39,7 +39,7 @@ pub const MIN_SECRET_LEN: usize = 16;
 /// What happened to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
-    /// A callback stored the connection (new, or replacing one after a new authorization).
+    /// A callback or `POST /connections` stored the connection (new, or replacing one).
     Created,
     /// The connection was revoked (when the provider can) and deleted.
     Deleted,
@@ -75,8 +75,7 @@ pub fn event(kind: EventType, record: &ConnectionRecord, now: i64) -> OutboxEven
         "provider": record.provider,
         "connection_id": record.connection_id,
         "data_center": record.data_center,
-        // Connections do not carry an environment yet.
-        "environment": null,
+        "environment": record.environment,
         "time": time,
     })
     .to_string();

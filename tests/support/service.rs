@@ -13,7 +13,7 @@ use sqlx::Connection;
 use super::cli::BIN;
 use super::{
     CLIENT_ID, Consent, Fault, REDIRECT_URI, SHARED_SECRET, Setup, Simulator, browse_to_callback,
-    load_provider, repo_path,
+    load_provider_text, repo_path,
 };
 
 /// The API key every instance is started with.
@@ -105,6 +105,56 @@ impl Backend {
         }
     }
 
+    /// Asserts that no `secret` is stored in clear: on SQLite, in no byte of the database
+    /// file, its WAL or its shared memory; on PostgreSQL, in no column of any row of the
+    /// service's tables (text as written, sealed bytes as stored).
+    pub async fn assert_no_secret_at_rest(&self, secrets: &[String]) {
+        assert!(!secrets.is_empty(), "nothing to look for");
+        match self {
+            Backend::Sqlite { file, .. } => {
+                let mut scanned = 0;
+                for entry in std::fs::read_dir(file.parent().unwrap()).unwrap() {
+                    let path = entry.unwrap().path();
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    // The database, its WAL and shared-memory files.
+                    if name.starts_with("forge.db") {
+                        let bytes = std::fs::read(&path).unwrap();
+                        for secret in secrets {
+                            assert!(
+                                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                                "{name} holds a secret in clear"
+                            );
+                        }
+                        scanned += 1;
+                    }
+                }
+                assert!(scanned >= 2, "the database and its WAL");
+            }
+            Backend::Postgres { .. } => {
+                for secret in secrets {
+                    assert!(!secret.contains('\''), "a test secret is written into SQL");
+                    for (table, sealed) in [
+                        ("connections", true),
+                        ("pending_authorizations", true),
+                        ("webhook_outbox", false),
+                    ] {
+                        let bytes = if sealed {
+                            format!(" OR position(convert_to('{secret}', 'UTF8') in t.sealed) > 0")
+                        } else {
+                            String::new()
+                        };
+                        let rows = self
+                            .query_count(&format!(
+                                "SELECT count(*) FROM {table} t WHERE strpos(t::text, '{secret}') > 0{bytes}"
+                            ))
+                            .await;
+                        assert_eq!(rows, 0, "{table} holds a secret in clear");
+                    }
+                }
+            }
+        }
+    }
+
     /// Drops the PostgreSQL database (forcing its sessions closed).
     pub async fn drop_database(&self) {
         if let Backend::Postgres { name, .. } = self {
@@ -127,6 +177,8 @@ pub struct World {
     pub backend: Backend,
     ca_file: PathBuf,
     pub clients_file: PathBuf,
+    /// The directory of definitions `serve` loads.
+    pub providers: PathBuf,
 }
 
 impl World {
@@ -147,11 +199,38 @@ impl World {
         ids: &[&str],
         adjust: impl FnOnce(&mut Setup),
     ) -> World {
+        let definitions = ids
+            .iter()
+            .map(|id| {
+                let path = repo_path(format!("providers/{id}.yaml"));
+                let text = std::fs::read_to_string(&path).unwrap();
+                (path, text)
+            })
+            .collect::<Vec<_>>();
+        let mut world = World::start_definitions(backend, &definitions, ids, adjust).await;
+        world.providers = repo_path("providers");
+        world
+    }
+
+    /// A world serving the definitions given as (file name, text), written to a directory of
+    /// their own that `serve` loads; the providers `clients` have a client in the clients
+    /// file (a `client_credentials` provider left out connects only with its own client).
+    pub async fn start_definitions(
+        backend: Option<Backend>,
+        definitions: &[(PathBuf, String)],
+        clients: &[&str],
+        adjust: impl FnOnce(&mut Setup),
+    ) -> World {
         let dir = tempfile::tempdir().unwrap();
         let backend = backend.unwrap_or_else(|| Backend::sqlite(dir.path()));
-        let providers = ids
+        let providers_dir = dir.path().join("providers");
+        std::fs::create_dir(&providers_dir).unwrap();
+        let providers = definitions
             .iter()
-            .map(|id| load_provider(&format!("providers/{id}.yaml")))
+            .map(|(path, text)| {
+                std::fs::write(providers_dir.join(path.file_name().unwrap()), text).unwrap();
+                load_provider_text(path, text)
+            })
             .collect();
         let mut setup = Setup {
             redirect_uris: vec![REDIRECT_URI.to_owned()],
@@ -166,7 +245,7 @@ impl World {
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, sim.ca_pem()).unwrap();
         let clients_file = dir.path().join("clients.yaml");
-        let clients: String = ids
+        let clients: String = clients
             .iter()
             .map(|id| {
                 format!(
@@ -182,12 +261,13 @@ impl World {
             backend,
             ca_file,
             clients_file,
+            providers: providers_dir,
         }
     }
 
     /// The `serve` command line for this world (without starting it).
     pub fn serve_command(&self, extra: &[&str]) -> Command {
-        self.serve_command_from(&repo_path("providers"), &self.clients_file, extra)
+        self.serve_command_from(&self.providers, &self.clients_file, extra)
     }
 
     /// The `serve` command line with other providers and clients files.

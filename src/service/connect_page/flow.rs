@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::form::Answers;
 use super::headers::origin_of;
-use super::model::{ConnectForm, PARAM_PREFIX, Refusals};
+use super::model::{CREDENTIAL_PREFIX, ConnectForm, DATA_CENTER_FIELD, PARAM_PREFIX, Refusals};
 use super::return_to::{Outcome, landing_url};
 use super::{ConnectPages, ConnectSettings};
 use crate::definition::types::AuthMode;
@@ -20,9 +20,13 @@ use crate::oauth::connection_table;
 use crate::oauth::token::unix_now;
 use crate::resolve::connection::ConnectionError;
 use crate::resolve::table::ResolvedProvider;
+use crate::service::authorization::choose_environment;
+use crate::service::direct::ConnectionRequest;
+use crate::service::fields::FieldError;
 use crate::service::store::{ConnectPageRecord, DatabaseError};
 use crate::service::{
-    Service, ServiceError, SessionRequest, authorization, local_host_url, state_hash, values_of,
+    PendingSession, Service, ServiceError, SessionRequest, authorization, local_host_url,
+    state_hash, values_of,
 };
 
 /// Random bytes in a page token.
@@ -95,7 +99,7 @@ impl Service {
         let token = random_token(PAGE_TOKEN_BYTES);
         let settings = ConnectSettings {
             data_center: request.data_center.clone(),
-            environment: None,
+            environment: request.environment.clone(),
             scopes: request.scopes.clone(),
             params: request.params.clone(),
         };
@@ -187,8 +191,8 @@ impl Service {
     }
 
     /// Takes a checked submission: sends an OAuth user on to the provider, or stores a
-    /// credential connection; a value the whole table or the provider refuses comes back as
-    /// [`Next::Refused`] with nothing stored.
+    /// credential connection once the provider accepted it; a value the whole table or the
+    /// provider refuses comes back as [`Next::Refused`] with nothing stored.
     pub(crate) async fn submit_connect_page(
         &self,
         page: &OpenPage,
@@ -198,56 +202,101 @@ impl Service {
         let mut params = page.settings.params.clone();
         params.extend(answers.params);
         let data_center = page.settings.data_center.clone().or(answers.data_center);
-        match page.provider.auth_mode {
-            AuthMode::Oauth2Code => {
-                let (provider, client) = self.provider(&record.provider)?;
-                let table = match connection_table(provider, &values_of(&params), None) {
-                    Ok(table) => table,
-                    Err(error) => return Ok(Next::Refused(refusal(error))),
-                };
-                if let Some(url) = local_host_url(&table) {
-                    return Ok(Next::Refused(Refusals::form(format!(
-                        "These values make `{url}`, a loopback or IP address; give the provider's host names."
-                    ))));
-                }
-                let pending = match authorization(
-                    &table,
-                    client,
-                    data_center,
-                    page.settings.scopes.clone(),
-                ) {
-                    Ok(pending) => pending,
-                    Err(ServiceError::BadRequest(message)) => {
-                        return Ok(Next::Refused(Refusals::form(message)));
-                    }
-                    Err(other) => return Err(other),
-                };
-                if !self.take_page(record).await? {
-                    return Ok(Next::Used);
-                }
-                self.keep_pending(
-                    &pending,
-                    &record.provider,
-                    &record.connection_id,
-                    &params,
-                    record.return_to.clone(),
-                    record.expires_at.max(0) as u64,
+        let environment = page.settings.environment.clone().or(answers.environment);
+        if page.provider.auth_mode != AuthMode::Oauth2Code {
+            return self
+                .store_credentials(
+                    record,
+                    ConnectionRequest {
+                        provider: record.provider.clone(),
+                        connection_id: record.connection_id.clone(),
+                        credentials: answers.credentials,
+                        params,
+                        environment,
+                        data_center,
+                    },
                 )
-                .await?;
-                tracing::info!(provider = %record.provider, connection_id = %record.connection_id, "connect page sent the user to the provider");
-                let url = pending.url.to_string();
-                let listed = origin_of(&url).is_some_and(|o| self.form_action(page).contains(&o));
-                Ok(if listed {
-                    Next::Redirect(url)
-                } else {
-                    Next::Continue(url)
-                })
+                .await;
+        }
+        let (provider, client) = self.provider(&record.provider)?;
+        let environment = match choose_environment(provider, environment.as_deref(), None) {
+            Ok(environment) => environment,
+            Err(field) => return Ok(Next::Refused(field_refusal(&field))),
+        };
+        let table = match connection_table(provider, &values_of(&params), None) {
+            Ok(table) => table,
+            Err(error) => return Ok(Next::Refused(refusal(&error))),
+        };
+        if let Some(url) = local_host_url(&table) {
+            return Ok(Next::Refused(Refusals::form(format!(
+                "These values make `{url}`, a loopback or IP address; give the provider's host names."
+            ))));
+        }
+        let pending = match authorization(&table, client, data_center, page.settings.scopes.clone())
+        {
+            Ok(pending) => pending,
+            Err(ServiceError::BadRequest(message)) => {
+                return Ok(Next::Refused(Refusals::form(message)));
             }
-            _ => Err(ServiceError::BadRequest(format!(
-                "provider `{}` authenticates with `{}`; credential connections are not stored from the page yet",
-                record.provider,
-                page.provider.auth_mode.as_str()
-            ))),
+            Err(other) => return Err(other),
+        };
+        if !self.take_page(record).await? {
+            return Ok(Next::Used);
+        }
+        self.keep_pending(
+            &pending,
+            PendingSession {
+                provider: &record.provider,
+                connection_id: &record.connection_id,
+                params: &params,
+                environment,
+                return_to: record.return_to.clone(),
+                expires_at: record.expires_at.max(0) as u64,
+            },
+        )
+        .await?;
+        tracing::info!(provider = %record.provider, connection_id = %record.connection_id, "connect page sent the user to the provider");
+        let url = pending.url.to_string();
+        let listed = origin_of(&url).is_some_and(|o| self.form_action(page).contains(&o));
+        Ok(if listed {
+            Next::Redirect(url)
+        } else {
+            Next::Continue(url)
+        })
+    }
+
+    /// Stores a credential connection the way `POST /connections` does (every field checked,
+    /// the provider's verification run, nothing stored unless it passes). The page is taken
+    /// first, so two submissions cannot both store, and given back when the connection is
+    /// refused, so the user can correct it.
+    async fn store_credentials(
+        &self,
+        record: &ConnectPageRecord,
+        request: ConnectionRequest,
+    ) -> Result<Next, ServiceError> {
+        if !self.take_page(record).await? {
+            return Ok(Next::Used);
+        }
+        match self.create_connection(request).await {
+            Ok(_) => {
+                tracing::info!(provider = %record.provider, connection_id = %record.connection_id, "connect page stored a connection");
+                Ok(Next::Connected)
+            }
+            Err(error) => {
+                self.store.insert_connect_page(record).await?;
+                match error {
+                    ServiceError::Field(field) => Ok(Next::Refused(field_refusal(&field))),
+                    ServiceError::VerificationFailed {
+                        provider_status, ..
+                    } => Ok(Next::Refused(Refusals::form(format!(
+                        "{} did not accept these credentials (it answered HTTP {provider_status}). Check them and submit again.",
+                        self.providers
+                            .get(&record.provider)
+                            .map_or(record.provider.as_str(), |p| p.display_name.as_str())
+                    )))),
+                    other => Err(other),
+                }
+            }
         }
     }
 
@@ -278,20 +327,27 @@ pub(crate) fn landing_for(record: &ConnectPageRecord, outcome: Outcome<'_>) -> O
 }
 
 /// A table-level refusal, next to its field when it names one.
-fn refusal(error: ConnectionError) -> Refusals {
-    let mut refused = Refusals::default();
-    match &error {
-        ConnectionError::Missing { name, .. } => {
-            refused
-                .fields
-                .insert(format!("{PARAM_PREFIX}{name}"), "Enter a value.".to_owned());
-        }
-        ConnectionError::Invalid { name, reason } => {
-            refused
-                .fields
-                .insert(format!("{PARAM_PREFIX}{name}"), reason.clone());
-        }
-        _ => refused.form = Some(error.to_string()),
+fn refusal(error: &ConnectionError) -> Refusals {
+    match FieldError::from_connection(error) {
+        Some(field) => field_refusal(&field),
+        None => Refusals::form(error.to_string()),
     }
+}
+
+/// A refused request field, next to the page's field it names (the page shows one it does
+/// not have above the form).
+fn field_refusal(field: &FieldError) -> Refusals {
+    let name = field.field();
+    let on_page = if let Some(name) = name.strip_prefix("credentials.") {
+        format!("{CREDENTIAL_PREFIX}{name}")
+    } else if let Some(name) = name.strip_prefix("params.") {
+        format!("{PARAM_PREFIX}{name}")
+    } else if name == "dc" {
+        DATA_CENTER_FIELD.to_owned()
+    } else {
+        name
+    };
+    let mut refused = Refusals::default();
+    refused.fields.insert(on_page, field.to_string());
     refused
 }

@@ -23,6 +23,7 @@ use super::ConnectSettings;
 use super::pattern::html_pattern;
 use crate::definition::types::{AuthMode, ConnectionParam};
 use crate::resolve::table::{ResolvedCredential, ResolvedDataCenter, ResolvedProvider};
+use crate::service::authorization::environments;
 use crate::service::config::ProviderClient;
 
 /// The form field of the data-center choice.
@@ -117,18 +118,11 @@ impl<'a> ConnectForm<'a> {
         } else {
             Vec::new()
         };
-        let environments = if settings.environment.is_none() {
-            let mut names: Vec<String> = Vec::new();
-            for dc in &provider.data_centers {
-                for name in dc.api_base_urls.keys() {
-                    if !names.contains(name) {
-                        names.push(name.clone());
-                    }
-                }
+        let environments = match environments(provider).as_slice() {
+            names @ [_, _, ..] if settings.environment.is_none() => {
+                names.iter().map(|name| (*name).to_owned()).collect()
             }
-            if names.len() > 1 { names } else { Vec::new() }
-        } else {
-            Vec::new()
+            _ => Vec::new(),
         };
         let params = provider
             .connection
@@ -271,6 +265,29 @@ impl<'a> ConnectForm<'a> {
                 name: field,
             });
         }
+        // A refusal of a field the page does not show (one the platform fixed) is said above
+        // the form, never dropped.
+        let shown: Vec<&str> = choices
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(fields.iter().map(|f| f.name.as_str()))
+            .collect();
+        let unshown: Vec<&str> = refused
+            .fields
+            .iter()
+            .filter(|(field, _)| !shown.contains(&field.as_str()))
+            .map(|(_, message)| message.as_str())
+            .collect();
+        let error = match (&refused.form, unshown.is_empty()) {
+            (form, true) => form.clone(),
+            (form, false) => Some(
+                form.iter()
+                    .map(String::as_str)
+                    .chain(unshown)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        };
         PageModel {
             provider: name.clone(),
             oauth: self.oauth,
@@ -284,7 +301,7 @@ impl<'a> ConnectForm<'a> {
                 .collect(),
             choices,
             fields,
-            error: refused.form.clone(),
+            error,
             csrf: csrf.to_owned(),
             submit: if self.oauth {
                 format!("Continue to {name}")

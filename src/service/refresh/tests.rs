@@ -10,6 +10,7 @@ use crate::oauth::RefreshToken;
 use crate::service::crypto::EncryptionKey;
 use crate::service::store::tests::{TestStore, record};
 use crate::service::store::{Lease, OutboxEvent};
+use crate::service::tokens::ConnectionSecrets;
 
 fn cipher() -> Cipher {
     Cipher::new(EncryptionKey::from_bytes([3; 32]), vec![])
@@ -33,19 +34,27 @@ fn refresher(store: &Arc<dyn Store>) -> Arc<Refresher> {
 /// A refresh callback that fails the test if called.
 fn no_refresh(
     why: &'static str,
-) -> impl FnOnce(ConnectionRecord, TokenSet) -> std::future::Ready<Result<TokenSet, OAuthError>>
+) -> impl FnOnce(
+    ConnectionRecord,
+    TokenSet,
+    ConnectionSecrets,
+) -> std::future::Ready<Result<TokenSet, OAuthError>>
 + Send
 + 'static {
-    move |_, _| panic!("{why}")
+    move |_, _, _| panic!("{why}")
 }
 
 /// A refresh callback answering `error`.
 fn failing(
     error: OAuthError,
-) -> impl FnOnce(ConnectionRecord, TokenSet) -> std::future::Ready<Result<TokenSet, OAuthError>>
+) -> impl FnOnce(
+    ConnectionRecord,
+    TokenSet,
+    ConnectionSecrets,
+) -> std::future::Ready<Result<TokenSet, OAuthError>>
 + Send
 + 'static {
-    move |_, _| std::future::ready(Err(error))
+    move |_, _, _| std::future::ready(Err(error))
 }
 
 fn token_set(access: &str, refresh: &str, expires_at: u64) -> TokenSet {
@@ -64,7 +73,7 @@ fn token_set(access: &str, refresh: &str, expires_at: u64) -> TokenSet {
 /// Stores connection `c1` holding `tokens`.
 async fn connect(store: &dyn Store, cipher: &Cipher, tokens: &TokenSet) {
     let mut row = record("zoho-crm", "c1");
-    apply_tokens(cipher, &mut row, tokens);
+    apply_tokens(cipher, &mut row, tokens, &ConnectionSecrets::default());
     store.upsert_connection(&row, None).await.unwrap();
 }
 
@@ -89,12 +98,13 @@ impl FakeEndpoint {
     ) -> impl FnOnce(
         ConnectionRecord,
         TokenSet,
+        ConnectionSecrets,
     )
         -> std::pin::Pin<Box<dyn Future<Output = Result<TokenSet, OAuthError>> + Send>>
     + Send
     + 'static {
         let this = Arc::clone(self);
-        move |_, old| Box::pin(async move { this.refresh(old).await })
+        move |_, old, _| Box::pin(async move { this.refresh(old).await })
     }
 
     async fn refresh(&self, old: TokenSet) -> Result<TokenSet, OAuthError> {
@@ -340,12 +350,13 @@ impl HeldEndpoint {
     ) -> impl FnOnce(
         ConnectionRecord,
         TokenSet,
+        ConnectionSecrets,
     )
         -> std::pin::Pin<Box<dyn Future<Output = Result<TokenSet, OAuthError>> + Send>>
     + Send
     + 'static {
         let this = Arc::clone(self);
-        move |_, old| Box::pin(async move { this.refresh(old).await })
+        move |_, old, _| Box::pin(async move { this.refresh(old).await })
     }
 
     async fn refresh(&self, old: TokenSet) -> Result<TokenSet, OAuthError> {
@@ -422,7 +433,12 @@ async fn a_hung_provider_holds_up_no_other_connection(test: TestStore) {
     let refresher = refresher(&test.store);
     connect(test.store.as_ref(), &cipher, &token_set("at-0", "rt-0", 1)).await;
     let mut other = record("gitlab", "c2");
-    apply_tokens(&cipher, &mut other, &token_set("at-0", "rt-0", 1));
+    apply_tokens(
+        &cipher,
+        &mut other,
+        &token_set("at-0", "rt-0", 1),
+        &ConnectionSecrets::default(),
+    );
     test.store.upsert_connection(&other, None).await.unwrap();
     let hung = HeldEndpoint::new();
     let stuck = {
@@ -457,6 +473,7 @@ async fn a_hung_provider_holds_up_no_other_connection(test: TestStore) {
         },
         expires_at: unix_now() as i64 + 600,
         return_to: None,
+        environment: None,
     };
     tokio::time::timeout(NOT_BLOCKED, test.store.insert_pending(&pending))
         .await
@@ -736,7 +753,12 @@ async fn a_connection_without_a_refresh_token_keeps_its_valid_access_token() {
             &{
                 let mut expired = stored.clone();
                 tokens.expires_at = Some(1);
-                apply_tokens(&cipher, &mut expired, &tokens);
+                apply_tokens(
+                    &cipher,
+                    &mut expired,
+                    &tokens,
+                    &ConnectionSecrets::default(),
+                );
                 expired
             },
             None,
@@ -778,5 +800,78 @@ async fn a_refresh_that_died_is_not_joined_again() {
         .await
         .unwrap();
     assert_eq!(tokens.access_token.expose(), "at-1");
+    test.finish().await;
+}
+
+/// A `client_credentials` or `token_request` connection has no refresh token and needs none:
+/// an expired token is renewed with what the row holds sealed (handed to the renewal), the
+/// new set is sealed with those secrets again; a connection without a token is refused.
+#[tokio::test]
+async fn connections_that_renew_without_a_refresh_token_are_renewed_with_their_secrets() {
+    use crate::definition::types::AuthMode;
+    use crate::oauth::{ClientSecret, CredentialSecret};
+    use crate::service::tokens::{OwnClient, open};
+
+    let test = TestStore::sqlite().await;
+    let cipher = cipher();
+    let refresher = refresher(&test.store);
+    let secrets = ConnectionSecrets {
+        credentials: [("appKey".to_owned(), CredentialSecret::new("app-1"))].into(),
+        client: Some(OwnClient {
+            client_id: "own-client".into(),
+            client_secret: ClientSecret::new("own-secret"),
+        }),
+    };
+    let mut row = record("zoho-crm", "c1");
+    row.auth_mode = AuthMode::ClientCredentials;
+    let mut expired = token_set("at-0", "unused", 1);
+    expired.refresh_token = None;
+    apply_tokens(&cipher, &mut row, &expired, &secrets);
+    test.store.upsert_connection(&row, None).await.unwrap();
+
+    let handed = Arc::new(std::sync::Mutex::new(None));
+    let seen = Arc::clone(&handed);
+    let (_, tokens) = refresher
+        .token(KEY, 300, false, move |_, _, secrets| {
+            *seen.lock().unwrap() = Some(secrets);
+            let mut renewed = token_set("at-1", "unused", unix_now() + 3600);
+            renewed.refresh_token = None;
+            std::future::ready(Ok(renewed))
+        })
+        .await
+        .unwrap();
+    assert_eq!(tokens.access_token.expose(), "at-1");
+    assert_eq!(handed.lock().unwrap().as_ref(), Some(&secrets));
+    let stored = test
+        .store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap();
+    let (tokens, kept) = open(&cipher, &stored).unwrap();
+    assert_eq!(tokens.unwrap().access_token.expose(), "at-1");
+    assert_eq!(
+        kept, secrets,
+        "the renewal keeps the connection's own secrets"
+    );
+
+    // An API-key connection holds no token: nothing to renew, nothing sent.
+    let mut keyed = record("zoho-crm", "c1");
+    keyed.auth_mode = AuthMode::ApiKey;
+    keyed.tokens = crate::service::tokens::seal(&cipher, "zoho-crm", "c1", None, &secrets);
+    test.store.upsert_connection(&keyed, None).await.unwrap();
+    let result = refresher
+        .token(KEY, 300, true, no_refresh("no token to renew"))
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(TokenError::NoToken {
+                mode: "api_key",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
     test.finish().await;
 }

@@ -40,6 +40,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::crypto::Sealed;
+use crate::definition::types::AuthMode;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -97,7 +98,8 @@ pub struct ConnectionRecord {
     pub expires_at: Option<i64>,
     /// Usable or not.
     pub status: ConnectionStatus,
-    /// The sealed tokens.
+    /// The sealed secrets: the tokens, and what the connection supplied itself (credentials,
+    /// its own OAuth client).
     pub tokens: Sealed,
     /// Bumped by every token write: a caller that waited for a lock compares it to learn
     /// whether someone else refreshed meanwhile.
@@ -106,6 +108,12 @@ pub struct ConnectionRecord {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// How the connection authenticates (what `tokens` holds).
+    pub auth_mode: AuthMode,
+    /// The API environment the connection was made for; `None` on rows stored before
+    /// connections carried one (the definition's first applies), or of a provider without an
+    /// API section.
+    pub environment: Option<String>,
 }
 
 /// A pending authorization row: looked up by the hash of its `state`, consumed once.
@@ -123,6 +131,8 @@ pub struct PendingRecord {
     pub sealed: Sealed,
     /// Unix seconds after which the callback is refused.
     pub expires_at: i64,
+    /// The API environment the connection is for.
+    pub environment: Option<String>,
     /// Where the callback sends the browser at the end (the session's `return_to`).
     pub return_to: Option<String>,
 }
@@ -357,11 +367,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, DatabaseError> {
 /// Columns of `connections`, in the order [`read_connection`] expects.
 const CONNECTION_COLUMNS: &str = "provider, connection_id, data_center, issuer, scopes, \
     granted_scope, token_type, metadata, params, expires_at, status, key_id, sealed, generation, \
-    created_at, updated_at";
+    created_at, updated_at, auth_mode, environment";
 
 /// Columns of `pending_authorizations`, in the order [`read_pending`] expects.
-const PENDING_COLUMNS: &str =
-    "state_hash, provider, connection_id, params, key_id, sealed, expires_at, return_to";
+const PENDING_COLUMNS: &str = "state_hash, provider, connection_id, params, key_id, sealed, expires_at, environment, return_to";
 
 /// Columns of `connect_pages`, in the order [`read_connect_page`] expects.
 const CONNECT_PAGE_COLUMNS: &str =
@@ -390,6 +399,7 @@ where
     let metadata: String = row.try_get(7)?;
     let params: String = row.try_get(8)?;
     let status: String = row.try_get(10)?;
+    let auth_mode_text: String = row.try_get(16)?;
     Ok(ConnectionRecord {
         provider: row.try_get(0)?,
         connection_id: row.try_get(1)?,
@@ -409,7 +419,23 @@ where
         generation: row.try_get(13)?,
         created_at: row.try_get(14)?,
         updated_at: row.try_get(15)?,
+        auth_mode: auth_mode(&auth_mode_text)?,
+        environment: row.try_get(17)?,
     })
+}
+
+/// The auth mode a row names.
+fn auth_mode(text: &str) -> Result<AuthMode, DatabaseError> {
+    [
+        AuthMode::Oauth2Code,
+        AuthMode::ApiKey,
+        AuthMode::Basic,
+        AuthMode::ClientCredentials,
+        AuthMode::TokenRequest,
+    ]
+    .into_iter()
+    .find(|mode| mode.as_str() == text)
+    .ok_or_else(|| DatabaseError::Corrupt(format!("unknown auth mode `{text}`")))
 }
 
 /// Reads a `pending_authorizations` row selected with [`PENDING_COLUMNS`].
@@ -433,7 +459,8 @@ where
             bytes: row.try_get(5)?,
         },
         expires_at: row.try_get(6)?,
-        return_to: row.try_get(7)?,
+        environment: row.try_get(7)?,
+        return_to: row.try_get(8)?,
     })
 }
 
@@ -464,7 +491,7 @@ mod sql {
 
     pub fn insert_pending() -> String {
         format!(
-            "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         )
     }
 
@@ -495,7 +522,8 @@ mod sql {
     pub fn upsert_connection() -> String {
         format!(
             "INSERT INTO connections ({CONNECTION_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18) \
              ON CONFLICT (provider, connection_id) DO UPDATE SET \
              data_center = excluded.data_center, issuer = excluded.issuer, \
              scopes = excluded.scopes, granted_scope = excluded.granted_scope, \
@@ -503,6 +531,7 @@ mod sql {
              params = excluded.params, expires_at = excluded.expires_at, \
              status = excluded.status, key_id = excluded.key_id, sealed = excluded.sealed, \
              generation = connections.generation + 1, updated_at = excluded.updated_at, \
+             auth_mode = excluded.auth_mode, environment = excluded.environment, \
              lease_holder = NULL, lease_until = NULL"
         )
     }
@@ -590,6 +619,8 @@ macro_rules! bind_connection {
             .bind(r.generation)
             .bind(r.created_at)
             .bind(r.updated_at)
+            .bind(r.auth_mode.as_str())
+            .bind(&r.environment)
     }};
 }
 
@@ -624,6 +655,7 @@ macro_rules! bind_pending {
             .bind(&r.sealed.key_id)
             .bind(&r.sealed.bytes)
             .bind(r.expires_at)
+            .bind(&r.environment)
             .bind(&r.return_to)
     }};
 }

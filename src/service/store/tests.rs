@@ -86,6 +86,8 @@ pub(crate) fn record(provider: &str, id: &str) -> ConnectionRecord {
         generation: 0,
         created_at: 10,
         updated_at: 10,
+        auth_mode: AuthMode::Oauth2Code,
+        environment: Some("sandbox".into()),
     }
 }
 
@@ -104,6 +106,7 @@ async fn contract(store: &dyn Store) {
         },
         expires_at: 500,
         return_to: Some("https://app.example/done?x=1".into()),
+        environment: Some("developer".into()),
     };
     store.insert_pending(&pending).await.unwrap();
     assert_eq!(
@@ -124,12 +127,23 @@ async fn contract(store: &dyn Store) {
         .upsert_connection(&record("gitlab", "c1"), None)
         .await
         .unwrap();
+    let gitlab = store.connection("gitlab", "c1").await.unwrap().unwrap();
+    assert_eq!(
+        (gitlab.auth_mode, gitlab.environment.as_deref()),
+        (AuthMode::Oauth2Code, Some("sandbox"))
+    );
     let mut second = record("zoho-crm", "c1");
     second.data_center = "in".into();
     second.created_at = 99;
+    second.auth_mode = AuthMode::TokenRequest;
+    second.environment = None;
     store.upsert_connection(&second, None).await.unwrap();
     let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
     assert_eq!(stored.data_center, "in");
+    assert_eq!(
+        (stored.auth_mode, stored.environment),
+        (AuthMode::TokenRequest, None)
+    );
     assert_eq!(stored.generation, 1);
     assert_eq!(stored.created_at, 10);
     assert_eq!(stored.metadata, first.metadata);

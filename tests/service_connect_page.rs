@@ -48,6 +48,17 @@ impl Answer {
         self.html[start..end].to_owned()
     }
 
+    /// The target of the page's link button.
+    fn link(&self) -> String {
+        let start = self
+            .html
+            .find("class=\"button\" href=\"")
+            .unwrap_or_else(|| panic!("no link: {}", self.html))
+            + "class=\"button\" href=\"".len();
+        let end = start + self.html[start..].find('"').unwrap();
+        self.html[start..end].to_owned()
+    }
+
     /// The text of the element with this id (its markup stripped), empty when absent.
     fn text_of(&self, id: &str) -> String {
         let Some(at) = self.html.find(&format!("id=\"{id}\"")) else {
@@ -709,3 +720,52 @@ on_both_backends_with!(
     credential_connections_are_stored_from_the_page,
     connect_world
 );
+
+/// A provider whose authorization host is the shop the user types (Shopify): the page's
+/// policy cannot name that host in advance (a browser checks a form's redirects against it),
+/// so the page offers a link on to it; the flow then completes as any other.
+async fn a_typed_host_is_reached_through_a_link(world: &World) {
+    let serve = world.connect_instance();
+    let mut visitor = Visitor::new();
+    let shop = session(
+        &serve,
+        json!({"provider": "shopify", "connection_id": "s1", "return_to": return_to()}),
+    )
+    .await;
+    assert!(
+        shop.get("authorization_url").is_none(),
+        "the shop is not known yet: {shop}"
+    );
+    let url = serve.local(shop["connect_url"].as_str().unwrap());
+    let page = visitor.get(&url).await;
+    assert!(
+        !page.header("content-security-policy").contains("myshopify"),
+        "{}",
+        page.header("content-security-policy")
+    );
+    let csrf = page.csrf();
+    let next = visitor
+        .post(&url, &[("csrf", &csrf), ("param.subdomain", "acme")])
+        .await;
+    assert_eq!(next.status, 200, "{}", next.html);
+    let link = next.link();
+    assert!(
+        link.starts_with("https://acme.myshopify.com/admin/oauth/authorize?"),
+        "{link}"
+    );
+    let callback = browse_to_callback(&world.browser, &link, &callback_uri()).await;
+    let landed = visitor.get(&serve.local(&callback)).await;
+    assert_eq!(landed.status, 303, "{}", landed.html);
+    assert_eq!(
+        landing(landed.header("location")),
+        pairs(&[
+            ("user", "42"),
+            ("connection_id", "s1"),
+            ("provider", "shopify"),
+            ("status", "connected"),
+        ])
+    );
+    let (_, connection) = serve.get("/connections/shopify/s1").await;
+    assert_eq!(connection["params"]["subdomain"], "acme", "{connection}");
+}
+on_both_backends_with!(a_typed_host_is_reached_through_a_link, connect_world);

@@ -498,12 +498,14 @@ pub const ANTHROPIC_KEY: &str = "sk-ant-api03-simulated-key-4c2d";
 
 /// A world for the connect page. Microsoft: clouds as data centers, each a separate app
 /// registration (the clients file registers the global and US Government clouds, not China),
-/// a `tenant` parameter with a pattern, two API environments. Anthropic: an API key with a
-/// pattern and a verification call. Freshdesk: Basic with a hidden password and a subdomain.
-/// The redirect URI is the service's own callback on [`PUBLIC_URL`].
+/// a `tenant` parameter with a pattern, two API environments. Shopify: the authorization host
+/// is the shop (`subdomain`). Anthropic: an API key with a pattern and a verification call.
+/// Freshdesk: Basic with a hidden password and a subdomain. The redirect URI is the service's
+/// own callback on [`PUBLIC_URL`].
 pub async fn connect_world(backend: Option<Backend>) -> World {
     use provider_forge::oauth::{ClientSecret, Credentials};
-    let world = World::start_with(backend, &["microsoft", "anthropic", "freshdesk"], |setup| {
+    let providers = ["microsoft", "shopify", "anthropic", "freshdesk"];
+    let world = World::start_with(backend, &providers, |setup| {
         setup.redirect_uris = vec![format!("{PUBLIC_URL}/oauth/callback")];
         setup.credentials = Credentials::per_data_center(
             "no-shared-id",
@@ -511,6 +513,7 @@ pub async fn connect_world(backend: Option<Backend>) -> World {
                 ("global".to_owned(), ClientSecret::new("ms-global-secret")),
                 ("usgov".to_owned(), ClientSecret::new("ms-usgov-secret")),
                 ("china".to_owned(), ClientSecret::new("ms-china-secret")),
+                ("shared".to_owned(), ClientSecret::new(SHARED_SECRET)),
             ],
         )
         .with_client_id_for("global", "ms-global-id")
@@ -532,7 +535,7 @@ pub async fn connect_world(backend: Option<Backend>) -> World {
     std::fs::write(
         &world.clients_file,
         format!(
-            "microsoft:\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\n"
+            "microsoft:\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\nshopify:\n  client_id: no-shared-id\n  client_secret_env: {SECRET_VAR}\n"
         ),
     )
     .unwrap();

@@ -769,3 +769,81 @@ async fn a_typed_host_is_reached_through_a_link(world: &World) {
     assert_eq!(connection["params"]["subdomain"], "acme", "{connection}");
 }
 on_both_backends_with!(a_typed_host_is_reached_through_a_link, connect_world);
+
+/// A Zoho CRM session's page, submitted with `region` and the sandbox: the page as shown, and
+/// where the submission sent the browser.
+async fn zoho_page_sent(
+    serve: &Instance,
+    visitor: &mut Visitor,
+    connection_id: &str,
+    region: &str,
+) -> (Answer, String) {
+    let zoho = session(
+        serve,
+        json!({"provider": "zoho-crm", "connection_id": connection_id, "return_to": return_to()}),
+    )
+    .await;
+    let url = serve.local(zoho["connect_url"].as_str().unwrap());
+    let page = visitor.get(&url).await;
+    let sent = visitor
+        .post(
+            &url,
+            &[
+                ("csrf", &page.csrf()),
+                ("data_center", region),
+                ("environment", "sandbox"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.html);
+    (page, sent.header("location").to_owned())
+}
+
+/// Zoho learns the user's data center from the callback, except China's accounts, which
+/// start at China's own accounts server: the page asks only that, and the environment. A
+/// user in China reaches China's server and the sandbox; a user in Europe starts at the
+/// global server, which sends them on, and the connection is Europe's.
+async fn zoho_asks_china_or_elsewhere_and_the_environment(world: &World) {
+    let serve = world.connect_instance();
+    let mut visitor = Visitor::new();
+    world.sim.set_user_data_center("cn");
+    let (page, authorize) = zoho_page_sent(&serve, &mut visitor, "cn-1", "cn").await;
+    let html = &page.html;
+    assert!(
+        html.contains("<option value=\"us\" selected>United States, Europe, India, Australia, Japan, Canada, Saudi Arabia, United Kingdom</option>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"cn\">China</option>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"sandbox\">Sandbox</option>"),
+        "{html}"
+    );
+    assert!(
+        authorize.starts_with("https://accounts.zoho.com.cn/oauth/v2/auth?"),
+        "{authorize}"
+    );
+    let callback = browse_to_callback(&world.browser, &authorize, &callback_uri()).await;
+    assert_eq!(visitor.get(&serve.local(&callback)).await.status, 303);
+    let (_, connection) = serve.get("/connections/zoho-crm/cn-1").await;
+    assert_eq!(connection["data_center"], "cn", "{connection}");
+    assert_eq!(connection["environment"], "sandbox", "{connection}");
+
+    world.sim.set_user_data_center("eu");
+    let (_, authorize) = zoho_page_sent(&serve, &mut visitor, "eu-1", "us").await;
+    assert!(
+        authorize.starts_with("https://accounts.zoho.com/oauth/v2/auth?"),
+        "{authorize}"
+    );
+    let callback = browse_to_callback(&world.browser, &authorize, &callback_uri()).await;
+    assert_eq!(visitor.get(&serve.local(&callback)).await.status, 303);
+    let (_, connection) = serve.get("/connections/zoho-crm/eu-1").await;
+    assert_eq!(connection["data_center"], "eu", "{connection}");
+    assert_eq!(connection["environment"], "sandbox", "{connection}");
+}
+on_both_backends_with!(
+    zoho_asks_china_or_elsewhere_and_the_environment,
+    connect_world
+);

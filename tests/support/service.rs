@@ -498,13 +498,15 @@ pub const ANTHROPIC_KEY: &str = "sk-ant-api03-simulated-key-4c2d";
 
 /// A world for the connect page. Microsoft: clouds as data centers, each a separate app
 /// registration (the clients file registers the global and US Government clouds, not China),
-/// a `tenant` parameter with a pattern, two API environments. Shopify: the authorization host
+/// a `tenant` parameter with a pattern, two API environments. Zoho CRM: one registration for
+/// every data center, the user's learnt from the callback (China's apart), three API
+/// environments. Shopify: the authorization host
 /// is the shop (`subdomain`). Anthropic: an API key with a pattern and a verification call.
 /// Freshdesk: Basic with a hidden password and a subdomain. The redirect URI is the service's
 /// own callback on [`PUBLIC_URL`].
 pub async fn connect_world(backend: Option<Backend>) -> World {
     use provider_forge::oauth::{ClientSecret, Credentials};
-    let providers = ["microsoft", "shopify", "anthropic", "freshdesk"];
+    let providers = ["microsoft", "zoho-crm", "shopify", "anthropic", "freshdesk"];
     let world = World::start_with(backend, &providers, |setup| {
         setup.redirect_uris = vec![format!("{PUBLIC_URL}/oauth/callback")];
         setup.credentials = Credentials::per_data_center(
@@ -535,7 +537,7 @@ pub async fn connect_world(backend: Option<Backend>) -> World {
     std::fs::write(
         &world.clients_file,
         format!(
-            "microsoft:\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\nshopify:\n  client_id: no-shared-id\n  client_secret_env: {SECRET_VAR}\n"
+            "microsoft:\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\nshopify:\n  client_id: no-shared-id\n  client_secret_env: {SECRET_VAR}\nzoho-crm:\n  client_id: no-shared-id\n  client_secret_env: {SECRET_VAR}\n"
         ),
     )
     .unwrap();

@@ -55,10 +55,10 @@ pub(crate) fn check(form: &ConnectForm<'_>, entered: &Entered) -> Result<Answers
     if form.data_centers.is_empty() {
         answers.data_center.clone_from(&form.implied_data_center);
     } else {
-        match given(DATA_CENTER_FIELD) {
-            Some(code) if form.data_centers.iter().any(|dc| dc.code == code) => {
-                answers.data_center = Some(code.to_owned());
-            }
+        let chosen = given(DATA_CENTER_FIELD)
+            .and_then(|value| form.data_centers.iter().find(|dc| dc.value == value));
+        match chosen {
+            Some(option) => answers.data_center.clone_from(&option.data_center),
             _ => {
                 refused.fields.insert(
                     DATA_CENTER_FIELD.to_owned(),

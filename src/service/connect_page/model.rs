@@ -5,7 +5,9 @@
 //! submission ([`super::form`]), so the server accepts exactly what the page offers:
 //! - the data center, when the provider has several, cannot learn the user's from the
 //!   callback (`multi_dc` off) and the platform did not fix one; only data centers the
-//!   platform has a client id and secret for are offered;
+//!   platform has a client id and secret for are offered. A provider that learns it from the
+//!   callback is asked only which entry server to start at, when its data centers have more
+//!   than one (Zoho's China);
 //! - the environment, when the provider defines more than one and the platform fixed none;
 //! - each connection parameter the platform did not fix (label from its name, its description
 //!   as help, its example as placeholder, its pattern as the input's `pattern`);
@@ -44,7 +46,7 @@ pub(crate) struct ConnectForm<'a> {
     /// credentials.
     pub(crate) oauth: bool,
     /// The data centers offered, when the user chooses (two or more).
-    pub(crate) data_centers: Vec<&'a ResolvedDataCenter>,
+    pub(crate) data_centers: Vec<DataCenterOption>,
     /// The one data center the platform's client serves, when there is nothing to choose
     /// but the provider cannot learn it from the callback.
     pub(crate) implied_data_center: Option<String>,
@@ -56,6 +58,64 @@ pub(crate) struct ConnectForm<'a> {
     pub(crate) credentials: Vec<(&'a str, &'a ResolvedCredential)>,
     /// The scopes requested, as `(name, description)`.
     scopes: Vec<(String, String)>,
+}
+
+/// One answer to "where is your account?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DataCenterOption {
+    /// The value the form posts.
+    pub(crate) value: String,
+    /// What the user reads.
+    pub(crate) label: String,
+    /// The data center the flow starts in; `None` to start at the provider's entry server,
+    /// which sends the user on to theirs.
+    pub(crate) data_center: Option<String>,
+    /// Whether it is chosen until the user says otherwise.
+    pub(crate) default: bool,
+}
+
+/// The choice a provider that learns the user's data center from the callback still needs:
+/// which entry server to start at, when its data centers have more than one (Zoho: China's
+/// accounts start at China's own server, every other at the global one). One option per entry
+/// server, naming the data centers it serves; the default data center's group starts at the
+/// entry server with no data center named, so the provider still decides.
+fn entry_choices(
+    provider: &ResolvedProvider,
+    offered: &[&ResolvedDataCenter],
+) -> Vec<DataCenterOption> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for dc in offered {
+        let Some(entry) = dc
+            .authorization
+            .as_ref()
+            .map(|a| a.entry_data_center.as_str())
+        else {
+            continue;
+        };
+        match groups.iter_mut().find(|(code, _)| *code == entry) {
+            Some((_, names)) => names.push(&dc.name),
+            None => groups.push((entry, vec![&dc.name])),
+        }
+    }
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let default_entry = provider
+        .data_center(&provider.default_data_center)
+        .and_then(|dc| dc.authorization.as_ref())
+        .map(|a| a.entry_data_center.as_str());
+    groups
+        .into_iter()
+        .map(|(entry, names)| {
+            let default = Some(entry) == default_entry;
+            DataCenterOption {
+                value: entry.to_owned(),
+                label: names.join(", "),
+                data_center: (!default).then(|| entry.to_owned()),
+                default,
+            }
+        })
+        .collect()
 }
 
 /// What the user typed or chose, by form field name (secrets left out when shown again).
@@ -94,29 +154,36 @@ impl<'a> ConnectForm<'a> {
         settings: &ConnectSettings,
     ) -> Self {
         let oauth = provider.auth_mode == AuthMode::Oauth2Code;
-        let mut implied_data_center = None;
-        let data_centers = if settings.data_center.is_none() && !provider.multi_dc {
-            let offered: Vec<&ResolvedDataCenter> = provider
-                .data_centers
-                .iter()
-                .filter(|dc| {
-                    !oauth
-                        || client.is_some_and(|client| {
-                            client.credentials.client_id_for(dc).is_ok()
-                                && client.credentials.secret_for(dc).is_ok()
+        let offered: Vec<&ResolvedDataCenter> = provider
+            .data_centers
+            .iter()
+            .filter(|dc| {
+                !oauth
+                    || client.is_some_and(|client| {
+                        client.credentials.client_id_for(dc).is_ok()
+                            && client.credentials.secret_for(dc).is_ok()
+                    })
+            })
+            .collect();
+        let (data_centers, implied_data_center) = match &settings.data_center {
+            Some(_) => (Vec::new(), None),
+            None if provider.multi_dc => (entry_choices(provider, &offered), None),
+            None => match offered.as_slice() {
+                [only] => (Vec::new(), Some(only.code.clone())),
+                [_, _, ..] => (
+                    offered
+                        .iter()
+                        .map(|dc| DataCenterOption {
+                            value: dc.code.clone(),
+                            label: dc.name.clone(),
+                            data_center: Some(dc.code.clone()),
+                            default: dc.code == provider.default_data_center,
                         })
-                })
-                .collect();
-            if let [only] = offered.as_slice() {
-                implied_data_center = Some(only.code.clone());
-            }
-            if offered.len() > 1 {
-                offered
-            } else {
-                Vec::new()
-            }
-        } else {
-            Vec::new()
+                        .collect(),
+                    None,
+                ),
+                [] => (Vec::new(), None),
+            },
         };
         let environments = match environments(provider).as_slice() {
             names @ [_, _, ..] if settings.environment.is_none() => {
@@ -194,12 +261,12 @@ impl<'a> ConnectForm<'a> {
                 options: self
                     .data_centers
                     .iter()
-                    .map(|dc| OptionModel {
-                        value: dc.code.clone(),
-                        label: dc.name.clone(),
+                    .map(|option| OptionModel {
+                        value: option.value.clone(),
+                        label: option.label.clone(),
                         selected: match chosen {
-                            Some(chosen) => chosen == &dc.code,
-                            None => dc.code == self.provider.default_data_center,
+                            Some(chosen) => chosen == &option.value,
+                            None => option.default,
                         },
                     })
                     .collect(),

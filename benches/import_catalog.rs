@@ -25,7 +25,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use provider_forge::catalog;
-use provider_forge::nango::import::{self, ImportOptions, Outcome};
+use provider_forge::nango::{DEFAULT_SCHEMA_REF, ImportOptions, Outcome, import_nango};
 use provider_forge::nango::{NangoCatalog, NangoScopes};
 use provider_forge::render::{Format, Output, Renderer};
 
@@ -156,12 +156,12 @@ fn main() {
         .expect("Nango's providers.scopes.yaml parses");
     let dir = tempfile::tempdir().expect("a temp dir");
     let out = dir.path().join("imported");
-    let report = import::import_nango(
+    let report = import_nango(
         &nango,
         Some(&scopes),
         &out,
         &ImportOptions {
-            schema_ref: import::DEFAULT_SCHEMA_REF.to_owned(),
+            schema_ref: DEFAULT_SCHEMA_REF.to_owned(),
             source: providers.display().to_string(),
             modes: vec!["OAUTH2".to_owned()],
         },

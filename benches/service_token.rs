@@ -67,7 +67,7 @@ async fn run_backend(label: &str, database: &str, secs: u64) {
     .await
     .unwrap();
     let http =
-        provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
+        provider_forge::oauth::http_client(&sim.http_options(Duration::from_secs(10))).unwrap();
     let service = Service::new(
         store::open(database).await.unwrap(),
         Cipher::new(EncryptionKey::from_bytes([5; 32]), vec![]),

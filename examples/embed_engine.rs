@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .resolved;
     let secret = std::env::var("PROVIDER_FORGE_CLIENT_SECRET")?;
     let credentials = Credentials::shared(client_id.clone(), ClientSecret::new(secret));
-    let http = oauth::http::client(&oauth::HttpOptions::default())?;
+    let http = oauth::http_client(&oauth::HttpOptions::default())?;
 
     // 2. Start: the URL for the user's browser, and the pending request to keep until the
     //    callback. A platform stores it server-side (encrypted: it holds the PKCE verifier),

@@ -3,8 +3,8 @@
 //! description.
 //!
 //! The data flows one way:
-//! YAML text → [`definition::document`] (value + source map) → JSON Schema and semantic checks
-//! ([`validate`], [`resolve`]) → [`resolve::table::ResolvedProvider`] → outputs ([`render`]) and
+//! YAML text → [`definition::parse`] (value + source map) → JSON Schema and semantic checks
+//! ([`validate`], [`resolve`]) → [`resolve::ResolvedProvider`] → outputs ([`render`]) and
 //! the OAuth engine ([`oauth`]). URLs are built in exactly one place, [`resolve`].
 //!
 //! Cargo features (all on by default): `oauth` (the engine), `simulate` (local authorization
@@ -15,24 +15,33 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[warn(unreachable_pub)]
 pub mod catalog;
 #[cfg(feature = "cli")]
 mod cli;
+#[warn(unreachable_pub)]
 pub mod definition;
+#[warn(unreachable_pub)]
 pub mod diagnostics;
+#[warn(unreachable_pub)]
 pub mod env_var;
 #[cfg(test)]
 mod layers;
 #[cfg(feature = "lsp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lsp")))]
 pub mod lsp;
+#[warn(unreachable_pub)]
 pub mod nango;
 #[cfg(feature = "oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
+#[warn(unreachable_pub)]
 pub mod oauth;
 mod regular_file;
+#[warn(unreachable_pub)]
 pub mod render;
+#[warn(unreachable_pub)]
 pub mod resolve;
+#[warn(unreachable_pub)]
 pub mod schema;
 #[cfg(feature = "service")]
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
@@ -40,6 +49,7 @@ pub mod service;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]
 pub mod simulate;
+#[warn(unreachable_pub)]
 pub mod validate;
 
 #[cfg(feature = "cli")]

@@ -98,8 +98,7 @@ async fn connect_refresh_revoke_through_the_loopback_listener() {
 
     // The scripted browser: through the simulator to the loopback callback, then opens it.
     let browser =
-        provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
-            .unwrap();
+        provider_forge::oauth::http_client(&cli.sim.http_options(Duration::from_secs(10))).unwrap();
     let callback = browse_to_callback(&browser, url, &redirect_uri).await;
     let page = reqwest::get(&callback).await.unwrap();
     assert_eq!(page.status(), 200);
@@ -213,8 +212,7 @@ async fn connect_takes_a_pasted_callback_and_per_dc_secrets_from_the_environment
     };
     let (url, running) = pending_url;
     let browser =
-        provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
-            .unwrap();
+        provider_forge::oauth::http_client(&cli.sim.http_options(Duration::from_secs(10))).unwrap();
     // ... the user consents, lands on the (non-loopback) redirect URI, and pastes it.
     let callback = browse_to_callback(&browser, &url, REDIRECT_URI).await;
     let (rest, stderr, status) = running.finish(Some(callback)).await;
@@ -254,8 +252,7 @@ async fn a_spoofed_pasted_callback_fails_with_exit_1_and_no_token_request() {
         .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
     let (line, running) = Running::spawn(&mut connect).first_line().await;
     let browser =
-        provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
-            .unwrap();
+        provider_forge::oauth::http_client(&cli.sim.http_options(Duration::from_secs(10))).unwrap();
     let callback = browse_to_callback(&browser, &line, REDIRECT_URI).await;
     let spoofed = with_param(
         &callback,
@@ -390,8 +387,7 @@ async fn a_servers_error_description_reaches_the_terminal_escaped() {
         .env("PROVIDER_FORGE_CLIENT_SECRET", SHARED_SECRET);
     let (line, running) = Running::spawn(&mut connect).first_line().await;
     let browser =
-        provider_forge::oauth::http::client(&cli.sim.http_options(Duration::from_secs(10)))
-            .unwrap();
+        provider_forge::oauth::http_client(&cli.sim.http_options(Duration::from_secs(10))).unwrap();
     let callback = browse_to_callback(&browser, &line, REDIRECT_URI).await;
     let denied = with_param(
         &with_param(&callback, "error", "access_denied"),

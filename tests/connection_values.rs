@@ -1,5 +1,5 @@
 //! Values that differ per connection (issue 8): the bundled Shopify, Salesforce and Microsoft
-//! definitions filled through `resolve::connection::fill`, the host-safety checks a value must
+//! definitions filled through `resolve::fill`, the host-safety checks a value must
 //! pass, and `connect --param`.
 
 use std::path::Path;
@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 
 use provider_forge::catalog;
 use provider_forge::oauth::{AuthorizationOptions, OAuthError, authorization_request};
-use provider_forge::resolve::connection::{ConnectionError, ConnectionValues, fill};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
+use provider_forge::resolve::{ConnectionError, ConnectionValues, fill};
 
 use crate::support::cli::BIN;
 
@@ -170,7 +170,7 @@ fn the_run_time_check_refuses_a_url_that_a_loose_declaration_let_through() {
     // foreign table could): every URL built is re-checked, and this one is refused.
     let mut shopify = bundled("shopify");
     let input = shopify.connection.params.get_mut("subdomain").unwrap();
-    input.declared.kind = provider_forge::definition::types::ValueKind::Url;
+    input.declared.kind = provider_forge::definition::ValueKind::Url;
     input.declared.pattern = "^.*$".to_owned();
     let error = fill(&shopify, &values(&[("subdomain", "https://evil.com/x")])).unwrap_err();
     assert!(

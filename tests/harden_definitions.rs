@@ -7,7 +7,7 @@ use std::process::Command;
 use provider_forge::catalog;
 use provider_forge::diagnostics::Diagnostic;
 use provider_forge::render::Renderer;
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
 
 use crate::support::cli::BIN;
 use crate::support::repo_path;

@@ -232,7 +232,7 @@ fn check(path: &Path, text: &str) -> Result<(), TestCaseError> {
         .iter()
         .map(|(name, input)| (name.clone(), input.declared.example.clone()))
         .collect();
-    let filled = provider_forge::resolve::connection::fill(&provider, &examples).map_err(|e| {
+    let filled = provider_forge::resolve::fill(&provider, &examples).map_err(|e| {
         TestCaseError::fail(format!("a valid definition's examples are refused: {e}"))
     })?;
     for dc in &filled.data_centers {
@@ -561,8 +561,8 @@ fn fixed_by(template: &str) -> Fixed {
 
 /// The (template, filled) URL pairs of a provider's tables.
 fn url_pairs(
-    template: &provider_forge::resolve::table::ResolvedProvider,
-    filled: &provider_forge::resolve::table::ResolvedProvider,
+    template: &provider_forge::resolve::ResolvedProvider,
+    filled: &provider_forge::resolve::ResolvedProvider,
 ) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     for (t, f) in template.data_centers.iter().zip(&filled.data_centers) {
@@ -607,7 +607,7 @@ fn check_fill(text: &str, value: &str, strict: bool) -> Result<(), TestCaseError
         Err(_) => return Ok(()),
     };
     let values = [("p".to_owned(), value.to_owned())].into_iter().collect();
-    let Ok(filled) = provider_forge::resolve::connection::fill(&provider, &values) else {
+    let Ok(filled) = provider_forge::resolve::fill(&provider, &values) else {
         return Ok(());
     };
     for (template, url) in url_pairs(&provider, &filled) {
@@ -743,7 +743,7 @@ proptest! {
         let names: Vec<String> = provider.connection.params.keys().cloned().collect();
         let name = &names[name.index(names.len())];
         let values = [(name.clone(), value.clone())].into_iter().collect();
-        if let Ok(filled) = provider_forge::resolve::connection::fill(&provider, &values) {
+        if let Ok(filled) = provider_forge::resolve::fill(&provider, &values) {
             for (template, url) in url_pairs(&provider, &filled) {
                 if url.contains('<') || !template.contains(&format!("<{name}>")) {
                     continue;

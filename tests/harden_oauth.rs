@@ -10,13 +10,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use provider_forge::oauth::http::{self, HttpOptions, MAX_ANSWER_BYTES};
-use provider_forge::oauth::loopback::{Arrival, LoopbackListener, MAX_HEAD_BYTES};
 use provider_forge::oauth::{
     AccessToken, ClientSecret, Credentials, OAuthError, RefreshToken, RetryPolicy, TokenSet,
     refresh_tokens, revoke,
 };
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::oauth::{Arrival, LoopbackListener, MAX_HEAD_BYTES};
+use provider_forge::oauth::{HttpOptions, MAX_ANSWER_BYTES, http_client};
+use provider_forge::resolve::ResolvedProvider;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -98,7 +98,7 @@ async fn endless_server() -> SocketAddr {
 
 async fn refresh_at(addr: SocketAddr, timeout: Duration) -> Result<TokenSet, OAuthError> {
     let provider = provider_at(addr);
-    let client = http::client(&HttpOptions {
+    let client = http_client(&HttpOptions {
         timeout,
         ..HttpOptions::default()
     })
@@ -172,7 +172,7 @@ async fn an_answer_that_trickles_forever_is_bounded_by_the_whole_request_deadlin
 async fn a_revocation_answer_is_capped_too() {
     let addr = endless_server().await;
     let provider = provider_at(addr);
-    let client = http::client(&HttpOptions::default()).unwrap();
+    let client = http_client(&HttpOptions::default()).unwrap();
     let credentials = Credentials::shared("id", ClientSecret::new("secret"));
     let result = revoke(&client, &provider, &credentials, &tokens(&provider)).await;
     assert!(

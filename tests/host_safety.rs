@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use provider_forge::catalog;
-use provider_forge::resolve::connection::{ConnectionValues, fill};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
+use provider_forge::resolve::{ConnectionValues, fill};
 use url::{Host, Url};
 
 /// A definition whose token URL is `token_url`, with the connection value `v` declared by

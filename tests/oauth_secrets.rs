@@ -78,7 +78,7 @@ async fn no_secret_appears_in_any_error_or_debug_output() {
     capture_error(&error);
     // Revocation with the token in the query string, against an unreachable server: the
     // transport error must not carry the URL (and with it the token).
-    let unreachable = oauth::http::client(&oauth::HttpOptions {
+    let unreachable = oauth::http_client(&oauth::HttpOptions {
         timeout: Duration::from_millis(500),
         resolve: vec![("accounts.zoho.eu".into(), "127.0.0.1:1".parse().unwrap())],
         extra_root_certificates: vec![bench.sim.ca_pem().as_bytes().to_vec()],
@@ -125,7 +125,7 @@ async fn the_simulator_is_refused_without_its_ca() {
     let (pending, callback) = bench.authorize().await;
     let mut options = bench.sim.http_options(Duration::from_secs(10));
     options.extra_root_certificates.clear();
-    let untrusting = oauth::http::client(&options).unwrap();
+    let untrusting = oauth::http_client(&options).unwrap();
     let error = oauth::complete_authorization(
         &untrusting,
         &bench.provider,

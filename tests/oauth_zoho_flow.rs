@@ -38,7 +38,7 @@ async fn run_flow_for_every_dc(per_dc: bool) {
             ..setup(vec![provider.clone()])
         })
         .await;
-        let http = oauth::http::client(&sim.http_options(TIMEOUT)).unwrap();
+        let http = oauth::http_client(&sim.http_options(TIMEOUT)).unwrap();
         // China's users are known to start in China; everyone else starts with no hint.
         let options = AuthorizationOptions {
             data_center: (dc.location == "cn").then(|| "cn".to_owned()),

@@ -4,7 +4,7 @@
 //! load into their platform.
 
 use provider_forge::catalog;
-use provider_forge::definition::types::AuthMode;
+use provider_forge::definition::AuthMode;
 use provider_forge::render::{Format, Output, Renderer};
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use provider_forge::catalog;
 use provider_forge::render::{Format, Output as RenderOutput, Renderer};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
 
 use crate::support::cli::BIN;
 
@@ -192,7 +192,7 @@ fn a_streamed_catalog_renders_exactly_like_the_whole_catalog_at_once() {
             // The Nango export writes `oauth2_code` providers only, for now.
             let other_modes = providers
                 .iter()
-                .any(|p| p.auth_mode != provider_forge::definition::types::AuthMode::Oauth2Code);
+                .any(|p| p.auth_mode != provider_forge::definition::AuthMode::Oauth2Code);
             if format == Format::Nango && other_modes {
                 continue;
             }

@@ -301,6 +301,14 @@ async fn every_mode_connects_and_hands_out_ready_credentials(world: &World) {
     support::assert_no_secret("the connection list", &list.to_string(), &secrets);
     world.backend.assert_no_secret_at_rest(&secrets).await;
     support::assert_no_secret("the service log", &serve.log_text(), &secrets);
+
+    // Deleted like any connection (these definitions revoke nothing).
+    for path in ["keyed-api/k1", "machine-api/m2"] {
+        let (status, deleted) = serve.delete(&format!("/connections/{path}")).await;
+        assert_eq!(status, 200, "{deleted}");
+        assert_eq!(deleted["revoked"], Value::Null);
+        assert_eq!(serve.get(&format!("/connections/{path}")).await.0, 404);
+    }
 }
 on_both_backends!(
     every_mode_connects_and_hands_out_ready_credentials,
@@ -364,6 +372,19 @@ async fn refused_credentials_store_nothing(world: &World) {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "unknown_credential");
+    // No user takes part in client credentials: no session. A credential mode's session is
+    // its connect page only, where the user types the credentials: nothing to authorize.
+    let (status, body) = serve
+        .start_session(json!({"provider": "machine-api", "connection_id": "m"}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(message(&body).contains("POST /connections"), "{body}");
+    let (status, body) = serve
+        .start_session(json!({"provider": "keyed-api", "connection_id": "k"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["connect_url"].is_string(), "{body}");
+    assert!(body.get("authorization_url").is_none(), "{body}");
     assert_eq!(serve.get("/connections/basic-desk/d").await.0, 404);
     assert_eq!(
         world.sim.requests().len(),

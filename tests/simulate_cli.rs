@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
 use serde_json::Value;
 
 use crate::support::cli::*;
@@ -111,7 +111,7 @@ impl Session {
     /// loopback callback and opens that: returns the page `connect` answered with.
     async fn browse(&self, sim: &SimulateProcess, url: &str) -> String {
         let ca = std::fs::read(self.path("ca.pem")).unwrap();
-        let browser = provider_forge::oauth::http::client(&sim.http_options(&ca, TIMEOUT)).unwrap();
+        let browser = provider_forge::oauth::http_client(&sim.http_options(&ca, TIMEOUT)).unwrap();
         let callback = browse_to_callback(&browser, url, &self.redirect_uri).await;
         reqwest::get(&callback).await.unwrap().text().await.unwrap()
     }
@@ -157,7 +157,7 @@ async fn try_provider(path: &Path) {
         .collect();
     // The table a connection with these values uses: where connect must be sent, and by whom
     // its tokens must say they were issued.
-    let provider = provider_forge::resolve::connection::fill(&unfilled, &values).unwrap();
+    let provider = provider_forge::resolve::fill(&unfilled, &values).unwrap();
     let default_dc = provider.data_center(&provider.default_data_center).unwrap();
     let session = Session::new();
     let mut simulate = session.simulate(&[path], &params);
@@ -203,7 +203,7 @@ async fn try_provider(path: &Path) {
     // Values learnt from the token answer are kept with the connection (and must pass their
     // declaration again when refresh fills them in).
     for (runtime, input) in &provider.connection.runtime {
-        if input.declared.from == provider_forge::definition::types::RuntimeSource::TokenResponse {
+        if input.declared.from == provider_forge::definition::RuntimeSource::TokenResponse {
             assert!(stored[runtime].is_string(), "{name}: {runtime} in {stored}");
         }
     }

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
-use provider_forge::definition::types::TokenBody;
+use provider_forge::definition::TokenBody;
 use provider_forge::oauth::{
     self, AuthorizationOptions, ClientSecret, Credentials, OAuthError, RetryPolicy,
     authorization_request,
 };
-use provider_forge::resolve::connection::{ConnectionValues, fill};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
+use provider_forge::resolve::{ConnectionValues, fill};
 use serde_json::json;
 
 use crate::support::*;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use provider_forge::oauth::{
     self, AuthorizationOptions, OAuthError, RetryPolicy, RevokedToken, authorization_request,
 };
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -46,9 +46,9 @@ async fn without_faults_errors_are_rfc_6749s_and_with_error_with_200_they_are_zo
 #[tokio::test]
 async fn expires_in_as_a_string_is_read_as_seconds() {
     let bench = gitlab(vec![Fault::ExpiresInString]).await;
-    let before = oauth::token::unix_now();
+    let before = oauth::unix_now();
     let tokens = bench.connect().await;
-    let after = oauth::token::unix_now();
+    let after = oauth::unix_now();
     let expires_at = tokens.expires_at.expect("an expiry from the string");
     assert!(
         (before + ACCESS_TOKEN_LIFETIME_SECS..=after + ACCESS_TOKEN_LIFETIME_SECS)
@@ -245,7 +245,7 @@ async fn providers_on_one_oauth_server_share_it_and_the_scopes_pick_the_product(
         ..setup(zoho_family())
     })
     .await;
-    let http = oauth::http::client(&sim.http_options(TIMEOUT)).unwrap();
+    let http = oauth::http_client(&sim.http_options(TIMEOUT)).unwrap();
     let credentials = shared_credentials();
     for provider in zoho_family() {
         let pending =

@@ -15,8 +15,8 @@ use provider_forge::catalog;
 use provider_forge::oauth::{
     self, AuthorizationOptions, ClientSecret, Credentials, RetryPolicy, authorization_request,
 };
-use provider_forge::resolve::connection::{ConnectionValues, fill};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
+use provider_forge::resolve::{ConnectionValues, fill};
 use serde_json::Value;
 
 /// One request as the server saw it.
@@ -115,7 +115,7 @@ scopes: {{ default: [read], catalog: [{{ name: read, description: Read. }}] }}
 }
 
 async fn exchange_and_refresh(provider: &ResolvedProvider, credentials: &Credentials) {
-    let http = oauth::http::client(&oauth::HttpOptions::default()).unwrap();
+    let http = oauth::http_client(&oauth::HttpOptions::default()).unwrap();
     let pending =
         authorization_request(provider, "client-a", &AuthorizationOptions::default()).unwrap();
     let callback = format!("?code=code-1&state={}", pending.state);
@@ -207,7 +207,7 @@ scopes: {{ default: [], catalog: [{{ name: read, description: Read. }}] }}
     let credentials = Credentials::shared("unused-shared-id", ClientSecret::new("s"))
         .with_client_id_for("one", "client-one")
         .with_client_id_for("two", "client-two");
-    let http = oauth::http::client(&oauth::HttpOptions::default()).unwrap();
+    let http = oauth::http_client(&oauth::HttpOptions::default()).unwrap();
     let options = AuthorizationOptions {
         data_center: Some("two".into()),
         ..Default::default()
@@ -254,7 +254,7 @@ scopes: {{ default: [], catalog: [{{ name: read, description: Read. }}] }}
     );
     let provider = provider(&text);
     let credentials = Credentials::shared("client-a", ClientSecret::new("s"));
-    let http = oauth::http::client(&oauth::HttpOptions::default()).unwrap();
+    let http = oauth::http_client(&oauth::HttpOptions::default()).unwrap();
     let pending =
         authorization_request(&provider, "client-a", &AuthorizationOptions::default()).unwrap();
 

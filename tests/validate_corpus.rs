@@ -59,7 +59,7 @@ fn diagnostics_match_the_reviewed_snapshots() {
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
         for file in corpus("invalid") {
             let catalog = catalog::load(std::slice::from_ref(&file)).unwrap();
-            let text = provider_forge::diagnostics::snippet::render(&catalog.diagnostics, false);
+            let text = provider_forge::diagnostics::render(&catalog.diagnostics, false);
             let name = format!("validate__{}", file.file_stem().unwrap().to_string_lossy());
             insta::assert_snapshot!(name, text);
         }
@@ -84,7 +84,7 @@ fn warnings_leave_the_file_valid_and_are_reported_where_expected() {
             .collect();
         assert_eq!(found, expected_positions(&text), "{}", file.display());
         assert!(catalog.diagnostics.iter().all(|d| !d.is_error()));
-        let shown = provider_forge::diagnostics::snippet::render(&catalog.diagnostics, false);
+        let shown = provider_forge::diagnostics::render(&catalog.diagnostics, false);
         let name = format!("validate__{}", file.file_stem().unwrap().to_string_lossy());
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(name, shown);

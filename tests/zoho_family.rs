@@ -6,10 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use provider_forge::catalog::{self, Catalog};
-use provider_forge::definition::types::DataCenterSet;
+use provider_forge::definition::DataCenterSet;
 use provider_forge::nango::{self, NangoCatalog};
 use provider_forge::render::{Format, Output, Renderer};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
 use provider_forge::validate;
 
 use crate::support::{ZOHO_FAMILY, repo_path};

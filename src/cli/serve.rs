@@ -20,15 +20,17 @@ use crate::service::{self, Service, api, config, keys, listener, store, webhooks
 PROVIDER_FORGE_SECRET_KEY       bearer key API clients send (Authorization: Bearer KEY); \
 at least 16 characters. Required.\n  \
 PROVIDER_FORGE_ENCRYPTION_KEY   32 random bytes, base64 (openssl rand -base64 32): encrypts \
-tokens at rest. Required; losing it loses every stored connection.\n  \
+tokens and credentials at rest. Required; losing it loses every stored connection.\n  \
 PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS  earlier keys, comma-separated, still read during a \
 key rotation.\n  \
 PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA256), at least 16 \
 characters. Required with --webhook-url.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
-Routes: POST /connect/sessions, GET|POST /connect/{token} (the connect page), GET /oauth/callback, GET /connections[?provider=ID], \
+Routes: POST /connect/sessions, GET|POST /connect/{token} (the connect page), GET /oauth/callback, \
+GET /connections[?provider=ID], POST /connections (api_key, basic, token_request, client_credentials), \
 GET|DELETE /connections/{provider}/{connection_id}, \
-GET /connections/{provider}/{connection_id}/token[?force_refresh=true], GET /healthz, GET /readyz, \
+GET /connections/{provider}/{connection_id}/token[?force_refresh=true&environment=NAME], \
+GET /healthz, GET /readyz, \
 GET /openapi.json.\n\n\
 Limits: a request head must arrive within --header-read-timeout, a connection with no \
 request in flight is closed after --idle-timeout, at most --max-connections are served at once \
@@ -45,7 +47,9 @@ pub struct ServeArgs {
     providers: Vec<PathBuf>,
     /// YAML file with each provider's OAuth client: client_id, client_secret_env: NAME or
     /// client_secret_file: PATH (or data_center_secrets: {CODE: {...}} for providers with a
-    /// secret per data center), and optionally redirect_uri.
+    /// secret per data center), and optionally redirect_uri. oauth2_code providers need one;
+    /// client_credentials connections use it unless they bring their own; the other modes
+    /// take none.
     #[arg(long, value_name = "FILE")]
     clients: PathBuf,
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).
@@ -213,11 +217,7 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             clients,
             http,
         )
-        .with_refresh_margin(args.refresh_margin)
-        .with_connect_pages(ConnectPages {
-            public_url: parsed_public_url,
-            return_origins,
-        });
+        .with_refresh_margin(args.refresh_margin);
         let service = match webhooks {
             Some(webhooks) => service.with_webhooks(webhooks),
             None => service,
@@ -228,6 +228,18 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         let local = tcp
             .local_addr()
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        // Connect pages are on the public URL; without one, on the address actually bound
+        // (port 0 picks one).
+        let pages_url = if args.public_url.is_some() {
+            parsed_public_url
+        } else {
+            url::Url::parse(&format!("http://{local}"))
+                .map_err(|e| usage(format!("cannot serve on {local}: {e}")))?
+        };
+        let service = service.with_connect_pages(ConnectPages {
+            public_url: pages_url,
+            return_origins,
+        });
         // Tests and scripts read this line to learn the port.
         println!("provider-forge serve: listening on http://{local}");
         tracing::info!(%local, callback = %format!("{}/oauth/callback", public_url.trim_end_matches('/')), "serving");

@@ -1,5 +1,11 @@
 //! The provider definition format: its Rust types and the YAML reader with a source map.
 
-pub mod document;
+pub(crate) mod document;
 pub(crate) mod patterns;
-pub mod types;
+pub(crate) mod types;
+
+pub use document::{
+    Document, MAX_DEPTH, MAX_EXPANDED_BYTES, MAX_FILE_BYTES, MAX_NODES, NodeSpan, Position, ROOT,
+    Region, SourceMap, Span, SyntaxError, parse,
+};
+pub use types::*;

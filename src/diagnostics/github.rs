@@ -15,7 +15,7 @@ use std::path::Path;
 use super::{Diagnostic, visible};
 
 /// The workflow commands for `diagnostics`, one per line.
-pub fn annotations(diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn annotations(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
         let mut message = visible(&diagnostic.message).into_owned();

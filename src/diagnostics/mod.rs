@@ -8,9 +8,10 @@ mod escape;
 pub(crate) mod github;
 #[cfg(feature = "cli")]
 pub(crate) mod sarif;
-pub mod snippet;
+pub(crate) mod snippet;
 
 pub use escape::visible;
+pub use snippet::{render, stderr_color, template_excerpt, use_color};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

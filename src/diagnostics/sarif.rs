@@ -54,7 +54,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// A SARIF 2.1.0 log with one run holding `diagnostics` as results.
-pub fn log(diagnostics: &[Diagnostic]) -> Value {
+pub(crate) fn log(diagnostics: &[Diagnostic]) -> Value {
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -98,7 +98,7 @@ pub async fn verify(
 }
 
 /// The error for a refused answer: its status and summary.
-pub fn refused(endpoint: &'static str, answer: &ApiAnswer, secrets: &[&str]) -> OAuthError {
+pub(crate) fn refused(endpoint: &'static str, answer: &ApiAnswer, secrets: &[&str]) -> OAuthError {
     let summary = summarise(&answer.body, secrets);
     OAuthError::Refused {
         endpoint,
@@ -109,7 +109,7 @@ pub fn refused(endpoint: &'static str, answer: &ApiAnswer, secrets: &[&str]) -> 
 
 /// `path` under `base`: relative to the base URL's path, with its own query string kept. A
 /// full URL, or a path that would reach another host, is refused.
-pub fn url_under(base: &str, path: &str) -> Result<Url, OAuthError> {
+pub(crate) fn url_under(base: &str, path: &str) -> Result<Url, OAuthError> {
     let invalid = |reason: &str| OAuthError::InvalidEndpoint {
         url: path.to_owned(),
         reason: reason.to_owned(),

@@ -129,12 +129,12 @@ pub fn authorization_request(
 }
 
 /// The S256 code challenge of a verifier: BASE64URL(SHA256(verifier)), no padding.
-pub fn pkce_challenge(verifier: &PkceVerifier) -> String {
+pub(crate) fn pkce_challenge(verifier: &PkceVerifier) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.expose().as_bytes()))
 }
 
 /// The named data center, or the default one; an unknown code lists the enabled ones.
-pub fn select_data_center<'a>(
+pub(crate) fn select_data_center<'a>(
     provider: &'a ResolvedProvider,
     code: Option<&str>,
 ) -> Result<&'a ResolvedDataCenter, OAuthError> {

@@ -12,7 +12,7 @@ use crate::definition::types::TokenAuthMethod;
 use crate::resolve::table::ResolvedDataCenter;
 
 /// Key of the secret shared by every data center (`client_secret_key` in the resolved table).
-pub const SHARED_SECRET_KEY: &str = "shared";
+pub(crate) const SHARED_SECRET_KEY: &str = "shared";
 
 /// A client id with its secret(s): one shared secret, or one per data center, looked up by the
 /// data center's `client_secret_key` from the resolved table. A provider whose data centers are

@@ -169,7 +169,7 @@ pub enum OAuthError {
     },
     /// A token request, a verification or an API call was refused (a non-2xx answer outside
     /// OAuth's error format): the provider's own words, secrets cut out
-    /// ([`super::summary::summarise`]).
+    /// (a summary of the body).
     #[error("the {endpoint} answered HTTP {status}{}", describe(.summary))]
     Refused {
         /// What was called (`token request`, `verification`, `API`).

@@ -70,7 +70,7 @@ pub(crate) async fn send_filled(
 
 /// The origin (`https://host[:port]`) of a token URL: what a token file records as the server
 /// its tokens came from, so they are never sent elsewhere.
-pub fn origin(url: &str) -> String {
+pub(crate) fn origin(url: &str) -> String {
     url::Url::parse(url)
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_default()

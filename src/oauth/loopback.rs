@@ -29,7 +29,7 @@ use url::Url;
 /// Longest request head (request line and headers) accepted; longer ones get HTTP 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Time a connection has to send its request head before it is closed.
-pub const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest life of one connection, the answer to the callback included (which waits for the
 /// code exchange, itself bounded by the HTTP client's timeout).
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);

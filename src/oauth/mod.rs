@@ -1,49 +1,58 @@
 //! The OAuth 2.0 authorization-code engine, driven only by the resolved endpoint table
-//! ([`crate::resolve::table::ResolvedProvider`]): it never formats a URL from a template, it
+//! ([`crate::resolve::ResolvedProvider`]): it never formats a URL from a template, it
 //! only appends query parameters to the table's URLs.
 //!
-//! The flow: [`authorize::authorization_request`] → the user's browser → the callback,
-//! [`callback::parse_callback`] and [`callback::verify_callback`] (state, error, data center,
-//! issuer: all checked before any request) → [`token::exchange_code`] at that data center's
-//! token URL → [`refresh::RefreshingConnection`] for single-flight refreshes → [`revoke::revoke`].
+//! The flow: [`authorization_request`] → the user's browser → the callback,
+//! [`parse_callback`] and [`verify_callback`] (state, error, data center,
+//! issuer: all checked before any request) → [`exchange_code`] at that data center's
+//! token URL → [`RefreshingConnection`] for single-flight refreshes → [`revoke()`].
 //! [`complete_authorization`] runs the callback half in one call.
 //!
-//! The other modes: [`client_credentials::obtain`] (the client's own token),
-//! [`token_request::obtain`] and [`token_request::refresh`] (credentials traded for a token),
-//! [`renew::renew`] (a new token for a stored connection, whatever its mode) and
-//! [`api::call`] / [`api::verify`] (the API with credentials applied as the table's fill
+//! The other modes: [`client_credentials_token`] (the client's own token),
+//! [`request_token`] and [`refresh_requested_token`] (credentials traded for a token),
+//! [`renew()`] (a new token for a stored connection, whatever its mode) and
+//! [`call_api`] / [`verify_credentials`] (the API with credentials applied as the table's fill
 //! functions say). Every request they send is filled by
-//! [`crate::resolve::connection::fill_token_request`] or `fill_api_request`.
+//! [`crate::resolve::fill_token_request`] or `fill_api_request`.
 
-pub mod api;
-pub mod authorize;
-pub mod callback;
-pub mod client_credentials;
-pub mod credentials;
-pub mod error;
-pub mod filled_request;
-pub mod http;
-pub mod loopback;
-pub mod refresh;
-pub mod renew;
-pub mod revoke;
-pub mod secret;
-pub mod summary;
-pub mod token;
-pub mod token_answer;
-pub mod token_request;
+pub(crate) mod api;
+pub(crate) mod authorize;
+pub(crate) mod callback;
+pub(crate) mod client_credentials;
+pub(crate) mod credentials;
+pub(crate) mod error;
+pub(crate) mod filled_request;
+pub(crate) mod http;
+pub(crate) mod loopback;
+pub(crate) mod refresh;
+pub(crate) mod renew;
+pub(crate) mod revoke;
+pub(crate) mod secret;
+pub(crate) mod summary;
+pub(crate) mod token;
+pub(crate) mod token_answer;
+pub(crate) mod token_request;
 
+pub use api::{ApiAnswer, MAX_API_ANSWER_BYTES, call as call_api, verify as verify_credentials};
 pub use authorize::{AuthorizationOptions, PendingAuthorization, authorization_request};
 pub use callback::{CallbackParams, VerifiedCallback, parse_callback, verify_callback};
+pub use client_credentials::obtain as client_credentials_token;
 pub use credentials::Credentials;
 pub use error::OAuthError;
-pub use http::HttpOptions;
+pub use http::{
+    DEFAULT_TIMEOUT, HttpOptions, MAX_ANSWER_BYTES, client as http_client, parse_resolve,
+};
+pub use loopback::{
+    Arrival, BrowserCallback, LoopbackListener, MAX_HEAD_BYTES, is_loopback_redirect,
+};
 pub use refresh::{RefreshingConnection, RetryPolicy, refresh_tokens};
+pub use renew::renew;
 pub use revoke::{RevokedToken, revoke};
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CredentialSecret, PkceVerifier, RefreshToken,
 };
-pub use token::{TokenSet, exchange_code};
+pub use token::{TokenSet, exchange_code, unix_now};
+pub use token_request::{obtain as request_token, refresh as refresh_requested_token};
 
 use std::borrow::Cow;
 

@@ -21,7 +21,7 @@ use crate::resolve::table::ResolvedProvider;
 
 /// Seconds before expiry at which a token is already refreshed, so it does not expire in
 /// flight.
-pub const DEFAULT_EXPIRY_MARGIN_SECS: u64 = 60;
+pub(crate) const DEFAULT_EXPIRY_MARGIN_SECS: u64 = 60;
 
 /// How often and how patiently a refresh is retried after a transient failure.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@
 //! serialising reveals it, never formatting.
 
 /// What every secret prints as.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -90,7 +90,7 @@ secret_type!(
 
 /// Compares two strings in time that depends only on their lengths, so an attacker probing
 /// `state` values learns nothing from response timing.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }

@@ -26,7 +26,7 @@ const MESSAGE_FIELDS: [&str; 7] = [
 
 /// A one-line summary of `body` with every one of `secrets` cut out; empty when the body says
 /// nothing readable.
-pub fn summarise(body: &[u8], secrets: &[&str]) -> String {
+pub(crate) fn summarise(body: &[u8], secrets: &[&str]) -> String {
     let text = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => {
             let parts: Vec<String> = MESSAGE_FIELDS

@@ -16,14 +16,14 @@ use super::secret::{AccessToken, RefreshToken};
 use crate::definition::types::TokenResponse;
 
 /// Lifetime of a client-credentials token whose answer names none (Nango's default).
-pub const CLIENT_CREDENTIALS_DEFAULT_LIFETIME_SECS: u64 = 55 * 60;
+pub(crate) const CLIENT_CREDENTIALS_DEFAULT_LIFETIME_SECS: u64 = 55 * 60;
 
 /// A Unix time above this is taken as milliseconds: in seconds it would be past the year 5000.
 const MILLISECONDS_FROM: u64 = 100_000_000_000;
 
 /// What a token answer gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedToken {
+pub(crate) struct IssuedToken {
     /// The token, sent on API calls.
     pub access_token: AccessToken,
     /// A refresh token, when the definition names where the answer holds one.
@@ -34,7 +34,7 @@ pub struct IssuedToken {
 
 /// Reads a client-credentials answer (a JSON object): `access_token`, else `data.token`;
 /// `expires_in` seconds, else [`CLIENT_CREDENTIALS_DEFAULT_LIFETIME_SECS`].
-pub fn client_credentials(
+pub(crate) fn client_credentials(
     endpoint: &'static str,
     answer: &Value,
     now: u64,
@@ -61,7 +61,7 @@ pub fn client_credentials(
 
 /// Reads a token request's answer at the paths `response` names. `answer` is the parsed JSON,
 /// or the answer's text as a JSON string when it is not JSON (a bare token).
-pub fn token_request(
+pub(crate) fn token_request(
     endpoint: &'static str,
     answer: &Value,
     response: &TokenResponse,
@@ -98,7 +98,7 @@ pub fn token_request(
 }
 
 /// The value at a dot-separated path; the whole answer for an empty path.
-pub fn lookup<'a>(answer: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(answer: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(answer);
     }

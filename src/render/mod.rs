@@ -1,16 +1,16 @@
 //! Outputs of resolved providers: the endpoint table itself (JSON, YAML) and the built-in and
 //! user minijinja templates, for stdout or for one file per provider and format.
 //!
-//! Every output reads the resolved table ([`crate::resolve::table`]); none builds a URL.
+//! Every output reads the resolved table ([`crate::resolve::ResolvedProvider`]); none builds a URL.
 
 mod env;
-pub mod filter;
+pub(crate) mod filter;
 mod json;
-pub mod output;
+pub(crate) mod output;
 // Where `render` keeps rendered text until the whole catalog has rendered: the command's.
 #[cfg(feature = "cli")]
 pub(crate) mod staging;
-pub mod templates;
+pub(crate) mod templates;
 mod yaml;
 
 use std::io::{self, Write};
@@ -18,7 +18,11 @@ use std::path::Path;
 
 use crate::resolve::table::ResolvedProvider;
 pub use env::EnvNameClash;
-use templates::{TemplateError, Templates};
+pub use filter::{FilterError, KnownNames, Selection, narrow, narrow_one};
+pub use output::{Drift, OutputError, PlanError, PlannedFile, WriteSummary, check, plan, write};
+pub use templates::{
+    ENV, FUEL, MARKDOWN, MAX_OUTPUT_BYTES, MAX_TEMPLATE_BYTES, NANGO, TemplateError, Templates,
+};
 
 /// The built-in output formats. The command line's `--format` values map onto these one to one,
 /// by [`Format::name`].

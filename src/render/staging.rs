@@ -17,7 +17,7 @@ use super::output::PlannedFile;
 /// catalog's JSON fits well within it, so such a run never touches the disk; a larger one let
 /// the growing buffer (and the copies its doubling leaves behind in the allocator) swell
 /// render's peak memory on large catalogs.
-pub const IN_MEMORY: usize = 1 << 20;
+pub(crate) const IN_MEMORY: usize = 1 << 20;
 
 /// How much text is gathered before it is written to the spool: [`Staging::spool`]'s buffer.
 const SPOOL_BUFFER: usize = 256 << 10;
@@ -25,7 +25,7 @@ const SPOOL_BUFFER: usize = 256 << 10;
 /// Text staged in order: a stream (stdout's text, written through [`Write`]) or named files
 /// ([`Staging::add_file`]), read back once the catalog is known to be good.
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     /// With a [`SPOOL_BUFFER`] of 256 KiB, so that the spool's file is written in large
     /// pieces. With `BufWriter`'s default 8 KiB, a provider's JSON (about 11 KB for Zoho CRM)
     /// went past the buffer: a write call for the separator waiting in it, then another for
@@ -61,19 +61,19 @@ impl Write for Staging {
 
 impl Staging {
     /// An empty staging area.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Staging::default()
     }
 
     /// Stages the file `name` with `contents`. Use either this or [`Write`], not both.
-    pub fn add_file(&mut self, name: String, contents: &str) -> io::Result<()> {
+    pub(crate) fn add_file(&mut self, name: String, contents: &str) -> io::Result<()> {
         self.spool.write_all(contents.as_bytes())?;
         self.files.push((name, contents.len()));
         Ok(())
     }
 
     /// Copies everything staged, in order, to `out`.
-    pub fn copy_to(self, out: &mut impl Write) -> io::Result<()> {
+    pub(crate) fn copy_to(self, out: &mut impl Write) -> io::Result<()> {
         match spooled(self.spool)? {
             SpooledData::InMemory(cursor) => out.write_all(cursor.get_ref()),
             SpooledData::OnDisk(mut file) => {
@@ -85,7 +85,7 @@ impl Staging {
     }
 
     /// Reads the staged files back one at a time, in the order they were added.
-    pub fn into_files(self) -> io::Result<StagedFiles> {
+    pub(crate) fn into_files(self) -> io::Result<StagedFiles> {
         let mut spool = spooled(self.spool)?;
         match &mut spool {
             SpooledData::InMemory(cursor) => cursor.set_position(0),
@@ -107,7 +107,7 @@ fn spooled(spool: BufWriter<SpooledTempFile>) -> io::Result<SpooledData> {
 
 /// The staged files, read back in order (see [`Staging::into_files`]).
 #[derive(Debug)]
-pub struct StagedFiles {
+pub(crate) struct StagedFiles {
     spool: SpooledData,
     files: std::vec::IntoIter<(String, usize)>,
 }

@@ -262,12 +262,12 @@ pub(super) fn check_callback(
 
 /// Checks `docs_url`: documentation links follow the endpoint rules (https, no credentials,
 /// a valid ASCII host, written in normalised form), since outputs embed them as links.
-pub fn check_docs_url(text: &str) -> Result<(), UrlProblem> {
+pub(super) fn check_docs_url(text: &str) -> Result<(), UrlProblem> {
     check_url_text(text, UrlRole::Endpoint)
 }
 
 /// The problem with the definition's `docs_url`, if it breaks [`check_docs_url`].
-pub fn docs_url_problem(
+pub(super) fn docs_url_problem(
     definition: &crate::definition::types::ProviderDefinition,
 ) -> Option<crate::resolve::problem::Problem> {
     let problem = check_docs_url(definition.docs_url.as_deref()?).err()?;

@@ -11,7 +11,7 @@ use crate::resolve::template::is_placeholder_name;
 
 /// One data center with its placeholder values merged from every layer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EffectiveDataCenter {
+pub(crate) struct EffectiveDataCenter {
     /// Data-center code.
     pub code: String,
     /// Human-readable name.
@@ -32,7 +32,7 @@ pub struct EffectiveDataCenter {
 
 /// All data centers of a provider and the placeholder defaults that apply to them.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct EffectiveDataCenters {
+pub(crate) struct EffectiveDataCenters {
     /// Defaults: the set's, then the provider's on top.
     pub defaults: IndexMap<String, String>,
     /// The names of `defaults` that the provider's `placeholders` wrote; the others are the
@@ -44,12 +44,12 @@ pub struct EffectiveDataCenters {
 
 impl EffectiveDataCenters {
     /// The data center with `code`.
-    pub fn get(&self, code: &str) -> Option<&EffectiveDataCenter> {
+    pub(crate) fn get(&self, code: &str) -> Option<&EffectiveDataCenter> {
         self.all.iter().find(|dc| dc.code == code)
     }
 
     /// Every defined code, for messages that list them.
-    pub fn codes(&self) -> String {
+    pub(crate) fn codes(&self) -> String {
         let codes: Vec<&str> = self.all.iter().map(|dc| dc.code.as_str()).collect();
         codes.join(", ")
     }
@@ -98,7 +98,7 @@ impl EffectiveDataCenters {
     }
 
     /// Whether any data center or default defines `name`.
-    pub fn defines(&self, name: &str) -> bool {
+    pub(crate) fn defines(&self, name: &str) -> bool {
         self.defaults.contains_key(name) || self.all.iter().any(|dc| dc.values.contains_key(name))
     }
 }
@@ -107,7 +107,7 @@ impl EffectiveDataCenters {
 ///
 /// `set` is the loaded set when `data_centers.set` names one that exists; a set that could not
 /// be found is reported by the caller that looked for it.
-pub fn effective(
+pub(crate) fn effective(
     definition: &ProviderDefinition,
     set: Option<&DataCenterSet>,
 ) -> (EffectiveDataCenters, Vec<Problem>) {

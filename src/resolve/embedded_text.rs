@@ -16,7 +16,7 @@ use crate::diagnostics::Anchor;
 use crate::resolve::problem::{Origin, Problem};
 
 /// Every embedded text of the provider and of its shared set that holds a control character.
-pub fn check_embedded_text(
+pub(crate) fn check_embedded_text(
     definition: &ProviderDefinition,
     set: Option<&DataCenterSet>,
 ) -> Vec<Problem> {

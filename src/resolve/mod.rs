@@ -6,14 +6,14 @@
 //! OAuth engine calls.
 //!
 //! The pass has three parts, one module each: `checks` (what needs no expansion: enabled data
-//! centers, the multi-DC choices, scopes, callback) and [`connection`] (declarations of
+//! centers, the multi-DC choices, scopes, callback) and `connection` (declarations of
 //! per-connection values) run first; `expand` then builds every template for every data center,
 //! the one place URLs are built; this module only orders them and assembles the table. At run
-//! time, [`connection::fill`] puts one connection's values into the table through the same
+//! time, [`fill`] puts one connection's values into the table through the same
 //! template expansion.
 
 mod checks;
-pub mod connection;
+pub(crate) mod connection;
 mod credentials;
 pub(crate) mod data_centers;
 pub(crate) mod dns;
@@ -22,11 +22,18 @@ mod expand;
 pub(crate) mod host_shape;
 mod modes;
 pub(crate) mod plain_url;
-pub mod problem;
+pub(crate) mod problem;
 pub(crate) mod sections;
-pub mod table;
+pub(crate) mod table;
 pub(crate) mod template;
 pub(crate) mod url_rules;
+
+pub use connection::{
+    ACCESS_TOKEN, ApiRequest, ConnectionError, ConnectionValues, CredentialValues, Filled, Stage,
+    TokenRequest, VerifyCall, fill, fill_api_request, fill_token_request, fill_verify_request,
+};
+pub use problem::{Origin, Place, Problem, Related};
+pub use table::*;
 
 use std::collections::BTreeMap;
 
@@ -35,14 +42,8 @@ use indexmap::IndexMap;
 use crate::definition::types::{AuthMode, DataCenterSet, ProviderDefinition, RuntimeSource};
 use crate::diagnostics::Anchor;
 use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
-use connection::Stage;
 use data_centers::EffectiveDataCenter;
 use expand::{Expander, Templates};
-use problem::Problem;
-use table::{
-    ApiAuth, AuthorizationRequest, CallbackSpec, ResolvedDataCenter, ResolvedProvider,
-    RevokeRequest, TokenExchange, TokenRequestSpec, VerifyRequest,
-};
 
 /// Resolves a definition (and its shared data-center set, if any) into its endpoint table, or
 /// returns every problem found.

@@ -10,7 +10,7 @@ use crate::resolve::problem::{Origin, Place, Problem};
 
 /// A section and where it was written.
 #[derive(Debug)]
-pub struct Sourced<'a, T> {
+pub(crate) struct Sourced<'a, T> {
     /// The section.
     pub value: &'a T,
     origin: Origin,
@@ -30,7 +30,7 @@ impl<T> Copy for Sourced<'_, T> {}
 
 impl<T> Sourced<'_, T> {
     /// The place of `path` (e.g. `/authorization/url`) inside this section's file.
-    pub fn place(&self, path: &str) -> Place {
+    pub(crate) fn place(&self, path: &str) -> Place {
         Place {
             origin: self.origin,
             pointer: format!("{}{path}", self.base),
@@ -42,7 +42,7 @@ impl<T> Sourced<'_, T> {
 /// section the mode does not use is `None` even when written (`written_but_unused` reports
 /// that), and a shared set's default for it is not taken.
 #[derive(Debug, Clone, Copy)]
-pub struct Sections<'a> {
+pub(crate) struct Sections<'a> {
     /// The issuer template (`oauth2_code`).
     pub issuer: Option<Sourced<'a, Template>>,
     /// The authorization section (`oauth2_code`).
@@ -87,7 +87,7 @@ pub(crate) fn section_use(mode: AuthMode, name: &str) -> Use {
 
 /// Picks each section the mode uses from the provider, else from the set's
 /// `provider_defaults`; a required section that neither gives is a problem.
-pub fn sections<'a>(
+pub(crate) fn sections<'a>(
     definition: &'a ProviderDefinition,
     set: Option<&'a DataCenterSet>,
 ) -> Result<Sections<'a>, Vec<Problem>> {

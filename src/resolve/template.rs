@@ -22,7 +22,7 @@ type Chain<'s> = SmallVec<[&'s str; MAX_EXPANSION_DEPTH]>;
 
 /// Why a template could not be expanded for one data center.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlaceholderError {
+pub(crate) enum PlaceholderError {
     /// `<` without a well-formed `name>` after it.
     Malformed { at: usize },
     /// A placeholder with no value for this data center and no default. `via` is the
@@ -35,7 +35,7 @@ pub enum PlaceholderError {
 
 /// The placeholder values in force for one data center: its own values first, then defaults.
 #[derive(Debug, Clone, Copy)]
-pub struct PlaceholderValues<'a> {
+pub(crate) struct PlaceholderValues<'a> {
     /// Values given for this data center (its own, then overrides applied).
     pub values: &'a IndexMap<String, String>,
     /// Defaults shared by every data center.
@@ -57,7 +57,7 @@ enum Lookup<'a> {
 
 impl<'a> PlaceholderValues<'a> {
     /// A scope with only late names, for filling a resolved table.
-    pub fn late_only(late: &'a IndexMap<String, Option<String>>) -> Self {
+    pub(crate) fn late_only(late: &'a IndexMap<String, Option<String>>) -> Self {
         static EMPTY: std::sync::OnceLock<IndexMap<String, String>> = std::sync::OnceLock::new();
         let empty = EMPTY.get_or_init(IndexMap::new);
         PlaceholderValues {
@@ -83,7 +83,7 @@ impl<'a> PlaceholderValues<'a> {
 
 /// The placeholder names a template uses, in order of appearance (those inside a
 /// `<base64(...)>` included), or where it is malformed.
-pub fn placeholders(template: &str) -> Result<Vec<&str>, PlaceholderError> {
+pub(crate) fn placeholders(template: &str) -> Result<Vec<&str>, PlaceholderError> {
     let mut names = Vec::new();
     collect_names(template, &mut names)?;
     Ok(names)
@@ -100,7 +100,7 @@ fn collect_names<'t>(template: &'t str, names: &mut Vec<&'t str>) -> Result<(), 
 }
 
 /// The prefix of a credential placeholder: `<credentials.apiKey>`.
-pub const CREDENTIALS_PREFIX: &str = "credentials.";
+pub(crate) const CREDENTIALS_PREFIX: &str = "credentials.";
 
 /// Where `<credentials.NAME>` and `<base64(...)>` may be written, for hints.
 pub(crate) const CREDENTIAL_PLACES: &str = "credentials go in `api.headers`, `api.query`, `api.verify.headers`, `token.headers`, `token.params`, `token.refresh_params` and the query string of `token.url`";
@@ -110,7 +110,7 @@ const BASE64_OPEN: &str = "<base64(";
 
 /// The credential a placeholder name refers to (`apiKey` for `credentials.apiKey`), if it is
 /// one.
-pub fn credential_name(name: &str) -> Option<&str> {
+pub(crate) fn credential_name(name: &str) -> Option<&str> {
     name.strip_prefix(CREDENTIALS_PREFIX)
         .filter(|rest| is_placeholder_name(rest))
 }
@@ -190,7 +190,7 @@ fn placeholder_at(template: &str, open: usize) -> Option<Found<'_>> {
 
 /// Placeholder names are identifiers: `dc`, `accounts_host`, `subdomain`, or camelCase
 /// connection-config keys such as `tenantId`.
-pub fn is_placeholder_name(name: &str) -> bool {
+pub(crate) fn is_placeholder_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -232,7 +232,7 @@ pub(crate) struct ForeignPlaceholder {
 
 impl ForeignPlaceholder {
     /// The first foreign placeholder in `text`, if any.
-    pub fn find(text: &str) -> Option<Self> {
+    pub(crate) fn find(text: &str) -> Option<Self> {
         let open = text.find('{')?;
         let (start, syntax, close) = if text[..open].ends_with('$') {
             (open - 1, "Nango's placeholder syntax", "}")
@@ -253,7 +253,7 @@ impl ForeignPlaceholder {
     }
 
     /// What is wrong and how to fix it.
-    pub fn problem(&self) -> (String, String) {
+    pub(crate) fn problem(&self) -> (String, String) {
         let written = &self.written;
         let syntax = self.syntax;
         match &self.name {
@@ -285,7 +285,10 @@ pub(crate) fn brace_problem(template: &str) -> (String, String) {
 }
 
 /// Expands every placeholder of `template` for one data center.
-pub fn expand(template: &str, scope: PlaceholderValues<'_>) -> Result<String, PlaceholderError> {
+pub(crate) fn expand(
+    template: &str,
+    scope: PlaceholderValues<'_>,
+) -> Result<String, PlaceholderError> {
     let mut out = String::with_capacity(template.len() + 16);
     expand_into(template, scope, &mut Chain::new(), &mut out)?;
     Ok(out)
@@ -293,7 +296,7 @@ pub fn expand(template: &str, scope: PlaceholderValues<'_>) -> Result<String, Pl
 
 /// Whether a template uses a credential or `<base64(...)>` (`false` when it is malformed:
 /// that is reported on its own).
-pub fn uses_credentials(template: &str) -> bool {
+pub(crate) fn uses_credentials(template: &str) -> bool {
     template.contains(BASE64_OPEN)
         || placeholders(template)
             .is_ok_and(|names| names.iter().any(|name| credential_name(name).is_some()))

@@ -17,7 +17,7 @@ use super::dns::check_dns_name;
 
 /// What a URL is used for, which decides the extra rules it must follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlRole {
+pub(crate) enum UrlRole {
     /// An endpoint the engine sends requests to (authorization, token, revoke, API base).
     Endpoint,
     /// The issuer: an origin, or (OIDC) an https URL with a path; no query, no trailing slash.
@@ -28,7 +28,7 @@ pub enum UrlRole {
 
 /// A URL that breaks a rule: what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlProblem {
+pub(crate) struct UrlProblem {
     /// Which rule is broken, so the same mistake in every data center is reported once.
     pub rule: &'static str,
     /// What is wrong.
@@ -46,7 +46,7 @@ fn problem(rule: &'static str, message: String, hint: &str) -> UrlProblem {
 }
 
 /// Checks one expanded URL and returns it parsed.
-pub fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
+pub(crate) fn check_url(text: &str, role: UrlRole) -> Result<Url, UrlProblem> {
     let url = Url::parse(text).map_err(|error| {
         problem(
             "parse",
@@ -142,7 +142,7 @@ pub(crate) fn authority(rest: &str) -> &str {
 
 /// Refuses a host written with non-ASCII characters: it must be written in punycode, the form
 /// that is looked up, so look-alike letters cannot hide in a definition.
-pub fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
+pub(crate) fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
     let Some(Host::Domain(host)) = url.host() else {
         return Ok(());
     };
@@ -165,7 +165,7 @@ pub fn check_ascii_host(text: &str, url: &Url) -> Result<(), UrlProblem> {
 /// Refuses a URL whose text is not its normalised form (the one the HTTP client sends). An
 /// empty path is the one difference allowed: `https://accounts.zoho.eu` means
 /// `https://accounts.zoho.eu/`, and origins are written without the slash.
-pub fn check_normalised(text: &str, url: &Url, role: UrlRole) -> Result<(), UrlProblem> {
+pub(crate) fn check_normalised(text: &str, url: &Url, role: UrlRole) -> Result<(), UrlProblem> {
     let normalised = url.as_str();
     let bare_root = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
     if text == normalised || (bare_root && normalised.strip_suffix('/') == Some(text)) {
@@ -205,7 +205,7 @@ pub(crate) fn escape_controls(text: &str) -> String {
 }
 
 /// True for the hosts RFC 8252 lets a native client listen on over plain http.
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),

@@ -27,7 +27,6 @@ use super::webhooks::EventType;
 use super::{Service, ServiceError, local_host_url, valid_connection_id, values_of};
 use crate::definition::types::AuthMode;
 use crate::oauth::authorize::select_data_center;
-use crate::oauth::filled_request::origin;
 use crate::oauth::token::unix_now;
 use crate::oauth::{
     self, OAuthError, TokenSet, client_credentials, connection_table, token_request,
@@ -37,9 +36,10 @@ use crate::resolve::connection::{
 };
 use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
 
-/// The credential names a `client_credentials` connection may give: its own client.
+/// The credential name of a `client_credentials` connection's own client id (the form field
+/// a connect page shows for it).
 pub(crate) const CLIENT_ID: &str = "client_id";
-/// See [`CLIENT_ID`].
+/// The credential name of a `client_credentials` connection's own client secret.
 pub(crate) const CLIENT_SECRET: &str = "client_secret";
 
 /// A request to store a connection made from credentials. `Debug` shows credential names,
@@ -95,16 +95,6 @@ pub(crate) fn own_client(dc: &ResolvedDataCenter, client: &OwnClient) -> oauth::
     match &dc.client_id_key {
         Some(key) => credentials.with_client_id_for(key.clone(), client.client_id.clone()),
         None => credentials,
-    }
-}
-
-/// The server a connection's tokens come from: the authorization server, else the origin of
-/// the token URL; empty for the modes without a token.
-fn issuer_of(dc: &ResolvedDataCenter) -> String {
-    match (&dc.authorization, &dc.token) {
-        (Some(authorization), _) => authorization.issuer.clone(),
-        (None, Some(token)) => origin(&token.token_url),
-        (None, None) => String::new(),
     }
 }
 
@@ -238,8 +228,14 @@ impl Service {
             provider: provider.id.clone(),
             connection_id: request.connection_id,
             data_center: dc.code.clone(),
-            issuer: issuer_of(dc),
-            scopes: Vec::new(),
+            // A token sets it (the token endpoint's origin); the other modes have no server
+            // that issues anything.
+            issuer: String::new(),
+            // A client-credentials token is asked for the provider's default scopes.
+            scopes: match mode {
+                AuthMode::ClientCredentials => provider.default_scopes.clone(),
+                _ => Vec::new(),
+            },
             granted_scope: None,
             token_type: None,
             metadata: Default::default(),

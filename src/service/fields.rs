@@ -4,8 +4,8 @@
 //!
 //! The HTTP layer answers it as 400 with `error` = [`FieldError::code`] and `field` =
 //! [`FieldError::field`]; the connect page shows the message beside the field it names. The
-//! checks themselves are the resolved table's ([`crate::resolve::connection`]): this only
-//! classifies what they refuse.
+//! checks themselves are the resolved table's ([`crate::resolve::fill_api_request`] and the
+//! other fillers): this only classifies what they refuse.
 
 use crate::resolve::connection::ConnectionError;
 

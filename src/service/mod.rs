@@ -147,8 +147,8 @@ pub struct IssuedToken {
     pub record: ConnectionRecord,
     /// The tokens.
     pub tokens: TokenSet,
-    /// The production API base URL of the connection's data center, when the provider has
-    /// an API section.
+    /// The API base URL of the connection's data center in its environment, when the
+    /// provider has an API section.
     pub api_base_url: Option<String>,
 }
 

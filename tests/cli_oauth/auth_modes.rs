@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use provider_forge::resolve::connection::CredentialValues;
+use provider_forge::resolve::CredentialValues;
 use serde_json::Value;
 
 use crate::support::cli::*;
@@ -338,7 +338,7 @@ async fn client_credentials_connect_refresh_and_renew_an_expired_token_before_th
     );
     assert_eq!(
         token.body,
-        Some(provider_forge::definition::types::TokenBody::Json)
+        Some(provider_forge::definition::TokenBody::Json)
     );
     assert_eq!(token.param("audience"), Some("https://api.machine.test/"));
     let stored = read_json(&out);
@@ -418,7 +418,7 @@ async fn a_token_request_trades_credentials_for_a_token_and_refreshes_it_with_it
     assert_eq!(stored["credentials"]["password"], PASSWORD);
     assert!(stored["refresh_token"].as_str().is_some());
     let expires_at = stored["expires_at"].as_u64().unwrap();
-    let now = provider_forge::oauth::token::unix_now();
+    let now = provider_forge::oauth::unix_now();
     assert!(
         (now + 3500..now + 3700).contains(&expires_at),
         "{expires_at}"
@@ -432,7 +432,7 @@ async fn a_token_request_trades_credentials_for_a_token_and_refreshes_it_with_it
     assert_eq!(login.param("app"), Some(APP_KEY));
     assert_eq!(
         login.body,
-        Some(provider_forge::definition::types::TokenBody::Json)
+        Some(provider_forge::definition::TokenBody::Json)
     );
 
     let body = ok_body(&bed.request(&provider, &out, &["GET", "v1/me"]).await);
@@ -538,7 +538,7 @@ async fn zoho_crm_request_goes_to_the_users_data_center_in_the_environment_asked
     let provider_path = repo_path("providers/zoho-crm.yaml");
     // The code flow in-process: the scripted browser, then the exchange.
     let provider = load_provider("providers/zoho-crm.yaml");
-    let http = provider_forge::oauth::http::client(
+    let http = provider_forge::oauth::http_client(
         &bed.sim.http_options(std::time::Duration::from_secs(10)),
     )
     .unwrap();

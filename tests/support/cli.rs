@@ -175,7 +175,7 @@ impl SimulateProcess {
             resolve: self
                 .resolve
                 .iter()
-                .map(|entry| provider_forge::oauth::http::parse_resolve(entry).unwrap())
+                .map(|entry| provider_forge::oauth::parse_resolve(entry).unwrap())
                 .collect(),
             extra_root_certificates: vec![ca_pem.to_vec()],
         }

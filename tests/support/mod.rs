@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use provider_forge::catalog;
 use provider_forge::oauth::{ClientSecret, Credentials};
-use provider_forge::resolve::table::ResolvedProvider;
+use provider_forge::resolve::ResolvedProvider;
 
 pub use provider_forge::simulate::{
     ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, Consent, Endpoint, Fault, REFRESH_WINDOW_SECS,
@@ -113,9 +113,10 @@ pub fn oauth2_code_providers() -> Vec<PathBuf> {
         .into_iter()
         .filter(|path| {
             let loaded = provider_forge::catalog::load(std::slice::from_ref(path)).unwrap();
-            loaded.providers.iter().all(|p| {
-                p.resolved.auth_mode == provider_forge::definition::types::AuthMode::Oauth2Code
-            })
+            loaded
+                .providers
+                .iter()
+                .all(|p| p.resolved.auth_mode == provider_forge::definition::AuthMode::Oauth2Code)
         })
         .collect()
 }
@@ -280,7 +281,7 @@ impl Bench {
         timeout: Duration,
     ) -> Bench {
         let sim = start(setup).await;
-        let http = provider_forge::oauth::http::client(&sim.http_options(timeout)).unwrap();
+        let http = provider_forge::oauth::http_client(&sim.http_options(timeout)).unwrap();
         Bench {
             sim,
             http,
@@ -299,11 +300,11 @@ impl Bench {
         timeout: Duration,
     ) -> Bench {
         let unfilled = load_provider(relative);
-        let values: provider_forge::resolve::connection::ConnectionValues = values
+        let values: provider_forge::resolve::ConnectionValues = values
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
-        let provider = provider_forge::resolve::connection::fill(&unfilled, &values)
+        let provider = provider_forge::resolve::fill(&unfilled, &values)
             .expect("the engine accepts the values");
         let setup = adjust(Setup {
             connection_values: values,
@@ -388,7 +389,7 @@ pub fn with_param(url: &str, name: &str, value: &str) -> String {
 /// Opens `url` once through `sim`, without following redirects: the status and Location.
 pub async fn open(sim: &Simulator, url: &str) -> (u16, String) {
     let http =
-        provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10))).unwrap();
+        provider_forge::oauth::http_client(&sim.http_options(Duration::from_secs(10))).unwrap();
     let response = http.get(url).send().await.unwrap();
     let location = response
         .headers()

@@ -223,7 +223,7 @@ impl World {
     ) -> World {
         let dir = tempfile::tempdir().unwrap();
         let backend = backend.unwrap_or_else(|| Backend::sqlite(dir.path()));
-        let providers_dir = dir.path().join("providers");
+        let providers_dir = dir.path().join("definitions");
         std::fs::create_dir(&providers_dir).unwrap();
         let providers = definitions
             .iter()
@@ -240,8 +240,7 @@ impl World {
         adjust(&mut setup);
         let sim = Simulator::start(setup).await.expect("simulator starts");
         let browser =
-            provider_forge::oauth::http::client(&sim.http_options(Duration::from_secs(10)))
-                .unwrap();
+            provider_forge::oauth::http_client(&sim.http_options(Duration::from_secs(10))).unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, sim.ca_pem()).unwrap();
         let clients_file = dir.path().join("clients.yaml");

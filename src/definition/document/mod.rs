@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use lines::{Position, Region, Span};
-pub use pointer::{escape_pointer_token, unescape_pointer_token};
+pub(crate) use pointer::{escape_pointer_token, unescape_pointer_token};
 pub use source_map::{NodeSpan, SourceMap};
 pub(crate) use tree::{NodeRef, Tree};
 
@@ -127,7 +127,7 @@ impl SyntaxError {
 /// Decodes a file's bytes as UTF-8, the only encoding YAML files are read in. A byte that is
 /// not UTF-8 is reported at its line and column (counted over the valid text before it), so
 /// the user can find it in an editor that shows it as a replacement character.
-pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
     String::from_utf8(bytes).map_err(|error| {
         let bytes = error.as_bytes();
         let valid = error.utf8_error().valid_up_to();
@@ -170,7 +170,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
 /// to run before another YAML reader sees text from outside (serde_yaml's scanner takes time
 /// quadratic in the nesting depth before its own recursion limit fires; this reader stops at
 /// the limit at once). A syntax error is returned as well, at its place.
-pub fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+pub(crate) fn check_nesting(text: &str) -> Result<(), SyntaxError> {
     use yaml_rust2::parser::{Event, Parser};
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;

@@ -44,6 +44,9 @@ fn no_refresh(
     move |_, _, _| panic!("{why}")
 }
 
+/// What a fake endpoint's refresh callback returns.
+type Renewal = std::pin::Pin<Box<dyn Future<Output = Result<TokenSet, OAuthError>> + Send>>;
+
 /// A refresh callback answering `error`.
 fn failing(
     error: OAuthError,
@@ -95,14 +98,8 @@ impl FakeEndpoint {
     /// The refresh callback a caller hands the refresher.
     fn callback(
         self: &Arc<Self>,
-    ) -> impl FnOnce(
-        ConnectionRecord,
-        TokenSet,
-        ConnectionSecrets,
-    )
-        -> std::pin::Pin<Box<dyn Future<Output = Result<TokenSet, OAuthError>> + Send>>
-    + Send
-    + 'static {
+    ) -> impl FnOnce(ConnectionRecord, TokenSet, ConnectionSecrets) -> Renewal + Send + 'static
+    {
         let this = Arc::clone(self);
         move |_, old, _| Box::pin(async move { this.refresh(old).await })
     }
@@ -347,14 +344,8 @@ impl HeldEndpoint {
 
     fn callback(
         self: &Arc<Self>,
-    ) -> impl FnOnce(
-        ConnectionRecord,
-        TokenSet,
-        ConnectionSecrets,
-    )
-        -> std::pin::Pin<Box<dyn Future<Output = Result<TokenSet, OAuthError>> + Send>>
-    + Send
-    + 'static {
+    ) -> impl FnOnce(ConnectionRecord, TokenSet, ConnectionSecrets) -> Renewal + Send + 'static
+    {
         let this = Arc::clone(self);
         move |_, old, _| Box::pin(async move { this.refresh(old).await })
     }

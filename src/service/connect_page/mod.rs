@@ -19,20 +19,20 @@
 //!   is single use (deleted when submitted, together with the session's own pending
 //!   authorization, so a session completes once whichever way it goes) and expires with its
 //!   session.
-//! - `return_to` must be on an origin given with `--return-origin` ([`return_to`]): no open
+//! - `return_to` must be on an origin given with `--return-origin` (`return_to`): no open
 //!   redirect.
-//! - The form carries a CSRF token bound to the session and to the browser ([`csrf`]).
+//! - The form carries a CSRF token bound to the session and to the browser (`csrf`).
 //! - Every page is sent with a Content-Security-Policy that allows no script at all, styles
 //!   only from the service, form submission only to the service and the hosts the flow goes
 //!   through, and no framing (also `X-Frame-Options: DENY`), with `Referrer-Policy: no-referrer`
-//!   and `Cache-Control: no-store` ([`headers`]).
+//!   and `Cache-Control: no-store` (`headers`).
 //! - The page holds nothing secret of the service: no client secret, no state or verifier, and
 //!   a secret the user typed is never sent back in it.
 //!
-//! The parts, one job each: [`model`] (the questions, from the definition), [`pattern`] (a
-//! definition's pattern as an HTML `pattern` attribute), [`form`] (reading and checking a
-//! submission), [`render`] (the HTML, from minijinja templates with HTML escaping), [`flow`]
-//! (what the service does at each step), [`routes`] (the HTTP side).
+//! The parts, one job each: `model` (the questions, from the definition), `pattern` (a
+//! definition's pattern as an HTML `pattern` attribute), `form` (reading and checking a
+//! submission), `render` (the HTML, from minijinja templates with HTML escaping), `flow`
+//! (what the service does at each step), `routes` (the HTTP side).
 
 pub(crate) mod csrf;
 pub(crate) mod flow;

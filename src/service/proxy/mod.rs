@@ -384,9 +384,18 @@ impl Call<'_> {
             }
         }
         let epoch = cache.epoch();
-        let authorization = service
+        let authorization = match service
             .authorization(self.provider, self.connection_id, environment, renew)
-            .await?;
+            .await
+        {
+            Ok(authorization) => authorization,
+            Err(error) => {
+                // Credentials the provider refused, or that the store can no longer vouch
+                // for, are never served from memory again: the next call reads the store.
+                cache.forget(self.provider, self.connection_id);
+                return Err(error.into());
+            }
+        };
         let prepared = Arc::new(Prepared::new(authorization)?);
         cache.keep(
             epoch,

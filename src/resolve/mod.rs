@@ -315,6 +315,7 @@ fn api_auth(
             if !is_http_token(name) {
                 problems.push(
                     Problem::provider(
+                        Kind::InvalidValue,
                         format!("/api/retry/{kind}/{index}"),
                         Anchor::Value,
                         format!("`{name}` is not a header name"),

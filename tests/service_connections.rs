@@ -296,7 +296,7 @@ async fn every_mode_connects_and_hands_out_ready_credentials(world: &World) {
 
     // Listed like any connection, with no secret in sight; sealed at rest.
     let (_, list) = serve.get("/connections").await;
-    assert_eq!(list.as_array().unwrap().len(), 6, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 6, "{list}");
     let secrets = mode_secrets(world);
     support::assert_no_secret("the connection list", &list.to_string(), &secrets);
     world.backend.assert_no_secret_at_rest(&secrets).await;
@@ -372,12 +372,19 @@ async fn refused_credentials_store_nothing(world: &World) {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "unknown_credential");
-    // The modes connect here, not through a consent session.
+    // No user takes part in client credentials: no session. A credential mode's session is
+    // its connect page only, where the user types the credentials: nothing to authorize.
     let (status, body) = serve
-        .start_session(json!({"provider": "keyed-api", "connection_id": "k"}))
+        .start_session(json!({"provider": "machine-api", "connection_id": "m"}))
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(message(&body).contains("POST /connections"), "{body}");
+    let (status, body) = serve
+        .start_session(json!({"provider": "keyed-api", "connection_id": "k"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["connect_url"].is_string(), "{body}");
+    assert!(body.get("authorization_url").is_none(), "{body}");
     assert_eq!(serve.get("/connections/basic-desk/d").await.0, 404);
     assert_eq!(
         world.sim.requests().len(),
@@ -400,7 +407,10 @@ async fn refused_credentials_store_nothing(world: &World) {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["provider_status"], 401);
     assert_eq!(world.sim.count(Endpoint::Api), 1, "one verification tried");
-    assert_eq!(serve.get("/connections").await.1, json!([]));
+    assert_eq!(
+        serve.get("/connections").await.1,
+        json!({"items": [], "next_cursor": null})
+    );
     assert_eq!(
         world
             .backend

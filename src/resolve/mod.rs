@@ -310,13 +310,13 @@ fn api_auth(
         Stage::AfterToken,
         true,
     );
-    for (kind, names) in [("after", &api.retry.after), ("at", &api.retry.at)] {
+    for (field, names) in [("after", &api.retry.after), ("at", &api.retry.at)] {
         for (index, name) in names.iter().enumerate() {
             if !is_http_token(name) {
                 problems.push(
                     Problem::provider(
                         Kind::InvalidValue,
-                        format!("/api/retry/{kind}/{index}"),
+                        format!("/api/retry/{field}/{index}"),
                         Anchor::Value,
                         format!("`{name}` is not a header name"),
                     )

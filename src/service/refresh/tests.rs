@@ -482,6 +482,7 @@ async fn a_hung_provider_holds_up_no_other_connection(test: TestStore) {
             bytes: vec![1; 20],
         },
         expires_at: unix_now() as i64 + 600,
+        return_to: None,
         environment: None,
     };
     tokio::time::timeout(NOT_BLOCKED, test.store.insert_pending(&pending))
@@ -541,6 +542,24 @@ impl Store for FailingCommits {
     async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
         self.inner.purge_expired_pending(now).await
     }
+    async fn insert_connect_page(
+        &self,
+        page: &crate::service::store::ConnectPageRecord,
+    ) -> Result<(), DatabaseError> {
+        self.inner.insert_connect_page(page).await
+    }
+    async fn connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<crate::service::store::ConnectPageRecord>, DatabaseError> {
+        self.inner.connect_page(page_hash).await
+    }
+    async fn take_connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<crate::service::store::ConnectPageRecord>, DatabaseError> {
+        self.inner.take_connect_page(page_hash).await
+    }
     async fn upsert_connection(
         &self,
         record: &ConnectionRecord,
@@ -557,9 +576,11 @@ impl Store for FailingCommits {
     }
     async fn connections(
         &self,
-        provider: Option<&str>,
+        filter: &crate::service::store::ConnectionFilter,
+        after: Option<&crate::service::store::ConnectionKey>,
+        limit: u32,
     ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
-        self.inner.connections(provider).await
+        self.inner.connections(filter, after, limit).await
     }
     fn watch(&self, watcher: Arc<dyn crate::service::store::changes::Watcher>) {
         self.inner.watch(watcher);

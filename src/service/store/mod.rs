@@ -48,7 +48,9 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Whether a connection can be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     /// Tokens are usable (refreshed on demand).
@@ -59,7 +61,7 @@ pub enum ConnectionStatus {
 }
 
 impl ConnectionStatus {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::ReauthorizationRequired => "reauthorization_required",
@@ -118,6 +120,36 @@ pub struct ConnectionRecord {
     pub environment: Option<String>,
 }
 
+/// Which connections a listing holds: every one, or those of one provider, of one status, or
+/// both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionFilter {
+    /// Only this provider's connections.
+    pub provider: Option<String>,
+    /// Only connections in this status.
+    pub status: Option<ConnectionStatus>,
+}
+
+/// A connection's key: connections are listed in (provider, connection_id) order, and a page
+/// resumes after the last key of the one before.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionKey {
+    /// Provider id.
+    pub provider: String,
+    /// The platform's id for the connection.
+    pub connection_id: String,
+}
+
+impl ConnectionKey {
+    /// The key of a stored connection.
+    pub fn of(record: &ConnectionRecord) -> Self {
+        Self {
+            provider: record.provider.clone(),
+            connection_id: record.connection_id.clone(),
+        }
+    }
+}
+
 /// A pending authorization row: looked up by the hash of its `state`, consumed once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingRecord {
@@ -135,6 +167,29 @@ pub struct PendingRecord {
     pub expires_at: i64,
     /// The API environment the connection is for.
     pub environment: Option<String>,
+    /// Where the callback sends the browser at the end (the session's `return_to`).
+    pub return_to: Option<String>,
+}
+
+/// A connect page row: looked up by the hash of the token in its URL, consumed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectPageRecord {
+    /// SHA-256 of the page token, hex.
+    pub page_hash: String,
+    /// The state hash of the session's own pending authorization (OAuth sessions), deleted
+    /// with the page when the page is submitted.
+    pub state_hash: Option<String>,
+    /// Provider id.
+    pub provider: String,
+    /// The connection the page creates or replaces.
+    pub connection_id: String,
+    /// What the platform fixed for the session, as JSON (data center, environment, scopes,
+    /// connection parameters).
+    pub settings: String,
+    /// Where the browser lands at the end.
+    pub return_to: Option<String>,
+    /// Unix seconds after which the page is refused (the session's expiry).
+    pub expires_at: i64,
 }
 
 /// A webhook event in the outbox: its id, the exact JSON body that is signed and posted, and
@@ -213,8 +268,22 @@ pub trait Store: Send + Sync {
     /// concurrent callers, one gets it). Expired rows are returned too, so the caller can say
     /// "expired" rather than "unknown"; they are deleted either way.
     async fn take_pending(&self, state_hash: &str) -> Result<Option<PendingRecord>, DatabaseError>;
-    /// Deletes pending authorizations that expired before `now`.
+    /// Deletes pending authorizations and connect pages that expired before `now`; returns
+    /// how many rows went.
     async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError>;
+    /// Saves a connect page.
+    async fn insert_connect_page(&self, page: &ConnectPageRecord) -> Result<(), DatabaseError>;
+    /// The connect page with this hash, left in place (expired rows too).
+    async fn connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<ConnectPageRecord>, DatabaseError>;
+    /// Removes and returns the connect page with this hash (single use: of two concurrent
+    /// callers, one gets it).
+    async fn take_connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<ConnectPageRecord>, DatabaseError>;
     /// Creates a connection, or replaces one with the same (provider, connection_id) after a
     /// new authorization (its generation moves on, its creation time stays).
     /// With `event`, the event is written to the outbox in the same transaction.
@@ -229,10 +298,15 @@ pub trait Store: Send + Sync {
         provider: &str,
         connection_id: &str,
     ) -> Result<Option<ConnectionRecord>, DatabaseError>;
-    /// All connections, or those of one provider, ordered by provider then id.
+    /// At most `limit` connections matching `filter`, in (provider, connection_id) order,
+    /// starting after `after` (from the first when `None`): one range scan of an index
+    /// (migration 0005), so a page costs the same however many connections there are and
+    /// however deep into them it starts.
     async fn connections(
         &self,
-        provider: Option<&str>,
+        filter: &ConnectionFilter,
+        after: Option<&ConnectionKey>,
+        limit: u32,
     ) -> Result<Vec<ConnectionRecord>, DatabaseError>;
     /// Deletes a connection if it is still at `generation` (the one whose tokens the caller
     /// revoked); false when there is none at that generation (gone, or replaced by a newer
@@ -310,6 +384,49 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, DatabaseError>;
 }
 
+/// Every connection matching a filter, read a page at a time in key order: a caller that goes
+/// through all of them (the key check at start, a re-seal) holds one page, never the table.
+pub(crate) struct Walk<'a> {
+    store: &'a dyn Store,
+    filter: ConnectionFilter,
+    page_size: u32,
+    after: Option<ConnectionKey>,
+    done: bool,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over `filter`'s connections, `page_size` (at least 1) at a time.
+    pub(crate) fn new(store: &'a dyn Store, filter: ConnectionFilter, page_size: u32) -> Self {
+        Self {
+            store,
+            filter,
+            page_size: page_size.max(1),
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next page; `None` once every connection was read. A connection created behind
+    /// the walk's position meanwhile is not seen; one ahead of it is.
+    pub(crate) async fn next_page(
+        &mut self,
+    ) -> Result<Option<Vec<ConnectionRecord>>, DatabaseError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .connections(&self.filter, self.after.as_ref(), self.page_size)
+            .await?;
+        self.done = page.len() < self.page_size as usize;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some(ConnectionKey::of(last));
+        Ok(Some(page))
+    }
+}
+
 /// A refresh lease: who holds it, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
@@ -339,8 +456,11 @@ const CONNECTION_COLUMNS: &str = "provider, connection_id, data_center, issuer, 
     created_at, updated_at, auth_mode, environment";
 
 /// Columns of `pending_authorizations`, in the order [`read_pending`] expects.
-const PENDING_COLUMNS: &str =
-    "state_hash, provider, connection_id, params, key_id, sealed, expires_at, environment";
+const PENDING_COLUMNS: &str = "state_hash, provider, connection_id, params, key_id, sealed, expires_at, environment, return_to";
+
+/// Columns of `connect_pages`, in the order [`read_connect_page`] expects.
+const CONNECT_PAGE_COLUMNS: &str =
+    "page_hash, state_hash, provider, connection_id, settings, return_to, expires_at";
 
 fn json_column<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, DatabaseError> {
     serde_json::from_str(text).map_err(|e| DatabaseError::Corrupt(format!("column {name}: {e}")))
@@ -426,19 +546,56 @@ where
         },
         expires_at: row.try_get(6)?,
         environment: row.try_get(7)?,
+        return_to: row.try_get(8)?,
+    })
+}
+
+/// Reads a `connect_pages` row selected with [`CONNECT_PAGE_COLUMNS`].
+fn read_connect_page<R>(row: &R) -> Result<ConnectPageRecord, DatabaseError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ConnectPageRecord {
+        page_hash: row.try_get(0)?,
+        state_hash: row.try_get(1)?,
+        provider: row.try_get(2)?,
+        connection_id: row.try_get(3)?,
+        settings: row.try_get(4)?,
+        return_to: row.try_get(5)?,
+        expires_at: row.try_get(6)?,
     })
 }
 
 /// The SQL statements, written once with `$n` placeholders, which both SQLite and PostgreSQL
 /// accept.
 mod sql {
-    use super::{CONNECTION_COLUMNS, PENDING_COLUMNS};
+    use super::{CONNECT_PAGE_COLUMNS, CONNECTION_COLUMNS, ConnectionFilter, PENDING_COLUMNS};
 
     pub fn insert_pending() -> String {
         format!(
-            "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         )
     }
+
+    pub fn insert_connect_page() -> String {
+        format!(
+            "INSERT INTO connect_pages ({CONNECT_PAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+    }
+
+    pub fn select_connect_page() -> String {
+        format!("SELECT {CONNECT_PAGE_COLUMNS} FROM connect_pages WHERE page_hash = $1")
+    }
+
+    pub fn take_connect_page() -> String {
+        format!("DELETE FROM connect_pages WHERE page_hash = $1 RETURNING {CONNECT_PAGE_COLUMNS}")
+    }
+
+    pub const PURGE_CONNECT_PAGES: &str = "DELETE FROM connect_pages WHERE expires_at < $1";
 
     pub fn take_pending() -> String {
         format!(
@@ -471,14 +628,67 @@ mod sql {
         )
     }
 
-    pub fn select_connections(by_provider: bool) -> String {
-        let filter = if by_provider {
-            " WHERE provider = $1"
+    /// Where a page starts: after a whole key, or (within one provider's listing) after a
+    /// connection id.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PageStart {
+        /// From the first connection.
+        First,
+        /// After `(provider, connection_id)`: two placeholders. With a provider filter as
+        /// well (a key of another provider, which no cursor holds: the store's contract allows
+        /// it), the scan starts at the provider and checks the key row by row: right, not fast.
+        AfterKey,
+        /// After `connection_id` within the filtered provider: one placeholder. Written apart
+        /// from the row comparison because PostgreSQL positions an index scan on `provider =
+        /// $1` alone when both are given, and walks every row of the provider before the key.
+        AfterId,
+    }
+
+    impl PageStart {
+        pub fn of(filter: &ConnectionFilter, after: Option<&super::ConnectionKey>) -> Self {
+            match after {
+                None => Self::First,
+                Some(key) if filter.provider.as_ref() == Some(&key.provider) => Self::AfterId,
+                Some(_) => Self::AfterKey,
+            }
+        }
+    }
+
+    /// A page of connections: keyset pagination, never OFFSET. Only the conditions in use
+    /// are written (no `$1 IS NULL OR ...`), so each shape has a plan that uses its index
+    /// also when PostgreSQL switches a prepared statement to a generic plan. Placeholders,
+    /// in order: the provider, the status, where to start ([`PageStart`]), the limit; each
+    /// only when used.
+    pub fn select_connections(filter: &ConnectionFilter, start: PageStart) -> String {
+        let mut placeholders = 0;
+        let mut next = || {
+            placeholders += 1;
+            placeholders
+        };
+        let mut conditions = Vec::new();
+        if filter.provider.is_some() {
+            conditions.push(format!("provider = ${}", next()));
+        }
+        if filter.status.is_some() {
+            conditions.push(format!("status = ${}", next()));
+        }
+        match start {
+            PageStart::First => {}
+            PageStart::AfterKey => {
+                let (provider, id) = (next(), next());
+                conditions.push(format!("(provider, connection_id) > (${provider}, ${id})"));
+            }
+            PageStart::AfterId => conditions.push(format!("connection_id > ${}", next())),
+        }
+        let limit = next();
+        let filter = if conditions.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" WHERE {}", conditions.join(" AND "))
         };
         format!(
-            "SELECT {CONNECTION_COLUMNS} FROM connections{filter} ORDER BY provider, connection_id"
+            "SELECT {CONNECTION_COLUMNS} FROM connections{filter} \
+             ORDER BY provider, connection_id LIMIT ${limit}"
         )
     }
 
@@ -585,6 +795,7 @@ macro_rules! bind_pending {
             .bind(&r.sealed.bytes)
             .bind(r.expires_at)
             .bind(&r.environment)
+            .bind(&r.return_to)
     }};
 }
 
@@ -640,11 +851,54 @@ macro_rules! impl_store {
             }
 
             async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
-                let done = sqlx::query(sql::PURGE_PENDING)
+                let pending = sqlx::query(sql::PURGE_PENDING)
                     .bind(now)
                     .execute(&self.pool)
                     .await?;
-                Ok(done.rows_affected())
+                let pages = sqlx::query(sql::PURGE_CONNECT_PAGES)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(pending.rows_affected() + pages.rows_affected())
+            }
+
+            async fn insert_connect_page(
+                &self,
+                page: &ConnectPageRecord,
+            ) -> Result<(), DatabaseError> {
+                sqlx::query(&sql::insert_connect_page())
+                    .bind(&page.page_hash)
+                    .bind(&page.state_hash)
+                    .bind(&page.provider)
+                    .bind(&page.connection_id)
+                    .bind(&page.settings)
+                    .bind(&page.return_to)
+                    .bind(page.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn connect_page(
+                &self,
+                page_hash: &str,
+            ) -> Result<Option<ConnectPageRecord>, DatabaseError> {
+                let row = sqlx::query(&sql::select_connect_page())
+                    .bind(page_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(read_connect_page).transpose()
+            }
+
+            async fn take_connect_page(
+                &self,
+                page_hash: &str,
+            ) -> Result<Option<ConnectPageRecord>, DatabaseError> {
+                let row = sqlx::query(&sql::take_connect_page())
+                    .bind(page_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(read_connect_page).transpose()
             }
 
             async fn upsert_connection(
@@ -680,14 +934,26 @@ macro_rules! impl_store {
 
             async fn connections(
                 &self,
-                provider: Option<&str>,
+                filter: &$crate::service::store::ConnectionFilter,
+                after: Option<&$crate::service::store::ConnectionKey>,
+                limit: u32,
             ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
-                let statement = sql::select_connections(provider.is_some());
+                let start = sql::PageStart::of(filter, after);
+                let statement = sql::select_connections(filter, start);
                 let mut query = sqlx::query(&statement);
-                if let Some(provider) = provider {
+                if let Some(provider) = &filter.provider {
                     query = query.bind(provider);
                 }
-                let rows = query.fetch_all(&self.pool).await?;
+                if let Some(status) = filter.status {
+                    query = query.bind(status.as_str());
+                }
+                if let Some(key) = after {
+                    if start == sql::PageStart::AfterKey {
+                        query = query.bind(&key.provider);
+                    }
+                    query = query.bind(&key.connection_id);
+                }
+                let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
                 rows.iter().map(read_connection).collect()
             }
 

@@ -24,6 +24,7 @@ mod direct;
 pub mod fields;
 pub mod keys;
 pub mod listener;
+mod metrics;
 mod outside_text;
 pub mod refresh;
 pub mod store;
@@ -73,6 +74,10 @@ pub struct Service {
     refresher: Arc<Refresher>,
     /// When webhooks are on: where they go, and what wakes their delivery.
     webhooks: Option<(Webhooks, Arc<Notify>)>,
+    /// What `/metrics` reports.
+    metrics: Arc<metrics::Metrics>,
+    /// The scrape-only key that opens `/metrics` besides the API key.
+    metrics_key: Option<config::ApiKey>,
 }
 
 /// A request to start connecting a user.
@@ -260,8 +265,11 @@ impl Service {
         clients: BTreeMap<String, ProviderClient>,
         http: reqwest::Client,
     ) -> Self {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let mut refresher = Refresher::new(store.clone(), cipher.clone());
+        refresher.count_into(Arc::clone(&metrics));
         Self {
-            refresher: Arc::new(Refresher::new(store.clone(), cipher.clone())),
+            refresher: Arc::new(refresher),
             store,
             cipher,
             providers: providers
@@ -273,6 +281,8 @@ impl Service {
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             retry: RetryPolicy::default(),
             webhooks: None,
+            metrics,
+            metrics_key: None,
         }
     }
 
@@ -297,6 +307,7 @@ impl Service {
                 webhooks.clone(),
                 self.http.clone(),
                 Arc::clone(wake),
+                Arc::clone(&self.metrics),
             )
         })
     }
@@ -331,6 +342,25 @@ impl Service {
     /// shutdown waits for this (bounded) so a provider's answer is not thrown away.
     pub async fn settle(&self) {
         self.refresher.settle().await;
+    }
+
+    /// Lets `key` open `GET /metrics` (and nothing else), besides the API key: a scraper
+    /// then needs no key that hands out tokens.
+    pub fn with_metrics_key(mut self, key: config::ApiKey) -> Self {
+        self.metrics_key = Some(key);
+        self
+    }
+
+    /// The service's metrics (what `/metrics` reports).
+    pub(crate) fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
+    /// Whether `presented` is the scrape-only key of `/metrics`.
+    pub(crate) fn opens_metrics(&self, presented: &str) -> bool {
+        self.metrics_key
+            .as_ref()
+            .is_some_and(|key| key.matches(presented))
     }
 
     /// The store (for health checks).

@@ -430,6 +430,7 @@ async fn the_key_is_required(world: &World) {
         ("GET", "/connections/zoho-crm/x/token"),
         ("DELETE", "/connections/zoho-crm/x"),
         ("GET", "/openapi.json"),
+        ("GET", "/metrics"),
     ] {
         let method: reqwest::Method = method.parse().unwrap();
         for key in [None, Some("wrong-key-wrong-key-wrong"), Some("")] {
@@ -467,6 +468,7 @@ async fn the_key_is_required(world: &World) {
             "/connections/{provider}/{connection_id}",
             "/connections/{provider}/{connection_id}/token",
             "/healthz",
+            "/metrics",
             "/oauth/callback",
             "/openapi.json",
             "/readyz"

@@ -29,7 +29,7 @@ async fn scrape_with(serve: &Instance, key: Option<&str>) -> (u16, String, Strin
 }
 
 /// The exposition as a scraper holding only the metrics key reads it.
-async fn scrape(serve: &Instance) -> String {
+pub(crate) async fn scrape(serve: &Instance) -> String {
     let (status, content_type, text) = scrape_with(serve, Some(METRICS_KEY)).await;
     assert_eq!(status, 200, "{text}");
     assert!(
@@ -41,7 +41,7 @@ async fn scrape(serve: &Instance) -> String {
 
 /// The value of the sample `name{labels}` (labels as the exposition writes them, in order),
 /// 0 when the series does not exist yet.
-fn sample(text: &str, name: &str, labels: &str) -> f64 {
+pub(crate) fn sample(text: &str, name: &str, labels: &str) -> f64 {
     let series = format!("{name}{{{labels}}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&series))

@@ -155,7 +155,13 @@ async fn metrics_count_routes_and_refreshes_and_never_name_a_connection() {
     assert_eq!(refreshes(&text, "refused"), 1.0, "{text}");
 
     // Nothing a caller sent beyond the route, and nothing secret.
-    for leaked in [connection, "force_refresh", "no-such-route", API_KEY, METRICS_KEY] {
+    for leaked in [
+        connection,
+        "force_refresh",
+        "no-such-route",
+        API_KEY,
+        METRICS_KEY,
+    ] {
         assert!(!text.contains(leaked), "`{leaked}` in the metrics:\n{text}");
     }
     support::assert_no_secret("the metrics", &text, &world.secrets());
@@ -203,5 +209,42 @@ async fn metrics_open_with_the_api_key_or_the_metrics_key_only() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_method_answers_json_with_its_code() {
+    let world = World::start(None).await;
+    let serve = world.instance(&[]);
+    let response = serve
+        .api
+        .put(serve.url("/connections"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "method_not_allowed", "{body}");
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_is_an_object_of_any_values_in_the_description() {
+    let world = World::start(None).await;
+    let serve = world.instance(&[]);
+    let (status, openapi) = serve.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &openapi["components"]["schemas"];
+    for schema in ["TokenView", "ConnectionView"] {
+        let metadata = &schemas[schema]["properties"]["metadata"];
+        assert_eq!(metadata["type"], "object", "{schema}: {metadata}");
+        // Any JSON value per key (`{}` or `true`), not a map of nothing.
+        let values = &metadata["additionalProperties"];
+        assert!(
+            values == &Value::Bool(true) || values.as_object().is_some_and(|o| o.is_empty()),
+            "{schema}: {metadata}"
+        );
+    }
     world.finish().await;
 }

@@ -73,18 +73,20 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         )
         .route("/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
-    let scraped = Router::new()
-        .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_metrics_key,
-        ));
+    let scraped =
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                require_metrics_key,
+            ));
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(protected)
         .merge(scraped)
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -336,6 +338,15 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
+/// A known route asked with a method it does not answer: the JSON shape every error has.
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not answer this method",
+    )
+}
+
 /// `POST /connect/sessions` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -492,7 +503,7 @@ pub struct ConnectionView {
     /// `token_type` as returned.
     pub token_type: Option<String>,
     /// Token-response fields kept (Zoho: `api_domain`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub metadata: IndexMap<String, Value>,
     /// Connection parameters.
     pub params: BTreeMap<String, String>,
@@ -691,7 +702,7 @@ pub struct TokenView {
     #[schema(value_type = BTreeMap<String, String>)]
     pub query: IndexMap<String, String>,
     /// Token-response fields kept (Zoho: `api_domain`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub metadata: IndexMap<String, Value>,
 }
 

@@ -77,9 +77,10 @@ fn validate(paths: &[&Path]) -> Vec<Value> {
 }
 
 /// A diagnostic as `validate --format json` gives it: range (1-based lines and columns, end
-/// exclusive), message, hint, and the labels as (file, line, column, message).
+/// exclusive), kind, message, hint, and the labels as (file, line, column, message).
 type Printed = (
     [u64; 4],
+    String,
     String,
     Option<String>,
     Vec<(PathBuf, u64, u64, String)>,
@@ -92,6 +93,13 @@ fn as_validate_prints(diagnostics: &[Value]) -> Vec<Printed> {
         .map(|d| {
             assert_eq!(d["severity"], 1, "an error: {d}");
             assert_eq!(d["source"], "provider-forge");
+            // The kind is the code, linked to its section of the documentation.
+            let kind = d["code"].as_str().expect("a code").to_owned();
+            let docs = d["codeDescription"]["href"].as_str().expect("a link");
+            assert!(
+                docs.ends_with(&format!("docs/validate.md#{kind}")),
+                "{docs}"
+            );
             let text = d["message"].as_str().expect("a message");
             let (message, hint) = match text.split_once("\nhelp: ") {
                 Some((message, hint)) => (message.to_owned(), Some(hint.to_owned())),
@@ -121,7 +129,7 @@ fn as_validate_prints(diagnostics: &[Value]) -> Vec<Printed> {
                     )
                 })
                 .collect();
-            (range, message, hint, labels)
+            (range, kind, message, hint, labels)
         })
         .collect()
 }
@@ -148,6 +156,7 @@ fn expected(reference: &[Value], file: &Path) -> Vec<Printed> {
                 .collect();
             (
                 range,
+                d["kind"].as_str().unwrap().to_owned(),
                 d["message"].as_str().unwrap().to_owned(),
                 d["hint"].as_str().map(str::to_owned),
                 labels,
@@ -334,7 +343,7 @@ fn a_set_fault_found_through_a_provider_is_published_in_the_set_with_its_labels(
     let reference = validate(&[&provider]);
     let in_set = expected(&reference, &set);
     assert!(
-        in_set.iter().any(|(_, _, _, labels)| labels.len() == 2),
+        in_set.iter().any(|(_, _, _, _, labels)| labels.len() == 2),
         "validate labels the first entry and the provider's `set:` line: {reference:?}"
     );
 
@@ -395,33 +404,40 @@ fn other_yaml_in_the_workspace_gets_no_diagnostics_nor_hover() {
 #[test]
 fn a_half_typed_key_does_not_hide_the_semantic_errors() {
     let (_dir, provider, _set) = workspace();
-    // While `pkc` is being typed: a placeholder misspelt and a default scope not in the catalog.
-    let text = PROVIDER
-        .replace("  pkce: true\n", "  pkce: true\n  pkc: \n")
-        .replace("https://<login_host>/token", "https://<login_hots>/token")
-        .replace("default: [read]", "default: [read, admin]");
-    fs::write(&provider, &text).unwrap();
-    let reference = validate(&[&provider]);
+    // While `pkc` is being typed, with its colon (an unknown key) or before it (not yet a
+    // key: a YAML syntax error on its line): a placeholder misspelt and a default scope not in
+    // the catalog are reported with it.
+    for (typed, kind) in [("  pkc: \n", "unknown-field"), ("  pkc\n", "yaml-syntax")] {
+        let text = PROVIDER
+            .replace("  pkce: true\n", &format!("  pkce: true\n{typed}"))
+            .replace("https://<login_host>/token", "https://<login_hots>/token")
+            .replace("default: [read]", "default: [read, admin]");
+        fs::write(&provider, &text).unwrap();
+        let reference = validate(&[&provider]);
 
-    let mut client = Client::start();
-    client.open(&provider, &text);
-    let published = as_validate_prints(&client.diagnostics(&provider));
-    let messages: Vec<&str> = published.iter().map(|(_, m, _, _)| m.as_str()).collect();
-    assert!(
-        messages.iter().any(|m| m.contains("`pkc`")),
-        "the unknown key: {messages:?}"
-    );
-    assert!(
-        messages.iter().any(|m| m.contains("login_hots")),
-        "the misspelt placeholder: {messages:?}"
-    );
-    assert!(
-        messages.iter().any(|m| m.contains("admin")),
-        "the default scope outside the catalog: {messages:?}"
-    );
-    // `validate` collects the same.
-    assert_eq!(published, expected(&reference, &provider));
-    assert!(client.shutdown().success());
+        let mut client = Client::start();
+        client.open(&provider, &text);
+        let published = as_validate_prints(&client.diagnostics(&provider));
+        let found: Vec<(&str, &str)> = published
+            .iter()
+            .map(|(_, kind, message, _, _)| (kind.as_str(), message.as_str()))
+            .collect();
+        assert!(
+            found.iter().any(|(k, m)| *k == kind && m.contains("`pkc`")),
+            "the half-typed key: {found:?}"
+        );
+        assert!(
+            found.iter().any(|(_, m)| m.contains("login_hots")),
+            "the misspelt placeholder: {found:?}"
+        );
+        assert!(
+            found.iter().any(|(_, m)| m.contains("admin")),
+            "the default scope outside the catalog: {found:?}"
+        );
+        // `validate` collects the same.
+        assert_eq!(published, expected(&reference, &provider));
+        assert!(client.shutdown().success());
+    }
 }
 
 /// `text` with single-line `edits` (protocol ranges, ASCII text) applied.

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::support;
-use crate::support::service::{Backend, World, expire};
+use crate::support::service::{Backend, Instance, World, expire};
 use crate::support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
 
 /// Runs a case on SQLite and on PostgreSQL (skipped loudly when no server is reachable outside
@@ -62,8 +62,9 @@ async fn full_flow(world: &World) {
     // Metadata, never a token.
     let (status, list) = serve.get("/connections?provider=zoho-crm").await;
     assert_eq!(status, 200);
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    let connection = &list[0];
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["next_cursor"], Value::Null);
+    let connection = &list["items"][0];
     assert_eq!(connection["connection_id"], "acme-1");
     assert_eq!(connection["status"], "active");
     assert_eq!(connection["data_center"], "eu");
@@ -85,7 +86,7 @@ async fn full_flow(world: &World) {
     assert_eq!(&one, connection);
     assert_eq!(
         serve.get("/connections?provider=gitlab").await.1,
-        Value::Array(vec![])
+        serde_json::json!({"items": [], "next_cursor": null})
     );
 
     // The token the provider issued, reused while valid.
@@ -269,10 +270,168 @@ async fn user_denies(world: &World) {
     let (status, page) = serve.deliver_callback(&callback).await;
     assert_eq!(status, 400);
     assert!(page.contains("Access denied"), "{page}");
-    assert_eq!(serve.get("/connections").await.1, Value::Array(vec![]));
+    assert_eq!(
+        serve.get("/connections").await.1,
+        serde_json::json!({"items": [], "next_cursor": null})
+    );
     assert_eq!(world.sim.count(Endpoint::Token), 0);
 }
 on_both_backends!(user_denies);
+
+/// Every key of a listing, following `next_cursor` from `path` (which has a query string);
+/// asserts each page holds at most `limit` connections and only the last has no cursor.
+async fn walk(serve: &Instance, path: &str, limit: usize) -> (Vec<(String, String)>, usize) {
+    let (mut keys, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+    loop {
+        let url = match &cursor {
+            Some(cursor) => format!("{path}&limit={limit}&cursor={cursor}"),
+            None => format!("{path}&limit={limit}"),
+        };
+        let (status, page) = serve.get(&url).await;
+        assert_eq!(status, 200, "{url}: {page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit, "{page}");
+        keys.extend(items.iter().map(|c| {
+            let text = |field: &str| c[field].as_str().unwrap().to_owned();
+            (text("provider"), text("connection_id"))
+        }));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(items.len(), limit, "only the last page is short: {page}");
+                cursor = Some(next.to_owned());
+            }
+            None => return (keys, pages),
+        }
+    }
+}
+
+fn key_list(keys: &[(&str, &str)]) -> Vec<(String, String)> {
+    keys.iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect()
+}
+
+async fn pages_of_connections(world: &World) {
+    let serve = world.instance(&[]);
+    for id in ["a3", "a0", "a4", "a1", "a2"] {
+        serve.connect(world, "zoho-crm", id).await;
+    }
+    for id in ["g1", "g0"] {
+        serve.connect(world, "gitlab", id).await;
+    }
+    // One connection the provider no longer honours.
+    revoke_everything_at_the_provider(world).await;
+    expire(world, "zoho-crm", "a2").await;
+    assert_eq!(serve.get("/connections/zoho-crm/a2/token").await.0, 409);
+
+    let everything = key_list(&[
+        ("gitlab", "g0"),
+        ("gitlab", "g1"),
+        ("zoho-crm", "a0"),
+        ("zoho-crm", "a1"),
+        ("zoho-crm", "a2"),
+        ("zoho-crm", "a3"),
+        ("zoho-crm", "a4"),
+    ]);
+    // By provider then id, whatever the page size; the default page holds them all.
+    assert_eq!(
+        walk(&serve, "/connections?", 2).await,
+        (everything.clone(), 4)
+    );
+    assert_eq!(
+        walk(&serve, "/connections?", 7).await,
+        (everything.clone(), 1)
+    );
+    let (status, all) = serve.get("/connections").await;
+    assert_eq!(status, 200);
+    assert_eq!(all["items"].as_array().unwrap().len(), 7);
+    assert_eq!(all["next_cursor"], Value::Null);
+    assert_eq!(all["items"][4]["status"], "reauthorization_required");
+    support::assert_no_secret("a page of connections", &all.to_string(), &world.secrets());
+
+    // Filters, alone and together, paged.
+    assert_eq!(
+        walk(&serve, "/connections?provider=zoho-crm", 3).await,
+        (everything[2..].to_vec(), 2)
+    );
+    assert_eq!(
+        walk(&serve, "/connections?status=reauthorization_required", 1)
+            .await
+            .0,
+        key_list(&[("zoho-crm", "a2")])
+    );
+    assert_eq!(
+        walk(&serve, "/connections?provider=zoho-crm&status=active", 2)
+            .await
+            .0,
+        key_list(&[
+            ("zoho-crm", "a0"),
+            ("zoho-crm", "a1"),
+            ("zoho-crm", "a3"),
+            ("zoho-crm", "a4")
+        ])
+    );
+    assert_eq!(walk(&serve, "/connections?provider=nobody", 5).await.0, []);
+
+    // A connection deleted between two pages moves nothing: the next page starts after the
+    // last key handed out, and another instance reads the cursor.
+    let (_, first) = serve.get("/connections?limit=3").await;
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(first["items"][2]["connection_id"], "a0");
+    assert_eq!(serve.delete("/connections/zoho-crm/a0").await.0, 200);
+    let other = world.instance(&[]);
+    let (status, second) = other
+        .get(&format!("/connections?limit=3&cursor={cursor}"))
+        .await;
+    assert_eq!(status, 200, "{second}");
+    let ids: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["connection_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a1", "a2", "a3"]);
+
+    // Bad requests are JSON errors that say what is wrong.
+    for query in [
+        "limit=0",
+        "limit=1001",
+        "limit=-1",
+        "limit=ten",
+        "status=paused",
+        "providr=zoho-crm",
+    ] {
+        let (status, body) = serve.get(&format!("/connections?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"], "bad_request", "{query}: {body}");
+        assert!(!body["message"].as_str().unwrap().is_empty());
+    }
+    let (status, body) = serve.get("/connections?limit=1001").await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("1 to 1000"),
+        "{body}"
+    );
+    assert_eq!(serve.get("/connections?limit=1000").await.0, 200);
+    // A cursor altered, or sent with other filters than its own, is refused.
+    let mut altered = cursor.clone().into_bytes();
+    let middle = altered.len() / 2;
+    altered[middle] = if altered[middle] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    for query in [
+        format!("cursor={altered}"),
+        format!("cursor={cursor}&provider=zoho-crm"),
+        format!("cursor={cursor}&status=active"),
+        "cursor=not-a-cursor".to_owned(),
+        "cursor=".to_owned(),
+    ] {
+        let (status, body) = serve.get(&format!("/connections?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"], "invalid_cursor", "{query}: {body}");
+    }
+}
+on_both_backends!(pages_of_connections);
 
 async fn replayed_expired_and_forged_callbacks(world: &World) {
     let serve = world.instance(&[]);
@@ -314,7 +473,7 @@ async fn replayed_expired_and_forged_callbacks(world: &World) {
     assert!(page.contains("refusing the callback"), "{page}");
 
     let (_, list) = serve.get("/connections").await;
-    let ids: Vec<&str> = list
+    let ids: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -429,6 +588,8 @@ async fn the_key_is_required(world: &World) {
         ("GET", "/connections/zoho-crm/x"),
         ("GET", "/connections/zoho-crm/x/token"),
         ("DELETE", "/connections/zoho-crm/x"),
+        ("GET", "/proxy/zoho-crm/x/crm/v8/Leads"),
+        ("POST", "/proxy/zoho-crm/x/crm/v8/Leads"),
         ("GET", "/openapi.json"),
         ("GET", "/metrics"),
     ] {
@@ -471,6 +632,7 @@ async fn the_key_is_required(world: &World) {
             "/metrics",
             "/oauth/callback",
             "/openapi.json",
+            "/proxy/{provider}/{connection_id}/{path}",
             "/readyz"
         ]
     );

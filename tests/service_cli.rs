@@ -380,3 +380,50 @@ async fn loopback_and_ip_hosts_are_refused_as_connection_values() {
     let _ = child.wait();
     world.finish().await;
 }
+
+/// `--log-format json`: the log a collector reads is one JSON object per line, with the
+/// event's level, message and fields, and no escape sequence; without the flag it stays text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line() {
+    let world = World::start(None).await;
+    let stopped_log = |extra: &[&str]| {
+        let mut serve = world.instance(extra);
+        let status = serve
+            .terminate(Duration::from_secs(15))
+            .expect("the service stops");
+        assert_eq!(status.code(), Some(0));
+        serve.log_text()
+    };
+    let log = tokio::task::block_in_place(|| stopped_log(&["--log-format", "json"]));
+    assert!(!log.contains('\u{1b}'), "no escape sequence: {log:?}");
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let serving = events
+        .iter()
+        .find(|event| event["fields"]["message"] == "serving")
+        .unwrap_or_else(|| panic!("the start is logged: {log}"));
+    assert_eq!(serving["level"], "INFO");
+    assert!(
+        serving["fields"]["callback"]
+            .as_str()
+            .is_some_and(|callback| callback.ends_with("/oauth/callback")),
+        "{serving}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|event| event["fields"]["message"] == "shutting down"),
+        "{log}"
+    );
+
+    let text = tokio::task::block_in_place(|| stopped_log(&[]));
+    let first = text.lines().next().expect("a log line");
+    assert!(
+        first.contains("INFO") && first.contains("serving"),
+        "{text}"
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(first).is_err());
+    world.finish().await;
+}

@@ -108,12 +108,12 @@ async fn zoho_token_route_hands_out_ready_headers(world: &World) {
 on_both_backends!(zoho_token_route_hands_out_ready_headers, zoho_world);
 
 /// The credentials the simulated providers accept.
-const API_KEY: &str = "sk-test-simulated-key-7b1e";
-const USERNAME: &str = "sim-user";
-const PASSWORD: &str = "sim-password-c3d9";
-const APP_KEY: &str = "app-simkey42";
+pub(crate) const API_KEY: &str = "sk-test-simulated-key-7b1e";
+pub(crate) const USERNAME: &str = "sim-user";
+pub(crate) const PASSWORD: &str = "sim-password-c3d9";
+pub(crate) const APP_KEY: &str = "app-simkey42";
 /// The one helpdesk (`<subdomain>.desk.test`) the simulator plays.
-const SUBDOMAIN: &str = "acme";
+pub(crate) const SUBDOMAIN: &str = "acme";
 
 /// The definitions of tests/fixtures/auth, one per mode, with the API-key provider given a
 /// sandbox beside production.
@@ -144,7 +144,7 @@ fn mode_definitions() -> Vec<(PathBuf, String)> {
 
 /// The five modes' providers, the simulator accepting the credentials above; only the
 /// client-credentials provider has a client in the clients file (the platform's).
-async fn modes_world(backend: Option<Backend>) -> World {
+pub(crate) async fn modes_world(backend: Option<Backend>) -> World {
     World::start_definitions(backend, &mode_definitions(), &["machine-api"], |setup| {
         setup.credential_values = [
             ("apiKey", API_KEY),
@@ -162,14 +162,14 @@ async fn modes_world(backend: Option<Backend>) -> World {
 }
 
 /// Everything secret the modes' connections hold.
-fn mode_secrets(world: &World) -> Vec<String> {
+pub(crate) fn mode_secrets(world: &World) -> Vec<String> {
     let mut secrets = world.secrets();
     secrets.extend([API_KEY, USERNAME, PASSWORD, APP_KEY].map(str::to_owned));
     secrets
 }
 
 /// POST /connections with `body`; returns status and JSON body.
-async fn create(serve: &Instance, body: Value) -> (u16, Value) {
+pub(crate) async fn create(serve: &Instance, body: Value) -> (u16, Value) {
     let response = serve
         .api
         .post(serve.url("/connections"))
@@ -296,7 +296,7 @@ async fn every_mode_connects_and_hands_out_ready_credentials(world: &World) {
 
     // Listed like any connection, with no secret in sight; sealed at rest.
     let (_, list) = serve.get("/connections").await;
-    assert_eq!(list.as_array().unwrap().len(), 6, "{list}");
+    assert_eq!(list["items"].as_array().unwrap().len(), 6, "{list}");
     let secrets = mode_secrets(world);
     support::assert_no_secret("the connection list", &list.to_string(), &secrets);
     world.backend.assert_no_secret_at_rest(&secrets).await;
@@ -400,7 +400,10 @@ async fn refused_credentials_store_nothing(world: &World) {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["provider_status"], 401);
     assert_eq!(world.sim.count(Endpoint::Api), 1, "one verification tried");
-    assert_eq!(serve.get("/connections").await.1, json!([]));
+    assert_eq!(
+        serve.get("/connections").await.1,
+        json!({"items": [], "next_cursor": null})
+    );
     assert_eq!(
         world
             .backend

@@ -45,6 +45,7 @@ mod service_cli;
 mod service_connections;
 mod service_instances;
 mod service_operators;
+mod service_proxy;
 mod service_webhooks;
 mod simulate_cli;
 mod simulate_connection;

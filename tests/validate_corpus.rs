@@ -1,6 +1,6 @@
 //! The corpus of invalid definitions: realistic maintainer mistakes, each with the positions
-//! it must be reported at (`# expect: LINE:COL` comments at the end of the file, written by
-//! hand) and a reviewed snapshot of the whole diagnostic text.
+//! it must be reported at and the kind of each problem (`# expect: LINE:COL KIND` comments at
+//! the end of the file, written by hand) and a reviewed snapshot of the whole diagnostic text.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,12 @@ fn expected_positions(text: &str) -> Vec<String> {
         .filter_map(|line| line.strip_prefix("# expect: "))
         .map(str::to_owned)
         .collect()
+}
+
+/// A diagnostic as an `# expect:` line writes it: `LINE:COL KIND`.
+fn expectation(diagnostic: &provider_forge::diagnostics::Diagnostic) -> String {
+    let start = diagnostic.region.start;
+    format!("{}:{} {}", start.line, start.column, diagnostic.kind)
 }
 
 #[test]
@@ -40,13 +46,14 @@ fn every_mistake_is_reported_at_the_expected_positions() {
             "{} was accepted",
             file.display()
         );
-        let mut found: Vec<String> = catalog
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}:{}", d.region.start.line, d.region.start.column))
-            .collect();
+        let mut found: Vec<String> = catalog.diagnostics.iter().map(expectation).collect();
         found.dedup();
-        assert_eq!(found, expected, "positions reported for {}", file.display());
+        assert_eq!(
+            found,
+            expected,
+            "positions and kinds reported for {}",
+            file.display()
+        );
         for diagnostic in &catalog.diagnostics {
             assert_eq!(diagnostic.file, file, "diagnostic names the wrong file");
             assert!(!diagnostic.path.is_empty());
@@ -77,11 +84,7 @@ fn warnings_leave_the_file_valid_and_are_reported_where_expected() {
         let catalog = catalog::load(std::slice::from_ref(&file)).unwrap();
         assert!(catalog.is_valid(), "{} was refused", file.display());
         assert_eq!(catalog.providers.len(), 1);
-        let found: Vec<String> = catalog
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}:{}", d.region.start.line, d.region.start.column))
-            .collect();
+        let found: Vec<String> = catalog.diagnostics.iter().map(expectation).collect();
         assert_eq!(found, expected_positions(&text), "{}", file.display());
         assert!(catalog.diagnostics.iter().all(|d| !d.is_error()));
         let shown = provider_forge::diagnostics::render(&catalog.diagnostics, false);

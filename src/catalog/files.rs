@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{DATA_CENTER_SET_DIR, LoadError};
 use crate::definition::document;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Kind};
 
 /// The files a load reads: providers in the order given (directories sorted by name), then the
 /// sets found in given directories.
@@ -64,6 +64,7 @@ pub(super) fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError>
     }
     let too_large = |size: u64| {
         Diagnostic::file_level(
+            Kind::UnreadableFile,
             path,
             format!(
                 "file is {size} bytes, more than the {} bytes a definition may have",
@@ -84,7 +85,7 @@ pub(super) fn read(path: &Path) -> Result<Result<String, Diagnostic>, LoadError>
     if bytes.len() as u64 > document::MAX_FILE_BYTES as u64 {
         return Ok(Err(too_large(bytes.len() as u64)));
     }
-    Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, error)))
+    Ok(document::decode(bytes).map_err(|error| Diagnostic::syntax(path, *error)))
 }
 
 /// The `*.yaml` and `*.yml` files directly in `dir`, sorted by name.

@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::definition::types::ProviderDefinition;
-use crate::diagnostics::{Anchor, Diagnostic};
+use crate::diagnostics::{Anchor, Diagnostic, Kind};
 use crate::resolve::problem::Origin;
 use crate::resolve::table::ResolvedProvider;
 use crate::resolve::{self, resolve};
@@ -280,6 +280,7 @@ fn semantic_checks(
         None => None,
         Some(name) if !is_set_name(name) => {
             return Ok(Verdict::Invalid(vec![checked.locator(file).diagnostic(
+                Kind::SetName,
                 "/data_centers/set",
                 Anchor::Value,
                 format!("`{}` is not a data-center set name", name.escape_debug()),
@@ -294,6 +295,7 @@ fn semantic_checks(
             let path = set_path(file, name);
             let Some(slot) = sets.named(&path) else {
                 return Ok(Verdict::Invalid(vec![checked.locator(file).diagnostic(
+                    Kind::SetName,
                     "/data_centers/set",
                     Anchor::Value,
                     format!(

@@ -11,7 +11,7 @@ use crate::catalog;
 use crate::oauth;
 use std::time::Duration;
 
-use crate::service::{self, Service, api, config, keys, listener, store, webhooks};
+use crate::service::{self, Service, api, config, keys, listener, proxy, store, webhooks};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -26,16 +26,20 @@ PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA2
 characters. Required with --webhook-url.\n  \
 PROVIDER_FORGE_METRICS_KEY      optional bearer key that opens GET /metrics and nothing else, for a \
 metrics scraper; at least 16 characters.\n  \
-RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys.\n\n\
-Routes: POST /connect/sessions, GET /oauth/callback, GET /connections[?provider=ID], \
+RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys \
+(--log-format json writes them as JSON lines).\n\n\
+Routes: POST /connect/sessions, GET /oauth/callback, \
+GET /connections[?provider=ID&status=S&limit=N&cursor=C] (a page: {items, next_cursor}), \
 POST /connections (api_key, basic, token_request, client_credentials), \
 GET|DELETE /connections/{provider}/{connection_id}, \
 GET /connections/{provider}/{connection_id}/token[?force_refresh=true&environment=NAME], \
-GET /healthz, GET /readyz, GET /metrics (Prometheus text format), \
-GET /openapi.json.\n\n\
+ANY /proxy/{provider}/{connection_id}/{path} (the provider's API with the connection's \
+credentials; Provider-Forge-Environment: NAME picks the environment), GET /healthz, \
+GET /readyz, GET /metrics (Prometheus text format), GET /openapi.json.\n\n\
 Limits: a request head must arrive within --header-read-timeout, a connection with no \
 request in flight is closed after --idle-timeout, at most --max-connections are served at once \
-(others wait to be accepted), bodies are limited to 64 KiB and requests to 120 s. On SIGINT or \
+(others wait to be accepted), bodies are limited to 64 KiB and requests to 120 s (proxied \
+calls: --proxy-max-body, --proxy-timeout). On SIGINT or \
 SIGTERM the service stops accepting, lets requests in flight finish, and exits after at most \
 --shutdown-timeout.\n\n\
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
@@ -93,36 +97,73 @@ pub struct ServeArgs {
     /// Seconds to let requests in flight finish after SIGINT or SIGTERM before exiting.
     #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     shutdown_timeout: u64,
+    /// Most retries of a proxied call after 429, 503 or a network error: idempotent methods
+    /// (GET, HEAD, PUT, DELETE, OPTIONS), or any with `Provider-Forge-Retry: true`, and only
+    /// with a body of declared length up to 64 KiB (a larger one streams, and cannot be sent
+    /// again).
+    #[arg(long, value_name = "N", default_value_t = proxy::DEFAULT_RETRIES)]
+    proxy_retries: u32,
+    /// Seconds from a proxied call's first attempt within which its retries must start; an
+    /// answer asking (Retry-After) for a longer wait is passed back at once.
+    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_RETRY_SECS)]
+    proxy_retry_seconds: u64,
+    /// Seconds the provider has to start answering a proxied call (504 after, not retried),
+    /// and the longest pause in a body streaming either way.
+    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    proxy_timeout: u64,
+    /// Largest request body a proxied call passes on, MiB (413 past it).
+    #[arg(long, value_name = "MIB", default_value_t = proxy::DEFAULT_MAX_BODY_MIB, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
+    proxy_max_body: u64,
     /// POST signed connection events (connection.created, connection.deleted,
     /// connection.reauthorization_required) to this https URL (http only to a loopback host),
     /// at least once, retried with backoff until a 2xx. The signing secret comes from
     /// PROVIDER_FORGE_WEBHOOK_SECRET.
     #[arg(long, value_name = "URL")]
     webhook_url: Option<String>,
+    /// How the log on stderr is written: `text`, one line per event for people (coloured only
+    /// on a terminal without NO_COLOR), or `json`, one JSON object per line for log
+    /// collectors (`timestamp`, `level`, `target`, `fields` with the `message`, and the
+    /// request's `span`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// The shapes of `serve`'s log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One line per event, for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
-    init_logging();
+    init_logging(args.log_format);
     match serve(args) {
         Ok(()) => EXIT_OK,
         Err(Reported(code)) => code,
     }
 }
 
-/// Structured logs on stderr, filtered by RUST_LOG (default `info`), coloured only on a
-/// terminal and without NO_COLOR: a log file or collector gets no escape sequences.
-fn init_logging() {
+/// Structured logs on stderr, filtered by RUST_LOG (default `info`): text coloured only on a
+/// terminal and without NO_COLOR, so a log file or collector gets no escape sequences, or JSON
+/// lines, never coloured. The events are the same either way.
+fn init_logging(format: LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let colour = std::io::stderr().is_terminal()
+    let colour = format == LogFormat::Text
+        && std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-    // A second init (tests calling run twice) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second init (tests calling run twice) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// Prints configuration problems (missing keys, unreadable secrets: usage problems).
@@ -214,7 +255,13 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             clients,
             http,
         )
-        .with_refresh_margin(args.refresh_margin);
+        .with_refresh_margin(args.refresh_margin)
+        .with_proxy(proxy::ProxySettings {
+            retries: args.proxy_retries,
+            retry_budget: Duration::from_secs(args.proxy_retry_seconds),
+            timeout: Duration::from_secs(args.proxy_timeout),
+            max_body_bytes: args.proxy_max_body * 1024 * 1024,
+        });
         let service = match webhooks {
             Some(webhooks) => service.with_webhooks(webhooks),
             None => service,

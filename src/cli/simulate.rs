@@ -49,7 +49,8 @@ pub struct SimulateArgs {
     consent: ConsentArg,
     /// A fault to put in force (repeatable): error-with-200, expires-in-string,
     /// no-refresh-token, rotate-refresh-token, rate-limit-after:N, slow:MS,
-    /// server-error-once, malformed-json, api-401-once, api-429-once, api-500-once. See below.
+    /// server-error-once, malformed-json, api-401-once, api-429-once, api-500-once,
+    /// api-503-once, api-429-date-once, api-hang-once, api-reset-once. See below.
     #[arg(long = "fault", value_name = "NAME[:ARG]")]
     faults: Vec<Fault>,
     /// Append one JSON line per request (host, path, endpoint, grant_type, outcome) to FILE.
@@ -112,12 +113,20 @@ Faults:
   api-401-once          the next API call gets HTTP 401 whatever its credentials
   api-429-once          the next API call gets HTTP 429 with Retry-After: 1
   api-500-once          the next API call gets HTTP 500
+  api-503-once          the next API call gets HTTP 503 with Retry-After: 1
+  api-429-date-once     the next API call gets HTTP 429 with Retry-After as an HTTP date 2 s ahead
+  api-hang-once         the next API call is never answered (held for ten minutes)
+  api-reset-once        the next API call's connection is closed without an answer
 
 The API: every API base URL of every data center and environment answers any path with \
 HTTP 200 and a small JSON body (provider, data_center, environment, method, path) when the \
 call carries the credentials exactly as the definition places them (the right header, query \
 parameter, Basic pair, or a token this server issued), else 401 naming what was wrong; \
-verification endpoints included. Client-credentials and token-request providers get their \
+verification endpoints included. A path under an API base ending in `_simulate/echo` answers what \
+arrived (method, path, query, headers, body; credential values masked), `_simulate/upload` \
+counts a streamed body and answers its length, and `_simulate/download?bytes=N` streams N \
+bytes (byte i is i % 251): endpoints for testing a proxy, behind the same credential check. \
+Client-credentials and token-request providers get their \
 token endpoint: client authentication, body encoding, method, headers and parameters as the \
 definition says, the token (and its lifetime, and a refresh token) at the answer's paths.
 

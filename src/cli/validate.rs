@@ -16,15 +16,16 @@ sorted by position, each followed by the source lines with the problem underline
 other places that explain it, in any file) and a `help:` line when a fix is known. Colour \
 on a terminal only, never with NO_COLOR set; control characters from the input are shown \
 escaped (`\\u{1b}`). With --format json, \
-stdout gets a JSON array of {file, line, column, path, severity, message, hint, end_line, \
-end_column, byte_start, byte_end, labels}: the problem's whole range (end exclusive; bytes \
+stdout gets a JSON array of {file, line, column, path, severity, kind, message, hint, \
+end_line, end_column, byte_start, byte_end, labels}: the problem's kind (a stable id such as \
+`unknown-field`, listed in docs/validate.md), its whole range (end exclusive; bytes \
 counted from the start of the file) and the other places that explain it, each {file, line, \
 column, end_line, end_column, byte_start, byte_end, path, message}.\n\n\
 Files are checked in parallel on all cores and one at a time in constant memory; the output is \
 the same whatever the number of threads (environment: RAYON_NUM_THREADS, default one per \
 core).\n\n\
-With --format sarif, stdout gets a SARIF 2.1.0 log (one result per problem, rule \
-`invalid-definition`, columns in Unicode characters, end exclusive, labels as related \
+With --format sarif, stdout gets a SARIF 2.1.0 log (one rule per kind of problem with its \
+help, one result per problem, columns in Unicode characters, end exclusive, labels as related \
 locations), for code scanning. With --format github, stdout gets GitHub Actions workflow \
 commands: `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=PATH::MESSAGE` per \
 problem and a `::notice` per label.\n\n\

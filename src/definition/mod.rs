@@ -6,6 +6,6 @@ pub(crate) mod types;
 
 pub use document::{
     Document, MAX_DEPTH, MAX_EXPANDED_BYTES, MAX_FILE_BYTES, MAX_NODES, NodeSpan, Position, ROOT,
-    Region, SourceMap, Span, SyntaxError, parse,
+    Region, SourceMap, Span, SyntaxCause, SyntaxError, parse,
 };
 pub use types::*;

@@ -623,6 +623,32 @@ pub struct Api {
     /// A request that proves a connection's credentials work, run before anything is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<Verify>,
+    /// Rate-limit headers the API answers with besides the standard `Retry-After`: the
+    /// service's proxy waits as long as the longest of them says before it retries a 429 or
+    /// 503 (Nango's `proxy.retry.after` and `.at`).
+    #[serde(default, skip_serializing_if = "RetryHeaders::is_empty")]
+    pub retry: RetryHeaders,
+}
+
+/// The headers that say when a refused API call may be made again, besides `Retry-After`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryHeaders {
+    /// Headers that give the seconds to wait, as `Retry-After` does (e.g.
+    /// `x-ratelimit-retry-after`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+    /// Headers that give the time the limit resets: Unix seconds, Unix milliseconds or an HTTP
+    /// date (e.g. `x-ratelimit-reset`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at: Vec<String>,
+}
+
+impl RetryHeaders {
+    /// True when the definition names no header.
+    pub fn is_empty(&self) -> bool {
+        self.after.is_empty() && self.at.is_empty()
+    }
 }
 
 /// An API request that proves credentials work: any 2xx answer from one of its endpoints

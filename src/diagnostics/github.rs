@@ -109,6 +109,7 @@ mod tests {
             span: crate::definition::document::Span { start: 0, end: 1 },
         };
         let mut diagnostic = Diagnostic::at(
+            crate::diagnostics::Kind::InvalidValue,
             Path::new("evil\u{1b}.yaml"),
             region,
             "a\u{202e}b",

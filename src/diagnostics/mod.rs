@@ -3,6 +3,7 @@
 //! YAML errors, schema violations and semantic errors the same way.
 
 mod escape;
+mod kind;
 // The CI output formats of `validate --format`: only the command line uses them.
 #[cfg(feature = "cli")]
 pub(crate) mod github;
@@ -11,6 +12,7 @@ pub(crate) mod sarif;
 pub(crate) mod snippet;
 
 pub use escape::visible;
+pub use kind::{DOCS_URL, Kind};
 pub use snippet::{render, stderr_color, template_excerpt, use_color};
 
 use std::fmt;
@@ -21,7 +23,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde_json::Value;
 
 use crate::definition::document::{
-    Position, Region, SourceMap, Span, SyntaxError, unescape_pointer_token,
+    Position, Region, SourceMap, Span, SyntaxCause, SyntaxError, unescape_pointer_token,
 };
 
 /// One problem a user can fix in a YAML file.
@@ -46,6 +48,8 @@ pub struct Diagnostic {
     /// How serious the problem is: an error makes the file invalid; a warning (a credential
     /// named like a secret but declared `secret: false`) is reported and leaves it valid.
     pub severity: Severity,
+    /// What kind of problem it is (`unknown-field`): a stable id tools group and filter by.
+    pub kind: Kind,
     /// What is wrong.
     pub message: String,
     /// How to fix it, when that is known.
@@ -111,12 +115,13 @@ fn serialize_end<S: SerializeStruct>(out: &mut S, region: &Region) -> Result<(),
 
 impl Serialize for Diagnostic {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = if self.hint.is_some() { 12 } else { 11 };
+        let fields = if self.hint.is_some() { 13 } else { 12 };
         let mut out = serializer.serialize_struct("Diagnostic", fields)?;
         out.serialize_field("file", &self.file)?;
         serialize_start(&mut out, &self.region)?;
         out.serialize_field("path", &self.path)?;
         out.serialize_field("severity", &self.severity)?;
+        out.serialize_field("kind", &self.kind)?;
         out.serialize_field("message", &self.message)?;
         if let Some(hint) = &self.hint {
             out.serialize_field("hint", hint)?;
@@ -168,9 +173,10 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// A diagnostic over a region of `file`: the constructor every placed problem goes
-    /// through.
+    /// A diagnostic of `kind` over a region of `file`: the constructor every placed problem
+    /// goes through.
     pub fn at(
+        kind: Kind,
         file: &Path,
         region: Region,
         path: impl Into<String>,
@@ -182,6 +188,7 @@ impl Diagnostic {
             region,
             path: path.into(),
             severity: Severity::Error,
+            kind,
             message: message.into(),
             hint,
             labels: Vec::new(),
@@ -192,6 +199,7 @@ impl Diagnostic {
     /// `position`, with byte offsets 0. Prefer [`Diagnostic::at`] or [`Locator::diagnostic`],
     /// which know the bytes.
     pub fn new(
+        kind: Kind,
         file: &Path,
         position: Position,
         path: impl Into<String>,
@@ -203,17 +211,33 @@ impl Diagnostic {
             end: position,
             span: Span::default(),
         };
-        Diagnostic::at(file, region, path, message, hint)
+        Diagnostic::at(kind, file, region, path, message, hint)
     }
 
     /// A diagnostic about a file as a whole (unreadable, not YAML, ...), placed at its start.
-    pub fn file_level(file: &Path, message: impl Into<String>, hint: Option<String>) -> Self {
-        Diagnostic::new(file, Position::START, "<root>", message, hint)
+    pub fn file_level(
+        kind: Kind,
+        file: &Path,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Self {
+        Diagnostic::new(kind, file, Position::START, "<root>", message, hint)
     }
 
-    /// A YAML syntax error in `file`.
+    /// A problem the YAML reader found in `file`: a syntax error, or text it cannot read.
     pub fn syntax(file: &Path, error: SyntaxError) -> Self {
-        Diagnostic::at(file, error.region, error.path, error.message, error.hint)
+        let kind = match error.cause {
+            SyntaxCause::Yaml | SyntaxCause::KeyWithoutValue => Kind::YamlSyntax,
+            SyntaxCause::Input => Kind::UnreadableFile,
+        };
+        Diagnostic::at(
+            kind,
+            file,
+            error.region,
+            error.path,
+            error.message,
+            error.hint,
+        )
     }
 
     /// The same diagnostic with one more label.
@@ -245,12 +269,14 @@ impl Diagnostic {
                 &later.file,
                 later.region,
                 &later.path,
+                later.kind,
                 &later.message,
                 &later.hint,
             ) == (
                 &kept.file,
                 kept.region,
                 &kept.path,
+                kept.kind,
                 &kept.message,
                 &kept.hint,
             );
@@ -306,15 +332,17 @@ pub struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    /// A diagnostic for the node at `pointer`.
+    /// A diagnostic of `kind` for the node at `pointer`.
     pub fn diagnostic(
         &self,
+        kind: Kind,
         pointer: &str,
         anchor: Anchor,
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Diagnostic {
         Diagnostic::at(
+            kind,
             self.file,
             self.region(pointer, anchor),
             display_path(self.value, pointer),
@@ -402,6 +430,7 @@ mod tests {
     #[test]
     fn prints_the_documented_line_format() {
         let d = Diagnostic::new(
+            Kind::InvalidValue,
             Path::new("p.yaml"),
             Position { line: 3, column: 5 },
             "token.url",

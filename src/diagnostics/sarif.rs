@@ -6,9 +6,11 @@
 //! Columns are counted in Unicode characters, as everywhere in this crate, so the run declares
 //! `columnKind: unicodeCodePoints`; end columns are exclusive, as SARIF's are.
 //!
-//! For GitHub code scanning: the rule carries `help` (text and Markdown), relative file URIs
-//! name the `%SRCROOT%` base (the working directory, declared in `originalUriBaseIds`), and
-//! each result has a `partialFingerprints` entry made of the rule, the file, the place in the
+//! For GitHub code scanning: there is one rule per [`Kind`] of problem (its stable id, so a
+//! repository can filter or dismiss one kind), each with a short and a full description,
+//! `help` (text and Markdown) and a `helpUri` into `docs/validate.md`; relative file URIs name
+//! the `%SRCROOT%` base (the working directory, declared in `originalUriBaseIds`); and each
+//! result has a `partialFingerprints` entry made of the rule, the file, the place in the
 //! document and the message, never line numbers, so an edit elsewhere in the file does not
 //! make the same problem a new alert.
 
@@ -17,34 +19,19 @@ use std::path::Path;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::{Diagnostic, Label};
-
-/// The one rule every result refers to: an invalid provider definition.
-const RULE_ID: &str = "invalid-definition";
+use super::{DOCS_URL, Diagnostic, Kind, Label, Severity};
 
 /// The base relative URIs are resolved against: the repository root, where `validate` runs.
 const SOURCE_ROOT: &str = "%SRCROOT%";
 
-/// The `partialFingerprints` key; the suffix changes whenever what is hashed changes.
-const FINGERPRINT: &str = "providerForgeProblem/v1";
+/// The `partialFingerprints` key; the suffix changes whenever what is hashed changes (v2: the
+/// rule is the problem's kind, where v1 had one rule for all).
+const FINGERPRINT: &str = "providerForgeProblem/v2";
 
-/// How to read and fix a result, shown by code scanning beside the alert.
-const HELP_TEXT: &str = "provider-forge validate found a problem in a provider definition or \
-    data-center set: YAML syntax, the JSON Schema (schemas/provider.schema.json), or a semantic \
-    rule (duplicate codes or scopes, placeholders without a value, endpoints that do not fit \
-    the data centers). The message names the place in the document and, when a fix is known, \
-    how to fix it; related locations show the other places involved. Run `provider-forge \
-    validate FILE` locally for the same report with source snippets; docs/validate.md \
-    describes every check.";
-
-const HELP_MARKDOWN: &str = "`provider-forge validate` found a problem in a provider \
-    definition or data-center set: YAML syntax, the JSON Schema \
-    (`schemas/provider.schema.json`), or a semantic rule (duplicate codes or scopes, \
-    placeholders without a value, endpoints that do not fit the data centers).\n\n\
-    The message names the place in the document (`at PATH`) and, when a fix is known, how to \
-    fix it (`help:`); related locations show the other places involved. Run \
-    `provider-forge validate FILE` locally for the same report with source snippets; \
-    `docs/validate.md` in the repository describes every check.";
+/// What every rule's help says after its own text: how to read a result.
+const READING: &str = "The message names the place in the document (`at PATH`) and, when a \
+    fix is known, how to fix it (`help:`); related locations show the other places involved. \
+    Run `provider-forge validate FILE` locally for the same report with source snippets.";
 
 /// Characters kept as they are in a relative URI path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -62,20 +49,68 @@ pub(crate) fn log(diagnostics: &[Diagnostic]) -> Value {
             "tool": {"driver": {
                 "name": "provider-forge",
                 "version": env!("CARGO_PKG_VERSION"),
-                "rules": [{
-                    "id": RULE_ID,
-                    "shortDescription": {"text": "Invalid provider definition"},
-                    "fullDescription": {"text": "A provider definition or data-center set \
-                        that fails YAML syntax, the JSON Schema, or a semantic rule."},
-                    "help": {"text": HELP_TEXT, "markdown": HELP_MARKDOWN},
-                    "defaultConfiguration": {"level": "error"},
-                }],
+                "informationUri": DOCS_URL,
+                "rules": Kind::ALL.iter().map(|kind| rule(*kind)).collect::<Vec<_>>(),
             }},
             "originalUriBaseIds": source_root(),
             "columnKind": "unicodeCodePoints",
             "results": diagnostics.iter().map(result).collect::<Vec<_>>(),
         }],
     })
+}
+
+/// The rule of one kind of problem: what it is, how to fix it, and where it is documented.
+fn rule(kind: Kind) -> Value {
+    let level = match kind {
+        Kind::UnmarkedSecret => Severity::Warning,
+        _ => Severity::Error,
+    };
+    json!({
+        "id": kind.id(),
+        "name": friendly_name(kind.id()),
+        "shortDescription": {"text": kind.title()},
+        "fullDescription": {"text": kind.description()},
+        "help": {
+            "text": format!(
+                "{}\n\nHow to fix: {}\n\n{READING}\nDocumentation: {}",
+                kind.description(),
+                kind.fix(),
+                kind.docs_url()
+            ),
+            "markdown": format!(
+                "{}\n\n**How to fix:** {}\n\n{READING} [`{}` in docs/validate.md]({})",
+                kind.description(),
+                kind.fix(),
+                kind.id(),
+                kind.docs_url()
+            ),
+        },
+        "helpUri": kind.docs_url(),
+        "defaultConfiguration": {"level": level.as_str()},
+    })
+}
+
+/// The id as the Pascal-case "friendly name" SARIF viewers show: `unknown-field` is
+/// `UnknownField`.
+fn friendly_name(id: &str) -> String {
+    id.split('-')
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+        })
+        .collect()
+}
+
+/// Where `kind`'s rule is in the run's `rules`.
+fn rule_index(kind: Kind) -> usize {
+    Kind::ALL
+        .iter()
+        .position(|listed| *listed == kind)
+        .expect("every kind is listed")
 }
 
 fn result(diagnostic: &Diagnostic) -> Value {
@@ -85,7 +120,8 @@ fn result(diagnostic: &Diagnostic) -> Value {
         text.push_str(hint);
     }
     let mut result = json!({
-        "ruleId": RULE_ID,
+        "ruleId": diagnostic.kind.id(),
+        "ruleIndex": rule_index(diagnostic.kind),
         "level": diagnostic.severity.as_str(),
         "message": {"text": text},
         "locations": [{
@@ -139,7 +175,12 @@ fn source_root() -> Value {
 fn fingerprint(diagnostic: &Diagnostic) -> String {
     let file = uri(&diagnostic.file);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [RULE_ID, &file, &diagnostic.path, &diagnostic.message] {
+    for part in [
+        diagnostic.kind.id(),
+        &file,
+        &diagnostic.path,
+        &diagnostic.message,
+    ] {
         for byte in part.bytes().chain([0]) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -196,6 +237,7 @@ mod tests {
 
     fn problem(line: usize) -> Diagnostic {
         let mut diagnostic = Diagnostic::file_level(
+            Kind::DuplicateScope,
             Path::new("providers/zoho.yaml"),
             "duplicate scope `ZohoCRM.users.READ`",
             None,
@@ -207,10 +249,20 @@ mod tests {
     }
 
     #[test]
+    fn friendly_names_are_pascal_case_ids() {
+        assert_eq!(friendly_name("unknown-field"), "UnknownField");
+        assert_eq!(friendly_name("yaml-syntax"), "YamlSyntax");
+        assert_eq!(rule_index(Kind::ALL[3]), 3);
+    }
+
+    #[test]
     fn fingerprints_ignore_lines_and_tell_problems_apart() {
         assert_eq!(fingerprint(&problem(4)), fingerprint(&problem(40)));
         let mut other = problem(4);
         other.path = "scopes.catalog[4].name".to_owned();
+        assert_ne!(fingerprint(&problem(4)), fingerprint(&other));
+        let mut other = problem(4);
+        other.kind = Kind::UnknownScope;
         assert_ne!(fingerprint(&problem(4)), fingerprint(&other));
         // Fixed by the algorithm, not by this build: FNV-1a of the four parts.
         assert_eq!(fingerprint(&problem(4)).len(), 16);

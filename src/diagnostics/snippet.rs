@@ -344,7 +344,14 @@ mod tests {
             },
             span: Span { start, end },
         };
-        Diagnostic::at(file, region, "p", "message", None)
+        Diagnostic::at(
+            crate::diagnostics::Kind::InvalidValue,
+            file,
+            region,
+            "p",
+            "message",
+            None,
+        )
     }
 
     /// The caret lines of a rendering: each must be drawn right of the gutter (`  |`).

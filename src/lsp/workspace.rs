@@ -12,13 +12,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, Range, Uri};
+use lsp_types::{
+    CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    Range, Uri,
+};
 
 use super::classify::{self, FileKind};
 use super::text;
 use crate::catalog::{self, OpenFiles};
 use crate::definition::document;
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{Diagnostic, Kind, Severity};
 use crate::validate;
 
 /// New diagnostics for one file, ready to send.
@@ -162,7 +165,12 @@ impl Workspace {
                 Ok(catalog::Verdict::Valid(provider)) => provider.warnings,
                 Ok(catalog::Verdict::Invalid(diagnostics)) => diagnostics,
                 // `validate` stops with this as a usage error; an editor shows it on the file.
-                Err(error) => vec![Diagnostic::file_level(path, error.to_string(), None)],
+                Err(error) => vec![Diagnostic::file_level(
+                    Kind::UnreadableFile,
+                    path,
+                    error.to_string(),
+                    None,
+                )],
             },
             FileKind::DataCenterSet => {
                 validate::check_data_center_set(path, text).map_or_else(|d| d, |_| Vec::new())
@@ -192,7 +200,8 @@ impl Workspace {
     }
 
     /// A diagnostic as the protocol carries it: the same message, the fix on a `help:` line as
-    /// `validate` prints it, the same range, and the labels as related places.
+    /// `validate` prints it, the same range, the labels as related places, and the kind as the
+    /// code, linked to its documentation.
     fn to_protocol(&self, diagnostic: &Diagnostic) -> lsp_types::Diagnostic {
         let message = match &diagnostic.hint {
             Some(hint) => format!("{}\nhelp: {hint}", diagnostic.message),
@@ -226,6 +235,13 @@ impl Workspace {
                 Severity::Warning => DiagnosticSeverity::WARNING,
             }),
             source: Some("provider-forge".to_owned()),
+            code: Some(NumberOrString::String(diagnostic.kind.id().to_owned())),
+            code_description: diagnostic
+                .kind
+                .docs_url()
+                .parse()
+                .ok()
+                .map(|href| CodeDescription { href }),
             message,
             related_information: (!related.is_empty()).then_some(related),
             ..lsp_types::Diagnostic::default()

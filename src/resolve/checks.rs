@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
 use crate::resolve::plain_url::check_url_text;
 use crate::resolve::problem::{self, Place, Problem};
@@ -32,6 +32,7 @@ pub(super) fn enabled_data_centers<'a>(
         let pointer = format!("/multi_dc/data_centers/{index}");
         if seen.contains(&code) {
             problems.push(Problem::provider(
+                Kind::DuplicateDataCenter,
                 pointer,
                 Anchor::Value,
                 format!("data center `{code}` is enabled twice"),
@@ -54,6 +55,7 @@ fn unknown_dc(place: Place, code: &str, dcs: &EffectiveDataCenters) -> Problem {
         format!("defined data centers: {}", dcs.codes())
     };
     Problem::at(
+        Kind::UnknownDataCenter,
         &place,
         Anchor::Value,
         format!("data center `{code}` is not defined"),
@@ -84,6 +86,7 @@ impl MultiDcSelection {
             } else if !is_enabled(code) {
                 problems.push(
                     Problem::at(
+                        Kind::UnknownDataCenter,
                         &place,
                         Anchor::Value,
                         format!("{role} data center `{code}` is not enabled"),
@@ -95,10 +98,13 @@ impl MultiDcSelection {
         let multi = definition.multi_dc.as_ref();
         if multi.is_some() && definition.data_centers.is_none() {
             problems.push(
-                Problem::provider("/multi_dc", Anchor::Key, "`multi_dc` needs `data_centers`")
-                    .hint(
-                        "define the data centers, or remove `multi_dc` for a single-site provider",
-                    ),
+                Problem::provider(
+                    Kind::MissingField,
+                    "/multi_dc",
+                    Anchor::Key,
+                    "`multi_dc` needs `data_centers`",
+                )
+                .hint("define the data centers, or remove `multi_dc` for a single-site provider"),
             );
         }
         let first = enabled
@@ -155,6 +161,7 @@ impl MultiDcSelection {
         if multi.is_some_and(|m| m.enabled) && entry_point.is_none() {
             problems.push(
                 Problem::provider(
+                    Kind::MissingField,
                     "/multi_dc",
                     Anchor::Key,
                     "multi-DC is enabled but `entry` is missing",
@@ -195,6 +202,7 @@ pub(super) fn check_scopes(
             };
             problems.push(
                 Problem::provider(
+                    Kind::DuplicateScope,
                     format!("/scopes/catalog/{index}/name"),
                     Anchor::Value,
                     format!("duplicate scope `{}`", scope.name),
@@ -207,6 +215,7 @@ pub(super) fn check_scopes(
     for (index, name) in definition.scopes.default.iter().enumerate() {
         if !catalog.iter().any(|scope| &scope.name == name) {
             let mut problem = Problem::provider(
+                Kind::UnknownScope,
                 format!("/scopes/default/{index}"),
                 Anchor::Value,
                 format!("default scope `{name}` is not in the scope catalog"),
@@ -225,6 +234,7 @@ pub(super) fn check_scopes(
     {
         problems.push(
             Problem::at(
+                Kind::InvalidValue,
                 &authorization.place("/authorization/scope_separator"),
                 Anchor::Value,
                 "scope separator is empty",
@@ -244,6 +254,7 @@ pub(super) fn check_callback(
     };
     if let Err(problem) = check_url_text(&callback.value.redirect_uri, UrlRole::Redirect) {
         let mut p = Problem::at(
+            problem.kind(),
             &callback.place("/callback/redirect_uri"),
             Anchor::Value,
             problem.message,
@@ -254,7 +265,7 @@ pub(super) fn check_callback(
     let multi = definition.multi_dc.as_ref().is_some_and(|m| m.enabled);
     if multi && callback.value.location_param.is_none() {
         problems.push(
-            Problem::at(&callback.place("/callback"), Anchor::Key, "multi-DC is enabled but `location_param` is missing")
+            Problem::at(Kind::MissingField, &callback.place("/callback"), Anchor::Key, "multi-DC is enabled but `location_param` is missing")
                 .hint("name the callback parameter that carries the user's data center: `location_param: NAME`"),
         );
     }
@@ -272,6 +283,7 @@ pub(super) fn docs_url_problem(
 ) -> Option<crate::resolve::problem::Problem> {
     let problem = check_docs_url(definition.docs_url.as_deref()?).err()?;
     let mut located = crate::resolve::problem::Problem::provider(
+        problem.kind(),
         "/docs_url",
         crate::diagnostics::Anchor::Value,
         problem.message,

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{DataCenter, DataCenterSet, ProviderDefinition};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::problem::{Origin, Place, Problem};
 use crate::resolve::template::is_placeholder_name;
 
@@ -118,6 +118,7 @@ pub(crate) fn effective(
     if section.set.is_some() && !section.list.is_empty() {
         problems.push(
             Problem::provider(
+                Kind::ConflictingFields,
                 "/data_centers/list",
                 Anchor::Key,
                 "`list` and `set` are both given",
@@ -128,6 +129,7 @@ pub(crate) fn effective(
     if section.set.is_none() && section.list.is_empty() {
         problems.push(
             Problem::provider(
+                Kind::MissingField,
                 "/data_centers",
                 Anchor::Key,
                 "no data centers: give `list` or `set`",
@@ -178,6 +180,7 @@ pub(crate) fn effective(
             };
             problems.push(
                 Problem::provider(
+                    Kind::DuplicateDataCenter,
                     format!("{pointer}/code"),
                     Anchor::Value,
                     format!("duplicate data center code `{}`", dc.code),
@@ -191,6 +194,7 @@ pub(crate) fn effective(
         if let Some(other) = result.all.iter().find(|other| other.location == location) {
             problems.push(
                 Problem::provider(
+                    Kind::DuplicateDataCenter,
                     format!("{pointer}/location"),
                     Anchor::Key,
                     format!(
@@ -223,6 +227,7 @@ pub(crate) fn effective(
             }
             None => problems.push(
                 Problem::provider(
+                    Kind::UnknownDataCenter,
                     pointer,
                     Anchor::Key,
                     format!("override for data center `{code}`, which is not defined"),
@@ -246,6 +251,7 @@ fn check_placeholder_names(
         if !is_placeholder_name(name) {
             problems.push(
                 Problem::provider(
+                    Kind::BadPlaceholder,
                     format!("{pointer}/{}", escape_pointer_token(name)),
                     Anchor::Key,
                     format!("`{name}` is not a valid placeholder name"),

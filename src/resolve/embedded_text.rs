@@ -12,7 +12,7 @@ use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{
     Authorization, Callback, DataCenter, DataCenterSet, ProviderDefinition, Token,
 };
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::problem::{Origin, Problem};
 
 /// Every embedded text of the provider and of its shared set that holds a control character.
@@ -185,6 +185,7 @@ impl Texts {
         };
         self.problems.push(
             Problem::provider(
+                Kind::ControlCharacter,
                 pointer.to_string(),
                 anchor,
                 format!(

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ClientIdMode, ClientSecretMode, ProviderDefinition, ValueKind};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::checks::{MultiDcSelection, provider_place};
 use crate::resolve::connection::{LateName, LateNames, Stage};
 use crate::resolve::data_centers::{EffectiveDataCenter, EffectiveDataCenters};
@@ -224,7 +224,7 @@ impl<'a> Expander<'a> {
             };
             let message = format!("{whose}`<{name}>` in value `{via}` is not defined");
             undefined.push(
-                Problem::at(value, Anchor::Value, message)
+                Problem::at(Kind::UnknownPlaceholder, value, Anchor::Value, message)
                     .hint(self.unknown_hint(name))
                     .related(
                         used.clone(),
@@ -235,12 +235,13 @@ impl<'a> Expander<'a> {
         }
         let mut problems = self.problems;
         for ((place, _), (problem, dcs)) in self.broken_urls {
+            let kind = problem.kind();
             let message = match dcs.len() {
                 0 => problem.message,
                 1 => format!("{} (data center {})", problem.message, dcs[0]),
                 _ => format!("{} (data centers {})", problem.message, dcs.join(", ")),
             };
-            let mut located = Problem::at(&place, Anchor::Value, message);
+            let mut located = Problem::at(kind, &place, Anchor::Value, message);
             located.hint = problem.hint;
             problems.push(located);
         }
@@ -253,6 +254,7 @@ impl<'a> Expander<'a> {
             };
             problems.push(
                 Problem::at(
+                    Kind::MissingDcValue,
                     &place,
                     Anchor::Value,
                     format!("placeholder `<{name}>` has no value for {noun} {}", dcs.join(", ")),
@@ -403,7 +405,8 @@ impl<'a> Expander<'a> {
         // The schema refuses these already; a definition built in code gets the same words.
         if template.bytes().any(|b| b == b'{' || b == b'}') {
             let (message, hint) = template::brace_problem(template);
-            let problem = Problem::at(place, Anchor::Value, message).hint(hint);
+            let problem =
+                Problem::at(Kind::BadPlaceholder, place, Anchor::Value, message).hint(hint);
             self.report_once(place, "<braces>", problem);
             return None;
         }
@@ -514,7 +517,8 @@ impl<'a> Expander<'a> {
             HostShape::Fixed(_) | HostShape::WholeUrl(_) => {}
         }
         for (name, message, hint) in refused {
-            let mut problem = Problem::at(place, Anchor::Value, message).hint(hint);
+            let mut problem =
+                Problem::at(Kind::MovableHost, place, Anchor::Value, message).hint(hint);
             if let Some(declared) = self
                 .late
                 .names
@@ -545,6 +549,7 @@ impl<'a> Expander<'a> {
                     .and_then(|url| host_shape::check_filled_host(kept, &filled, &url, false));
                 if let Err(reason) = checked {
                     let problem = Problem::at(
+                        Kind::BadUrl,
                         place,
                         Anchor::Value,
                         format!(
@@ -596,8 +601,8 @@ impl<'a> Expander<'a> {
                 "credentials cannot be used in `{}` (`{template}`)",
                 usage.entry
             );
-            let problem =
-                Problem::at(place, Anchor::Value, message).hint(template::CREDENTIAL_PLACES);
+            let problem = Problem::at(Kind::MisplacedCredential, place, Anchor::Value, message)
+                .hint(template::CREDENTIAL_PLACES);
             self.report_once(place, "<credentials>", problem);
             return None;
         }
@@ -627,7 +632,8 @@ impl<'a> Expander<'a> {
             }
             None => format!("unknown placeholder `<{name}>` in `{template}`"),
         };
-        Problem::at(place, Anchor::Value, message).hint(self.unknown_hint(name))
+        Problem::at(Kind::UnknownPlaceholder, place, Anchor::Value, message)
+            .hint(self.unknown_hint(name))
     }
 
     /// How to fix a placeholder nothing defines: the closest known name, or the known ones.
@@ -688,7 +694,8 @@ impl<'a> Expander<'a> {
         match error {
             PlaceholderError::Malformed { at } => {
                 let (message, hint) = template::malformed_problem(template, at);
-                let problem = Problem::at(place, Anchor::Value, message).hint(hint);
+                let problem =
+                    Problem::at(Kind::BadPlaceholder, place, Anchor::Value, message).hint(hint);
                 self.report_once(place, "<malformed>", problem);
             }
             PlaceholderError::Cycle { chain } => {
@@ -696,7 +703,7 @@ impl<'a> Expander<'a> {
                     "placeholders expand into each other: {}",
                     chain.join(" -> ")
                 );
-                let problem = Problem::at(place, Anchor::Value, message)
+                let problem = Problem::at(Kind::BadPlaceholder, place, Anchor::Value, message)
                     .hint("one of these placeholders must have a plain value");
                 self.report_once(place, "<cycle>", problem);
             }
@@ -724,6 +731,7 @@ impl<'a> Expander<'a> {
                 }
                 let Some(dc) = dc else {
                     let problem = Problem::at(
+                        Kind::BadPlaceholder,
                         place,
                         Anchor::Value,
                         format!("data-center placeholder `<{name}>` cannot be used here"),
@@ -759,16 +767,18 @@ fn credentials_in_url(place: &Place, kept: &str, query_allowed: bool) -> Option<
     } else {
         return None;
     };
-    Some(Problem::at(place, Anchor::Value, message).hint(format!(
-        "credentials are never in a host or a path; {}",
-        template::CREDENTIAL_PLACES
-    )))
+    Some(
+        Problem::at(Kind::MisplacedCredential, place, Anchor::Value, message).hint(format!(
+            "credentials are never in a host or a path; {}",
+            template::CREDENTIAL_PLACES
+        )),
+    )
 }
 
 /// A URL whose host a connection value could move, in the words of the URL rules.
 fn fixed_host_problem(message: String) -> url_rules::UrlProblem {
     url_rules::UrlProblem {
-        rule: "fixed-host",
+        rule: url_rules::FIXED_HOST,
         message,
         hint: Some(
             "a whole-URL value (`kind: url`) must start the template; inside a host, use `kind: segment` or `kind: host`".to_owned(),

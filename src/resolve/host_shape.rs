@@ -215,20 +215,15 @@ pub(in crate::resolve) fn check_filled_host(
         }
         return Ok(());
     }
-    if !loopback {
-        match url.host() {
-            Some(Host::Domain(domain)) if is_loopback_name(domain) => {
-                return Err(format!(
-                    "`{filled}` goes to the loopback host `{host}`; a connection value may not name this machine"
-                ));
-            }
-            Some(Host::Ipv4(_) | Host::Ipv6(_)) => {
-                return Err(format!(
-                    "`{filled}` goes to the IP address `{host}`; a connection value must give a DNS name"
-                ));
-            }
-            _ => {}
-        }
+    if !loopback && is_local_host(url) {
+        return Err(match url.host() {
+            Some(Host::Domain(_)) => format!(
+                "`{filled}` goes to the loopback host `{host}`; a connection value may not name this machine"
+            ),
+            _ => format!(
+                "`{filled}` goes to the IP address `{host}`; a connection value must give a DNS name"
+            ),
+        });
     }
     let outside = |fixed: String| {
         Err(format!(
@@ -272,10 +267,19 @@ fn literal_tail<'h>(host: &'h str, suffix: &str) -> &'h str {
     rest.rfind('>').map_or("", |close| &rest[close + 1..])
 }
 
-/// `localhost` and the names under it (RFC 6761: they resolve to loopback).
-fn is_loopback_name(domain: &str) -> bool {
-    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    domain == "localhost" || domain.ends_with(".localhost")
+/// Whether a URL's host is a loopback name (`localhost` and the names under it, which RFC 6761
+/// resolves to loopback) or an IP address: what a value may never make a host, since a request
+/// there would reach the server's own machine or a bare address. The service asks it of every
+/// URL a session's values build.
+pub(crate) fn is_local_host(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => true,
+        Some(Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -401,5 +405,29 @@ mod tests {
         }
         // The definition's own loopback host is not a value.
         assert!(check("http://127.0.0.1:8080/<path>", "http://127.0.0.1:8080/a").is_ok());
+    }
+
+    #[test]
+    fn loopback_and_ip_hosts_are_told_apart_from_dns_names() {
+        for url in [
+            "https://127.0.0.1/token",
+            "https://localhost/token",
+            "https://LOCALHOST./token",
+            "https://api.localhost/token",
+            "https://[::1]:8443/token",
+            "https://10.0.0.7/token",
+            "https://0x7f.1/token",
+            "https://2130706433/token",
+            "https://169.254.169.254/latest",
+        ] {
+            assert!(is_local_host(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in [
+            "https://acme.my.salesforce.com/services/oauth2/token",
+            "https://1234.suitetalk.api.netsuite.com/x",
+            "https://accounts.zoho.eu/oauth/v2/token",
+        ] {
+            assert!(!is_local_host(&Url::parse(url).unwrap()), "{url}");
+        }
     }
 }

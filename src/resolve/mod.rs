@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use crate::definition::types::{AuthMode, DataCenterSet, ProviderDefinition, RuntimeSource};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use checks::{MultiDcSelection, check_callback, check_scopes, enabled_data_centers};
 use data_centers::EffectiveDataCenter;
 use expand::{Expander, Templates};
@@ -280,6 +280,7 @@ fn api_auth(
             if !is_http_token(&api.auth_scheme) {
                 problems.push(
                     Problem::provider(
+                        Kind::InvalidValue,
                         "/api/auth_scheme",
                         Anchor::Value,
                         format!("`{}` is not an authorization scheme", api.auth_scheme),
@@ -309,7 +310,26 @@ fn api_auth(
         Stage::AfterToken,
         true,
     );
-    ApiAuth { headers, query }
+    for (field, names) in [("after", &api.retry.after), ("at", &api.retry.at)] {
+        for (index, name) in names.iter().enumerate() {
+            if !is_http_token(name) {
+                problems.push(
+                    Problem::provider(
+                        Kind::InvalidValue,
+                        format!("/api/retry/{field}/{index}"),
+                        Anchor::Value,
+                        format!("`{name}` is not a header name"),
+                    )
+                    .hint("a header name is one word of letters, digits and `-._~+!#$%&'*^`|` (RFC 9110), e.g. `x-ratelimit-reset`"),
+                );
+            }
+        }
+    }
+    ApiAuth {
+        headers,
+        query,
+        retry: api.retry.clone(),
+    }
 }
 
 /// Whether `text` is an HTTP token (RFC 9110 section 5.6.2), what an authorization scheme is.
@@ -363,6 +383,35 @@ scopes:
             .into_iter()
             .map(|p| (p.pointer, p.message))
             .collect()
+    }
+
+    /// Rate-limit headers are looked up by name in every answer: each must be one.
+    #[test]
+    fn retry_headers_must_be_header_names() {
+        let found = problems(|d| {
+            let retry = &mut d.api.as_mut().unwrap().retry;
+            retry.after = vec!["x-ratelimit-retry-after".into(), "retry after".into()];
+            retry.at = vec!["<reset>".into()];
+        });
+        let pointers: Vec<&str> = found.iter().map(|(pointer, _)| pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/api/retry/after/1", "/api/retry/at/0"],
+            "{found:?}"
+        );
+        assert_eq!(found[0].1, "`retry after` is not a header name");
+        let resolved = resolve(
+            &definition(|d| {
+                d.api.as_mut().unwrap().retry.at = vec!["x-ratelimit-reset".into()];
+            }),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            resolved.api_auth.unwrap().retry.at,
+            ["x-ratelimit-reset"],
+            "kept for the proxy"
+        );
     }
 
     /// The scheme goes into the implied `Authorization` header as written: a placeholder or a

@@ -8,7 +8,7 @@
 
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{AuthMode, ProviderDefinition, Token, secret_by_name};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::credentials::{self, BASIC_FIELDS};
 use crate::resolve::problem::Problem;
 use crate::resolve::sections::{Sourced, Use, section_use};
@@ -77,7 +77,7 @@ pub(crate) fn refusal(pointer: &str, dotted: &str, mode: AuthMode) -> (String, S
 fn refused(pointer: &str, mode: AuthMode) -> Problem {
     let dotted = pointer.trim_start_matches('/').replace('/', ".");
     let (message, hint) = refusal(pointer, &dotted, mode);
-    Problem::provider(pointer, Anchor::Key, message).hint(hint)
+    Problem::provider(Kind::ModeMismatch, pointer, Anchor::Key, message).hint(hint)
 }
 
 fn refused_sections(definition: &ProviderDefinition, mode: AuthMode, problems: &mut Vec<Problem>) {
@@ -129,6 +129,7 @@ fn required_sections(definition: &ProviderDefinition, mode: AuthMode, problems: 
     if section_use(mode, "api") == Use::Required && definition.api.is_none() {
         problems.push(
             Problem::provider(
+                Kind::MissingField,
                 "",
                 Anchor::Key,
                 format!("missing required field `api`: `{}` uses it", mode.as_str()),
@@ -142,6 +143,7 @@ fn required_sections(definition: &ProviderDefinition, mode: AuthMode, problems: 
     {
         problems.push(
             Problem::provider(
+                Kind::MissingField,
                 "/auth",
                 Anchor::Key,
                 format!(
@@ -163,6 +165,7 @@ fn credential_fields(definition: &ProviderDefinition, mode: AuthMode, problems: 
         if mode == AuthMode::Basic && !BASIC_FIELDS.contains(&name.as_str()) {
             problems.push(
                 Problem::provider(
+                    Kind::ModeMismatch,
                     base.clone(),
                     Anchor::Key,
                     format!("`basic` takes only `username` and `password`, not `{name}`"),
@@ -173,6 +176,7 @@ fn credential_fields(definition: &ProviderDefinition, mode: AuthMode, problems: 
         if field.hidden && field.default.is_none() {
             problems.push(
                 Problem::provider(
+                    Kind::MissingField,
                     format!("{base}/hidden"),
                     Anchor::Key,
                     format!("hidden credential `{name}` needs a `default`"),
@@ -185,6 +189,7 @@ fn credential_fields(definition: &ProviderDefinition, mode: AuthMode, problems: 
         {
             problems.push(
                 Problem::provider(
+                    Kind::BadPattern,
                     format!("{base}/pattern"),
                     Anchor::Value,
                     format!("pattern `{pattern}` does not compile: {reason}"),
@@ -199,6 +204,7 @@ fn token_response(token: Sourced<'_, Token>, problems: &mut Vec<Problem>) {
     let Some(response) = &token.value.response else {
         problems.push(
             Problem::at(
+                Kind::MissingField,
                 &token.place("/token"),
                 Anchor::Key,
                 "`token_request` needs `token.response`: where its answer holds the token",
@@ -210,6 +216,7 @@ fn token_response(token: Sourced<'_, Token>, problems: &mut Vec<Problem>) {
     if response.token.is_empty() {
         problems.push(
             Problem::at(
+                Kind::InvalidValue,
                 &token.place("/token/response/token"),
                 Anchor::Value,
                 "the token path is empty",
@@ -230,6 +237,7 @@ fn token_response(token: Sourced<'_, Token>, problems: &mut Vec<Problem>) {
         if path.split('.').any(str::is_empty) {
             problems.push(
                 Problem::at(
+                    Kind::InvalidValue,
                     &token.place(&format!("/token/response/{field}")),
                     Anchor::Value,
                     format!("path `{path}` has an empty key"),
@@ -241,6 +249,7 @@ fn token_response(token: Sourced<'_, Token>, problems: &mut Vec<Problem>) {
     if response.expires_in.is_some() && response.expires_at.is_some() {
         problems.push(
             Problem::at(
+                Kind::ConflictingFields,
                 &token.place("/token/response/expires_at"),
                 Anchor::Key,
                 "`expires_in` and `expires_at` cannot both be given",
@@ -272,7 +281,8 @@ fn verify_endpoints(definition: &ProviderDefinition, problems: &mut Vec<Problem>
             None
         };
         if let Some((message, hint)) = problem {
-            problems.push(Problem::provider(pointer, Anchor::Value, message).hint(hint));
+            problems
+                .push(Problem::provider(Kind::BadUrl, pointer, Anchor::Value, message).hint(hint));
         }
     }
 }
@@ -292,6 +302,7 @@ pub(super) fn warnings(
         if field.secret == Some(false) && secret_by_name(name) {
             warnings.push(
                 Problem::provider(
+                    Kind::UnmarkedSecret,
                     format!("{base}/secret"),
                     Anchor::Value,
                     format!("credential `{name}` is named like a secret but declared `secret: false`"),
@@ -306,6 +317,7 @@ pub(super) fn warnings(
         if unused {
             warnings.push(
                 Problem::provider(
+                    Kind::UnusedDeclaration,
                     base,
                     Anchor::Key,
                     format!("credential `{name}` is declared but never used"),

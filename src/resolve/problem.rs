@@ -1,6 +1,6 @@
 //! A problem found while checking or resolving a definition, before it is placed in a file.
 
-use crate::diagnostics::{Anchor, Diagnostic, Locator};
+use crate::diagnostics::{Anchor, Diagnostic, Kind, Locator};
 
 /// Which loaded file a problem is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -16,6 +16,8 @@ pub enum Origin {
 pub struct Problem {
     /// Which file.
     pub origin: Origin,
+    /// What kind of problem it is.
+    pub kind: Kind,
     /// JSON pointer of the offending node.
     pub pointer: String,
     /// Whether to point at the node's key or its value.
@@ -42,14 +44,16 @@ pub struct Related {
 }
 
 impl Problem {
-    /// A problem in the provider file.
+    /// A problem of `kind` in the provider file.
     pub fn provider(
+        kind: Kind,
         pointer: impl Into<String>,
         anchor: Anchor,
         message: impl Into<String>,
     ) -> Self {
         Problem {
             origin: Origin::Provider,
+            kind,
             pointer: pointer.into(),
             anchor,
             message: message.into(),
@@ -81,9 +85,9 @@ impl Problem {
         self
     }
 
-    /// A problem at a place that may be in either file.
-    pub fn at(place: &Place, anchor: Anchor, message: impl Into<String>) -> Self {
-        Problem::provider(place.pointer.clone(), anchor, message).in_origin(place.origin)
+    /// A problem of `kind` at a place that may be in either file.
+    pub fn at(kind: Kind, place: &Place, anchor: Anchor, message: impl Into<String>) -> Self {
+        Problem::provider(kind, place.pointer.clone(), anchor, message).in_origin(place.origin)
     }
 
     /// The same problem, placed in another file.
@@ -99,6 +103,7 @@ impl Problem {
             _ => provider,
         };
         let mut diagnostic = locator(self.origin).diagnostic(
+            self.kind,
             &self.pointer,
             self.anchor,
             self.message.clone(),

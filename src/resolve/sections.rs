@@ -5,7 +5,7 @@ use crate::definition::types::{
     AuthMode, Authorization, Callback, DataCenterSet, EntryPoint, ProviderDefinition, Template,
     Token,
 };
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::problem::{Origin, Place, Problem};
 
 /// A section and where it was written.
@@ -108,7 +108,7 @@ pub(crate) fn sections<'a>(
                 mode.as_str()
             ),
         };
-        problems.push(Problem::provider("", Anchor::Key, message).hint(hint));
+        problems.push(Problem::provider(Kind::MissingField, "", Anchor::Key, message).hint(hint));
     };
     let own = |base: &'static str| (Origin::Provider, base);
     let shared = (Origin::DataCenterSet, "/provider_defaults");

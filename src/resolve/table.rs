@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::definition::types::{
-    AuthMode, ClientSecretMode, ConnectionParam, HttpMethod, ParameterPlacement, RuntimeValue,
-    Scope, TokenAuthMethod, TokenBody, TokenResponse, VerifyMethod,
+    AuthMode, ClientSecretMode, ConnectionParam, HttpMethod, ParameterPlacement, RetryHeaders,
+    RuntimeValue, Scope, TokenAuthMethod, TokenBody, TokenResponse, VerifyMethod,
 };
 
 /// Code of the single pseudo data center of a provider that defines none.
@@ -166,6 +166,10 @@ pub struct ApiAuth {
     /// Query parameters.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub query: IndexMap<String, String>,
+    /// The rate-limit headers, besides `Retry-After`, that say when a refused call may be
+    /// made again (the service's proxy waits for the longest).
+    #[serde(default, skip_serializing_if = "RetryHeaders::is_empty")]
+    pub retry: RetryHeaders,
 }
 
 /// The request that proves credentials work: it carries `api_auth` as every API call does.

@@ -13,6 +13,8 @@
 
 use url::{Host, Url};
 
+use crate::diagnostics::Kind;
+
 use super::dns::check_dns_name;
 
 /// What a URL is used for, which decides the extra rules it must follow.
@@ -36,6 +38,20 @@ pub(crate) struct UrlProblem {
     /// How to fix it.
     pub hint: Option<String>,
 }
+
+impl UrlProblem {
+    /// The kind of diagnostic the problem is: a host a connection value could move (the
+    /// host-shape rule), or a URL that breaks the URL rules.
+    pub(crate) fn kind(&self) -> Kind {
+        match self.rule {
+            FIXED_HOST => Kind::MovableHost,
+            _ => Kind::BadUrl,
+        }
+    }
+}
+
+/// The rule of a host a connection value could move to another domain.
+pub(crate) const FIXED_HOST: &str = "fixed-host";
 
 fn problem(rule: &'static str, message: String, hint: &str) -> UrlProblem {
     UrlProblem {

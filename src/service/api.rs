@@ -7,13 +7,14 @@
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
 //! in constant time, and request logs that carry the method and path only: never a query
-//! string (the callback's carries the code and state), a header or a body.
+//! string (the callback's carries the code and state), a header or a body. The proxy route
+//! ([`super::proxy`]) takes the key like every other, and its own body limit and timeouts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -31,9 +32,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
 use super::direct::ConnectionRequest;
+use super::listing::PageRequest;
 use super::outside_text::for_log;
-use super::refresh::TokenError;
-use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError};
+use super::proxy;
+use super::refresh::{Renew, TokenError};
+use super::store::{ConnectionFilter, ConnectionRecord, ConnectionStatus, DatabaseError};
 use super::{CallbackError, Service, ServiceError, SessionRequest};
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::{CredentialSecret, OAuthError};
@@ -80,20 +83,26 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
                 state.clone(),
                 require_metrics_key,
             ));
+    // The proxy streams bodies past these limits and bounds its calls with its own
+    // (`--proxy-timeout`, `--proxy-max-body`).
+    let proxied = Router::new()
+        .route(proxy::PATH, proxy::route(Arc::clone(&state.service)))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(protected)
         .merge(scraped)
-        .method_not_allowed_fallback(method_not_allowed)
-        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .merge(proxied)
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -113,7 +122,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(
         title = "provider-forge service",
-        description = "Connect users to providers (OAuth consent, API keys, Basic, token requests, client credentials) and hand out what calling their API takes: fresh tokens, ready headers and query parameters."
+        description = "Connect users to providers (OAuth consent, API keys, Basic, token requests, client credentials), hand out what calling their API takes (fresh tokens, ready headers and query parameters), and proxy API calls with a connection's credentials."
     ),
     paths(
         create_session,
@@ -123,6 +132,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         get_connection,
         get_token,
         delete_connection,
+        proxy::forward,
         healthz,
         readyz,
         metrics,
@@ -165,7 +175,7 @@ pub struct ErrorBody {
     pub provider_status: Option<u16>,
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
         Json(ErrorBody {
@@ -184,6 +194,7 @@ impl IntoResponse for ServiceError {
         let message = self.to_string();
         let (status, code) = match &self {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServiceError::InvalidCursor(_) => (StatusCode::BAD_REQUEST, "invalid_cursor"),
             ServiceError::Field(field) => {
                 return (
                     StatusCode::BAD_REQUEST,
@@ -541,32 +552,65 @@ impl ConnectionView {
 /// `GET /connections` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this provider's connections.
     pub provider: Option<String>,
+    /// Only connections in this status.
+    pub status: Option<ConnectionStatus>,
+    /// Connections per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, sent with the same `provider` and `status`.
+    pub cursor: Option<String>,
+}
+
+/// A page of connections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionList {
+    /// The connections, by provider then id.
+    pub items: Vec<ConnectionView>,
+    /// Send it as `cursor` (with the same filters) for the next page; `null` on the last page.
+    /// Opaque: it is sealed, and any other value is refused.
+    pub next_cursor: Option<String>,
 }
 
 #[utoipa::path(
     get,
     path = "/connections",
+    description = "Connections a page at a time, by provider then id: follow `next_cursor` until it is `null`. Each page costs the same however many connections are stored (keyset pagination on an index); a connection created or deleted meanwhile neither shifts nor repeats the others.",
     params(ListQuery),
     responses(
-        (status = 200, description = "Connections, by provider then id", body = [ConnectionView]),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody)
+        (status = 200, description = "One page of connections", body = ConnectionList),
+        (status = 400, description = "bad_request: a limit out of 1 to 1000, an unknown status or query parameter; invalid_cursor: a cursor altered, from a listing with other filters, or sealed with a key no longer configured", body = ErrorBody),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
 async fn list_connections(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<ConnectionView>>, ServiceError> {
-    let records = state.service.connections(query.provider.as_deref()).await?;
-    Ok(Json(
-        records
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<ConnectionList>, ServiceError> {
+    let Query(query) =
+        query.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
+    let request = PageRequest {
+        filter: ConnectionFilter {
+            provider: query.provider,
+            status: query.status,
+        },
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let page = state.service.connections(&request).await?;
+    Ok(Json(ConnectionList {
+        items: page
+            .items
             .into_iter()
             .map(|r| ConnectionView::new(&state.service, r))
             .collect(),
-    ))
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// `POST /connections` body: a connection made from credentials (`api_key`, `basic`,
@@ -733,7 +777,7 @@ async fn get_token(
             &provider,
             &connection_id,
             query.environment.as_deref(),
-            query.force_refresh,
+            Renew::forced(query.force_refresh),
         )
         .await?;
     let exposed = |map: &IndexMap<String, crate::resolve::connection::Filled>| {

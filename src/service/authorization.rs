@@ -18,7 +18,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::fields::FieldError;
-use super::refresh::TokenError;
+use super::refresh::{Renew, TokenError};
 use super::store::ConnectionRecord;
 use super::tokens::open;
 use super::{Service, ServiceError, values_of};
@@ -32,10 +32,6 @@ use crate::resolve::table::ResolvedProvider;
 /// How to call one connection's API: where, and with which headers and query parameters.
 /// `Debug` shows every name but no secret value.
 #[derive(Debug, Clone)]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the proxy (src/service/proxy/) reads every field")
-)]
 pub(crate) struct Authorization {
     /// The API base URL of the connection's data center in [`Self::environment`]; a call's
     /// path goes after it.
@@ -116,21 +112,19 @@ fn refused(error: ConnectionError) -> ServiceError {
 
 impl Service {
     /// How to call a connection's API: its base URL in `environment` (the connection's own
-    /// when `None`), and its credentials as headers and query parameters. With
-    /// `force_refresh`, a token connection's token is refreshed first (once, however many
-    /// callers ask): what a caller does after the provider answered 401.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the proxy (src/service/proxy/) calls it")
-    )]
+    /// when `None`), and its credentials as headers and query parameters. A token
+    /// connection's token is renewed first as `renew` says (once, however many callers ask):
+    /// after the provider answered 401, [`Renew::Refused`] with the refused authorization's
+    /// generation, so that a token renewed meanwhile (here or on another instance) is used as
+    /// it is rather than renewed again.
     pub(crate) async fn authorization(
         &self,
         provider: &str,
         connection_id: &str,
         environment: Option<&str>,
-        force_refresh: bool,
+        renew: Renew,
     ) -> Result<Authorization, ServiceError> {
-        self.authorize(provider, connection_id, environment, force_refresh)
+        self.authorize(provider, connection_id, environment, renew)
             .await?
             .authorization
             .ok_or_else(|| {
@@ -147,12 +141,12 @@ impl Service {
         provider_id: &str,
         connection_id: &str,
         environment: Option<&str>,
-        force_refresh: bool,
+        renew: Renew,
     ) -> Result<Authorized, ServiceError> {
         let provider = Arc::clone(self.provider_table(provider_id)?);
         let (record, tokens) = if provider.auth_mode.has_token() {
             let issued = self
-                .token(provider_id, connection_id, force_refresh)
+                .renewed_token(provider_id, connection_id, renew)
                 .await
                 .map_err(|error| match error {
                     ServiceError::Token(TokenError::NoToken { mode, .. }) => {
@@ -349,7 +343,7 @@ mod tests {
         test.store.upsert_connection(&row, None).await.unwrap();
 
         let call = service
-            .authorization("zoho-crm", "c1", None, false)
+            .authorization("zoho-crm", "c1", None, Renew::IfExpiring)
             .await
             .unwrap();
         assert_eq!(call.base_url, "https://www.zohoapis.eu");
@@ -365,12 +359,12 @@ mod tests {
         assert!(!format!("{call:?}").contains("at-zoho-1"), "{call:?}");
 
         let sandbox = service
-            .authorization("zoho-crm", "c1", Some("sandbox"), false)
+            .authorization("zoho-crm", "c1", Some("sandbox"), Renew::IfExpiring)
             .await
             .unwrap();
         assert_eq!(sandbox.base_url, "https://sandbox.zohoapis.eu");
         let refused = service
-            .authorization("zoho-crm", "c1", Some("staging"), false)
+            .authorization("zoho-crm", "c1", Some("staging"), Renew::IfExpiring)
             .await
             .unwrap_err();
         assert!(
@@ -381,7 +375,9 @@ mod tests {
             "{refused:?}"
         );
         assert!(matches!(
-            service.authorization("zoho-crm", "nope", None, false).await,
+            service
+                .authorization("zoho-crm", "nope", None, Renew::IfExpiring)
+                .await,
             Err(ServiceError::Token(TokenError::NotFound { .. }))
         ));
         test.finish().await;

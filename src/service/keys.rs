@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use super::crypto::Cipher;
-use super::store::{DatabaseError, Store};
+use super::store::{DatabaseError, Store, Walk};
 use super::tokens::{open, seal};
 
 /// Why the configured keys cannot be used with this database.
@@ -33,16 +33,28 @@ pub enum KeyCheckError {
     Store(#[from] DatabaseError),
 }
 
+/// Connections read at a time by the check and the re-seal, which walk the whole table.
+const PAGE: u32 = 500;
+
 /// Checks that the configured keys open the stored connections: fine when there are none or
 /// when at least one opens (a row sealed with a dropped key is reported when it is used).
+/// Reads a page at a time and stops at the first row that opens, so a start with the right
+/// key reads one page however many connections are stored.
 pub async fn check(store: &dyn Store, cipher: &Cipher) -> Result<(), KeyCheckError> {
-    let rows = store.connections(None).await?;
-    if rows.is_empty() || rows.iter().any(|row| open(cipher, row).is_ok()) {
+    let mut walk = Walk::new(store, Default::default(), PAGE);
+    let (mut rows, mut sealed_with) = (0, BTreeSet::new());
+    while let Some(page) = walk.next_page().await? {
+        if page.iter().any(|row| open(cipher, row).is_ok()) {
+            return Ok(());
+        }
+        rows += page.len();
+        sealed_with.extend(page.into_iter().map(|row| row.tokens.key_id));
+    }
+    if rows == 0 {
         return Ok(());
     }
-    let sealed_with: BTreeSet<&str> = rows.iter().map(|row| row.tokens.key_id.as_str()).collect();
     Err(KeyCheckError::NoRowOpens {
-        rows: rows.len(),
+        rows,
         sealed_with: sealed_with.into_iter().collect::<Vec<_>>().join(", "),
         configured: cipher.key_ids().join(", "),
     })
@@ -63,7 +75,20 @@ pub struct Resealed {
 /// refreshed or replaced meanwhile is left as it is (its new write used the current key).
 pub async fn reseal(store: &dyn Store, cipher: &Cipher) -> Result<Resealed, DatabaseError> {
     let mut report = Resealed::default();
-    for row in store.connections(None).await? {
+    let mut walk = Walk::new(store, Default::default(), PAGE);
+    while let Some(page) = walk.next_page().await? {
+        reseal_page(store, cipher, page, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn reseal_page(
+    store: &dyn Store,
+    cipher: &Cipher,
+    page: Vec<super::store::ConnectionRecord>,
+    report: &mut Resealed,
+) -> Result<(), DatabaseError> {
+    for row in page {
         if row.tokens.key_id == cipher.current_key_id() {
             report.current += 1;
             continue;
@@ -90,7 +115,7 @@ pub async fn reseal(store: &dyn Store, cipher: &Cipher) -> Result<Resealed, Data
             report.current += 1;
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -149,7 +174,12 @@ mod tests {
         assert_eq!((report.resealed, report.current), (2, 1));
         assert!(report.unopenable.is_empty());
         // The old key can go: every row opens with the new key alone, unchanged.
-        for row in store.connections(None).await.unwrap() {
+        let rows = store
+            .connections(&Default::default(), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        for row in rows {
             let tokens = crate::service::tokens::open_tokens(&wrong, &row).unwrap();
             let id = &row.connection_id;
             assert_eq!(tokens.refresh_token.unwrap().expose(), format!("rt-{id}"));

@@ -13,8 +13,9 @@
 //! credentials), `authorization` (the ready headers and query parameters of a connection's
 //! API calls), [`fields`] (refused request fields), [`api`] (the HTTP routes and their
 //! OpenAPI description), [`listener`] (serving them with connection limits), [`webhooks`]
-//! (signed connection events, sent at least once from the store's outbox). [`Service`] ties
-//! them together and is usable without HTTP.
+//! (signed connection events, sent at least once from the store's outbox), [`proxy`] (API
+//! calls made with a connection's credentials), [`listing`] (connections a page at a time,
+//! behind a sealed cursor). [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
 mod authorization;
@@ -24,8 +25,10 @@ mod direct;
 pub mod fields;
 pub mod keys;
 pub mod listener;
+pub mod listing;
 mod metrics;
 mod outside_text;
+pub mod proxy;
 pub mod refresh;
 pub mod store;
 mod tokens;
@@ -46,11 +49,12 @@ use crate::oauth::{
     authorization_request, complete_authorization, connection_table, refresh_tokens, revoke,
 };
 use crate::resolve::connection::ConnectionValues;
+use crate::resolve::host_shape::is_local_host;
 use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
 use crypto::{Cipher, CryptoError};
 use outside_text::Known;
-use refresh::{Refresher, TokenError};
+use refresh::{Refresher, Renew, TokenError};
 use store::{ConnectionRecord, ConnectionStatus, DatabaseError, OutboxEvent, PendingRecord, Store};
 use tokio::sync::Notify;
 use webhooks::{EventType, Webhooks};
@@ -74,6 +78,8 @@ pub struct Service {
     refresher: Arc<Refresher>,
     /// When webhooks are on: where they go, and what wakes their delivery.
     webhooks: Option<(Webhooks, Arc<Notify>)>,
+    /// The API proxy's settings and hot connections.
+    proxy: proxy::Proxy,
     /// What `/metrics` reports.
     metrics: Arc<metrics::Metrics>,
     /// The scrape-only key that opens `/metrics` besides the API key.
@@ -124,6 +130,9 @@ pub enum ServiceError {
     /// The request is wrong (unknown scope or data center, bad connection id, ...).
     #[error("{0}")]
     BadRequest(String),
+    /// A listing's cursor is not one the service handed out for that listing.
+    #[error("{0}")]
+    InvalidCursor(String),
     /// A field of the request is refused (a credential, a parameter, the environment).
     #[error(transparent)]
     Field(#[from] fields::FieldError),
@@ -215,18 +224,6 @@ fn callback_state(query: &str) -> Option<String> {
     callback_param(query, "state")
 }
 
-/// Whether a URL's host is a loopback name or an IP address.
-fn local_host(url: &str) -> bool {
-    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
-        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
-        Some(url::Host::Domain(domain)) => {
-            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-            domain == "localhost" || domain.ends_with(".localhost")
-        }
-        None => false,
-    }
-}
-
 /// The first URL of a table filled with an end user's connection values whose host is a
 /// loopback name or an IP address. Definitions may point at such hosts (tests do), but a
 /// value must not turn the code exchange, client secret included, towards the service's own
@@ -246,7 +243,7 @@ fn local_host_url(table: &ResolvedProvider) -> Option<&str> {
             .chain(token)
             .chain(dc.api_base_urls.values())
             .map(String::as_str)
-            .find(|url| local_host(url))
+            .find(|url| url::Url::parse(url).is_ok_and(|url| is_local_host(&url)))
     })
 }
 
@@ -281,9 +278,16 @@ impl Service {
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             retry: RetryPolicy::default(),
             webhooks: None,
+            proxy: proxy::Proxy::new(proxy::ProxySettings::default()),
             metrics,
             metrics_key: None,
         }
+    }
+
+    /// Sets the API proxy's retries, timeout and body limit.
+    pub fn with_proxy(mut self, settings: proxy::ProxySettings) -> Self {
+        self.proxy = proxy::Proxy::new(settings);
+        self
     }
 
     /// Turns webhooks on: every connection created, deleted or marked
@@ -521,12 +525,13 @@ impl Service {
         Ok(record)
     }
 
-    /// Connections (metadata only), optionally of one provider.
+    /// One page of connections (metadata only), filtered by provider and status, in
+    /// (provider, connection_id) order; see [`listing`].
     pub async fn connections(
         &self,
-        provider: Option<&str>,
-    ) -> Result<Vec<ConnectionRecord>, ServiceError> {
-        Ok(self.store.connections(provider).await?)
+        request: &listing::PageRequest,
+    ) -> Result<listing::Page, ServiceError> {
+        listing::page(self.store.as_ref(), &self.cipher, request).await
     }
 
     /// One connection (metadata only).
@@ -584,6 +589,17 @@ impl Service {
         connection_id: &str,
         force: bool,
     ) -> Result<IssuedToken, ServiceError> {
+        self.renewed_token(provider_id, connection_id, Renew::forced(force))
+            .await
+    }
+
+    /// An access token, renewed first as `renew` says, once however many callers ask.
+    pub(crate) async fn renewed_token(
+        &self,
+        provider_id: &str,
+        connection_id: &str,
+        when: Renew,
+    ) -> Result<IssuedToken, ServiceError> {
         let provider = Arc::clone(self.provider_table(provider_id)?);
         let platform = match provider.auth_mode {
             AuthMode::Oauth2Code => Some(self.platform_client(provider_id)?),
@@ -595,10 +611,10 @@ impl Service {
         let (http, retry) = (self.http.clone(), self.retry.clone());
         let (record, tokens) = self
             .refresher
-            .token(
+            .renewed(
                 (provider_id, connection_id),
                 self.refresh_margin_secs,
-                force,
+                when,
                 move |record, tokens, secrets| async move {
                     let table = connection_table(
                         &provider,
@@ -730,30 +746,6 @@ mod tests {
             state_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-    }
-
-    #[test]
-    fn loopback_and_ip_hosts_are_told_apart_from_dns_names() {
-        for url in [
-            "https://127.0.0.1/token",
-            "https://localhost/token",
-            "https://LOCALHOST./token",
-            "https://api.localhost/token",
-            "https://[::1]:8443/token",
-            "https://10.0.0.7/token",
-            "https://0x7f.1/token",
-            "https://2130706433/token",
-            "https://169.254.169.254/latest",
-        ] {
-            assert!(local_host(url), "{url}");
-        }
-        for url in [
-            "https://acme.my.salesforce.com/services/oauth2/token",
-            "https://1234.suitetalk.api.netsuite.com/x",
-            "https://accounts.zoho.eu/oauth/v2/token",
-        ] {
-            assert!(!local_host(url), "{url}");
-        }
     }
 
     #[test]

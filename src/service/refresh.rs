@@ -106,6 +106,30 @@ pub enum TokenError {
     Crypto(#[from] CryptoError),
 }
 
+/// When a token is renewed before it is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Renew {
+    /// When it expires within the refresh margin.
+    IfExpiring,
+    /// Always (the token route's `force_refresh`).
+    Always,
+    /// When the stored token is still the one of this generation, which the provider's API
+    /// refused; a token stored since is handed out as it is. However many callers (here or in
+    /// other instances) saw the same token refused, the provider sees one refresh.
+    Refused(i64),
+}
+
+impl Renew {
+    /// [`Renew::Always`] when `force`, else [`Renew::IfExpiring`].
+    pub(crate) fn forced(force: bool) -> Renew {
+        if force {
+            Renew::Always
+        } else {
+            Renew::IfExpiring
+        }
+    }
+}
+
 /// A record with its opened tokens.
 pub type Live = (ConnectionRecord, TokenSet);
 
@@ -224,15 +248,15 @@ impl Refresher {
         }
     }
 
-    /// The connection's tokens, refreshed first when they expire within `margin_secs` (or when
-    /// `force`), with `refresh` called at most once across every process sharing the store. It
-    /// is given the row, its tokens and what the connection supplied itself (credentials, its
-    /// own client), which a renewal sends again.
-    pub(crate) async fn token<F, Fut>(
+    /// The connection's tokens, renewed first as `renew` says, with `refresh` called at most
+    /// once across every process sharing the store. It is given the row, its tokens and what
+    /// the connection supplied itself (credentials, its own client), which a renewal sends
+    /// again.
+    pub(crate) async fn renewed<F, Fut>(
         self: &Arc<Self>,
         (provider, connection_id): (&str, &str),
         margin_secs: u64,
-        force: bool,
+        renew: Renew,
         refresh: F,
     ) -> Result<Live, TokenError>
     where
@@ -270,6 +294,16 @@ impl Refresher {
                 Ok((seen, tokens))
             };
         }
+        let force = match renew {
+            Renew::IfExpiring => false,
+            Renew::Always => true,
+            // Refreshed (or replaced) since the refused token was handed out: the stored one
+            // is newer, and is what the caller needs.
+            Renew::Refused(generation) if generation != seen.generation => {
+                return Ok((seen, tokens));
+            }
+            Renew::Refused(_) => true,
+        };
         if !force && !tokens.expires_within(unix_now(), margin_secs) {
             return Ok((seen, tokens));
         }

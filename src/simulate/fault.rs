@@ -35,12 +35,23 @@ pub enum Fault {
     Api429Once,
     /// `api-500-once`: the next API call answers HTTP 500.
     Api500Once,
+    /// `api-503-once`: the next API call answers HTTP 503 with `Retry-After: 1`.
+    Api503Once,
+    /// `api-429-date-once`: the next API call answers HTTP 429 with `Retry-After` as an HTTP
+    /// date two seconds ahead.
+    Api429DateOnce,
+    /// `api-hang-once`: the next API call is held, unanswered, until a test releases it
+    /// ([`super::Simulator::release`]) or ten minutes pass; then it is answered as any other.
+    ApiHangOnce,
+    /// `api-reset-once`: the next API call's connection is closed without an answer.
+    ApiResetOnce,
 }
 
 /// The fault names, for help texts and error messages.
 pub const FAULT_NAMES: &str = "error-with-200, expires-in-string, no-refresh-token, \
      rotate-refresh-token, rate-limit-after:N, slow:MS, server-error-once, malformed-json, \
-     api-401-once, api-429-once, api-500-once";
+     api-401-once, api-429-once, api-500-once, api-503-once, api-429-date-once, api-hang-once, \
+     api-reset-once";
 
 impl FromStr for Fault {
     type Err = String;
@@ -64,6 +75,10 @@ impl FromStr for Fault {
             "api-401-once" => Fault::Api401Once,
             "api-429-once" => Fault::Api429Once,
             "api-500-once" => Fault::Api500Once,
+            "api-503-once" => Fault::Api503Once,
+            "api-429-date-once" => Fault::Api429DateOnce,
+            "api-hang-once" => Fault::ApiHangOnce,
+            "api-reset-once" => Fault::ApiResetOnce,
             "rate-limit-after" => {
                 let n = number("a number of refreshes")?;
                 return u32::try_from(n)
@@ -98,6 +113,10 @@ impl fmt::Display for Fault {
             Fault::Api401Once => f.write_str("api-401-once"),
             Fault::Api429Once => f.write_str("api-429-once"),
             Fault::Api500Once => f.write_str("api-500-once"),
+            Fault::Api503Once => f.write_str("api-503-once"),
+            Fault::Api429DateOnce => f.write_str("api-429-date-once"),
+            Fault::ApiHangOnce => f.write_str("api-hang-once"),
+            Fault::ApiResetOnce => f.write_str("api-reset-once"),
         }
     }
 }
@@ -114,7 +133,7 @@ pub(crate) struct Faults {
     /// Server errors still to answer.
     pub(crate) server_errors: u32,
     pub(crate) malformed_json: bool,
-    /// API answers still to fail, in order of arming: 401, 429 or 500.
+    /// API answers still to fail (or be held), in order of arming.
     pub(crate) api_failures: std::collections::VecDeque<ApiFailure>,
 }
 
@@ -127,6 +146,14 @@ pub(crate) enum ApiFailure {
     RateLimited,
     /// HTTP 500.
     ServerError,
+    /// HTTP 503 with `Retry-After` in seconds.
+    Unavailable,
+    /// HTTP 429 with `Retry-After` as an HTTP date.
+    RateLimitedUntil,
+    /// Held until released, then answered as any other call.
+    Hang,
+    /// The connection closed without an answer.
+    Reset,
 }
 
 impl Faults {
@@ -143,6 +170,10 @@ impl Faults {
             Fault::Api401Once => self.api_failures.push_back(ApiFailure::Unauthorized),
             Fault::Api429Once => self.api_failures.push_back(ApiFailure::RateLimited),
             Fault::Api500Once => self.api_failures.push_back(ApiFailure::ServerError),
+            Fault::Api503Once => self.api_failures.push_back(ApiFailure::Unavailable),
+            Fault::Api429DateOnce => self.api_failures.push_back(ApiFailure::RateLimitedUntil),
+            Fault::ApiHangOnce => self.api_failures.push_back(ApiFailure::Hang),
+            Fault::ApiResetOnce => self.api_failures.push_back(ApiFailure::Reset),
         }
     }
 }

@@ -208,9 +208,59 @@ pub(crate) struct Shared {
     pub(crate) expected: expected::Expectations,
     pub(crate) state: Mutex<ServerState>,
     log: Option<Mutex<std::fs::File>>,
+    /// Releases held API calls and downloads ([`Simulator::release`]): one permit each.
+    pub(crate) gate: Arc<tokio::sync::Semaphore>,
+    /// Bytes received by the upload endpoint so far, counted as they arrive.
+    pub(crate) uploaded: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
+    /// Records a request on receipt (so a test sees it before a slow or held answer); returns
+    /// its index and the delay the `slow` fault puts on its answer.
+    pub(crate) fn record(
+        &self,
+        request: &Received,
+        endpoint: Endpoint,
+    ) -> (usize, Option<Duration>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.requests.push(RecordedRequest {
+            host: request.host.clone(),
+            path: request.path.clone(),
+            endpoint,
+            grant_type: request.param("grant_type").map(str::to_owned),
+            query: request.query.clone(),
+            form: request.form.clone(),
+            body: request.body,
+            basic_auth: request.basic_auth.clone(),
+            outcome: None,
+        });
+        let delay = match endpoint {
+            Endpoint::Authorize => None,
+            _ => state.faults.slow,
+        };
+        (state.requests.len() - 1, delay)
+    }
+
+    /// Records and logs what a recorded request got.
+    pub(crate) fn finish(
+        &self,
+        index: usize,
+        request: &Received,
+        endpoint: Endpoint,
+        outcome: &str,
+    ) {
+        if let Some(recorded) = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .requests
+            .get_mut(index)
+        {
+            recorded.outcome = Some(outcome.to_owned());
+        }
+        self.log(request, Some(endpoint), outcome);
+    }
+
     /// Appends one line to the request log. Only names and outcomes: the parameters are not
     /// written, since they carry secrets.
     fn log(&self, request: &Received, endpoint: Option<Endpoint>, outcome: &str) {
@@ -369,6 +419,8 @@ impl Simulator {
                 requests: Vec::new(),
             }),
             log,
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+            uploaded: Default::default(),
         });
         let acceptor = TlsAcceptor::from(authority.server_config);
         let task = tokio::spawn(server::serve(listener, acceptor, shared.clone()));
@@ -441,6 +493,20 @@ impl Simulator {
     /// Puts a fault in force (`server-error-once` arms one more failure each time).
     pub fn inject(&self, fault: Fault) {
         self.with(|s| s.faults.apply(fault));
+    }
+
+    /// Releases one held API call (`api-hang-once`) or one download waiting at its `hold`
+    /// mark; a release given before anything waits is kept for the next.
+    pub fn release(&self) {
+        self.shared.gate.add_permits(1);
+    }
+
+    /// Bytes the upload endpoint (`_simulate/upload`) has received so far, counted as they
+    /// arrive, before the upload ends.
+    pub fn uploaded_bytes(&self) -> u64 {
+        self.shared
+            .uploaded
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Ends every fault.

@@ -1,17 +1,59 @@
-//! What the simulator's handlers read and answer: a request read whole ([`Received`]), an
-//! answer with its meaning for the record ([`Answer`]), and the few reply shapes the endpoints
-//! send (a redirect, a text page, a JSON body). The listener and every handler share them.
+//! What the simulator's handlers read and answer: a request ([`Received`]), an answer with its
+//! meaning for the record ([`Answer`]), and the few reply shapes the endpoints send (a
+//! redirect, a text page, a JSON body, a body streamed from a channel). The listener and every
+//! handler share them.
 
-use http_body_util::Full;
-use hyper::body::Bytes;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes, Frame, SizeHint};
 use hyper::{Method, Response, StatusCode};
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 use super::state::find;
 use crate::definition::types::TokenBody;
 
-/// An HTTP answer.
+/// An HTTP answer with its body whole.
 pub(crate) type Reply = Response<Full<Bytes>>;
+
+/// An HTTP answer as the listener sends it: any body, whole or streamed.
+pub(crate) type Streamed = Response<UnsyncBoxBody<Bytes, Infallible>>;
+
+/// A whole answer as the listener sends it.
+pub(crate) fn streamed(reply: Reply) -> Streamed {
+    reply.map(BodyExt::boxed_unsync)
+}
+
+/// A body of the chunks a channel receives, ending when its sender is dropped: the sender
+/// waits while the client has not read what was sent.
+pub(crate) struct Channel {
+    pub(crate) receiver: mpsc::Receiver<Bytes>,
+    /// The whole length, when known (sent as `Content-Length`).
+    pub(crate) length: Option<u64>,
+}
+
+impl Body for Channel {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.get_mut()
+            .receiver
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.length.map(SizeHint::with_exact).unwrap_or_default()
+    }
+}
 
 /// An answer and what it means, for the record and the log (never a secret).
 pub(crate) struct Answer {
@@ -28,7 +70,7 @@ impl Answer {
     }
 }
 
-/// A request, read whole.
+/// A request: its head, and the parameters of its body when it was read whole.
 pub(crate) struct Received {
     pub(crate) host: String,
     pub(crate) path: String,

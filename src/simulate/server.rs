@@ -1,15 +1,16 @@
 //! The HTTPS listener: TLS with the simulator's own CA, one HTTP/1.1 connection task per
 //! client, and the dispatch of each request by host and path (see [`super::routes`]) to the
-//! authorization or token-side handlers. Every request is recorded before it is answered (so a
-//! test that timed out still sees it counted) and logged once answered.
+//! authorization, token-side or API handlers. A request to a path only the API serves goes to
+//! the API with its body unread (the API streams what it needs); any other is read whole
+//! first. Every request is recorded before it is answered (so a test that timed out still sees
+//! it counted) and logged once answered.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -17,9 +18,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::Shared;
-use super::reply::{Answer, Received, Reply, text};
+use super::reply::{Answer, Received, Streamed, streamed, text};
 use super::routes::{Endpoint, RouteTarget};
-use super::state::RecordedRequest;
 use super::{api, authorize, token, token_modes};
 use crate::definition::types::{AuthMode, TokenBody};
 
@@ -40,9 +40,10 @@ pub(crate) async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: 
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
+            // An error (the `api-reset-once` fault) closes the connection without an answer.
             let service = hyper::service::service_fn(move |request| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+                async move { handle(&shared, request).await }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tls), service)
@@ -51,11 +52,21 @@ pub(crate) async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: 
     }
 }
 
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
-    let Some(request) = read(request).await else {
-        return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
-    };
+async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Streamed, Reset> {
+    let (parts, body) = request.into_parts();
+    let mut request = head(&parts);
     let targets = shared.routes.lookup(&request.host, &request.path);
+    // A path only the API serves streams its body: nothing is read before the API looks.
+    if targets.is_empty() && api::serves(shared, &request.host, &request.path) {
+        return api::call(shared, request, api::CallBody::Stream(body)).await;
+    }
+    let Some(bytes) = read_body(body).await else {
+        return Ok(streamed(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        )));
+    };
+    read_form(&mut request, &bytes, &parts);
     let endpoint = classify(shared, &request, targets)
         .or_else(|| api::serves(shared, &request.host, &request.path).then_some(Endpoint::Api));
     let Some(endpoint) = endpoint else {
@@ -64,34 +75,19 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
             "not found",
         );
         shared.log(&request, None, &answer.outcome);
-        return answer.reply;
+        return Ok(streamed(answer.reply));
     };
-    let (index, delay) = {
-        let mut state = shared.state.lock().unwrap();
-        state.requests.push(RecordedRequest {
-            host: request.host.clone(),
-            path: request.path.clone(),
-            endpoint,
-            grant_type: request.param("grant_type").map(str::to_owned),
-            query: request.query.clone(),
-            form: request.form.clone(),
-            body: request.body,
-            basic_auth: request.basic_auth.clone(),
-            outcome: None,
-        });
-        let delay = match endpoint {
-            Endpoint::Authorize => None,
-            _ => state.faults.slow,
-        };
-        (state.requests.len() - 1, delay)
-    };
+    if endpoint == Endpoint::Api {
+        return api::call(shared, request, api::CallBody::Whole(bytes)).await;
+    }
+    let (index, delay) = shared.record(&request, endpoint);
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
     let answer = {
         let mut state = shared.state.lock().unwrap();
-        let token_side = !matches!(endpoint, Endpoint::Authorize | Endpoint::Api);
-        let answer = if token_side && state.faults.server_errors > 0 {
+        let token_side = endpoint != Endpoint::Authorize;
+        if token_side && state.faults.server_errors > 0 {
             state.faults.server_errors -= 1;
             Answer::new(
                 text(
@@ -116,17 +112,25 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Reply {
                     }
                 }
                 Endpoint::Revoke => token::revoke(shared, &mut state, &request, targets),
-                Endpoint::Api => api::call(shared, &mut state, &request),
+                Endpoint::Api => unreachable!("API calls are answered above"),
             }
-        };
-        if let Some(recorded) = state.requests.get_mut(index) {
-            recorded.outcome = Some(answer.outcome.clone());
         }
-        answer
     };
-    shared.log(&request, Some(endpoint), &answer.outcome);
-    answer.reply
+    shared.finish(index, &request, endpoint, &answer.outcome);
+    Ok(streamed(answer.reply))
 }
+
+/// The error that makes hyper close a connection without answering.
+#[derive(Debug)]
+pub(crate) struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset on purpose (api-reset-once)")
+    }
+}
+
+impl std::error::Error for Reset {}
 
 /// Which endpoint a request is for: the token endpoint of a `token_request` or
 /// `client_credentials` provider takes any method (its refresh endpoint, a request with a
@@ -163,62 +167,70 @@ fn classify(shared: &Shared, request: &Received, targets: &[RouteTarget]) -> Opt
     }
 }
 
-/// Reads a request whole; `None` when its body is larger than [`MAX_BODY_BYTES`].
-async fn read(request: Request<Incoming>) -> Option<Received> {
-    let host = request
-        .headers()
+/// A request's head: everything but its body.
+fn head(parts: &hyper::http::request::Parts) -> Received {
+    let host = parts
+        .headers
         .get(hyper::header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
-        .or_else(|| request.uri().host())
+        .or_else(|| parts.uri.host())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let path = request.uri().path().to_owned();
-    let method = request.method().clone();
-    let query = pairs(request.uri().query().unwrap_or_default().as_bytes());
-    let json = request
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| h.trim_start().starts_with("application/json"));
-    let basic_auth = request
-        .headers()
+    let basic_auth = parts
+        .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(parse_basic);
-    let headers = request
-        .headers()
+    let headers = parts
+        .headers
         .iter()
         .filter_map(|(name, value)| {
             Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
         })
         .collect();
-    let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-        .ok()?
-        .to_bytes();
-    let (form, encoding, unreadable_json) = if body.is_empty() {
-        (Vec::new(), None, false)
-    } else if json {
-        match json_pairs(&body) {
-            Some(pairs) => (pairs, Some(TokenBody::Json), false),
-            None => (Vec::new(), Some(TokenBody::Json), true),
-        }
-    } else {
-        (pairs(&body), Some(TokenBody::Form), false)
-    };
-    Some(Received {
+    Received {
         host,
-        path,
-        method,
-        query,
-        form,
-        body: encoding,
-        unreadable_json,
+        path: parts.uri.path().to_owned(),
+        method: parts.method.clone(),
+        query: pairs(parts.uri.query().unwrap_or_default().as_bytes()),
+        form: Vec::new(),
+        body: None,
+        unreadable_json: false,
         basic_auth,
         headers,
-    })
+    }
+}
+
+/// Reads a body whole; `None` when it is larger than [`MAX_BODY_BYTES`].
+async fn read_body(body: Incoming) -> Option<Bytes> {
+    Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .ok()
+        .map(|collected| collected.to_bytes())
+}
+
+/// Reads the parameters of a body read whole: form-encoded, or a JSON object by its type.
+fn read_form(request: &mut Received, body: &[u8], parts: &hyper::http::request::Parts) {
+    let json = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.trim_start().starts_with("application/json"));
+    if body.is_empty() {
+        return;
+    }
+    if json {
+        request.body = Some(TokenBody::Json);
+        match json_pairs(body) {
+            Some(pairs) => request.form = pairs,
+            None => request.unreadable_json = true,
+        }
+    } else {
+        request.body = Some(TokenBody::Form);
+        request.form = pairs(body);
+    }
 }
 
 /// Client id and secret from `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 2.3.1).

@@ -10,9 +10,9 @@ use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 
-use crate::definition::document::{self, Document};
+use crate::definition::document::{self, Document, SyntaxCause, SyntaxError};
 use crate::definition::types::{DataCenterSet, ProviderDefinition};
-use crate::diagnostics::{Anchor, Diagnostic, Locator};
+use crate::diagnostics::{Anchor, Diagnostic, Kind, Locator};
 use crate::schema;
 use schema_check::SchemaChecker;
 
@@ -75,6 +75,7 @@ pub fn check_data_center_set(
         .unwrap_or_default();
     if checked.content.name != stem {
         return Err(vec![checked.locator(file).diagnostic(
+            Kind::SetName,
             "/name",
             Anchor::Value,
             format!(
@@ -94,12 +95,67 @@ fn check<T: DeserializeOwned>(
     text: &str,
     checker: &SchemaChecker,
 ) -> Result<Checked<T>, Vec<Diagnostic>> {
-    let document = document::parse(text).map_err(|errors| {
+    let syntax = |errors: Vec<SyntaxError>| -> Vec<Diagnostic> {
         errors
             .into_iter()
             .map(|error| Diagnostic::syntax(file, error))
-            .collect::<Vec<_>>()
-    })?;
+            .collect()
+    };
+    let errors = match document::parse(text) {
+        Ok(document) => return check_document(file, document, checker),
+        Err(errors) => errors,
+    };
+    // A key being typed (a line without `: value`) is the only mistake in the YAML: read the
+    // document without that line, so its schema and semantic problems are reported with it
+    // and the half-typed key hides none of them.
+    let Some(document) = without_key_line(text, &errors) else {
+        return Err(syntax(errors));
+    };
+    let mut found = syntax(errors);
+    match check_document::<T>(file, document, checker) {
+        Ok(mut checked) => {
+            found.append(&mut checked.refused);
+            Diagnostic::sort(&mut found);
+            checked.refused = found;
+            Ok(checked)
+        }
+        Err(mut diagnostics) => {
+            found.append(&mut diagnostics);
+            Diagnostic::sort(&mut found);
+            Err(found)
+        }
+    }
+}
+
+/// The document `text` is with the line of its one syntax error blanked, when that error is a
+/// key without `: value`. The line's bytes become spaces, so every other position stays.
+fn without_key_line(text: &str, errors: &[SyntaxError]) -> Option<Document> {
+    let [error] = errors else {
+        return None;
+    };
+    if error.cause != SyntaxCause::KeyWithoutValue {
+        return None;
+    }
+    let at = error.region.span.start.min(text.len());
+    let start = text[..at].rfind(['\n', '\r']).map_or(0, |cut| cut + 1);
+    let end = text[at..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |cut| at + cut);
+    let blanked = format!(
+        "{}{}{}",
+        &text[..start],
+        " ".repeat(end - start),
+        &text[end..]
+    );
+    document::parse(&blanked).ok()
+}
+
+/// The schema check of a parsed document, and its content.
+fn check_document<T: DeserializeOwned>(
+    file: &Path,
+    document: Document,
+    checker: &SchemaChecker,
+) -> Result<Checked<T>, Vec<Diagnostic>> {
     // Most documents are valid, and the check of the tree says so without building the
     // document's value; the value and the explained violations are only for the others.
     let mut diagnostics = if checker.is_valid(&document) {
@@ -141,6 +197,7 @@ fn check<T: DeserializeOwned>(
     // from the document in place: it is kept beside the content, so no copy of it.
     let content = document.deserialize::<T>().map_err(|error| {
         vec![Diagnostic::file_level(
+            Kind::InternalError,
             file,
             format!("the document passed the schema but could not be read: {error}"),
             Some("this is a provider-forge bug; please report it with the file".into()),

@@ -6,27 +6,41 @@ use crate::definition::patterns::{
     NAME_PATTERN, PARAMETER_VALUE_PATTERN, TOKEN_URL_TEMPLATE_PATTERN, URL_PATTERN,
     URL_TEMPLATE_PATTERN, VALUE_PATTERN,
 };
+use crate::diagnostics::Kind;
 use crate::resolve::url_rules::{UrlRole, check_url, escape_controls};
 
 /// A readable message for a schema `pattern` failure of one of this crate's template and
-/// URL patterns, instead of the regex itself: `(message, hint)`, or `None` for a pattern this
-/// function does not know.
-pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, String)> {
-    use crate::resolve::template::{self, brace_problem, malformed_problem};
-    let malformed = || match template::placeholders(value) {
-        Err(template::PlaceholderError::Malformed { at }) => Some(malformed_problem(value, at)),
-        _ => None,
-    };
-    let braces = || value.contains(['{', '}']).then(|| brace_problem(value));
+/// URL patterns, instead of the regex itself: `(kind, message, hint)` with the kind resolution
+/// gives the same mistake, or `None` for a pattern this function does not know.
+pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(Kind, String, String)> {
+    let placeholder = |(message, hint)| (Kind::BadPlaceholder, message, hint);
     if pattern == NAME_PATTERN {
-        return Some((
+        return Some(placeholder((
             format!("`{value}` is not a valid placeholder name"),
             "use letters, digits and `_`, starting with a letter, e.g. `api_host`".to_owned(),
-        ));
+        )));
     }
     if pattern == VALUE_PATTERN || pattern == PARAMETER_VALUE_PATTERN {
-        return braces().or_else(malformed);
+        return placeholder_problem(value).map(placeholder);
     }
+    url_problem(pattern, value)
+}
+
+/// A placeholder written in another tool's syntax or left unclosed in `value`.
+fn placeholder_problem(value: &str) -> Option<(String, String)> {
+    use crate::resolve::template::{self, brace_problem, malformed_problem};
+    if value.contains(['{', '}']) {
+        return Some(brace_problem(value));
+    }
+    match template::placeholders(value) {
+        Err(template::PlaceholderError::Malformed { at }) => Some(malformed_problem(value, at)),
+        _ => None,
+    }
+}
+
+/// A URL or URL template that breaks one of the URL patterns.
+fn url_problem(pattern: &str, value: &str) -> Option<(Kind, String, String)> {
+    use crate::resolve::template;
     if pattern != URL_TEMPLATE_PATTERN
         && pattern != URL_PATTERN
         && pattern != TOKEN_URL_TEMPLATE_PATTERN
@@ -43,6 +57,7 @@ pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, Str
             format!("`{value}` is not a URL template")
         };
         return Some((
+            Kind::MisplacedCredential,
             message,
             format!(
                 "credentials are never in a host or a path; {}",
@@ -50,52 +65,55 @@ pub(crate) fn pattern_problem(pattern: &str, value: &str) -> Option<(String, Str
             ),
         ));
     }
-    let from_rules = |text: &str| {
-        check_url(text, UrlRole::Endpoint)
-            .err()
-            .map(|problem| (problem.message, problem.hint.unwrap_or_default()))
-    };
-    let fallback = || {
-        (
-            format!("`{}` is not an https URL", escape_controls(value)),
-            "write an https URL (http only to a loopback host: 127.0.0.1, ::1, localhost)"
-                .to_owned(),
-        )
-    };
     if pattern == URL_PATTERN && value.contains('<') && !value.contains(['{', '}']) {
         return Some((
+            Kind::BadPlaceholder,
             format!("`{value}` cannot use placeholders"),
             "write this URL out in full: it is the same for every data center and connection"
                 .to_owned(),
         ));
     }
-    let found = braces().or_else(malformed).or_else(|| {
-        if !value.contains('<') {
-            return from_rules(value);
-        }
-        // A template: only what its literal text already breaks can be named.
-        let shown = escape_controls(value);
-        if value.starts_with("http://") {
-            Some((
-                format!("`{shown}` uses http; secrets would travel unencrypted"),
-                "use https (http is allowed only for loopback hosts: 127.0.0.1, ::1, localhost)"
-                    .to_owned(),
-            ))
-        } else if value.contains(char::is_whitespace) {
-            Some((
-                format!("`{shown}` has whitespace, which a URL cannot hold"),
-                "remove it, or percent-encode a space as `%20`".to_owned(),
-            ))
-        } else if !value.is_ascii() {
-            Some((
-                format!("`{shown}` has non-ASCII characters"),
-                "write a host in punycode (`xn--...`) and percent-encode other characters, as the URL is sent".to_owned(),
-            ))
-        } else {
-            None
-        }
+    if let Some((message, hint)) = placeholder_problem(value) {
+        return Some((Kind::BadPlaceholder, message, hint));
+    }
+    let (message, hint) = literal_problem(value).unwrap_or_else(|| {
+        (
+            format!("`{}` is not an https URL", escape_controls(value)),
+            "write an https URL (http only to a loopback host: 127.0.0.1, ::1, localhost)"
+                .to_owned(),
+        )
     });
-    Some(found.unwrap_or_else(fallback))
+    Some((Kind::BadUrl, message, hint))
+}
+
+/// What the URL rules refuse in `value`; in a template, only what its literal text already
+/// breaks can be named.
+fn literal_problem(value: &str) -> Option<(String, String)> {
+    if !value.contains('<') {
+        return check_url(value, UrlRole::Endpoint)
+            .err()
+            .map(|problem| (problem.message, problem.hint.unwrap_or_default()));
+    }
+    let shown = escape_controls(value);
+    if value.starts_with("http://") {
+        Some((
+            format!("`{shown}` uses http; secrets would travel unencrypted"),
+            "use https (http is allowed only for loopback hosts: 127.0.0.1, ::1, localhost)"
+                .to_owned(),
+        ))
+    } else if value.contains(char::is_whitespace) {
+        Some((
+            format!("`{shown}` has whitespace, which a URL cannot hold"),
+            "remove it, or percent-encode a space as `%20`".to_owned(),
+        ))
+    } else if !value.is_ascii() {
+        Some((
+            format!("`{shown}` has non-ASCII characters"),
+            "write a host in punycode (`xn--...`) and percent-encode other characters, as the URL is sent".to_owned(),
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -105,7 +123,11 @@ mod tests {
 
     #[test]
     fn a_pattern_failure_reads_as_a_sentence_not_a_regex() {
-        let explain = |pattern, value| pattern_problem(pattern, value).unwrap();
+        let explain = |pattern, value| {
+            let (_, message, hint) = pattern_problem(pattern, value).unwrap();
+            (message, hint)
+        };
+        let kind = |pattern, value| pattern_problem(pattern, value).unwrap().0;
         let (message, hint) = explain(URL_TEMPLATE_PATTERN, "https://${login_host}/auth");
         assert_eq!(
             message,
@@ -142,6 +164,20 @@ mod tests {
             "{message}"
         );
         assert_eq!(pattern_problem("^[a-z]+$", "A"), None);
+        // Each failure has the kind resolution gives the same mistake.
+        assert_eq!(kind(NAME, "api-host"), Kind::BadPlaceholder);
+        assert_eq!(
+            kind(URL_TEMPLATE_PATTERN, "https://<host/x"),
+            Kind::BadPlaceholder
+        );
+        assert_eq!(kind(URL_PATTERN, "http://api.example.com/cb"), Kind::BadUrl);
+        assert_eq!(
+            kind(
+                URL_TEMPLATE_PATTERN,
+                "https://<credentials.key>.example.com/x"
+            ),
+            Kind::MisplacedCredential
+        );
         for (pattern, value) in [
             (URL_TEMPLATE_PATTERN, "https://${login_host}/auth"),
             (URL_PATTERN, "http://api.example.com/cb"),

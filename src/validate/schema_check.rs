@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::pattern_message::pattern_problem;
 use crate::definition::document::{Document, Tree, escape_pointer_token, unescape_pointer_token};
-use crate::diagnostics::{Anchor, Diagnostic, Locator, closest, display_path};
+use crate::diagnostics::{Anchor, Diagnostic, Kind, Locator, closest, display_path};
 
 /// A compiled schema together with its source, which is needed to explain violations (the
 /// allowed keys of an object, the allowed values of an enum).
@@ -153,6 +153,7 @@ impl SchemaChecker {
                         let at = format!("{pointer}/{}", escape_pointer_token(key));
                         if let Some(close) = closest(key, allowed.iter().map(String::as_str)) {
                             return locator.diagnostic(
+                                Kind::UnknownField,
                                 &at,
                                 Anchor::Key,
                                 format!("unknown field `{key}`"),
@@ -161,6 +162,7 @@ impl SchemaChecker {
                         }
                         match self.home_of(locator.value, &pointer, key) {
                             Some(Home::Section(home)) => locator.diagnostic(
+                                Kind::MisplacedField,
                                 &at,
                                 Anchor::Key,
                                 format!("`{key}` belongs under `{home}`"),
@@ -169,12 +171,14 @@ impl SchemaChecker {
                                 )),
                             ),
                             Some(Home::TopLevel) => locator.diagnostic(
+                                Kind::MisplacedField,
                                 &at,
                                 Anchor::Key,
                                 format!("`{key}` belongs at the top level"),
                                 Some("move it out of this section (check its indentation)".into()),
                             ),
                             None => locator.diagnostic(
+                                Kind::UnknownField,
                                 &at,
                                 Anchor::Key,
                                 format!("unknown field `{key}`"),
@@ -190,6 +194,7 @@ impl SchemaChecker {
                     .required_description(error.schema_path().as_str(), name)
                     .map(|d| format!("add `{name}`: {d}"));
                 vec![locator.diagnostic(
+                    Kind::MissingField,
                     &pointer,
                     Anchor::Key,
                     format!("missing required field `{name}`"),
@@ -209,6 +214,7 @@ impl SchemaChecker {
                 };
                 let found = json_type(error.instance());
                 vec![locator.diagnostic(
+                    Kind::WrongType,
                     &pointer,
                     Anchor::Value,
                     format!("expected {expected}, found {found}"),
@@ -231,6 +237,7 @@ impl SchemaChecker {
                     }
                 });
                 vec![locator.diagnostic(
+                    Kind::ValueNotAllowed,
                     &pointer,
                     Anchor::Value,
                     format!("`{shown}` is not an allowed value"),
@@ -239,14 +246,15 @@ impl SchemaChecker {
             }
             ValidationErrorKind::Pattern { pattern } => {
                 let shown = shown_value(error.instance());
-                let (message, hint) = match pattern_problem(pattern, &shown) {
-                    Some((message, hint)) => (message, Some(hint)),
+                let (kind, message, hint) = match pattern_problem(pattern, &shown) {
+                    Some((kind, message, hint)) => (kind, message, Some(hint)),
                     None => (
+                        Kind::InvalidValue,
                         format!("`{shown}` does not match the required pattern {pattern}"),
                         self.description_of(error.schema_path().as_str()),
                     ),
                 };
-                vec![locator.diagnostic(&pointer, Anchor::Value, message, hint)]
+                vec![locator.diagnostic(kind, &pointer, Anchor::Value, message, hint)]
             }
             // A section the auth mode does not use (the schema's `if`/`then` per mode).
             ValidationErrorKind::FalseSchema => {
@@ -256,7 +264,13 @@ impl SchemaChecker {
                     .and_then(Value::as_str)
                     .unwrap_or("oauth2_code");
                 let (message, hint) = crate::resolve::refusal(locator.value, &pointer, mode);
-                vec![locator.diagnostic(&pointer, Anchor::Key, message, Some(hint))]
+                vec![locator.diagnostic(
+                    Kind::ModeMismatch,
+                    &pointer,
+                    Anchor::Key,
+                    message,
+                    Some(hint),
+                )]
             }
             ValidationErrorKind::MinProperties { limit } => {
                 let path = display_path(locator.value, &pointer);
@@ -276,10 +290,17 @@ impl SchemaChecker {
                         "add the entries it needs".to_owned(),
                     )
                 };
-                vec![locator.diagnostic(&pointer, Anchor::Value, message, Some(hint))]
+                vec![locator.diagnostic(
+                    Kind::MissingField,
+                    &pointer,
+                    Anchor::Value,
+                    message,
+                    Some(hint),
+                )]
             }
             ValidationErrorKind::MinLength { .. } if pointer == "/token/response/token" => {
                 vec![locator.diagnostic(
+                    Kind::InvalidValue,
                     &pointer,
                     Anchor::Value,
                     "the token path is empty",
@@ -293,9 +314,10 @@ impl SchemaChecker {
             ValidationErrorKind::PropertyNames { error: inner } => {
                 let key = shown_value(inner.instance());
                 let at = format!("{pointer}/{}", escape_pointer_token(&key));
-                let (message, hint) = match inner.kind() {
+                let (kind, message, hint) = match inner.kind() {
                     ValidationErrorKind::Pattern { pattern } => pattern_problem(pattern, &key),
                     ValidationErrorKind::Enum { options } => Some((
+                        Kind::ValueNotAllowed,
                         format!("`{key}` is not allowed here"),
                         format!(
                             "allowed: {}",
@@ -305,15 +327,22 @@ impl SchemaChecker {
                     )),
                     _ => None,
                 }
-                .unwrap_or_else(|| (inner.to_string(), String::new()));
+                .unwrap_or_else(|| (Kind::SchemaViolation, inner.to_string(), String::new()));
                 vec![locator.diagnostic(
+                    kind,
                     &at,
                     Anchor::Key,
                     message,
                     Some(hint).filter(|h| !h.is_empty()),
                 )]
             }
-            _ => vec![locator.diagnostic(&pointer, Anchor::Value, error.to_string(), None)],
+            _ => vec![locator.diagnostic(
+                Kind::SchemaViolation,
+                &pointer,
+                Anchor::Value,
+                error.to_string(),
+                None,
+            )],
         }
     }
 

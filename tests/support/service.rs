@@ -476,6 +476,42 @@ impl Instance {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The most memory the process has held so far (VmHWM), KiB.
+    pub fn peak_memory_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// A call through the proxy to `path` (what follows `/proxy/`), with the API key.
+    pub fn proxy(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.api
+            .request(method, self.url(&format!("/proxy/{path}")))
+            .bearer_auth(API_KEY)
+    }
+
+    /// A proxied GET; returns status and JSON body (null when not JSON).
+    pub async fn proxy_get(&self, path: &str) -> (u16, Value) {
+        let response = self.proxy(reqwest::Method::GET, path).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Waits until `condition` holds, failing the test naming `what` after 30 s.
+pub async fn until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Marks a connection's access token as expired, as time would.

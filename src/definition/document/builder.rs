@@ -295,21 +295,26 @@ impl<'a> Builder<'a> {
     /// Why [`Builder::count`] refused the document.
     #[cold]
     fn too_large(&self, mark: Mark) -> Vec<SyntaxError> {
-        if self.size.nodes > MAX_NODES {
-            return self.fail(
-                mark,
+        let (message, hint) = if self.size.nodes > MAX_NODES {
+            (
                 format!("document expands to more than {MAX_NODES} nodes"),
-                Some("this looks like an alias bomb: use fewer nested aliases".into()),
-            );
-        }
-        self.fail(
-            mark,
-            format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
-            Some(
-                "this looks like an alias bomb: an alias repeats a large value; write it once"
-                    .into(),
-            ),
-        )
+                "this looks like an alias bomb: use fewer nested aliases",
+            )
+        } else {
+            (
+                format!("document expands to more than {MAX_EXPANDED_BYTES} bytes"),
+                "this looks like an alias bomb: an alias repeats a large value; write it once",
+            )
+        };
+        self.unreadable(mark, message, hint)
+    }
+
+    /// A limit that refuses the document as a whole.
+    fn unreadable(&self, mark: Mark, message: String, hint: &str) -> Vec<SyntaxError> {
+        self.fail(mark, message, Some(hint.to_owned()))
+            .into_iter()
+            .map(SyntaxError::unreadable)
+            .collect()
     }
 
     /// Dotted path of the innermost open container and the entry being read in it. Built only
@@ -360,10 +365,10 @@ impl<'a> Builder<'a> {
             ));
         }
         if self.stack.len() >= MAX_DEPTH {
-            return Err(self.fail(
+            return Err(self.unreadable(
                 mark,
                 format!("nesting deeper than {MAX_DEPTH} levels"),
-                Some("a provider definition needs only a few levels; check the indentation".into()),
+                "a provider definition needs only a few levels; check the indentation",
             ));
         }
         self.count(Size { nodes: 1, bytes: 0 }, mark)?;

@@ -101,6 +101,22 @@ pub struct SyntaxError {
     pub message: String,
     /// How to fix it, when that is known.
     pub hint: Option<String>,
+    /// Whether the text is badly written YAML or cannot be read at all.
+    pub cause: SyntaxCause,
+}
+
+/// What a [`SyntaxError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyntaxCause {
+    /// The text is not well-formed YAML, or repeats a key in a mapping: an edit at the place
+    /// fixes it.
+    Yaml,
+    /// The text cannot be read as a definition at all: it is not UTF-8, or it is past a size,
+    /// nesting or alias-expansion limit.
+    Input,
+    /// A line holds a key without `: value` (a key being typed). It is well-formed YAML but
+    /// for that line, so the rest of the document can still be read without it.
+    KeyWithoutValue,
 }
 
 impl SyntaxError {
@@ -115,7 +131,14 @@ impl SyntaxError {
             path,
             message,
             hint,
+            cause: SyntaxCause::Yaml,
         }
+    }
+
+    /// The same error, about text that cannot be read at all (a limit, an encoding).
+    fn unreadable(mut self) -> Self {
+        self.cause = SyntaxCause::Input;
+        self
     }
 
     /// Where the problem starts.
@@ -126,8 +149,9 @@ impl SyntaxError {
 
 /// Decodes a file's bytes as UTF-8, the only encoding YAML files are read in. A byte that is
 /// not UTF-8 is reported at its line and column (counted over the valid text before it), so
-/// the user can find it in an editor that shows it as a replacement character.
-pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
+/// the user can find it in an editor that shows it as a replacement character. (The error is
+/// boxed: it is rare, and larger than the text's handle.)
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, Box<SyntaxError>> {
     String::from_utf8(bytes).map_err(|error| {
         let bytes = error.as_bytes();
         let valid = error.utf8_error().valid_up_to();
@@ -141,7 +165,7 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
             .iter()
             .map(|byte| format!("0x{byte:02X}"))
             .collect();
-        SyntaxError {
+        Box::new(SyntaxError {
             region: Region {
                 start,
                 end: Position {
@@ -162,31 +186,35 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, SyntaxError> {
                 "save the file as UTF-8 (a Latin-1 or Windows-1252 editor setting writes such bytes)"
                     .into(),
             ),
-        }
+            cause: SyntaxCause::Input,
+        })
     })
 }
 
 /// Reads `text` as YAML events only and refuses nesting deeper than [`MAX_DEPTH`]: the check
 /// to run before another YAML reader sees text from outside (serde_yaml's scanner takes time
 /// quadratic in the nesting depth before its own recursion limit fires; this reader stops at
-/// the limit at once). A syntax error is returned as well, at its place.
-pub(crate) fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+/// the limit at once). A syntax error is returned as well, at its place (boxed, as it is rare).
+pub(crate) fn check_nesting(text: &str) -> Result<(), Box<SyntaxError>> {
     use yaml_rust2::parser::{Event, Parser};
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
     loop {
         let (event, marker) = parser
             .next_token()
-            .map_err(|error| yaml_error::scan_error(&error, ROOT.into()))?;
+            .map_err(|error| Box::new(yaml_error::scan_error(&error, ROOT.into())))?;
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(SyntaxError::at(
-                        Position::from_marker(&marker),
-                        ROOT.into(),
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                        None,
+                    return Err(Box::new(
+                        SyntaxError::at(
+                            Position::from_marker(&marker),
+                            ROOT.into(),
+                            format!("nesting deeper than {MAX_DEPTH} levels"),
+                            None,
+                        )
+                        .unreadable(),
                     ));
                 }
             }
@@ -206,16 +234,19 @@ pub fn parse(text: &str) -> Result<Document, Vec<SyntaxError>> {
         0
     };
     let result = if text.len() > MAX_FILE_BYTES {
-        Err(vec![SyntaxError::at(
-            Position::START,
-            ROOT.into(),
-            format!(
-                "file is {} bytes, more than the {} bytes a definition may have",
-                text.len(),
-                MAX_FILE_BYTES
-            ),
-            Some("split the file, or check that this is a provider definition".into()),
-        )])
+        Err(vec![
+            SyntaxError::at(
+                Position::START,
+                ROOT.into(),
+                format!(
+                    "file is {} bytes, more than the {} bytes a definition may have",
+                    text.len(),
+                    MAX_FILE_BYTES
+                ),
+                Some("split the file, or check that this is a provider definition".into()),
+            )
+            .unreadable(),
+        ])
     } else {
         let body = &text[skipped..];
         builder::Builder::new(body, SourceMap::new(text, skipped))

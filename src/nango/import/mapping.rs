@@ -307,6 +307,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
                     headers,
                     query,
                     verify: None,
+                    retry: Default::default(),
                 });
             }
             None => {

@@ -436,6 +436,7 @@ fn api(
         headers,
         query,
         verify,
+        retry: Default::default(),
     })
 }
 

@@ -6,7 +6,7 @@ use regex::Regex;
 
 use crate::definition::document::escape_pointer_token;
 use crate::definition::types::{ConnectionParam, ProviderDefinition, RuntimeSource, ValueKind};
-use crate::diagnostics::Anchor;
+use crate::diagnostics::{Anchor, Kind};
 use crate::resolve::data_centers::EffectiveDataCenters;
 use crate::resolve::dns::check_dns_name;
 use crate::resolve::plain_url;
@@ -87,7 +87,7 @@ impl LateName {
             Stage::AfterToken | Stage::ApiHeaders => "refresh, revoke and API calls",
         };
         let message = format!("{what} and is not known yet in {place_of_use} (`{template}`)");
-        Some(Problem::at(place, Anchor::Value, message).hint(hint))
+        Some(Problem::at(Kind::BadPlaceholder, place, Anchor::Value, message).hint(hint))
     }
 }
 
@@ -127,6 +127,7 @@ pub(in crate::resolve) fn declarations(
                 if let Err(reason) = check_value(name, value, param.kind, pattern, &param.pattern) {
                     problems.push(
                         Problem::provider(
+                            Kind::InvalidValue,
                             format!("{base}/{field}"),
                             Anchor::Value,
                             format!("the {field} of `{name}` is not a valid value: {reason}"),
@@ -190,6 +191,7 @@ fn check_allowed(
     if allowed.is_empty() {
         problems.push(
             Problem::provider(
+                Kind::InvalidValue,
                 format!("{base}/enum"),
                 Anchor::Value,
                 format!("`{name}` allows no value"),
@@ -202,6 +204,7 @@ fn check_allowed(
         if let Err(reason) = check_value(name, value, param.kind, pattern, &param.pattern) {
             problems.push(
                 Problem::provider(
+                    Kind::InvalidValue,
                     format!("{base}/enum/{index}"),
                     Anchor::Value,
                     format!("an allowed value of `{name}` is not a valid value: {reason}"),
@@ -219,6 +222,7 @@ fn check_allowed(
         };
         problems.push(
             Problem::provider(
+                Kind::InvalidValue,
                 format!("{base}/{field}"),
                 Anchor::Value,
                 format!("the {field} `{value}` of `{name}` is not one of its allowed values"),
@@ -246,21 +250,25 @@ fn check_name(
 ) -> bool {
     let problem = if !template::is_placeholder_name(name) {
         Some((
+            Kind::BadPlaceholder,
             format!("`{name}` is not a valid connection value name"),
             "use letters, digits and `_`, starting with a letter (Nango's connectionConfig key, e.g. `subdomain` or `tenantId`)".to_owned(),
         ))
     } else if name == ACCESS_TOKEN {
         Some((
+            Kind::NameClash,
             format!("`<{name}>` is built in (the connection's access token)"),
             "choose another name".to_owned(),
         ))
     } else if late.names.contains_key(name) {
         Some((
+            Kind::NameClash,
             format!("`{name}` is declared both as a connection parameter and as a runtime value"),
             "keep one of the two".to_owned(),
         ))
     } else if dcs.defines(name) {
         Some((
+            Kind::NameClash,
             format!("`{name}` is both a data-center placeholder and a connection value"),
             "rename one of them: a placeholder's value comes either from the data center or from the connection".to_owned(),
         ))
@@ -268,8 +276,8 @@ fn check_name(
         None
     };
     match problem {
-        Some((message, hint)) => {
-            problems.push(Problem::provider(base, Anchor::Key, message).hint(hint));
+        Some((kind, message, hint)) => {
+            problems.push(Problem::provider(kind, base, Anchor::Key, message).hint(hint));
             false
         }
         None => true,
@@ -280,7 +288,7 @@ fn check_name(
 fn check_pattern(pattern: &str, pointer: &str, problems: &mut Vec<Problem>) -> Option<Regex> {
     if !is_anchored(pattern) {
         problems.push(
-            Problem::provider(pointer, Anchor::Value, format!("pattern `{pattern}` is not anchored"))
+            Problem::provider(Kind::BadPattern, pointer, Anchor::Value, format!("pattern `{pattern}` is not anchored"))
                 .hint("start it with `^` and end it with `$`, so it bounds the whole value, not a part of it"),
         );
         return None;
@@ -293,6 +301,7 @@ fn check_pattern(pattern: &str, pointer: &str, problems: &mut Vec<Problem>) -> O
             let reason = reason.strip_prefix("error: ").unwrap_or(reason).to_owned();
             problems.push(
                 Problem::provider(
+                    Kind::BadPattern,
                     pointer,
                     Anchor::Value,
                     format!("pattern `{pattern}` does not compile: {reason}"),
@@ -362,6 +371,7 @@ pub(in crate::resolve) fn inputs(
     };
     let unused = |section: &str, name: &str| {
         Problem::provider(
+            Kind::UnusedDeclaration,
             format!("/connection/{section}/{}", escape_pointer_token(name)),
             Anchor::Key,
             format!("connection value `{name}` is declared but never used"),

@@ -12,6 +12,25 @@ use crate::service::store::tests::{TestStore, record};
 use crate::service::store::{Lease, OutboxEvent};
 use crate::service::tokens::ConnectionSecrets;
 
+impl Refresher {
+    /// Refreshed when expiring within `margin_secs`, or always with `force`: the token route's
+    /// two ways.
+    async fn token<F, Fut>(
+        self: &Arc<Self>,
+        key: (&str, &str),
+        margin_secs: u64,
+        force: bool,
+        refresh: F,
+    ) -> Result<Live, TokenError>
+    where
+        F: FnOnce(ConnectionRecord, TokenSet, ConnectionSecrets) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<TokenSet, OAuthError>> + Send + 'static,
+    {
+        self.renewed(key, margin_secs, Renew::forced(force), refresh)
+            .await
+    }
+}
+
 fn cipher() -> Cipher {
     Cipher::new(EncryptionKey::from_bytes([3; 32]), vec![])
 }
@@ -538,9 +557,14 @@ impl Store for FailingCommits {
     }
     async fn connections(
         &self,
-        provider: Option<&str>,
+        filter: &crate::service::store::ConnectionFilter,
+        after: Option<&crate::service::store::ConnectionKey>,
+        limit: u32,
     ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
-        self.inner.connections(provider).await
+        self.inner.connections(filter, after, limit).await
+    }
+    fn watch(&self, watcher: Arc<dyn crate::service::store::changes::Watcher>) {
+        self.inner.watch(watcher);
     }
     async fn delete_connection(
         &self,

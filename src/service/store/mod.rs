@@ -29,6 +29,7 @@
 //! failed COMMIT, a dropped future) is closed, never handed out again, so a failure cannot
 //! leave the pool holding SQLite's write lock or refusing every later `BEGIN`.
 
+pub mod changes;
 mod postgres;
 mod sqlite;
 
@@ -41,12 +42,15 @@ use serde_json::Value;
 
 use super::crypto::Sealed;
 use crate::definition::types::AuthMode;
+use changes::Watcher;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Whether a connection can be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     /// Tokens are usable (refreshed on demand).
@@ -57,7 +61,7 @@ pub enum ConnectionStatus {
 }
 
 impl ConnectionStatus {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::ReauthorizationRequired => "reauthorization_required",
@@ -114,6 +118,36 @@ pub struct ConnectionRecord {
     /// connections carried one (the definition's first applies), or of a provider without an
     /// API section.
     pub environment: Option<String>,
+}
+
+/// Which connections a listing holds: every one, or those of one provider, of one status, or
+/// both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionFilter {
+    /// Only this provider's connections.
+    pub provider: Option<String>,
+    /// Only connections in this status.
+    pub status: Option<ConnectionStatus>,
+}
+
+/// A connection's key: connections are listed in (provider, connection_id) order, and a page
+/// resumes after the last key of the one before.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionKey {
+    /// Provider id.
+    pub provider: String,
+    /// The platform's id for the connection.
+    pub connection_id: String,
+}
+
+impl ConnectionKey {
+    /// The key of a stored connection.
+    pub fn of(record: &ConnectionRecord) -> Self {
+        Self {
+            provider: record.provider.clone(),
+            connection_id: record.connection_id.clone(),
+        }
+    }
 }
 
 /// A pending authorization row: looked up by the hash of its `state`, consumed once.
@@ -227,10 +261,15 @@ pub trait Store: Send + Sync {
         provider: &str,
         connection_id: &str,
     ) -> Result<Option<ConnectionRecord>, DatabaseError>;
-    /// All connections, or those of one provider, ordered by provider then id.
+    /// At most `limit` connections matching `filter`, in (provider, connection_id) order,
+    /// starting after `after` (from the first when `None`): one range scan of an index
+    /// (migration 0005), so a page costs the same however many connections there are and
+    /// however deep into them it starts.
     async fn connections(
         &self,
-        provider: Option<&str>,
+        filter: &ConnectionFilter,
+        after: Option<&ConnectionKey>,
+        limit: u32,
     ) -> Result<Vec<ConnectionRecord>, DatabaseError>;
     /// Deletes a connection if it is still at `generation` (the one whose tokens the caller
     /// revoked); false when there is none at that generation (gone, or replaced by a newer
@@ -292,6 +331,10 @@ pub trait Store: Send + Sync {
         lease: &Lease,
         limit: i64,
     ) -> Result<Vec<OutboxEvent>, DatabaseError>;
+    /// Tells `watcher` of every committed change to a connection from now on, and whether
+    /// changes made by other instances reach it ([`changes`]). On PostgreSQL the first call
+    /// starts listening for them (it must be made inside the async runtime).
+    fn watch(&self, watcher: Arc<dyn Watcher>);
     /// Deletes a delivered event if `holder` still holds its lease.
     async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError>;
     /// Counts a failed delivery, frees the lease and makes the event due again at
@@ -302,6 +345,49 @@ pub trait Store: Send + Sync {
         holder: &str,
         next_attempt_at: i64,
     ) -> Result<bool, DatabaseError>;
+}
+
+/// Every connection matching a filter, read a page at a time in key order: a caller that goes
+/// through all of them (the key check at start, a re-seal) holds one page, never the table.
+pub(crate) struct Walk<'a> {
+    store: &'a dyn Store,
+    filter: ConnectionFilter,
+    page_size: u32,
+    after: Option<ConnectionKey>,
+    done: bool,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over `filter`'s connections, `page_size` (at least 1) at a time.
+    pub(crate) fn new(store: &'a dyn Store, filter: ConnectionFilter, page_size: u32) -> Self {
+        Self {
+            store,
+            filter,
+            page_size: page_size.max(1),
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next page; `None` once every connection was read. A connection created behind
+    /// the walk's position meanwhile is not seen; one ahead of it is.
+    pub(crate) async fn next_page(
+        &mut self,
+    ) -> Result<Option<Vec<ConnectionRecord>>, DatabaseError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .connections(&self.filter, self.after.as_ref(), self.page_size)
+            .await?;
+        self.done = page.len() < self.page_size as usize;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some(ConnectionKey::of(last));
+        Ok(Some(page))
+    }
 }
 
 /// A refresh lease: who holds it, and until when.
@@ -426,7 +512,7 @@ where
 /// The SQL statements, written once with `$n` placeholders, which both SQLite and PostgreSQL
 /// accept.
 mod sql {
-    use super::{CONNECTION_COLUMNS, PENDING_COLUMNS};
+    use super::{CONNECTION_COLUMNS, ConnectionFilter, PENDING_COLUMNS};
 
     pub fn insert_pending() -> String {
         format!(
@@ -465,14 +551,67 @@ mod sql {
         )
     }
 
-    pub fn select_connections(by_provider: bool) -> String {
-        let filter = if by_provider {
-            " WHERE provider = $1"
+    /// Where a page starts: after a whole key, or (within one provider's listing) after a
+    /// connection id.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PageStart {
+        /// From the first connection.
+        First,
+        /// After `(provider, connection_id)`: two placeholders. With a provider filter as
+        /// well (a key of another provider, which no cursor holds: the store's contract allows
+        /// it), the scan starts at the provider and checks the key row by row: right, not fast.
+        AfterKey,
+        /// After `connection_id` within the filtered provider: one placeholder. Written apart
+        /// from the row comparison because PostgreSQL positions an index scan on `provider =
+        /// $1` alone when both are given, and walks every row of the provider before the key.
+        AfterId,
+    }
+
+    impl PageStart {
+        pub fn of(filter: &ConnectionFilter, after: Option<&super::ConnectionKey>) -> Self {
+            match after {
+                None => Self::First,
+                Some(key) if filter.provider.as_ref() == Some(&key.provider) => Self::AfterId,
+                Some(_) => Self::AfterKey,
+            }
+        }
+    }
+
+    /// A page of connections: keyset pagination, never OFFSET. Only the conditions in use
+    /// are written (no `$1 IS NULL OR ...`), so each shape has a plan that uses its index
+    /// also when PostgreSQL switches a prepared statement to a generic plan. Placeholders,
+    /// in order: the provider, the status, where to start ([`PageStart`]), the limit; each
+    /// only when used.
+    pub fn select_connections(filter: &ConnectionFilter, start: PageStart) -> String {
+        let mut placeholders = 0;
+        let mut next = || {
+            placeholders += 1;
+            placeholders
+        };
+        let mut conditions = Vec::new();
+        if filter.provider.is_some() {
+            conditions.push(format!("provider = ${}", next()));
+        }
+        if filter.status.is_some() {
+            conditions.push(format!("status = ${}", next()));
+        }
+        match start {
+            PageStart::First => {}
+            PageStart::AfterKey => {
+                let (provider, id) = (next(), next());
+                conditions.push(format!("(provider, connection_id) > (${provider}, ${id})"));
+            }
+            PageStart::AfterId => conditions.push(format!("connection_id > ${}", next())),
+        }
+        let limit = next();
+        let filter = if conditions.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" WHERE {}", conditions.join(" AND "))
         };
         format!(
-            "SELECT {CONNECTION_COLUMNS} FROM connections{filter} ORDER BY provider, connection_id"
+            "SELECT {CONNECTION_COLUMNS} FROM connections{filter} \
+             ORDER BY provider, connection_id LIMIT ${limit}"
         )
     }
 
@@ -583,7 +722,9 @@ macro_rules! bind_pending {
 }
 
 /// Implements [`Store`] for a backend: the statements are the same on both, only the pool
-/// type differs (`$store` has a `pool` field and a `MIGRATOR`).
+/// type differs (`$store` has a `pool` field, a `feed` of [`changes`], a `MIGRATOR`, an
+/// `announce` that tells other instances of a change inside the writing transaction, and a
+/// `watch_changes`).
 macro_rules! impl_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -650,7 +791,10 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 insert_event!(&mut *tx, event);
+                Self::announce(&mut *tx, &record.provider, &record.connection_id).await?;
                 tx.commit().await?;
+                self.feed
+                    .connection(&record.provider, &record.connection_id);
                 Ok(())
             }
 
@@ -669,14 +813,26 @@ macro_rules! impl_store {
 
             async fn connections(
                 &self,
-                provider: Option<&str>,
+                filter: &$crate::service::store::ConnectionFilter,
+                after: Option<&$crate::service::store::ConnectionKey>,
+                limit: u32,
             ) -> Result<Vec<ConnectionRecord>, DatabaseError> {
-                let statement = sql::select_connections(provider.is_some());
+                let start = sql::PageStart::of(filter, after);
+                let statement = sql::select_connections(filter, start);
                 let mut query = sqlx::query(&statement);
-                if let Some(provider) = provider {
+                if let Some(provider) = &filter.provider {
                     query = query.bind(provider);
                 }
-                let rows = query.fetch_all(&self.pool).await?;
+                if let Some(status) = filter.status {
+                    query = query.bind(status.as_str());
+                }
+                if let Some(key) = after {
+                    if start == sql::PageStart::AfterKey {
+                        query = query.bind(&key.provider);
+                    }
+                    query = query.bind(&key.connection_id);
+                }
+                let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
                 rows.iter().map(read_connection).collect()
             }
 
@@ -697,8 +853,12 @@ macro_rules! impl_store {
                 let deleted = done.rows_affected() > 0;
                 if deleted {
                     insert_event!(&mut *tx, event);
+                    Self::announce(&mut *tx, provider, connection_id).await?;
                 }
                 tx.commit().await?;
+                if deleted {
+                    self.feed.connection(provider, connection_id);
+                }
                 Ok(deleted)
             }
 
@@ -752,8 +912,13 @@ macro_rules! impl_store {
                 let written = done.rows_affected() > 0;
                 if written {
                     insert_event!(&mut *tx, event);
+                    Self::announce(&mut *tx, &record.provider, &record.connection_id).await?;
                 }
                 tx.commit().await?;
+                if written {
+                    self.feed
+                        .connection(&record.provider, &record.connection_id);
+                }
                 Ok(written)
             }
 
@@ -779,15 +944,24 @@ macro_rules! impl_store {
                 generation: i64,
                 sealed: &Sealed,
             ) -> Result<bool, DatabaseError> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(sql::RESEAL)
                     .bind(provider)
                     .bind(connection_id)
                     .bind(generation)
                     .bind(&sealed.key_id)
                     .bind(&sealed.bytes)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let resealed = done.rows_affected() > 0;
+                if resealed {
+                    Self::announce(&mut *tx, provider, connection_id).await?;
+                }
+                tx.commit().await?;
+                if resealed {
+                    self.feed.connection(provider, connection_id);
+                }
+                Ok(resealed)
             }
 
             async fn claim_events(
@@ -816,6 +990,10 @@ macro_rules! impl_store {
                 // RETURNING gives no order.
                 events.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
                 Ok(events)
+            }
+
+            fn watch(&self, watcher: std::sync::Arc<dyn $crate::service::store::changes::Watcher>) {
+                self.watch_changes(watcher);
             }
 
             async fn event_delivered(&self, id: &str, holder: &str) -> Result<bool, DatabaseError> {

@@ -7,11 +7,13 @@
 //! reported unavailable (503) rather than waited on.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::changes::{Feed, Watcher};
 use super::{
     ConnectionRecord, DatabaseError, Lease, OutboxEvent, PendingRecord, Sealed, bind_connection,
     bind_pending, bind_token_update, impl_store, insert_event, pool_options, read_connection,
@@ -25,6 +27,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One process owns the file: every change is made, and heard, here.
+    feed: Arc<Feed>,
 }
 
 impl SqliteStore {
@@ -50,7 +54,23 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| DatabaseError::Migration(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            feed: Arc::new(Feed::local()),
+        })
+    }
+
+    /// Nothing to tell: no other process shares the file.
+    async fn announce(
+        _connection: &mut sqlx::SqliteConnection,
+        _provider: &str,
+        _connection_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    fn watch_changes(&self, watcher: Arc<dyn Watcher>) {
+        self.feed.add(watcher);
     }
 
     /// The pool, for tests that misuse a connection the way a failure would.

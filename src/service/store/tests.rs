@@ -1,10 +1,13 @@
 //! The store contract, run on SQLite and, when reachable, on PostgreSQL.
 
 use super::*;
+use changes::Watcher;
 
 /// A store for one test, and what to drop afterwards.
 pub(crate) struct TestStore {
     pub store: Arc<dyn Store>,
+    /// The database's URL, for a test that looks beneath the store.
+    pub url: String,
     /// PostgreSQL database to drop, with the admin URL.
     drop: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
@@ -19,6 +22,7 @@ impl TestStore {
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         Self {
             store: open(&url).await.unwrap(),
+            url,
             drop: None,
             _dir: Some(dir),
         }
@@ -47,6 +51,7 @@ impl TestStore {
         let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
         Some(Self {
             store: open(&url).await.unwrap(),
+            url,
             drop: Some((name, POSTGRES_ADMIN_URL.to_owned())),
             _dir: None,
         })
@@ -140,17 +145,21 @@ async fn contract(store: &dyn Store) {
     let stored = store.connection("zoho-crm", "c1").await.unwrap().unwrap();
     assert_eq!(stored.data_center, "in");
     assert_eq!(
-        (stored.auth_mode, stored.environment),
+        (stored.auth_mode, stored.environment.as_deref()),
         (AuthMode::TokenRequest, None)
     );
     assert_eq!(stored.generation, 1);
     assert_eq!(stored.created_at, 10);
     assert_eq!(stored.metadata, first.metadata);
     assert_eq!(stored.params, first.params);
-    assert_eq!(store.connections(None).await.unwrap().len(), 2);
-    let zoho = store.connections(Some("zoho-crm")).await.unwrap();
-    assert_eq!(zoho.len(), 1);
-    assert_eq!(zoho[0].connection_id, "c1");
+    let all = store.connections(&Default::default(), None, 10).await;
+    assert_eq!(all.unwrap().len(), 2);
+    let zoho = ConnectionFilter {
+        provider: Some("zoho-crm".into()),
+        status: None,
+    };
+    let zoho = store.connections(&zoho, None, 10).await.unwrap();
+    assert_eq!(zoho, [stored.clone()]);
 
     // A lease is claimed at the generation read, by one holder at a time; a commit by its
     // holder writes the tokens, bumps the generation and frees the lease.
@@ -418,6 +427,320 @@ async fn postgres_outbox_keeps_the_contract() {
     test.finish().await;
 }
 
+/// Connections `(provider, id, status)` for the listing tests, stored out of order.
+const LISTED: [(&str, &str, ConnectionStatus); 9] = {
+    use ConnectionStatus::{Active as A, ReauthorizationRequired as R};
+    [
+        ("zoho-crm", "u2", A),
+        ("gitlab", "u1", R),
+        ("zoho-desk", "u1", A),
+        ("zoho-crm", "u0", R),
+        ("gitlab", "u0", A),
+        ("zoho-crm", "u3", A),
+        ("zoho-crm", "u1", R),
+        ("gitlab", "u2", A),
+        ("zoho-desk", "u0", R),
+    ]
+};
+
+fn keys(rows: &[ConnectionRecord]) -> Vec<(String, String)> {
+    rows.iter()
+        .map(|r| (r.provider.clone(), r.connection_id.clone()))
+        .collect()
+}
+
+fn filters() -> Vec<ConnectionFilter> {
+    let mut filters = Vec::new();
+    for provider in [None, Some("zoho-crm"), Some("gitlab"), Some("nobody")] {
+        for status in [
+            None,
+            Some(ConnectionStatus::Active),
+            Some(ConnectionStatus::ReauthorizationRequired),
+        ] {
+            filters.push(ConnectionFilter {
+                provider: provider.map(str::to_owned),
+                status,
+            });
+        }
+    }
+    filters
+}
+
+/// Pages: key order whatever the insertion order, the filters, a start after any key (also one
+/// no longer stored), and a walk that sees every matching row once at any page size.
+async fn listing_contract(store: &dyn Store) {
+    assert!(
+        store
+            .connections(&Default::default(), None, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for (provider, id, status) in LISTED {
+        let mut row = record(provider, id);
+        row.status = status;
+        store.upsert_connection(&row, None).await.unwrap();
+    }
+    for filter in filters() {
+        let mut expected: Vec<(String, String)> = LISTED
+            .iter()
+            .filter(|(p, _, s)| {
+                filter.provider.as_deref().is_none_or(|f| f == *p)
+                    && filter.status.is_none_or(|f| f == *s)
+            })
+            .map(|(p, id, _)| (p.to_string(), id.to_string()))
+            .collect();
+        expected.sort();
+        for page_size in [1, 2, 4, 100] {
+            let mut walk = Walk::new(store, filter.clone(), page_size);
+            let mut seen = Vec::new();
+            while let Some(page) = walk.next_page().await.unwrap() {
+                assert!(!page.is_empty() && page.len() <= page_size as usize);
+                seen.extend(keys(&page));
+            }
+            assert_eq!(seen, expected, "{filter:?}, {page_size} a page");
+        }
+    }
+    // A page starts strictly after its key, stored or not (deleted since the last page).
+    let after = |provider: &str, id: &str| ConnectionKey {
+        provider: provider.into(),
+        connection_id: id.into(),
+    };
+    let page = store
+        .connections(&Default::default(), Some(&after("zoho-crm", "u1")), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(&page),
+        [
+            ("zoho-crm".to_owned(), "u2".to_owned()),
+            ("zoho-crm".to_owned(), "u3".to_owned())
+        ]
+    );
+    let gone = store
+        .connections(&Default::default(), Some(&after("zoho-crm", "u1x")), 1)
+        .await
+        .unwrap();
+    assert_eq!(keys(&gone), [("zoho-crm".to_owned(), "u2".to_owned())]);
+    let active_after = ConnectionFilter {
+        provider: None,
+        status: Some(ConnectionStatus::Active),
+    };
+    let page = store
+        .connections(&active_after, Some(&after("gitlab", "u2")), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(&page),
+        [
+            ("zoho-crm".to_owned(), "u2".to_owned()),
+            ("zoho-crm".to_owned(), "u3".to_owned()),
+            ("zoho-desk".to_owned(), "u1".to_owned())
+        ]
+    );
+    // With a provider filter, a key of another provider starts before or after all of it.
+    let zoho = ConnectionFilter {
+        provider: Some("zoho-crm".into()),
+        status: None,
+    };
+    let from_before = store
+        .connections(&zoho, Some(&after("gitlab", "u9")), 10)
+        .await
+        .unwrap();
+    assert_eq!(from_before.len(), 4);
+    let from_after = store
+        .connections(&zoho, Some(&after("zoho-desk", "u0")), 10)
+        .await
+        .unwrap();
+    assert!(from_after.is_empty());
+    // Whole rows, as stored.
+    assert_eq!(
+        page[0],
+        store.connection("zoho-crm", "u2").await.unwrap().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_pages_of_connections() {
+    let test = TestStore::sqlite().await;
+    listing_contract(test.store.as_ref()).await;
+    test.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_pages_of_connections() {
+    if let Some(test) = TestStore::postgres("postgres_pages_of_connections").await {
+        listing_contract(test.store.as_ref()).await;
+        test.finish().await;
+    }
+}
+
+/// Every shape of the page query: each filter, from the first connection and after a key
+/// (of the filtered provider, or of another one), with the conditions each shape must hand
+/// the index as where its range starts, in SQLite's and in PostgreSQL's words.
+fn page_statements() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+    let mut shapes = Vec::new();
+    for filter in filters().into_iter().take(6) {
+        let mut starts = vec![sql::PageStart::First, sql::PageStart::AfterKey];
+        if filter.provider.is_some() {
+            starts.push(sql::PageStart::AfterId);
+        }
+        for start in starts {
+            let mut conditions = Vec::new();
+            if filter.provider.is_some() {
+                conditions.push(("provider=?", "(provider = "));
+            }
+            if filter.status.is_some() {
+                conditions.push(("status=?", "(status = "));
+            }
+            match start {
+                sql::PageStart::First => {}
+                // With a provider filter too (a key of another provider, which no cursor
+                // holds), SQLite starts at the provider and checks the key row by row.
+                sql::PageStart::AfterKey if filter.provider.is_some() => {
+                    conditions.push(("provider=?", "(ROW(provider, connection_id) > ROW("));
+                }
+                sql::PageStart::AfterKey => conditions.push((
+                    "(provider,connection_id)>(?,?)",
+                    "(ROW(provider, connection_id) > ROW(",
+                )),
+                sql::PageStart::AfterId => {
+                    conditions.push(("connection_id>?", "(connection_id > "))
+                }
+            }
+            let shape = format!("{filter:?} {start:?}");
+            shapes.push((shape, sql::select_connections(&filter, start), conditions));
+        }
+    }
+    shapes
+}
+
+/// A page of one provider's connections resumes after an id, the shape its index starts at.
+#[test]
+fn a_page_within_a_provider_starts_after_an_id() {
+    use sql::PageStart;
+    let key = |provider: &str| ConnectionKey {
+        provider: provider.into(),
+        connection_id: "u1".into(),
+    };
+    let zoho = ConnectionFilter {
+        provider: Some("zoho-crm".into()),
+        status: Some(ConnectionStatus::Active),
+    };
+    let all = ConnectionFilter::default();
+    assert_eq!(PageStart::of(&zoho, None), PageStart::First);
+    assert_eq!(
+        PageStart::of(&zoho, Some(&key("zoho-crm"))),
+        PageStart::AfterId
+    );
+    assert_eq!(
+        PageStart::of(&zoho, Some(&key("gitlab"))),
+        PageStart::AfterKey
+    );
+    assert_eq!(
+        PageStart::of(&all, Some(&key("zoho-crm"))),
+        PageStart::AfterKey
+    );
+}
+
+/// The index a shape must read: the status index for a status filter, the primary key else.
+fn page_index(shape: &str, status_index: &'static str, key_index: &'static str) -> &'static str {
+    if shape.contains("status: Some") {
+        status_index
+    } else {
+        key_index
+    }
+}
+
+/// SQLite's plan of each page query is a range of an index read in order: no sort, the status
+/// index for a status filter, and every condition a constraint of the index search.
+#[tokio::test]
+async fn sqlite_pages_are_index_range_scans() {
+    use sqlx::Connection;
+    let test = TestStore::sqlite().await;
+    let mut db = sqlx::SqliteConnection::connect(&test.url).await.unwrap();
+    for (shape, statement, conditions) in page_statements() {
+        let explain = format!("EXPLAIN QUERY PLAN {statement}");
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+        for _ in 0..statement.matches('$').count() {
+            query = query.bind("x");
+        }
+        let plan: Vec<String> = query
+            .fetch_all(&mut db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.3)
+            .collect();
+        let plan = plan.join("; ");
+        assert!(!plan.contains("TEMP B-TREE"), "{shape}: {plan}");
+        let index = page_index(
+            &shape,
+            "INDEX connections_by_status",
+            "INDEX sqlite_autoindex_connections_1",
+        );
+        assert!(plan.contains(index), "{shape}: {plan}");
+        for (condition, _) in conditions {
+            assert!(plan.starts_with("SEARCH"), "{shape}: {plan}");
+            assert!(plan.contains(condition), "{shape}: {condition} in {plan}");
+        }
+    }
+    drop(db);
+    test.finish().await;
+}
+
+/// PostgreSQL can serve each page query from a range of an index read in order: with
+/// sequential scans and sorts priced out, the plan is an index scan with no sort and no
+/// filter, every condition an index condition, the status index for a status filter.
+/// BENCHMARKS.md has the plans the planner picks on its own at a million rows.
+#[tokio::test]
+async fn postgres_pages_are_index_range_scans() {
+    use sqlx::Connection;
+    let Some(test) = TestStore::postgres("postgres_pages_are_index_range_scans").await else {
+        return;
+    };
+    let mut db = sqlx::PgConnection::connect(&test.url).await.unwrap();
+    for setting in ["SET enable_seqscan = off", "SET enable_sort = off"] {
+        sqlx::query(setting).execute(&mut db).await.unwrap();
+    }
+    for (shape, statement, conditions) in page_statements() {
+        let explain = format!("EXPLAIN {statement}");
+        let mut query = sqlx::query_scalar::<_, String>(&explain);
+        for _ in 0..statement.matches('$').count() - 1 {
+            query = query.bind("x");
+        }
+        let plan = query.bind(10_i64).fetch_all(&mut db).await.unwrap();
+        let text = plan.join("\n");
+        assert!(
+            !text.contains("Sort") && !text.contains("Seq Scan") && !text.contains("Filter"),
+            "{shape}: {text}"
+        );
+        let index = page_index(&shape, "connections_by_status", "connections_pkey");
+        assert!(
+            text.contains(&format!("Index Scan using {index}")),
+            "{shape}: {text}"
+        );
+        let index_cond = plan
+            .iter()
+            .find(|line| line.contains("Index Cond"))
+            .map_or("", String::as_str);
+        for (_, condition) in &conditions {
+            assert!(
+                index_cond.contains(condition),
+                "{shape}: {condition} in {text}"
+            );
+        }
+        // The row comparison only when the key is of another provider than the filtered one.
+        assert_eq!(
+            index_cond.contains("ROW("),
+            conditions.iter().any(|(_, c)| c.contains("ROW(")),
+            "{shape}: {text}"
+        );
+    }
+    drop(db);
+    test.finish().await;
+}
+
 #[tokio::test]
 async fn a_missing_database_is_a_clear_error() {
     let error = open("postgres://postgres@127.0.0.1:1/none")
@@ -496,4 +819,139 @@ async fn no_database_error_echoes_a_password() {
         error.contains("unsupported database URL `postgresql+asyncpg://app:***@db.internal/forge`"),
         "{error}"
     );
+}
+
+/// Records what a watcher hears.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<changes::Change>>);
+
+impl Watcher for Heard {
+    fn changed(&self, change: &changes::Change) {
+        self.0.lock().unwrap().push(change.clone());
+    }
+}
+
+impl Heard {
+    /// The connection changes heard so far (not the feed's ups and downs).
+    fn connections(&self) -> Vec<(String, String)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|change| match change {
+                changes::Change::Connection {
+                    provider,
+                    connection_id,
+                } => Some((provider.clone(), connection_id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits (at most ten seconds) until `n` connection changes were heard.
+    async fn until(&self, n: usize) -> Vec<(String, String)> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.connections().len() < n && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.connections()
+    }
+
+    fn up(&self) -> bool {
+        self.0.lock().unwrap().last() == Some(&changes::Change::Resumed)
+    }
+}
+
+/// Every write that changes a connection is heard by the writing store's watchers, and by
+/// `others` (stores of other instances on the same database); a write that did not happen is
+/// heard by none.
+async fn changes_are_heard(store: &dyn Store, others: &[Arc<dyn Store>]) {
+    let here = Arc::new(Heard::default());
+    store.watch(here.clone());
+    let there: Vec<Arc<Heard>> = others
+        .iter()
+        .map(|other| {
+            let heard = Arc::new(Heard::default());
+            other.watch(heard.clone());
+            heard
+        })
+        .collect();
+    for heard in there.iter().chain([&here]) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !heard.up() {
+            assert!(std::time::Instant::now() < deadline, "never listening");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    let c1 = ("zoho-crm".to_owned(), "c1".to_owned());
+    let mut row = record("zoho-crm", "c1");
+    store.upsert_connection(&row, None).await.unwrap();
+    row.generation = store
+        .connection("zoho-crm", "c1")
+        .await
+        .unwrap()
+        .unwrap()
+        .generation;
+    let lease = Lease {
+        holder: "h".into(),
+        now: 1,
+        until: i64::MAX,
+    };
+    assert!(
+        store
+            .claim_refresh("zoho-crm", "c1", row.generation, &lease)
+            .await
+            .unwrap()
+    );
+    assert!(store.commit_refresh(&row, "h", None).await.unwrap());
+    let generation = row.generation + 1;
+    assert!(
+        store
+            .reseal_connection("zoho-crm", "c1", generation, &row.tokens)
+            .await
+            .unwrap()
+    );
+    // Writes that do not happen are not announced.
+    assert!(!store.commit_refresh(&row, "h", None).await.unwrap());
+    assert!(
+        !store
+            .delete_connection("zoho-crm", "c1", generation + 5, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_connection("zoho-crm", "c1", generation, None)
+            .await
+            .unwrap()
+    );
+    // Heard here at once (and again, on PostgreSQL, as this instance's own notifications
+    // come back); elsewhere once each.
+    let expected = vec![c1.clone(); 4];
+    let heard = here.connections();
+    assert!(
+        heard.len() >= 4 && heard.iter().all(|change| *change == c1),
+        "upsert, refresh, re-seal, delete: {heard:?}"
+    );
+    for heard in &there {
+        assert_eq!(heard.until(4).await, expected);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_changes_are_heard() {
+    let test = TestStore::sqlite().await;
+    changes_are_heard(test.store.as_ref(), &[]).await;
+    test.finish().await;
+}
+
+#[tokio::test]
+async fn postgres_changes_are_heard_by_every_instance() {
+    let Some(test) = TestStore::postgres("postgres_changes_are_heard_by_every_instance").await
+    else {
+        return;
+    };
+    let other = open(&test.url).await.unwrap();
+    changes_are_heard(test.store.as_ref(), &[other]).await;
+    test.finish().await;
 }

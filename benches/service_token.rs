@@ -96,7 +96,9 @@ async fn run_backend(label: &str, database: &str, secs: u64) {
         })
         .await
         .unwrap();
-    let mut url = session.authorization_url;
+    let mut url = session
+        .authorization_url
+        .expect("an OAuth session with every value has an authorization URL");
     while !url.starts_with(REDIRECT_URI) {
         let response = http.get(&url).send().await.unwrap();
         url = response.headers()["location"].to_str().unwrap().to_owned();

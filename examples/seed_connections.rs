@@ -116,7 +116,7 @@ async fn main() {
         let provider = providers.iter().find(|p| p.id == provider_id).unwrap();
         let record = row(&cipher, provider, n, now);
         push_line(&mut buffer, &record);
-        if (n as usize + 1) % BATCH == 0 {
+        if (n as usize + 1).is_multiple_of(BATCH) {
             copy.send(std::mem::take(&mut buffer).into_bytes())
                 .await
                 .unwrap();

@@ -624,7 +624,9 @@ async fn the_key_is_required(world: &World) {
     assert_eq!(
         paths,
         [
+            "/connect/page.css",
             "/connect/sessions",
+            "/connect/{token}",
             "/connections",
             "/connections/{provider}/{connection_id}",
             "/connections/{provider}/{connection_id}/token",

@@ -372,12 +372,19 @@ async fn refused_credentials_store_nothing(world: &World) {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "unknown_credential");
-    // The modes connect here, not through a consent session.
+    // No user takes part in client credentials: no session. A credential mode's session is
+    // its connect page only, where the user types the credentials: nothing to authorize.
     let (status, body) = serve
-        .start_session(json!({"provider": "keyed-api", "connection_id": "k"}))
+        .start_session(json!({"provider": "machine-api", "connection_id": "m"}))
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(message(&body).contains("POST /connections"), "{body}");
+    let (status, body) = serve
+        .start_session(json!({"provider": "keyed-api", "connection_id": "k"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["connect_url"].is_string(), "{body}");
+    assert!(body.get("authorization_url").is_none(), "{body}");
     assert_eq!(serve.get("/connections/basic-desk/d").await.0, 404);
     assert_eq!(
         world.sim.requests().len(),

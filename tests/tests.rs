@@ -42,6 +42,8 @@ mod render_streaming;
 mod schemas_are_fresh;
 mod service_api;
 mod service_cli;
+mod service_connect_browser;
+mod service_connect_page;
 mod service_connections;
 mod service_instances;
 mod service_operators;

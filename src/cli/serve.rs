@@ -11,6 +11,7 @@ use crate::catalog;
 use crate::oauth;
 use std::time::Duration;
 
+use crate::service::connect_page::{ConnectPages, ReturnOrigins};
 use crate::service::{self, Service, api, config, keys, listener, proxy, store, webhooks};
 
 /// Arguments of `serve`.
@@ -28,7 +29,7 @@ PROVIDER_FORGE_METRICS_KEY      optional bearer key that opens GET /metrics and 
 metrics scraper; at least 16 characters.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys \
 (--log-format json writes them as JSON lines).\n\n\
-Routes: POST /connect/sessions, GET /oauth/callback, \
+Routes: POST /connect/sessions, GET|POST /connect/{token} (the connect page), GET /oauth/callback, \
 GET /connections[?provider=ID&status=S&limit=N&cursor=C] (a page: {items, next_cursor}), \
 POST /connections (api_key, basic, token_request, client_credentials), \
 GET|DELETE /connections/{provider}/{connection_id}, \
@@ -64,10 +65,15 @@ pub struct ServeArgs {
     /// several instances sharing connections).
     #[arg(long, value_name = "URL", default_value = "sqlite://provider-forge.db")]
     database: String,
-    /// Public base URL of this service; the default redirect URI is <URL>/oauth/callback.
-    /// Default: http://<listen address>.
+    /// Public base URL of this service: connect pages are served at <URL>/connect/..., and the
+    /// default redirect URI is <URL>/oauth/callback. Default: http://<listen address>.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// An origin (scheme, host and port, e.g. https://app.example.com) a session's return_to
+    /// may be on: where the end user's browser lands after the connect page. Repeatable;
+    /// without it sessions cannot name a return_to.
+    #[arg(long = "return-origin", value_name = "ORIGIN")]
+    return_origins: Vec<String>,
     /// Seconds before expiry at which a token is refreshed before it is handed out.
     #[arg(long, value_name = "SECS", default_value_t = service::DEFAULT_REFRESH_MARGIN_SECS)]
     refresh_margin: u64,
@@ -190,7 +196,10 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.listen));
-    url::Url::parse(&public_url).map_err(|e| usage(format!("--public-url `{public_url}`: {e}")))?;
+    let parsed_public_url = url::Url::parse(&public_url)
+        .map_err(|e| usage(format!("--public-url `{public_url}`: {e}")))?;
+    let return_origins =
+        ReturnOrigins::parse(args.return_origins.iter().map(String::as_str)).map_err(problems)?;
     let clients =
         config::load_clients(&args.clients, &catalog.providers, &public_url).map_err(problems)?;
     let keys = config::keys_from_env();
@@ -276,6 +285,18 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         let local = tcp
             .local_addr()
             .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        // Connect pages are on the public URL; without one, on the address actually bound
+        // (port 0 picks one).
+        let pages_url = if args.public_url.is_some() {
+            parsed_public_url
+        } else {
+            url::Url::parse(&format!("http://{local}"))
+                .map_err(|e| usage(format!("cannot serve on {local}: {e}")))?
+        };
+        let service = service.with_connect_pages(ConnectPages {
+            public_url: pages_url,
+            return_origins,
+        });
         // Tests and scripts read this line to learn the port.
         println!("provider-forge serve: listening on http://{local}");
         tracing::info!(%local, callback = %format!("{}/oauth/callback", public_url.trim_end_matches('/')), "serving");

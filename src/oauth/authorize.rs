@@ -181,7 +181,7 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<Url, OAuthError> {
 }
 
 /// `bytes` bytes from the thread-local CSPRNG (ChaCha, seeded from the OS), URL-safe encoded.
-fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
     URL_SAFE_NO_PAD.encode(buffer)

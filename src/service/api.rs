@@ -18,7 +18,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use indexmap::IndexMap;
@@ -31,6 +31,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::ApiKey;
+use super::connect_page::{
+    self,
+    return_to::{Outcome, landing_url},
+};
 use super::direct::ConnectionRequest;
 use super::listing::PageRequest;
 use super::outside_text::for_log;
@@ -49,8 +53,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What the routes share.
 #[derive(Clone)]
-struct AppState {
-    service: Arc<Service>,
+pub(crate) struct AppState {
+    pub(crate) service: Arc<Service>,
     api_key: Arc<ApiKey>,
 }
 
@@ -92,6 +96,7 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(connect_page::routes::router())
         .merge(protected)
         .merge(scraped)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -106,11 +111,20 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                // The path only: the callback's query string carries the code and state.
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                // The path only: the callback's query string carries the code and state; a
+                // connect page's path its token.
+                tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
             }),
         )
         .with_state(state)
+}
+
+/// A request path fit for the log: a connect page's token replaced.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/connect/") {
+        Some("sessions" | "page.css") | None => path.into(),
+        Some(_) => "/connect/[token]".into(),
+    }
 }
 
 /// The OpenAPI description of the API.
@@ -127,6 +141,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     paths(
         create_session,
         oauth_callback,
+        connect_page::routes::show,
+        connect_page::routes::submit,
+        connect_page::routes::stylesheet,
         list_connections,
         create_connection,
         get_connection,
@@ -189,75 +206,78 @@ pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
         .into_response()
 }
 
+/// The status and error code of a failure: the one mapping, for JSON answers, pages and the
+/// landing URL's `error`.
+pub(crate) fn status_and_code(error: &ServiceError) -> (StatusCode, &'static str) {
+    match error {
+        ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+        ServiceError::InvalidCursor(_) => (StatusCode::BAD_REQUEST, "invalid_cursor"),
+        ServiceError::Field(field) => (StatusCode::BAD_REQUEST, field.code()),
+        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
+        ServiceError::VerificationFailed { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "verification_failed")
+        }
+        ServiceError::ModeChanged { .. } | ServiceError::Token(TokenError::NoToken { .. }) => {
+            (StatusCode::CONFLICT, "connection_mode_changed")
+        }
+        ServiceError::Token(TokenError::Expired { .. }) => (StatusCode::CONFLICT, "token_expired"),
+        ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
+        ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
+            provider_failure(error)
+        }
+        ServiceError::Token(TokenError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found"),
+        ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
+            (StatusCode::CONFLICT, "reauthorization_required")
+        }
+        ServiceError::Store(error) | ServiceError::Token(TokenError::Store(error)) => {
+            store_failure(error)
+        }
+        ServiceError::Crypto(_) | ServiceError::Token(TokenError::Crypto(_)) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "cannot_decrypt")
+        }
+    }
+}
+
+/// The `error` a landing URL carries for a failed callback: the user's refusal and an
+/// expired session by name, anything else as its API error code.
+fn landing_code(error: &ServiceError) -> &'static str {
+    match error {
+        ServiceError::Callback(CallbackError::Refused(OAuthError::UserDenied { .. })) => {
+            "access_denied"
+        }
+        ServiceError::Callback(CallbackError::Expired) => "session_expired",
+        other => status_and_code(other).1,
+    }
+}
+
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         let message = self.to_string();
-        let (status, code) = match &self {
-            ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ServiceError::InvalidCursor(_) => (StatusCode::BAD_REQUEST, "invalid_cursor"),
-            ServiceError::Field(field) => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(ErrorBody {
-                        error: field.code().to_owned(),
-                        message,
-                        status: None,
-                        field: Some(field.field()),
-                        provider_status: None,
-                    }),
-                )
-                    .into_response();
-            }
-            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
+        let (status, code) = status_and_code(&self);
+        let (status_field, field, provider_status) = match &self {
+            ServiceError::Field(field) => (None, Some(field.field()), None),
             ServiceError::VerificationFailed {
                 provider_status, ..
-            } => {
-                return (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Json(ErrorBody {
-                        error: "verification_failed".into(),
-                        message,
-                        status: None,
-                        field: None,
-                        provider_status: Some(*provider_status),
-                    }),
-                )
-                    .into_response();
-            }
-            ServiceError::ModeChanged { .. } | ServiceError::Token(TokenError::NoToken { .. }) => {
-                (StatusCode::CONFLICT, "connection_mode_changed")
-            }
-            ServiceError::Token(TokenError::Expired { .. }) => {
-                (StatusCode::CONFLICT, "token_expired")
-            }
-            ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
-            ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
-                provider_failure(error)
-            }
-            ServiceError::Token(TokenError::NotFound { .. }) => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
+            } => (None, None, Some(*provider_status)),
             ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
-                return (
-                    StatusCode::CONFLICT,
-                    Json(ErrorBody {
-                        error: "reauthorization_required".into(),
-                        message,
-                        status: Some(ConnectionStatus::ReauthorizationRequired),
-                        field: None,
-                        provider_status: None,
-                    }),
-                )
-                    .into_response();
+                (Some(ConnectionStatus::ReauthorizationRequired), None, None)
             }
-            ServiceError::Store(error) | ServiceError::Token(TokenError::Store(error)) => {
-                store_failure(error)
-            }
-            ServiceError::Crypto(_) | ServiceError::Token(TokenError::Crypto(_)) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "cannot_decrypt")
-            }
+            _ => (None, None, None),
         };
+        if status_field.is_some() || field.is_some() || provider_status.is_some() {
+            return (
+                status,
+                Json(ErrorBody {
+                    error: code.into(),
+                    message,
+                    status: status_field,
+                    field,
+                    provider_status,
+                }),
+            )
+                .into_response();
+        }
         if status.is_server_error() {
             tracing::error!(message = %for_log(&message), "request failed");
         }
@@ -378,6 +398,12 @@ pub struct CreateSession {
     /// filled into every later request of it.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// Where the user's browser lands at the end, with `connection_id`, `provider` and
+    /// `status=connected` (or `status=error&error=CODE`) added to its query. Must be on an
+    /// origin given with `--return-origin` (scheme, host and port compared exactly), else 400.
+    /// Without it the browser ends on a page that says the window can be closed.
+    #[serde(default)]
+    pub return_to: Option<String>,
     /// The API environment the connection is for (`production`, `sandbox`, ...): stored with
     /// it, and the one whose base URL its calls use. Default: the definition's first; an
     /// unknown one is a 400 `unknown_environment` listing the ones it defines.
@@ -388,9 +414,19 @@ pub struct CreateSession {
 /// A started session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionCreated {
-    /// Send the user's browser here.
-    pub authorization_url: String,
-    /// Unix seconds; the callback is refused after this.
+    /// The provider's authorization URL, when the provider is an OAuth one and every
+    /// connection parameter it needs was given: the user's browser may open it directly.
+    /// Absent when the connect page has something to ask first, and for providers whose users
+    /// type credentials (`api_key`, `basic`, `token_request`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    /// The connect page (on `--public-url`): send the user's browser here. It asks what the
+    /// session left open (data center, environment, connection parameters, credentials),
+    /// then goes on to the provider or stores the credential connection. Single use; expires
+    /// with the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_url: Option<String>,
+    /// Unix seconds; the page and the callback are refused after this.
     pub expires_at: u64,
 }
 
@@ -400,7 +436,7 @@ pub struct SessionCreated {
     request_body = CreateSession,
     responses(
         (status = 201, description = "Session started", body = SessionCreated),
-        (status = 400, description = "Unknown scope, data center or environment (`unknown_environment`, `field`: `environment`), bad body", body = ErrorBody),
+        (status = 400, description = "Unknown scope or data center, unknown environment (`unknown_environment`, `field`: `environment`), a refused connection parameter, return_to not on an allowed origin, bad body", body = ErrorBody),
         (status = 401, description = "Missing or wrong key", body = ErrorBody),
         (status = 404, description = "Unknown provider", body = ErrorBody)
     ),
@@ -417,6 +453,7 @@ async fn create_session(
         data_center: body.dc,
         scopes: body.scopes,
         params: body.params,
+        return_to: body.return_to,
         environment: body.environment,
     };
     let session = state.service.start_session(request).await?;
@@ -424,57 +461,64 @@ async fn create_session(
         StatusCode::CREATED,
         Json(SessionCreated {
             authorization_url: session.authorization_url,
+            connect_url: session.connect_url,
             expires_at: session.expires_at,
         }),
     ))
 }
 
-const CALLBACK_PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
-<body><h1>{{ title }}</h1><p>{{ message }}</p></body></html>
-"#;
-
-/// A small HTML page (escaped by minijinja's HTML auto-escaping).
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let mut env = minijinja::Environment::new();
-    env.add_template("callback.html", CALLBACK_PAGE)
-        .expect("the callback page template parses");
-    let html = env
-        .get_template("callback.html")
-        .and_then(|t| t.render(minijinja::context! { title, message }))
-        .expect("the callback page renders");
-    (status, Html(html)).into_response()
-}
-
 #[utoipa::path(
     get,
     path = "/oauth/callback",
-    description = "The redirect URI: the provider sends the user's browser here. Verifies state, error, data center and issuer, exchanges the code and stores the connection. A replayed, expired or forged callback stores nothing.",
+    description = "The redirect URI: the provider sends the user's browser here. Verifies state, error, data center and issuer, exchanges the code and stores the connection. A replayed, expired or forged callback stores nothing. A session with return_to sends the browser there (303) with connection_id, provider and status=connected, or status=error&error=CODE (access_denied, session_expired, callback_refused, provider_error, ...).",
     responses(
+        (status = 303, description = "To the session's return_to, with the outcome in its query"),
         (status = 200, description = "Connected (HTML page)", content_type = "text/html"),
         (status = 400, description = "Refused: unknown, used or expired session, denied, wrong issuer (HTML page)", content_type = "text/html")
     )
 )]
 async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    match state
-        .service
-        .complete_callback(query.as_deref().unwrap_or_default())
-        .await
-    {
-        Ok(record) => page(
-            StatusCode::OK,
-            "Connected",
-            &format!(
-                "The connection to {} is set up. You can close this window.",
-                record.provider
-            ),
-        ),
+    let service = &state.service;
+    let (landing, result) = service
+        .finish_callback(query.as_deref().unwrap_or_default())
+        .await;
+    if let Err(ServiceError::Callback(refusal)) = &result {
+        tracing::warn!(reason = %for_log(&refusal.to_string()), "callback refused");
+    }
+    if let Some(landing) = landing {
+        let outcome = match &result {
+            Ok(_) => Outcome::Connected,
+            Err(error) => Outcome::Error(landing_code(error)),
+        };
+        if let Some(url) = landing_url(
+            &landing.return_to,
+            &landing.provider,
+            &landing.connection_id,
+            outcome,
+        ) {
+            return connect_page::routes::see_other(&url);
+        }
+    }
+    let page = |status, title: &str, message: &str| {
+        connect_page::routes::outcome(service, status, title, message, None)
+    };
+    match result {
+        Ok(record) => {
+            let name = service
+                .providers
+                .get(&record.provider)
+                .map_or(record.provider.as_str(), |p| p.display_name.as_str());
+            page(
+                StatusCode::OK,
+                "Connected",
+                &format!("The connection to {name} is set up. You can close this window."),
+            )
+        }
         Err(ServiceError::Callback(refusal)) => {
             let title = match &refusal {
                 CallbackError::Refused(OAuthError::UserDenied { .. }) => "Access denied",
                 _ => "Connection failed",
             };
-            tracing::warn!(reason = %for_log(&refusal.to_string()), "callback refused");
             page(StatusCode::BAD_REQUEST, title, &refusal.to_string())
         }
         Err(other) => {

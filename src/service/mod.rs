@@ -15,11 +15,13 @@
 //! OpenAPI description), [`listener`] (serving them with connection limits), [`webhooks`]
 //! (signed connection events, sent at least once from the store's outbox), [`proxy`] (API
 //! calls made with a connection's credentials), [`listing`] (connections a page at a time,
-//! behind a sealed cursor). [`Service`] ties them together and is usable without HTTP.
+//! behind a sealed cursor), [`connect_page`] (the HTML page an end user connects on).
+//! [`Service`] ties them together and is usable without HTTP.
 
 pub mod api;
 mod authorization;
 pub mod config;
+pub mod connect_page;
 pub mod crypto;
 mod direct;
 pub mod fields;
@@ -40,7 +42,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::definition::types::AuthMode;
-use crate::oauth::authorize::select_data_center;
+use crate::oauth::authorize::{checked_scopes, select_data_center};
 use crate::oauth::renew::renew;
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
@@ -48,10 +50,11 @@ use crate::oauth::{
     AuthorizationOptions, Credentials, OAuthError, PendingAuthorization, RetryPolicy, TokenSet,
     authorization_request, complete_authorization, connection_table, refresh_tokens, revoke,
 };
-use crate::resolve::connection::ConnectionValues;
+use crate::resolve::connection::{ConnectionError, ConnectionValues, check_param};
 use crate::resolve::host_shape::is_local_host;
 use crate::resolve::table::ResolvedProvider;
 use config::ProviderClient;
+use connect_page::ConnectPages;
 use crypto::{Cipher, CryptoError};
 use outside_text::Known;
 use refresh::{Refresher, Renew, TokenError};
@@ -78,6 +81,8 @@ pub struct Service {
     refresher: Arc<Refresher>,
     /// When webhooks are on: where they go, and what wakes their delivery.
     webhooks: Option<(Webhooks, Arc<Notify>)>,
+    /// When connect pages are served: where, and where they may return to.
+    connect: Option<ConnectPages>,
     /// The API proxy's settings and hot connections.
     proxy: proxy::Proxy,
     /// What `/metrics` reports.
@@ -99,17 +104,51 @@ pub struct SessionRequest {
     pub scopes: Vec<String>,
     /// Connection parameters, stored with the connection.
     pub params: BTreeMap<String, String>,
-    /// The API environment the connection is for; the definition's first when `None`.
+    /// The API environment the connection is for; the definition's first when `None` (the
+    /// connect page asks when the definition has several).
     pub environment: Option<String>,
+    /// Where the browser lands at the end (on an origin of `--return-origin`).
+    pub return_to: Option<String>,
 }
 
-/// A started session: where to send the user, and until when the callback is accepted.
+/// A started session: where to send the user, and until when it can be completed.
 #[derive(Debug, Clone)]
 pub struct Session {
-    /// The URL the user's browser opens.
-    pub authorization_url: String,
+    /// The provider's authorization URL, for an OAuth provider whose connection values are
+    /// all given: the user's browser may open it directly.
+    pub authorization_url: Option<String>,
+    /// The connect page, when the service serves them: it asks the user what the session
+    /// left open and goes on from there.
+    pub connect_url: Option<String>,
     /// Unix seconds.
     pub expires_at: u64,
+}
+
+/// Whose connection a pending authorization makes, and what its callback stores with it.
+pub(crate) struct PendingSession<'a> {
+    /// Provider id.
+    pub(crate) provider: &'a str,
+    /// The connection's id.
+    pub(crate) connection_id: &'a str,
+    /// Connection parameters.
+    pub(crate) params: &'a BTreeMap<String, String>,
+    /// The API environment.
+    pub(crate) environment: Option<String>,
+    /// Where the browser lands at the end.
+    pub(crate) return_to: Option<String>,
+    /// Unix seconds after which the callback is refused.
+    pub(crate) expires_at: u64,
+}
+
+/// Where a callback's session sends the browser at the end.
+#[derive(Debug, Clone)]
+pub(crate) struct Landing {
+    /// The session's `return_to`.
+    pub(crate) return_to: String,
+    /// Provider id.
+    pub(crate) provider: String,
+    /// The connection's id.
+    pub(crate) connection_id: String,
 }
 
 /// A connection's access token, as handed to API callers.
@@ -247,6 +286,57 @@ fn local_host_url(table: &ResolvedProvider) -> Option<&str> {
     })
 }
 
+/// Checks a session's connection values: each one given (declared, pattern, kind), then the
+/// whole table they fill (every URL rechecked, never a loopback or IP host). The inner error
+/// is a value the provider needs and nobody gave yet; any other problem is a bad request.
+fn checked_values<'p>(
+    provider: &'p ResolvedProvider,
+    params: &BTreeMap<String, String>,
+) -> Result<Result<std::borrow::Cow<'p, ResolvedProvider>, ConnectionError>, ServiceError> {
+    // Each declared value on its own first, so a refused one is named even while another is
+    // still missing; anything else is the whole table's to judge.
+    for (name, value) in params {
+        if provider.connection.params.contains_key(name) {
+            check_param(provider, name, Some(value))
+                .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        }
+    }
+    let table = match connection_table(provider, &values_of(params), None) {
+        Ok(table) => table,
+        Err(missing @ ConnectionError::Missing { .. }) => return Ok(Err(missing)),
+        Err(error) => return Err(ServiceError::BadRequest(error.to_string())),
+    };
+    if !params.is_empty() {
+        if let Some(url) = local_host_url(&table) {
+            return Err(ServiceError::BadRequest(format!(
+                "the connection values are refused: they make `{url}`, a loopback or IP host; give the provider's DNS host names"
+            )));
+        }
+    }
+    Ok(Ok(table))
+}
+
+/// The authorization request of a connection's filled table, with the client id of the data
+/// center the user is sent to (a provider registered separately per data center has one per
+/// data center).
+fn authorization(
+    table: &ResolvedProvider,
+    client: &ProviderClient,
+    data_center: Option<String>,
+    scopes: Vec<String>,
+) -> Result<PendingAuthorization, ServiceError> {
+    let options = AuthorizationOptions {
+        data_center,
+        scopes,
+        redirect_uri: Some(client.redirect_uri.clone()),
+    };
+    let client_id = select_data_center(table, options.data_center.as_deref())
+        .and_then(|dc| client.credentials.client_id_for(dc))
+        .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+    authorization_request(table, client_id, &options)
+        .map_err(|e| ServiceError::BadRequest(e.to_string()))
+}
+
 fn valid_connection_id(id: &str) -> bool {
     !id.is_empty()
         && id.chars().nth(MAX_CONNECTION_ID_LEN).is_none()
@@ -278,10 +368,18 @@ impl Service {
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             retry: RetryPolicy::default(),
             webhooks: None,
+            connect: None,
             proxy: proxy::Proxy::new(proxy::ProxySettings::default()),
             metrics,
             metrics_key: None,
         }
+    }
+
+    /// Serves connect pages: sessions answer a `connect_url` on `pages.public_url`, and may
+    /// name a `return_to` on one of `pages.return_origins`.
+    pub fn with_connect_pages(mut self, pages: ConnectPages) -> Self {
+        self.connect = Some(pages);
+        self
     }
 
     /// Sets the API proxy's retries, timeout and body limit.
@@ -393,83 +491,175 @@ impl Service {
         Ok((provider, client))
     }
 
-    /// Starts a session: builds the authorization request and stores it (sealed) until its
-    /// callback, for at most [`SESSION_LIFETIME_SECS`].
+    /// Starts a session: checks what the platform gave, builds the authorization request
+    /// when nothing is left to ask and stores it (sealed) until its callback, and opens the
+    /// connect page, for at most [`SESSION_LIFETIME_SECS`].
     pub async fn start_session(&self, request: SessionRequest) -> Result<Session, ServiceError> {
-        let provider = self.provider_table(&request.provider)?;
-        if provider.auth_mode != AuthMode::Oauth2Code {
+        let provider = self.providers.get(&request.provider).ok_or_else(|| {
+            ServiceError::NotFound(format!("unknown provider `{}`", request.provider))
+        })?;
+        let bad = |error: &dyn std::fmt::Display| ServiceError::BadRequest(error.to_string());
+        let client = match provider.auth_mode {
+            AuthMode::Oauth2Code => Some(self.provider(&request.provider)?.1),
+            AuthMode::ApiKey | AuthMode::Basic | AuthMode::TokenRequest => {
+                if self.connect.is_none() {
+                    return Err(ServiceError::BadRequest(format!(
+                        "provider `{}` connects with credentials ({}), not the user's consent: make the connection with POST /connections (this service serves no connect page)",
+                        provider.id,
+                        provider.auth_mode.as_str()
+                    )));
+                }
+                None
+            }
+            AuthMode::ClientCredentials => {
+                return Err(ServiceError::BadRequest(format!(
+                    "provider `{}` connects with credentials (client_credentials), not the user's consent: make the connection with POST /connections",
+                    provider.id
+                )));
+            }
+        };
+        if !valid_connection_id(&request.connection_id) {
+            return Err(fields::FieldError::ConnectionId.into());
+        }
+        let return_to = match &request.return_to {
+            Some(return_to) => Some(self.check_return_to(return_to)?),
+            None => None,
+        };
+        let environment =
+            authorization::choose_environment(provider, request.environment.as_deref(), None)?;
+        if let Some(code) = &request.data_center {
+            select_data_center(provider, Some(code)).map_err(|e| bad(&e))?;
+        }
+        if client.is_some() {
+            checked_scopes(provider, &request.scopes).map_err(|e| bad(&e))?;
+        } else if !request.scopes.is_empty() {
             return Err(ServiceError::BadRequest(format!(
-                "provider `{}` connects with credentials ({}), not the user's consent: make the connection with POST /connections",
+                "provider `{}` authenticates with `{}`, which has no scopes",
                 provider.id,
                 provider.auth_mode.as_str()
             )));
         }
-        let (provider, client) = self.provider(&request.provider)?;
-        if !valid_connection_id(&request.connection_id) {
-            return Err(fields::FieldError::ConnectionId.into());
-        }
-        let environment =
-            authorization::choose_environment(provider, request.environment.as_deref(), None)?;
-        // The values are checked (pattern, host safety) before any URL is built, and the
-        // same values are filled in again at the callback and at every refresh.
-        let table = connection_table(provider, &values_of(&request.params), None)
-            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
-        if !request.params.is_empty() {
-            if let Some(url) = local_host_url(&table) {
-                return Err(ServiceError::BadRequest(format!(
-                    "the connection values are refused: they make `{url}`, a loopback or IP host; give the provider's DNS host names"
-                )));
-            }
-        }
-        let options = AuthorizationOptions {
-            data_center: request.data_center.clone(),
-            scopes: request.scopes.clone(),
-            redirect_uri: Some(client.redirect_uri.clone()),
+        // The values given are checked now; one the provider needs and the platform left out
+        // is asked on the connect page.
+        let table = match checked_values(provider, &request.params)? {
+            Ok(table) => Some(table),
+            Err(missing) if self.connect.is_none() => return Err(bad(&missing)),
+            Err(_) => None,
         };
-        // A provider registered separately per data center gets the id of the data center
-        // the user is sent to.
-        let client_id = select_data_center(&table, options.data_center.as_deref())
-            .and_then(|dc| client.credentials.client_id_for(dc))
-            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
-        let pending = authorization_request(&table, client_id, &options)
-            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
-        let hash = state_hash(&pending.state);
-        let plaintext = serde_json::to_vec(&pending).expect("a pending authorization serialises");
         let expires_at = unix_now() + SESSION_LIFETIME_SECS;
+        let mut authorization_url = None;
+        let mut state_hash = None;
+        if let (Some(client), Some(table)) = (client, &table) {
+            let pending = authorization(
+                table,
+                client,
+                request.data_center.clone(),
+                request.scopes.clone(),
+            )?;
+            state_hash = Some(
+                self.keep_pending(
+                    &pending,
+                    PendingSession {
+                        provider: &request.provider,
+                        connection_id: &request.connection_id,
+                        params: &request.params,
+                        environment,
+                        return_to: return_to.clone(),
+                        expires_at,
+                    },
+                )
+                .await?,
+            );
+            authorization_url = Some(pending.url.to_string());
+        }
+        let connect_url = match &self.connect {
+            Some(pages) => Some(
+                self.open_page(pages, &request, state_hash, return_to, expires_at)
+                    .await?,
+            ),
+            None => None,
+        };
+        // Sessions nobody finished are swept as new ones start.
+        let purged = self.store.purge_expired_pending(unix_now() as i64).await?;
+        tracing::info!(provider = %request.provider, connection_id = %request.connection_id, purged, "session started");
+        Ok(Session {
+            authorization_url,
+            connect_url,
+            expires_at,
+        })
+    }
+
+    /// Keeps a pending authorization (sealed, keyed by its state's hash) until its callback;
+    /// returns the hash.
+    async fn keep_pending(
+        &self,
+        pending: &PendingAuthorization,
+        session: PendingSession<'_>,
+    ) -> Result<String, ServiceError> {
+        let hash = state_hash(&pending.state);
+        let plaintext = serde_json::to_vec(pending).expect("a pending authorization serialises");
         self.store
             .insert_pending(&PendingRecord {
                 sealed: self
                     .cipher
                     .seal(&tokens::pending_context(&hash), &plaintext),
-                state_hash: hash,
-                provider: request.provider.clone(),
-                connection_id: request.connection_id.clone(),
-                params: request.params,
-                expires_at: expires_at as i64,
-                environment,
+                state_hash: hash.clone(),
+                provider: session.provider.to_owned(),
+                connection_id: session.connection_id.to_owned(),
+                params: session.params.clone(),
+                expires_at: session.expires_at as i64,
+                environment: session.environment,
+                return_to: session.return_to,
             })
             .await?;
-        // Sessions nobody finished are swept as new ones start.
-        let purged = self.store.purge_expired_pending(unix_now() as i64).await?;
-        tracing::info!(provider = %request.provider, connection_id = %request.connection_id, purged, "session started");
-        Ok(Session {
-            authorization_url: pending.url.to_string(),
-            expires_at,
-        })
+        Ok(hash)
     }
 
     /// Completes a session from the callback's query string: consumes the session (single
     /// use, also when the callback then fails), verifies the callback as the engine does
     /// (state, error, data center, issuer), exchanges the code and stores the connection.
     pub async fn complete_callback(&self, query: &str) -> Result<ConnectionRecord, ServiceError> {
-        let refused = ServiceError::Callback;
-        let state = callback_state(query).ok_or(refused(CallbackError::UnknownState))?;
-        let hash = state_hash(&state);
-        let pending_row = self
-            .store
-            .take_pending(&hash)
+        self.finish_callback(query).await.1
+    }
+
+    /// [`Service::complete_callback`], with where the session sends the browser at the end
+    /// (when the callback found a session that has a `return_to`).
+    pub(crate) async fn finish_callback(
+        &self,
+        query: &str,
+    ) -> (Option<Landing>, Result<ConnectionRecord, ServiceError>) {
+        let pending_row = match self.take_callback_session(query).await {
+            Ok(row) => row,
+            Err(error) => return (None, Err(error)),
+        };
+        let landing = pending_row.return_to.clone().map(|return_to| Landing {
+            return_to,
+            provider: pending_row.provider.clone(),
+            connection_id: pending_row.connection_id.clone(),
+        });
+        (landing, self.complete_pending(query, pending_row).await)
+    }
+
+    /// Consumes the session a callback names by its state (single use, also when the
+    /// callback then fails).
+    async fn take_callback_session(&self, query: &str) -> Result<PendingRecord, ServiceError> {
+        let unknown = || ServiceError::Callback(CallbackError::UnknownState);
+        let state = callback_state(query).ok_or_else(unknown)?;
+        self.store
+            .take_pending(&state_hash(&state))
             .await?
-            .ok_or(refused(CallbackError::UnknownState))?;
+            .ok_or_else(unknown)
+    }
+
+    /// Verifies a callback against its consumed session, exchanges the code and stores the
+    /// connection.
+    async fn complete_pending(
+        &self,
+        query: &str,
+        pending_row: PendingRecord,
+    ) -> Result<ConnectionRecord, ServiceError> {
+        let refused = ServiceError::Callback;
+        let hash = pending_row.state_hash.clone();
         if pending_row.expires_at < unix_now() as i64 {
             return Err(refused(CallbackError::Expired));
         }

@@ -3,6 +3,7 @@
 //! against, a scripted browser, and provider loading. `cli` runs the binary, `lsp_client`
 //! speaks to its language server, `service` runs `serve` on a database of its own.
 
+pub mod browser;
 pub mod cli;
 pub mod lsp_client;
 pub mod service;

@@ -523,3 +523,117 @@ pub async fn expire(world: &World, provider: &str, connection_id: &str) {
         ))
         .await;
 }
+
+/// The public URL connect-page tests start `serve` with: a name, not a port, so it can be the
+/// registered redirect URI before the instance has a port (a browser maps it to the port).
+pub const PUBLIC_URL: &str = "http://forge.test";
+/// The platform's origin, allowed as `--return-origin`.
+pub const PLATFORM_ORIGIN: &str = "http://app.test";
+/// The Microsoft tenant the simulated directory is.
+pub const TENANT: &str = "contoso.onmicrosoft.com";
+/// The API key the simulated Anthropic accepts.
+pub const ANTHROPIC_KEY: &str = "sk-ant-api03-simulated-key-4c2d";
+
+/// A world for the connect page. Microsoft: clouds as data centers, each a separate app
+/// registration (the clients file registers the global and US Government clouds, not China),
+/// a `tenant` parameter with a pattern, two API environments. Zoho CRM: one registration for
+/// every data center, the user's learnt from the callback (China's apart), three API
+/// environments. Shopify: the authorization host
+/// is the shop (`subdomain`). Anthropic: an API key with a pattern and a verification call.
+/// Freshdesk: Basic with a hidden password and a subdomain. The redirect URI is the service's
+/// own callback on [`PUBLIC_URL`].
+pub async fn connect_world(backend: Option<Backend>) -> World {
+    use provider_forge::oauth::{ClientSecret, Credentials};
+    let providers = ["microsoft", "zoho-crm", "shopify", "anthropic", "freshdesk"];
+    let world = World::start_with(backend, &providers, |setup| {
+        setup.redirect_uris = vec![format!("{PUBLIC_URL}/oauth/callback")];
+        setup.credentials = Credentials::per_data_center(
+            "no-shared-id",
+            [
+                ("global".to_owned(), ClientSecret::new("ms-global-secret")),
+                ("usgov".to_owned(), ClientSecret::new("ms-usgov-secret")),
+                ("china".to_owned(), ClientSecret::new("ms-china-secret")),
+                ("shared".to_owned(), ClientSecret::new(SHARED_SECRET)),
+            ],
+        )
+        .with_client_id_for("global", "ms-global-id")
+        .with_client_id_for("usgov", "ms-usgov-id")
+        .with_client_id_for("china", "ms-china-id");
+        setup.connection_values = [("tenant", TENANT), ("subdomain", "acme")]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        setup.credential_values = [("apiKey", ANTHROPIC_KEY), ("username", "desk-key-5f0a")]
+            .into_iter()
+            .collect();
+    })
+    .await;
+    for (code, secret) in [("global", "ms-global-secret"), ("usgov", "ms-usgov-secret")] {
+        std::fs::write(world.dir.path().join(code), secret).unwrap();
+    }
+    let dir = world.dir.path().display();
+    std::fs::write(
+        &world.clients_file,
+        format!(
+            "microsoft:\n  data_center_client_ids:\n    global: ms-global-id\n    usgov: ms-usgov-id\n  data_center_secrets:\n    global: {{ client_secret_file: {dir}/global }}\n    usgov: {{ client_secret_file: {dir}/usgov }}\nshopify:\n  client_id: no-shared-id\n  client_secret_env: {SECRET_VAR}\nzoho-crm:\n  client_id: no-shared-id\n  client_secret_env: {SECRET_VAR}\n"
+        ),
+    )
+    .unwrap();
+    world
+}
+
+impl World {
+    /// A `serve` instance with connect pages on [`PUBLIC_URL`] returning to [`PLATFORM_ORIGIN`].
+    pub fn connect_instance(&self) -> Instance {
+        self.instance(&[
+            "--public-url",
+            PUBLIC_URL,
+            "--return-origin",
+            PLATFORM_ORIGIN,
+        ])
+    }
+}
+
+impl Instance {
+    /// A URL on [`PUBLIC_URL`] (a connect URL) as this instance serves it.
+    pub fn local(&self, public: &str) -> String {
+        let path = public
+            .strip_prefix(PUBLIC_URL)
+            .unwrap_or_else(|| panic!("{public} is not on {PUBLIC_URL}"));
+        self.url(path)
+    }
+
+    /// The socket address the instance listens on.
+    pub fn socket(&self) -> std::net::SocketAddr {
+        self.address().parse().unwrap()
+    }
+}
+
+/// Runs `case(&World)` on SQLite and on PostgreSQL (skipped loudly when no server answers
+/// outside CI), each in a world made by `world(Option<Backend>)`, a function in scope where
+/// the macro is used.
+macro_rules! on_both_backends_with {
+    ($case:ident, $world:ident) => {
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let world = super::$world(None).await;
+                super::$case(&world).await;
+                world.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(backend) =
+                    $crate::support::service::Backend::postgres(stringify!($case)).await
+                else {
+                    return;
+                };
+                let world = super::$world(Some(backend)).await;
+                super::$case(&world).await;
+                world.finish().await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends_with;

@@ -149,18 +149,7 @@ pub(super) fn connection_scope(
     let inputs = &provider.connection;
     for name in values.keys() {
         if !inputs.params.contains_key(name) && !inputs.runtime.contains_key(name) {
-            let mut names: Vec<&str> = inputs.params.keys().map(String::as_str).collect();
-            names.extend(inputs.runtime.keys().map(String::as_str));
-            let declared = if names.is_empty() {
-                "it needs no connection values".to_owned()
-            } else {
-                format!("it declares: {}", names.join(", "))
-            };
-            return Err(ConnectionError::Unknown {
-                provider: provider.id.clone(),
-                name: name.clone(),
-                declared,
-            });
+            return Err(unknown(provider, name));
         }
     }
     let mut late: IndexMap<String, Option<String>> = IndexMap::new();
@@ -283,6 +272,45 @@ pub fn fill(
         runtime: still_open,
     };
     Ok(filled)
+}
+
+/// Checks one connection parameter's value (or its absence) as [`fill()`] does: a required
+/// parameter must be given, a value must match its pattern, kind and allowed values. For forms
+/// that report every field at once; [`fill()`] still checks the whole table, URLs included.
+pub(crate) fn check_param(
+    provider: &ResolvedProvider,
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), ConnectionError> {
+    let input = provider
+        .connection
+        .params
+        .get(name)
+        .ok_or_else(|| unknown(provider, name))?;
+    param_value(
+        provider,
+        name,
+        &input.declared,
+        value.map(str::to_owned).as_ref(),
+    )
+    .map(drop)
+}
+
+/// A value the provider does not declare, with what it declares.
+fn unknown(provider: &ResolvedProvider, name: &str) -> ConnectionError {
+    let inputs = &provider.connection;
+    let mut names: Vec<&str> = inputs.params.keys().map(String::as_str).collect();
+    names.extend(inputs.runtime.keys().map(String::as_str));
+    let declared = if names.is_empty() {
+        "it needs no connection values".to_owned()
+    } else {
+        format!("it declares: {}", names.join(", "))
+    };
+    ConnectionError::Unknown {
+        provider: provider.id.clone(),
+        name: name.to_owned(),
+        declared,
+    }
 }
 
 fn param_value(

@@ -482,6 +482,7 @@ async fn a_hung_provider_holds_up_no_other_connection(test: TestStore) {
             bytes: vec![1; 20],
         },
         expires_at: unix_now() as i64 + 600,
+        return_to: None,
         environment: None,
     };
     tokio::time::timeout(NOT_BLOCKED, test.store.insert_pending(&pending))
@@ -540,6 +541,24 @@ impl Store for FailingCommits {
     }
     async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
         self.inner.purge_expired_pending(now).await
+    }
+    async fn insert_connect_page(
+        &self,
+        page: &crate::service::store::ConnectPageRecord,
+    ) -> Result<(), DatabaseError> {
+        self.inner.insert_connect_page(page).await
+    }
+    async fn connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<crate::service::store::ConnectPageRecord>, DatabaseError> {
+        self.inner.connect_page(page_hash).await
+    }
+    async fn take_connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<crate::service::store::ConnectPageRecord>, DatabaseError> {
+        self.inner.take_connect_page(page_hash).await
     }
     async fn upsert_connection(
         &self,

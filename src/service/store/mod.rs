@@ -167,6 +167,29 @@ pub struct PendingRecord {
     pub expires_at: i64,
     /// The API environment the connection is for.
     pub environment: Option<String>,
+    /// Where the callback sends the browser at the end (the session's `return_to`).
+    pub return_to: Option<String>,
+}
+
+/// A connect page row: looked up by the hash of the token in its URL, consumed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectPageRecord {
+    /// SHA-256 of the page token, hex.
+    pub page_hash: String,
+    /// The state hash of the session's own pending authorization (OAuth sessions), deleted
+    /// with the page when the page is submitted.
+    pub state_hash: Option<String>,
+    /// Provider id.
+    pub provider: String,
+    /// The connection the page creates or replaces.
+    pub connection_id: String,
+    /// What the platform fixed for the session, as JSON (data center, environment, scopes,
+    /// connection parameters).
+    pub settings: String,
+    /// Where the browser lands at the end.
+    pub return_to: Option<String>,
+    /// Unix seconds after which the page is refused (the session's expiry).
+    pub expires_at: i64,
 }
 
 /// A webhook event in the outbox: its id, the exact JSON body that is signed and posted, and
@@ -245,8 +268,22 @@ pub trait Store: Send + Sync {
     /// concurrent callers, one gets it). Expired rows are returned too, so the caller can say
     /// "expired" rather than "unknown"; they are deleted either way.
     async fn take_pending(&self, state_hash: &str) -> Result<Option<PendingRecord>, DatabaseError>;
-    /// Deletes pending authorizations that expired before `now`.
+    /// Deletes pending authorizations and connect pages that expired before `now`; returns
+    /// how many rows went.
     async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError>;
+    /// Saves a connect page.
+    async fn insert_connect_page(&self, page: &ConnectPageRecord) -> Result<(), DatabaseError>;
+    /// The connect page with this hash, left in place (expired rows too).
+    async fn connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<ConnectPageRecord>, DatabaseError>;
+    /// Removes and returns the connect page with this hash (single use: of two concurrent
+    /// callers, one gets it).
+    async fn take_connect_page(
+        &self,
+        page_hash: &str,
+    ) -> Result<Option<ConnectPageRecord>, DatabaseError>;
     /// Creates a connection, or replaces one with the same (provider, connection_id) after a
     /// new authorization (its generation moves on, its creation time stays).
     /// With `event`, the event is written to the outbox in the same transaction.
@@ -419,8 +456,11 @@ const CONNECTION_COLUMNS: &str = "provider, connection_id, data_center, issuer, 
     created_at, updated_at, auth_mode, environment";
 
 /// Columns of `pending_authorizations`, in the order [`read_pending`] expects.
-const PENDING_COLUMNS: &str =
-    "state_hash, provider, connection_id, params, key_id, sealed, expires_at, environment";
+const PENDING_COLUMNS: &str = "state_hash, provider, connection_id, params, key_id, sealed, expires_at, environment, return_to";
+
+/// Columns of `connect_pages`, in the order [`read_connect_page`] expects.
+const CONNECT_PAGE_COLUMNS: &str =
+    "page_hash, state_hash, provider, connection_id, settings, return_to, expires_at";
 
 fn json_column<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, DatabaseError> {
     serde_json::from_str(text).map_err(|e| DatabaseError::Corrupt(format!("column {name}: {e}")))
@@ -506,19 +546,56 @@ where
         },
         expires_at: row.try_get(6)?,
         environment: row.try_get(7)?,
+        return_to: row.try_get(8)?,
+    })
+}
+
+/// Reads a `connect_pages` row selected with [`CONNECT_PAGE_COLUMNS`].
+fn read_connect_page<R>(row: &R) -> Result<ConnectPageRecord, DatabaseError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ConnectPageRecord {
+        page_hash: row.try_get(0)?,
+        state_hash: row.try_get(1)?,
+        provider: row.try_get(2)?,
+        connection_id: row.try_get(3)?,
+        settings: row.try_get(4)?,
+        return_to: row.try_get(5)?,
+        expires_at: row.try_get(6)?,
     })
 }
 
 /// The SQL statements, written once with `$n` placeholders, which both SQLite and PostgreSQL
 /// accept.
 mod sql {
-    use super::{CONNECTION_COLUMNS, ConnectionFilter, PENDING_COLUMNS};
+    use super::{CONNECT_PAGE_COLUMNS, CONNECTION_COLUMNS, ConnectionFilter, PENDING_COLUMNS};
 
     pub fn insert_pending() -> String {
         format!(
-            "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         )
     }
+
+    pub fn insert_connect_page() -> String {
+        format!(
+            "INSERT INTO connect_pages ({CONNECT_PAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+    }
+
+    pub fn select_connect_page() -> String {
+        format!("SELECT {CONNECT_PAGE_COLUMNS} FROM connect_pages WHERE page_hash = $1")
+    }
+
+    pub fn take_connect_page() -> String {
+        format!("DELETE FROM connect_pages WHERE page_hash = $1 RETURNING {CONNECT_PAGE_COLUMNS}")
+    }
+
+    pub const PURGE_CONNECT_PAGES: &str = "DELETE FROM connect_pages WHERE expires_at < $1";
 
     pub fn take_pending() -> String {
         format!(
@@ -718,6 +795,7 @@ macro_rules! bind_pending {
             .bind(&r.sealed.bytes)
             .bind(r.expires_at)
             .bind(&r.environment)
+            .bind(&r.return_to)
     }};
 }
 
@@ -773,11 +851,54 @@ macro_rules! impl_store {
             }
 
             async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
-                let done = sqlx::query(sql::PURGE_PENDING)
+                let pending = sqlx::query(sql::PURGE_PENDING)
                     .bind(now)
                     .execute(&self.pool)
                     .await?;
-                Ok(done.rows_affected())
+                let pages = sqlx::query(sql::PURGE_CONNECT_PAGES)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(pending.rows_affected() + pages.rows_affected())
+            }
+
+            async fn insert_connect_page(
+                &self,
+                page: &ConnectPageRecord,
+            ) -> Result<(), DatabaseError> {
+                sqlx::query(&sql::insert_connect_page())
+                    .bind(&page.page_hash)
+                    .bind(&page.state_hash)
+                    .bind(&page.provider)
+                    .bind(&page.connection_id)
+                    .bind(&page.settings)
+                    .bind(&page.return_to)
+                    .bind(page.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn connect_page(
+                &self,
+                page_hash: &str,
+            ) -> Result<Option<ConnectPageRecord>, DatabaseError> {
+                let row = sqlx::query(&sql::select_connect_page())
+                    .bind(page_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(read_connect_page).transpose()
+            }
+
+            async fn take_connect_page(
+                &self,
+                page_hash: &str,
+            ) -> Result<Option<ConnectPageRecord>, DatabaseError> {
+                let row = sqlx::query(&sql::take_connect_page())
+                    .bind(page_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(read_connect_page).transpose()
             }
 
             async fn upsert_connection(

@@ -110,6 +110,7 @@ async fn contract(store: &dyn Store) {
             bytes: vec![9; 40],
         },
         expires_at: 500,
+        return_to: Some("https://app.example/done?x=1".into()),
         environment: Some("developer".into()),
     };
     store.insert_pending(&pending).await.unwrap();
@@ -159,7 +160,7 @@ async fn contract(store: &dyn Store) {
         status: None,
     };
     let zoho = store.connections(&zoho, None, 10).await.unwrap();
-    assert_eq!(zoho, [stored.clone()]);
+    assert_eq!(zoho, std::slice::from_ref(&stored));
 
     // A lease is claimed at the generation read, by one holder at a time; a commit by its
     // holder writes the tokens, bumps the generation and frees the lease.
@@ -292,10 +293,45 @@ async fn contract(store: &dyn Store) {
     assert!(store.connection("zoho-crm", "c1").await.unwrap().is_none());
 }
 
+/// Connect pages are read while the user fills them in, taken once when submitted, and swept
+/// with the pending authorizations once expired.
+async fn connect_page_contract(store: &dyn Store) {
+    let page = ConnectPageRecord {
+        page_hash: "p1".into(),
+        state_hash: Some("h1".into()),
+        provider: "microsoft".into(),
+        connection_id: "c1".into(),
+        settings: r#"{"scopes":[]}"#.into(),
+        return_to: Some("https://app.example/done".into()),
+        expires_at: 500,
+    };
+    let credential_page = ConnectPageRecord {
+        page_hash: "p2".into(),
+        state_hash: None,
+        return_to: None,
+        ..page.clone()
+    };
+    store.insert_connect_page(&page).await.unwrap();
+    store.insert_connect_page(&credential_page).await.unwrap();
+    assert_eq!(store.connect_page("p1").await.unwrap(), Some(page.clone()));
+    assert_eq!(store.connect_page("p1").await.unwrap(), Some(page.clone()));
+    assert_eq!(store.take_connect_page("p1").await.unwrap(), Some(page));
+    assert_eq!(store.take_connect_page("p1").await.unwrap(), None);
+    assert_eq!(store.connect_page("p1").await.unwrap(), None);
+    assert_eq!(
+        store.connect_page("p2").await.unwrap(),
+        Some(credential_page)
+    );
+    assert_eq!(store.purge_expired_pending(499).await.unwrap(), 0);
+    assert_eq!(store.purge_expired_pending(501).await.unwrap(), 1);
+    assert_eq!(store.connect_page("p2").await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn sqlite_store_keeps_the_contract() {
     let test = TestStore::sqlite().await;
     contract(test.store.as_ref()).await;
+    connect_page_contract(test.store.as_ref()).await;
     test.finish().await;
 }
 
@@ -305,6 +341,7 @@ async fn postgres_store_keeps_the_contract() {
         return;
     };
     contract(test.store.as_ref()).await;
+    connect_page_contract(test.store.as_ref()).await;
     test.finish().await;
 }
 
@@ -575,10 +612,14 @@ async fn postgres_pages_of_connections() {
     }
 }
 
+/// A shape's name, its statement, and what its index search must start from: each condition
+/// in SQLite's words and in PostgreSQL's.
+type PageShape = (String, String, Vec<(&'static str, &'static str)>);
+
 /// Every shape of the page query: each filter, from the first connection and after a key
 /// (of the filtered provider, or of another one), with the conditions each shape must hand
 /// the index as where its range starts, in SQLite's and in PostgreSQL's words.
-fn page_statements() -> Vec<(String, String, Vec<(&'static str, &'static str)>)> {
+fn page_statements() -> Vec<PageShape> {
     let mut shapes = Vec::new();
     for filter in filters().into_iter().take(6) {
         let mut starts = vec![sql::PageStart::First, sql::PageStart::AfterKey];

@@ -1,0 +1,184 @@
+//! A real browser for the tests: Debian's headless `chromium` driven through `chromedriver`
+//! (WebDriver) with fantoccini, talking plain HTTP to the driver on loopback.
+//!
+//! The browser reaches nothing but the test's own servers: every host name a test names is
+//! mapped to a loopback port (`--host-resolver-rules`), every other name fails to resolve, and
+//! Chromium's background traffic (updates, sync, metrics) is off. The simulator's TLS
+//! certificate is accepted with `--ignore-certificate-errors`: the browser is the test's own
+//! and only ever sees loopback servers.
+//!
+//! Without `chromedriver` the tests that need it print a SKIPPED line and pass, except under
+//! `CI=true`, where they fail: CI installs `chromium` and `chromium-driver` (.ci/run).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+/// Where Debian installs the browser and its driver.
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A headless Chromium session and the driver process behind it.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The driver takes its browser down with it.
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    /// Starts a browser that sends each host of `hosts` to its loopback address; `None` after
+    /// a loud SKIPPED line when chromedriver or chromium is missing outside CI.
+    pub async fn start(test: &str, hosts: &[(String, SocketAddr)]) -> Option<Browser> {
+        let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
+            .into_iter()
+            .filter(|path| !std::path::Path::new(path).exists())
+            .collect();
+        if !missing.is_empty() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "{test}: {} required under CI (apt-get install chromium chromium-driver)",
+                    missing.join(" and ")
+                );
+            }
+            eprintln!(
+                "\n*** SKIPPED: {test}: no {} (apt-get install chromium chromium-driver) ***\n",
+                missing.join(" and ")
+            );
+            return None;
+        }
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let port = driver_port(&mut driver);
+        let profile = tempfile::tempdir().unwrap();
+        let mut rules: Vec<String> = hosts
+            .iter()
+            .map(|(host, addr)| format!("MAP {host} {addr}"))
+            .collect();
+        rules.push("MAP * ~NOTFOUND".to_owned());
+        rules.push("EXCLUDE 127.0.0.1".to_owned());
+        let args = vec![
+            "--headless=new".to_owned(),
+            // The tests run as root in a container, where the sandbox cannot start.
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1000,1200".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--host-resolver-rules={}", rules.join(", ")),
+            "--ignore-certificate-errors".to_owned(),
+            // Plain-http test hosts stay plain http.
+            "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable".to_owned(),
+            "--no-first-run".to_owned(),
+            "--no-default-browser-check".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-default-apps".to_owned(),
+            "--disable-extensions".to_owned(),
+        ];
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_or_else(|e| panic!("{test}: no WebDriver session: {e}"));
+        Some(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// The element a CSS selector finds.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element `{css}`: {e}"))
+    }
+
+    /// Every element a CSS selector finds.
+    pub async fn find_all(&self, css: &str) -> Vec<fantoccini::elements::Element> {
+        self.client.find_all(Locator::Css(css)).await.unwrap()
+    }
+
+    /// Runs a script in the page (WebDriver's own channel, which the page's CSP does not
+    /// govern) and returns its value.
+    pub async fn run(&self, script: &str) -> Value {
+        self.client.execute(script, Vec::new()).await.unwrap()
+    }
+
+    /// The current URL.
+    pub async fn url(&self) -> url::Url {
+        self.client.current_url().await.unwrap()
+    }
+
+    /// The page's HTML as the browser holds it.
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    /// Ends the WebDriver session.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+/// The port chromedriver printed (its output is drained from then on).
+fn driver_port(driver: &mut Child) -> u16 {
+    let mut out = BufReader::new(driver.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "chromedriver ended before it said its port"
+        );
+        if let Some(rest) = line.split("started successfully on port ").nth(1) {
+            let port = rest
+                .trim()
+                .trim_end_matches('.')
+                .parse()
+                .expect("a port number");
+            // Whatever it prints later is read, so a full pipe never stalls it.
+            std::thread::spawn(move || out.lines().for_each(drop));
+            return port;
+        }
+    }
+}
+
+/// The platform's own page, where `return_to` points: answers every GET with a small HTML
+/// page. Returns its address.
+pub async fn platform_page() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(|| async {
+        axum::response::Html(
+            "<!doctype html><html lang=\"en\"><title>Platform</title><h1>Back on the platform</h1></html>",
+        )
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}

@@ -591,6 +591,7 @@ async fn the_key_is_required(world: &World) {
         ("GET", "/proxy/zoho-crm/x/crm/v8/Leads"),
         ("POST", "/proxy/zoho-crm/x/crm/v8/Leads"),
         ("GET", "/openapi.json"),
+        ("GET", "/metrics"),
     ] {
         let method: reqwest::Method = method.parse().unwrap();
         for key in [None, Some("wrong-key-wrong-key-wrong"), Some("")] {
@@ -630,6 +631,7 @@ async fn the_key_is_required(world: &World) {
             "/connections/{provider}/{connection_id}",
             "/connections/{provider}/{connection_id}/token",
             "/healthz",
+            "/metrics",
             "/oauth/callback",
             "/openapi.json",
             "/proxy/{provider}/{connection_id}/{path}",

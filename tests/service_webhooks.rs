@@ -13,6 +13,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::service_api::revoke_everything_at_the_provider;
+use crate::service_operators::{sample, scrape};
 use crate::support::cli::stderr;
 use crate::support::service::{API_KEY, Backend, Instance, WEBHOOK_SECRET, World, expire};
 
@@ -343,6 +344,17 @@ async fn a_failing_receiver_gets_the_event_until_it_answers_2xx(world: &World) {
     }
     let log = serve.log_text();
     assert!(log.contains("answered 500"), "{log}");
+    // Each attempt is counted by its outcome.
+    let metrics = scrape(&serve).await;
+    let deliveries = |outcome: &str| {
+        sample(
+            &metrics,
+            "provider_forge_webhook_deliveries_total",
+            &format!(r#"outcome="{outcome}""#),
+        )
+    };
+    assert_eq!(deliveries("failed"), 2.0, "{metrics}");
+    assert_eq!(deliveries("delivered"), 1.0, "{metrics}");
     drop(serve);
 }
 on_both_backends!(a_failing_receiver_gets_the_event_until_it_answers_2xx);

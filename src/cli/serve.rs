@@ -25,6 +25,8 @@ PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS  earlier keys, comma-separated, still re
 key rotation.\n  \
 PROVIDER_FORGE_WEBHOOK_SECRET   secret webhook bodies are signed with (HMAC-SHA256), at least 16 \
 characters. Required with --webhook-url.\n  \
+PROVIDER_FORGE_METRICS_KEY      optional bearer key that opens GET /metrics and nothing else, for a \
+metrics scraper; at least 16 characters.\n  \
 RUST_LOG                        log filter (default info); logs never hold tokens, codes or keys \
 (--log-format json writes them as JSON lines).\n\n\
 Routes: POST /connect/sessions, GET|POST /connect/{token} (the connect page), GET /oauth/callback, \
@@ -34,7 +36,7 @@ GET|DELETE /connections/{provider}/{connection_id}, \
 GET /connections/{provider}/{connection_id}/token[?force_refresh=true&environment=NAME], \
 ANY /proxy/{provider}/{connection_id}/{path} (the provider's API with the connection's \
 credentials; Provider-Forge-Environment: NAME picks the environment), GET /healthz, \
-GET /readyz, GET /openapi.json.\n\n\
+GET /readyz, GET /metrics (Prometheus text format), GET /openapi.json.\n\n\
 Limits: a request head must arrive within --header-read-timeout, a connection with no \
 request in flight is closed after --idle-timeout, at most --max-connections are served at once \
 (others wait to be accepted), bodies are limited to 64 KiB and requests to 120 s (proxied \
@@ -206,11 +208,15 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         .as_deref()
         .map(webhooks::Webhooks::from_env)
         .transpose();
-    let (api_key, cipher, webhooks) = match (keys, webhooks) {
-        (Ok((api_key, cipher)), Ok(webhooks)) => (api_key, cipher, webhooks),
-        (keys, webhooks) => {
+    let metrics_key = config::metrics_key_from_env();
+    let (api_key, cipher, webhooks, metrics_key) = match (keys, webhooks, metrics_key) {
+        (Ok((api_key, cipher)), Ok(webhooks), Ok(metrics_key)) => {
+            (api_key, cipher, webhooks, metrics_key)
+        }
+        (keys, webhooks, metrics_key) => {
             let mut list = keys.err().unwrap_or_default();
             list.extend(webhooks.err().unwrap_or_default());
+            list.extend(metrics_key.err());
             return Err(problems(list));
         }
     };
@@ -267,6 +273,10 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         });
         let service = match webhooks {
             Some(webhooks) => service.with_webhooks(webhooks),
+            None => service,
+        };
+        let service = match metrics_key {
+            Some(key) => service.with_metrics_key(key),
             None => service,
         };
         let tcp = tokio::net::TcpListener::bind(args.listen)

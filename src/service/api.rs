@@ -1,6 +1,6 @@
 //! The HTTP API (axum): JSON routes behind a bearer key, the OAuth callback, `/healthz`,
-//! `/readyz` and `/openapi.json`, which is generated from the handlers and types below
-//! (utoipa), so the description cannot drift from the code.
+//! `/readyz`, `/metrics` and `/openapi.json`, which is generated from the handlers and types
+//! below (utoipa), so the description cannot drift from the code.
 //!
 //! JSON handlers return `Result<_, ServiceError>`; [`ServiceError`]'s `IntoResponse` is the one
 //! place that maps a failure to its status and error code.
@@ -12,10 +12,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -80,6 +80,13 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         )
         .route("/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    let scraped =
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                require_metrics_key,
+            ));
     // The proxy streams bodies past these limits and bounds its calls with its own
     // (`--proxy-timeout`, `--proxy-max-body`).
     let proxied = Router::new()
@@ -91,6 +98,7 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         .route("/readyz", get(readyz))
         .merge(connect_page::routes::router())
         .merge(protected)
+        .merge(scraped)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -98,7 +106,9 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
             REQUEST_TIMEOUT,
         ))
         .merge(proxied)
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 // The path only: the callback's query string carries the code and state; a
@@ -142,6 +152,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         proxy::forward,
         healthz,
         readyz,
+        metrics,
         openapi_json
     ),
     modifiers(&BearerKey)
@@ -291,32 +302,80 @@ fn store_failure(error: &DatabaseError) -> (StatusCode, &'static str) {
     }
 }
 
-/// Rejects requests without `Authorization: Bearer <PROVIDER_FORGE_SECRET_KEY>`.
-async fn require_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let presented = request
+/// The bearer key a request presents.
+fn presented_key(request: &Request) -> Option<&str> {
+    request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    match presented {
-        Some(key) if state.api_key.matches(key.trim()) => next.run(request).await,
-        _ => {
-            let mut response = error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send `Authorization: Bearer <PROVIDER_FORGE_SECRET_KEY>`",
-            );
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-            response
-        }
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The 401 of a request without the right key.
+fn unauthorized(message: &str) -> Response {
+    let mut response = error(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+/// Rejects requests without `Authorization: Bearer <PROVIDER_FORGE_SECRET_KEY>`.
+async fn require_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match presented_key(&request) {
+        Some(key) if state.api_key.matches(key) => next.run(request).await,
+        _ => unauthorized("send `Authorization: Bearer <PROVIDER_FORGE_SECRET_KEY>`"),
     }
+}
+
+/// Rejects scrapes without the API key or the scrape-only `PROVIDER_FORGE_METRICS_KEY`.
+async fn require_metrics_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match presented_key(&request) {
+        Some(key) if state.api_key.matches(key) || state.service.opens_metrics(key) => {
+            next.run(request).await
+        }
+        _ => unauthorized(
+            "send `Authorization: Bearer <PROVIDER_FORGE_METRICS_KEY>` (or the service's key)",
+        ),
+    }
+}
+
+/// Counts every answered request by the route template it matched (never its path) and
+/// times it to its response head.
+async fn count_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    state.service.metrics().request(
+        &method,
+        route.as_deref(),
+        response.status(),
+        started.elapsed(),
+    );
+    response
 }
 
 async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// A known route asked with a method it does not answer: the JSON shape every error has.
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not answer this method",
+    )
 }
 
 /// `POST /connect/sessions` body.
@@ -499,7 +558,7 @@ pub struct ConnectionView {
     /// `token_type` as returned.
     pub token_type: Option<String>,
     /// Token-response fields kept (Zoho: `api_domain`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub metadata: IndexMap<String, Value>,
     /// Connection parameters.
     pub params: BTreeMap<String, String>,
@@ -731,7 +790,7 @@ pub struct TokenView {
     #[schema(value_type = BTreeMap<String, String>)]
     pub query: IndexMap<String, String>,
     /// Token-response fields kept (Zoho: `api_domain`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, Value>)]
     pub metadata: IndexMap<String, Value>,
 }
 
@@ -902,4 +961,22 @@ async fn readyz(State(state): State<AppState>) -> Response {
 )]
 async fn openapi_json() -> Response {
     Json(openapi()).into_response()
+}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    description = "Prometheus metrics (text format 0.0.4): `provider_forge_http_requests_total` by method, route template and status class; `provider_forge_http_request_duration_seconds` by method and route template; `provider_forge_token_refreshes_total` by provider and outcome (`ok`, `refused`, `failed`); `provider_forge_webhook_deliveries_total` by outcome. Labels never hold a connection id, a query string, a credential or a token. Opens with the API key or the scrape-only `PROVIDER_FORGE_METRICS_KEY`.",
+    responses(
+        (status = 200, description = "The metrics", content_type = "text/plain"),
+        (status = 401, description = "Missing or wrong key", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
+        state.service.metrics().encode(),
+    )
+        .into_response()
 }

@@ -44,6 +44,9 @@ pub const ENCRYPTION_KEY_ENV: &str = "PROVIDER_FORGE_ENCRYPTION_KEY";
 pub const PREVIOUS_ENCRYPTION_KEYS_ENV: &str = "PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS";
 /// Shortest accepted API key: a guessable key would expose every connection's tokens.
 pub const MIN_SECRET_KEY_LEN: usize = 16;
+/// Optional bearer key that opens `GET /metrics` and nothing else, so a metrics scraper holds
+/// no key that hands out tokens.
+pub const METRICS_KEY_ENV: &str = "PROVIDER_FORGE_METRICS_KEY";
 
 /// Where a client secret comes from.
 #[derive(Debug, Clone, Deserialize)]
@@ -275,6 +278,17 @@ impl ApiKey {
     pub fn matches(&self, presented: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         self.digest.ct_eq(&digest).into()
+    }
+}
+
+/// Reads the scrape-only key of `GET /metrics` from [`METRICS_KEY_ENV`], when it is set.
+pub fn metrics_key_from_env() -> Result<Option<ApiKey>, String> {
+    match std::env::var(METRICS_KEY_ENV) {
+        Ok(key) if key.len() < MIN_SECRET_KEY_LEN => Err(format!(
+            "{METRICS_KEY_ENV} must be at least {MIN_SECRET_KEY_LEN} characters (e.g. `openssl rand -hex 32`)"
+        )),
+        Ok(key) => ApiKey::new(&key).map(Some),
+        Err(_) => Ok(None),
     }
 }
 

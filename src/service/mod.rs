@@ -28,6 +28,7 @@ pub mod fields;
 pub mod keys;
 pub mod listener;
 pub mod listing;
+mod metrics;
 mod outside_text;
 pub mod proxy;
 pub mod refresh;
@@ -84,6 +85,10 @@ pub struct Service {
     connect: Option<ConnectPages>,
     /// The API proxy's settings and hot connections.
     proxy: proxy::Proxy,
+    /// What `/metrics` reports.
+    metrics: Arc<metrics::Metrics>,
+    /// The scrape-only key that opens `/metrics` besides the API key.
+    metrics_key: Option<config::ApiKey>,
 }
 
 /// A request to start connecting a user.
@@ -347,8 +352,11 @@ impl Service {
         clients: BTreeMap<String, ProviderClient>,
         http: reqwest::Client,
     ) -> Self {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let mut refresher = Refresher::new(store.clone(), cipher.clone());
+        refresher.count_into(Arc::clone(&metrics));
         Self {
-            refresher: Arc::new(Refresher::new(store.clone(), cipher.clone())),
+            refresher: Arc::new(refresher),
             store,
             cipher,
             providers: providers
@@ -362,6 +370,8 @@ impl Service {
             webhooks: None,
             connect: None,
             proxy: proxy::Proxy::new(proxy::ProxySettings::default()),
+            metrics,
+            metrics_key: None,
         }
     }
 
@@ -399,6 +409,7 @@ impl Service {
                 webhooks.clone(),
                 self.http.clone(),
                 Arc::clone(wake),
+                Arc::clone(&self.metrics),
             )
         })
     }
@@ -433,6 +444,25 @@ impl Service {
     /// shutdown waits for this (bounded) so a provider's answer is not thrown away.
     pub async fn settle(&self) {
         self.refresher.settle().await;
+    }
+
+    /// Lets `key` open `GET /metrics` (and nothing else), besides the API key: a scraper
+    /// then needs no key that hands out tokens.
+    pub fn with_metrics_key(mut self, key: config::ApiKey) -> Self {
+        self.metrics_key = Some(key);
+        self
+    }
+
+    /// The service's metrics (what `/metrics` reports).
+    pub(crate) fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
+    /// Whether `presented` is the scrape-only key of `/metrics`.
+    pub(crate) fn opens_metrics(&self, presented: &str) -> bool {
+        self.metrics_key
+            .as_ref()
+            .is_some_and(|key| key.matches(presented))
     }
 
     /// The store (for health checks).

@@ -41,6 +41,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use super::crypto::{Cipher, CryptoError};
+use super::metrics::{Metrics, RefreshOutcome};
 use super::outside_text::for_log;
 use super::store::{ConnectionRecord, ConnectionStatus, DatabaseError, Lease, Store};
 use super::tokens::{ConnectionSecrets, open, open_tokens, seal};
@@ -193,6 +194,8 @@ pub struct Refresher {
     slots: Mutex<HashMap<Key, Slot>>,
     /// When webhooks are on: what wakes their delivery after an event is written.
     events: Option<Arc<Notify>>,
+    /// Where the provider's answers are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl Refresher {
@@ -210,7 +213,13 @@ impl Refresher {
             timing,
             slots: Mutex::new(HashMap::new()),
             events: None,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts the refreshes the provider is asked for into `metrics` (the service's).
+    pub(crate) fn count_into(&mut self, metrics: Arc<Metrics>) {
+        self.metrics = metrics;
     }
 
     /// Writes a `connection.reauthorization_required` event with the row that marks a
@@ -382,6 +391,14 @@ impl Refresher {
             answer = refresh(current.clone(), tokens, secrets.clone()) => answer,
             never = self.keep_lease(&run.key) => match never {},
         };
+        self.metrics.refresh(
+            provider,
+            match &answer {
+                Ok(_) => RefreshOutcome::Ok,
+                Err(error) if needs_reauthorization(error) => RefreshOutcome::Refused,
+                Err(_) => RefreshOutcome::Failed,
+            },
+        );
         match answer {
             Ok(new_tokens) => {
                 let mut record = current;

@@ -21,6 +21,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::Notify;
 
+use super::metrics::Metrics;
 use super::store::{ConnectionRecord, DatabaseError, Lease, OutboxEvent, Store};
 use crate::oauth::token::unix_now;
 
@@ -190,6 +191,7 @@ pub struct Delivery {
     http: reqwest::Client,
     holder: String,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl Delivery {
@@ -198,6 +200,7 @@ impl Delivery {
         webhooks: Webhooks,
         http: reqwest::Client,
         wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             store,
@@ -205,6 +208,7 @@ impl Delivery {
             http,
             holder: format!("{:016x}", rand::random::<u64>()),
             wake,
+            metrics,
         }
     }
 
@@ -262,6 +266,7 @@ impl Delivery {
             // Without the URL, which may carry a token of the receiver's.
             Err(error) => Some(error.without_url().to_string()),
         };
+        self.metrics.webhook_delivery(failure.is_none());
         match failure {
             None => {
                 self.store.event_delivered(&event.id, &self.holder).await?;

@@ -18,6 +18,8 @@ use super::{
 
 /// The API key every instance is started with.
 pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+/// The scrape-only key of `/metrics` every instance is started with.
+pub const METRICS_KEY: &str = "test-metrics-key-0123456789abcdef";
 /// The webhook signing secret every instance is started with (used with `--webhook-url`).
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
 /// Environment variable the clients file names for the client secret.
@@ -285,6 +287,7 @@ impl World {
             .env(SECRET_VAR, SHARED_SECRET)
             .env("PROVIDER_FORGE_SECRET_KEY", API_KEY)
             .env("PROVIDER_FORGE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+            .env("PROVIDER_FORGE_METRICS_KEY", METRICS_KEY)
             .env(
                 "PROVIDER_FORGE_ENCRYPTION_KEY",
                 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",

@@ -277,7 +277,7 @@ pub fn fill(
 /// Checks one connection parameter's value (or its absence) as [`fill()`] does: a required
 /// parameter must be given, a value must match its pattern, kind and allowed values. For forms
 /// that report every field at once; [`fill()`] still checks the whole table, URLs included.
-pub(crate) fn check_param(
+pub fn check_param(
     provider: &ResolvedProvider,
     name: &str,
     value: Option<&str>,

@@ -19,8 +19,8 @@ mod request;
 
 pub use declare::{ACCESS_TOKEN, Stage};
 pub(super) use declare::{LateName, LateNames, declarations, inputs};
-pub(crate) use fill::check_param;
-pub use fill::{ConnectionError, ConnectionValues, fill};
+
+pub use fill::{ConnectionError, ConnectionValues, check_param, fill};
 pub use request::{
     ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, fill_api_request,
     fill_token_request, fill_verify_request,

@@ -111,10 +111,14 @@ impl Browser {
         })
     }
 
-    /// The element a CSS selector finds.
+    /// The element a CSS selector finds, once the page shows it: a click that submits a form
+    /// returns before the next page has loaded, so the element is waited for (by polling the
+    /// page, not by a fixed sleep), for at most 30 seconds.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client
-            .find(Locator::Css(css))
+            .wait()
+            .at_most(std::time::Duration::from_secs(30))
+            .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element `{css}`: {e}"))
     }

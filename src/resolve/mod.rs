@@ -30,8 +30,8 @@ pub(crate) mod url_rules;
 
 pub use connection::{
     ACCESS_TOKEN, ApiRequest, ConnectionError, ConnectionValues, CredentialValues, Filled, Stage,
-    TokenRequest, VerifyCall, check_param, fill, fill_api_request, fill_token_request,
-    fill_verify_request,
+    TokenRequest, VerifyCall, check_credential, check_param, fill, fill_api_request,
+    fill_token_request, fill_verify_request,
 };
 pub use problem::{Origin, Place, Problem, Related};
 pub use table::*;

@@ -22,6 +22,6 @@ pub(super) use declare::{LateName, LateNames, declarations, inputs};
 
 pub use fill::{ConnectionError, ConnectionValues, check_param, fill};
 pub use request::{
-    ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, fill_api_request,
-    fill_token_request, fill_verify_request,
+    ApiRequest, CredentialValues, Filled, TokenRequest, VerifyCall, check_credential,
+    fill_api_request, fill_token_request, fill_verify_request,
 };

@@ -21,7 +21,7 @@ use super::declare::ACCESS_TOKEN;
 use super::fill::{ConnectionError, ConnectionScope, ConnectionValues, connection_scope, recheck};
 use crate::definition::types::{AuthMode, HttpMethod, TokenBody, VerifyMethod};
 use crate::resolve::credentials;
-use crate::resolve::table::{ResolvedDataCenter, ResolvedProvider};
+use crate::resolve::table::{ResolvedCredential, ResolvedDataCenter, ResolvedProvider};
 use crate::resolve::template::{self, PlaceholderValues};
 use crate::resolve::url_rules::UrlRole;
 
@@ -310,6 +310,76 @@ fn join<'a>(names: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
+/// Checks one credential's value (or its absence) as the request fillers do: a required
+/// credential must be given unless it has a default, and a value must match its pattern and
+/// hold no line break or other control character. For forms that report every field at once;
+/// the fillers still check every credential of the request. The value is never part of the
+/// error.
+pub fn check_credential(
+    provider: &ResolvedProvider,
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), ConnectionError> {
+    let declared = provider
+        .credentials
+        .get(name)
+        .ok_or_else(|| unknown_credential(provider, name))?;
+    credential_value(provider, name, declared, value).map(drop)
+}
+
+/// The value a credential takes (given, or its default), checked; `None` when it is optional
+/// and absent.
+fn credential_value<'v>(
+    provider: &ResolvedProvider,
+    name: &str,
+    declared: &'v ResolvedCredential,
+    given: Option<&'v str>,
+) -> Result<Option<&'v str>, ConnectionError> {
+    let value = match given.or(declared.default.as_deref()) {
+        Some(value) => value,
+        None if declared.optional => return Ok(None),
+        None => {
+            return Err(ConnectionError::MissingCredential {
+                provider: provider.id.clone(),
+                name: name.to_owned(),
+                title: declared.title.clone(),
+            });
+        }
+    };
+    let invalid = |reason: String| ConnectionError::InvalidCredential {
+        name: name.to_owned(),
+        reason,
+    };
+    if let Some(pattern) = &declared.pattern {
+        let regex = credentials::compile(pattern).map_err(invalid)?;
+        if !regex.is_match(value) {
+            return Err(invalid(format!(
+                "it does not match the pattern `{pattern}`"
+            )));
+        }
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(
+            "it holds a line break or another control character".to_owned(),
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// A credential the provider does not declare, with what it declares.
+fn unknown_credential(provider: &ResolvedProvider, name: &str) -> ConnectionError {
+    let declared: Vec<&str> = provider.credentials.keys().map(String::as_str).collect();
+    ConnectionError::UnknownCredential {
+        provider: provider.id.clone(),
+        name: name.to_owned(),
+        declared: if declared.is_empty() {
+            "it takes no credentials".to_owned()
+        } else {
+            format!("it declares: {}", declared.join(", "))
+        },
+    }
+}
+
 /// Every late name of one request: connection values, credentials and the access token, with
 /// the ones left out and the ones that are secrets.
 struct RequestScope {
@@ -339,55 +409,18 @@ impl RequestScope {
             .names()
             .find(|name| !provider.credentials.contains_key(*name))
         {
-            let declared: Vec<&str> = provider.credentials.keys().map(String::as_str).collect();
-            return Err(ConnectionError::UnknownCredential {
-                provider: provider.id.clone(),
-                name: unknown.to_owned(),
-                declared: if declared.is_empty() {
-                    "it takes no credentials".to_owned()
-                } else {
-                    format!("it declares: {}", declared.join(", "))
-                },
-            });
+            return Err(unknown_credential(provider, unknown));
         }
         for (name, declared) in &provider.credentials {
             let key = credentials::late_name(name);
             if declared.secret {
                 scope.secret.push(key.clone());
             }
-            let value = match given.get(name).or(declared.default.as_deref()) {
-                Some(value) => value,
-                None if declared.optional => {
-                    scope.absent.push(key.clone());
-                    late.insert(key, Some(String::new()));
-                    continue;
-                }
-                None => {
-                    return Err(ConnectionError::MissingCredential {
-                        provider: provider.id.clone(),
-                        name: name.clone(),
-                        title: declared.title.clone(),
-                    });
-                }
-            };
-            let invalid = |reason: String| ConnectionError::InvalidCredential {
-                name: name.clone(),
-                reason,
-            };
-            if let Some(pattern) = &declared.pattern {
-                let regex = credentials::compile(pattern).map_err(&invalid)?;
-                if !regex.is_match(value) {
-                    return Err(invalid(format!(
-                        "it does not match the pattern `{pattern}`"
-                    )));
-                }
+            let value = credential_value(provider, name, declared, given.get(name))?;
+            if value.is_none() {
+                scope.absent.push(key.clone());
             }
-            if value.chars().any(char::is_control) {
-                return Err(invalid(
-                    "it holds a line break or another control character".to_owned(),
-                ));
-            }
-            late.insert(key, Some(value.to_owned()));
+            late.insert(key, Some(value.unwrap_or_default().to_owned()));
         }
         if let Some(token) = access_token {
             late.insert(ACCESS_TOKEN.to_owned(), Some(token.to_owned()));
@@ -585,6 +618,31 @@ api:
         .unwrap();
         assert_eq!(verify.urls, ["https://api.anthropic.com/v1/models"]);
         assert_eq!(verify.headers["x-api-key"].expose(), "sk-ant-abc");
+    }
+
+    #[test]
+    fn one_credential_is_checked_alone_as_the_fillers_check_it() {
+        let anthropic = provider(ANTHROPIC);
+        let check = |name: &str, value: Option<&str>| check_credential(&anthropic, name, value);
+        assert_eq!(check("apiKey", Some("sk-ant-abc")), Ok(()));
+        assert_eq!(check("beta", None), Ok(()), "optional");
+        assert!(matches!(
+            check("apiKey", None),
+            Err(ConnectionError::MissingCredential { ref name, .. }) if name == "apiKey"
+        ));
+        let wrong = check("apiKey", Some("pk-live-123")).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "credential `apiKey` is refused: it does not match the pattern `^sk-ant-[A-Za-z0-9_-]+$`"
+        );
+        assert!(matches!(
+            check("beta", Some("a\nb")),
+            Err(ConnectionError::InvalidCredential { ref name, .. }) if name == "beta"
+        ));
+        assert!(matches!(
+            check("api_key", Some("sk-ant-abc")),
+            Err(ConnectionError::UnknownCredential { ref name, .. }) if name == "api_key"
+        ));
     }
 
     #[test]

@@ -5,18 +5,21 @@
 //! else is ignored), and each is checked on the server as if the browser had checked nothing:
 //! a choice must be one of the values offered; a connection parameter goes through the same
 //! check the engine makes before it builds a URL ([`check_param`]: required, pattern, kind,
-//! allowed values); a credential must be given unless it is optional or has a default. Every
-//! refused field gets its own message, so the page can show each one next to its field. A
-//! credential's pattern, and whether the provider accepts it, are checked where every
-//! credential connection's are, when the flow makes the connection.
+//! allowed values); a credential goes through the request fillers' own check
+//! ([`check_credential`]: given unless optional or defaulted, pattern, no control character).
+//! Every refused field gets its own message in one answer, so the page shows each next to its
+//! field rather than one per submission. Whether the provider accepts the credentials is
+//! learnt when the flow makes the connection.
 
 use std::collections::BTreeMap;
 
 use super::model::{
     CREDENTIAL_PREFIX, ConnectForm, DATA_CENTER_FIELD, ENVIRONMENT_FIELD, Entered, PARAM_PREFIX,
-    Refusals,
+    Refusals, sentence_case,
 };
-use crate::resolve::connection::{ConnectionError, CredentialValues, check_param};
+use crate::resolve::connection::{
+    ConnectionError, CredentialValues, check_credential, check_param,
+};
 
 /// A submission that passed every check.
 #[derive(Debug, Clone, Default)]
@@ -101,8 +104,6 @@ pub(crate) fn check(form: &ConnectForm<'_>, entered: &Entered) -> Result<Answers
             }
         }
     }
-    // Credentials are checked against their declarations where every connection's are, when
-    // the connection is made; here only that the page's required ones are there.
     for (name, declared) in &form.credentials {
         let field = format!("{CREDENTIAL_PREFIX}{name}");
         // A secret is taken exactly as typed; other values without surrounding blanks.
@@ -114,11 +115,26 @@ pub(crate) fn check(form: &ConnectForm<'_>, entered: &Entered) -> Result<Answers
         } else {
             given(&field)
         };
-        match value {
-            Some(value) => answers.credentials.insert(*name, value),
-            None if declared.optional || declared.default.is_some() => {}
-            None => {
-                refused.fields.insert(field, "Enter a value.".to_owned());
+        match check_credential(form.provider, name, value) {
+            Ok(()) => {
+                if let Some(value) = value {
+                    answers.credentials.insert(*name, value);
+                }
+            }
+            Err(error) => {
+                let message = match error {
+                    ConnectionError::MissingCredential { .. } => "Enter a value.".to_owned(),
+                    ConnectionError::InvalidCredential { reason, .. } => {
+                        let example = declared
+                            .example
+                            .as_ref()
+                            .map(|example| format!("; for example `{example}`"))
+                            .unwrap_or_default();
+                        format!("{}{example}.", sentence_case(&reason))
+                    }
+                    other => other.to_string(),
+                };
+                refused.fields.insert(field, message);
             }
         }
     }

@@ -483,7 +483,7 @@ fn words(name: &str) -> String {
 }
 
 /// The first letter upper-cased.
-fn sentence_case(text: &str) -> String {
+pub(super) fn sentence_case(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

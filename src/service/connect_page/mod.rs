@@ -14,6 +14,13 @@
 //! `connection_id`, `provider` and `status=connected` (or `status=error&error=CODE`), or on a
 //! page that says the window can be closed.
 //!
+//! It is made for phones and keyboards, and for screen readers: one column that fits any
+//! width, controls at least 44 CSS pixels tall, a visible focus ring, the fields in page order,
+//! each field's help and refusal tied to it (`aria-describedby`, `aria-invalid`) and every
+//! refusal of a submission listed above the form with a link to its field. The looks are one
+//! small stylesheet (`templates/page.css`), served by the service under a version taken from
+//! its content, so browsers keep it for a year; no element carries a style of its own.
+//!
 //! What keeps it safe:
 //! - The page token in the URL is random (256 bits) and stored only as its SHA-256; the page
 //!   is single use (deleted when submitted, together with the session's own pending

@@ -271,6 +271,7 @@ impl<'a> ConnectForm<'a> {
                     })
                     .collect(),
                 error: refused.fields.get(DATA_CENTER_FIELD).cloned(),
+                described_by: None,
             });
         }
         if !self.environments.is_empty() {
@@ -290,6 +291,7 @@ impl<'a> ConnectForm<'a> {
                     })
                     .collect(),
                 error: refused.fields.get(ENVIRONMENT_FIELD).cloned(),
+                described_by: None,
             });
         }
         let mut fields = Vec::new();
@@ -310,6 +312,7 @@ impl<'a> ConnectForm<'a> {
                 help: Some(help),
                 value: entered.get(&field).cloned().unwrap_or_default(),
                 error: refused.fields.get(&field).cloned(),
+                described_by: None,
                 name: field,
             });
         }
@@ -329,9 +332,30 @@ impl<'a> ConnectForm<'a> {
                     entered.get(&field).cloned().unwrap_or_default()
                 },
                 error: refused.fields.get(&field).cloned(),
+                described_by: None,
                 name: field,
             });
         }
+        for choice in &mut choices {
+            choice.described_by =
+                described_by(&choice.id, choice.help.is_some(), choice.error.is_some());
+        }
+        for field in &mut fields {
+            field.described_by =
+                described_by(&field.id, field.help.is_some(), field.error.is_some());
+        }
+        let problems = choices
+            .iter()
+            .map(|c| (&c.id, &c.label, &c.error))
+            .chain(fields.iter().map(|f| (&f.id, &f.label, &f.error)))
+            .filter_map(|(id, label, error)| {
+                Some(ProblemModel {
+                    id: id.clone(),
+                    label: label.clone(),
+                    message: error.clone()?,
+                })
+            })
+            .collect();
         // A refusal of a field the page does not show (one the platform fixed) is said above
         // the form, never dropped.
         let shown: Vec<&str> = choices
@@ -368,6 +392,7 @@ impl<'a> ConnectForm<'a> {
                 .collect(),
             choices,
             fields,
+            problems,
             error,
             csrf: csrf.to_owned(),
             submit: if self.oauth {
@@ -392,6 +417,8 @@ pub(crate) struct PageModel {
     pub(crate) choices: Vec<ChoiceModel>,
     /// Connection parameters, then credentials.
     pub(crate) fields: Vec<FieldModel>,
+    /// The refused choices and fields, in page order, for the summary above the form.
+    pub(crate) problems: Vec<ProblemModel>,
     /// A message about the whole form.
     pub(crate) error: Option<String>,
     /// The CSRF token.
@@ -409,6 +436,17 @@ pub(crate) struct ScopeModel {
     pub(crate) description: String,
 }
 
+/// A refused field, as the summary above the form names it (with a link to the field).
+#[derive(Debug, Serialize)]
+pub(crate) struct ProblemModel {
+    /// The field's element id.
+    pub(crate) id: String,
+    /// The field's label.
+    pub(crate) label: String,
+    /// Why its value was refused.
+    pub(crate) message: String,
+}
+
 /// A choice among a few values (a `<select>`).
 #[derive(Debug, Serialize)]
 pub(crate) struct ChoiceModel {
@@ -424,6 +462,8 @@ pub(crate) struct ChoiceModel {
     pub(crate) options: Vec<OptionModel>,
     /// Why the submitted value was refused.
     pub(crate) error: Option<String>,
+    /// The ids of its help and error text (`aria-describedby`), when it has either.
+    pub(crate) described_by: Option<String>,
 }
 
 /// One value of a choice.
@@ -460,6 +500,19 @@ pub(crate) struct FieldModel {
     pub(crate) value: String,
     /// Why the submitted value was refused.
     pub(crate) error: Option<String>,
+    /// The ids of its help and error text (`aria-describedby`), when it has either.
+    pub(crate) described_by: Option<String>,
+}
+
+/// The `aria-describedby` of the control `id`: the ids the template gives its help text
+/// (`ID-help`) and its error (`ID-error`), those it has.
+fn described_by(id: &str, help: bool, error: bool) -> Option<String> {
+    let ids: Vec<String> = [(help, "help"), (error, "error")]
+        .into_iter()
+        .filter(|(has, _)| *has)
+        .map(|(_, part)| format!("{id}-{part}"))
+        .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
 }
 
 /// A name in words: `instanceUrl` and `instance_url` → `instance url`.

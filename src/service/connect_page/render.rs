@@ -9,9 +9,21 @@ use minijinja::{AutoEscape, Environment, Value, context};
 use serde::Serialize;
 
 use super::model::PageModel;
+use crate::service::state_hash;
 
 /// The stylesheet every page links to (`style-src 'self'`).
 pub(crate) const STYLESHEET: &str = include_str!("templates/page.css");
+
+/// The stylesheet's version: the start of its SHA-256. Pages link to it with this in the URL,
+/// so a browser may keep the stylesheet for a year and a changed one still reaches it at once.
+pub(crate) fn stylesheet_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut hash = state_hash(STYLESHEET);
+        hash.truncate(16);
+        hash
+    })
+}
 
 const CONNECT: &str = "connect.html";
 const OUTCOME: &str = "outcome.html";

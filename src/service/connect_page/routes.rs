@@ -2,6 +2,10 @@
 //! takes its form, `GET /connect/page.css` is its stylesheet. None of them takes the API key:
 //! the page token in the URL is the end user's capability, and the CSRF token ties a
 //! submission to the browser the page was shown in.
+//!
+//! Pages link to the stylesheet as `page.css?v=VERSION`, the version taken from its content
+//! ([`render::stylesheet_version`]), so it is served to be kept for a year without asking
+//! again: a changed stylesheet comes with a new URL.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,14 +33,14 @@ pub(crate) fn router() -> Router<AppState> {
 #[utoipa::path(
     get,
     path = "/connect/page.css",
-    description = "The connect pages' stylesheet.",
+    description = "The connect pages' stylesheet. Pages link to it with `?v=` and a version taken from its content, so it may be cached for a year.",
     responses((status = 200, description = "The stylesheet", content_type = "text/css"))
 )]
 pub(crate) async fn stylesheet() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         STYLESHEET,
@@ -283,5 +287,5 @@ pub(crate) fn stylesheet_path(service: &Service) -> String {
         .connect
         .as_ref()
         .map_or_else(|| PATH.to_owned(), |pages| pages.cookie_path());
-    format!("{base}/page.css")
+    format!("{base}/page.css?v={}", render::stylesheet_version())
 }

@@ -3,154 +3,17 @@
 //! PostgreSQL. What the page asks (from the definitions), its headers, its form checked on
 //! the server, the way on to the chosen cloud, single use, expiry, and where the browser lands.
 
-use reqwest::header::{HeaderMap, LOCATION};
-use serde_json::{Value, json};
+use reqwest::header::LOCATION;
+use serde_json::json;
 
+use crate::support::connect_page::{
+    Answer, Visitor, connected, landing, page_url, pairs, return_to, session,
+};
 use crate::support::service::{
     ANTHROPIC_KEY, Instance, PLATFORM_ORIGIN, PUBLIC_URL, TENANT, World, connect_world,
     on_both_backends_with,
 };
-use crate::support::{Consent, assert_no_secret, browse_to_callback};
-
-/// The registered redirect URI: the service's own callback.
-fn callback_uri() -> String {
-    format!("{PUBLIC_URL}/oauth/callback")
-}
-
-/// A browser without JavaScript or redirects: it keeps the CSRF cookie it was given.
-struct Visitor {
-    http: reqwest::Client,
-    cookie: Option<String>,
-}
-
-/// One answer: status, headers, body.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    html: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map_or("", |value| value.to_str().unwrap())
-    }
-
-    /// The form's CSRF token.
-    fn csrf(&self) -> String {
-        let start = self
-            .html
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no csrf field: {}", self.html))
-            + "name=\"csrf\" value=\"".len();
-        let end = start + self.html[start..].find('"').unwrap();
-        self.html[start..end].to_owned()
-    }
-
-    /// The target of the page's link button.
-    fn link(&self) -> String {
-        let start = self
-            .html
-            .find("class=\"button\" href=\"")
-            .unwrap_or_else(|| panic!("no link: {}", self.html))
-            + "class=\"button\" href=\"".len();
-        let end = start + self.html[start..].find('"').unwrap();
-        self.html[start..end].to_owned()
-    }
-
-    /// The text of the element with this id (its markup stripped), empty when absent.
-    fn text_of(&self, id: &str) -> String {
-        let Some(at) = self.html.find(&format!("id=\"{id}\"")) else {
-            return String::new();
-        };
-        let open_end = at + self.html[at..].find('>').unwrap() + 1;
-        let close = open_end + self.html[open_end..].find("</").unwrap();
-        self.html[open_end..close].to_owned()
-    }
-}
-
-impl Visitor {
-    fn new() -> Visitor {
-        Visitor {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookie: None,
-        }
-    }
-
-    async fn answer(&mut self, response: reqwest::Response) -> Answer {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if let Some(set) = headers.get("set-cookie") {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
-            self.cookie = Some(pair);
-        }
-        Answer {
-            status,
-            headers,
-            html: unescaped(&response.text().await.unwrap()),
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> Answer {
-        let mut request = self.http.get(url);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.unwrap();
-        self.answer(response).await
-    }
-
-    async fn post(&mut self, url: &str, fields: &[(&str, &str)]) -> Answer {
-        let mut request = self.http.post(url).form(fields);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.unwrap();
-        self.answer(response).await
-    }
-}
-
-/// The page with the character references its escaping writes (`/` as `&#x2f;`) read back,
-/// as a browser reads them; `&amp;` last, so nothing is read twice.
-fn unescaped(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// Starts a session; returns its JSON.
-async fn session(serve: &Instance, body: Value) -> Value {
-    let (status, session) = serve.start_session(body).await;
-    assert_eq!(status, 201, "{session}");
-    session
-}
-
-fn return_to() -> String {
-    format!("{PLATFORM_ORIGIN}/connected?user=42")
-}
-
-/// The query of a landing URL, as pairs.
-fn landing(location: &str) -> Vec<(String, String)> {
-    let url = url::Url::parse(location).unwrap();
-    assert_eq!(url.origin().ascii_serialization(), PLATFORM_ORIGIN);
-    assert_eq!(url.path(), "/connected");
-    url.query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
+use crate::support::{Consent, assert_no_secret};
 
 /// `return_to` must be on an allowed origin, compared as a parsed origin; a session answers
 /// its connect URL on the public URL, beside the authorization URL of an OAuth provider.
@@ -218,14 +81,12 @@ on_both_backends_with!(return_to_is_held_to_the_allowed_origins, connect_world);
 async fn the_page_is_built_from_the_definition(world: &World) {
     let serve = world.connect_instance();
     let mut visitor = Visitor::new();
-    let ms = session(
+    let ms = page_url(
         &serve,
         json!({"provider": "microsoft", "connection_id": "u1", "return_to": return_to()}),
     )
     .await;
-    let page = visitor
-        .get(&serve.local(ms["connect_url"].as_str().unwrap()))
-        .await;
+    let page = visitor.get(&ms).await;
     assert_eq!(page.status, 200, "{}", page.html);
     let html = &page.html;
     assert!(html.contains("<h1>Connect Microsoft</h1>"), "{html}");
@@ -300,14 +161,12 @@ async fn the_page_is_built_from_the_definition(world: &World) {
     assert!(css.header("content-type").starts_with("text/css"));
 
     // An API key: a password input with its title, example, description and pattern.
-    let key = session(
+    let key = page_url(
         &serve,
         json!({"provider": "anthropic", "connection_id": "k1"}),
     )
     .await;
-    let page = visitor
-        .get(&serve.local(key["connect_url"].as_str().unwrap()))
-        .await;
+    let page = visitor.get(&key).await;
     let html = &page.html;
     assert!(
         html.contains("<label for=\"credential-apiKey\">API Key</label>"),
@@ -327,15 +186,12 @@ async fn the_page_is_built_from_the_definition(world: &World) {
     );
 
     // Basic: the key as the username, hidden; the hidden password with its default is not asked.
-    let desk = session(
+    let desk = page_url(
         &serve,
         json!({"provider": "freshdesk", "connection_id": "d1"}),
     )
     .await;
-    let html = visitor
-        .get(&serve.local(desk["connect_url"].as_str().unwrap()))
-        .await
-        .html;
+    let html = visitor.get(&desk).await.html;
     assert!(
         html.contains("<label for=\"credential-username\">Freshdesk API Key</label>"),
         "{html}"
@@ -351,15 +207,12 @@ async fn the_page_is_built_from_the_definition(world: &World) {
     );
 
     // What the platform fixed is not asked again.
-    let fixed = session(
+    let fixed = page_url(
         &serve,
         json!({"provider": "microsoft", "connection_id": "u2", "dc": "usgov", "params": {"tenant": TENANT}}),
     )
     .await;
-    let html = visitor
-        .get(&serve.local(fixed["connect_url"].as_str().unwrap()))
-        .await
-        .html;
+    let html = visitor.get(&fixed).await.html;
     assert!(!html.contains("name=\"data_center\""), "{html}");
     assert!(!html.contains("name=\"param.tenant\""), "{html}");
     assert!(
@@ -375,19 +228,18 @@ on_both_backends_with!(the_page_is_built_from_the_definition, connect_world);
 async fn refused_values_store_nothing(world: &World) {
     let serve = world.connect_instance();
     let mut visitor = Visitor::new();
-    let ms = session(
+    let url = page_url(
         &serve,
         json!({"provider": "microsoft", "connection_id": "u1", "return_to": return_to()}),
     )
     .await;
-    let url = serve.local(ms["connect_url"].as_str().unwrap());
-    let csrf = visitor.get(&url).await.csrf();
+    let shown = visitor.get(&url).await;
 
     let refused = visitor
-        .post(
+        .submit(
             &url,
+            &shown,
             &[
-                ("csrf", &csrf),
                 ("data_center", "china"),
                 ("environment", "staging"),
                 ("param.tenant", "bad tenant!"),
@@ -428,13 +280,10 @@ async fn refused_values_store_nothing(world: &World) {
     // Without the cookie the page was shown with, the form is refused.
     let mut stranger = Visitor::new();
     let forged = stranger
-        .post(
+        .submit(
             &url,
-            &[
-                ("csrf", &csrf),
-                ("data_center", "usgov"),
-                ("environment", "beta"),
-            ],
+            &shown,
+            &[("data_center", "usgov"), ("environment", "beta")],
         )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.html);
@@ -447,20 +296,15 @@ async fn refused_values_store_nothing(world: &World) {
     );
 
     // A refused API key is not shown again.
-    let key = session(
+    let key_url = page_url(
         &serve,
         json!({"provider": "anthropic", "connection_id": "k1"}),
     )
     .await;
-    let key_url = serve.local(key["connect_url"].as_str().unwrap());
-    let csrf = visitor.get(&key_url).await.csrf();
     let refused = visitor
-        .post(
+        .fill(
             &key_url,
-            &[
-                ("csrf", &csrf),
-                ("credential.apiKey", "not-an-anthropic-key-9f3e"),
-            ],
+            &[("credential.apiKey", "not-an-anthropic-key-9f3e")],
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.html);
@@ -482,14 +326,11 @@ async fn refused_values_store_nothing(world: &World) {
     );
 
     // A key of the right form that the provider refuses: said above the form, nothing stored.
-    let csrf = refused.csrf();
     let refused = visitor
-        .post(
+        .submit(
             &key_url,
-            &[
-                ("csrf", &csrf),
-                ("credential.apiKey", "sk-ant-api03-revoked-0000"),
-            ],
+            &refused,
+            &[("credential.apiKey", "sk-ant-api03-revoked-0000")],
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.html);
@@ -521,12 +362,10 @@ async fn the_page_leads_to_the_chosen_cloud_and_back(world: &World) {
     )
     .await;
     let url = serve.local(ms["connect_url"].as_str().unwrap());
-    let csrf = visitor.get(&url).await.csrf();
     let sent = visitor
-        .post(
+        .fill(
             &url,
             &[
-                ("csrf", &csrf),
                 ("data_center", "usgov"),
                 ("environment", "beta"),
                 ("param.tenant", TENANT),
@@ -545,17 +384,10 @@ async fn the_page_leads_to_the_chosen_cloud_and_back(world: &World) {
     assert!(authorize.contains("client_id=ms-usgov-id"), "{authorize}");
     assert!(authorize.contains("graph.microsoft.us"), "{authorize}");
 
-    let callback = browse_to_callback(&world.browser, &authorize, &callback_uri()).await;
-    let landed = visitor.get(&serve.local(&callback)).await;
-    assert_eq!(landed.status, 303, "{}", landed.html);
+    let landed = visitor.come_back(world, &serve, &authorize).await;
     assert_eq!(
-        landing(landed.headers.get(LOCATION).unwrap().to_str().unwrap()),
-        pairs(&[
-            ("user", "42"),
-            ("connection_id", "u1"),
-            ("provider", "microsoft"),
-            ("status", "connected"),
-        ])
+        landing(landed.header("location")),
+        connected("microsoft", "u1")
     );
     let (status, connection) = serve.get("/connections/microsoft/u1").await;
     assert_eq!(status, 200, "{connection}");
@@ -613,16 +445,11 @@ async fn refusals_land_on_return_to_and_pages_expire(world: &World) {
         json!({"provider": "microsoft", "connection_id": "u1", "params": {"tenant": TENANT}, "return_to": return_to()}),
     )
     .await;
-    let callback = browse_to_callback(
-        &world.browser,
-        ms["authorization_url"].as_str().unwrap(),
-        &callback_uri(),
-    )
-    .await;
-    let landed = visitor.get(&serve.local(&callback)).await;
-    assert_eq!(landed.status, 303, "{}", landed.html);
+    let landed = visitor
+        .come_back(world, &serve, ms["authorization_url"].as_str().unwrap())
+        .await;
     assert_eq!(
-        landing(landed.headers.get(LOCATION).unwrap().to_str().unwrap()),
+        landing(landed.header("location")),
         pairs(&[
             ("user", "42"),
             ("connection_id", "u1"),
@@ -633,7 +460,7 @@ async fn refusals_land_on_return_to_and_pages_expire(world: &World) {
     );
     assert_eq!(serve.get("/connections/microsoft/u1").await.0, 404);
 
-    let later = session(
+    let later = page_url(
         &serve,
         json!({"provider": "microsoft", "connection_id": "u2"}),
     )
@@ -642,13 +469,17 @@ async fn refusals_land_on_return_to_and_pages_expire(world: &World) {
         .backend
         .execute("UPDATE connect_pages SET expires_at = 1")
         .await;
-    let expired = visitor
-        .get(&serve.local(later["connect_url"].as_str().unwrap()))
-        .await;
+    let expired = visitor.get(&later).await;
     assert_eq!(expired.status, 410, "{}", expired.html);
     assert!(expired.html.contains("expired"), "{}", expired.html);
 }
 on_both_backends_with!(refusals_land_on_return_to_and_pages_expire, connect_world);
+
+/// A Freshdesk form the simulated Freshdesk accepts.
+const FRESHDESK: [(&str, &str); 2] = [
+    ("param.subdomain", "acme"),
+    ("credential.username", "desk-key-5f0a"),
+];
 
 /// An API key typed on the page is verified at the provider and stored; the browser lands on
 /// `return_to`, and the page is used up. Without `return_to` (Basic, with a subdomain) the
@@ -656,28 +487,18 @@ on_both_backends_with!(refusals_land_on_return_to_and_pages_expire, connect_worl
 async fn credential_connections_are_stored_from_the_page(world: &World) {
     let serve = world.connect_instance();
     let mut visitor = Visitor::new();
-    let key = session(
+    let url = page_url(
         &serve,
         json!({"provider": "anthropic", "connection_id": "k1", "return_to": return_to()}),
     )
     .await;
-    let url = serve.local(key["connect_url"].as_str().unwrap());
-    let csrf = visitor.get(&url).await.csrf();
     let stored = visitor
-        .post(
-            &url,
-            &[("csrf", &csrf), ("credential.apiKey", ANTHROPIC_KEY)],
-        )
+        .fill(&url, &[("credential.apiKey", ANTHROPIC_KEY)])
         .await;
     assert_eq!(stored.status, 303, "{}", stored.html);
     assert_eq!(
         landing(stored.header("location")),
-        pairs(&[
-            ("user", "42"),
-            ("connection_id", "k1"),
-            ("provider", "anthropic"),
-            ("status", "connected"),
-        ])
+        connected("anthropic", "k1")
     );
     let (status, connection) = serve.get("/connections/anthropic/k1").await;
     assert_eq!(status, 200, "{connection}");
@@ -689,23 +510,12 @@ async fn credential_connections_are_stored_from_the_page(world: &World) {
         &[ANTHROPIC_KEY.to_owned()],
     );
 
-    let desk = session(
+    let url = page_url(
         &serve,
         json!({"provider": "freshdesk", "connection_id": "d1"}),
     )
     .await;
-    let url = serve.local(desk["connect_url"].as_str().unwrap());
-    let csrf = visitor.get(&url).await.csrf();
-    let done = visitor
-        .post(
-            &url,
-            &[
-                ("csrf", &csrf),
-                ("param.subdomain", "acme"),
-                ("credential.username", "desk-key-5f0a"),
-            ],
-        )
-        .await;
+    let done = visitor.fill(&url, &FRESHDESK).await;
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(
         done.html.contains("You can close this window."),
@@ -743,9 +553,8 @@ async fn a_typed_host_is_reached_through_a_link(world: &World) {
         "{}",
         page.header("content-security-policy")
     );
-    let csrf = page.csrf();
     let next = visitor
-        .post(&url, &[("csrf", &csrf), ("param.subdomain", "acme")])
+        .submit(&url, &page, &[("param.subdomain", "acme")])
         .await;
     assert_eq!(next.status, 200, "{}", next.html);
     let link = next.link();
@@ -753,17 +562,10 @@ async fn a_typed_host_is_reached_through_a_link(world: &World) {
         link.starts_with("https://acme.myshopify.com/admin/oauth/authorize?"),
         "{link}"
     );
-    let callback = browse_to_callback(&world.browser, &link, &callback_uri()).await;
-    let landed = visitor.get(&serve.local(&callback)).await;
-    assert_eq!(landed.status, 303, "{}", landed.html);
+    let landed = visitor.come_back(world, &serve, &link).await;
     assert_eq!(
         landing(landed.header("location")),
-        pairs(&[
-            ("user", "42"),
-            ("connection_id", "s1"),
-            ("provider", "shopify"),
-            ("status", "connected"),
-        ])
+        connected("shopify", "s1")
     );
     let (_, connection) = serve.get("/connections/shopify/s1").await;
     assert_eq!(connection["params"]["subdomain"], "acme", "{connection}");
@@ -778,21 +580,17 @@ async fn zoho_page_sent(
     connection_id: &str,
     region: &str,
 ) -> (Answer, String) {
-    let zoho = session(
+    let url = page_url(
         serve,
         json!({"provider": "zoho-crm", "connection_id": connection_id, "return_to": return_to()}),
     )
     .await;
-    let url = serve.local(zoho["connect_url"].as_str().unwrap());
     let page = visitor.get(&url).await;
     let sent = visitor
-        .post(
+        .submit(
             &url,
-            &[
-                ("csrf", &page.csrf()),
-                ("data_center", region),
-                ("environment", "sandbox"),
-            ],
+            &page,
+            &[("data_center", region), ("environment", "sandbox")],
         )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.html);
@@ -825,8 +623,7 @@ async fn zoho_asks_china_or_elsewhere_and_the_environment(world: &World) {
         authorize.starts_with("https://accounts.zoho.com.cn/oauth/v2/auth?"),
         "{authorize}"
     );
-    let callback = browse_to_callback(&world.browser, &authorize, &callback_uri()).await;
-    assert_eq!(visitor.get(&serve.local(&callback)).await.status, 303);
+    visitor.come_back(world, &serve, &authorize).await;
     let (_, connection) = serve.get("/connections/zoho-crm/cn-1").await;
     assert_eq!(connection["data_center"], "cn", "{connection}");
     assert_eq!(connection["environment"], "sandbox", "{connection}");
@@ -837,8 +634,7 @@ async fn zoho_asks_china_or_elsewhere_and_the_environment(world: &World) {
         authorize.starts_with("https://accounts.zoho.com/oauth/v2/auth?"),
         "{authorize}"
     );
-    let callback = browse_to_callback(&world.browser, &authorize, &callback_uri()).await;
-    assert_eq!(visitor.get(&serve.local(&callback)).await.status, 303);
+    visitor.come_back(world, &serve, &authorize).await;
     let (_, connection) = serve.get("/connections/zoho-crm/eu-1").await;
     assert_eq!(connection["data_center"], "eu", "{connection}");
     assert_eq!(connection["environment"], "sandbox", "{connection}");
@@ -847,3 +643,129 @@ on_both_backends_with!(
     zoho_asks_china_or_elsewhere_and_the_environment,
     connect_world
 );
+
+/// Every refused field of one submission is answered at once, each message beside its field
+/// (described by it, marked invalid) and listed above the form with a link to the field: a
+/// parameter outside its pattern and a credential with a line break, not one per submission.
+/// The secret typed is not sent back, and nothing reaches the provider or the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refused_field_is_answered_at_once_beside_it() {
+    let world = connect_world(None).await;
+    let serve = world.connect_instance();
+    let mut visitor = Visitor::new();
+    let url = page_url(
+        &serve,
+        json!({"provider": "freshdesk", "connection_id": "d1"}),
+    )
+    .await;
+    let refused = visitor
+        .fill(
+            &url,
+            &[
+                ("param.subdomain", "Acme Corp!"),
+                ("credential.username", "desk-key-5f0a\nX"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.html);
+    let html = &refused.html;
+    assert_eq!(
+        refused.text_of("param-subdomain-error"),
+        "`Acme Corp!` does not match the pattern `^[a-z0-9][a-z0-9_-]{0,62}$` of `subdomain`; for example `acme`."
+    );
+    assert_eq!(
+        refused.text_of("credential-username-error"),
+        "It holds a line break or another control character."
+    );
+    for id in ["param-subdomain", "credential-username"] {
+        assert!(
+            html.contains(&format!(
+                "aria-describedby=\"{id}-help {id}-error\" aria-invalid=\"true\""
+            )),
+            "{id}: {html}"
+        );
+    }
+    assert!(
+        html.contains("<title>Error: Connect Freshdesk</title>"),
+        "{html}"
+    );
+    assert_eq!(refused.text_of("error-summary"), "Check these 2 fields:");
+    assert!(
+        html.contains(
+            "<li><a href=\"#param-subdomain\">Subdomain</a>: `Acme Corp!` does not match"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<li><a href=\"#credential-username\">Freshdesk API Key</a>: It holds a line break"
+        ),
+        "{html}"
+    );
+    assert!(
+        !html.contains("desk-key-5f0a"),
+        "the secret is not sent back"
+    );
+    assert!(
+        world.sim.requests().is_empty(),
+        "nothing reached the provider"
+    );
+    assert_eq!(serve.get("/connections/freshdesk/d1").await.0, 404);
+
+    // Corrected, the same page connects.
+    let done = visitor.submit(&url, &refused, &FRESHDESK).await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert_eq!(serve.get("/connections/freshdesk/d1").await.0, 200);
+    world.finish().await;
+}
+
+/// Pages link to their one stylesheet on the service under a version taken from its content,
+/// and it is served as CSS to be kept for a year; the pages carry no inline style, and their
+/// policy allows styles from the service only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stylesheet_is_served_cacheable_under_its_version() {
+    use sha2::Digest;
+    let world = connect_world(None).await;
+    let serve = world.connect_instance();
+    let mut visitor = Visitor::new();
+    let page = visitor
+        .get(
+            &page_url(
+                &serve,
+                json!({"provider": "anthropic", "connection_id": "k1"}),
+            )
+            .await,
+        )
+        .await;
+    let href = page.stylesheet();
+    let version = href
+        .strip_prefix("/connect/page.css?v=")
+        .unwrap_or_else(|| panic!("{href}"));
+    // The page shown for an unknown link uses the same stylesheet.
+    let unknown = visitor.get(&serve.url("/connect/no-such-page")).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.stylesheet(), href);
+    for shown in [&page, &unknown] {
+        assert!(!shown.html.contains("style="), "{}", shown.html);
+        assert!(!shown.html.contains("<style"), "{}", shown.html);
+        let csp = shown.header("content-security-policy");
+        assert!(csp.contains("style-src 'self';"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+
+    let css = visitor.get(&serve.url(&href)).await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), "text/css; charset=utf-8");
+    assert_eq!(
+        css.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(css.header("x-content-type-options"), "nosniff");
+    assert!(css.html.contains("min-height: 2.75rem"), "{}", css.html);
+    let digest: String = sha2::Sha256::digest(css.html.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(version, &digest[..16], "the version is the content's");
+    world.finish().await;
+}

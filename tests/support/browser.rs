@@ -7,6 +7,9 @@
 //! certificate is accepted with `--ignore-certificate-errors`: the browser is the test's own
 //! and only ever sees loopback servers.
 //!
+//! A browser is a desktop window, or a phone: Chromium's mobile emulation at [`PHONE`]'s size,
+//! which lays pages out as a phone does (the page's viewport meta read, touch input).
+//!
 //! Without `chromedriver` the tests that need it print a SKIPPED line and pass, except under
 //! `CI=true`, where they fail: CI installs `chromium` and `chromium-driver` (.ci/run).
 
@@ -14,13 +17,35 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
+use super::connect_page::connect_url;
+use super::service::Instance;
+
 /// Where Debian installs the browser and its driver.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A phone's screen in CSS pixels (an iPhone 12 to 15), and the pixel density screenshots are
+/// taken at (1, which keeps the README's screenshot small).
+pub const PHONE: (u32, u32, u32) = (390, 844, 1);
+
+/// Longest a navigation through the provider and back may take.
+const NAVIGATION: Duration = Duration::from_secs(30);
+
+/// The window a browser has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// A desktop window, 1000 by 1200.
+    Desktop,
+    /// A phone ([`PHONE`]), emulated.
+    Phone,
+}
 
 /// A headless Chromium session and the driver process behind it.
 pub struct Browser {
@@ -40,7 +65,11 @@ impl Drop for Browser {
 impl Browser {
     /// Starts a browser that sends each host of `hosts` to its loopback address; `None` after
     /// a loud SKIPPED line when chromedriver or chromium is missing outside CI.
-    pub async fn start(test: &str, hosts: &[(String, SocketAddr)]) -> Option<Browser> {
+    pub async fn start(
+        test: &str,
+        hosts: &[(String, SocketAddr)],
+        screen: Screen,
+    ) -> Option<Browser> {
         let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
             .into_iter()
             .filter(|path| !std::path::Path::new(path).exists())
@@ -92,10 +121,17 @@ impl Browser {
             "--disable-default-apps".to_owned(),
             "--disable-extensions".to_owned(),
         ];
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
-        });
+        let mut options = json!({ "binary": CHROMIUM, "args": args });
+        if screen == Screen::Phone {
+            let (width, height, density) = PHONE;
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {
+                    "width": width, "height": height, "pixelRatio": density,
+                    "mobile": true, "touch": true,
+                },
+            });
+        }
+        let capabilities = json!({ "browserName": "chrome", "goog:chromeOptions": options });
         let Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
@@ -121,6 +157,68 @@ impl Browser {
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element `{css}`: {e}"))
+    }
+
+    /// Opens `url`.
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    /// Starts a session on `serve` and opens its connect page; returns the page's URL.
+    pub async fn open(&self, serve: &Instance, session: Value) -> String {
+        let url = connect_url(serve, session).await;
+        self.goto(&url).await;
+        url
+    }
+
+    /// Types `text` into the element a CSS selector finds.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap();
+    }
+
+    /// Turns the browser's own checks of the form off (its `pattern` and `required`), so a
+    /// submission reaches the server as typed.
+    pub async fn skip_form_checks(&self) {
+        self.run("document.querySelector('form').noValidate = true; return null")
+            .await;
+    }
+
+    /// Clicks the form's submit button.
+    pub async fn submit(&self) {
+        self.find("button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Presses each key of `keys` in turn (text, or [`fantoccini::key::Key`] values as
+    /// characters) on whatever has the focus, as a keyboard does: no element is targeted.
+    pub async fn press(&self, keys: &str) {
+        let mut actions = KeyActions::new("keyboard".to_owned());
+        for value in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(actions).await.unwrap();
+    }
+
+    /// Waits until the browser is at `url` (a navigation through the provider and back);
+    /// `serve`'s log is shown when it never gets there.
+    pub async fn land_on(&self, url: &str, serve: &Instance) {
+        let url = url::Url::parse(url).unwrap();
+        self.client
+            .wait()
+            .at_most(NAVIGATION)
+            .for_url(&url)
+            .await
+            .unwrap_or_else(|e| panic!("did not land on {url}: {e}\n{}", serve.log_text()));
+    }
+
+    /// What the window shows, as a PNG.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client.screenshot().await.unwrap()
     }
 
     /// Every element a CSS selector finds.

@@ -1,10 +1,12 @@
 //! Test support, shared by every module of the test binary: glue around the library's
 //! simulator (`provider_forge::simulate`), the Zoho facts the tests check the resolved tables
 //! against, a scripted browser, and provider loading. `cli` runs the binary, `lsp_client`
-//! speaks to its language server, `service` runs `serve` on a database of its own.
+//! speaks to its language server, `service` runs `serve` on a database of its own,
+//! `connect_page` holds the connect-page tests' steps and `browser` drives headless Chromium.
 
 pub mod browser;
 pub mod cli;
+pub mod connect_page;
 pub mod lsp_client;
 pub mod service;
 

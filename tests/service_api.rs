@@ -4,40 +4,8 @@
 use serde_json::Value;
 
 use crate::support;
-use crate::support::service::{Backend, Instance, World, expire};
+use crate::support::service::{Backend, Instance, World, expire, on_both_backends, zoho_world};
 use crate::support::{Consent, Endpoint, Fault, REDIRECT_URI, browse_to_callback, with_param};
-
-/// Runs a case on SQLite and on PostgreSQL (skipped loudly when no server is reachable outside
-/// CI).
-macro_rules! on_both_backends {
-    ($case:ident) => {
-        on_both_backends!($case, zoho_and_gitlab);
-    };
-    ($case:ident, $world:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let world = super::$world(None).await;
-                super::$case(&world).await;
-                world.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(backend) = super::Backend::postgres(stringify!($case)).await else {
-                    return;
-                };
-                let world = super::$world(Some(backend)).await;
-                super::$case(&world).await;
-                world.finish().await;
-            }
-        }
-    };
-}
-
-async fn zoho_and_gitlab(backend: Option<Backend>) -> World {
-    World::start(backend).await
-}
 
 async fn full_flow(world: &World) {
     let serve = world.instance(&[]);

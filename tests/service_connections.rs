@@ -11,37 +11,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::support;
-use crate::support::service::{Backend, Instance, World, expire};
+use crate::support::service::{Backend, Instance, World, expire, on_both_backends, zoho_world};
 use crate::support::{CLIENT_ID, Endpoint, Fault, SHARED_SECRET};
-
-/// Runs a case on SQLite and on PostgreSQL (skipped loudly when no server is reachable outside
-/// CI).
-macro_rules! on_both_backends {
-    ($case:ident, $world:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let world = super::$world(None).await;
-                super::$case(&world).await;
-                world.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(backend) = super::Backend::postgres(stringify!($case)).await else {
-                    return;
-                };
-                let world = super::$world(Some(backend)).await;
-                super::$case(&world).await;
-                world.finish().await;
-            }
-        }
-    };
-}
-
-async fn zoho_world(backend: Option<Backend>) -> World {
-    World::start(backend).await
-}
 
 /// Calls the simulated API at `base_url` + `path` with exactly the headers and query
 /// parameters the token route handed out; returns the status.

@@ -10,40 +10,10 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::service_api::revoke_everything_at_the_provider;
-use crate::support::service::{API_KEY, Backend, Instance, World, until};
+use crate::support::service::{
+    API_KEY, Backend, Instance, World, on_both_backends, until, zoho_world,
+};
 use crate::support::{Endpoint, Fault};
-
-/// Runs a case on SQLite and on PostgreSQL, in the Zoho world unless another is named.
-macro_rules! on_both_backends {
-    ($case:ident) => {
-        on_both_backends!($case, zoho_world);
-    };
-    ($case:ident, $world:ident) => {
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let world = super::$world(None).await;
-                super::$case(&world).await;
-                world.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(backend) = super::Backend::postgres(stringify!($case)).await else {
-                    return;
-                };
-                let world = super::$world(Some(backend)).await;
-                super::$case(&world).await;
-                world.finish().await;
-            }
-        }
-    };
-}
-
-/// Zoho CRM (its dialect, the user in the EU) and GitLab.
-async fn zoho_world(backend: Option<Backend>) -> World {
-    World::start(backend).await
-}
 
 /// An instance with a Zoho CRM connection `id` (the user in the EU).
 async fn connected(world: &World, id: &str, extra: &[&str]) -> Instance {

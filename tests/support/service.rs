@@ -609,10 +609,18 @@ impl Instance {
     }
 }
 
+/// Zoho CRM (its dialect, the user in the EU) and GitLab: the world most service tests run in.
+pub async fn zoho_world(backend: Option<Backend>) -> World {
+    World::start(backend).await
+}
+
 /// Runs `case(&World)` on SQLite and on PostgreSQL (skipped loudly when no server answers
 /// outside CI), each in a world made by `world(Option<Backend>)`, a function in scope where
-/// the macro is used.
-macro_rules! on_both_backends_with {
+/// the macro is used: [`zoho_world`] (imported there) unless another is named.
+macro_rules! on_both_backends {
+    ($case:ident) => {
+        $crate::support::service::on_both_backends!($case, zoho_world);
+    };
     ($case:ident, $world:ident) => {
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -636,4 +644,5 @@ macro_rules! on_both_backends_with {
         }
     };
 }
-pub(crate) use on_both_backends_with;
+pub(crate) use on_both_backends;
+pub(crate) use on_both_backends as on_both_backends_with;

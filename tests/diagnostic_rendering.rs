@@ -219,12 +219,12 @@ fn github_output_is_one_workflow_command_per_problem_and_label() {
         [
             format!(
                 "::error file={file},line=14,col=13,endLine=14,endColumn=15,\
-                 title=data_centers.list[2].code::duplicate data center code `eu`%0A\
+                 title=duplicate-data-center at data_centers.list[2].code::duplicate data center code `eu`%0A\
                  help: each data center needs its own code; remove or rename one"
             ),
             format!(
                 "::notice file={file},line=11,col=13,endLine=11,endColumn=15,\
-                 title=data_centers.list[1].code::first defined here \
+                 title=duplicate-data-center at data_centers.list[1].code::first defined here \
                  (duplicate data center code `eu`)"
             ),
         ]

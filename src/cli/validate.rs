@@ -27,7 +27,7 @@ core).\n\n\
 With --format sarif, stdout gets a SARIF 2.1.0 log (one rule per kind of problem with its \
 help, one result per problem, columns in Unicode characters, end exclusive, labels as related \
 locations), for code scanning. With --format github, stdout gets GitHub Actions workflow \
-commands: `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=PATH::MESSAGE` per \
+commands: `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=KIND at PATH::MESSAGE` per \
 problem and a `::notice` per label.\n\n\
 Exit codes: 0 all valid, 1 some definition is invalid, 2 usage or I/O error."
 )]

@@ -1,7 +1,9 @@
 //! The GitHub Actions view of diagnostics (`validate --format github`): one workflow command
 //! per diagnostic, `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=T::MESSAGE`, which
 //! the runner turns into an annotation on the file; each label becomes a `::notice` at its own
-//! place, so a fault in a shared set also marks the providers that use it.
+//! place, so a fault in a shared set also marks the providers that use it. The title is the
+//! diagnostic's kind (its SARIF rule id, which docs/validate.md explains) and the path inside
+//! the document, `KIND at PATH`: the annotation's heading says what kind of problem it is.
 //!
 //! Every text from the input (file names, paths, messages, hints) is first made [`visible`],
 //! so no control character reaches the runner's log raw and a value's line break is shown, not
@@ -33,7 +35,7 @@ pub(crate) fn annotations(diagnostics: &[Diagnostic]) -> String {
                 diagnostic.region.end.line,
                 diagnostic.region.end.column,
             ],
-            &diagnostic.path,
+            &title(diagnostic, &diagnostic.path),
             &message,
         );
         for label in &diagnostic.labels {
@@ -47,7 +49,7 @@ pub(crate) fn annotations(diagnostics: &[Diagnostic]) -> String {
                     label.region.end.line,
                     label.region.end.column,
                 ],
-                &label.path,
+                &title(diagnostic, &label.path),
                 &format!(
                     "{} ({})",
                     visible(&label.message),
@@ -57,6 +59,16 @@ pub(crate) fn annotations(diagnostics: &[Diagnostic]) -> String {
         }
     }
     out
+}
+
+/// `KIND at PATH`, or the kind alone for a problem of the whole file.
+fn title(diagnostic: &Diagnostic, path: &str) -> String {
+    let kind = diagnostic.kind.id();
+    if path.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind} at {path}")
+    }
 }
 
 fn command(

@@ -2,8 +2,11 @@
 //! `/readyz`, `/metrics` and `/openapi.json`, which is generated from the handlers and types
 //! below (utoipa), so the description cannot drift from the code.
 //!
-//! JSON handlers return `Result<_, ServiceError>`; [`ServiceError`]'s `IntoResponse` is the one
-//! place that maps a failure to its status and error code.
+//! JSON handlers return `Result<_, ServiceError>`; `error_code` is the one place that maps a
+//! failure to its [`ErrorCode`] (and so its status). Every error answer is an [`ErrorBody`]:
+//! what axum's extractors and the limits refuse before a handler runs is rewritten into one
+//! on the way out (`json_errors`), and the description documents the codes from the same enum.
+//! Errors several routes share are described once (`shared_responses`).
 //!
 //! Hardening lives here: a body size limit, a whole-request timeout, the bearer key compared
 //! in constant time, and request logs that carry the method and path only: never a query
@@ -14,8 +17,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, RawQuery, Request, State};
+use axum::RequestPartsExt;
+use axum::extract::{
+    DefaultBodyLimit, MatchedPath, Path, Query, RawPathParams, RawQuery, Request, State,
+};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -40,8 +45,9 @@ use super::listing::PageRequest;
 use super::outside_text::for_log;
 use super::proxy;
 use super::refresh::{Renew, TokenError};
+use super::shared_responses::{BodyRefused, KeyRefused, StoreFailed, StorePageFailed};
 use super::store::{ConnectionFilter, ConnectionRecord, ConnectionStatus, DatabaseError};
-use super::{CallbackError, Service, ServiceError, SessionRequest};
+use super::{CallbackError, Service, ServiceError, SessionRequest, json_errors};
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::{CredentialSecret, OAuthError};
 
@@ -91,6 +97,7 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
     // (`--proxy-timeout`, `--proxy-max-body`).
     let proxied = Router::new()
         .route(proxy::PATH, proxy::route(Arc::clone(&state.service)))
+        .route_layer(middleware::from_fn(readable_path))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
@@ -105,6 +112,8 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        // Outside the limits, so that their plain answers are rewritten too.
+        .layer(middleware::from_fn(json_errors::json_errors))
         .merge(proxied)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -117,6 +126,17 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Refuses, in the JSON shape, a proxied call whose provider or connection id is not UTF-8
+/// once decoded: the proxy's answers are the provider's, so its own extractor's plain-text
+/// rejection would not be rewritten on the way out.
+async fn readable_path(request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match parts.extract::<RawPathParams>().await {
+        Ok(_) => next.run(Request::from_parts(parts, body)).await,
+        Err(rejection) => json_errors::as_json(rejection.into_response()).await,
+    }
 }
 
 /// A request path fit for the log: a connect page's token replaced.
@@ -155,9 +175,64 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         metrics,
         openapi_json
     ),
-    modifiers(&BearerKey)
+    components(schemas(ErrorCode)),
+    servers((url = "http://127.0.0.1:3003", description = "`serve`'s default `--listen` address. A running service's own `GET /openapi.json` names its `--public-url` here instead.")),
+    modifiers(&BearerKey, &OneOperationIdEach)
 )]
 struct ApiDoc;
+
+/// A handler that answers several methods (the proxy) gives each its own operation id,
+/// `forward_get`, `forward_post`, ...: OpenAPI wants them unique, and a generated client makes
+/// one function of each.
+struct OneOperationIdEach;
+
+impl Modify for OneOperationIdEach {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let mut operations: Vec<_> = [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("options", &mut item.options),
+                ("head", &mut item.head),
+                ("patch", &mut item.patch),
+                ("trace", &mut item.trace),
+            ]
+            .into_iter()
+            .filter_map(|(method, operation)| Some((method, operation.as_mut()?)))
+            .collect();
+            let ids: Vec<Option<String>> = operations
+                .iter()
+                .map(|(_, operation)| operation.operation_id.clone())
+                .collect();
+            for (method, operation) in &mut operations {
+                let Some(id) = &operation.operation_id else {
+                    continue;
+                };
+                if ids
+                    .iter()
+                    .filter(|other| other.as_ref() == Some(id))
+                    .count()
+                    > 1
+                {
+                    operation.operation_id = Some(format!("{id}_{method}"));
+                }
+            }
+        }
+    }
+}
+
+/// The description as a running service answers it: its servers are where it is served.
+fn served_openapi(service: &Service) -> utoipa::openapi::OpenApi {
+    let mut description = openapi();
+    if let Some(pages) = &service.connect {
+        description.servers = Some(vec![utoipa::openapi::Server::new(
+            pages.public_url.as_str().trim_end_matches('/'),
+        )]);
+    }
+    description
+}
 
 struct BearerKey;
 
@@ -173,11 +248,14 @@ impl Modify for BearerKey {
     }
 }
 
+pub use super::error_code::ErrorCode;
+
 /// An error answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": "not_found", "message": "no connection `acme-1` for provider `zoho-crm`"}))]
 pub struct ErrorBody {
-    /// Machine-readable code (`unauthorized`, `not_found`, `reauthorization_required`, ...).
-    pub error: String,
+    /// What went wrong, for machines: one of the `ErrorCode` enum, each with one HTTP status.
+    pub error: ErrorCode,
     /// What happened and what to do.
     pub message: String,
     /// The connection's status, when the error is about it.
@@ -192,113 +270,113 @@ pub struct ErrorBody {
     pub provider_status: Option<u16>,
 }
 
-pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error: code.to_owned(),
+impl ErrorBody {
+    pub(super) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: code,
             message: message.into(),
             status: None,
             field: None,
             provider_status: None,
-        }),
-    )
-        .into_response()
+        }
+    }
 }
 
-/// The status and error code of a failure: the one mapping, for JSON answers, pages and the
-/// landing URL's `error`.
-pub(crate) fn status_and_code(error: &ServiceError) -> (StatusCode, &'static str) {
+impl IntoResponse for ErrorBody {
+    fn into_response(self) -> Response {
+        (self.error.status(), Json(self)).into_response()
+    }
+}
+
+/// The JSON error answer of `code` (with its status).
+pub(super) fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+    ErrorBody::new(code, message).into_response()
+}
+
+/// The error code of a failure: the one mapping, for JSON answers, pages and the landing
+/// URL's `error`; its status is the code's.
+pub(crate) fn error_code(error: &ServiceError) -> ErrorCode {
     match error {
-        ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-        ServiceError::InvalidCursor(_) => (StatusCode::BAD_REQUEST, "invalid_cursor"),
-        ServiceError::Field(field) => (StatusCode::BAD_REQUEST, field.code()),
-        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-        ServiceError::Changed(_) => (StatusCode::CONFLICT, "connection_changed"),
-        ServiceError::VerificationFailed { .. } => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "verification_failed")
+        ServiceError::BadRequest(_) => ErrorCode::BadRequest,
+        ServiceError::InvalidCursor(_) => ErrorCode::InvalidCursor,
+        ServiceError::Field(field) => field.code(),
+        ServiceError::NotFound(_) | ServiceError::Token(TokenError::NotFound { .. }) => {
+            ErrorCode::NotFound
         }
+        ServiceError::Changed(_) => ErrorCode::ConnectionChanged,
+        ServiceError::VerificationFailed { .. } => ErrorCode::VerificationFailed,
         ServiceError::ModeChanged { .. } | ServiceError::Token(TokenError::NoToken { .. }) => {
-            (StatusCode::CONFLICT, "connection_mode_changed")
+            ErrorCode::ConnectionModeChanged
         }
-        ServiceError::Token(TokenError::Expired { .. }) => (StatusCode::CONFLICT, "token_expired"),
-        ServiceError::Callback(_) => (StatusCode::BAD_REQUEST, "callback_refused"),
+        ServiceError::Token(TokenError::Expired { .. }) => ErrorCode::TokenExpired,
+        ServiceError::Callback(_) => ErrorCode::CallbackRefused,
         ServiceError::Provider(error) | ServiceError::Token(TokenError::Refresh(error)) => {
             provider_failure(error)
         }
-        ServiceError::Token(TokenError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found"),
         ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
-            (StatusCode::CONFLICT, "reauthorization_required")
+            ErrorCode::ReauthorizationRequired
         }
         ServiceError::Store(error) | ServiceError::Token(TokenError::Store(error)) => {
             store_failure(error)
         }
         ServiceError::Crypto(_) | ServiceError::Token(TokenError::Crypto(_)) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "cannot_decrypt")
+            ErrorCode::CannotDecrypt
         }
     }
 }
 
+/// The status and error code of a failure (see [`error_code`]).
+pub(crate) fn status_and_code(error: &ServiceError) -> (StatusCode, ErrorCode) {
+    let code = error_code(error);
+    (code.status(), code)
+}
+
 /// The `error` a landing URL carries for a failed callback: the user's refusal and an
 /// expired session by name, anything else as its API error code.
-fn landing_code(error: &ServiceError) -> &'static str {
+fn landing_code(error: &ServiceError) -> ErrorCode {
     match error {
         ServiceError::Callback(CallbackError::Refused(OAuthError::UserDenied { .. })) => {
-            "access_denied"
+            ErrorCode::AccessDenied
         }
-        ServiceError::Callback(CallbackError::Expired) => "session_expired",
-        other => status_and_code(other).1,
+        ServiceError::Callback(CallbackError::Expired) => ErrorCode::SessionExpired,
+        other => error_code(other),
     }
 }
 
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
-        let message = self.to_string();
-        let (status, code) = status_and_code(&self);
-        let (status_field, field, provider_status) = match &self {
-            ServiceError::Field(field) => (None, Some(field.field()), None),
+        let mut body = ErrorBody::new(error_code(&self), self.to_string());
+        match &self {
+            ServiceError::Field(field) => body.field = Some(field.field()),
             ServiceError::VerificationFailed {
                 provider_status, ..
-            } => (None, None, Some(*provider_status)),
+            } => body.provider_status = Some(*provider_status),
             ServiceError::Token(TokenError::ReauthorizationRequired { .. }) => {
-                (Some(ConnectionStatus::ReauthorizationRequired), None, None)
+                body.status = Some(ConnectionStatus::ReauthorizationRequired);
             }
-            _ => (None, None, None),
-        };
-        if status_field.is_some() || field.is_some() || provider_status.is_some() {
-            return (
-                status,
-                Json(ErrorBody {
-                    error: code.into(),
-                    message,
-                    status: status_field,
-                    field,
-                    provider_status,
-                }),
-            )
-                .into_response();
+            _ => {}
         }
-        if status.is_server_error() {
-            tracing::error!(message = %for_log(&message), "request failed");
+        if body.error.status().is_server_error() {
+            tracing::error!(message = %for_log(&body.message), "request failed");
         }
-        error(status, code, message)
+        body.into_response()
     }
 }
 
-fn provider_failure(error: &OAuthError) -> (StatusCode, &'static str) {
+fn provider_failure(error: &OAuthError) -> ErrorCode {
     match error {
-        OAuthError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "provider_rate_limited"),
+        OAuthError::RateLimited { .. } => ErrorCode::ProviderRateLimited,
         // The stored values no longer fit the provider's definition (it changed since the
         // connection was made): nothing was sent; the connection has to be made again.
-        OAuthError::Connection(_) => (StatusCode::CONFLICT, "connection_values_refused"),
-        _ => (StatusCode::BAD_GATEWAY, "provider_error"),
+        OAuthError::Connection(_) => ErrorCode::ConnectionValuesRefused,
+        _ => ErrorCode::ProviderError,
     }
 }
 
-fn store_failure(error: &DatabaseError) -> (StatusCode, &'static str) {
+fn store_failure(error: &DatabaseError) -> ErrorCode {
     match error {
-        DatabaseError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, "database_error"),
+        DatabaseError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
+        _ => ErrorCode::DatabaseError,
     }
 }
 
@@ -314,7 +392,7 @@ fn presented_key(request: &Request) -> Option<&str> {
 
 /// The 401 of a request without the right key.
 fn unauthorized(message: &str) -> Response {
-    let mut response = error(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let mut response = error(ErrorCode::Unauthorized, message);
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         header::HeaderValue::from_static("Bearer"),
@@ -366,20 +444,20 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
 }
 
 async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "not_found", "no such route")
+    error(ErrorCode::NotFound, "no such route")
 }
 
 /// A known route asked with a method it does not answer: the JSON shape every error has.
 async fn method_not_allowed() -> Response {
     error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not answer this method",
     )
 }
 
 /// `POST /connect/sessions` body.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"provider": "zoho-crm", "connection_id": "acme-1", "scopes": ["ZohoCRM.modules.leads.READ"], "environment": "sandbox", "return_to": "https://app.example.com/integrations/done"}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
     /// Provider id (a definition in `--providers` with a client in `--clients`).
@@ -413,6 +491,7 @@ pub struct CreateSession {
 
 /// A started session.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"connect_url": "https://forge.example.com/connect/Q2hvb3NlIGEgZGF0YSBjZW50ZXI", "expires_at": 1767225600}))]
 pub struct SessionCreated {
     /// The provider's authorization URL, when the provider is an OAuth one and every
     /// connection parameter it needs was given: the user's browser may open it directly.
@@ -436,17 +515,20 @@ pub struct SessionCreated {
     request_body = CreateSession,
     responses(
         (status = 201, description = "Session started", body = SessionCreated),
-        (status = 400, description = "Unknown scope or data center, unknown environment (`unknown_environment`, `field`: `environment`), a refused connection parameter, return_to not on an allowed origin, bad body", body = ErrorBody),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 404, description = "Unknown provider", body = ErrorBody)
+        (status = 400, description = "`bad_request`: an unknown scope, `return_to` not on an allowed origin, a body that is not this JSON; `unknown_data_center`, `unknown_environment`, `missing_param`, `unknown_param`, `invalid_param`, `invalid_connection_id`, with `field` naming it", body = ErrorBody,
+            example = json!({"error": "unknown_environment", "message": "provider `zoho-crm` has no API environment `staging`; it defines: production, sandbox, developer", "field": "environment"})),
+        KeyRefused,
+        (status = 404, description = "`not_found`: no such provider", body = ErrorBody,
+            example = json!({"error": "not_found", "message": "unknown provider `zoho-crmm`"})),
+        BodyRefused,
+        StoreFailed
     ),
     security(("bearer" = []))
 )]
 async fn create_session(
     State(state): State<AppState>,
-    body: Result<Json<CreateSession>, JsonRejection>,
+    Json(body): Json<CreateSession>,
 ) -> Result<(StatusCode, Json<SessionCreated>), ServiceError> {
-    let Json(body) = body.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
     let request = SessionRequest {
         provider: body.provider,
         connection_id: body.connection_id,
@@ -474,7 +556,10 @@ async fn create_session(
     responses(
         (status = 303, description = "To the session's return_to, with the outcome in its query"),
         (status = 200, description = "Connected (HTML page)", content_type = "text/html"),
-        (status = 400, description = "Refused: unknown, used or expired session, denied, wrong issuer (HTML page)", content_type = "text/html")
+        (status = 400, description = "Refused: unknown, used or expired session, denied, wrong issuer (HTML page)", content_type = "text/html"),
+        (status = 409, description = "The connection could not be stored as it stood (HTML page)", content_type = "text/html"),
+        (status = 502, description = "The provider failed while the connection was being stored (HTML page)", content_type = "text/html"),
+        StorePageFailed
     )
 )]
 async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
@@ -488,7 +573,7 @@ async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery
     if let Some(landing) = landing {
         let outcome = match &result {
             Ok(_) => Outcome::Connected,
-            Err(error) => Outcome::Error(landing_code(error)),
+            Err(error) => Outcome::Error(landing_code(error).as_str()),
         };
         if let Some(url) = landing_url(
             &landing.return_to,
@@ -531,6 +616,7 @@ async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery
 
 /// A connection's metadata (never a token).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"provider": "zoho-crm", "connection_id": "acme-1", "status": "active", "auth_mode": "oauth2_code", "data_center": "eu", "issuer": "https://accounts.zoho.eu", "environment": "production", "scopes": ["ZohoCRM.modules.leads.READ"], "granted_scope": "ZohoCRM.modules.leads.READ", "api_base_url": "https://www.zohoapis.eu", "token_type": "Bearer", "metadata": {"api_domain": "https://www.zohoapis.eu"}, "params": {}, "expires_at": 1767229200, "created_at": 1767225600, "updated_at": 1767225600}))]
 pub struct ConnectionView {
     /// Provider id.
     pub provider: String,
@@ -611,6 +697,7 @@ pub struct ListQuery {
 
 /// A page of connections.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"provider": "anthropic", "connection_id": "team-7", "status": "active", "auth_mode": "api_key", "data_center": "default", "issuer": null, "environment": "production", "scopes": [], "granted_scope": null, "api_base_url": "https://api.anthropic.com", "token_type": null, "metadata": {}, "params": {}, "expires_at": null, "created_at": 1767225600, "updated_at": 1767225600}], "next_cursor": null}))]
 pub struct ConnectionList {
     /// The connections, by provider then id.
     pub items: Vec<ConnectionView>,
@@ -626,18 +713,17 @@ pub struct ConnectionList {
     params(ListQuery),
     responses(
         (status = 200, description = "One page of connections", body = ConnectionList),
-        (status = 400, description = "bad_request: a limit out of 1 to 1000, an unknown status or query parameter; invalid_cursor: a cursor altered, from a listing with other filters, or sealed with a key no longer configured", body = ErrorBody),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody)
+        (status = 400, description = "`bad_request`: a limit out of 1 to 1000, an unknown status or query parameter; `invalid_cursor`: a cursor altered, from a listing with other filters, or sealed with a key no longer configured", body = ErrorBody,
+            example = json!({"error": "bad_request", "message": "Failed to deserialize query string: limit: invalid digit found in string"})),
+        KeyRefused,
+        StoreFailed
     ),
     security(("bearer" = []))
 )]
 async fn list_connections(
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<ConnectionList>, ServiceError> {
-    let Query(query) =
-        query.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
     let request = PageRequest {
         filter: ConnectionFilter {
             provider: query.provider,
@@ -660,6 +746,7 @@ async fn list_connections(
 /// `POST /connections` body: a connection made from credentials (`api_key`, `basic`,
 /// `token_request`, `client_credentials`).
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"provider": "freshdesk", "connection_id": "acme-helpdesk", "credentials": {"username": "your-freshdesk-api-key", "password": "X"}, "params": {"subdomain": "acme"}}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateConnection {
     /// Provider id (a definition in `--providers` of one of those modes).
@@ -692,20 +779,28 @@ pub struct CreateConnection {
     description = "Makes a connection from credentials: every field is checked against the definition, a token is obtained (`client_credentials`, `token_request`), the definition's verification is run (`api.verify`), and only then is the connection stored, sealed, with its `connection.created` event. Its token is renewed like an OAuth refresh, once across instances.",
     responses(
         (status = 201, description = "Verified and stored", body = ConnectionView),
-        (status = 400, description = "A refused field: `error` is `missing_credential`, `unknown_credential`, `invalid_credential`, `missing_param`, `unknown_param`, `invalid_param`, `unknown_environment`, `unknown_data_center` or `invalid_connection_id`, and `field` names it (`credentials.apiKey`, `params.subdomain`, `environment`, `dc`); `bad_request` for a provider that connects through OAuth consent", body = ErrorBody),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 404, description = "Unknown provider", body = ErrorBody),
-        (status = 422, description = "verification_failed: the provider refused the credentials (its status in `provider_status`); nothing was stored", body = ErrorBody),
-        (status = 502, description = "The provider could not be reached or failed; nothing was stored", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody)
+        (status = 400, description = "A refused field: `error` is `missing_credential`, `unknown_credential`, `invalid_credential`, `missing_param`, `unknown_param`, `invalid_param`, `unknown_environment`, `unknown_data_center` or `invalid_connection_id`, and `field` names it (`credentials.apiKey`, `params.subdomain`, `environment`, `dc`); `bad_request` for a body that is not this JSON, or a provider that connects through OAuth consent", body = ErrorBody,
+            example = json!({"error": "missing_credential", "message": "provider `anthropic` needs the credential `apiKey` (API Key)", "field": "credentials.apiKey"})),
+        KeyRefused,
+        (status = 404, description = "`not_found`: no such provider", body = ErrorBody,
+            example = json!({"error": "not_found", "message": "unknown provider `anthropicc`"})),
+        (status = 409, description = "`connection_values_refused`: the values make a request the provider's definition refuses; nothing was stored", body = ErrorBody,
+            example = json!({"error": "connection_values_refused", "message": "the connection values are refused: `<subdomain>` makes a URL off the definition's host"})),
+        BodyRefused,
+        (status = 422, description = "`verification_failed`: the provider refused the credentials (its status in `provider_status`); nothing was stored", body = ErrorBody,
+            example = json!({"error": "verification_failed", "message": "the provider refused the credentials; nothing was stored: HTTP 401", "provider_status": 401})),
+        (status = 429, description = "`provider_rate_limited`: the provider is rate limiting token requests; nothing was stored", body = ErrorBody,
+            example = json!({"error": "provider_rate_limited", "message": "the provider is rate limiting: Access Denied"})),
+        (status = 502, description = "`provider_error`: the provider could not be reached or failed; nothing was stored", body = ErrorBody,
+            example = json!({"error": "provider_error", "message": "the provider could not be reached: connection refused"})),
+        StoreFailed
     ),
     security(("bearer" = []))
 )]
 async fn create_connection(
     State(state): State<AppState>,
-    body: Result<Json<CreateConnection>, JsonRejection>,
+    Json(body): Json<CreateConnection>,
 ) -> Result<(StatusCode, Json<ConnectionView>), ServiceError> {
-    let Json(body) = body.map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))?;
     let request = ConnectionRequest {
         provider: body.provider,
         connection_id: body.connection_id,
@@ -738,8 +833,12 @@ async fn create_connection(
     params(("provider" = String, Path), ("connection_id" = String, Path)),
     responses(
         (status = 200, description = "The connection", body = ConnectionView),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 404, description = "No such connection", body = ErrorBody)
+        (status = 400, description = "`bad_request`: a path segment that is not UTF-8 once decoded", body = ErrorBody,
+            example = json!({"error": "bad_request", "message": "Invalid URL: Cannot parse `provider` with value `zoho-%FF` to a `String`"})),
+        KeyRefused,
+        (status = 404, description = "`not_found`: no such connection", body = ErrorBody,
+            example = json!({"error": "not_found", "message": "no connection `acme-1` for provider `zoho-crm`"})),
+        StoreFailed
     ),
     security(("bearer" = []))
 )]
@@ -766,6 +865,7 @@ pub struct TokenQuery {
 
 /// What a caller needs to call the connection's API itself.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "1000.8f2c…", "token_type": "Bearer", "expires_at": 1767229200, "api_base_url": "https://www.zohoapis.eu", "environment": "production", "auth_mode": "oauth2_code", "headers": {"Authorization": "Zoho-oauthtoken 1000.8f2c…"}, "query": {}, "metadata": {"api_domain": "https://www.zohoapis.eu"}}))]
 pub struct TokenView {
     /// The access token (token modes; absent for `api_key` and `basic`, whose credentials
     /// travel in `headers` and `query`).
@@ -800,13 +900,18 @@ pub struct TokenView {
     params(("provider" = String, Path), ("connection_id" = String, Path), TokenQuery),
     responses(
         (status = 200, description = "A token valid beyond the refresh margin, with the ready headers and query parameters that carry it", body = TokenView),
-        (status = 400, description = "unknown_environment: the provider defines no such API environment (the message lists the ones it has)", body = ErrorBody),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 404, description = "No such connection", body = ErrorBody),
-        (status = 409, description = "reauthorization_required: the provider refused the refresh token; token_expired: the access token expired and there is no refresh token (nothing was sent, the connection is kept); connection_values_refused", body = ErrorBody),
-        (status = 429, description = "The provider is rate limiting refreshes", body = ErrorBody),
-        (status = 502, description = "The provider failed (after bounded retries)", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody)
+        (status = 400, description = "`unknown_environment`: the provider defines no such API environment (the message lists the ones it has); `bad_request`: a query value of the wrong type (`force_refresh=maybe`)", body = ErrorBody,
+            example = json!({"error": "unknown_environment", "message": "provider `zoho-crm` has no API environment `staging`; it defines: production, sandbox, developer", "field": "environment"})),
+        KeyRefused,
+        (status = 404, description = "`not_found`: no such connection", body = ErrorBody,
+            example = json!({"error": "not_found", "message": "no connection `acme-1` for provider `zoho-crm`"})),
+        (status = 409, description = "`reauthorization_required`: the provider refused the refresh token; `token_expired`: the access token expired and there is no refresh token (nothing was sent, the connection is kept); `connection_values_refused`; `connection_mode_changed`", body = ErrorBody,
+            example = json!({"error": "reauthorization_required", "message": "connection `acme-1` of `zoho-crm` needs reauthorization: the provider refused its refresh token; start a new connect session", "status": "reauthorization_required"})),
+        (status = 429, description = "`provider_rate_limited`: the provider is rate limiting refreshes", body = ErrorBody,
+            example = json!({"error": "provider_rate_limited", "message": "refresh failed: the provider is rate limiting: Access Denied"})),
+        (status = 502, description = "`provider_error`: the provider failed (after bounded retries)", body = ErrorBody,
+            example = json!({"error": "provider_error", "message": "refresh failed: the token endpoint answered HTTP 500"})),
+        StoreFailed
     ),
     security(("bearer" = []))
 )]
@@ -853,6 +958,7 @@ async fn get_token(
 
 /// The outcome of a deletion.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"revoked": "refresh_token"}))]
 pub struct Deleted {
     /// Which token was revoked at the provider: `refresh_token`, `access_token`, or none
     /// (the provider cannot revoke, or already considered it invalid).
@@ -865,10 +971,18 @@ pub struct Deleted {
     params(("provider" = String, Path), ("connection_id" = String, Path)),
     responses(
         (status = 200, description = "Revoked (when the provider can) and deleted", body = Deleted),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 404, description = "No such connection", body = ErrorBody),
-        (status = 409, description = "connection_changed: reconnected or refreshed while being deleted; nothing deleted, DELETE again", body = ErrorBody),
-        (status = 502, description = "The provider could not be reached; nothing deleted", body = ErrorBody)
+        (status = 400, description = "`bad_request`: a path segment that is not UTF-8 once decoded", body = ErrorBody,
+            example = json!({"error": "bad_request", "message": "Invalid URL: Cannot parse `provider` with value `zoho-%FF` to a `String`"})),
+        KeyRefused,
+        (status = 404, description = "`not_found`: no such connection", body = ErrorBody,
+            example = json!({"error": "not_found", "message": "no connection `acme-1` for provider `zoho-crm`"})),
+        (status = 409, description = "`connection_changed`: reconnected or refreshed while being deleted; nothing deleted, DELETE again. `connection_values_refused`: the stored values no longer fit the definition", body = ErrorBody,
+            example = json!({"error": "connection_changed", "message": "connection `acme-1` of `zoho-crm` changed while it was being deleted (reconnected or refreshed); nothing was deleted: DELETE again to revoke and delete the current one"})),
+        (status = 429, description = "`provider_rate_limited`: the provider is rate limiting; nothing deleted", body = ErrorBody,
+            example = json!({"error": "provider_rate_limited", "message": "the provider is rate limiting: Access Denied"})),
+        (status = 502, description = "`provider_error`: the provider could not be reached; nothing deleted", body = ErrorBody,
+            example = json!({"error": "provider_error", "message": "the provider could not be reached: connection refused"})),
+        StoreFailed
     ),
     security(("bearer" = []))
 )]
@@ -890,30 +1004,43 @@ async fn delete_connection(
 
 /// Health.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
 pub struct Health {
-    /// `ok`, `database_unavailable`, or (readiness) `migrations_missing`.
-    pub status: String,
+    /// Whether the service can serve.
+    pub status: HealthStatus,
     /// Why not ok.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
+/// What a health check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Serving: the database answers (and, for readiness, every migration is applied).
+    Ok,
+    /// The database cannot be reached or fails.
+    DatabaseUnavailable,
+    /// Readiness only: a migration this version ships is not applied.
+    MigrationsMissing,
+}
+
 fn health(check: Result<(), DatabaseError>) -> Response {
     match check {
         Ok(()) => Json(Health {
-            status: "ok".into(),
+            status: HealthStatus::Ok,
             message: None,
         })
         .into_response(),
         Err(error) => {
             let status = match error {
-                DatabaseError::Migration(_) => "migrations_missing",
-                _ => "database_unavailable",
+                DatabaseError::Migration(_) => HealthStatus::MigrationsMissing,
+                _ => HealthStatus::DatabaseUnavailable,
             };
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(Health {
-                    status: status.into(),
+                    status,
                     message: Some(error.to_string()),
                 }),
             )
@@ -928,7 +1055,8 @@ fn health(check: Result<(), DatabaseError>) -> Response {
     description = "Liveness: a real query on the connections table, through the pool the routes use.",
     responses(
         (status = 200, description = "Serving, database answering", body = Health),
-        (status = 503, description = "Database unreachable or failing", body = Health)
+        (status = 503, description = "Database unreachable or failing", body = Health,
+            example = json!({"status": "database_unavailable", "message": "database unavailable: pool timed out while waiting for an open connection"}))
     )
 )]
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -941,7 +1069,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     description = "Readiness: the database answers and every migration this version ships is applied.",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Database unreachable, or migrations missing", body = Health)
+        (status = 503, description = "Database unreachable, or migrations missing", body = Health,
+            example = json!({"status": "migrations_missing", "message": "database migration failed: not applied: 6 connect pages"}))
     )
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -956,11 +1085,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(
     get,
     path = "/openapi.json",
-    responses((status = 200, description = "This description", content_type = "application/json")),
+    responses(
+        (status = 200, description = "This description", content_type = "application/json"),
+        KeyRefused
+    ),
     security(("bearer" = []))
 )]
-async fn openapi_json() -> Response {
-    Json(openapi()).into_response()
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    Json(served_openapi(&state.service)).into_response()
 }
 
 #[utoipa::path(
@@ -969,7 +1101,7 @@ async fn openapi_json() -> Response {
     description = "Prometheus metrics (text format 0.0.4): `provider_forge_http_requests_total` by method, route template and status class; `provider_forge_http_request_duration_seconds` by method and route template; `provider_forge_token_refreshes_total` by provider and outcome (`ok`, `refused`, `failed`); `provider_forge_webhook_deliveries_total` by outcome. Labels never hold a connection id, a query string, a credential or a token. Opens with the API key or the scrape-only `PROVIDER_FORGE_METRICS_KEY`.",
     responses(
         (status = 200, description = "The metrics", content_type = "text/plain"),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody)
+        KeyRefused
     ),
     security(("bearer" = []))
 )]

@@ -284,7 +284,7 @@ mod tests {
             Some("developer")
         );
         let refused = choose(Some("staging"), None).unwrap_err();
-        assert_eq!(refused.code(), "unknown_environment");
+        assert_eq!(refused.code().as_str(), "unknown_environment");
         assert!(
             refused.to_string().contains(
                 "no API environment `staging`; it defines: production, sandbox, developer"

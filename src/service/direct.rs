@@ -133,7 +133,7 @@ impl Service {
             if let Some(url) = local_host_url(&table) {
                 return Err(FieldError::Param {
                     name: None,
-                    code: "invalid_param",
+                    code: super::error_code::ErrorCode::InvalidParam,
                     message: format!(
                         "the connection values are refused: they make `{url}`, a loopback or IP host; give the provider's DNS host names"
                     ),

@@ -7,6 +7,7 @@
 //! checks themselves are the resolved table's ([`crate::resolve::fill_api_request`] and the
 //! other fillers): this only classifies what they refuse.
 
+use super::error_code::ErrorCode;
 use crate::resolve::connection::ConnectionError;
 
 /// A request field the definition refuses.
@@ -50,7 +51,7 @@ pub enum FieldError {
         /// The parameter's name, when the refusal names one.
         name: Option<String>,
         /// The code: `missing_param`, `unknown_param` or `invalid_param`.
-        code: &'static str,
+        code: ErrorCode,
         /// What the definition wants.
         message: String,
     },
@@ -76,15 +77,15 @@ pub enum FieldError {
 
 impl FieldError {
     /// The machine-readable code (`missing_credential`, `unknown_environment`, ...).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::ConnectionId => "invalid_connection_id",
-            Self::UnknownCredential { .. } => "unknown_credential",
-            Self::MissingCredential { .. } => "missing_credential",
-            Self::InvalidCredential { .. } => "invalid_credential",
-            Self::Param { code, .. } => code,
-            Self::UnknownEnvironment { .. } => "unknown_environment",
-            Self::UnknownDataCenter { .. } => "unknown_data_center",
+            Self::ConnectionId => ErrorCode::InvalidConnectionId,
+            Self::UnknownCredential { .. } => ErrorCode::UnknownCredential,
+            Self::MissingCredential { .. } => ErrorCode::MissingCredential,
+            Self::InvalidCredential { .. } => ErrorCode::InvalidCredential,
+            Self::Param { code, .. } => *code,
+            Self::UnknownEnvironment { .. } => ErrorCode::UnknownEnvironment,
+            Self::UnknownDataCenter { .. } => ErrorCode::UnknownDataCenter,
         }
     }
 
@@ -127,11 +128,11 @@ impl FieldError {
                 name: name.clone(),
                 message,
             },
-            ConnectionError::Missing { name, .. } => param(Some(name), "missing_param"),
-            ConnectionError::Unknown { name, .. } => param(Some(name), "unknown_param"),
-            ConnectionError::Invalid { name, .. } => param(Some(name), "invalid_param"),
+            ConnectionError::Missing { name, .. } => param(Some(name), ErrorCode::MissingParam),
+            ConnectionError::Unknown { name, .. } => param(Some(name), ErrorCode::UnknownParam),
+            ConnectionError::Invalid { name, .. } => param(Some(name), ErrorCode::InvalidParam),
             // A URL the values make that leaves the definition's host: the values as a whole.
-            ConnectionError::Url { .. } => param(None, "invalid_param"),
+            ConnectionError::Url { .. } => param(None, ErrorCode::InvalidParam),
             ConnectionError::UnknownEnvironment {
                 provider,
                 environment,
@@ -163,7 +164,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            (missing.code(), missing.field().as_str()),
+            (missing.code().as_str(), missing.field().as_str()),
             ("missing_credential", "credentials.apiKey")
         );
         let param = FieldError::from_connection(&ConnectionError::Invalid {
@@ -172,7 +173,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            (param.code(), param.field().as_str()),
+            (param.code().as_str(), param.field().as_str()),
             ("invalid_param", "params.subdomain")
         );
         let environment = FieldError::from_connection(&ConnectionError::UnknownEnvironment {

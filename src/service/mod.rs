@@ -12,8 +12,10 @@
 //! (connections of the modes without a browser: API keys, Basic, token requests, client
 //! credentials), `authorization` (the ready headers and query parameters of a connection's
 //! API calls), [`fields`] (refused request fields), [`api`] (the HTTP routes and their
-//! OpenAPI description), [`listener`] (serving them with connection limits), [`webhooks`]
-//! (signed connection events, sent at least once from the store's outbox), [`proxy`] (API
+//! OpenAPI description; `error_code`, the one list of error codes; `json_errors`, axum's
+//! refusals in the same JSON shape; `shared_responses`, errors many routes describe alike),
+//! [`listener`] (serving them with connection limits), [`webhooks`] (signed connection
+//! events, sent at least once from the store's outbox), [`proxy`] (API
 //! calls made with a connection's credentials), [`listing`] (connections a page at a time,
 //! behind a sealed cursor), [`connect_page`] (the HTML page an end user connects on).
 //! [`Service`] ties them together and is usable without HTTP.
@@ -24,7 +26,9 @@ pub mod config;
 pub mod connect_page;
 pub mod crypto;
 mod direct;
+mod error_code;
 pub mod fields;
+mod json_errors;
 pub mod keys;
 pub mod listener;
 pub mod listing;
@@ -32,6 +36,7 @@ mod metrics;
 mod outside_text;
 pub mod proxy;
 pub mod refresh;
+mod shared_responses;
 pub mod store;
 mod tokens;
 pub mod webhooks;

@@ -20,6 +20,7 @@ use super::render::{self, Link, STYLESHEET};
 use super::return_to::Outcome;
 use super::{PATH, csrf, form, headers};
 use crate::service::api::{AppState, status_and_code};
+use crate::service::shared_responses::StorePageFailed;
 use crate::service::{Service, ServiceError};
 
 /// The routes of the connect pages.
@@ -57,7 +58,8 @@ pub(crate) async fn stylesheet() -> Response {
     responses(
         (status = 200, description = "The page", content_type = "text/html"),
         (status = 404, description = "Unknown or already used (HTML page)", content_type = "text/html"),
-        (status = 410, description = "The session expired (HTML page)", content_type = "text/html")
+        (status = 410, description = "The session expired (HTML page)", content_type = "text/html"),
+        StorePageFailed
     )
 )]
 pub(crate) async fn show(
@@ -93,7 +95,9 @@ pub(crate) async fn show(
         (status = 400, description = "A value refused: the page again, with the messages (HTML)", content_type = "text/html"),
         (status = 403, description = "The CSRF check failed: the page again (HTML)", content_type = "text/html"),
         (status = 404, description = "Unknown or already used (HTML page)", content_type = "text/html"),
-        (status = 410, description = "The session expired, or the page was used meanwhile (HTML page)", content_type = "text/html")
+        (status = 410, description = "The session expired, or the page was used meanwhile (HTML page)", content_type = "text/html"),
+        (status = 502, description = "The provider could not be reached or failed; nothing was stored (HTML page)", content_type = "text/html"),
+        StorePageFailed
     )
 )]
 pub(crate) async fn submit(

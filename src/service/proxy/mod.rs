@@ -43,10 +43,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any};
 use tokio::time::Instant;
 
-use super::api::{ErrorBody, error as error_response};
+use super::api::{ErrorBody, ErrorCode, error as error_response};
 use super::authorization::Authorization;
 use super::outside_text::for_log;
 use super::refresh::Renew;
+use super::shared_responses::{KeyRefused, StoreFailed};
 use super::{Service, ServiceError};
 use crate::oauth::token::unix_now;
 use cache::HotConnections;
@@ -191,18 +192,18 @@ impl From<ServiceError> for ProxyError {
 
 impl IntoResponse for ProxyError {
     fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            ProxyError::Path(_) => (StatusCode::BAD_REQUEST, "path_refused"),
-            ProxyError::Method(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ProxyError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            ProxyError::BodyStalled(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
-            ProxyError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-            ProxyError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
-            ProxyError::Service(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        let code = match &self {
+            ProxyError::Path(_) => ErrorCode::PathRefused,
+            ProxyError::Method(_) => ErrorCode::MethodNotAllowed,
+            ProxyError::TooLarge(_) => ErrorCode::BodyTooLarge,
+            ProxyError::BodyStalled(_) => ErrorCode::BodyTimeout,
+            ProxyError::Timeout(_) => ErrorCode::UpstreamTimeout,
+            ProxyError::Unreachable(_) => ErrorCode::UpstreamUnreachable,
+            ProxyError::Service(_) => ErrorCode::Internal,
         };
         match self {
             ProxyError::Service(error) => error.into_response(),
-            other => error_response(status, code, other.to_string()),
+            other => error_response(code, other.to_string()),
         }
     }
 }
@@ -228,16 +229,26 @@ pub(crate) const PATH: &str = "/proxy/{provider}/{connection_id}/{*path}";
     ),
     responses(
         (status = 200, description = "The provider's answer, whatever its status, passed back as it came"),
-        (status = 400, description = "path_refused: the path could leave the API's host (nothing sent); bad_request: unknown environment", body = ErrorBody),
-        (status = 401, description = "Missing or wrong key", body = ErrorBody),
-        (status = 404, description = "No such provider or connection", body = ErrorBody),
-        (status = 405, description = "TRACE and CONNECT are not proxied", body = ErrorBody),
-        (status = 408, description = "body_timeout: the request body stopped arriving", body = ErrorBody),
-        (status = 409, description = "reauthorization_required: the provider refused the refresh token; token_expired", body = ErrorBody),
-        (status = 413, description = "body_too_large: past --proxy-max-body", body = ErrorBody),
-        (status = 502, description = "upstream_unreachable (after the retries), or a renewal the provider failed", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
-        (status = 504, description = "upstream_timeout: no answer within --proxy-timeout", body = ErrorBody)
+        (status = 400, description = "`path_refused`: the path could leave the API's host (nothing sent); `unknown_environment`: no such API environment in `Provider-Forge-Environment`", body = ErrorBody,
+            example = json!({"error": "path_refused", "message": "the path is refused: it has a `.` or `..` segment, which would climb out of the API base URL"})),
+        KeyRefused,
+        (status = 404, description = "`not_found`: no such provider or connection", body = ErrorBody,
+            example = json!({"error": "not_found", "message": "no connection `acme-1` for provider `zoho-crm`"})),
+        (status = 405, description = "`method_not_allowed`: TRACE and CONNECT are not proxied", body = ErrorBody,
+            example = json!({"error": "method_not_allowed", "message": "TRACE is not proxied: it would echo the connection's credentials or open a tunnel"})),
+        (status = 408, description = "`body_timeout`: the request body stopped arriving", body = ErrorBody,
+            example = json!({"error": "body_timeout", "message": "the request body stopped arriving for 60 s; the call was abandoned"})),
+        (status = 409, description = "`reauthorization_required`: the provider refused the refresh token; `token_expired`; `connection_values_refused`; `connection_mode_changed`", body = ErrorBody,
+            example = json!({"error": "reauthorization_required", "message": "connection `acme-1` of `zoho-crm` needs reauthorization: the provider refused its refresh token; start a new connect session"})),
+        (status = 413, description = "`body_too_large`: past --proxy-max-body", body = ErrorBody,
+            example = json!({"error": "body_too_large", "message": "the request body is larger than the limit of 104857600 bytes; nothing more was sent"})),
+        (status = 429, description = "`provider_rate_limited`: a renewal the provider rate limited (the provider's own 429 is passed back as it came)", body = ErrorBody,
+            example = json!({"error": "provider_rate_limited", "message": "refresh failed: the provider is rate limiting: Access Denied"})),
+        (status = 502, description = "`upstream_unreachable` (after the retries), or `provider_error`: a renewal the provider failed", body = ErrorBody,
+            example = json!({"error": "upstream_unreachable", "message": "the provider could not be reached: connection refused"})),
+        StoreFailed,
+        (status = 504, description = "`upstream_timeout`: no answer within --proxy-timeout", body = ErrorBody,
+            example = json!({"error": "upstream_timeout", "message": "the provider did not answer within 60 s"}))
     ),
     security(("bearer" = []))
 )]

@@ -46,6 +46,7 @@ mod service_connect_browser;
 mod service_connect_page;
 mod service_connections;
 mod service_instances;
+mod service_openapi;
 mod service_operators;
 mod service_proxy;
 mod service_webhooks;

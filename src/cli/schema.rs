@@ -1,4 +1,5 @@
-//! `provider-forge schema`: prints a generated JSON Schema.
+//! `provider-forge schema`: prints a generated JSON Schema, or the service's OpenAPI
+//! description.
 
 use clap::ValueEnum;
 
@@ -20,6 +21,8 @@ enum SchemaKind {
     DataCenterSet,
     /// The output of `render --format json` (schemas/rendered.schema.json).
     Rendered,
+    /// The HTTP API of `serve`, OpenAPI 3.1 (schemas/openapi.json).
+    Openapi,
 }
 
 pub fn run(args: SchemaArgs) -> u8 {
@@ -27,6 +30,8 @@ pub fn run(args: SchemaArgs) -> u8 {
         SchemaKind::Provider => schema::provider_schema(),
         SchemaKind::DataCenterSet => schema::data_center_set_schema(),
         SchemaKind::Rendered => schema::rendered_schema(),
+        SchemaKind::Openapi => serde_json::to_value(crate::service::api::openapi())
+            .expect("the OpenAPI description always serializes"),
     };
     match super::print_stdout(&schema::to_pretty_json(&value)) {
         Ok(()) => super::EXIT_OK,

@@ -56,20 +56,10 @@ const TRICKY: [&str; 35] = [
 ];
 
 fn pyyaml_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import yaml"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !found {
-        let message = "python3 with PyYAML is not available: `render --format yaml` was NOT \
-                       read back with a YAML 1.1 reader (`pip install pyyaml`; .ci/run does)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}");
-        }
-        let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
-    }
-    found
+    crate::support::python_module(
+        "yaml",
+        "`render --format yaml` was NOT read back with a YAML 1.1 reader (`pip install pyyaml`)",
+    )
 }
 
 fn render(path: &std::path::Path, format: &str) -> Vec<u8> {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -305,22 +305,34 @@ async fn malformed_json_is_400_bad_request_saying_where() {
     world.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_query_value_of_the_wrong_type_is_400_bad_request() {
-    let (world, serve) = serving().await;
-    for target in [
-        "/connections?limit=many",
-        "/connections?status=asleep",
-        "/connections?colour=blue",
-        "/connections/zoho-crm/acme-1/token?force_refresh=maybe",
-    ] {
+/// GETs each target with the key; each must be refused with `code`. The errors, in order.
+async fn refused_gets(serve: &Instance, targets: &[&str], code: &str) -> Vec<Value> {
+    let mut errors = Vec::new();
+    for target in targets {
         let answer = raw(
-            &serve,
+            serve,
             &format!("GET {target} HTTP/1.1\r\n{}", bearer()),
             b"",
         )
         .await;
-        let error = answer.assert_error("bad_request");
+        errors.push(answer.assert_error(code));
+    }
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_value_of_the_wrong_type_is_400_bad_request() {
+    let (world, serve) = serving().await;
+    let targets = [
+        "/connections?limit=many",
+        "/connections?status=asleep",
+        "/connections?colour=blue",
+        "/connections/zoho-crm/acme-1/token?force_refresh=maybe",
+    ];
+    for (target, error) in targets
+        .iter()
+        .zip(refused_gets(&serve, &targets, "bad_request").await)
+    {
         assert!(
             error["message"]
                 .as_str()
@@ -336,19 +348,12 @@ async fn a_query_value_of_the_wrong_type_is_400_bad_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_path_segment_that_is_not_utf8_is_400_bad_request() {
     let (world, serve) = serving().await;
-    for target in [
+    let targets = [
         "/connections/zoho-crm/acme%FF",
         "/connections/zoho%C3/acme-1/token",
         "/proxy/zoho%FF/acme-1/crm/v8/Leads",
-    ] {
-        let answer = raw(
-            &serve,
-            &format!("GET {target} HTTP/1.1\r\n{}", bearer()),
-            b"",
-        )
-        .await;
-        answer.assert_error("bad_request");
-    }
+    ];
+    refused_gets(&serve, &targets, "bad_request").await;
     // Without the key, the key is what is wrong.
     let unkeyed = raw(&serve, "GET /proxy/zoho%FF/acme-1/x HTTP/1.1", b"").await;
     unkeyed.assert_error("unauthorized");
@@ -558,17 +563,10 @@ fn the_checked_in_description_is_fresh() {
 /// after a loud SKIPPED line when it is not installed outside CI; under CI=true a missing
 /// validator fails the test.
 fn validate_with_openapi_spec_validator(file: &Path) -> Option<(bool, String)> {
-    let available = Command::new("python3")
-        .args(["-c", "import openapi_spec_validator"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        let message = "python3 with openapi_spec_validator is not available: the OpenAPI \
-                       description was NOT validated (`pip install openapi-spec-validator`; \
-                       .ci/run does)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        eprintln!("SKIPPED: {message}");
+    if !crate::support::python_module(
+        "openapi_spec_validator",
+        "the OpenAPI description was NOT validated (`pip install openapi-spec-validator`)",
+    ) {
         return None;
     }
     let output = Command::new("python3")

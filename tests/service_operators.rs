@@ -74,16 +74,10 @@ fn parsed_by_prometheus_client(text: &str) -> Option<Vec<Value>> {
         from prometheus_client.parser import text_string_to_metric_families\n\
         print(json.dumps([{'name': s.name, 'labels': s.labels, 'value': s.value}\n\
             for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples]))";
-    let available = Command::new("python3")
-        .args(["-c", "import prometheus_client"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        let message = "python3 with prometheus_client is not available: /metrics was NOT read \
-                       with Prometheus's parser (`pip install prometheus-client`; .ci/run does)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        eprintln!("SKIPPED: {message}");
+    if !crate::support::python_module(
+        "prometheus_client",
+        "/metrics was NOT read with Prometheus's parser (`pip install prometheus-client`)",
+    ) {
         return None;
     }
     let mut child = Command::new("python3")

@@ -228,6 +228,24 @@ pub async fn browse_to_callback(http: &reqwest::Client, url: &str, redirect_uri:
     panic!("too many redirects, last {current}");
 }
 
+/// Whether `python3` can import `module`, a reader another project wrote that a test uses as
+/// its oracle. Without it: a loud SKIPPED line saying what was not checked (`unchecked`), or,
+/// under CI=true (where .ci/run installs it), a failure.
+pub fn python_module(module: &str, unchecked: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found {
+        let message =
+            format!("python3 with {module} is not available: {unchecked} (.ci/run installs it)");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("SKIPPED: {message}");
+    }
+    found
+}
+
 /// Fails if any of `secrets` appears in `text`, naming where.
 pub fn assert_no_secret(what: &str, text: &str, secrets: &[String]) {
     for secret in secrets {

@@ -30,6 +30,8 @@ shop:
             x-shop-access-token: ${accessToken}
         retry:
             after: [retry-after]
+            at: [x-shop-limit-reset]
+            error_code: ['429']
     docs: https://docs.example/shop
     webhook_routing_script: shopWebhookRouting
     connection_config:
@@ -259,7 +261,7 @@ fn fields_not_carried_over_are_listed_per_entry_and_in_the_file() {
     for field in [
         "categories",
         "webhook_routing_script",
-        "proxy.retry",
+        "proxy.retry.error_code",
         "connection_config.unused",
         "connection_config.subdomain.title",
         "connection_config.subdomain.doc_section",
@@ -309,6 +311,8 @@ fn an_imported_definition_says_what_the_nango_entry_says() {
         "^[a-z0-9_-]+$"
     );
     assert_eq!(shop["connection"]["params"]["subdomain"]["example"], "acme");
+    assert_eq!(shop["api"]["retry"]["after"][0], "retry-after");
+    assert_eq!(shop["api"]["retry"]["at"][0], "x-shop-limit-reset");
     assert_eq!(shop["scopes"]["default"][0], "read_products");
     let names: Vec<&str> = shop["scopes"]["catalog"]
         .as_sequence()

@@ -944,3 +944,81 @@ fn every_entry_of_the_other_modes_is_imported_and_round_trips_equal_or_is_skippe
         );
     }
 }
+
+/// Nango's `proxy.retry.after` and `.at` reach the imported definition's `api.retry` unchanged,
+/// for every imported entry of every mode; what the format has no field for (`error_code`,
+/// `remaining`, `in_body`) is listed as not carried over.
+#[test]
+fn every_imported_entry_keeps_nangos_rate_limit_headers() {
+    let Some(providers) = env_path("PROVIDER_FORGE_NANGO_PROVIDERS") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imported");
+    let mut args = vec![
+        "import",
+        "nango",
+        providers.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--auth-mode",
+        "OAUTH2",
+    ];
+    for (mode, _) in MODE_FLOORS {
+        args.extend(["--auth-mode", mode]);
+    }
+    let import = run(&args);
+    assert_eq!(import.status.code(), Some(0));
+    let report: Json = serde_json::from_slice(&import.stdout).expect("the report is JSON");
+    let nango = NangoCatalog::parse(&std::fs::read_to_string(&providers).unwrap()).unwrap();
+    let (mut with_after, mut with_at) = (0, 0);
+    for entry in report["entries"].as_array().unwrap() {
+        if entry["outcome"] != "imported" {
+            continue;
+        }
+        let id = entry["id"].as_str().unwrap();
+        let original = nango.entry(id).unwrap().fields;
+        let retry = mapping(&original, "proxy").and_then(|proxy| mapping(proxy, "retry"));
+        let expected = |field: &str| retry.map(|retry| strings(retry, field)).unwrap_or_default();
+        let written: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(out.join(format!("{id}.yaml"))).unwrap())
+                .unwrap();
+        let ours = |field: &str| -> Vec<String> {
+            written["api"]["retry"][field]
+                .as_sequence()
+                .map(|names| {
+                    names
+                        .iter()
+                        .map(|n| n.as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(ours("after"), expected("after"), "{id}: api.retry.after");
+        assert_eq!(ours("at"), expected("at"), "{id}: api.retry.at");
+        with_after += usize::from(!expected("after").is_empty());
+        with_at += usize::from(!expected("at").is_empty());
+        let not_carried: Vec<&str> = entry["not_carried_over"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        for key in retry.into_iter().flat_map(|retry| retry.keys()) {
+            let key = key.as_str().unwrap();
+            let listed = not_carried.contains(&format!("proxy.retry.{key}").as_str());
+            assert_eq!(
+                listed,
+                !matches!(key, "after" | "at"),
+                "{id}: proxy.retry.{key} in not_carried_over: {not_carried:?}"
+            );
+        }
+    }
+    // Nango's catalog names such headers for scores of entries: the comparison above saw them.
+    assert!(
+        with_after >= 40 && with_at >= 20,
+        "{with_after} entries with `after`, {with_at} with `at`"
+    );
+}

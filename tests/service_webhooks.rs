@@ -13,9 +13,13 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::service_api::revoke_everything_at_the_provider;
+use crate::service_connections::{APP_KEY, PASSWORD, USERNAME, create, modes_world};
 use crate::service_operators::{sample, scrape};
 use crate::support::cli::stderr;
-use crate::support::service::{API_KEY, Backend, Instance, WEBHOOK_SECRET, World, expire};
+use crate::support::service::{
+    API_KEY, Backend, Instance, WEBHOOK_SECRET, World, expire, on_both_backends_with,
+};
+use crate::support::{CLIENT_ID, Endpoint, Fault, SHARED_SECRET};
 
 /// The longest any test waits for a delivery: retries back off 1 s, then 2 s, 4 s, ...
 const PATIENCE: Duration = Duration::from_secs(45);
@@ -460,3 +464,90 @@ async fn a_webhook_url_needs_its_secret_and_https() {
     assert!(!text.contains(WEBHOOK_SECRET), "{text}");
     world.finish().await;
 }
+
+/// Credentials the provider refuses at renewal (HTTP 401 `invalid_client` at its token
+/// endpoint) mark a `token_request` connection, and a `client_credentials` connection with its
+/// own client, `reauthorization_required`, with the event, as a refused refresh token does. A
+/// `client_credentials` connection on the platform's client is not marked: the client refused
+/// is the platform's, which no user can mend.
+async fn refused_credentials_at_renewal_require_reauthorization(world: &World) {
+    let receiver = Receiver::start(&[]).await;
+    let serve = webhook_instance(world, receiver.addr);
+    for (provider, id, credentials) in [
+        (
+            "two-step",
+            "steps",
+            serde_json::json!({"username": USERNAME, "password": PASSWORD, "appKey": APP_KEY}),
+        ),
+        (
+            "machine-api",
+            "own",
+            serde_json::json!({"client_id": CLIENT_ID, "client_secret": SHARED_SECRET}),
+        ),
+        ("machine-api", "platform", serde_json::json!({})),
+    ] {
+        let (status, body) = create(
+            &serve,
+            serde_json::json!({"provider": provider, "connection_id": id, "credentials": credentials}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        expire(world, provider, id).await;
+    }
+    receiver.wait_for(3).await;
+
+    // The provider revokes the client secret and the credentials.
+    world.sim.inject(Fault::CredentialsRefused);
+    for path in ["two-step/steps", "machine-api/own"] {
+        let (status, body) = serve.get(&format!("/connections/{path}/token")).await;
+        assert_eq!(status, 409, "{path}: {body}");
+        assert_eq!(body["error"], "reauthorization_required", "{path}");
+        assert_eq!(body["status"], "reauthorization_required", "{path}");
+        let (_, connection) = serve.get(&format!("/connections/{path}")).await;
+        assert_eq!(connection["status"], "reauthorization_required", "{path}");
+    }
+    let (status, body) = serve.get("/connections/machine-api/platform/token").await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"], "provider_error");
+    let (_, connection) = serve.get("/connections/machine-api/platform").await;
+    assert_eq!(connection["status"], "active");
+
+    let events = receiver.wait_for(5).await;
+    let marked: BTreeMap<String, String> = events[3..]
+        .iter()
+        .map(|received| {
+            assert_signed(received);
+            let event = received.json();
+            (
+                event["connection_id"].as_str().unwrap().to_owned(),
+                event["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marked,
+        BTreeMap::from(["own", "steps"].map(|id| (
+            id.to_owned(),
+            "connection.reauthorization_required".to_owned()
+        )))
+    );
+
+    // Marked connections are not sent to the provider again, nor announced twice.
+    let asked = world.sim.count(Endpoint::Token) + world.sim.count(Endpoint::Refresh);
+    for path in ["two-step/steps", "machine-api/own"] {
+        assert_eq!(
+            serve.get(&format!("/connections/{path}/token")).await.0,
+            409
+        );
+    }
+    assert_eq!(
+        world.sim.count(Endpoint::Token) + world.sim.count(Endpoint::Refresh),
+        asked
+    );
+    wait_for_empty_outbox(world).await;
+    assert_eq!(receiver.received().len(), 5);
+}
+on_both_backends_with!(
+    refused_credentials_at_renewal_require_reauthorization,
+    modes_world
+);

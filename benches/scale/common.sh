@@ -31,7 +31,9 @@ need() {
     done
 }
 
+# BUILD=0 measures the binaries as they are (say, while the tree is being edited).
 build() {
+    [ "${BUILD:-1}" = 0 ] && return
     echo "== build (release; fat LTO, the first build takes minutes)"
     (cd "$ROOT" && cargo build --release --bin provider-forge --example seed_connections)
 }
@@ -118,6 +120,17 @@ rss_mb() {
     ps -o rss= --pid "$1" --ppid "$1" | awk '{ kb += $1 } END { printf "%.1f", kb / 1024 }'
 }
 
+# cpu_ticks PID: user + system CPU of the process and its children (nginx's workers) so far,
+# in clock ticks.
+cpu_ticks() {
+    local pid ticks=0
+    for pid in "$1" $(ps -o pid= --ppid "$1"); do
+        [ -r "/proc/$pid/stat" ] || continue
+        ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+    done
+    echo "$ticks"
+}
+
 # wrk_run URL [WRK_PATHS WRK_IDS WRK_DIGITS]: one wrk run; prints its RESULT fields.
 wrk_run() {
     local result
@@ -140,3 +153,16 @@ sampled() {
     awk 'NF { if (!n++) first = $1; if ($1 > max) max = $1; last = $1 }
          END { printf "rss_mb=%s..%s..%s\n", first, max, last }' "$samples"
 }
+
+# awk functions for reading OUT/runs.txt lines (NAME=VALUE fields): field(NAME) and
+# median(LIST, N); put "$AWK_RUNS" before the program.
+AWK_RUNS='
+function field(name,   i, kv) {
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
+}
+function median(list, n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+        if (list[j] + 0 < list[i] + 0) { t = list[i]; list[i] = list[j]; list[j] = t }
+    return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
+}
+'

@@ -50,7 +50,8 @@ pub struct SimulateArgs {
     /// A fault to put in force (repeatable): error-with-200, expires-in-string,
     /// no-refresh-token, rotate-refresh-token, rate-limit-after:N, slow:MS,
     /// server-error-once, malformed-json, api-401-once, api-429-once, api-500-once,
-    /// api-503-once, api-429-date-once, api-hang-once, api-reset-once. See below.
+    /// api-503-once, api-429-date-once, api-hang-once, api-reset-once, credentials-refused.
+    /// See below.
     #[arg(long = "fault", value_name = "NAME[:ARG]")]
     faults: Vec<Fault>,
     /// Append one JSON line per request (host, path, endpoint, grant_type, outcome) to FILE.
@@ -117,6 +118,7 @@ Faults:
   api-429-date-once     the next API call gets HTTP 429 with Retry-After as an HTTP date 2 s ahead
   api-hang-once         the next API call is never answered (held for ten minutes)
   api-reset-once        the next API call's connection is closed without an answer
+  credentials-refused   client-credentials and token requests get HTTP 401 invalid_client
 
 The API: every API base URL of every data center and environment answers any path with \
 HTTP 200 and a small JSON body (provider, data_center, environment, method, path) when the \

@@ -19,7 +19,10 @@
 //!    full), the set is kept in memory: callers of this process are handed it, and the
 //!    flight's task keeps retrying the commit, with backoff, until it lands or the row is
 //!    replaced (a reconnect) or deleted.
-//! 5. `invalid_grant` marks the row `reauthorization_required` (committed, never deleted);
+//! 5. `invalid_grant` marks the row `reauthorization_required` (committed, never deleted), and
+//!    so does `invalid_client` or a 401 at the token endpoint for what the connection supplied
+//!    itself (a `token_request` connection's credentials, a `client_credentials` connection's
+//!    own client);
 //!    other failures release the lease and leave the row as it was. An `oauth2_code`
 //!    connection without a refresh token is never sent to the provider and never marked: its
 //!    access token is handed out while it is valid, and once it expired the caller is told to
@@ -61,9 +64,10 @@ pub enum TokenError {
         /// Connection id.
         connection_id: String,
     },
-    /// The provider refused the refresh token; the user must connect again.
+    /// The provider refused the refresh token, or the credentials the connection was made
+    /// with; the user must connect again.
     #[error(
-        "connection `{connection_id}` of `{provider}` needs reauthorization: the provider refused its refresh token; start a new connect session"
+        "connection `{connection_id}` of `{provider}` needs reauthorization: the provider refused its refresh token or credentials; start a new connect session"
     )]
     ReauthorizationRequired {
         /// Provider id.
@@ -146,6 +150,41 @@ pub fn needs_reauthorization(error: &OAuthError) -> bool {
         OAuthError::Rejected { error, .. } => error == "invalid_grant" || error == "invalid_code",
         _ => false,
     }
+}
+
+/// Whether the token endpoint refused what the connection itself supplied (`invalid_client`,
+/// or HTTP 401): the credentials of a `token_request` connection, the own client of a
+/// `client_credentials` one. Like a dead refresh token, only new credentials mend that. A
+/// `client_credentials` connection on the platform's client (`--clients`) is not judged by
+/// it: the refused client is then the platform's, which no user can mend by connecting again,
+/// and marking would strand every connection of the provider at once.
+fn credentials_refused(mode: AuthMode, own_client: bool, error: &OAuthError) -> bool {
+    let supplied_by_the_connection = match mode {
+        AuthMode::TokenRequest => true,
+        AuthMode::ClientCredentials => own_client,
+        _ => false,
+    };
+    supplied_by_the_connection
+        && match error {
+            OAuthError::Rejected { error, status, .. } => {
+                error == "invalid_client" || *status == 401
+            }
+            OAuthError::Refused { status, .. } | OAuthError::UnexpectedStatus { status, .. } => {
+                *status == 401
+            }
+            _ => false,
+        }
+}
+
+/// Whether a renewal's failure means the connection needs reauthorization: the refresh token
+/// or the connection's own credentials were refused.
+fn refused_for_good(
+    record: &ConnectionRecord,
+    secrets: &ConnectionSecrets,
+    error: &OAuthError,
+) -> bool {
+    needs_reauthorization(error)
+        || credentials_refused(record.auth_mode, secrets.client.is_some(), error)
 }
 
 /// How long leases last and how patiently commits are retried.
@@ -391,11 +430,14 @@ impl Refresher {
             answer = refresh(current.clone(), tokens, secrets.clone()) => answer,
             never = self.keep_lease(&run.key) => match never {},
         };
+        let refused = answer
+            .as_ref()
+            .is_err_and(|error| refused_for_good(&current, &secrets, error));
         self.metrics.refresh(
             provider,
             match &answer {
                 Ok(_) => RefreshOutcome::Ok,
-                Err(error) if needs_reauthorization(error) => RefreshOutcome::Refused,
+                Err(_) if refused => RefreshOutcome::Refused,
                 Err(_) => RefreshOutcome::Failed,
             },
         );
@@ -429,7 +471,7 @@ impl Refresher {
                     }
                 }
             }
-            Err(error) if needs_reauthorization(&error) => {
+            Err(error) if refused => {
                 let mut record = current;
                 record.status = ConnectionStatus::ReauthorizationRequired;
                 let event = self.events.as_ref().map(|_| {
@@ -454,7 +496,7 @@ impl Refresher {
                         tracing::warn!(provider, connection_id, error = %db, "could not mark the connection; the next refresh will ask again");
                     }
                 }
-                tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh token refused; reauthorization required");
+                tracing::warn!(provider, connection_id, error = %for_log(&error.to_string()), "refresh token or credentials refused; reauthorization required");
                 (Err(reauthorize(&run.key)), None)
             }
             Err(error) => {

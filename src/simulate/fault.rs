@@ -45,13 +45,17 @@ pub enum Fault {
     ApiHangOnce,
     /// `api-reset-once`: the next API call's connection is closed without an answer.
     ApiResetOnce,
+    /// `credentials-refused`: from now on every client-credentials and token request (and a
+    /// token request's refresh) answers HTTP 401 `invalid_client`, as a provider does once the
+    /// client secret or the credentials were revoked.
+    CredentialsRefused,
 }
 
 /// The fault names, for help texts and error messages.
 pub const FAULT_NAMES: &str = "error-with-200, expires-in-string, no-refresh-token, \
      rotate-refresh-token, rate-limit-after:N, slow:MS, server-error-once, malformed-json, \
      api-401-once, api-429-once, api-500-once, api-503-once, api-429-date-once, api-hang-once, \
-     api-reset-once";
+     api-reset-once, credentials-refused";
 
 impl FromStr for Fault {
     type Err = String;
@@ -79,6 +83,7 @@ impl FromStr for Fault {
             "api-429-date-once" => Fault::Api429DateOnce,
             "api-hang-once" => Fault::ApiHangOnce,
             "api-reset-once" => Fault::ApiResetOnce,
+            "credentials-refused" => Fault::CredentialsRefused,
             "rate-limit-after" => {
                 let n = number("a number of refreshes")?;
                 return u32::try_from(n)
@@ -117,6 +122,7 @@ impl fmt::Display for Fault {
             Fault::Api429DateOnce => f.write_str("api-429-date-once"),
             Fault::ApiHangOnce => f.write_str("api-hang-once"),
             Fault::ApiResetOnce => f.write_str("api-reset-once"),
+            Fault::CredentialsRefused => f.write_str("credentials-refused"),
         }
     }
 }
@@ -135,6 +141,7 @@ pub(crate) struct Faults {
     pub(crate) malformed_json: bool,
     /// API answers still to fail (or be held), in order of arming.
     pub(crate) api_failures: std::collections::VecDeque<ApiFailure>,
+    pub(crate) credentials_refused: bool,
 }
 
 /// An API call failed on purpose by a fault.
@@ -174,6 +181,7 @@ impl Faults {
             Fault::Api429DateOnce => self.api_failures.push_back(ApiFailure::RateLimitedUntil),
             Fault::ApiHangOnce => self.api_failures.push_back(ApiFailure::Hang),
             Fault::ApiResetOnce => self.api_failures.push_back(ApiFailure::Reset),
+            Fault::CredentialsRefused => self.credentials_refused = true,
         }
     }
 }

@@ -41,6 +41,17 @@ fn refuse(status: StatusCode, error: &str, reason: String) -> Answer {
     )
 }
 
+/// The answer while the `credentials-refused` fault is in force.
+fn revoked(state: &ServerState) -> Option<Answer> {
+    state.faults.credentials_refused.then(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "the client or credentials were revoked (fault credentials-refused)".into(),
+        )
+    })
+}
+
 /// A client-credentials token request.
 pub(crate) fn client_credentials(
     shared: &Shared,
@@ -48,6 +59,9 @@ pub(crate) fn client_credentials(
     request: &Received,
     here: RouteTarget,
 ) -> Answer {
+    if let Some(refused) = revoked(state) {
+        return refused;
+    }
     if let Err(failure) = authenticate(shared, request, here.provider, here.dc) {
         return failure.answer(state);
     }
@@ -88,6 +102,9 @@ pub(crate) fn token_request(
     here: RouteTarget,
     endpoint: Endpoint,
 ) -> Answer {
+    if let Some(refused) = revoked(state) {
+        return refused;
+    }
     let provider = &shared.providers[here.provider];
     let (Some(expected), Some(spec)) = (
         &shared.expected.token[here.provider][here.dc],

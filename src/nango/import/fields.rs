@@ -1,7 +1,9 @@
 //! How the importer reads a Nango entry's fields, and how it says why an entry is not imported:
 //! shared by the entry's mapping and its connection values.
 
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
+
+use crate::definition::types::RetryHeaders;
 
 /// Why an entry is not imported: the Nango feature with no equivalent, and the details.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,4 +37,27 @@ pub(super) fn string_list(value: Option<&Value>) -> Vec<String> {
         .and_then(Value::as_sequence)
         .map(|items| items.iter().filter_map(scalar).collect())
         .unwrap_or_default()
+}
+
+/// `proxy.retry` as `api.retry`: Nango's `after` (headers giving seconds to wait) and `at`
+/// (headers giving the time the limit resets) are the format's own two lists. What the format
+/// has no field for (`error_code`, `remaining`, `in_body`) is listed in `not_carried_over`.
+pub(super) fn retry_headers(proxy: &Mapping, not_carried_over: &mut Vec<String>) -> RetryHeaders {
+    let Some(retry) = proxy.get("retry") else {
+        return RetryHeaders::default();
+    };
+    let Some(retry) = retry.as_mapping() else {
+        not_carried_over.push("proxy.retry".to_owned());
+        return RetryHeaders::default();
+    };
+    let mut headers = RetryHeaders::default();
+    for (key, value) in retry {
+        let key = key.as_str().unwrap_or_default();
+        match (key, value.as_sequence()) {
+            ("after", Some(_)) => headers.after = string_list(Some(value)),
+            ("at", Some(_)) => headers.at = string_list(Some(value)),
+            _ => not_carried_over.push(format!("proxy.retry.{key}")),
+        }
+    }
+    headers
 }

@@ -13,7 +13,7 @@
 use indexmap::IndexMap;
 use serde_yaml::Value;
 
-use super::fields::{Skip, scalar, skip, string_list};
+use super::fields::{Skip, retry_headers, scalar, skip, string_list};
 use super::template::Context;
 use super::values::{self, Uses};
 use crate::definition::types::{
@@ -307,10 +307,13 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
                     headers,
                     query,
                     verify: None,
-                    retry: Default::default(),
+                    retry: retry_headers(proxy, &mut not_carried_over),
                 });
             }
             None => {
+                if proxy.contains_key("retry") {
+                    not_carried_over.push("proxy.retry".to_owned());
+                }
                 if !headers.is_empty() {
                     not_carried_over.push("proxy.headers".to_owned());
                 }
@@ -321,7 +324,7 @@ pub(crate) fn map(entry: &NangoEntry, scopes: Option<&[String]>) -> Result<Mappe
         }
         for (key, _) in proxy {
             let key = key.as_str().unwrap_or_default();
-            if !matches!(key, "base_url" | "headers" | "query") {
+            if !matches!(key, "base_url" | "headers" | "query" | "retry") {
                 not_carried_over.push(format!("proxy.{key}"));
             }
         }

@@ -21,7 +21,7 @@
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
-use super::fields::{Skip, scalar, skip, string_list};
+use super::fields::{Skip, retry_headers, scalar, skip, string_list};
 use super::mapping::Mapped;
 use super::template::{self, Context, Vocabulary};
 use super::values::{self, Uses, rust_pattern};
@@ -424,9 +424,13 @@ fn api(
         Some(verification) => Some(verify(verification, uses, vocabulary)?),
         None => None,
     };
+    let retry = retry_headers(proxy, not_carried_over);
     for (key, _) in proxy {
         let key = key.as_str().unwrap_or_default();
-        if !matches!(key, "base_url" | "headers" | "query" | "verification") {
+        if !matches!(
+            key,
+            "base_url" | "headers" | "query" | "verification" | "retry"
+        ) {
             not_carried_over.push(format!("proxy.{key}"));
         }
     }
@@ -436,7 +440,7 @@ fn api(
         headers,
         query,
         verify,
-        retry: Default::default(),
+        retry,
     })
 }
 
@@ -881,7 +885,14 @@ anthropic:
                 .not_carried_over
                 .contains(&"credentials.apiKey.doc_section".to_owned())
         );
-        assert!(mapped.not_carried_over.contains(&"proxy.retry".to_owned()));
+        assert_eq!(api.retry.after, ["retry-after"]);
+        assert!(api.retry.at.is_empty());
+        assert!(
+            !mapped
+                .not_carried_over
+                .iter()
+                .any(|f| f.starts_with("proxy.retry"))
+        );
     }
 
     #[test]

@@ -843,11 +843,7 @@ macro_rules! impl_store {
                 &self,
                 state_hash: &str,
             ) -> Result<Option<PendingRecord>, DatabaseError> {
-                let row = sqlx::query(&sql::take_pending())
-                    .bind(state_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(read_pending).transpose()
+                fetch_one!(&self.pool, &sql::take_pending(), read_pending, state_hash)
             }
 
             async fn purge_expired_pending(&self, now: i64) -> Result<u64, DatabaseError> {
@@ -883,22 +879,24 @@ macro_rules! impl_store {
                 &self,
                 page_hash: &str,
             ) -> Result<Option<ConnectPageRecord>, DatabaseError> {
-                let row = sqlx::query(&sql::select_connect_page())
-                    .bind(page_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(read_connect_page).transpose()
+                fetch_one!(
+                    &self.pool,
+                    &sql::select_connect_page(),
+                    read_connect_page,
+                    page_hash
+                )
             }
 
             async fn take_connect_page(
                 &self,
                 page_hash: &str,
             ) -> Result<Option<ConnectPageRecord>, DatabaseError> {
-                let row = sqlx::query(&sql::take_connect_page())
-                    .bind(page_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(read_connect_page).transpose()
+                fetch_one!(
+                    &self.pool,
+                    &sql::take_connect_page(),
+                    read_connect_page,
+                    page_hash
+                )
             }
 
             async fn upsert_connection(
@@ -924,12 +922,13 @@ macro_rules! impl_store {
                 provider: &str,
                 connection_id: &str,
             ) -> Result<Option<ConnectionRecord>, DatabaseError> {
-                let row = sqlx::query(&sql::select_connection())
-                    .bind(provider)
-                    .bind(connection_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(read_connection).transpose()
+                fetch_one!(
+                    &self.pool,
+                    &sql::select_connection(),
+                    read_connection,
+                    provider,
+                    connection_id
+                )
             }
 
             async fn connections(
@@ -1144,6 +1143,17 @@ macro_rules! impl_store {
     };
 }
 
+/// The one row a statement finds by its key, read by `$read`; `None` when it finds none.
+macro_rules! fetch_one {
+    ($pool:expr, $statement:expr, $read:expr, $($key:expr),+ $(,)?) => {{
+        let row = sqlx::query($statement)
+            $(.bind($key))+
+            .fetch_optional($pool)
+            .await?;
+        row.as_ref().map($read).transpose()
+    }};
+}
+
 /// Inserts an outbox event, when there is one, inside the caller's transaction.
 macro_rules! insert_event {
     ($tx:expr, $event:expr) => {
@@ -1169,7 +1179,10 @@ macro_rules! pool_options {
     };
 }
 
-use {bind_connection, bind_pending, bind_token_update, impl_store, insert_event, pool_options};
+use {
+    bind_connection, bind_pending, bind_token_update, fetch_one, impl_store, insert_event,
+    pool_options,
+};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -14,8 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use super::changes::{self, CHANNEL, Feed, Watcher};
 use super::{
     ConnectPageRecord, ConnectionRecord, DatabaseError, Lease, OutboxEvent, PendingRecord, Sealed,
-    bind_connection, bind_pending, bind_token_update, impl_store, insert_event, pool_options,
-    read_connect_page, read_connection, read_pending, sql, to_json,
+    bind_connection, bind_pending, bind_token_update, fetch_one, impl_store, insert_event,
+    pool_options, read_connect_page, read_connection, read_pending, sql, to_json,
 };
 
 /// How long a request waits for a pooled database connection before reporting the database

@@ -16,8 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::changes::{Feed, Watcher};
 use super::{
     ConnectPageRecord, ConnectionRecord, DatabaseError, Lease, OutboxEvent, PendingRecord, Sealed,
-    bind_connection, bind_pending, bind_token_update, impl_store, insert_event, pool_options,
-    read_connect_page, read_connection, read_pending, redacted_url, sql, to_json,
+    bind_connection, bind_pending, bind_token_update, fetch_one, impl_store, insert_event,
+    pool_options, read_connect_page, read_connection, read_pending, redacted_url, sql, to_json,
 };
 
 /// How long a writer waits for another's short write, and a request for a pooled connection.

@@ -40,7 +40,24 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     let crm = repo_path("providers/zoho-crm.yaml");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.json");
+    // A one-entry catalog in Nango's shape: `import` prints its report after writing the file.
+    let nango = dir.path().join("providers.yaml");
+    std::fs::write(
+        &nango,
+        "shop:\n    display_name: Shop\n    auth_mode: OAUTH2\n    \
+         authorization_url: https://shop.example/oauth/authorize\n    \
+         token_url: https://shop.example/oauth/token\n",
+    )
+    .unwrap();
+    let imported = dir.path().join("imported");
     let commands: Vec<Vec<&str>> = vec![
+        vec![
+            "import",
+            "nango",
+            nango.to_str().unwrap(),
+            "--out",
+            imported.to_str().unwrap(),
+        ],
         vec!["render", providers.to_str().unwrap()],
         vec![
             "render",

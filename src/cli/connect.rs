@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::EXIT_OK;
+use super::CliError;
 use super::credential_input::CredentialArgs;
-use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, failed, usage};
+use super::oauth_common::{self, ClientArgs, ConnectionArgs};
 use super::token_file::{PendingTokenFile, StoredConnection};
 use crate::definition::types::AuthMode;
 use crate::diagnostics::visible;
@@ -64,14 +64,7 @@ pub struct ConnectArgs {
     pub(super) credentials: CredentialArgs,
 }
 
-pub fn run(args: ConnectArgs) -> u8 {
-    match connect(args) {
-        Ok(()) => EXIT_OK,
-        Err(Reported(code)) => code,
-    }
-}
-
-fn connect(args: ConnectArgs) -> Result<(), Reported> {
+pub fn run(args: ConnectArgs) -> Result<(), CliError> {
     let provider = oauth_common::load_provider(&args.provider)?;
     if provider.auth_mode != AuthMode::Oauth2Code {
         return super::connect_direct::connect(&args, &provider);
@@ -86,15 +79,17 @@ fn connect(args: ConnectArgs) -> Result<(), Reported> {
         scopes: args.scopes.clone(),
         redirect_uri: args.redirect_uri.clone(),
     };
-    let pending = authorization_request(&provider, &client_id, &options).map_err(usage)?;
+    let pending =
+        authorization_request(&provider, &client_id, &options).map_err(CliError::usage)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.tokens.json", provider.id)));
     // Fail before the user consents, not after: the tokens would be lost. The temporary file
     // the tokens will go through is created now, so only a full disk can fail later.
-    let token_file = PendingTokenFile::create(&out).map_err(|e| usage(format!("--out: {e}")))?;
-    let redirect = Url::parse(&pending.redirect_uri).map_err(usage)?;
+    let token_file =
+        PendingTokenFile::create(&out).map_err(|e| CliError::usage(format!("--out: {e}")))?;
+    let redirect = Url::parse(&pending.redirect_uri).map_err(CliError::usage)?;
     let wait = Duration::from_secs(args.timeout);
 
     oauth_common::runtime()?.block_on(async {
@@ -103,7 +98,7 @@ fn connect(args: ConnectArgs) -> Result<(), Reported> {
             Some(
                 LoopbackListener::bind(&redirect)
                     .await
-                    .map_err(|e| usage(format!("cannot listen on {redirect}: {e}")))?,
+                    .map_err(|e| CliError::usage(format!("cannot listen on {redirect}: {e}")))?,
             )
         } else {
             None
@@ -115,24 +110,24 @@ fn connect(args: ConnectArgs) -> Result<(), Reported> {
                 receive_callback(&mut listener, &http, &provider, &credentials, &pending),
             )
             .await
-            .map_err(|_| failed(timed_out(args.timeout)))??,
+            .map_err(|_| CliError::failed(timed_out(args.timeout)))??,
             None => {
                 eprintln!("After consenting, paste the URL your browser landed on, then Enter:");
                 let line = tokio::time::timeout(wait, read_line())
                     .await
-                    .map_err(|_| failed(timed_out(args.timeout)))?
-                    .map_err(usage)?;
+                    .map_err(|_| CliError::failed(timed_out(args.timeout)))?
+                    .map_err(CliError::usage)?;
                 oauth::complete_authorization(&http, &provider, &credentials, &pending, &line).await
             }
         };
-        let tokens = outcome.map_err(failed)?;
+        let tokens = outcome.map_err(CliError::failed)?;
         let stored = StoredConnection {
             provider: provider.id.clone(),
             client_id: client_id.clone(),
             tokens,
             credentials: Default::default(),
         };
-        token_file.commit(&stored).map_err(usage)?;
+        token_file.commit(&stored).map_err(CliError::usage)?;
         oauth_common::print_lines(&[
             format!(
                 "connected: {}",
@@ -154,12 +149,12 @@ async fn receive_callback(
     provider: &ResolvedProvider,
     credentials: &oauth::Credentials,
     pending: &oauth::PendingAuthorization,
-) -> Result<Result<oauth::TokenSet, OAuthError>, Reported> {
+) -> Result<Result<oauth::TokenSet, OAuthError>, CliError> {
     loop {
         let arrival = listener
             .next()
             .await
-            .map_err(|e| usage(format!("waiting for the callback: {e}")))?;
+            .map_err(|e| CliError::usage(format!("waiting for the callback: {e}")))?;
         let callback = match arrival {
             Arrival::Refused { reason } => {
                 eprintln!(
@@ -202,7 +197,7 @@ fn timed_out(secs: u64) -> String {
 
 /// Shows the authorization URL: alone on stdout with `--no-browser`, otherwise opened in the
 /// system browser with the URL on stderr as a fallback.
-fn show_url(url: &str, no_browser: bool) -> Result<(), Reported> {
+fn show_url(url: &str, no_browser: bool) -> Result<(), CliError> {
     if no_browser {
         return oauth_common::print_lines(&[url.to_owned()]);
     }

@@ -5,9 +5,10 @@
 //! without secrets, and no file. The file is the 0600 token file `connect` always writes
 //! (tokens, or credentials only for `api_key` and `basic`); stdout never shows a secret.
 
+use super::CliError;
 use super::connect::ConnectArgs;
 use super::credential_input;
-use super::oauth_common::{self, Reported, engine_error, usage};
+use super::oauth_common::{self, engine_error};
 use super::token_file::{
     ConnectionFile, CredentialConnection, PendingTokenFile, StoredConnection, StoredCredentials,
 };
@@ -18,10 +19,10 @@ use crate::resolve::connection::{fill_api_request, fill_token_request, fill_veri
 use crate::resolve::table::ResolvedProvider;
 
 /// Connects to `provider`, whose mode is not `oauth2_code`.
-pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result<(), Reported> {
+pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result<(), CliError> {
     let values = args.connection.values()?;
     let dc = select_data_center(provider, args.data_center.as_deref())
-        .map_err(usage)?
+        .map_err(CliError::usage)?
         .code
         .clone();
     let mode = provider.auth_mode;
@@ -44,16 +45,18 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
     if provider.api_auth.is_some() {
         let token = mode.has_token().then_some("not-yet-known");
         fill_api_request(provider, &dc, None, &values, &filled_credentials, token)
-            .map_err(usage)?;
+            .map_err(CliError::usage)?;
     }
     if mode.has_token() {
-        fill_token_request(provider, &dc, &values, &filled_credentials, false).map_err(usage)?;
+        fill_token_request(provider, &dc, &values, &filled_credentials, false)
+            .map_err(CliError::usage)?;
     }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(format!("{}.tokens.json", provider.id)));
-    let file = PendingTokenFile::create(&out).map_err(|e| usage(format!("--out: {e}")))?;
+    let file =
+        PendingTokenFile::create(&out).map_err(|e| CliError::usage(format!("--out: {e}")))?;
     let http = oauth_common::http_client(&args.client, oauth::http::DEFAULT_TIMEOUT)?;
 
     oauth_common::runtime()?.block_on(async {
@@ -86,7 +89,7 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
             &filled_credentials,
             access_token,
         )
-        .map_err(usage)?;
+        .map_err(CliError::usage)?;
         let verified = match &verification {
             Some(call) => {
                 let secrets: Vec<&str> = credentials
@@ -117,7 +120,7 @@ pub(super) fn connect(args: &ConnectArgs, provider: &ResolvedProvider) -> Result
                 credentials,
             }),
         };
-        file.commit_file(&connection).map_err(usage)?;
+        file.commit_file(&connection).map_err(CliError::usage)?;
         let mut lines = vec![format!(
             "connected: {} ({}), data center {dc}; {verified}",
             provider.display_name,

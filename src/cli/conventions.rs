@@ -4,6 +4,8 @@
 
 use clap::CommandFactory;
 
+use super::CliError;
+
 /// Arguments of `completions`.
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
@@ -18,7 +20,7 @@ pub struct ManArgs {}
 
 /// Prints the completion script for `args.shell` on stdout
 /// (e.g. `provider-forge completions bash > /etc/bash_completion.d/provider-forge`).
-pub fn completions(args: CompletionsArgs) -> u8 {
+pub fn completions(args: CompletionsArgs) -> Result<(), CliError> {
     let mut command = super::Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "provider-forge", &mut script);
@@ -26,17 +28,14 @@ pub fn completions(args: CompletionsArgs) -> u8 {
 }
 
 /// Prints the man page, in roff, on stdout (`provider-forge man > provider-forge.1`).
-pub fn man(_args: ManArgs) -> u8 {
+pub fn man(_args: ManArgs) -> Result<(), CliError> {
     let mut page = Vec::new();
-    if let Err(error) = clap_mangen::Man::new(super::Cli::command()).render(&mut page) {
-        return super::io_error(&format!("cannot write the man page: {error}"));
-    }
+    clap_mangen::Man::new(super::Cli::command())
+        .render(&mut page)
+        .map_err(|error| CliError::usage(format!("cannot write the man page: {error}")))?;
     print(&page)
 }
 
-fn print(bytes: &[u8]) -> u8 {
-    match super::print_stdout(&String::from_utf8_lossy(bytes)) {
-        Ok(()) => super::EXIT_OK,
-        Err(code) => code,
-    }
+fn print(bytes: &[u8]) -> Result<(), CliError> {
+    super::print_stdout(&String::from_utf8_lossy(bytes))
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::oauth_common::{Reported, usage};
+use super::CliError;
 use super::token_file::StoredCredentials;
 use crate::oauth::CredentialSecret;
 
@@ -44,7 +44,7 @@ pub fn credential_env(name: &str) -> String {
 pub fn read<'a>(
     declared: impl IntoIterator<Item = &'a str>,
     args: &CredentialArgs,
-) -> Result<StoredCredentials, Reported> {
+) -> Result<StoredCredentials, CliError> {
     let declared: Vec<&str> = declared.into_iter().collect();
     let values = match &args.credentials_file {
         Some(path) => read_file(path, &declared)?,
@@ -62,9 +62,11 @@ pub fn read<'a>(
 fn read_file(
     path: &Path,
     declared: &[&str],
-) -> Result<IndexMap<String, CredentialSecret>, Reported> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
+) -> Result<IndexMap<String, CredentialSecret>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut values = IndexMap::new();
     for (number, line) in text.lines().enumerate() {
         let at = || format!("{}:{}", path.display(), number + 1);
@@ -74,7 +76,7 @@ fn read_file(
         }
         // Never quote the line: it holds a secret.
         let Some((name, value)) = line.split_once('=') else {
-            return Err(usage(format!("{}: expected NAME=VALUE", at())));
+            return Err(CliError::usage(format!("{}: expected NAME=VALUE", at())));
         };
         let name = name.trim();
         if !declared.contains(&name) {
@@ -83,7 +85,7 @@ fn read_file(
             } else {
                 format!("the provider declares: {}", declared.join(", "))
             };
-            return Err(usage(format!(
+            return Err(CliError::usage(format!(
                 "{}: unknown credential `{name}`; {known}",
                 at()
             )));
@@ -92,7 +94,7 @@ fn read_file(
             .insert(name.to_owned(), CredentialSecret::new(value.trim()))
             .is_some()
         {
-            return Err(usage(format!(
+            return Err(CliError::usage(format!(
                 "{}: credential `{name}` is given twice",
                 at()
             )));

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
-use super::{EXIT_INVALID, EXIT_OK};
+use super::{CliError, EXIT_INVALID};
 use crate::nango::import::{self, DEFAULT_SCHEMA_REF, ImportOptions};
 use crate::nango::{NangoCatalog, NangoScopes};
 
@@ -76,7 +76,7 @@ enum ReportFormat {
     Json,
 }
 
-pub fn run(args: ImportArgs) -> u8 {
+pub fn run(args: ImportArgs) -> Result<(), CliError> {
     match args.source {
         Source::Nango(args) => nango(args),
     }
@@ -107,41 +107,40 @@ fn read(path: &Path) -> Result<String, String> {
     String::from_utf8(prefix.bytes).map_err(|_| failed("the file is not UTF-8".into()))
 }
 
-fn nango(args: NangoArgs) -> u8 {
-    let catalog = match read(&args.providers).and_then(|text| {
-        NangoCatalog::parse(&text).map_err(|e| format!("{}: {e}", args.providers.display()))
-    }) {
-        Ok(catalog) => catalog,
-        Err(error) => return super::io_error(&error),
-    };
+fn nango(args: NangoArgs) -> Result<(), CliError> {
+    let catalog = read(&args.providers)
+        .and_then(|text| {
+            NangoCatalog::parse(&text).map_err(|e| format!("{}: {e}", args.providers.display()))
+        })
+        .map_err(CliError::Usage)?;
     let scopes = match &args.scopes {
         None => None,
-        Some(path) => match read(path).and_then(|text| {
-            NangoScopes::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
-        }) {
-            Ok(scopes) => Some(scopes),
-            Err(error) => return super::io_error(&error),
-        },
+        Some(path) => Some(
+            read(path)
+                .and_then(|text| {
+                    NangoScopes::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+                })
+                .map_err(CliError::Usage)?,
+        ),
     };
     let options = ImportOptions {
         schema_ref: args.schema_ref,
         source: args.providers.display().to_string(),
         modes: args.auth_modes,
     };
-    let report = match import::import_nango(&catalog, scopes.as_ref(), &args.out, &options) {
-        Ok(report) => report,
-        Err(error) => return super::io_error(&error),
-    };
-    match args.format {
-        ReportFormat::Text => print!("{}", report.text()),
-        ReportFormat::Json => println!(
-            "{}",
+    let report = import::import_nango(&catalog, scopes.as_ref(), &args.out, &options)
+        .map_err(CliError::usage)?;
+    super::print_stdout(&match args.format {
+        ReportFormat::Text => report.text(),
+        ReportFormat::Json => format!(
+            "{}\n",
             serde_json::to_string_pretty(&report).expect("the report always serializes")
         ),
-    }
+    })?;
+    // The report says which files failed validation, and how.
     if report.all_valid() {
-        EXIT_OK
+        Ok(())
     } else {
-        EXIT_INVALID
+        Err(CliError::Reported(EXIT_INVALID))
     }
 }

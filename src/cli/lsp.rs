@@ -1,6 +1,6 @@
 //! `provider-forge lsp`: runs the language server for editors.
 
-use super::{EXIT_INVALID, EXIT_OK};
+use super::{CliError, EXIT_INVALID};
 use crate::lsp::{self, Ending};
 
 /// Arguments of `lsp`.
@@ -29,12 +29,13 @@ pub struct LspArgs {
     stdio: bool,
 }
 
-pub fn run(args: LspArgs) -> u8 {
+pub fn run(args: LspArgs) -> Result<(), CliError> {
     // `--stdio` names the only transport there is: nothing to choose.
     let _ = args.stdio;
     match lsp::run_stdio() {
-        Ok(Ending::Clean) => EXIT_OK,
-        Ok(Ending::Abrupt) => EXIT_INVALID,
-        Err(error) => super::io_error(&error),
+        Ok(Ending::Clean) => Ok(()),
+        // The editor went away without a shutdown: nothing to report but the exit code.
+        Ok(Ending::Abrupt) => Err(CliError::Reported(EXIT_INVALID)),
+        Err(error) => Err(CliError::usage(error)),
     }
 }

@@ -5,6 +5,7 @@ mod connect;
 mod connect_direct;
 mod conventions;
 mod credential_input;
+mod error;
 mod import;
 mod lsp;
 mod oauth_common;
@@ -21,6 +22,8 @@ mod validate;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use error::CliError;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -101,10 +104,11 @@ enum Command {
     Man(conventions::ManArgs),
 }
 
-/// Parses the command line, runs the command and returns its exit code.
+/// Parses the command line, runs the command and returns its exit code. The one place a
+/// command's [`CliError`] is printed and becomes the exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Render(args) => render::run(args),
         Command::Schema(args) => schema::run(args),
@@ -119,13 +123,25 @@ pub fn run() -> ExitCode {
         Command::Completions(args) => conventions::completions(args),
         Command::Man(args) => conventions::man(args),
     };
-    ExitCode::from(code)
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(error) => {
+            // Control characters escaped: a message may quote a path, a value or a server.
+            for message in error.messages() {
+                eprintln!(
+                    "provider-forge: error: {}",
+                    crate::diagnostics::visible(&message)
+                );
+            }
+            ExitCode::from(error.exit_code())
+        }
+    }
 }
 
 /// Prints diagnostics to stderr with their source snippets (coloured on a terminal unless
 /// `NO_COLOR` is set), followed by a count. Like stdout, a closed stderr
 /// (`validate DIR 2>&1 | head -1`) ends the command quietly with [`EXIT_BROKEN_PIPE`].
-fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), u8> {
+fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(), CliError> {
     use std::fmt::Write;
     let color = crate::diagnostics::snippet::stderr_color();
     let mut text = crate::diagnostics::snippet::render(diagnostics, color);
@@ -149,36 +165,20 @@ fn print_diagnostics(diagnostics: &[crate::diagnostics::Diagnostic]) -> Result<(
 /// Writes `text` to stdout. A reader that went away (`| head`) ends the command quietly with
 /// [`EXIT_BROKEN_PIPE`]; any other write failure is reported as an I/O error (exit 2). Every
 /// command writes stdout through here: `print!` would panic on a closed pipe.
-fn print_stdout(text: &str) -> Result<(), u8> {
+fn print_stdout(text: &str) -> Result<(), CliError> {
     write_stream(&mut std::io::stdout().lock(), "stdout", text)
 }
 
-fn write_stream(stream: &mut dyn std::io::Write, name: &str, text: &str) -> Result<(), u8> {
-    match stream
+fn write_stream(
+    stream: &mut dyn std::io::Write,
+    name: &'static str,
+    text: &str,
+) -> Result<(), CliError> {
+    stream
         .write_all(text.as_bytes())
         .and_then(|()| stream.flush())
-    {
-        Ok(()) => Ok(()),
-        Err(error) => Err(write_failed(name, &error)),
-    }
-}
-
-/// The exit code for a failed write to `name` (stdout or stderr): quiet [`EXIT_BROKEN_PIPE`]
-/// when the reader went away, else the error reported as an I/O error.
-fn write_failed(name: &str, error: &std::io::Error) -> u8 {
-    if error.kind() == std::io::ErrorKind::BrokenPipe {
-        EXIT_BROKEN_PIPE
-    } else {
-        io_error(&format!("cannot write to {name}: {error}"))
-    }
-}
-
-/// Reports a usage or I/O error (control characters escaped: it may quote a path or a value)
-/// and returns its exit code.
-fn io_error(error: &dyn std::fmt::Display) -> u8 {
-    eprintln!(
-        "provider-forge: error: {}",
-        crate::diagnostics::visible(&error.to_string())
-    );
-    EXIT_USAGE
+        .map_err(|source| CliError::Write {
+            stream: name,
+            source,
+        })
 }

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use crate::catalog;
 use crate::definition::types::ClientSecretMode;
-use crate::diagnostics::visible;
 use crate::oauth::http::{self, HttpOptions};
 use crate::oauth::{ClientSecret, Credentials, TokenSet};
 use crate::resolve::table::ResolvedProvider;
 
-use super::{EXIT_INVALID, EXIT_USAGE};
+use super::CliError;
 
 /// Environment variable holding the client secret shared by every data center.
 pub const SECRET_ENV: &str = "PROVIDER_FORGE_CLIENT_SECRET";
@@ -51,11 +50,11 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     /// The values by name; a name given twice is a usage error.
-    pub fn values(&self) -> Result<crate::resolve::connection::ConnectionValues, Reported> {
+    pub fn values(&self) -> Result<crate::resolve::connection::ConnectionValues, CliError> {
         let mut values = crate::resolve::connection::ConnectionValues::new();
         for (name, value) in &self.params {
             if values.insert(name.clone(), value.clone()).is_some() {
-                return Err(usage(format!("--param {name} is given twice")));
+                return Err(CliError::usage(format!("--param {name} is given twice")));
             }
         }
         Ok(values)
@@ -76,32 +75,23 @@ pub fn fill_connection(
     provider: &ResolvedProvider,
     args: &ConnectionArgs,
     tokens: Option<&TokenSet>,
-) -> Result<ResolvedProvider, Reported> {
+) -> Result<ResolvedProvider, CliError> {
     crate::oauth::connection_table(provider, &args.values()?, tokens.map(|t| &t.metadata))
         .map(std::borrow::Cow::into_owned)
-        .map_err(usage)
-}
-
-/// A failure already reported on stderr, carrying the exit code.
-pub struct Reported(pub u8);
-
-/// Prints a usage or I/O error (control characters escaped) and returns its exit code.
-pub fn usage(message: impl std::fmt::Display) -> Reported {
-    eprintln!("provider-forge: error: {}", visible(&message.to_string()));
-    Reported(EXIT_USAGE)
+        .map_err(CliError::usage)
 }
 
 /// Writes lines to stdout ([`super::print_stdout`]: a closed pipe ends the command quietly).
-pub fn print_lines(lines: &[String]) -> Result<(), Reported> {
+pub fn print_lines(lines: &[String]) -> Result<(), CliError> {
     let mut text = lines.join("\n");
     text.push('\n');
-    super::print_stdout(&text).map_err(Reported)
+    super::print_stdout(&text)
 }
 
 /// The `--client-id` a provider with a client needs (oauth2_code, client_credentials).
-pub fn client_id(given: &Option<String>, provider: &ResolvedProvider) -> Result<String, Reported> {
+pub fn client_id(given: &Option<String>, provider: &ResolvedProvider) -> Result<String, CliError> {
     given.clone().ok_or_else(|| {
-        usage(format!(
+        CliError::usage(format!(
             "`{}` authenticates with `{}`: give the OAuth client's id with --client-id ID",
             provider.id,
             provider.auth_mode.as_str()
@@ -115,7 +105,7 @@ pub fn connection_values(
     provider: &ResolvedProvider,
     args: &ConnectionArgs,
     tokens: Option<&TokenSet>,
-) -> Result<crate::resolve::connection::ConnectionValues, Reported> {
+) -> Result<crate::resolve::connection::ConnectionValues, CliError> {
     let mut values = args.values()?;
     if let Some(tokens) = tokens {
         for name in provider.connection.runtime.keys() {
@@ -127,10 +117,10 @@ pub fn connection_values(
     Ok(values)
 }
 
-/// Reports an engine error: bad input (a connection value or credential refused by its
+/// An engine error: bad input (a connection value or credential refused by its
 /// declaration, an unknown data center or scope) as a usage error (exit 2) before anything
 /// was sent; anything the provider answered or the network did as a failed flow (exit 1).
-pub fn engine_error(error: crate::oauth::OAuthError) -> Reported {
+pub fn engine_error(error: crate::oauth::OAuthError) -> CliError {
     use crate::oauth::OAuthError;
     match error {
         OAuthError::Connection(_)
@@ -139,8 +129,8 @@ pub fn engine_error(error: crate::oauth::OAuthError) -> Reported {
         | OAuthError::UnknownScope { .. }
         | OAuthError::MissingClientId { .. }
         | OAuthError::MissingClientSecret { .. }
-        | OAuthError::HttpSetup(_) => usage(error),
-        _ => failed(error),
+        | OAuthError::HttpSetup(_) => CliError::usage(error),
+        _ => CliError::failed(error),
     }
 }
 
@@ -154,23 +144,16 @@ pub fn token_issuer(dc: &crate::resolve::table::ResolvedDataCenter) -> String {
     }
 }
 
-/// Prints a failed-flow error and returns its exit code. The message may quote a server's
-/// `error_description`: control characters in it are shown escaped, never sent to the terminal.
-pub fn failed(message: impl std::fmt::Display) -> Reported {
-    eprintln!("provider-forge: error: {}", visible(&message.to_string()));
-    Reported(EXIT_INVALID)
-}
-
 /// Loads, validates and resolves exactly one provider file.
-pub fn load_provider(path: &Path) -> Result<ResolvedProvider, Reported> {
-    let catalog = catalog::load(&[path.to_path_buf()]).map_err(usage)?;
+pub fn load_provider(path: &Path) -> Result<ResolvedProvider, CliError> {
+    let catalog = catalog::load(&[path.to_path_buf()]).map_err(CliError::usage)?;
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics).map_err(Reported)?;
-        return Err(Reported(EXIT_INVALID));
+        super::print_diagnostics(&catalog.diagnostics)?;
+        return Err(CliError::Reported(super::EXIT_INVALID));
     }
     let mut providers = catalog.providers;
     if providers.len() != 1 {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "{}: expected one provider file, found {} providers",
             path.display(),
             providers.len()
@@ -180,7 +163,7 @@ pub fn load_provider(path: &Path) -> Result<ResolvedProvider, Reported> {
 }
 
 /// Builds the HTTP client from `--resolve`, `--ca-cert` and a request timeout.
-pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Client, Reported> {
+pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Client, CliError> {
     let mut options = HttpOptions {
         timeout,
         ..HttpOptions::default()
@@ -188,14 +171,16 @@ pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Clie
     for entry in &args.resolve {
         options
             .resolve
-            .push(http::parse_resolve(entry).map_err(usage)?);
+            .push(http::parse_resolve(entry).map_err(CliError::usage)?);
     }
     if let Some(path) = &args.ca_cert {
-        let pem = std::fs::read(path)
-            .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
+        let pem = std::fs::read(path).map_err(|source| CliError::Read {
+            path: path.clone(),
+            source,
+        })?;
         options.extra_root_certificates.push(pem);
     }
-    http::client(&options).map_err(usage)
+    http::client(&options).map_err(CliError::usage)
 }
 
 /// The environment variable of a data center's own secret (`eu` → `..._EU`).
@@ -208,11 +193,13 @@ pub fn credentials(
     provider: &ResolvedProvider,
     client_id: &str,
     args: &ClientArgs,
-) -> Result<Credentials, Reported> {
+) -> Result<Credentials, CliError> {
     let file = match &args.client_secret_file {
         Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?,
+            std::fs::read_to_string(path).map_err(|source| CliError::Read {
+                path: path.clone(),
+                source,
+            })?,
         ),
         None => None,
     };
@@ -223,7 +210,7 @@ pub fn credentials(
                 None => std::env::var(SECRET_ENV).unwrap_or_default(),
             };
             if secret.is_empty() {
-                return Err(usage(format!(
+                return Err(CliError::usage(format!(
                     "no client secret: set {SECRET_ENV} or pass --client-secret-file FILE"
                 )));
             }
@@ -238,7 +225,7 @@ pub fn credentials(
                         continue;
                     }
                     let Some((code, secret)) = line.split_once('=') else {
-                        return Err(usage(format!(
+                        return Err(CliError::usage(format!(
                             "client secret file, line {}: expected CODE=SECRET",
                             number + 1
                         )));
@@ -255,7 +242,7 @@ pub fn credentials(
                 }
             }
             if secrets.is_empty() {
-                return Err(usage(format!(
+                return Err(CliError::usage(format!(
                     "no client secret: `{}` has one secret per data center; set {} (one per data center) or pass --client-secret-file FILE with CODE=SECRET lines",
                     provider.id,
                     provider
@@ -318,11 +305,11 @@ pub fn summary(provider: &ResolvedProvider, tokens: &TokenSet) -> String {
 }
 
 /// A tokio runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Reported> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| usage(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))
 }
 
 /// A token file written by `connect`, the definition it was obtained with, and what is needed
@@ -344,15 +331,15 @@ pub struct StoredConnectionArgs {
 /// Loads the provider and a token file, and checks that they belong together.
 pub fn load_connection(
     args: &StoredConnectionArgs,
-) -> Result<(ResolvedProvider, super::token_file::StoredConnection), Reported> {
+) -> Result<(ResolvedProvider, super::token_file::StoredConnection), CliError> {
     let (provider_path, tokens_path, connection) = (&args.provider, &args.tokens, &args.connection);
     let provider = load_provider(provider_path)?;
-    let stored = super::token_file::StoredConnection::read(tokens_path).map_err(usage)?;
+    let stored = super::token_file::StoredConnection::read(tokens_path).map_err(CliError::usage)?;
     // The connection's own values first: the issuer check below then also proves the
     // `--param` values are the ones the tokens were obtained with.
     let provider = fill_connection(&provider, connection, Some(&stored.tokens))?;
     if stored.provider != provider.id {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "{} holds tokens of provider `{}`, not `{}`",
             tokens_path.display(),
             stored.provider,
@@ -360,7 +347,7 @@ pub fn load_connection(
         )));
     }
     let Some(dc) = provider.data_center(&stored.tokens.data_center) else {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "{}: data center `{}` is not enabled in {}; enabled: {}",
             tokens_path.display(),
             stored.tokens.data_center,
@@ -371,7 +358,7 @@ pub fn load_connection(
     // The file names the server its tokens came from; never send them anywhere else.
     let issuer = token_issuer(dc);
     if issuer != stored.tokens.issuer {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "{}: the tokens were issued by {}, but data center `{}` is now served by {}; connect again",
             tokens_path.display(),
             stored.tokens.issuer,

@@ -2,8 +2,8 @@
 //! (the refresh grant; a new client-credentials token; a token request's refresh, or the
 //! request again) and rewrites the file atomically (still mode 0600).
 
-use super::EXIT_OK;
-use super::oauth_common::{self, Reported, StoredConnectionArgs, engine_error, usage};
+use super::CliError;
+use super::oauth_common::{self, StoredConnectionArgs, engine_error};
 use super::token_file::StoredConnection;
 use crate::definition::types::AuthMode;
 use crate::oauth::{self, renew::renew};
@@ -16,14 +16,7 @@ pub struct RefreshArgs {
     stored: StoredConnectionArgs,
 }
 
-pub fn run(args: RefreshArgs) -> u8 {
-    match refresh(args) {
-        Ok(()) => EXIT_OK,
-        Err(Reported(code)) => code,
-    }
-}
-
-fn refresh(args: RefreshArgs) -> Result<(), Reported> {
+pub fn run(args: RefreshArgs) -> Result<(), CliError> {
     let (provider, stored) = oauth_common::load_connection(&args.stored)?;
     // A token request has no client: its stored credentials renew the token.
     let client = match provider.auth_mode {
@@ -47,7 +40,7 @@ fn refresh(args: RefreshArgs) -> Result<(), Reported> {
         ))
         .map_err(engine_error)?;
     let stored = StoredConnection { tokens, ..stored };
-    stored.write(&args.stored.tokens).map_err(usage)?;
+    stored.write(&args.stored.tokens).map_err(CliError::usage)?;
     oauth_common::print_lines(&[
         format!(
             "refreshed: {}",

@@ -5,7 +5,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{EXIT_CHECK_INVALID, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use super::{CliError, EXIT_CHECK_INVALID, EXIT_INVALID};
 use crate::catalog::{self, Loaded, Provider};
 use crate::render::filter::{self, KnownNames, Selection};
 use crate::render::output::{self, Drift, OutputError, PlanError, PlannedFile, WriteSummary};
@@ -93,7 +93,7 @@ impl From<FormatArg> for Format {
     }
 }
 
-pub fn run(args: RenderArgs) -> u8 {
+pub fn run(args: RenderArgs) -> Result<(), CliError> {
     // Invalid input under --check gets its own code: nothing was compared, unlike drift.
     let invalid = if args.check {
         EXIT_CHECK_INVALID
@@ -101,23 +101,20 @@ pub fn run(args: RenderArgs) -> u8 {
         EXIT_INVALID
     };
     if args.format.len() > 1 && args.out.is_none() {
-        eprintln!("provider-forge: error: several --format values need --out DIR");
-        return EXIT_USAGE;
+        return Err(CliError::usage("several --format values need --out DIR"));
     }
     let mut renderer = Renderer::new();
     let outputs = match &args.template {
         Some(path) => {
-            let source = match read_template(path) {
-                Ok(source) => source,
-                Err(error) => {
-                    return super::io_error(&format!("{}: cannot read: {error}", path.display()));
-                }
-            };
+            let source = read_template(path).map_err(|source| CliError::Read {
+                path: path.clone(),
+                source,
+            })?;
             match renderer.add_template(path, source) {
                 Ok(output) => vec![output],
                 Err(error) => {
                     report_template_error(&error);
-                    return invalid;
+                    return Err(CliError::Reported(invalid));
                 }
             }
         }
@@ -142,41 +139,43 @@ pub fn run(args: RenderArgs) -> u8 {
         stop: AtomicBool::new(false),
     };
     let mut gathered = Gathered::new(&job);
-    let diagnostics = match catalog::stream(
+    let diagnostics = catalog::stream(
         &args.paths,
         |provider| job.render(provider),
         |loaded| gathered.take(&job, loaded),
-    ) {
-        Ok(diagnostics) => diagnostics,
-        Err(error) => return super::io_error(&error),
-    };
+    )
+    .map_err(CliError::usage)?;
     if !diagnostics.is_empty() {
-        return match super::print_diagnostics(&diagnostics) {
-            Ok(()) => invalid,
-            Err(code) => code,
-        };
+        super::print_diagnostics(&diagnostics)?;
+        return Err(CliError::Reported(invalid));
     }
-    if let Err(error) = gathered.known.check(&job.selection) {
-        return super::io_error(&error);
-    }
+    gathered
+        .known
+        .check(&job.selection)
+        .map_err(CliError::usage)?;
     match gathered.failure {
-        Some(PlanError::Render(error)) => return report_render_error(&error, invalid),
-        Some(error @ PlanError::Collision(_)) => {
-            eprintln!(
-                "provider-forge: error: {}",
-                crate::diagnostics::visible(&error.to_string())
-            );
-            return invalid;
+        Some(PlanError::Render(RenderError::Template(error))) => {
+            // Template errors read `FILE:LINE: error: ...` and show the template's line.
+            report_template_error(&error);
+            return Err(CliError::Reported(invalid));
+        }
+        Some(error) => {
+            return Err(CliError::Failed {
+                message: error.to_string(),
+                code: invalid,
+            });
         }
         None => {}
     }
     if let Some(error) = gathered.staging_error {
-        return super::io_error(&format!("cannot stage rendered text: {error}"));
+        return Err(CliError::usage(format!(
+            "cannot stage rendered text: {error}"
+        )));
     }
     match gathered.sink {
         Sink::Print(writer) => print(writer),
         Sink::Check { dir, drifts } => match gathered.check_error {
-            Some(error) => super::io_error(&error),
+            Some(error) => Err(CliError::usage(error)),
             None => report_check(&dir, drifts, gathered.files),
         },
         Sink::Write { dir, staging } => write(&dir, staging),
@@ -376,33 +375,30 @@ impl Gathered {
 }
 
 /// Without --out: the catalog's text to stdout.
-fn print(writer: CatalogWriter<Staging>) -> u8 {
-    let copied = writer.finish().and_then(|staging| {
-        let mut stdout = io::stdout().lock();
-        staging.copy_to(&mut stdout)?;
-        stdout.flush()
-    });
-    match copied {
-        Ok(()) => EXIT_OK,
-        Err(error) => super::write_failed("stdout", &error),
-    }
+fn print(writer: CatalogWriter<Staging>) -> Result<(), CliError> {
+    writer
+        .finish()
+        .and_then(|staging| {
+            let mut stdout = io::stdout().lock();
+            staging.copy_to(&mut stdout)?;
+            stdout.flush()
+        })
+        .map_err(CliError::stdout)
 }
 
 /// `--check`: prints a diff per stale file; exit 1 when any differs or is missing.
-fn report_check(dir: &Path, drifts: Drifts, files: usize) -> u8 {
+fn report_check(dir: &Path, drifts: Drifts, files: usize) -> Result<(), CliError> {
     if drifts.count == 0 {
         eprintln!("{files} file(s) in {} are up to date", dir.display());
-        return EXIT_OK;
+        return Ok(());
     }
-    let printed = {
+    {
         let mut stdout = io::stdout().lock();
         drifts
             .diffs
             .copy_to(&mut stdout)
             .and_then(|()| stdout.flush())
-    };
-    if let Err(error) = printed {
-        return super::write_failed("stdout", &error);
+            .map_err(CliError::stdout)?;
     }
     eprintln!(
         "{} of {files} file(s) in {} are out of date ({} missing); run the same \
@@ -411,12 +407,12 @@ fn report_check(dir: &Path, drifts: Drifts, files: usize) -> u8 {
         dir.display(),
         drifts.missing,
     );
-    EXIT_INVALID
+    Err(CliError::Reported(EXIT_INVALID))
 }
 
 /// `--out` without `--check`: writes the staged files, each atomically, and says how many
 /// changed. Nothing is written before the whole catalog has rendered.
-fn write(dir: &Path, staging: Staging) -> u8 {
+fn write(dir: &Path, staging: Staging) -> Result<(), CliError> {
     let mut summary = WriteSummary::default();
     let written = (|| -> Result<(), String> {
         // Creates DIR even when the selection leaves no file to write, as before.
@@ -433,18 +429,14 @@ fn write(dir: &Path, staging: Staging) -> u8 {
         }
         Ok(())
     })();
-    match written {
-        Ok(()) => {
-            eprintln!(
-                "wrote {} file(s) to {} ({} unchanged)",
-                summary.written.len(),
-                dir.display(),
-                summary.unchanged.len()
-            );
-            EXIT_OK
-        }
-        Err(error) => super::io_error(&error),
-    }
+    written.map_err(CliError::Usage)?;
+    eprintln!(
+        "wrote {} file(s) to {} ({} unchanged)",
+        summary.written.len(),
+        dir.display(),
+        summary.unchanged.len()
+    );
+    Ok(())
 }
 
 /// Reads a `--template` file: a regular file of at most [`MAX_TEMPLATE_BYTES`], refused by its
@@ -493,18 +485,6 @@ fn report_template_error(error: &crate::render::templates::TemplateError) {
     if let Some(excerpt) = excerpt {
         eprintln!("{excerpt}");
     }
-}
-
-/// Template errors already read `FILE:LINE: error: ...`; other render errors get the prefix.
-fn report_render_error(error: &RenderError, code: u8) -> u8 {
-    match error {
-        RenderError::Template(error) => report_template_error(error),
-        error => eprintln!(
-            "provider-forge: error: {}",
-            crate::diagnostics::visible(&error.to_string())
-        ),
-    }
-    code
 }
 
 #[cfg(test)]

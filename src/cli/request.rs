@@ -9,9 +9,9 @@
 
 use std::path::PathBuf;
 
-use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, engine_error, usage};
+use super::CliError;
+use super::oauth_common::{self, ClientArgs, ConnectionArgs, engine_error};
 use super::token_file::{ConnectionFile, StoredConnection, StoredCredentials};
-use super::{EXIT_INVALID, EXIT_OK};
 use crate::oauth::api::{self, ApiAnswer};
 use crate::oauth::refresh::DEFAULT_EXPIRY_MARGIN_SECS;
 use crate::oauth::token::unix_now;
@@ -79,13 +79,6 @@ Exit codes: 0 the API answered 2xx, 1 it answered anything else or could not be 
 usage or I/O error (bad arguments, an unreadable or unsafe token file, a value the definition \
 refuses).";
 
-pub fn run(args: RequestArgs) -> u8 {
-    match request(args) {
-        Ok(code) => code,
-        Err(Reported(code)) => code,
-    }
-}
-
 /// What the call is made with.
 struct Connection {
     file: ConnectionFile,
@@ -93,11 +86,11 @@ struct Connection {
     data_center: String,
 }
 
-fn request(args: RequestArgs) -> Result<u8, Reported> {
+pub fn run(args: RequestArgs) -> Result<(), CliError> {
     let provider = oauth_common::load_provider(&args.provider)?;
-    let file = ConnectionFile::read(&args.tokens).map_err(usage)?;
+    let file = ConnectionFile::read(&args.tokens).map_err(CliError::usage)?;
     if file.provider() != provider.id {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "{} holds a connection of provider `{}`, not `{}`",
             args.tokens.display(),
             file.provider(),
@@ -107,7 +100,7 @@ fn request(args: RequestArgs) -> Result<u8, Reported> {
     let body = match &args.data {
         Some(data) => Some(match data.strip_prefix('@') {
             Some(path) => std::fs::read(path)
-                .map_err(|e| usage(format!("--data @{path}: cannot read: {e}")))?,
+                .map_err(|e| CliError::usage(format!("--data @{path}: cannot read: {e}")))?,
             None => data.clone().into_bytes(),
         }),
         None => None,
@@ -140,9 +133,9 @@ fn request(args: RequestArgs) -> Result<u8, Reported> {
         if !out.is_empty() && !out.ends_with(b"\n") {
             out.push(b'\n');
         }
-        super::print_stdout(&String::from_utf8_lossy(&out)).map_err(Reported)?;
+        super::print_stdout(&String::from_utf8_lossy(&out))?;
         if answer.is_success() {
-            return Ok(EXIT_OK);
+            return Ok(());
         }
         let secrets = secrets(&connection.file);
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
@@ -150,8 +143,7 @@ fn request(args: RequestArgs) -> Result<u8, Reported> {
         if let Some(wait) = &answer.retry_after {
             error.push_str(&format!(" (Retry-After: {wait})"));
         }
-        oauth_common::failed(error);
-        Ok(EXIT_INVALID)
+        Err(CliError::failed(error))
     })
 }
 
@@ -161,7 +153,7 @@ fn connection(
     provider: &ResolvedProvider,
     args: &RequestArgs,
     file: ConnectionFile,
-) -> Result<Connection, Reported> {
+) -> Result<Connection, CliError> {
     let path = args.tokens.display();
     let (stored_mode, stored_dc) = match &file {
         ConnectionFile::Tokens(stored) => (None, stored.tokens.data_center.clone()),
@@ -171,7 +163,7 @@ fn connection(
     if with_tokens != provider.auth_mode.has_token()
         || stored_mode.is_some_and(|mode| mode != provider.auth_mode)
     {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "{path} was not written for `{}` connections, which `{}` now uses; connect again",
             provider.auth_mode.as_str(),
             provider.id
@@ -179,7 +171,7 @@ fn connection(
     }
     let data_center = match &args.data_center {
         Some(code) if with_tokens && *code != stored_dc => {
-            return Err(usage(format!(
+            return Err(CliError::usage(format!(
                 "{path}: the tokens belong to data center `{stored_dc}`, not `{code}`"
             )));
         }
@@ -187,7 +179,7 @@ fn connection(
         None => stored_dc,
     };
     let Some(dc) = provider.data_center(&data_center) else {
-        return Err(usage(format!(
+        return Err(CliError::usage(format!(
             "data center `{data_center}` is not enabled in {}; enabled: {}",
             args.provider.display(),
             provider.data_center_codes().join(", ")
@@ -201,7 +193,7 @@ fn connection(
         // The file names the server its tokens came from; never send them anywhere else.
         let issuer = oauth_common::token_issuer(dc);
         if issuer != tokens.issuer {
-            return Err(usage(format!(
+            return Err(CliError::usage(format!(
                 "{path}: the tokens were issued by {}, but data center `{}` is now served by {issuer}; connect again",
                 tokens.issuer, dc.code
             )));
@@ -222,7 +214,7 @@ async fn call(
     args: &RequestArgs,
     connection: &Connection,
     body: Option<&[u8]>,
-) -> Result<ApiAnswer, Reported> {
+) -> Result<ApiAnswer, CliError> {
     let (credentials, token) = match &connection.file {
         ConnectionFile::Tokens(stored) => (
             &stored.credentials,
@@ -238,7 +230,7 @@ async fn call(
         &credentials.values(),
         token,
     )
-    .map_err(usage)?;
+    .map_err(CliError::usage)?;
     if let ConnectionFile::Tokens(stored) = &connection.file {
         check_api_domain(provider, &connection.data_center, stored, &api.base_url)?;
     }
@@ -256,7 +248,7 @@ fn check_api_domain(
     data_center: &str,
     stored: &StoredConnection,
     base_url: &str,
-) -> Result<(), Reported> {
+) -> Result<(), CliError> {
     let Some(domain) = stored
         .tokens
         .metadata
@@ -280,7 +272,7 @@ fn check_api_domain(
     if known && host(base_url).is_some() {
         return Ok(());
     }
-    Err(usage(format!(
+    Err(CliError::usage(format!(
         "the token answer names the API domain {domain}, which is not an API base URL of data center `{data_center}` in the definition; connect again or fix the definition"
     )))
 }
@@ -293,7 +285,7 @@ async fn renew_tokens(
     args: &RequestArgs,
     connection: &mut Connection,
     why: &str,
-) -> Result<(), Reported> {
+) -> Result<(), CliError> {
     let ConnectionFile::Tokens(stored) = &connection.file else {
         return Ok(());
     };
@@ -322,7 +314,7 @@ async fn renew_tokens(
         tokens,
         ..(**stored).clone()
     };
-    renewed.write(&args.tokens).map_err(usage)?;
+    renewed.write(&args.tokens).map_err(CliError::usage)?;
     eprintln!(
         "provider-forge: renewed the access token ({why}); {} rewritten",
         args.tokens.display()

@@ -3,8 +3,8 @@
 //! connection, so nothing in the file is worth keeping, and a file of dead tokens left at its
 //! old place only invites a reader.
 
-use super::EXIT_OK;
-use super::oauth_common::{self, Reported, StoredConnectionArgs, failed};
+use super::CliError;
+use super::oauth_common::{self, StoredConnectionArgs};
 use super::token_file::StoredConnection;
 use crate::oauth::{self, RevokedToken};
 
@@ -15,14 +15,7 @@ pub struct RevokeArgs {
     stored: StoredConnectionArgs,
 }
 
-pub fn run(args: RevokeArgs) -> u8 {
-    match revoke(args) {
-        Ok(()) => EXIT_OK,
-        Err(Reported(code)) => code,
-    }
-}
-
-fn revoke(args: RevokeArgs) -> Result<(), Reported> {
+pub fn run(args: RevokeArgs) -> Result<(), CliError> {
     let (provider, stored) = oauth_common::load_connection(&args.stored)?;
     let needs_secret = provider
         .token
@@ -43,7 +36,7 @@ fn revoke(args: RevokeArgs) -> Result<(), Reported> {
             &credentials,
             &stored.tokens,
         ))
-        .map_err(failed)?;
+        .map_err(CliError::failed)?;
     let which = match revoked {
         RevokedToken::Refresh => "refresh token",
         RevokedToken::Access => "access token",
@@ -53,7 +46,7 @@ fn revoke(args: RevokeArgs) -> Result<(), Reported> {
         provider.display_name, stored.tokens.data_center
     );
     if let Err(error) = StoredConnection::remove(&args.stored.tokens) {
-        return Err(oauth_common::usage(format!(
+        return Err(CliError::usage(format!(
             "{revoked}, but could not delete the token file: {error}; delete it yourself"
         )));
     }

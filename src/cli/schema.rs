@@ -25,7 +25,7 @@ enum SchemaKind {
     Openapi,
 }
 
-pub fn run(args: SchemaArgs) -> u8 {
+pub fn run(args: SchemaArgs) -> Result<(), super::CliError> {
     let value = match args.kind {
         SchemaKind::Provider => schema::provider_schema(),
         SchemaKind::DataCenterSet => schema::data_center_set_schema(),
@@ -33,8 +33,5 @@ pub fn run(args: SchemaArgs) -> u8 {
         SchemaKind::Openapi => serde_json::to_value(crate::service::api::openapi())
             .expect("the OpenAPI description always serializes"),
     };
-    match super::print_stdout(&schema::to_pretty_json(&value)) {
-        Ok(()) => super::EXIT_OK,
-        Err(code) => code,
-    }
+    super::print_stdout(&schema::to_pretty_json(&value))
 }

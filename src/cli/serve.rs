@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::oauth_common::{self, ClientArgs, Reported, usage};
-use super::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use super::oauth_common::{self, ClientArgs};
+use super::{CliError, EXIT_INVALID};
 use crate::catalog;
 use crate::oauth;
 use std::time::Duration;
@@ -143,12 +143,9 @@ enum LogFormat {
     Json,
 }
 
-pub fn run(args: ServeArgs) -> u8 {
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging(args.log_format);
-    match serve(args) {
-        Ok(()) => EXIT_OK,
-        Err(Reported(code)) => code,
-    }
+    serve(args)
 }
 
 /// Structured logs on stderr, filtered by RUST_LOG (default `info`): text coloured only on a
@@ -172,36 +169,22 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// Prints configuration problems (missing keys, unreadable secrets: usage problems).
-fn problems(list: Vec<String>) -> Reported {
-    for problem in &list {
-        eprintln!(
-            "provider-forge: error: {}",
-            crate::diagnostics::visible(problem)
-        );
-    }
-    Reported(EXIT_USAGE)
-}
-
-fn serve(args: ServeArgs) -> Result<(), Reported> {
-    let catalog = catalog::load(&args.providers).map_err(usage)?;
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let catalog = catalog::load(&args.providers).map_err(CliError::usage)?;
     if !catalog.is_valid() {
-        return Err(Reported(
-            super::print_diagnostics(&catalog.diagnostics)
-                .err()
-                .unwrap_or(EXIT_INVALID),
-        ));
+        super::print_diagnostics(&catalog.diagnostics)?;
+        return Err(CliError::Reported(EXIT_INVALID));
     }
     let public_url = args
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.listen));
     let parsed_public_url = url::Url::parse(&public_url)
-        .map_err(|e| usage(format!("--public-url `{public_url}`: {e}")))?;
-    let return_origins =
-        ReturnOrigins::parse(args.return_origins.iter().map(String::as_str)).map_err(problems)?;
-    let clients =
-        config::load_clients(&args.clients, &catalog.providers, &public_url).map_err(problems)?;
+        .map_err(|e| CliError::usage(format!("--public-url `{public_url}`: {e}")))?;
+    let return_origins = ReturnOrigins::parse(args.return_origins.iter().map(String::as_str))
+        .map_err(CliError::Usages)?;
+    let clients = config::load_clients(&args.clients, &catalog.providers, &public_url)
+        .map_err(CliError::Usages)?;
     let keys = config::keys_from_env();
     let webhooks = args
         .webhook_url
@@ -217,7 +200,7 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             let mut list = keys.err().unwrap_or_default();
             list.extend(webhooks.err().unwrap_or_default());
             list.extend(metrics_key.err());
-            return Err(problems(list));
+            return Err(CliError::Usages(list));
         }
     };
     let http = oauth_common::http_client(
@@ -231,11 +214,11 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| usage(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
-        let store = store::open(&args.database).await.map_err(usage)?;
+        let store = store::open(&args.database).await.map_err(CliError::usage)?;
         if args.reseal {
-            let report = keys::reseal(store.as_ref(), &cipher).await.map_err(usage)?;
+            let report = keys::reseal(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
             println!(
                 "provider-forge serve --reseal: {} connections re-sealed with key {}, {} already under it, {} open with no configured key",
                 report.resealed,
@@ -252,11 +235,11 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
             return if report.unopenable.is_empty() {
                 Ok(())
             } else {
-                Err(Reported(EXIT_INVALID))
+                Err(CliError::Reported(EXIT_INVALID))
             };
         }
         // Keys that open none of the stored rows are a misconfiguration, not a fresh start.
-        keys::check(store.as_ref(), &cipher).await.map_err(usage)?;
+        keys::check(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
         let service = Service::new(
             store,
             cipher,
@@ -281,17 +264,17 @@ fn serve(args: ServeArgs) -> Result<(), Reported> {
         };
         let tcp = tokio::net::TcpListener::bind(args.listen)
             .await
-            .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+            .map_err(|e| CliError::usage(format!("cannot listen on {}: {e}", args.listen)))?;
         let local = tcp
             .local_addr()
-            .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+            .map_err(|e| CliError::usage(format!("cannot listen on {}: {e}", args.listen)))?;
         // Connect pages are on the public URL; without one, on the address actually bound
         // (port 0 picks one).
         let pages_url = if args.public_url.is_some() {
             parsed_public_url
         } else {
             url::Url::parse(&format!("http://{local}"))
-                .map_err(|e| usage(format!("cannot serve on {local}: {e}")))?
+                .map_err(|e| CliError::usage(format!("cannot serve on {local}: {e}")))?
         };
         let service = service.with_connect_pages(ConnectPages {
             public_url: pages_url,

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::credential_input::{self, CredentialArgs};
-use super::oauth_common::{self, ClientArgs, ConnectionArgs, Reported, usage};
-use super::{EXIT_INVALID, EXIT_OK};
+use super::oauth_common::{self, ClientArgs, ConnectionArgs};
+use super::{CliError, EXIT_INVALID};
 use crate::catalog;
 use crate::definition::types::AuthMode;
 use crate::oauth::{ClientSecret, Credentials};
@@ -147,18 +147,11 @@ interrupted (Ctrl-C or SIGTERM). Example:
 
 Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage or I/O error.";
 
-pub fn run(args: SimulateArgs) -> u8 {
-    match simulate(args) {
-        Ok(()) => EXIT_OK,
-        Err(Reported(code)) => code,
-    }
-}
-
-fn simulate(args: SimulateArgs) -> Result<(), Reported> {
-    let catalog = catalog::load(&args.providers).map_err(usage)?;
+pub fn run(args: SimulateArgs) -> Result<(), CliError> {
+    let catalog = catalog::load(&args.providers).map_err(CliError::usage)?;
     if !catalog.is_valid() {
-        super::print_diagnostics(&catalog.diagnostics).map_err(Reported)?;
-        return Err(Reported(EXIT_INVALID));
+        super::print_diagnostics(&catalog.diagnostics)?;
+        return Err(CliError::Reported(EXIT_INVALID));
     }
     let providers: Vec<_> = catalog.providers.into_iter().map(|p| p.resolved).collect();
     // The secrets are read exactly as `connect` reads them, provider by provider, and kept
@@ -214,10 +207,11 @@ fn simulate(args: SimulateArgs) -> Result<(), Reported> {
         ..Setup::new(providers, credentials)
     };
     oauth_common::runtime()?.block_on(async {
-        let simulator = Simulator::start(setup).await.map_err(usage)?;
+        let simulator = Simulator::start(setup).await.map_err(CliError::usage)?;
         let stop = Stop::listen();
-        std::fs::write(&args.ca_out, simulator.ca_pem())
-            .map_err(|e| usage(format!("{}: cannot write: {e}", args.ca_out.display())))?;
+        std::fs::write(&args.ca_out, simulator.ca_pem()).map_err(|e| {
+            CliError::usage(format!("{}: cannot write: {e}", args.ca_out.display()))
+        })?;
         let mut stdout = std::io::stdout().lock();
         for entry in simulator.resolve_args() {
             let _ = writeln!(stdout, "--resolve {entry}");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::{EXIT_INVALID, EXIT_OK};
+use super::{CliError, EXIT_INVALID};
 use crate::catalog::{self, Loaded};
 use crate::diagnostics::Diagnostic;
 
@@ -52,33 +52,29 @@ enum DiagnosticFormat {
     Github,
 }
 
-pub fn run(args: ValidateArgs) -> u8 {
+pub fn run(args: ValidateArgs) -> Result<(), CliError> {
     let mut valid = 0usize;
     // Each provider is dropped on its worker thread once checked: nothing but the count and
     // the diagnostics outlives its file.
-    let diagnostics = match catalog::stream(&args.paths, drop, |loaded: Loaded<()>| {
+    let diagnostics = catalog::stream(&args.paths, drop, |loaded: Loaded<()>| {
         if let Loaded::Valid(()) = loaded {
             valid += 1;
         }
-    }) {
-        Ok(diagnostics) => diagnostics,
-        Err(error) => return super::io_error(&error),
-    };
-    if let Err(code) = report(&diagnostics, args.format) {
-        return code;
-    }
+    })
+    .map_err(CliError::usage)?;
+    report(&diagnostics, args.format)?;
     // Warnings are printed; only errors make a file invalid.
     if !diagnostics.iter().any(Diagnostic::is_error) {
         if args.format == DiagnosticFormat::Text {
             eprintln!("{valid} provider(s) valid");
         }
-        EXIT_OK
+        Ok(())
     } else {
-        EXIT_INVALID
+        Err(CliError::Reported(EXIT_INVALID))
     }
 }
 
-fn report(diagnostics: &[Diagnostic], format: DiagnosticFormat) -> Result<(), u8> {
+fn report(diagnostics: &[Diagnostic], format: DiagnosticFormat) -> Result<(), CliError> {
     match format {
         DiagnosticFormat::Text => super::print_diagnostics(diagnostics),
         DiagnosticFormat::Json => super::print_stdout(&format!(

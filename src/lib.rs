@@ -18,6 +18,7 @@
 #[warn(unreachable_pub)]
 pub mod catalog;
 #[cfg(feature = "cli")]
+#[warn(unreachable_pub)]
 mod cli;
 #[warn(unreachable_pub)]
 pub mod definition;
@@ -29,6 +30,7 @@ pub mod env_var;
 mod layers;
 #[cfg(feature = "lsp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lsp")))]
+#[warn(unreachable_pub)]
 pub mod lsp;
 #[warn(unreachable_pub)]
 pub mod nango;
@@ -48,6 +50,7 @@ pub mod schema;
 pub mod service;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]
+#[warn(unreachable_pub)]
 pub mod simulate;
 #[warn(unreachable_pub)]
 pub mod validate;

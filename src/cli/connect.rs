@@ -20,7 +20,7 @@ use crate::resolve::table::ResolvedProvider;
 
 /// Arguments of `connect`.
 #[derive(Debug, clap::Args)]
-pub struct ConnectArgs {
+pub(super) struct ConnectArgs {
     /// The provider definition file.
     #[arg(value_name = "PROVIDER.yaml")]
     pub(super) provider: PathBuf,
@@ -64,7 +64,7 @@ pub struct ConnectArgs {
     pub(super) credentials: CredentialArgs,
 }
 
-pub fn run(args: ConnectArgs) -> Result<(), CliError> {
+pub(super) fn run(args: ConnectArgs) -> Result<(), CliError> {
     let provider = oauth_common::load_provider(&args.provider)?;
     if provider.auth_mode != AuthMode::Oauth2Code {
         return super::connect_direct::connect(&args, &provider);

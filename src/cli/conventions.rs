@@ -8,7 +8,7 @@ use super::CliError;
 
 /// Arguments of `completions`.
 #[derive(Debug, clap::Args)]
-pub struct CompletionsArgs {
+pub(super) struct CompletionsArgs {
     /// The shell to write the completion script for.
     #[arg(value_enum)]
     shell: clap_complete::Shell,
@@ -16,11 +16,11 @@ pub struct CompletionsArgs {
 
 /// Arguments of `man`.
 #[derive(Debug, clap::Args)]
-pub struct ManArgs {}
+pub(super) struct ManArgs {}
 
 /// Prints the completion script for `args.shell` on stdout
 /// (e.g. `provider-forge completions bash > /etc/bash_completion.d/provider-forge`).
-pub fn completions(args: CompletionsArgs) -> Result<(), CliError> {
+pub(super) fn completions(args: CompletionsArgs) -> Result<(), CliError> {
     let mut command = super::Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "provider-forge", &mut script);
@@ -28,7 +28,7 @@ pub fn completions(args: CompletionsArgs) -> Result<(), CliError> {
 }
 
 /// Prints the man page, in roff, on stdout (`provider-forge man > provider-forge.1`).
-pub fn man(_args: ManArgs) -> Result<(), CliError> {
+pub(super) fn man(_args: ManArgs) -> Result<(), CliError> {
     let mut page = Vec::new();
     clap_mangen::Man::new(super::Cli::command())
         .render(&mut page)

@@ -16,11 +16,11 @@ use super::token_file::StoredCredentials;
 use crate::oauth::CredentialSecret;
 
 /// Prefix of the environment variable of each credential (`apiKey` → `..._APIKEY`).
-pub const CREDENTIAL_ENV_PREFIX: &str = "PROVIDER_FORGE_CREDENTIAL_";
+pub(super) const CREDENTIAL_ENV_PREFIX: &str = "PROVIDER_FORGE_CREDENTIAL_";
 
 /// The `--credentials-file` option.
 #[derive(Debug, clap::Args)]
-pub struct CredentialArgs {
+pub(super) struct CredentialArgs {
     /// File of `NAME=VALUE` lines, one per credential the definition declares (e.g.
     /// `apiKey=sk-...`; blank lines and lines starting with `#` are skipped). Without it, each
     /// credential is read from the environment variable PROVIDER_FORGE_CREDENTIAL_<NAME>
@@ -31,7 +31,7 @@ pub struct CredentialArgs {
 }
 
 /// The environment variable of credential `name`.
-pub fn credential_env(name: &str) -> String {
+pub(super) fn credential_env(name: &str) -> String {
     format!(
         "{CREDENTIAL_ENV_PREFIX}{}",
         crate::env_var::env_var_name(name)
@@ -41,7 +41,7 @@ pub fn credential_env(name: &str) -> String {
 /// Reads the values of the `declared` credentials: from the file when one is given (a name
 /// the definition does not declare is an error), else from the environment. Names without a
 /// value are left out.
-pub fn read<'a>(
+pub(super) fn read<'a>(
     declared: impl IntoIterator<Item = &'a str>,
     args: &CredentialArgs,
 ) -> Result<StoredCredentials, CliError> {

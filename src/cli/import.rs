@@ -11,7 +11,7 @@ use crate::nango::{NangoCatalog, NangoScopes};
 
 /// Arguments of `import`.
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {
+pub(super) struct ImportArgs {
     #[command(subcommand)]
     source: Source,
 }
@@ -76,7 +76,7 @@ enum ReportFormat {
     Json,
 }
 
-pub fn run(args: ImportArgs) -> Result<(), CliError> {
+pub(super) fn run(args: ImportArgs) -> Result<(), CliError> {
     match args.source {
         Source::Nango(args) => nango(args),
     }

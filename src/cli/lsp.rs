@@ -22,14 +22,14 @@ Exit codes: 0 after the editor's shutdown and exit, 1 when the editor exits with
 or closes the connection, 2 on a protocol or I/O error (a Content-Length over 64 MiB or a header \
 line over 1 KiB is one, refused before anything is allocated for it)."
 )]
-pub struct LspArgs {
+pub(super) struct LspArgs {
     /// Use standard input and output (the only transport; accepted because editor clients
     /// pass it).
     #[arg(long)]
     stdio: bool,
 }
 
-pub fn run(args: LspArgs) -> Result<(), CliError> {
+pub(super) fn run(args: LspArgs) -> Result<(), CliError> {
     // `--stdio` names the only transport there is: nothing to choose.
     let _ = args.stdio;
     match lsp::run_stdio() {

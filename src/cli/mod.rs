@@ -26,18 +26,18 @@ use clap::{Parser, Subcommand};
 use error::CliError;
 
 /// Exit code: success.
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit code: invalid definition, or a check (such as `render --check`) failed.
-pub const EXIT_INVALID: u8 = 1;
+pub(crate) const EXIT_INVALID: u8 = 1;
 /// Exit code: usage or I/O error (missing file, unreadable directory, bad option value).
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code of `render --check` when nothing could be compared because the definitions (or
 /// the template) are invalid: distinct from drift (1), so CI can tell "regenerate the files"
 /// from "fix the definition".
-pub const EXIT_CHECK_INVALID: u8 = 3;
+pub(crate) const EXIT_CHECK_INVALID: u8 = 3;
 /// Exit code when stdout's reader went away (`provider-forge render DIR | head -1`): 128 +
 /// SIGPIPE, what a shell reports for `yes | head -1`, so pipelines behave as with any tool.
-pub const EXIT_BROKEN_PIPE: u8 = 141;
+pub(crate) const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// Describe an OAuth provider once in YAML; validate it, render per-data-center configs, and
 /// run the OAuth flow from the same description.
@@ -106,7 +106,7 @@ enum Command {
 
 /// Parses the command line, runs the command and returns its exit code. The one place a
 /// command's [`CliError`] is printed and becomes the exit code.
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),

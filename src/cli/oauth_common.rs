@@ -14,11 +14,11 @@ use crate::resolve::table::ResolvedProvider;
 use super::CliError;
 
 /// Environment variable holding the client secret shared by every data center.
-pub const SECRET_ENV: &str = "PROVIDER_FORGE_CLIENT_SECRET";
+pub(super) const SECRET_ENV: &str = "PROVIDER_FORGE_CLIENT_SECRET";
 
 /// Options shared by the OAuth commands.
 #[derive(Debug, clap::Args)]
-pub struct ClientArgs {
+pub(super) struct ClientArgs {
     /// File holding the client secret (instead of the PROVIDER_FORGE_CLIENT_SECRET
     /// environment variable). For a provider with one secret per data center, one
     /// `CODE=SECRET` line per data center (or the variables PROVIDER_FORGE_CLIENT_SECRET_<CODE>,
@@ -38,7 +38,7 @@ pub struct ClientArgs {
 
 /// Values of the provider's connection parameters (`connection.params`).
 #[derive(Debug, clap::Args)]
-pub struct ConnectionArgs {
+pub(super) struct ConnectionArgs {
     /// A connection parameter the provider declares, e.g. `--param subdomain=acme` for a
     /// Shopify shop or `--param tenant=contoso.onmicrosoft.com` (repeatable). A missing required
     /// value, or one that fails the parameter's pattern, is a usage error (exit 2) before any
@@ -50,7 +50,7 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     /// The values by name; a name given twice is a usage error.
-    pub fn values(&self) -> Result<crate::resolve::connection::ConnectionValues, CliError> {
+    pub(super) fn values(&self) -> Result<crate::resolve::connection::ConnectionValues, CliError> {
         let mut values = crate::resolve::connection::ConnectionValues::new();
         for (name, value) in &self.params {
             if values.insert(name.clone(), value.clone()).is_some() {
@@ -71,7 +71,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 /// The provider's table filled with this connection's values: the `--param` values, and the
 /// runtime values kept in `tokens` (e.g. `instance_url` from the token response). Any refused
 /// value is a usage error naming the parameter and its pattern.
-pub fn fill_connection(
+pub(super) fn fill_connection(
     provider: &ResolvedProvider,
     args: &ConnectionArgs,
     tokens: Option<&TokenSet>,
@@ -82,14 +82,17 @@ pub fn fill_connection(
 }
 
 /// Writes lines to stdout ([`super::print_stdout`]: a closed pipe ends the command quietly).
-pub fn print_lines(lines: &[String]) -> Result<(), CliError> {
+pub(super) fn print_lines(lines: &[String]) -> Result<(), CliError> {
     let mut text = lines.join("\n");
     text.push('\n');
     super::print_stdout(&text)
 }
 
 /// The `--client-id` a provider with a client needs (oauth2_code, client_credentials).
-pub fn client_id(given: &Option<String>, provider: &ResolvedProvider) -> Result<String, CliError> {
+pub(super) fn client_id(
+    given: &Option<String>,
+    provider: &ResolvedProvider,
+) -> Result<String, CliError> {
     given.clone().ok_or_else(|| {
         CliError::usage(format!(
             "`{}` authenticates with `{}`: give the OAuth client's id with --client-id ID",
@@ -101,7 +104,7 @@ pub fn client_id(given: &Option<String>, provider: &ResolvedProvider) -> Result<
 
 /// The connection's values for a request: the `--param` values, and the runtime values kept
 /// in `tokens` (e.g. `instance_url` from the token response), the given ones first.
-pub fn connection_values(
+pub(super) fn connection_values(
     provider: &ResolvedProvider,
     args: &ConnectionArgs,
     tokens: Option<&TokenSet>,
@@ -120,7 +123,7 @@ pub fn connection_values(
 /// An engine error: bad input (a connection value or credential refused by its
 /// declaration, an unknown data center or scope) as a usage error (exit 2) before anything
 /// was sent; anything the provider answered or the network did as a failed flow (exit 1).
-pub fn engine_error(error: crate::oauth::OAuthError) -> CliError {
+pub(super) fn engine_error(error: crate::oauth::OAuthError) -> CliError {
     use crate::oauth::OAuthError;
     match error {
         OAuthError::Connection(_)
@@ -136,7 +139,7 @@ pub fn engine_error(error: crate::oauth::OAuthError) -> CliError {
 
 /// The server a data center's tokens come from: its authorization server (`oauth2_code`), else
 /// the origin of its token URL. A token file records it, and its tokens go nowhere else.
-pub fn token_issuer(dc: &crate::resolve::table::ResolvedDataCenter) -> String {
+pub(super) fn token_issuer(dc: &crate::resolve::table::ResolvedDataCenter) -> String {
     match (&dc.authorization, &dc.token) {
         (Some(authorization), _) => authorization.issuer.clone(),
         (None, Some(token)) => crate::oauth::filled_request::origin(&token.token_url),
@@ -145,7 +148,7 @@ pub fn token_issuer(dc: &crate::resolve::table::ResolvedDataCenter) -> String {
 }
 
 /// Loads, validates and resolves exactly one provider file.
-pub fn load_provider(path: &Path) -> Result<ResolvedProvider, CliError> {
+pub(super) fn load_provider(path: &Path) -> Result<ResolvedProvider, CliError> {
     let catalog = catalog::load(&[path.to_path_buf()]).map_err(CliError::usage)?;
     if !catalog.is_valid() {
         super::print_diagnostics(&catalog.diagnostics)?;
@@ -163,7 +166,10 @@ pub fn load_provider(path: &Path) -> Result<ResolvedProvider, CliError> {
 }
 
 /// Builds the HTTP client from `--resolve`, `--ca-cert` and a request timeout.
-pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Client, CliError> {
+pub(super) fn http_client(
+    args: &ClientArgs,
+    timeout: Duration,
+) -> Result<reqwest::Client, CliError> {
     let mut options = HttpOptions {
         timeout,
         ..HttpOptions::default()
@@ -184,12 +190,12 @@ pub fn http_client(args: &ClientArgs, timeout: Duration) -> Result<reqwest::Clie
 }
 
 /// The environment variable of a data center's own secret (`eu` → `..._EU`).
-pub fn per_dc_secret_env(code: &str) -> String {
+pub(super) fn per_dc_secret_env(code: &str) -> String {
     format!("{SECRET_ENV}_{}", crate::env_var::env_var_name(code))
 }
 
 /// The client's credentials: the shared secret, or every per-DC secret that is supplied.
-pub fn credentials(
+pub(super) fn credentials(
     provider: &ResolvedProvider,
     client_id: &str,
     args: &ClientArgs,
@@ -268,7 +274,7 @@ pub fn credentials(
 }
 
 /// A summary of a token set without any secret.
-pub fn summary(provider: &ResolvedProvider, tokens: &TokenSet) -> String {
+pub(super) fn summary(provider: &ResolvedProvider, tokens: &TokenSet) -> String {
     let dc_name = provider
         .data_center(&tokens.data_center)
         .map(|dc| dc.name.as_str())
@@ -305,7 +311,7 @@ pub fn summary(provider: &ResolvedProvider, tokens: &TokenSet) -> String {
 }
 
 /// A tokio runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -315,7 +321,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// A token file written by `connect`, the definition it was obtained with, and what is needed
 /// to use it: the arguments `refresh` and `revoke` share.
 #[derive(Debug, clap::Args)]
-pub struct StoredConnectionArgs {
+pub(super) struct StoredConnectionArgs {
     /// The provider definition file the tokens were obtained with.
     #[arg(value_name = "PROVIDER.yaml")]
     pub provider: PathBuf,
@@ -329,7 +335,7 @@ pub struct StoredConnectionArgs {
 }
 
 /// Loads the provider and a token file, and checks that they belong together.
-pub fn load_connection(
+pub(super) fn load_connection(
     args: &StoredConnectionArgs,
 ) -> Result<(ResolvedProvider, super::token_file::StoredConnection), CliError> {
     let (provider_path, tokens_path, connection) = (&args.provider, &args.tokens, &args.connection);

@@ -11,12 +11,12 @@ use crate::resolve::connection::ConnectionValues;
 
 /// Arguments of `refresh`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]
-pub struct RefreshArgs {
+pub(super) struct RefreshArgs {
     #[command(flatten)]
     stored: StoredConnectionArgs,
 }
 
-pub fn run(args: RefreshArgs) -> Result<(), CliError> {
+pub(super) fn run(args: RefreshArgs) -> Result<(), CliError> {
     let (provider, stored) = oauth_common::load_connection(&args.stored)?;
     // A token request has no client: its stored credentials renew the token.
     let client = match provider.auth_mode {

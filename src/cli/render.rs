@@ -41,7 +41,7 @@ format, or --check found drift; 2 usage or I/O error (unknown --dc/--env, missin
 3 with --check only: nothing was compared because a definition is invalid (or the template \
 fails, or a provider does not fit the format), so drift (1) and a broken definition (3) \
 can be told apart.")]
-pub struct RenderArgs {
+pub(super) struct RenderArgs {
     /// Provider files, or directories of *.yaml providers (their data-centers/ sets included).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -93,7 +93,7 @@ impl From<FormatArg> for Format {
     }
 }
 
-pub fn run(args: RenderArgs) -> Result<(), CliError> {
+pub(super) fn run(args: RenderArgs) -> Result<(), CliError> {
     // Invalid input under --check gets its own code: nothing was compared, unlike drift.
     let invalid = if args.check {
         EXIT_CHECK_INVALID

@@ -22,7 +22,7 @@ use crate::resolve::table::ResolvedProvider;
 /// Arguments of `request`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct RequestArgs {
+pub(super) struct RequestArgs {
     /// The provider definition file the connection was made with.
     #[arg(value_name = "PROVIDER.yaml")]
     provider: PathBuf,
@@ -86,7 +86,7 @@ struct Connection {
     data_center: String,
 }
 
-pub fn run(args: RequestArgs) -> Result<(), CliError> {
+pub(super) fn run(args: RequestArgs) -> Result<(), CliError> {
     let provider = oauth_common::load_provider(&args.provider)?;
     let file = ConnectionFile::read(&args.tokens).map_err(CliError::usage)?;
     if file.provider() != provider.id {

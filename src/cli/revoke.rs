@@ -10,12 +10,12 @@ use crate::oauth::{self, RevokedToken};
 
 /// Arguments of `revoke`: a token file and what is needed to use it.
 #[derive(Debug, clap::Args)]
-pub struct RevokeArgs {
+pub(super) struct RevokeArgs {
     #[command(flatten)]
     stored: StoredConnectionArgs,
 }
 
-pub fn run(args: RevokeArgs) -> Result<(), CliError> {
+pub(super) fn run(args: RevokeArgs) -> Result<(), CliError> {
     let (provider, stored) = oauth_common::load_connection(&args.stored)?;
     let needs_secret = provider
         .token

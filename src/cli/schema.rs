@@ -7,7 +7,7 @@ use crate::schema;
 
 /// Arguments of `schema`.
 #[derive(Debug, clap::Args)]
-pub struct SchemaArgs {
+pub(super) struct SchemaArgs {
     /// Which file format's schema to print.
     #[arg(long, value_enum, default_value_t = SchemaKind::Provider)]
     kind: SchemaKind,
@@ -25,7 +25,7 @@ enum SchemaKind {
     Openapi,
 }
 
-pub fn run(args: SchemaArgs) -> Result<(), super::CliError> {
+pub(super) fn run(args: SchemaArgs) -> Result<(), super::CliError> {
     let value = match args.kind {
         SchemaKind::Provider => schema::provider_schema(),
         SchemaKind::DataCenterSet => schema::data_center_set_schema(),

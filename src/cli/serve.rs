@@ -46,7 +46,7 @@ SIGTERM the service stops accepting, lets requests in flight finish, and exits a
 Exit codes: 0 stopped by a signal, 1 invalid provider definition or clients file, 2 usage, \
 I/O or database error at start, or encryption keys that open none of the stored connections. \
 With --reseal: 0 done, 1 some rows open with no configured key.")]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// Directory (or files) of provider definitions; validated at start, and an invalid one
     /// stops the start with its diagnostics.
     #[arg(long, value_name = "DIR", required = true)]
@@ -143,7 +143,7 @@ enum LogFormat {
     Json,
 }
 
-pub fn run(args: ServeArgs) -> Result<(), CliError> {
+pub(super) fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging(args.log_format);
     serve(args)
 }

@@ -22,7 +22,7 @@ const DEFAULT_CLIENT_ID: &str = "provider-forge-simulator";
 /// Arguments of `simulate`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct SimulateArgs {
+pub(super) struct SimulateArgs {
     /// Provider definition files (or directories of them) whose servers to simulate.
     #[arg(value_name = "PROVIDER.yaml", required = true)]
     providers: Vec<PathBuf>,
@@ -147,7 +147,7 @@ interrupted (Ctrl-C or SIGTERM). Example:
 
 Exit codes: 0 stopped by a signal, 1 invalid definition, 2 usage or I/O error.";
 
-pub fn run(args: SimulateArgs) -> Result<(), CliError> {
+pub(super) fn run(args: SimulateArgs) -> Result<(), CliError> {
     let catalog = catalog::load(&args.providers).map_err(CliError::usage)?;
     if !catalog.is_valid() {
         super::print_diagnostics(&catalog.diagnostics)?;

@@ -31,7 +31,7 @@ commands: `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=KIND at PATH:
 problem and a `::notice` per label.\n\n\
 Exit codes: 0 all valid, 1 some definition is invalid, 2 usage or I/O error."
 )]
-pub struct ValidateArgs {
+pub(super) struct ValidateArgs {
     /// Provider files, or directories of *.yaml providers (their data-centers/ sets included).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -52,7 +52,7 @@ enum DiagnosticFormat {
     Github,
 }
 
-pub fn run(args: ValidateArgs) -> Result<(), CliError> {
+pub(super) fn run(args: ValidateArgs) -> Result<(), CliError> {
     let mut valid = 0usize;
     // Each provider is dropped on its worker thread once checked: nothing but the count and
     // the diagnostics outlives its file.

@@ -22,7 +22,7 @@ const PROVIDER_SECTIONS: [&str; 4] = ["authorization", "scopes", "auth", "api"];
 
 /// Which format a file is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub(super) enum FileKind {
     /// A provider definition.
     Provider,
     /// A shared data-center set.
@@ -32,7 +32,7 @@ pub enum FileKind {
 impl FileKind {
     /// The kind `validate` gives a file by its place alone: a set in a `data-centers/` folder,
     /// else a provider.
-    pub fn by_folder(path: &Path) -> FileKind {
+    pub(super) fn by_folder(path: &Path) -> FileKind {
         let folder = path.parent().and_then(Path::file_name);
         if folder.is_some_and(|name| name == DATA_CENTER_SET_DIR) {
             FileKind::DataCenterSet
@@ -43,7 +43,7 @@ impl FileKind {
 }
 
 /// The kind of the file at `path` holding `text`, or `None` for YAML that is neither format.
-pub fn classify(path: &Path, text: &str) -> Option<FileKind> {
+pub(super) fn classify(path: &Path, text: &str) -> Option<FileKind> {
     by_modeline(text)
         .or_else(|| under_providers(path).then(|| FileKind::by_folder(path)))
         .or_else(|| by_shape(text))

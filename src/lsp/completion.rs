@@ -24,7 +24,7 @@ use crate::definition::types::{DataCenterSet, DataCenters, ProviderDefinition, S
 use crate::resolve::data_centers;
 
 /// What the cursor's document is, for completion.
-pub struct Request<'a> {
+pub(super) struct Request<'a> {
     /// The document's file.
     pub path: &'a std::path::Path,
     /// Provider or data-center set.
@@ -38,7 +38,7 @@ pub struct Request<'a> {
 }
 
 /// The completion items at the request's cursor.
-pub fn complete(request: &Request<'_>, workspace: &Workspace) -> Vec<CompletionItem> {
+pub(super) fn complete(request: &Request<'_>, workspace: &Workspace) -> Vec<CompletionItem> {
     let lines = text::lines(request.text);
     let line_number = request.position.line as usize;
     let Some(line) = lines.get(line_number).copied() else {

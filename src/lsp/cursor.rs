@@ -10,7 +10,7 @@
 
 /// One step from the top of a document to a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(super) enum Step {
     /// The value of a mapping key.
     Key(String),
     /// An item of a sequence.
@@ -19,7 +19,7 @@ pub enum Step {
 
 /// Where the cursor is, in terms of the document's structure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
+pub(super) struct Cursor {
     /// Steps to the node under the cursor; for a key, ending with that key.
     pub path: Vec<Step>,
     /// On a key or in a value, with the byte range on the cursor's line it covers.
@@ -30,7 +30,7 @@ pub struct Cursor {
 
 /// The part of a line under the cursor. Ranges are byte offsets in the cursor's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(super) enum Target {
     /// A key, or the word being typed where a key goes.
     Key {
         /// First byte of the key.
@@ -76,7 +76,7 @@ impl CursorNode {
 }
 
 /// Finds what the cursor at byte `at` of line `line` (0-based) of `text` is on.
-pub fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
+pub(super) fn locate(text: &str, line: usize, at: usize) -> Option<Cursor> {
     let lines = super::text::lines(text);
     let current = *lines.get(line)?;
     let at = at.min(current.len());

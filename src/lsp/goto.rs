@@ -21,7 +21,7 @@ use crate::definition::document::{self, escape_pointer_token};
 
 /// Where the symbol at `position` of the document `path` (a `kind` file holding `text`) is
 /// defined; empty when the cursor is on nothing that has a definition.
-pub fn definition(
+pub(super) fn definition(
     path: &Path,
     kind: FileKind,
     text: &str,
@@ -51,7 +51,7 @@ pub fn definition(
 }
 
 /// The name of the placeholder `<name>` the byte `at` of `line` is in (on its brackets too).
-pub fn placeholder_at(line: &str, at: usize) -> Option<&str> {
+pub(super) fn placeholder_at(line: &str, at: usize) -> Option<&str> {
     let bytes = line.as_bytes();
     let last = at.min(bytes.len().checked_sub(1)?);
     let mut open = None;

@@ -25,7 +25,7 @@ use super::workspace::Workspace;
 use crate::definition::document;
 
 /// The document a hover is asked in, for what its own text and its set say.
-pub struct Context<'a> {
+pub(super) struct Context<'a> {
     /// The document's file.
     pub path: &'a Path,
     /// Provider or data-center set.
@@ -36,7 +36,7 @@ pub struct Context<'a> {
 
 /// The hover for `position` in `text`, checked against `schema`, with what the document says
 /// about a scope name or placeholder when `context` is given.
-pub fn hover(
+pub(super) fn hover(
     text: &str,
     schema: &serde_json::Value,
     position: Position,

@@ -14,7 +14,7 @@ use super::text;
 use crate::definition::document::{self, Document, Region, escape_pointer_token};
 
 /// The outline of `text`; empty when it does not parse.
-pub fn symbols(text: &str) -> Vec<DocumentSymbol> {
+pub(super) fn symbols(text: &str) -> Vec<DocumentSymbol> {
     let Ok(document) = document::parse(text) else {
         return Vec::new();
     };

@@ -18,7 +18,11 @@ use super::text;
 
 /// The quick fixes for the `diagnostics` the editor asks about, in the document `uri` holding
 /// `text`.
-pub fn quick_fixes(uri: &Uri, text: &str, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
+pub(super) fn quick_fixes(
+    uri: &Uri,
+    text: &str,
+    diagnostics: &[Diagnostic],
+) -> Vec<CodeActionOrCommand> {
     let lines = text::lines(text);
     diagnostics
         .iter()

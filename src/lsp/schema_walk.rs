@@ -11,7 +11,7 @@ use super::cursor::Step;
 
 /// A place in a schema: the root (for `$ref`s) and the subschema of one field.
 #[derive(Debug, Clone, Copy)]
-pub struct Field<'a> {
+pub(super) struct Field<'a> {
     root: &'a Value,
     /// The subschema as written at the field (its own description, maybe a `$ref`).
     schema: &'a Value,
@@ -19,7 +19,7 @@ pub struct Field<'a> {
 
 /// A value a field may take, with what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+pub(super) struct Choice {
     /// The value as written in YAML.
     pub value: String,
     /// Its description, when the schema gives one.
@@ -28,18 +28,18 @@ pub struct Choice {
 
 impl<'a> Field<'a> {
     /// The whole document.
-    pub fn root(root: &'a Value) -> Self {
+    pub(super) fn root(root: &'a Value) -> Self {
         Field { root, schema: root }
     }
 
     /// The field `path` leads to, if the schema has it.
-    pub fn at(root: &'a Value, path: &[Step]) -> Option<Self> {
+    pub(super) fn at(root: &'a Value, path: &[Step]) -> Option<Self> {
         path.iter()
             .try_fold(Field::root(root), |field, step| field.child(step))
     }
 
     /// The subschema of a key of this mapping or of an item of this sequence.
-    pub fn child(&self, step: &Step) -> Option<Self> {
+    pub(super) fn child(&self, step: &Step) -> Option<Self> {
         let schema = self
             .alternatives()
             .into_iter()
@@ -57,7 +57,7 @@ impl<'a> Field<'a> {
     }
 
     /// What the field means: its own description, else its type's.
-    pub fn description(&self) -> Option<&'a str> {
+    pub(super) fn description(&self) -> Option<&'a str> {
         self.schema
             .get("description")
             .or_else(|| self.resolved().get("description"))
@@ -65,7 +65,7 @@ impl<'a> Field<'a> {
     }
 
     /// The keys of a mapping field, with their descriptions, in schema order.
-    pub fn keys(&self) -> Vec<(String, Option<String>)> {
+    pub(super) fn keys(&self) -> Vec<(String, Option<String>)> {
         let mut keys = Vec::new();
         for node in self.alternatives() {
             let Some(Value::Object(properties)) = node.get("properties") else {
@@ -86,7 +86,7 @@ impl<'a> Field<'a> {
     }
 
     /// The values an enumerated or boolean field allows.
-    pub fn choices(&self) -> Vec<Choice> {
+    pub(super) fn choices(&self) -> Vec<Choice> {
         let mut choices = Vec::new();
         for node in self.alternatives() {
             if let Some(Value::Array(values)) = node.get("enum") {

@@ -48,7 +48,7 @@ pub enum Ending {
 }
 
 /// Answers `initialize`, then serves until the client says `exit`.
-pub fn serve(connection: &Connection) -> Result<Ending, ServerError> {
+pub(super) fn serve(connection: &Connection) -> Result<Ending, ServerError> {
     let (id, params) = connection.initialize_start()?;
     let watch = serde_json::from_value::<InitializeParams>(params).is_ok_and(|params| {
         params

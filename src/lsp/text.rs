@@ -12,7 +12,7 @@ use crate::definition::document;
 /// The lines of a document, split where both YAML and the protocol end lines: `\n`, `\r\n`
 /// or a lone `\r`. Unlike the YAML reader's lines, a text that is empty or ends with a line
 /// break has an empty last line: the editor has a line there to put the cursor on.
-pub fn lines(text: &str) -> Vec<&str> {
+pub(super) fn lines(text: &str) -> Vec<&str> {
     let mut lines: Vec<&str> = document::lines::lines(text).collect();
     if text.is_empty() || text.ends_with(['\r', '\n']) {
         lines.push("");
@@ -21,7 +21,7 @@ pub fn lines(text: &str) -> Vec<&str> {
 }
 
 /// The byte offset in `line` of a protocol character offset (UTF-16 units), clamped to the line.
-pub fn byte_of_utf16(line: &str, character: u32) -> usize {
+pub(super) fn byte_of_utf16(line: &str, character: u32) -> usize {
     let mut units = 0u32;
     for (byte, ch) in line.char_indices() {
         if units >= character {
@@ -33,7 +33,7 @@ pub fn byte_of_utf16(line: &str, character: u32) -> usize {
 }
 
 /// The protocol character offset (UTF-16 units) of a byte offset in `line`.
-pub fn utf16_of_byte(line: &str, byte: usize) -> u32 {
+pub(super) fn utf16_of_byte(line: &str, byte: usize) -> u32 {
     let byte = floor_char_boundary(line, byte.min(line.len()));
     line[..byte].chars().map(|ch| ch.len_utf16() as u32).sum()
 }
@@ -47,7 +47,7 @@ fn floor_char_boundary(line: &str, mut byte: usize) -> usize {
 
 /// The protocol position of a diagnostic's 1-based line and 1-based character column. A
 /// byte-order mark is not counted in diagnostics' columns, but is in the editor's text.
-pub fn position_of(lines: &[&str], line: usize, column: usize) -> Position {
+pub(super) fn position_of(lines: &[&str], line: usize, column: usize) -> Position {
     let index = line.saturating_sub(1);
     let character = match lines.get(index) {
         Some(text) => {
@@ -65,7 +65,7 @@ pub fn position_of(lines: &[&str], line: usize, column: usize) -> Position {
 }
 
 /// The byte offset of a 1-based character column in `line` (the line's end past its last char).
-pub fn byte_of_char_column(line: &str, column: usize) -> usize {
+pub(super) fn byte_of_char_column(line: &str, column: usize) -> usize {
     line.char_indices()
         .nth(column.saturating_sub(1))
         .map_or(line.len(), |(byte, _)| byte)
@@ -74,7 +74,7 @@ pub fn byte_of_char_column(line: &str, column: usize) -> usize {
 /// The end (byte offset) of the token that starts at `start` in `line`: a quoted scalar to its
 /// closing quote, anything else to the next blank, comma or bracket, without a trailing `:`.
 /// Diagnostics carry a start point only; this gives editors a visible range to underline.
-pub fn token_end(line: &str, start: usize) -> usize {
+pub(super) fn token_end(line: &str, start: usize) -> usize {
     let rest = &line[start.min(line.len())..];
     let end = match rest.chars().next() {
         Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map_or(rest.len(), |close| close + 2),

@@ -16,7 +16,7 @@ use lsp_server::{Connection, Message};
 
 /// Largest message accepted: a definition is at most 4 MiB, and JSON may escape each byte to
 /// six; 64 MiB leaves room for any real `didOpen` or `didChange`.
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+pub(super) const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// Longest header line, line break included. Real ones (`Content-Length`, `Content-Type`) are
 /// under 64 bytes.
 const MAX_HEADER_LINE: usize = 1024;
@@ -24,7 +24,7 @@ const MAX_HEADER_LINE: usize = 1024;
 const MAX_HEADERS: usize = 32;
 
 /// The transport's threads: joined after the connection is dropped.
-pub struct IoThreads {
+pub(super) struct IoThreads {
     reader: JoinHandle<io::Result<()>>,
     writer: JoinHandle<io::Result<()>>,
 }
@@ -32,12 +32,12 @@ pub struct IoThreads {
 impl IoThreads {
     /// Waits for the reader alone, once it has closed its side of the connection: why it
     /// stopped. (Called while it may still be reading, it would wait for input.)
-    pub fn join_reader(self) -> io::Result<()> {
+    pub(super) fn join_reader(self) -> io::Result<()> {
         self.reader.join().map_err(|_| panicked("reader"))?
     }
 
     /// Waits for both threads; the first error either met.
-    pub fn join(self) -> io::Result<()> {
+    pub(super) fn join(self) -> io::Result<()> {
         let read = self.reader.join().map_err(|_| panicked("reader"))?;
         let written = self.writer.join().map_err(|_| panicked("writer"))?;
         read.and(written)
@@ -49,7 +49,7 @@ fn panicked(thread: &str) -> io::Error {
 }
 
 /// A connection over standard input and output.
-pub fn stdio() -> (Connection, IoThreads) {
+pub(super) fn stdio() -> (Connection, IoThreads) {
     let (to_writer, from_server) = bounded::<Message>(0);
     let (to_server, from_reader) = bounded::<Message>(0);
     let writer = thread::Builder::new()
@@ -87,7 +87,7 @@ fn protocol(message: String) -> io::Error {
 }
 
 /// Reads one framed message; `None` at the end of the input before a message starts.
-pub fn read_message(input: &mut impl BufRead) -> io::Result<Option<Message>> {
+pub(super) fn read_message(input: &mut impl BufRead) -> io::Result<Option<Message>> {
     let mut length = None;
     let mut line = Vec::new();
     for count in 0.. {

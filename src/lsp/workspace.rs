@@ -26,7 +26,7 @@ use crate::validate;
 
 /// New diagnostics for one file, ready to send.
 #[derive(Debug, Clone)]
-pub struct Publication {
+pub(super) struct Publication {
     /// The file, as the client names it.
     pub uri: Uri,
     /// Everything wrong with it now (empty clears the editor's list).
@@ -35,7 +35,7 @@ pub struct Publication {
 
 /// The open documents and the diagnostics of their last check.
 #[derive(Debug, Default)]
-pub struct Workspace {
+pub(super) struct Workspace {
     /// Text of every open document, by path: what the loader reads instead of the disk.
     open: OpenFiles,
     /// How the client spells each open document's URI.
@@ -49,7 +49,7 @@ pub struct Workspace {
 impl Workspace {
     /// A document was opened or changed: check it (and, for a set, the open providers that use
     /// it) and return the diagnostics to publish.
-    pub fn update(&mut self, uri: Uri, text: String) -> Vec<Publication> {
+    pub(super) fn update(&mut self, uri: Uri, text: String) -> Vec<Publication> {
         let path = path_of(&uri);
         // A definition keeps its kind while open, even while an edit hides its shape.
         if let Some(kind) = classify::classify(&path, &text) {
@@ -61,7 +61,7 @@ impl Workspace {
     }
 
     /// A document was closed: from now on it is read from disk by the providers that use it.
-    pub fn close(&mut self, uri: &Uri) -> Vec<Publication> {
+    pub(super) fn close(&mut self, uri: &Uri) -> Vec<Publication> {
         let path = path_of(uri);
         let touched = self.files_reported_by(std::slice::from_ref(&path));
         self.found.remove(&path);
@@ -82,7 +82,7 @@ impl Workspace {
 
     /// A file changed on disk (created, changed or deleted): the open providers that read it
     /// from there are checked again. An open document is read from the editor, not the disk.
-    pub fn changed_on_disk(&mut self, uri: &Uri) -> Vec<Publication> {
+    pub(super) fn changed_on_disk(&mut self, uri: &Uri) -> Vec<Publication> {
         let path = path_of(uri);
         if self.open.contains_key(&path) {
             return Vec::new();
@@ -91,7 +91,7 @@ impl Workspace {
     }
 
     /// An open document that is a definition: its path, kind and current text.
-    pub fn document(&self, uri: &Uri) -> Option<(PathBuf, FileKind, &str)> {
+    pub(super) fn document(&self, uri: &Uri) -> Option<(PathBuf, FileKind, &str)> {
         let path = path_of(uri);
         let text = self.open.get(&path)?;
         let kind = *self.kinds.get(&path)?;
@@ -99,7 +99,7 @@ impl Workspace {
     }
 
     /// A file's text as the editor shows it: the open document, else the disk.
-    pub fn text(&self, path: &Path) -> Option<Cow<'_, str>> {
+    pub(super) fn text(&self, path: &Path) -> Option<Cow<'_, str>> {
         match self.open.get(path) {
             Some(text) => Some(Cow::Borrowed(text)),
             None => fs::read_to_string(path).ok().map(Cow::Owned),
@@ -258,7 +258,7 @@ impl Workspace {
     }
 
     /// How the client names `file`: as it opened it, else its `file:` URI.
-    pub fn uri_of(&self, file: &Path) -> Option<Uri> {
+    pub(super) fn uri_of(&self, file: &Path) -> Option<Uri> {
         if let Some(uri) = self.uris.get(file) {
             return Some(uri.clone());
         }
@@ -269,7 +269,7 @@ impl Workspace {
 
 /// The path a URI names: a `file:` URI's path, else the URI itself (an unsaved buffer is
 /// checked as a provider with no neighbours).
-pub fn path_of(uri: &Uri) -> PathBuf {
+pub(super) fn path_of(uri: &Uri) -> PathBuf {
     url::Url::parse(uri.as_str())
         .ok()
         .and_then(|url| url.to_file_path().ok())
@@ -277,7 +277,7 @@ pub fn path_of(uri: &Uri) -> PathBuf {
 }
 
 /// The set file a provider's text names in `data_centers.set`, if any.
-pub fn set_used_by(provider: &Path, text: &str) -> Option<PathBuf> {
+pub(super) fn set_used_by(provider: &Path, text: &str) -> Option<PathBuf> {
     let document = document::parse(text).ok()?;
     let name = document.value().pointer("/data_centers/set")?.as_str()?;
     Some(catalog::set_path(provider, name))

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use provider_forge::catalog;
 use provider_forge::oauth::{ClientSecret, Credentials};
-use provider_forge::service::config::{ApiKey, ProviderClient};
-use provider_forge::service::crypto::{Cipher, EncryptionKey};
-use provider_forge::service::{Service, api, store};
+use provider_forge::service::{
+    self, ApiKey, Cipher, EncryptionKey, ProviderClient, Service, SessionRequest, store,
+};
 use provider_forge::simulate::{Setup, Simulator};
 use sqlx::Connection;
 
@@ -84,12 +84,12 @@ async fn run_backend(label: &str, database: &str, secs: u64) {
     let service = Arc::new(service);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = api::router(service.clone(), ApiKey::new(API_KEY).unwrap());
+    let router = service::router(service.clone(), ApiKey::new(API_KEY).unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     // A fresh connection, made through the whole flow.
     let session = service
-        .start_session(provider_forge::service::SessionRequest {
+        .start_session(SessionRequest {
             provider: "zoho-crm".into(),
             connection_id: "bench".into(),
             ..Default::default()

@@ -29,8 +29,8 @@ use provider_forge::catalog;
 use provider_forge::definition::AuthMode;
 use provider_forge::oauth::unix_now;
 use provider_forge::resolve::ResolvedProvider;
-use provider_forge::service::crypto::{Cipher, EncryptionKey};
 use provider_forge::service::store::{self, ConnectionRecord, ConnectionStatus};
+use provider_forge::service::{Cipher, EncryptionKey};
 use sqlx::Connection;
 
 /// The providers, by the last digit of the connection number.

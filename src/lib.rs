@@ -47,6 +47,7 @@ pub mod resolve;
 pub mod schema;
 #[cfg(feature = "service")]
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
+#[warn(unreachable_pub)]
 pub mod service;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]

@@ -13,10 +13,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use provider_forge::service::Service;
-use provider_forge::service::api;
-use provider_forge::service::config::ApiKey;
-use provider_forge::service::crypto::{Cipher, EncryptionKey};
+use provider_forge::service::{self, ApiKey, Cipher, EncryptionKey, Service};
 
 use crate::support::load_provider;
 use crate::support::service::{API_KEY, Instance, World};
@@ -552,7 +549,7 @@ fn checked_in_text() -> String {
 
 #[test]
 fn the_checked_in_description_is_fresh() {
-    let generated = serde_json::to_value(api::openapi()).unwrap();
+    let generated = serde_json::to_value(service::openapi()).unwrap();
     assert!(
         checked_in_text() == provider_forge::schema::to_pretty_json(&generated),
         "schemas/openapi.json is stale; regenerate it with:\n  cargo run -- schema --kind openapi > schemas/openapi.json"
@@ -660,8 +657,8 @@ async fn the_router_and_the_description_name_the_same_routes() {
         BTreeMap::new(),
         reqwest::Client::new(),
     ));
-    let router = api::router(Arc::clone(&service), ApiKey::new(API_KEY).unwrap());
-    let description = serde_json::to_value(api::openapi()).unwrap();
+    let router = service::router(Arc::clone(&service), ApiKey::new(API_KEY).unwrap());
+    let description = serde_json::to_value(service::openapi()).unwrap();
     let described: BTreeMap<String, BTreeSet<String>> = description["paths"]
         .as_object()
         .unwrap()
@@ -756,7 +753,7 @@ fn assert_fits(description: &Value, pointer: &str, example: &Value) {
 
 #[test]
 fn every_example_fits_its_schema() {
-    let description = serde_json::to_value(api::openapi()).unwrap();
+    let description = serde_json::to_value(service::openapi()).unwrap();
     let mut checked = 0;
     for (name, schema) in description["components"]["schemas"].as_object().unwrap() {
         if let Some(example) = schema.get("example") {

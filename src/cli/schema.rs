@@ -30,7 +30,7 @@ pub(super) fn run(args: SchemaArgs) -> Result<(), super::CliError> {
         SchemaKind::Provider => schema::provider_schema(),
         SchemaKind::DataCenterSet => schema::data_center_set_schema(),
         SchemaKind::Rendered => schema::rendered_schema(),
-        SchemaKind::Openapi => serde_json::to_value(crate::service::api::openapi())
+        SchemaKind::Openapi => serde_json::to_value(crate::service::openapi())
             .expect("the OpenAPI description always serializes"),
     };
     super::print_stdout(&schema::to_pretty_json(&value))

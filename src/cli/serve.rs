@@ -11,8 +11,7 @@ use crate::catalog;
 use crate::oauth;
 use std::time::Duration;
 
-use crate::service::connect_page::{ConnectPages, ReturnOrigins};
-use crate::service::{self, Service, api, config, keys, listener, proxy, store, webhooks};
+use crate::service::{self, ConnectPages, ProxySettings, ReturnOrigins, Service, Webhooks, store};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -85,13 +84,13 @@ pub(super) struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
     /// Seconds a client has to send a whole request head before its connection is closed.
-    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = service::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
     header_read_timeout: u64,
     /// Seconds a connection may stay open with no request in flight.
-    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = service::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
     /// Most connections served at once; further ones wait to be accepted.
-    #[arg(long, value_name = "N", default_value_t = listener::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = service::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
     /// Re-seal every stored connection still sealed under a key of
     /// PROVIDER_FORGE_PREVIOUS_ENCRYPTION_KEYS with PROVIDER_FORGE_ENCRYPTION_KEY, print the
@@ -101,24 +100,24 @@ pub(super) struct ServeArgs {
     #[arg(long)]
     reseal: bool,
     /// Seconds to let requests in flight finish after SIGINT or SIGTERM before exiting.
-    #[arg(long, value_name = "SECS", default_value_t = listener::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    #[arg(long, value_name = "SECS", default_value_t = service::DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     shutdown_timeout: u64,
     /// Most retries of a proxied call after 429, 503 or a network error: idempotent methods
     /// (GET, HEAD, PUT, DELETE, OPTIONS), or any with `Provider-Forge-Retry: true`, and only
     /// with a body of declared length up to 64 KiB (a larger one streams, and cannot be sent
     /// again).
-    #[arg(long, value_name = "N", default_value_t = proxy::DEFAULT_RETRIES)]
+    #[arg(long, value_name = "N", default_value_t = service::DEFAULT_PROXY_RETRIES)]
     proxy_retries: u32,
     /// Seconds from a proxied call's first attempt within which its retries must start; an
     /// answer asking (Retry-After) for a longer wait is passed back at once.
-    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_RETRY_SECS)]
+    #[arg(long, value_name = "SECS", default_value_t = service::DEFAULT_PROXY_RETRY_SECS)]
     proxy_retry_seconds: u64,
     /// Seconds the provider has to start answering a proxied call (504 after, not retried),
     /// and the longest pause in a body streaming either way.
-    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = service::DEFAULT_PROXY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
     proxy_timeout: u64,
     /// Largest request body a proxied call passes on, MiB (413 past it).
-    #[arg(long, value_name = "MIB", default_value_t = proxy::DEFAULT_MAX_BODY_MIB, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
+    #[arg(long, value_name = "MIB", default_value_t = service::DEFAULT_PROXY_MAX_BODY_MIB, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
     proxy_max_body: u64,
     /// POST signed connection events (connection.created, connection.deleted,
     /// connection.reauthorization_required) to this https URL (http only to a loopback host),
@@ -183,15 +182,15 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(format!("--public-url `{public_url}`: {e}")))?;
     let return_origins = ReturnOrigins::parse(args.return_origins.iter().map(String::as_str))
         .map_err(CliError::Usages)?;
-    let clients = config::load_clients(&args.clients, &catalog.providers, &public_url)
+    let clients = service::load_clients(&args.clients, &catalog.providers, &public_url)
         .map_err(CliError::Usages)?;
-    let keys = config::keys_from_env();
+    let keys = service::keys_from_env();
     let webhooks = args
         .webhook_url
         .as_deref()
-        .map(webhooks::Webhooks::from_env)
+        .map(Webhooks::from_env)
         .transpose();
-    let metrics_key = config::metrics_key_from_env();
+    let metrics_key = service::metrics_key_from_env();
     let (api_key, cipher, webhooks, metrics_key) = match (keys, webhooks, metrics_key) {
         (Ok((api_key, cipher)), Ok(webhooks), Ok(metrics_key)) => {
             (api_key, cipher, webhooks, metrics_key)
@@ -218,7 +217,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     runtime.block_on(async move {
         let store = store::open(&args.database).await.map_err(CliError::usage)?;
         if args.reseal {
-            let report = keys::reseal(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
+            let report = service::reseal(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
             println!(
                 "provider-forge serve --reseal: {} connections re-sealed with key {}, {} already under it, {} open with no configured key",
                 report.resealed,
@@ -239,7 +238,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             };
         }
         // Keys that open none of the stored rows are a misconfiguration, not a fresh start.
-        keys::check(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
+        service::check_keys(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
         let service = Service::new(
             store,
             cipher,
@@ -248,7 +247,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             http,
         )
         .with_refresh_margin(args.refresh_margin)
-        .with_proxy(proxy::ProxySettings {
+        .with_proxy(ProxySettings {
             retries: args.proxy_retries,
             retry_budget: Duration::from_secs(args.proxy_retry_seconds),
             timeout: Duration::from_secs(args.proxy_timeout),
@@ -283,7 +282,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         // Tests and scripts read this line to learn the port.
         println!("provider-forge serve: listening on http://{local}");
         tracing::info!(%local, callback = %format!("{}/oauth/callback", public_url.trim_end_matches('/')), "serving");
-        let limits = listener::Limits {
+        let limits = service::Limits {
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
             idle_timeout: Duration::from_secs(args.idle_timeout),
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
@@ -293,9 +292,9 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         // Stopped with the process: rows it was sending stay leased until the lease expires,
         // then this or another instance sends them again.
         let delivery = service.webhook_delivery().map(|delivery| tokio::spawn(delivery.run()));
-        listener::serve(
+        service::serve(
             tcp,
-            api::router(Arc::clone(&service), api_key),
+            service::router(Arc::clone(&service), api_key),
             limits.clone(),
             shutdown_signal(),
         )

@@ -52,10 +52,10 @@ use crate::oauth::revoke::RevokedToken;
 use crate::oauth::{CredentialSecret, OAuthError};
 
 /// Largest accepted request body: a session request is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest a request may take, refresh waits included (a refresh is bounded by the engine's
 /// own timeout and retries, well below this).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What the routes share.
 #[derive(Clone)]
@@ -248,12 +248,12 @@ impl Modify for BearerKey {
     }
 }
 
-pub use super::error_code::ErrorCode;
+pub(super) use super::error_code::ErrorCode;
 
 /// An error answer.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"error": "not_found", "message": "no connection `acme-1` for provider `zoho-crm`"}))]
-pub struct ErrorBody {
+pub(super) struct ErrorBody {
     /// What went wrong, for machines: one of the `ErrorCode` enum, each with one HTTP status.
     pub error: ErrorCode,
     /// What happened and what to do.
@@ -459,7 +459,7 @@ async fn method_not_allowed() -> Response {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"provider": "zoho-crm", "connection_id": "acme-1", "scopes": ["ZohoCRM.modules.leads.READ"], "environment": "sandbox", "return_to": "https://app.example.com/integrations/done"}))]
 #[serde(deny_unknown_fields)]
-pub struct CreateSession {
+pub(super) struct CreateSession {
     /// Provider id (a definition in `--providers` with a client in `--clients`).
     pub provider: String,
     /// Your id for the connection; a later session with the same id replaces it.
@@ -492,7 +492,7 @@ pub struct CreateSession {
 /// A started session.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"connect_url": "https://forge.example.com/connect/Q2hvb3NlIGEgZGF0YSBjZW50ZXI", "expires_at": 1767225600}))]
-pub struct SessionCreated {
+pub(super) struct SessionCreated {
     /// The provider's authorization URL, when the provider is an OAuth one and every
     /// connection parameter it needs was given: the user's browser may open it directly.
     /// Absent when the connect page has something to ask first, and for providers whose users
@@ -617,7 +617,7 @@ async fn oauth_callback(State(state): State<AppState>, RawQuery(query): RawQuery
 /// A connection's metadata (never a token).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"provider": "zoho-crm", "connection_id": "acme-1", "status": "active", "auth_mode": "oauth2_code", "data_center": "eu", "issuer": "https://accounts.zoho.eu", "environment": "production", "scopes": ["ZohoCRM.modules.leads.READ"], "granted_scope": "ZohoCRM.modules.leads.READ", "api_base_url": "https://www.zohoapis.eu", "token_type": "Bearer", "metadata": {"api_domain": "https://www.zohoapis.eu"}, "params": {}, "expires_at": 1767229200, "created_at": 1767225600, "updated_at": 1767225600}))]
-pub struct ConnectionView {
+pub(super) struct ConnectionView {
     /// Provider id.
     pub provider: String,
     /// Your id for the connection.
@@ -683,7 +683,7 @@ impl ConnectionView {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     /// Only this provider's connections.
     pub provider: Option<String>,
     /// Only connections in this status.
@@ -698,7 +698,7 @@ pub struct ListQuery {
 /// A page of connections.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"provider": "anthropic", "connection_id": "team-7", "status": "active", "auth_mode": "api_key", "data_center": "default", "issuer": null, "environment": "production", "scopes": [], "granted_scope": null, "api_base_url": "https://api.anthropic.com", "token_type": null, "metadata": {}, "params": {}, "expires_at": null, "created_at": 1767225600, "updated_at": 1767225600}], "next_cursor": null}))]
-pub struct ConnectionList {
+pub(super) struct ConnectionList {
     /// The connections, by provider then id.
     pub items: Vec<ConnectionView>,
     /// Send it as `cursor` (with the same filters) for the next page; `null` on the last page.
@@ -748,7 +748,7 @@ async fn list_connections(
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"provider": "freshdesk", "connection_id": "acme-helpdesk", "credentials": {"username": "your-freshdesk-api-key", "password": "X"}, "params": {"subdomain": "acme"}}))]
 #[serde(deny_unknown_fields)]
-pub struct CreateConnection {
+pub(super) struct CreateConnection {
     /// Provider id (a definition in `--providers` of one of those modes).
     pub provider: String,
     /// Your id for the connection; a later connection with the same id replaces it.
@@ -853,7 +853,7 @@ async fn get_connection(
 /// `GET .../token` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct TokenQuery {
+pub(super) struct TokenQuery {
     /// Refresh even when the stored token is still valid (concurrent callers still share
     /// one refresh).
     #[serde(default)]
@@ -866,7 +866,7 @@ pub struct TokenQuery {
 /// What a caller needs to call the connection's API itself.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"access_token": "1000.8f2c…", "token_type": "Bearer", "expires_at": 1767229200, "api_base_url": "https://www.zohoapis.eu", "environment": "production", "auth_mode": "oauth2_code", "headers": {"Authorization": "Zoho-oauthtoken 1000.8f2c…"}, "query": {}, "metadata": {"api_domain": "https://www.zohoapis.eu"}}))]
-pub struct TokenView {
+pub(super) struct TokenView {
     /// The access token (token modes; absent for `api_key` and `basic`, whose credentials
     /// travel in `headers` and `query`).
     pub access_token: Option<String>,
@@ -959,7 +959,7 @@ async fn get_token(
 /// The outcome of a deletion.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"revoked": "refresh_token"}))]
-pub struct Deleted {
+pub(super) struct Deleted {
     /// Which token was revoked at the provider: `refresh_token`, `access_token`, or none
     /// (the provider cannot revoke, or already considered it invalid).
     pub revoked: Option<String>,
@@ -1005,7 +1005,7 @@ async fn delete_connection(
 /// Health.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
-pub struct Health {
+pub(super) struct Health {
     /// Whether the service can serve.
     pub status: HealthStatus,
     /// Why not ok.
@@ -1016,7 +1016,7 @@ pub struct Health {
 /// What a health check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum HealthStatus {
+pub(super) enum HealthStatus {
     /// Serving: the database answers (and, for readiness, every migration is applied).
     Ok,
     /// The database cannot be reached or fails.

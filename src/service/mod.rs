@@ -5,41 +5,71 @@
 //!
 //! It drives the OAuth engine only through the library's public API ([`crate::oauth`]:
 //! [`authorization_request`], [`complete_authorization`], [`refresh_tokens`], [`revoke()`]) and
-//! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts:
-//! [`config`] (clients file, keys), [`crypto`] (AES-256-GCM at rest), [`keys`] (the keys
-//! checked against stored rows, re-sealing), [`store`] (SQLite and PostgreSQL behind one
-//! trait), [`refresh`] (cross-process single refresh that no caller can cancel), `direct`
-//! (connections of the modes without a browser: API keys, Basic, token requests, client
-//! credentials), `authorization` (the ready headers and query parameters of a connection's
-//! API calls), [`fields`] (refused request fields), [`api`] (the HTTP routes and their
-//! OpenAPI description; `error_code`, the one list of error codes; `json_errors`, axum's
-//! refusals in the same JSON shape; `shared_responses`, errors many routes describe alike),
-//! [`listener`] (serving them with connection limits), [`webhooks`] (signed connection
-//! events, sent at least once from the store's outbox), [`proxy`] (API
-//! calls made with a connection's credentials), [`listing`] (connections a page at a time,
-//! behind a sealed cursor), [`connect_page`] (the HTML page an end user connects on).
+//! the resolved tables of [`crate::catalog`], exactly as an embedding platform would. The parts
+//! are private modules with one job each, and what they offer is re-exported here, once:
+//! `config` (clients file, keys: [`load_clients`], [`keys_from_env`]), `crypto` (AES-256-GCM at
+//! rest: [`Cipher`]), `keys` (the keys checked against stored rows, re-sealing: [`check_keys`],
+//! [`reseal`]), [`store`] (SQLite and PostgreSQL behind one trait, the one public namespace:
+//! the database port and its records), `refresh` (cross-process single refresh that no caller
+//! can cancel), `direct` (connections of the modes without a browser: API keys, Basic, token
+//! requests, client credentials), `authorization` (the ready headers and query parameters of a
+//! connection's API calls), `fields` (refused request fields), `api` (the HTTP routes and their
+//! OpenAPI description: [`router`], [`openapi`]; `error_code`, the one list of error codes;
+//! `json_errors`, axum's refusals in the same JSON shape; `shared_responses`, errors many
+//! routes describe alike), `listener` (serving them with connection
+//! limits: [`serve`]), `webhooks` (signed connection events, sent at least once from the
+//! store's outbox: [`Webhooks`]), `proxy` (API calls made with a connection's credentials:
+//! [`ProxySettings`]), `listing` (connections a page at a time, behind a sealed cursor:
+//! [`PageRequest`]), `connect_page` (the HTML page an end user connects on: [`ConnectPages`]).
 //! [`Service`] ties them together and is usable without HTTP.
 
-pub mod api;
+mod api;
 mod authorization;
-pub mod config;
-pub mod connect_page;
-pub mod crypto;
+mod config;
+mod connect_page;
+mod crypto;
 mod direct;
 mod error_code;
-pub mod fields;
+mod fields;
 mod json_errors;
-pub mod keys;
-pub mod listener;
-pub mod listing;
+mod keys;
+mod listener;
+mod listing;
 mod metrics;
 mod outside_text;
-pub mod proxy;
-pub mod refresh;
+mod proxy;
+mod refresh;
 mod shared_responses;
 pub mod store;
 mod tokens;
-pub mod webhooks;
+mod webhooks;
+
+pub use api::{openapi, router};
+pub use config::{
+    ApiKey, ENCRYPTION_KEY_ENV, METRICS_KEY_ENV, MIN_SECRET_KEY_LEN, PREVIOUS_ENCRYPTION_KEYS_ENV,
+    ProviderClient, SECRET_KEY_ENV, keys_from_env, load_clients, metrics_key_from_env,
+};
+pub use connect_page::{ConnectPages, ReturnOrigins};
+pub use crypto::{Cipher, CryptoError, EncryptionKey, Sealed};
+pub use error_code::ErrorCode;
+pub use fields::FieldError;
+pub use keys::{KeyCheckError, Resealed, check as check_keys, reseal};
+pub use listener::{
+    DEFAULT_HEADER_READ_TIMEOUT_SECS, DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SHUTDOWN_TIMEOUT_SECS, Limits, serve,
+};
+pub use listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+pub use proxy::{
+    DEFAULT_MAX_BODY_MIB as DEFAULT_PROXY_MAX_BODY_MIB, DEFAULT_RETRIES as DEFAULT_PROXY_RETRIES,
+    DEFAULT_RETRY_SECS as DEFAULT_PROXY_RETRY_SECS,
+    DEFAULT_TIMEOUT_SECS as DEFAULT_PROXY_TIMEOUT_SECS, ENVIRONMENT_HEADER, ProxySettings,
+    RETRY_HEADER,
+};
+pub use refresh::TokenError;
+pub use webhooks::{
+    Delivery as WebhookDelivery, EventType, SECRET_ENV as WEBHOOK_SECRET_ENV, SIGNATURE_HEADER,
+    Webhooks,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -58,14 +88,10 @@ use crate::oauth::{
 use crate::resolve::connection::{ConnectionError, ConnectionValues, check_param};
 use crate::resolve::host_shape::is_local_host;
 use crate::resolve::table::ResolvedProvider;
-use config::ProviderClient;
-use connect_page::ConnectPages;
-use crypto::{Cipher, CryptoError};
 use outside_text::Known;
-use refresh::{Refresher, Renew, TokenError};
+use refresh::{Refresher, Renew};
 use store::{ConnectionRecord, ConnectionStatus, DatabaseError, OutboxEvent, PendingRecord, Store};
 use tokio::sync::Notify;
-use webhooks::{EventType, Webhooks};
 
 /// How long a started session waits for its callback.
 pub const SESSION_LIFETIME_SECS: u64 = 600;
@@ -721,7 +747,7 @@ impl Service {
     }
 
     /// One page of connections (metadata only), filtered by provider and status, in
-    /// (provider, connection_id) order; see [`listing`].
+    /// (provider, connection_id) order; see [`PageRequest`].
     pub async fn connections(
         &self,
         request: &listing::PageRequest,

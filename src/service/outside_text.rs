@@ -18,11 +18,11 @@ const REDACTED: &str = "[redacted]";
 
 /// Secrets the service knows for one request.
 #[derive(Default)]
-pub struct Known(Vec<String>);
+pub(super) struct Known(Vec<String>);
 
 impl Known {
     /// Every client secret `credentials` hold for `provider`'s data centers.
-    pub fn client_secrets(provider: &ResolvedProvider, credentials: &Credentials) -> Self {
+    pub(super) fn client_secrets(provider: &ResolvedProvider, credentials: &Credentials) -> Self {
         let mut known = Self::default();
         for dc in &provider.data_centers {
             if let Ok(secret) = credentials.secret_for(dc) {
@@ -33,7 +33,7 @@ impl Known {
     }
 
     /// Adds one secret (empty values are ignored).
-    pub fn with(mut self, secret: &str) -> Self {
+    pub(super) fn with(mut self, secret: &str) -> Self {
         if !secret.is_empty() && !self.0.iter().any(|s| s == secret) {
             self.0.push(secret.to_owned());
         }
@@ -59,7 +59,7 @@ impl Known {
     }
 
     /// The error with every text that came from outside scrubbed.
-    pub fn scrub_error(&self, error: OAuthError) -> OAuthError {
+    pub(super) fn scrub_error(&self, error: OAuthError) -> OAuthError {
         match error {
             OAuthError::UserDenied { description } => OAuthError::UserDenied {
                 description: self.scrub_opt(description),
@@ -111,7 +111,7 @@ impl Known {
 
 /// `text` fit for one log line: control characters, Unicode line and paragraph separators and
 /// bidirectional controls escaped as `\u{..}` (`\n`, `\r`, `\t` by name), backslashes doubled.
-pub fn for_log(text: &str) -> String {
+pub(super) fn for_log(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -135,7 +135,7 @@ impl Renew {
 }
 
 /// A record with its opened tokens.
-pub type Live = (ConnectionRecord, TokenSet);
+pub(super) type Live = (ConnectionRecord, TokenSet);
 
 /// What a flight hands every caller that waited for it.
 type Outcome = Result<Live, TokenError>;
@@ -145,7 +145,7 @@ type Key = (String, String);
 
 /// Whether `invalid_grant` (or Zoho's `invalid_code` on a refresh) says the refresh token is
 /// dead for good. Only an answer from the provider can say so.
-pub fn needs_reauthorization(error: &OAuthError) -> bool {
+pub(super) fn needs_reauthorization(error: &OAuthError) -> bool {
     match error {
         OAuthError::Rejected { error, .. } => error == "invalid_grant" || error == "invalid_code",
         _ => false,
@@ -224,7 +224,7 @@ struct Slot {
 }
 
 /// Hands out fresh tokens, refreshing each connection once however many callers ask.
-pub struct Refresher {
+pub(super) struct Refresher {
     store: Arc<dyn Store>,
     cipher: Cipher,
     /// This process's lease holder id.
@@ -239,7 +239,7 @@ pub struct Refresher {
 
 impl Refresher {
     /// A refresher over `store`, sealing with `cipher`.
-    pub fn new(store: Arc<dyn Store>, cipher: Cipher) -> Self {
+    pub(super) fn new(store: Arc<dyn Store>, cipher: Cipher) -> Self {
         Self::with_timing(store, cipher, Timing::default())
     }
 
@@ -273,7 +273,7 @@ impl Refresher {
 
     /// Resolves once no refresh is in flight and every refreshed set is stored (or dropped
     /// because its connection changed): what a shutdown waits for, within its own bound.
-    pub async fn settle(&self) {
+    pub(super) async fn settle(&self) {
         while !self.slots().is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -129,12 +129,15 @@ pub(crate) fn open(
 
 /// Opens a token connection's tokens into the engine's token set. A row without tokens (an
 /// `api_key` or `basic` connection) does not open as one.
-pub fn open_tokens(cipher: &Cipher, record: &ConnectionRecord) -> Result<TokenSet, CryptoError> {
+pub(super) fn open_tokens(
+    cipher: &Cipher,
+    record: &ConnectionRecord,
+) -> Result<TokenSet, CryptoError> {
     open(cipher, record)?.0.ok_or(CryptoError::Tampered)
 }
 
 /// Associated data binding a sealed pending authorization to its state hash.
-pub fn pending_context(state_hash: &str) -> Vec<u8> {
+pub(super) fn pending_context(state_hash: &str) -> Vec<u8> {
     [b"pending\0", state_hash.as_bytes()].concat()
 }
 

@@ -35,7 +35,7 @@ pub const SECRET_ENV: &str = "PROVIDER_FORGE_WEBHOOK_SECRET";
 /// The header carrying the timestamp and signature.
 pub const SIGNATURE_HEADER: &str = "Provider-Forge-Signature";
 /// Shortest accepted signing secret.
-pub const MIN_SECRET_LEN: usize = 16;
+pub(super) const MIN_SECRET_LEN: usize = 16;
 
 /// What happened to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl EventType {
 
 /// The outbox row of an event about `record` at `now` (unix seconds). The body names the
 /// connection and never holds a token, a credential or a connection parameter.
-pub fn event(kind: EventType, record: &ConnectionRecord, now: i64) -> OutboxEvent {
+pub(super) fn event(kind: EventType, record: &ConnectionRecord, now: i64) -> OutboxEvent {
     let id = format!("evt_{:032x}", rand::random::<u128>());
     let time = time::OffsetDateTime::from_unix_timestamp(now)
         .ok()
@@ -89,7 +89,7 @@ pub fn event(kind: EventType, record: &ConnectionRecord, now: i64) -> OutboxEven
 }
 
 /// The `Provider-Forge-Signature` value of `body` sent at `timestamp` (unix seconds).
-pub fn sign(secret: &WebhookSecret, timestamp: u64, body: &str) -> String {
+pub(super) fn sign(secret: &WebhookSecret, timestamp: u64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
         .expect("HMAC takes a key of any length");
     mac.update(format!("{timestamp}.").as_bytes());
@@ -117,7 +117,7 @@ impl Webhooks {
     }
 
     /// `url` signed with `secret`: the URL must be https (http only to a loopback host, for
-    /// a receiver on the same machine), the secret at least [`MIN_SECRET_LEN`] characters.
+    /// a receiver on the same machine), the secret at least `MIN_SECRET_LEN` characters.
     pub fn new(url: &str, secret: Option<WebhookSecret>) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let parsed = match url::Url::parse(url) {
@@ -169,7 +169,7 @@ fn loopback(url: &url::Url) -> bool {
 
 /// Seconds to wait before the next attempt after `attempts` failed ones: 1, 2, 4, ... up to
 /// ten minutes.
-pub fn backoff(attempts: i64) -> u64 {
+pub(super) fn backoff(attempts: i64) -> u64 {
     const CAP_SECS: u64 = 600;
     let doublings = attempts.clamp(0, 20) as u32;
     (1u64 << doublings).min(CAP_SECS)

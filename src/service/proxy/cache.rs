@@ -31,7 +31,7 @@ use std::sync::{Arc, RwLock};
 use crate::service::store::changes::{Change, Watcher};
 
 /// Most connections kept.
-pub const CAPACITY: usize = 50_000;
+pub(super) const CAPACITY: usize = 50_000;
 
 /// One connection's entries, by environment (`None`: the connection's own).
 type Environments<T> = Vec<(Option<String>, Arc<T>)>;

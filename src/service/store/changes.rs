@@ -18,7 +18,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgListener, PgPool};
 
 /// The PostgreSQL notification channel of connection changes.
-pub const CHANNEL: &str = "provider_forge_connections";
+pub(crate) const CHANNEL: &str = "provider_forge_connections";
 
 /// What a watcher hears.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,7 @@
 //! transaction, and no SQLite write lock, is ever held while a provider is called. A process
 //! that dies while holding a lease stops renewing it; it expires and another instance claims
 //! it, with the stored refresh token, which is still the one the provider knows unless the
-//! provider had already answered (the window [`super::refresh`] documents).
+//! provider had already answered (the window the service's `refresh` module documents).
 //!
 //! Webhook events live in an outbox table beside the connections: the write that creates,
 //! deletes or marks a connection takes an optional [`OutboxEvent`] and inserts it in the same
@@ -29,7 +29,7 @@
 //! failed COMMIT, a dropped future) is closed, never handed out again, so a failure cannot
 //! leave the pool holding SQLite's write lock or refusing every later `BEGIN`.
 
-pub mod changes;
+pub(crate) mod changes;
 mod postgres;
 mod sqlite;
 
@@ -42,8 +42,8 @@ use serde_json::Value;
 
 use super::crypto::Sealed;
 use crate::definition::types::AuthMode;
-use changes::Watcher;
 
+pub use changes::{Change, Watcher};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -369,7 +369,7 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> Result<Vec<OutboxEvent>, DatabaseError>;
     /// Tells `watcher` of every committed change to a connection from now on, and whether
-    /// changes made by other instances reach it ([`changes`]). On PostgreSQL the first call
+    /// changes made by other instances reach it ([`Change`], [`Watcher`]). On PostgreSQL the first call
     /// starts listening for them (it must be made inside the async runtime).
     fn watch(&self, watcher: Arc<dyn Watcher>);
     /// Deletes a delivered event if `holder` still holds its lease.
@@ -575,37 +575,38 @@ where
 mod sql {
     use super::{CONNECT_PAGE_COLUMNS, CONNECTION_COLUMNS, ConnectionFilter, PENDING_COLUMNS};
 
-    pub fn insert_pending() -> String {
+    pub(super) fn insert_pending() -> String {
         format!(
             "INSERT INTO pending_authorizations ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         )
     }
 
-    pub fn insert_connect_page() -> String {
+    pub(super) fn insert_connect_page() -> String {
         format!(
             "INSERT INTO connect_pages ({CONNECT_PAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
     }
 
-    pub fn select_connect_page() -> String {
+    pub(super) fn select_connect_page() -> String {
         format!("SELECT {CONNECT_PAGE_COLUMNS} FROM connect_pages WHERE page_hash = $1")
     }
 
-    pub fn take_connect_page() -> String {
+    pub(super) fn take_connect_page() -> String {
         format!("DELETE FROM connect_pages WHERE page_hash = $1 RETURNING {CONNECT_PAGE_COLUMNS}")
     }
 
-    pub const PURGE_CONNECT_PAGES: &str = "DELETE FROM connect_pages WHERE expires_at < $1";
+    pub(super) const PURGE_CONNECT_PAGES: &str = "DELETE FROM connect_pages WHERE expires_at < $1";
 
-    pub fn take_pending() -> String {
+    pub(super) fn take_pending() -> String {
         format!(
             "DELETE FROM pending_authorizations WHERE state_hash = $1 RETURNING {PENDING_COLUMNS}"
         )
     }
 
-    pub const PURGE_PENDING: &str = "DELETE FROM pending_authorizations WHERE expires_at < $1";
+    pub(super) const PURGE_PENDING: &str =
+        "DELETE FROM pending_authorizations WHERE expires_at < $1";
 
-    pub fn upsert_connection() -> String {
+    pub(super) fn upsert_connection() -> String {
         format!(
             "INSERT INTO connections ({CONNECTION_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
@@ -622,7 +623,7 @@ mod sql {
         )
     }
 
-    pub fn select_connection() -> String {
+    pub(super) fn select_connection() -> String {
         format!(
             "SELECT {CONNECTION_COLUMNS} FROM connections WHERE provider = $1 AND connection_id = $2"
         )
@@ -631,7 +632,7 @@ mod sql {
     /// Where a page starts: after a whole key, or (within one provider's listing) after a
     /// connection id.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum PageStart {
+    pub(super) enum PageStart {
         /// From the first connection.
         First,
         /// After `(provider, connection_id)`: two placeholders. With a provider filter as
@@ -645,7 +646,7 @@ mod sql {
     }
 
     impl PageStart {
-        pub fn of(filter: &ConnectionFilter, after: Option<&super::ConnectionKey>) -> Self {
+        pub(super) fn of(filter: &ConnectionFilter, after: Option<&super::ConnectionKey>) -> Self {
             match after {
                 None => Self::First,
                 Some(key) if filter.provider.as_ref() == Some(&key.provider) => Self::AfterId,
@@ -659,7 +660,7 @@ mod sql {
     /// also when PostgreSQL switches a prepared statement to a generic plan. Placeholders,
     /// in order: the provider, the status, where to start ([`PageStart`]), the limit; each
     /// only when used.
-    pub fn select_connections(filter: &ConnectionFilter, start: PageStart) -> String {
+    pub(super) fn select_connections(filter: &ConnectionFilter, start: PageStart) -> String {
         let mut placeholders = 0;
         let mut next = || {
             placeholders += 1;
@@ -692,48 +693,48 @@ mod sql {
         )
     }
 
-    pub const DELETE_CONNECTION: &str =
+    pub(super) const DELETE_CONNECTION: &str =
         "DELETE FROM connections WHERE provider = $1 AND connection_id = $2 AND generation = $3";
 
-    pub const UPDATE_TOKENS: &str = "UPDATE connections SET token_type = $3, granted_scope = $4, \
+    pub(super) const UPDATE_TOKENS: &str = "UPDATE connections SET token_type = $3, granted_scope = $4, \
         metadata = $5, expires_at = $6, status = $7, key_id = $8, sealed = $9, \
         generation = generation + 1, updated_at = $10, lease_holder = NULL, lease_until = NULL \
         WHERE provider = $1 AND connection_id = $2 AND generation = $11 AND lease_holder = $12";
 
-    pub const CLAIM_LEASE: &str = "UPDATE connections SET lease_holder = $4, lease_until = $5 \
+    pub(super) const CLAIM_LEASE: &str = "UPDATE connections SET lease_holder = $4, lease_until = $5 \
         WHERE provider = $1 AND connection_id = $2 AND generation = $3 \
         AND (lease_holder IS NULL OR lease_until < $6)";
 
-    pub const RENEW_LEASE: &str = "UPDATE connections SET lease_until = $4 \
+    pub(super) const RENEW_LEASE: &str = "UPDATE connections SET lease_until = $4 \
         WHERE provider = $1 AND connection_id = $2 AND lease_holder = $3";
 
-    pub const RELEASE_LEASE: &str = "UPDATE connections SET lease_holder = NULL, lease_until = NULL \
+    pub(super) const RELEASE_LEASE: &str = "UPDATE connections SET lease_holder = NULL, lease_until = NULL \
         WHERE provider = $1 AND connection_id = $2 AND lease_holder = $3";
 
-    pub const RESEAL: &str = "UPDATE connections SET key_id = $4, sealed = $5 \
+    pub(super) const RESEAL: &str = "UPDATE connections SET key_id = $4, sealed = $5 \
         WHERE provider = $1 AND connection_id = $2 AND generation = $3";
 
-    pub const INSERT_EVENT: &str = "INSERT INTO webhook_outbox \
+    pub(super) const INSERT_EVENT: &str = "INSERT INTO webhook_outbox \
         (id, body, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, 0, $3)";
 
-    pub const CLAIM_EVENTS: &str = "UPDATE webhook_outbox SET lease_holder = $1, lease_until = $2 \
+    pub(super) const CLAIM_EVENTS: &str = "UPDATE webhook_outbox SET lease_holder = $1, lease_until = $2 \
         WHERE id IN (SELECT id FROM webhook_outbox WHERE next_attempt_at <= $3 \
         AND (lease_holder IS NULL OR lease_until < $3) ORDER BY created_at, id LIMIT $4) \
         AND (lease_holder IS NULL OR lease_until < $3) \
         RETURNING id, body, created_at, attempts";
 
-    pub const EVENT_DELIVERED: &str =
+    pub(super) const EVENT_DELIVERED: &str =
         "DELETE FROM webhook_outbox WHERE id = $1 AND lease_holder = $2";
 
-    pub const EVENT_FAILED: &str = "UPDATE webhook_outbox SET attempts = attempts + 1, \
+    pub(super) const EVENT_FAILED: &str = "UPDATE webhook_outbox SET attempts = attempts + 1, \
         next_attempt_at = $3, lease_holder = NULL, lease_until = NULL \
         WHERE id = $1 AND lease_holder = $2";
 
     /// A real read of the service's table (not `SELECT 1`, which a database without the
     /// schema, or a SQLite file that cannot be read, still answers).
-    pub const PING: &str = "SELECT count(*) FROM connections WHERE provider = ''";
+    pub(super) const PING: &str = "SELECT count(*) FROM connections WHERE provider = ''";
 
-    pub const APPLIED_MIGRATIONS: &str =
+    pub(super) const APPLIED_MIGRATIONS: &str =
         "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
 }
 

@@ -17,7 +17,7 @@ pub(crate) struct TestStore {
 pub(crate) const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 impl TestStore {
-    pub async fn sqlite() -> Self {
+    pub(crate) async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         Self {
@@ -30,7 +30,7 @@ impl TestStore {
 
     /// A fresh PostgreSQL database, or `None` (after a loud SKIPPED line) when no server is
     /// reachable outside CI. Under CI=true a missing server fails the test.
-    pub async fn postgres(test: &str) -> Option<Self> {
+    pub(crate) async fn postgres(test: &str) -> Option<Self> {
         use sqlx::Connection;
         let admin = match sqlx::PgConnection::connect(POSTGRES_ADMIN_URL).await {
             Ok(admin) => admin,
@@ -58,7 +58,7 @@ impl TestStore {
     }
 
     /// Drops the PostgreSQL database (call at the end of the test).
-    pub async fn finish(self) {
+    pub(crate) async fn finish(self) {
         drop(self.store);
         if let Some((name, admin_url)) = self.drop {
             use sqlx::Connection;

@@ -15,45 +15,31 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[warn(unreachable_pub)]
 pub mod catalog;
 #[cfg(feature = "cli")]
-#[warn(unreachable_pub)]
 mod cli;
-#[warn(unreachable_pub)]
 pub mod definition;
-#[warn(unreachable_pub)]
 pub mod diagnostics;
-#[warn(unreachable_pub)]
 pub mod env_var;
 #[cfg(test)]
 mod layers;
 #[cfg(feature = "lsp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lsp")))]
-#[warn(unreachable_pub)]
 pub mod lsp;
-#[warn(unreachable_pub)]
 pub mod nango;
 #[cfg(feature = "oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
-#[warn(unreachable_pub)]
 pub mod oauth;
 mod regular_file;
-#[warn(unreachable_pub)]
 pub mod render;
-#[warn(unreachable_pub)]
 pub mod resolve;
-#[warn(unreachable_pub)]
 pub mod schema;
 #[cfg(feature = "service")]
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
-#[warn(unreachable_pub)]
 pub mod service;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]
-#[warn(unreachable_pub)]
 pub mod simulate;
-#[warn(unreachable_pub)]
 pub mod validate;
 
 #[cfg(feature = "cli")]

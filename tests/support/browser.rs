@@ -87,13 +87,7 @@ impl Browser {
             );
             return None;
         }
-        let mut driver = Command::new(CHROMEDRIVER)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let port = driver_port(&mut driver);
+        let (driver, port) = start_driver(test);
         let profile = tempfile::tempdir().unwrap();
         let mut rules: Vec<String> = hosts
             .iter()
@@ -248,16 +242,50 @@ impl Browser {
     }
 }
 
-/// The port chromedriver printed (its output is drained from then on).
-fn driver_port(driver: &mut Child) -> u16 {
+/// Starts chromedriver on a port of its choosing and returns it with that port. A
+/// chromedriver that exits before it names its port (seen on a loaded machine, when several
+/// start at once) is started again, at most three times; the last one's own words are in the
+/// panic message.
+fn start_driver(test: &str) -> (Child, u16) {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chromedriver starts");
+        // Its stderr is read from the start, so a full pipe never stalls it; kept in case it
+        // ends early.
+        let err = driver.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut BufReader::new(err), &mut text);
+            text
+        });
+        match driver_port(&mut driver) {
+            Ok(port) => return (driver, port),
+            Err(said) => {
+                let _ = driver.wait();
+                last = format!("{said}{}", stderr.join().unwrap_or_default());
+            }
+        }
+    }
+    panic!("{test}: chromedriver ended three times before it said its port: {last}")
+}
+
+/// The port chromedriver printed (its output is drained from then on), or what it printed
+/// before it ended without naming one.
+fn driver_port(driver: &mut Child) -> Result<u16, String> {
     let mut out = BufReader::new(driver.stdout.take().unwrap());
+    let mut said = String::new();
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "chromedriver ended before it said its port"
-        );
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            return Err(said);
+        }
+        said.push_str(&line);
         if let Some(rest) = line.split("started successfully on port ").nth(1) {
             let port = rest
                 .trim()
@@ -266,7 +294,7 @@ fn driver_port(driver: &mut Child) -> u16 {
                 .expect("a port number");
             // Whatever it prints later is read, so a full pipe never stalls it.
             std::thread::spawn(move || out.lines().for_each(drop));
-            return port;
+            return Ok(port);
         }
     }
 }

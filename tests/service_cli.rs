@@ -201,6 +201,29 @@ async fn shutdown_ends_after_a_bounded_wait() {
 /// Keys the stored rows were not sealed with stop the start (exit 2, naming the key ids, no
 /// key echoed); after a rotation `--reseal` moves every row to the new key, so the previous
 /// one can be dropped.
+/// `serve --reseal | head -0`: its report goes to a reader that left, and the command ends the
+/// quiet way every other command does (141), not with a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reseal_ends_quietly_when_its_reader_is_gone() {
+    let world = World::start(None).await;
+    {
+        let serve = world.instance(&[]);
+        serve.connect(&world, "zoho-crm", "kept").await;
+    }
+    let mut child = world
+        .serve_command(&["--reseal"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(141), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    world.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_is_refused_and_reseal_retires_the_old_one() {
     const OLD: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";

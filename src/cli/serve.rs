@@ -218,13 +218,13 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         let store = store::open(&args.database).await.map_err(CliError::usage)?;
         if args.reseal {
             let report = service::reseal(store.as_ref(), &cipher).await.map_err(CliError::usage)?;
-            println!(
-                "provider-forge serve --reseal: {} connections re-sealed with key {}, {} already under it, {} open with no configured key",
+            super::print_stdout(&format!(
+                "provider-forge serve --reseal: {} connections re-sealed with key {}, {} already under it, {} open with no configured key\n",
                 report.resealed,
                 cipher.current_key_id(),
                 report.current,
                 report.unopenable.len()
-            );
+            ))?;
             for (provider, connection_id) in &report.unopenable {
                 // Ids were checked for control characters when their session started.
                 eprintln!(
@@ -279,8 +279,12 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             public_url: pages_url,
             return_origins,
         });
-        // Tests and scripts read this line to learn the port.
-        println!("provider-forge serve: listening on http://{local}");
+        // Tests and scripts read this line to learn the port. A service keeps serving when
+        // nobody reads its stdout (closed, or a reader gone): the line is a courtesy, and
+        // `println!` would panic there.
+        let _ = super::print_stdout(&format!(
+            "provider-forge serve: listening on http://{local}\n"
+        ));
         tracing::info!(%local, callback = %format!("{}/oauth/callback", public_url.trim_end_matches('/')), "serving");
         let limits = service::Limits {
             header_read_timeout: Duration::from_secs(args.header_read_timeout),

@@ -94,11 +94,15 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
                 require_metrics_key,
             ));
     // The proxy streams bodies past these limits and bounds its calls with its own
-    // (`--proxy-timeout`, `--proxy-max-body`).
+    // (`--proxy-timeout`, `--proxy-max-body`). It is outside the request span below: its own
+    // `proxied` line names the call (method, provider, connection, upstream host, status,
+    // attempts, duration), and a span per call is the dearest part of a hot proxied call's
+    // logging.
     let proxied = Router::new()
         .route(proxy::PATH, proxy::route(Arc::clone(&state.service)))
         .route_layer(middleware::from_fn(readable_path))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key))
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_request));
     Router::new()
         .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
@@ -114,7 +118,6 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
         ))
         // Outside the limits, so that their plain answers are rewritten too.
         .layer(middleware::from_fn(json_errors::json_errors))
-        .merge(proxied)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
@@ -125,6 +128,7 @@ pub fn router(service: Arc<Service>, api_key: ApiKey) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
             }),
         )
+        .merge(proxied)
         .with_state(state)
 }
 

@@ -66,8 +66,8 @@ async fn run_backend(label: &str, database: &str, secs: u64) {
     })
     .await
     .unwrap();
-    let http =
-        provider_forge::oauth::http_client(&sim.http_options(Duration::from_secs(10))).unwrap();
+    let options = sim.http_options(Duration::from_secs(10));
+    let http = provider_forge::oauth::http_client(&options).unwrap();
     let service = Service::new(
         store::open(database).await.unwrap(),
         Cipher::new(EncryptionKey::from_bytes([5; 32]), vec![]),
@@ -79,8 +79,9 @@ async fn run_backend(label: &str, database: &str, secs: u64) {
                 redirect_uri: REDIRECT_URI.into(),
             },
         )]),
-        http.clone(),
-    );
+        &options,
+    )
+    .unwrap();
     let service = Arc::new(service);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

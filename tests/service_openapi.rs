@@ -650,13 +650,16 @@ async fn the_router_and_the_description_name_the_same_routes() {
     ))
     .await
     .unwrap();
-    let service = Arc::new(Service::new(
-        store,
-        Cipher::new(EncryptionKey::from_bytes([7; 32]), vec![]),
-        [load_provider("providers/zoho-crm.yaml")],
-        BTreeMap::new(),
-        reqwest::Client::new(),
-    ));
+    let service = Arc::new(
+        Service::new(
+            store,
+            Cipher::new(EncryptionKey::from_bytes([7; 32]), vec![]),
+            [load_provider("providers/zoho-crm.yaml")],
+            BTreeMap::new(),
+            &provider_forge::oauth::HttpOptions::default(),
+        )
+        .unwrap(),
+    );
     let router = service::router(Arc::clone(&service), ApiKey::new(API_KEY).unwrap());
     let description = serde_json::to_value(service::openapi()).unwrap();
     let described: BTreeMap<String, BTreeSet<String>> = description["paths"]

@@ -170,6 +170,11 @@ pub(super) fn http_client(
     args: &ClientArgs,
     timeout: Duration,
 ) -> Result<reqwest::Client, CliError> {
+    http::client(&http_options(args, timeout)?).map_err(CliError::usage)
+}
+
+/// The HTTP settings of `--resolve`, `--ca-cert` and a request timeout.
+pub(super) fn http_options(args: &ClientArgs, timeout: Duration) -> Result<HttpOptions, CliError> {
     let mut options = HttpOptions {
         timeout,
         ..HttpOptions::default()
@@ -186,7 +191,7 @@ pub(super) fn http_client(
         })?;
         options.extra_root_certificates.push(pem);
     }
-    http::client(&options).map_err(CliError::usage)
+    Ok(options)
 }
 
 /// The environment variable of a data center's own secret (`eu` → `..._EU`).

@@ -202,7 +202,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             return Err(CliError::Usages(list));
         }
     };
-    let http = oauth_common::http_client(
+    let http = oauth_common::http_options(
         &ClientArgs {
             client_secret_file: None,
             resolve: args.resolve.clone(),
@@ -244,8 +244,9 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             cipher,
             catalog.providers.into_iter().map(|p| p.resolved),
             clients,
-            http,
+            &http,
         )
+        .map_err(CliError::usage)?
         .with_refresh_margin(args.refresh_margin)
         .with_proxy(ProxySettings {
             retries: args.proxy_retries,

@@ -20,6 +20,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// few kilobytes; 1 MiB leaves room for any real one.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
+/// What every request of this crate says it comes from.
+pub(crate) const USER_AGENT: &str = concat!("provider-forge/", env!("CARGO_PKG_VERSION"));
+
 /// How to build the HTTP client.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -49,7 +52,7 @@ pub fn client(options: &HttpOptions) -> Result<reqwest::Client, OAuthError> {
         .timeout(options.timeout)
         .connect_timeout(options.timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("provider-forge/", env!("CARGO_PKG_VERSION")));
+        .user_agent(USER_AGENT);
     for (host, addr) in &options.resolve {
         builder = builder.resolve(host, *addr);
     }

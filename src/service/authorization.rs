@@ -318,8 +318,9 @@ mod tests {
             cipher.clone(),
             [load("providers/zoho-crm.yaml")],
             BTreeMap::from([("zoho-crm".to_owned(), client)]),
-            reqwest::Client::new(),
-        );
+            &crate::oauth::http::HttpOptions::default(),
+        )
+        .unwrap();
         let mut row = record("zoho-crm", "c1");
         row.params.clear();
         // Made before environments were stored: the definition's first applies.

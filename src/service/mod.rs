@@ -78,6 +78,7 @@ use sha2::{Digest, Sha256};
 
 use crate::definition::types::AuthMode;
 use crate::oauth::authorize::{checked_scopes, select_data_center};
+use crate::oauth::http::HttpOptions;
 use crate::oauth::renew::renew;
 use crate::oauth::revoke::RevokedToken;
 use crate::oauth::token::unix_now;
@@ -375,18 +376,23 @@ fn valid_connection_id(id: &str) -> bool {
 }
 
 impl Service {
-    /// A service over a store, with the providers' resolved tables and their clients.
+    /// A service over a store, with the providers' resolved tables and their clients. `http`
+    /// says how the service reaches providers (trust, fixed addresses, timeout); its token
+    /// requests and its proxied calls both follow it. Fails only on `http`: a root certificate
+    /// that cannot be read, or no usable TLS verification.
     pub fn new(
         store: Arc<dyn Store>,
         cipher: Cipher,
         providers: impl IntoIterator<Item = ResolvedProvider>,
         clients: BTreeMap<String, ProviderClient>,
-        http: reqwest::Client,
-    ) -> Self {
+        http: &HttpOptions,
+    ) -> Result<Self, OAuthError> {
+        let proxy_client = proxy::ProxyClient::new(http).map_err(OAuthError::HttpSetup)?;
+        let http = crate::oauth::http::client(http)?;
         let metrics = Arc::new(metrics::Metrics::default());
         let mut refresher = Refresher::new(store.clone(), cipher.clone());
         refresher.count_into(Arc::clone(&metrics));
-        Self {
+        Ok(Self {
             refresher: Arc::new(refresher),
             store,
             cipher,
@@ -400,10 +406,10 @@ impl Service {
             retry: RetryPolicy::default(),
             webhooks: None,
             connect: None,
-            proxy: proxy::Proxy::new(proxy::ProxySettings::default()),
+            proxy: proxy::Proxy::new(proxy::ProxySettings::default(), proxy_client),
             metrics,
             metrics_key: None,
-        }
+        })
     }
 
     /// Serves connect pages: sessions answer a `connect_url` on `pages.public_url`, and may
@@ -415,7 +421,7 @@ impl Service {
 
     /// Sets the API proxy's retries, timeout and body limit.
     pub fn with_proxy(mut self, settings: proxy::ProxySettings) -> Self {
-        self.proxy = proxy::Proxy::new(settings);
+        self.proxy = proxy::Proxy::new(settings, self.proxy.client().clone());
         self
     }
 

@@ -20,6 +20,8 @@
 //!   `reauthorization_required` and answers 409.
 //! - `cache`: a hot connection's credentials come from memory, kept true by the store's
 //!   change feed.
+//! - `client`: one pooled HTTP client for every call, with the service's trust and fixed
+//!   addresses.
 //!
 //! `Provider-Forge-Environment: NAME` picks the API environment for one call (the connection's
 //! own otherwise); `Provider-Forge-Retry: true` lets a non-idempotent call be retried. Each call
@@ -27,6 +29,7 @@
 //! duration; never a header value, a query string or a body.
 
 mod cache;
+mod client;
 mod headers;
 mod retry;
 mod stream;
@@ -51,8 +54,11 @@ use super::shared_responses::{KeyRefused, StoreFailed};
 use super::{Service, ServiceError};
 use crate::oauth::token::unix_now;
 use cache::HotConnections;
+use client::{SendFailure, UpstreamBody};
 use stream::{Abandoned, Outgoing};
 use upstream::{Base, PathRefused};
+
+pub(crate) use client::ProxyClient;
 
 /// Default `--proxy-retries`.
 pub const DEFAULT_RETRIES: u32 = 3;
@@ -93,21 +99,28 @@ impl Default for ProxySettings {
     }
 }
 
-/// The proxy's state in the service: settings and hot connections.
+/// The proxy's state in the service: settings, the client and hot connections.
 pub(crate) struct Proxy {
     settings: ProxySettings,
+    client: ProxyClient,
     cache: Arc<HotConnections<Prepared>>,
     /// Set once the cache hears the store's changes.
     watching: OnceLock<()>,
 }
 
 impl Proxy {
-    pub(crate) fn new(settings: ProxySettings) -> Self {
+    pub(crate) fn new(settings: ProxySettings, client: ProxyClient) -> Self {
         Self {
             settings,
+            client,
             cache: Arc::new(HotConnections::new()),
             watching: OnceLock::new(),
         }
+    }
+
+    /// The client its calls go through.
+    pub(crate) fn client(&self) -> &ProxyClient {
+        &self.client
     }
 }
 
@@ -289,7 +302,7 @@ struct Call<'a> {
     /// Requests sent upstream so far.
     attempts: u32,
     /// The upstream host, once known (for the log).
-    host: Option<String>,
+    host: Option<Arc<str>>,
 }
 
 impl Call<'_> {
@@ -321,7 +334,7 @@ impl Call<'_> {
             self.service.store.watch(watcher);
         });
         let mut prepared = self.prepared(environment, Renew::IfExpiring).await?;
-        self.host = Some(prepared.base.host().to_owned());
+        self.host = Some(Arc::clone(prepared.base.host()));
         let retry_allowed = opted_in || retry::idempotent(&parts.method);
         let mut schedule =
             retry::Schedule::new(settings.retries, settings.retry_budget, Instant::now());
@@ -337,10 +350,10 @@ impl Call<'_> {
                 .await;
             let answer = match sent {
                 Ok(answer) => answer,
-                Err(Failure::Timeout) => {
+                Err(SendFailure::TimedOut) => {
                     return Err(ProxyError::Timeout(settings.timeout.as_secs()));
                 }
-                Err(Failure::Network(reason)) => {
+                Err(SendFailure::Network(reason)) => {
                     if let Some(why) = outgoing.abandoned() {
                         return Err(self.abandoned(why));
                     }
@@ -431,40 +444,32 @@ impl Call<'_> {
     async fn send(
         &self,
         method: Method,
-        url: url::Url,
+        uri: axum::http::Uri,
         headers: HeaderMap,
-        body: Option<reqwest::Body>,
-    ) -> Result<reqwest::Response, Failure> {
-        let timeout = self.service.proxy.settings.timeout;
-        // The client's own timeout bounds whole token requests; a proxied body may stream for
-        // longer, bounded instead by the idle timeout of each side.
-        let mut request = self
-            .service
-            .http
-            .request(method, url)
-            .headers(headers)
-            .timeout(STREAM_LIMIT);
-        if let Some(body) = body {
-            request = request.body(body);
-        }
-        match tokio::time::timeout(timeout, request.send()).await {
-            Err(_) => Err(Failure::Timeout),
-            Ok(Err(error)) if error.is_timeout() => Err(Failure::Timeout),
-            Ok(Err(error)) => Err(Failure::Network(error.without_url().to_string())),
-            Ok(Ok(response)) => Ok(response),
+        body: UpstreamBody,
+    ) -> Result<axum::http::Response<hyper::body::Incoming>, SendFailure> {
+        let proxy = &self.service.proxy;
+        let mut request = axum::http::Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        // No limit on the whole exchange: a proxied body may stream for long, bounded instead
+        // by the idle timeout of each side.
+        match tokio::time::timeout(proxy.settings.timeout, proxy.client.send(request)).await {
+            Err(_) => Err(SendFailure::TimedOut),
+            Ok(sent) => sent,
         }
     }
 
     /// The provider's answer as this call's: status, headers (minus hop-by-hop), and the body
     /// streamed as it arrives.
-    fn pass_back(&self, answer: reqwest::Response) -> Response {
-        let status = answer.status();
-        let headers = headers::incoming(answer.headers());
+    fn pass_back(&self, answer: axum::http::Response<hyper::body::Incoming>) -> Response {
+        let (parts, body) = answer.into_parts();
         let idle = self.service.proxy.settings.timeout;
-        let body = stream::Idle::new(reqwest::Body::from(answer), idle, u64::MAX, None);
+        let body = stream::Idle::new(body, idle, u64::MAX, None);
         let mut response = Response::new(Body::new(body));
-        *response.status_mut() = status;
-        *response.headers_mut() = headers;
+        *response.status_mut() = parts.status;
+        *response.headers_mut() = headers::incoming(&parts.headers);
         response
     }
 
@@ -475,16 +480,6 @@ impl Call<'_> {
             Abandoned::Idle => ProxyError::BodyStalled(settings.timeout.as_secs()),
         }
     }
-}
-
-/// Longest a proxied exchange may take in all, bodies included: a day. Stalls are caught
-/// sooner, by the idle timeouts.
-const STREAM_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Why an attempt got no answer.
-enum Failure {
-    Timeout,
-    Network(String),
 }
 
 #[cfg(test)]

@@ -5,25 +5,28 @@
 //! - The caller's body ([`Outgoing`]) is held whole only when it is small and its length is
 //!   declared ([`REPLAYABLE_BODY_BYTES`], `Content-Length`, or no body at all): only such a
 //!   body can be sent again after a 401, 429, 503 or network error. Any other is streamed
-//!   once ([`Upload`]), counted against the body limit and abandoned when the caller sends
+//!   once ([`Idle`]), counted against the body limit and abandoned when the caller sends
 //!   nothing for the idle time; a call with such a body is never retried.
 //! - The upstream's answer ([`Idle`]) is streamed back as it arrives, abandoned when the
 //!   upstream sends nothing for the idle time.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use http_body_util::Full;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
+
+use super::client::UpstreamBody;
 
 /// Largest body held whole, so that it can be sent again.
 pub(crate) const REPLAYABLE_BODY_BYTES: u64 = 64 * 1024;
 
 /// The error a body stream ends with.
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a body was abandoned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -124,41 +127,13 @@ where
     }
 }
 
-/// The caller's body, streamed once: [`Idle`] behind a lock that is never contended (the
-/// HTTP client wants a body it may share between threads; only one ever polls it).
-pub(crate) struct Upload(Mutex<Idle<Body>>);
-
-impl HttpBody for Upload {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let inner = self
-            .get_mut()
-            .0
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner());
-        Pin::new(inner).poll_frame(cx)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0
-            .lock()
-            .map(|inner| inner.size_hint())
-            .unwrap_or_default()
-    }
-}
-
 /// The caller's body for each attempt.
 pub(crate) enum Outgoing {
     /// Held whole: sent again as often as needed (empty when the call has none).
     Held(Bytes),
     /// Streamed once; `None` once sent.
     Streamed {
-        body: Option<Upload>,
+        body: Option<Idle<Body>>,
         abandoned: Arc<OnceLock<Abandoned>>,
     },
 }
@@ -185,7 +160,7 @@ impl Outgoing {
                 let upload = Idle::new(body, idle, limit, declared);
                 Ok(Outgoing::Streamed {
                     abandoned: upload.abandoned(),
-                    body: Some(Upload(Mutex::new(upload))),
+                    body: Some(upload),
                 })
             }
         }
@@ -196,13 +171,15 @@ impl Outgoing {
         matches!(self, Outgoing::Held(_))
     }
 
-    /// The body of the next attempt: `None` for a call without a body, and for a streamed body
+    /// The body of the next attempt: empty for a call without a body, and for a streamed body
     /// already sent (the caller never asks then, see [`Outgoing::replayable`]).
-    pub(crate) fn next(&mut self) -> Option<reqwest::Body> {
+    pub(crate) fn next(&mut self) -> UpstreamBody {
         match self {
-            Outgoing::Held(bytes) if bytes.is_empty() => None,
-            Outgoing::Held(bytes) => Some(reqwest::Body::from(bytes.clone())),
-            Outgoing::Streamed { body, .. } => body.take().map(reqwest::Body::wrap),
+            Outgoing::Held(bytes) if bytes.is_empty() => UpstreamBody::Empty,
+            Outgoing::Held(bytes) => UpstreamBody::Held(Full::new(bytes.clone())),
+            Outgoing::Streamed { body, .. } => body
+                .take()
+                .map_or(UpstreamBody::Empty, UpstreamBody::Streamed),
         }
     }
 
@@ -253,14 +230,17 @@ mod tests {
             .unwrap();
         assert!(body.replayable());
         for _ in 0..2 {
-            let bytes = body.next().unwrap().collect().await.unwrap().to_bytes();
+            let bytes = body.next().collect().await.unwrap().to_bytes();
             assert_eq!(bytes, "hello");
         }
         let mut empty = Outgoing::new(Body::empty(), 1024, Duration::from_secs(5))
             .await
             .unwrap();
         assert!(empty.replayable());
-        assert!(empty.next().is_none(), "no body is sent as none");
+        assert!(
+            matches!(empty.next(), UpstreamBody::Empty),
+            "no body is sent as none"
+        );
     }
 
     #[tokio::test]
@@ -269,14 +249,14 @@ mod tests {
             .await
             .unwrap();
         assert!(!body.replayable());
-        let bytes = body.next().unwrap().collect().await.unwrap().to_bytes();
+        let bytes = body.next().collect().await.unwrap().to_bytes();
         assert_eq!(bytes, "abcd");
-        assert!(body.next().is_none(), "sent once");
+        assert!(matches!(body.next(), UpstreamBody::Empty), "sent once");
 
         let mut over = Outgoing::new(chunks(&["ab", "cde"]), 4, Duration::from_secs(5))
             .await
             .unwrap();
-        assert!(over.next().unwrap().collect().await.is_err());
+        assert!(over.next().collect().await.is_err());
         assert_eq!(over.abandoned(), Some(Abandoned::TooLarge));
     }
 
@@ -288,7 +268,7 @@ mod tests {
         let mut body = Outgoing::new(body, 1024, Duration::from_millis(50))
             .await
             .unwrap();
-        let collected = body.next().unwrap().collect().await;
+        let collected = body.next().collect().await;
         assert!(
             collected.is_err(),
             "the sender is still open but sends nothing"

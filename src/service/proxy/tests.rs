@@ -71,8 +71,9 @@ async fn a_hot_connection_reads_no_row_until_it_changes() {
         cipher,
         [zoho_crm()],
         BTreeMap::from([("zoho-crm".to_owned(), client)]),
-        reqwest::Client::new(),
-    );
+        &crate::oauth::http::HttpOptions::default(),
+    )
+    .unwrap();
     store.watch(service.proxy.cache.clone());
 
     let cold = call(&service)
@@ -80,7 +81,7 @@ async fn a_hot_connection_reads_no_row_until_it_changes() {
         .await
         .unwrap();
     assert_eq!(authorization(&cold), "Zoho-oauthtoken first");
-    assert_eq!(cold.base.host(), "www.zohoapis.eu");
+    assert_eq!(&**cold.base.host(), "www.zohoapis.eu");
     // Behind the store's back, the row becomes unreadable: a call that read or opened it
     // would fail.
     sqlx::query("UPDATE connections SET sealed = x'00', key_id = 'gone'")
@@ -148,8 +149,9 @@ async fn a_token_about_to_expire_is_not_served_from_memory() {
         cipher,
         [zoho_crm()],
         BTreeMap::from([("zoho-crm".to_owned(), client)]),
-        reqwest::Client::new(),
-    );
+        &crate::oauth::http::HttpOptions::default(),
+    )
+    .unwrap();
     store.watch(service.proxy.cache.clone());
     let first = call(&service)
         .prepared(None, Renew::IfExpiring)

@@ -15,15 +15,30 @@
 //! - a first segment that is a URL scheme (`https:`).
 //!
 //! The query is data after `?` and is kept as the caller wrote it, except a parameter the
-//! definition sets (a credential), which is the definition's alone. The URL built is finally
-//! compared with the base's origin, so a fault here is an error, never a call elsewhere.
+//! definition sets (a credential), which is the definition's alone.
+//!
+//! The request's URI is assembled from parts: the scheme and authority are the base's, parsed
+//! once and copied as they are; the caller's path and query only ever make up the
+//! path-and-query part, which the URI parser reads as such and nothing else. So no text of the
+//! caller's is ever parsed where a host could be read from it.
 
+use std::sync::Arc;
+
+use axum::http::Uri;
+use axum::http::uri::{Authority, PathAndQuery, Scheme};
 use url::Url;
 
 /// The connection's API base URL, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Base {
-    url: Url,
+    scheme: Scheme,
+    authority: Authority,
+    /// The host alone, for logs.
+    host: Arc<str>,
+    /// The base's path, without its trailing `/`.
+    path: String,
+    /// The base's own query, before the caller's.
+    query: Option<String>,
 }
 
 /// Why a caller's path is refused.
@@ -32,56 +47,89 @@ pub(crate) struct Base {
 pub(crate) struct PathRefused(pub(crate) String);
 
 impl Base {
-    /// Parses an API base URL; it must be `http(s)` with a host.
+    /// Parses an API base URL; it must be `http(s)` with a host, and without a user name or
+    /// password (the credentials are the connection's).
     pub(crate) fn parse(text: &str) -> Result<Base, String> {
         let url = Url::parse(text).map_err(|e| format!("API base URL `{text}`: {e}"))?;
-        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+        let host = match url.host_str() {
+            Some(host) if matches!(url.scheme(), "https" | "http") => host,
+            _ => {
+                return Err(format!(
+                    "API base URL `{text}` is not an http(s) URL with a host"
+                ));
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
             return Err(format!(
-                "API base URL `{text}` is not an http(s) URL with a host"
+                "API base URL `{text}` holds a user name or password; credentials come from the connection"
             ));
         }
-        Ok(Base { url })
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        let unusable = |e: axum::http::uri::InvalidUri| format!("API base URL `{text}`: {e}");
+        Ok(Base {
+            scheme: Scheme::try_from(url.scheme()).map_err(unusable)?,
+            authority: Authority::try_from(authority).map_err(unusable)?,
+            host: Arc::from(host),
+            path: url.path().trim_end_matches('/').to_owned(),
+            query: url.query().map(str::to_owned),
+        })
     }
 
     /// The host, for logs.
-    pub(crate) fn host(&self) -> &str {
-        self.url.host_str().unwrap_or_default()
+    pub(crate) fn host(&self) -> &Arc<str> {
+        &self.host
     }
 
-    /// The URL of `path` (checked with [`checked_path`]) under this base, with the caller's raw
+    /// The URI of `path` (checked with [`checked_path`]) under this base, with the caller's raw
     /// `query` (minus the parameters named in `set`) and then `set` itself.
     pub(crate) fn join(
         &self,
         path: &CheckedPath<'_>,
         query: Option<&str>,
         set: &[(String, String)],
-    ) -> Result<Url, PathRefused> {
-        let mut url = self.url.clone();
-        let base_path = self.url.path().trim_end_matches('/');
-        url.set_path(&format!("{base_path}/{}", path.0));
-        let mut pieces: Vec<&str> = self
-            .url
-            .query()
+    ) -> Result<Uri, PathRefused> {
+        let mut target = String::with_capacity(
+            self.path.len() + 1 + path.0.len() + query.map_or(0, |q| q.len() + 1) + 64,
+        );
+        target.push_str(&self.path);
+        target.push('/');
+        target.push_str(path.0);
+        let mut separator = '?';
+        let kept = self
+            .query
+            .as_deref()
             .into_iter()
             .chain(query)
             .flat_map(|query| query.split('&'))
             .filter(|piece| !piece.is_empty())
-            .filter(|piece| !set.iter().any(|(name, _)| *name == parameter_name(piece)))
-            .collect();
-        let encoded = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(set)
-            .finish();
-        if !encoded.is_empty() {
-            pieces.push(&encoded);
+            .filter(|piece| !set.iter().any(|(name, _)| *name == parameter_name(piece)));
+        for piece in kept {
+            target.push(separator);
+            target.push_str(piece);
+            separator = '&';
         }
-        url.set_query((!pieces.is_empty()).then(|| pieces.join("&")).as_deref());
-        let same_origin = url.scheme() == self.url.scheme()
-            && url.host() == self.url.host()
-            && url.port_or_known_default() == self.url.port_or_known_default();
-        if !same_origin {
-            return Err(PathRefused("the path leaves the API's host".to_owned()));
+        if !set.is_empty() {
+            target.push(separator);
+            let start = target.len();
+            url::form_urlencoded::Serializer::for_suffix(&mut target, start)
+                .extend_pairs(set)
+                .finish();
         }
-        Ok(url)
+        let path_and_query = PathAndQuery::try_from(target).map_err(|_| {
+            PathRefused(
+                "the path is refused: it holds characters a URL path cannot; percent-encode them"
+                    .to_owned(),
+            )
+        })?;
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|e| PathRefused(format!("the path is refused: {e}")))
     }
 }
 
@@ -153,7 +201,7 @@ mod tests {
     fn join(base: &str, path: &str, query: Option<&str>) -> Result<String, PathRefused> {
         let base = Base::parse(base).unwrap();
         let path = checked_path(path)?;
-        base.join(&path, query, &[]).map(String::from)
+        base.join(&path, query, &[]).map(|uri| uri.to_string())
     }
 
     #[test]
@@ -226,7 +274,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            url.as_str(),
+            url.to_string(),
             "https://api.example.com/v1/items?fixed=1&page=2&keyring=x&key=s3cr%26t"
         );
     }
@@ -237,5 +285,13 @@ mod tests {
         assert!(Base::parse("mailto:a@b").is_err());
         assert!(Base::parse("file:///etc").is_err());
         assert!(Base::parse("not a url").is_err());
+        assert!(Base::parse("https://user:pass@api.example.com").is_err());
+        let base = Base::parse("http://127.0.0.1:18080/v1/").unwrap();
+        assert_eq!(
+            base.join(&checked_path("x").unwrap(), None, &[])
+                .unwrap()
+                .to_string(),
+            "http://127.0.0.1:18080/v1/x"
+        );
     }
 }

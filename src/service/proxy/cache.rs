@@ -22,11 +22,16 @@
 //! milliseconds; within it a call may still use the credentials the change replaced, as a
 //! call that started just before the change would.
 //!
-//! The cache holds at most [`CAPACITY`] connections; past it, an arbitrary one is dropped.
+//! The cache holds at most [`CAPACITY`] connections. Past it, quick_cache's eviction (S3-FIFO:
+//! a connection seen once waits in a small queue, one seen again moves to the main one) drops
+//! connections used once before busy ones, so a platform's busy connections stay hot however
+//! many others are called once in between.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
+
+use quick_cache::Equivalent;
+use quick_cache::sync::Cache;
 
 use crate::service::store::changes::{Change, Watcher};
 
@@ -36,23 +41,37 @@ pub(super) const CAPACITY: usize = 50_000;
 /// One connection's entries, by environment (`None`: the connection's own).
 type Environments<T> = Vec<(Option<String>, Arc<T>)>;
 
+/// A connection, as the cache keys it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    provider: String,
+    connection_id: String,
+}
+
+/// A connection to look up, borrowed: the same hash as its [`Key`], so a lookup allocates
+/// nothing.
+#[derive(Hash)]
+struct Lookup<'a> {
+    provider: &'a str,
+    connection_id: &'a str,
+}
+
+impl Equivalent<Key> for Lookup<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.provider == key.provider && self.connection_id == key.connection_id
+    }
+}
+
 /// Connections kept in memory, each as `T` per environment.
 pub(crate) struct HotConnections<T> {
-    /// By `provider NUL connection_id`.
-    entries: RwLock<HashMap<String, Environments<T>>>,
+    entries: Cache<Key, Arc<Environments<T>>>,
+    /// Taken by whatever keeps or drops entries, so that a keep sees every change that moved
+    /// the epoch before it; lookups never take it.
+    writes: Mutex<()>,
     /// Moves with every change heard: a load that saw it move keeps nothing.
     epoch: AtomicU64,
     /// Whether every change is heard (the feed is up).
     up: AtomicBool,
-    capacity: usize,
-}
-
-fn key(provider: &str, connection_id: &str) -> String {
-    let mut key = String::with_capacity(provider.len() + connection_id.len() + 1);
-    key.push_str(provider);
-    key.push('\0');
-    key.push_str(connection_id);
-    key
 }
 
 impl<T> HotConnections<T> {
@@ -63,11 +82,15 @@ impl<T> HotConnections<T> {
 
     fn with_capacity(capacity: usize) -> Self {
         Self {
-            entries: RwLock::default(),
+            entries: Cache::new(capacity),
+            writes: Mutex::new(()),
             epoch: AtomicU64::new(0),
             up: AtomicBool::new(false),
-            capacity,
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The entry of a connection in `environment`, when one is kept.
@@ -80,9 +103,11 @@ impl<T> HotConnections<T> {
         if !self.up.load(Ordering::Acquire) {
             return None;
         }
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&key(provider, connection_id))?
+        self.entries
+            .get(&Lookup {
+                provider,
+                connection_id,
+            })?
             .iter()
             .find(|(env, _)| env.as_deref() == environment)
             .map(|(_, entry)| Arc::clone(entry))
@@ -103,18 +128,24 @@ impl<T> HotConnections<T> {
         environment: Option<&str>,
         entry: Arc<T>,
     ) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let _writes = self.lock();
         // Read under the lock a change takes to move it.
         if self.epoch.load(Ordering::Acquire) != epoch || !self.up.load(Ordering::Acquire) {
             return;
         }
-        let key = key(provider, connection_id);
-        if !entries.contains_key(&key) && entries.len() >= self.capacity {
-            if let Some(victim) = entries.keys().next().cloned() {
-                entries.remove(&victim);
-            }
-        }
-        let environments = entries.entry(key).or_default();
+        let lookup = Lookup {
+            provider,
+            connection_id,
+        };
+        let mut environments: Environments<T> = self
+            .entries
+            .peek(&lookup)
+            .map(|kept| {
+                kept.iter()
+                    .map(|(env, e)| (env.clone(), Arc::clone(e)))
+                    .collect()
+            })
+            .unwrap_or_default();
         match environments
             .iter_mut()
             .find(|(env, _)| env.as_deref() == environment)
@@ -122,27 +153,35 @@ impl<T> HotConnections<T> {
             Some((_, kept)) => *kept = entry,
             None => environments.push((environment.map(str::to_owned), entry)),
         }
+        let key = Key {
+            provider: provider.to_owned(),
+            connection_id: connection_id.to_owned(),
+        };
+        self.entries.insert(key, Arc::new(environments));
     }
 
     /// Drops a connection's entries.
     pub(crate) fn forget(&self, provider: &str, connection_id: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let _writes = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        entries.remove(&key(provider, connection_id));
+        self.entries.remove(&Lookup {
+            provider,
+            connection_id,
+        });
     }
 
     /// Drops everything, and uses the cache from now on only when `up`.
     fn reset(&self, up: bool) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let _writes = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.up.store(up, Ordering::Release);
-        entries.clear();
+        self.entries.clear();
     }
 
     /// Connections kept.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries.read().unwrap().len()
+        self.entries.len()
     }
 }
 
@@ -228,12 +267,38 @@ mod tests {
 
     #[test]
     fn the_cache_never_holds_more_than_its_capacity() {
-        let cache = HotConnections::with_capacity(2);
+        let cache = HotConnections::with_capacity(100);
         cache.changed(&Change::Resumed);
-        for id in ["a", "b", "c", "d"] {
-            cache.keep(cache.epoch(), "p", id, None, Arc::new(id));
+        for id in 0..1_000 {
+            cache.keep(cache.epoch(), "p", &id.to_string(), None, Arc::new("x"));
+            assert!(cache.len() <= 100, "{} kept after {id}", cache.len());
         }
-        assert_eq!(cache.len(), 2);
-        assert_eq!(cache.get("p", "d", None).as_deref(), Some(&"d"));
+    }
+
+    #[test]
+    fn busy_connections_stay_while_many_others_pass_through() {
+        // A platform's busy connections, called all the time, and a stream of connections
+        // called once each, ten times the cache's size.
+        let cache = HotConnections::with_capacity(100);
+        cache.changed(&Change::Resumed);
+        let busy: Vec<String> = (0..20).map(|n| format!("busy-{n}")).collect();
+        for id in &busy {
+            cache.keep(cache.epoch(), "p", id, None, Arc::new("busy"));
+        }
+        for once in 0..1_000 {
+            for id in &busy {
+                assert!(
+                    cache.get("p", id, None).is_some(),
+                    "{id} dropped after {once} one-off connections"
+                );
+            }
+            cache.keep(
+                cache.epoch(),
+                "p",
+                &format!("once-{once}"),
+                None,
+                Arc::new("once"),
+            );
+        }
     }
 }

@@ -17,8 +17,9 @@
 #     size, with the load average at each run:
 #       page1     GET /connections?limit=100                    the first page
 #       deep      GET /connections?limit=100&cursor=C           C: the middle of the table
-#       status    GET /connections?status=reauthorization_required&limit=10   (a full page
-#                 at 1,000 too: one in a hundred needs reauthorization)
+#       status    GET /connections?status=reauthorization_required&limit=5   (a page with a
+#                 next cursor at both sizes: at 1,000 only ten connections need
+#                 reauthorization, and a last page, which seals no cursor, is cheaper)
 #       provider  GET /connections?provider=zoho-books&limit=100
 #       token     GET /connections/zoho-crm/{random}/token      a random one of COUNT/2 rows
 #       proxy     GET /proxy/bench-api/{random}/v1/records      a random one of COUNT/10 rows
@@ -88,7 +89,7 @@ run() {
     case $route in
         page1) wrk_run "$base/connections?limit=100" ;;
         deep) wrk_run "$base/connections?limit=100&cursor=${CURSOR[$count]}" ;;
-        status) wrk_run "$base/connections?status=reauthorization_required&limit=10" ;;
+        status) wrk_run "$base/connections?status=reauthorization_required&limit=5" ;;
         provider) wrk_run "$base/connections?provider=zoho-books&limit=100" ;;
         token) wrk_run "$base/" "/connections/zoho-crm/{id}/token" "$count" 0-4 ;;
         proxy) wrk_run "$base/" "/proxy/bench-api/{id}/v1/records" "$count" 5-5 ;;

@@ -277,6 +277,44 @@ mod tests {
         );
     }
 
+    /// A redirect is the provider's answer, passed back: following it would send the
+    /// connection's credentials to whatever host the `Location` names.
+    #[tokio::test]
+    async fn a_redirect_is_passed_back_and_never_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let elsewhere_at = elsewhere.local_addr().unwrap();
+        let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let provider_at = provider.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = provider.accept().await.unwrap();
+            let mut request = [0; 4096];
+            let _ = socket.read(&mut request).await.unwrap();
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://{elsewhere_at}/steal\r\ncontent-length: 0\r\n\r\n"
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        });
+        let client = ProxyClient::new(&HttpOptions::default()).unwrap();
+        let mut request = Request::new(UpstreamBody::Empty);
+        *request.uri_mut() = format!("http://{provider_at}/v1/records").parse().unwrap();
+        request.headers_mut().insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret"),
+        );
+        // Bounded only so that a client that followed (to a host that never answers) fails
+        // rather than hangs.
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), client.send(request))
+            .await
+            .expect("the redirect was followed to a host that never answers")
+            .unwrap();
+        // A client that followed would have answered with the other host's reply, and its
+        // connection would be waiting in the other listener's queue (polled once, no wait).
+        assert_eq!(answer.status(), 302);
+        let followed = tokio::time::timeout(std::time::Duration::ZERO, elsewhere.accept()).await;
+        assert!(followed.is_err(), "the redirect's host was called");
+    }
+
     #[test]
     fn an_unreadable_root_certificate_is_refused_with_a_reason() {
         let options = HttpOptions {
